@@ -10,3 +10,6 @@ pub use criteria::CRITERIA;
 pub use judge::{FAST_FAIL_TARGET_MS, judge};
 pub use observations::Observations;
 pub use steps::run_steps;
+
+#[cfg(test)]
+mod judge_tests;
