@@ -84,7 +84,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     info!(target: "sim", "Received {signal_name}, shutting down");
     let _ = stop_tx.send(());
     if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
-        info!(target: "sim", "Open connections did not close in time; exiting anyway");
+        tracing::warn!(target: "sim", "Open connections did not close in time; exiting anyway");
     }
     Ok(())
 }
