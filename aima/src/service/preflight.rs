@@ -43,7 +43,7 @@ pub(super) async fn preflight(
             format!("port {port} is in use by {holder}"),
         );
         if let Some(command) = &holder.command {
-            failure = failure.cause(format!("holder's command line: {command}"));
+            failure = failure.cause(format!("the holder is running: {command}"));
         }
         let stop_it = holder
             .pid
