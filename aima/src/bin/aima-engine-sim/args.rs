@@ -1,0 +1,94 @@
+//! Command-line interface of the simulator (flags and their environment fallbacks).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aima-engine-sim",
+    version,
+    about = "vLLM-style inference engine simulator for tests"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve an OpenAI-compatible API for one model, like `vllm serve`.
+    Serve(ServeArgs),
+    /// Package this binary into a local Docker image and print its reference.
+    Image(ImageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Model name reported by /v1/models and chat completions.
+    #[arg(long)]
+    pub model: String,
+    #[arg(long)]
+    pub port: u16,
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+    /// Seconds during which /health answers 503, simulating weight loading.
+    #[arg(long, env = "AIMA_SIM_LOAD_SECS", default_value_t = 0)]
+    pub load_secs: u64,
+    /// Fail at startup instead of serving.
+    #[arg(long, env = "AIMA_SIM_CRASH", value_enum)]
+    pub crash: Option<Crash>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Crash {
+    /// Generic engine initialisation failure (retryable for aima).
+    Error,
+    /// CUDA out-of-memory failure (fatal for aima).
+    Oom,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Bake an environment variable into the image, e.g. `AIMA_SIM_CRASH=oom`.
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Docker endpoint (unix://, tcp:// or http://); defaults to DOCKER_HOST or the local socket.
+    #[arg(long)]
+    pub docker_host: Option<String>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    let (key, value) = s.split_once('=').ok_or("expected K=V")?;
+    let valid_key = !key.is_empty()
+        && !key.starts_with(|c: char| c.is_ascii_digit())
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_key {
+        return Err(format!("invalid variable name {key:?}"));
+    }
+    // A newline would end the Dockerfile instruction early.
+    if value.contains(['\n', '\r']) {
+        return Err("value must not contain newlines".into());
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn env_pairs() {
+        assert_eq!(parse_env("A_1=x=y"), Ok(("A_1".into(), "x=y".into())));
+        assert_eq!(parse_env("A="), Ok(("A".into(), String::new())));
+        assert!(parse_env("novalue").is_err());
+        assert!(parse_env("=x").is_err());
+        assert!(parse_env("1A=x").is_err());
+        assert!(parse_env("A-B=x").is_err());
+        assert!(parse_env("A=x\ny").is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! `serve`: the engine lifecycle (simulated loading, crashes, signals) and the
+//! HTTP routes of a vLLM-style OpenAI-compatible server.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
+use tracing::{error, info};
+
+use crate::args::{Crash, ServeArgs};
+use crate::chat;
+
+/// Upper bound on graceful shutdown, so a lingering keep-alive client cannot
+/// make `docker stop` fall back to SIGKILL.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+struct Engine {
+    model: String,
+    ready_at: Instant,
+}
+
+impl Engine {
+    fn is_loading(&self) -> bool {
+        Instant::now() < self.ready_at
+    }
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
+    // Install handlers before anything else: as PID 1 in a container, SIGTERM
+    // is ignored unless explicitly handled, and `docker stop` would hang.
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+
+    let addr = format!("{}:{}", args.host, args.port);
+    info!(target: "sim", "Starting engine for model {} on {addr}", args.model);
+
+    if let Some(crash) = args.crash {
+        // A short pause makes the failure look like it happened during init.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match crash {
+            Crash::Error => error!(target: "sim",
+                "RuntimeError: Engine core initialization failed (simulated crash)"),
+            Crash::Oom => error!(target: "sim",
+                "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (simulated)"),
+        }
+        std::process::exit(1);
+    }
+
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let load_time = Duration::from_secs(args.load_secs);
+    let engine = Arc::new(Engine {
+        model: args.model,
+        ready_at: Instant::now() + load_time,
+    });
+    info!(target: "sim", "Loading model weights ({}s simulated)", args.load_secs);
+    tokio::spawn(async move {
+        tokio::time::sleep(load_time).await;
+        info!(target: "sim", "Application startup complete.");
+    });
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(engine)).with_graceful_shutdown(async {
+        let _ = stop_rx.await;
+    });
+    let mut server = tokio::spawn(server.into_future());
+
+    let signal_name = tokio::select! {
+        result = &mut server => return Ok(result??),
+        _ = sigterm.recv() => "SIGTERM",
+        _ = sigint.recv() => "SIGINT",
+    };
+    info!(target: "sim", "Received {signal_name}, shutting down");
+    let _ = stop_tx.send(());
+    if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
+        tracing::warn!(target: "sim", "Open connections did not close in time; exiting anyway");
+    }
+    Ok(())
+}
+
+fn router(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat_completions))
+        .fallback(not_found)
+        .with_state(engine)
+}
+
+async fn health(State(engine): State<Arc<Engine>>) -> Response {
+    if engine.is_loading() {
+        let body = json!({"status": "loading", "model": engine.model});
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    } else {
+        Json(json!({"status": "ok"})).into_response()
+    }
+}
+
+async fn models(State(engine): State<Arc<Engine>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "object": "list",
+        "data": [{"id": engine.model, "object": "model", "owned_by": "aima-engine-sim"}],
+    }))
+}
+
+async fn chat_completions(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+    if engine.is_loading() {
+        return api_error(StatusCode::SERVICE_UNAVAILABLE, "model is still loading");
+    }
+    match chat::complete(&engine.model, &body) {
+        Ok(completion) => Json(completion).into_response(),
+        Err(chat::BadRequest(message)) => api_error(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+async fn not_found() -> Response {
+    api_error(StatusCode::NOT_FOUND, "not found")
+}
+
+fn api_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({"error": {"message": message, "type": "invalid_request_error", "code": status.as_u16()}});
+    (status, Json(body)).into_response()
+}

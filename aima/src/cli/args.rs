@@ -1,0 +1,115 @@
+//! The command line, as clap parses it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::EngineType;
+use crate::records::ModelSource;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aima",
+    version,
+    about = "Run AI inference engines as Docker containers on a shared server"
+)]
+pub struct Cli {
+    /// Output format: `table` for people, `json` for scripts (one JSON document on stdout).
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: HTTP API and reconciler.
+    Start {
+        /// Address to listen on (default from config, else 127.0.0.1:9090).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Register and manage models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Create, start, stop and inspect services (a model served by an engine on a port).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Register a model.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        source: ModelSource,
+        /// Repository id (e.g. `tinyllama`, `Qwen/Qwen2-0.5B`).
+        #[arg(long)]
+        repo: String,
+        /// Absolute path of a local model directory, mounted read-only into the engine.
+        #[arg(long)]
+        path: Option<String>,
+        /// Model type.
+        #[arg(long = "type", default_value = "llm")]
+        model_type: String,
+    },
+    /// List models, oldest first.
+    List,
+    /// Show one model.
+    Get { id: String },
+    /// Delete a model (refused while services use it, unless --force).
+    Delete {
+        id: String,
+        /// Also delete the services that use it (none may be starting or running).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service; its host port is chosen now and kept.
+    Create {
+        #[arg(long)]
+        model_id: String,
+        #[arg(long, value_enum)]
+        engine_type: EngineType,
+        /// Host port (default: the engine's default port, skipping ports of other services).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: Option<u16>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List services, oldest first.
+    List,
+    /// Show one service, with its last error and start attempts.
+    Get { id: String },
+    /// Start a service's engine container.
+    Start(StartArgs),
+    /// Stop a service from any state and remove its containers.
+    Stop {
+        id: String,
+        /// Kill the engine instead of stopping it gracefully.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a service (refused while it is starting or running).
+    Delete { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    pub id: String,
+    /// Wait until the engine answers its health check.
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds the whole start may take (default 300).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+}

@@ -1,0 +1,171 @@
+//! Running one parsed command and turning its result into the text to print.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand, StartArgs};
+use super::render;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::ModelId;
+use crate::ops;
+use crate::service::{Deps, StartOptions};
+use crate::store::Store;
+
+pub fn run(cli: Cli) -> Result<String> {
+    let config = Config::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal("cannot start the async runtime").caused_by(e))?;
+    match cli.command {
+        Command::Start { listen } => runtime
+            .block_on(crate::daemon::run(config, listen))
+            .map(|()| String::new()),
+        Command::Model(cmd) => model(&config, cmd, cli.output),
+        Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+    }
+}
+
+fn open(config: &Config) -> Result<Store> {
+    Store::open(&config.db_path())
+}
+
+fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
+    let mut store = open(config)?;
+    let json = output == Output::Json;
+    Ok(match cmd {
+        ModelCommand::Create {
+            name,
+            source,
+            repo,
+            path,
+            model_type,
+        } => {
+            let req = ops::CreateModel {
+                name,
+                source,
+                repo,
+                path,
+                model_type: Some(model_type),
+            };
+            let m = ops::create_model(&mut store, req)?;
+            if json {
+                render::to_json(&m)
+            } else {
+                render::model_detail(&m)
+            }
+        }
+        ModelCommand::List => {
+            let models = store.list_models()?;
+            if json {
+                render::json_list(&models)
+            } else {
+                render::models_table(&models)
+            }
+        }
+        ModelCommand::Get { id } => {
+            let m = store.get_model(&ModelId::parse(&id)?)?;
+            if json {
+                render::to_json(&m)
+            } else {
+                render::model_detail(&m)
+            }
+        }
+        ModelCommand::Delete { id, force } => {
+            let m = store.delete_model(&ModelId::parse(&id)?, force)?;
+            if json {
+                render::to_json(&m)
+            } else {
+                format!("deleted model {}", m.id)
+            }
+        }
+    })
+}
+
+async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<String> {
+    let mut store = open(&deps.config)?;
+    let json = output == Output::Json;
+    let one = |s: &crate::records::Service| {
+        if json {
+            render::to_json(s)
+        } else {
+            render::service_detail(s)
+        }
+    };
+    Ok(match cmd {
+        ServiceCommand::Create {
+            model_id,
+            engine_type,
+            port,
+            name,
+        } => {
+            let req = ops::CreateService {
+                model_id,
+                engine_type,
+                port,
+                name,
+            };
+            one(&ops::create_service(&deps, &mut store, req)?)
+        }
+        ServiceCommand::List => {
+            let services = ops::list_services(&deps, &mut store).await?;
+            if json {
+                render::json_list(&services)
+            } else {
+                render::services_table(&services)
+            }
+        }
+        ServiceCommand::Get { id } => one(&ops::get_service(&deps, &mut store, &id).await?),
+        ServiceCommand::Start(args) => one(&start(&deps, &mut store, args, output).await?),
+        ServiceCommand::Stop { id, force } => {
+            let stopped = ops::stop_service(&deps, &mut store, &id, force).await?;
+            if !stopped.port_released {
+                eprintln!(
+                    "warning: port {} is still held by something else after the stop",
+                    stopped.service.port
+                );
+            }
+            one(&stopped.service)
+        }
+        ServiceCommand::Delete { id } => {
+            let s = ops::delete_service(&deps, &mut store, &id).await?;
+            if json {
+                render::to_json(&s)
+            } else {
+                format!("deleted service {}", s.id)
+            }
+        }
+    })
+}
+
+async fn start(
+    deps: &Deps,
+    store: &mut Store,
+    args: StartArgs,
+    output: Output,
+) -> Result<crate::records::Service> {
+    let show = |line: &str| eprintln!("… {line}");
+    let progress: Option<&(dyn Fn(&str) + Send + Sync)> =
+        (output == Output::Table && std::io::stderr().is_terminal()).then_some(&show);
+    let opts = StartOptions {
+        wait: args.wait,
+        timeout: Duration::from_secs(args.timeout),
+        progress,
+    };
+    ops::start_service(deps, store, &args.id, opts, interrupted()).await
+}
+
+/// Resolves with the signal's name on Ctrl-C or SIGTERM.
+pub async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}

@@ -1,0 +1,98 @@
+//! The `aima` command line: parse, run one command in-process, print, exit with a documented code.
+
+mod args;
+mod commands;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, Output};
+
+use crate::error::{Error, Kind};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    init_logging(matches!(cli.command, Command::Start { .. }));
+    let output = cli.output;
+    match commands::run(cli) {
+        Ok(text) => {
+            print_stdout(&text);
+            ExitCode::SUCCESS
+        }
+        Err(err) => report(&err, output),
+    }
+}
+
+/// Prints an error the documented way and returns its exit code.
+pub fn report(err: &Error, output: Output) -> ExitCode {
+    eprint!("{}", err.render());
+    if output == Output::Json {
+        print_stdout(&render::json_error(err));
+    }
+    ExitCode::from(err.code.exit_code())
+}
+
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`aima ... | head`) is not an error worth a panic.
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+}
+
+/// clap's own message, plus the JSON error object when the caller asked for JSON.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            },
+        );
+    }
+    let _ = e.print();
+    let args: Vec<String> = std::env::args().collect();
+    let wants_json = args
+        .windows(2)
+        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json" || a == "-ojson");
+    if wants_json {
+        let text = e.render().to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or("invalid usage")
+            .trim_start_matches("error: ")
+            .to_owned();
+        print_stdout(&render::json_error(&Error::new(Kind::Usage, first)));
+    }
+    ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// Logs go to stderr only, filtered by `AIMA_LOG` (default: warnings; the daemon: info).
+fn init_logging(daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if daemon { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_env("AIMA_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,184 @@
+//! Rendering results: JSON for scripts, aligned tables and detail views for people.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::error::Error;
+use crate::records::{Model, Service};
+
+#[derive(Serialize)]
+struct List<'a, T> {
+    items: &'a [T],
+    total: usize,
+}
+
+pub fn json_list<T: Serialize>(items: &[T]) -> String {
+    to_json(&List {
+        items,
+        total: items.len(),
+    })
+}
+
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"))
+}
+
+pub fn json_error(err: &Error) -> String {
+    #[derive(Serialize)]
+    struct Wrapped<'a> {
+        error: &'a Error,
+    }
+    to_json(&Wrapped { error: err })
+}
+
+/// Columns padded to their widest cell; the last column is not padded.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let last = cells.len() - 1;
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+pub fn models_table(models: &[Model]) -> String {
+    let now = clock::now_ms();
+    let rows: Vec<Vec<String>> = models
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.to_string(),
+                m.name.clone(),
+                m.source.as_str().to_owned(),
+                m.repo.clone(),
+                clock::ago(m.created_at, now),
+            ]
+        })
+        .collect();
+    table(&["ID", "NAME", "SOURCE", "REPO", "CREATED"], &rows)
+}
+
+pub fn services_table(services: &[Service]) -> String {
+    let now = clock::now_ms();
+    let rows: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.name.clone(),
+                s.engine_type.to_string(),
+                s.port.to_string(),
+                s.status.as_str().to_owned(),
+                clock::ago(s.created_at, now),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "CREATED"],
+        &rows,
+    )
+}
+
+pub fn model_detail(m: &Model) -> String {
+    let now = clock::now_ms();
+    let mut pairs = vec![
+        ("id", m.id.to_string()),
+        ("name", m.name.clone()),
+        ("source", m.source.as_str().to_owned()),
+        ("repo", m.repo.clone()),
+        ("type", m.model_type.clone()),
+    ];
+    if let Some(path) = &m.path {
+        pairs.push(("path", path.clone()));
+    }
+    pairs.push((
+        "created",
+        format!(
+            "{} ({})",
+            clock::ago(m.created_at, now),
+            clock::rfc3339(m.created_at)
+        ),
+    ));
+    detail(&pairs)
+}
+
+pub fn service_detail(s: &Service) -> String {
+    let now = clock::now_ms();
+    let mut pairs = vec![
+        ("id", s.id.to_string()),
+        ("name", s.name.clone()),
+        ("model", s.model_id.to_string()),
+        ("engine", s.engine_type.to_string()),
+        ("port", s.port.to_string()),
+        ("status", s.status.as_str().to_owned()),
+    ];
+    if let Some(err) = &s.last_error {
+        pairs.push(("last error", err.clone()));
+    }
+    pairs.push((
+        "created",
+        format!(
+            "{} ({})",
+            clock::ago(s.created_at, now),
+            clock::rfc3339(s.created_at)
+        ),
+    ));
+    pairs.push(("updated", clock::ago(s.updated_at, now)));
+    let mut out = detail(&pairs);
+    if !s.attempts.is_empty() {
+        out.push_str("attempts:\n");
+        for a in &s.attempts {
+            out.push_str(&format!("  {}\n", a.describe(s.attempts.len())));
+        }
+    }
+    out
+}
+
+fn detail(pairs: &[(&str, String)]) -> String {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{:<width$} {v}\n", format!("{k}:")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns() {
+        let out = table(
+            &["ID", "NAME"],
+            &[
+                vec!["svc-1".into(), "a".into()],
+                vec!["svc-22".into(), "bb".into()],
+            ],
+        );
+        assert_eq!(out, "ID      NAME\nsvc-1   a\nsvc-22  bb\n");
+    }
+
+    #[test]
+    fn empty_lists_are_json_with_total() {
+        let items: Vec<u8> = vec![];
+        assert_eq!(json_list(&items), "{\n  \"items\": [],\n  \"total\": 0\n}");
+    }
+}

@@ -1,0 +1,50 @@
+//! Wall-clock time as stored (unix milliseconds) and as shown (RFC 3339, "3m ago").
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+pub fn now_ms() -> i64 {
+    (now_nanos() / 1_000_000) as i64
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// "just now", "5s ago", "3m ago", "2h ago", "4d ago": for tables read by people.
+pub fn ago(ms: i64, now: i64) -> String {
+    let secs = (now - ms).max(0) / 1000;
+    match secs {
+        0..=1 => "just now".to_owned(),
+        2..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(ago(0, 500), "just now");
+        assert_eq!(ago(0, 42_000), "42s ago");
+        assert_eq!(ago(0, 180_000), "3m ago");
+        assert_eq!(ago(0, 7_200_000), "2h ago");
+        assert_eq!(ago(0, 3 * 86_400_000), "3d ago");
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,88 @@
+//! Identifiers of records: `model-` / `svc-` followed by 8 lowercase hex characters.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// 8 hex characters from the OS random source; collisions are caught by the store's unique key.
+fn random_hex8() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per instance; mixing the time and pid makes two
+    // processes started in the same instant still differ.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(crate::clock::now_nanos());
+    h.write_u32(std::process::id());
+    format!("{:08x}", h.finish() as u32)
+}
+
+macro_rules! record_id {
+    ($name:ident, $prefix:literal, $what:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate() -> Self {
+                $name(format!("{}{}", $prefix, random_hex8()))
+            }
+
+            /// Accepts only well-formed ids, so a typo is reported as such rather than "not found".
+            pub fn parse(s: &str) -> crate::error::Result<Self> {
+                let hex = s.strip_prefix($prefix).unwrap_or("");
+                if hex.len() == 8
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    Ok($name(s.to_owned()))
+                } else {
+                    Err(crate::error::Error::not_found($what, s).with_help(format!(
+                        "{} ids look like {}1a2b3c4d; run `aima {} list` to see them",
+                        $what, $prefix, $what
+                    )))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+record_id!(ModelId, "model-", "model");
+record_id!(ServiceId, "svc-", "service");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_have_prefix_and_eight_hex_chars() {
+        let id = ServiceId::generate();
+        assert!(ServiceId::parse(id.as_str()).is_ok(), "{id}");
+        assert_eq!(id.as_str().len(), 12);
+        assert!(ModelId::generate().as_str().starts_with("model-"));
+    }
+
+    #[test]
+    fn malformed_ids_are_rejected() {
+        for bad in [
+            "svc-123",
+            "svc-1234567g",
+            "model-12345678",
+            "",
+            "svc-ABCDEF12",
+        ] {
+            assert!(ServiceId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

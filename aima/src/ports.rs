@@ -1,0 +1,160 @@
+//! Host ports: is a port free the way Docker needs it, and if not, who holds it.
+//!
+//! Docker's proxy binds `0.0.0.0:P` and `[::]:P` with SO_REUSEADDR, so the probe does the same:
+//! it then fails exactly when Docker would (a listener on any local address, or a plain bound
+//! socket), and is not fooled by connections lingering in TIME_WAIT.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// Who holds a port, as far as the OS tells us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortHolder {
+    pub pid: Option<u32>,
+    pub program: Option<String>,
+    pub command: Option<String>,
+}
+
+impl fmt::Display for PortHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.program, self.pid) {
+            (Some(program), Some(pid)) => write!(f, "{program} (pid {pid})"),
+            (None, Some(pid)) => write!(f, "pid {pid}"),
+            _ => f.write_str("a process aima cannot see (another user or network namespace)"),
+        }
+    }
+}
+
+/// The addresses Docker binds for a published port; `None` when the port can be bound on all.
+pub fn blocked_address(port: u16) -> Option<SocketAddr> {
+    let v4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+    let v6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, port));
+    [v4, v6]
+        .into_iter()
+        .find(|addr| matches!(try_bind(*addr), Err(e) if e.kind() == io::ErrorKind::AddrInUse))
+}
+
+fn try_bind(addr: SocketAddr) -> io::Result<()> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    // A host without IPv6 fails here with "address not available": not a conflict.
+    socket.bind(&addr.into())
+}
+
+/// Finds the process owning a TCP socket bound to `port`, from /proc (Linux).
+pub fn holder_of(port: u16) -> PortHolder {
+    let inodes: Vec<u64> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| socket_inodes(&text, port))
+        .collect();
+    for inode in inodes {
+        if let Some(pid) = pid_with_socket(inode) {
+            let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok();
+            let program = read("comm").map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+            let command = read("cmdline").map(|b| {
+                b.split(|c| *c == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            return PortHolder {
+                pid: Some(pid),
+                program,
+                command,
+            };
+        }
+    }
+    PortHolder {
+        pid: None,
+        program: None,
+        command: None,
+    }
+}
+
+/// Inodes of sockets bound to `port` in one /proc/net/tcp table, skipping TIME_WAIT leftovers
+/// (state 06, inode 0) that belong to no process.
+fn socket_inodes(table: &str, port: u16) -> Vec<u64> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let state = *fields.get(3)?;
+            let inode: u64 = fields.get(9)?.parse().ok()?;
+            let bound_here = local_port == port && (state == "0A" || state == "07") && inode != 0;
+            bound_here.then_some(inode)
+        })
+        .collect()
+}
+
+fn pid_with_socket(inode: u64) -> Option<u32> {
+    let wanted = format!("socket:[{inode}]");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|proc_entry| {
+            let pid: u32 = proc_entry.file_name().to_str()?.parse().ok()?;
+            let fds = std::fs::read_dir(proc_entry.path().join("fd")).ok()?;
+            fds.flatten()
+                .any(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|target| target.as_os_str() == wanted.as_str())
+                })
+                .then_some(pid)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_listener_is_found_with_its_holder() {
+        let listener = TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(
+            blocked_address(port),
+            Some(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
+        );
+        let holder = holder_of(port);
+        assert_eq!(holder.pid, Some(std::process::id()));
+        drop(listener);
+        assert_eq!(blocked_address(port), None);
+    }
+
+    #[test]
+    fn a_loopback_only_listener_still_blocks() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(blocked_address(port).is_some());
+    }
+
+    #[test]
+    fn proc_table_rows_are_parsed() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+   0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n\
+   1: 0100007F:1F40 0100007F:9C40 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000\n";
+        assert_eq!(socket_inodes(table, 8000), vec![12345]);
+        assert!(socket_inodes(table, 8001).is_empty());
+    }
+
+    #[test]
+    fn holders_read_naturally() {
+        let h = PortHolder {
+            pid: Some(42),
+            program: Some("python3".into()),
+            command: None,
+        };
+        assert_eq!(h.to_string(), "python3 (pid 42)");
+    }
+}

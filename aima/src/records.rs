@@ -1,0 +1,118 @@
+//! The records aima keeps and shows: models and services, as stored and as printed in JSON.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::engine::EngineType;
+use crate::ids::{ModelId, ServiceId};
+use crate::service::Attempt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelSource {
+    Ollama,
+    Huggingface,
+    Modelscope,
+    Local,
+}
+
+impl ModelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelSource::Ollama => "ollama",
+            ModelSource::Huggingface => "huggingface",
+            ModelSource::Modelscope => "modelscope",
+            ModelSource::Local => "local",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ModelSource::Ollama,
+            ModelSource::Huggingface,
+            ModelSource::Modelscope,
+            ModelSource::Local,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub id: ModelId,
+    pub name: String,
+    pub source: ModelSource,
+    pub repo: String,
+    pub path: Option<String>,
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Models are registrations; they are always `registered`.
+    pub status: &'static str,
+    #[serde(serialize_with = "as_rfc3339")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Starting,
+    Running,
+    Stopping,
+    Stopped,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Stopping => "stopping",
+            Status::Stopped => "stopped",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        use Status::*;
+        [Created, Starting, Running, Stopping, Stopped, Failed]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+
+    /// States from which `start` may begin.
+    pub const STARTABLE: [Status; 3] = [Status::Created, Status::Stopped, Status::Failed];
+    /// States whose service keeps its host port reserved against new services.
+    pub const HOLDS_PORT: [Status; 3] = [Status::Created, Status::Starting, Status::Running];
+}
+
+/// The process that runs an attached start; the start time tells a reused pid apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    pub pid: u32,
+    pub start_time: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub model_id: ModelId,
+    pub engine_type: EngineType,
+    pub port: u16,
+    pub status: Status,
+    pub last_error: Option<String>,
+    pub attempts: Vec<Attempt>,
+    pub container_id: Option<String>,
+    pub owner: Option<Owner>,
+    #[serde(serialize_with = "as_rfc3339")]
+    pub created_at: i64,
+    #[serde(serialize_with = "as_rfc3339")]
+    pub updated_at: i64,
+}
+
+fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::rfc3339(*ms))
+}

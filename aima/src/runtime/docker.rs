@@ -1,0 +1,373 @@
+//! The Docker implementation of [`Runtime`] on bollard, with every call bounded in time.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::{
+    ContainerInfo, ContainerSpec, ContainerState, DockerHost, Runtime, RuntimeError, RuntimeResult,
+};
+
+/// Ping is how we learn Docker is there at all: it must answer fast or be reported.
+const PING_SECS: u64 = 3;
+const CALL_SECS: u64 = 20;
+/// Seconds `docker stop` waits after SIGTERM before SIGKILL.
+const STOP_GRACE_SECS: i32 = 10;
+
+pub struct DockerRuntime {
+    /// Replaced once by the version-negotiated client in [`Runtime::ping`].
+    docker: Mutex<Docker>,
+    host: DockerHost,
+}
+
+impl DockerRuntime {
+    /// Connects lazily (bollard opens sockets per request); [`Runtime::ping`] proves the endpoint.
+    pub fn connect(host: DockerHost) -> RuntimeResult<Self> {
+        let client_timeout = CALL_SECS * 3;
+        let docker = match &host {
+            DockerHost::Unix(path) => {
+                if !path.exists() {
+                    return Err(RuntimeError::Unavailable {
+                        address: host.to_string(),
+                        reason: "the socket does not exist (is the Docker daemon running?)"
+                            .to_owned(),
+                    });
+                }
+                Docker::connect_with_unix(
+                    &path.to_string_lossy(),
+                    client_timeout,
+                    bollard::API_DEFAULT_VERSION,
+                )
+            }
+            DockerHost::Tcp { host: h, port } => Docker::connect_with_http(
+                &format!("tcp://{h}:{port}"),
+                client_timeout,
+                bollard::API_DEFAULT_VERSION,
+            ),
+        }
+        .map_err(|e| RuntimeError::Unavailable {
+            address: host.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(DockerRuntime {
+            docker: Mutex::new(docker),
+            host,
+        })
+    }
+
+    fn client(&self) -> Docker {
+        self.docker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: &'static str,
+        secs: u64,
+        call: impl Future<Output = Result<T, BollardError>>,
+    ) -> RuntimeResult<T> {
+        match tokio::time::timeout(Duration::from_secs(secs), call).await {
+            Ok(result) => result.map_err(|e| self.classify(e)),
+            Err(_) => Err(RuntimeError::Timeout {
+                address: self.address(),
+                operation,
+                secs,
+            }),
+        }
+    }
+
+    /// Docker's HTTP status tells most cases apart; connection-level failures mean "unavailable".
+    fn classify(&self, e: BollardError) -> RuntimeError {
+        match e {
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => RuntimeError::Api {
+                status: status_code,
+                message,
+            },
+            BollardError::RequestTimeoutError => RuntimeError::Timeout {
+                address: self.address(),
+                operation: "a request",
+                secs: CALL_SECS * 3,
+            },
+            other => RuntimeError::Unavailable {
+                address: self.address(),
+                reason: root_cause(&other),
+            },
+        }
+    }
+}
+
+/// The innermost error text ("Connection refused (os error 111)") is what a person can act on.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Docker answers HTTP 500 for a taken host port; only its text tells this case apart from
+/// other failures, so this is the one place where the message is read.
+fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
+    match e {
+        RuntimeError::Api { message, .. }
+            if message.contains("address already in use")
+                || message.contains("port is already allocated") =>
+        {
+            RuntimeError::PortConflict {
+                port,
+                detail: message,
+            }
+        }
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    fn address(&self) -> String {
+        self.host.to_string()
+    }
+
+    async fn ping(&self) -> RuntimeResult<()> {
+        // Negotiating the API version doubles as the ping: bollard speaks a newer API than some
+        // daemons (Docker 20.10 knows 1.41), and the negotiated client is kept for later calls.
+        let negotiated = self
+            .bounded("ping", PING_SECS, self.client().negotiate_version())
+            .await?;
+        *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
+        Ok(())
+    }
+
+    async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
+        let mut filters = HashMap::new();
+        if !labels.is_empty() {
+            filters.insert("label", labels.to_vec());
+        }
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let found = self
+            .bounded(
+                "list containers",
+                CALL_SECS,
+                self.client().list_containers(Some(options)),
+            )
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|c| ContainerInfo {
+                id: c.id.unwrap_or_default(),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_owned())
+                    .unwrap_or_default(),
+                image: c.image.unwrap_or_default(),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                labels: c.labels.unwrap_or_default(),
+                published_ports: c
+                    .ports
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| p.public_port)
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn image_exists(&self, image: &str) -> RuntimeResult<bool> {
+        match self
+            .bounded(
+                "inspect image",
+                CALL_SECS,
+                self.client().inspect_image(image),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(RuntimeError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+        let info = self
+            .bounded("info", CALL_SECS, self.client().info())
+            .await?;
+        Ok(info
+            .runtimes
+            .unwrap_or_default()
+            .keys()
+            .any(|r| r.contains("nvidia")))
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+        let container_port = format!("{}/tcp", spec.container_port);
+        let bindings = HashMap::from([(
+            container_port.clone(),
+            Some(vec![PortBinding {
+                host_ip: None,
+                host_port: Some(spec.host_port.to_string()),
+            }]),
+        )]);
+        let gpus = spec.gpu.then(|| {
+            vec![DeviceRequest {
+                driver: Some("nvidia".to_owned()),
+                count: Some(-1),
+                capabilities: Some(vec![vec!["gpu".to_owned()]]),
+                ..Default::default()
+            }]
+        });
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: Some(spec.args.clone()),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone()),
+            exposed_ports: Some(vec![container_port]),
+            host_config: Some(HostConfig {
+                port_bindings: Some(bindings),
+                device_requests: gpus,
+                binds: spec
+                    .mount
+                    .as_ref()
+                    .map(|dir| vec![format!("{dir}:{dir}:ro")]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::new()
+            .name(&spec.name)
+            .build();
+        let created = self
+            .bounded(
+                "create container",
+                CALL_SECS,
+                self.client().create_container(Some(options), body),
+            )
+            .await;
+        match created {
+            Ok(c) => Ok(c.id),
+            Err(RuntimeError::Api { status: 404, .. }) => Err(RuntimeError::ImageMissing {
+                image: spec.image.clone(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()> {
+        let started = self
+            .bounded(
+                "start container",
+                CALL_SECS,
+                self.client().start_container(id, None),
+            )
+            .await;
+        started.map_err(|e| port_conflict(host_port, e))
+    }
+
+    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+        let inspected = self
+            .bounded(
+                "inspect container",
+                CALL_SECS,
+                self.client().inspect_container(id, None),
+            )
+            .await;
+        let state = match inspected {
+            Ok(c) => c.state.unwrap_or_default(),
+            Err(RuntimeError::Api { status: 404, .. }) => {
+                return Err(RuntimeError::NoSuchContainer(id.to_owned()));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(ContainerState {
+            running: state.running.unwrap_or(false),
+            exit_code: state.exit_code,
+            oom_killed: state.oom_killed.unwrap_or(false),
+        })
+    }
+
+    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let collect = async {
+            let client = self.client();
+            let mut stream = client.logs(id, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                text.push_str(&chunk?.to_string());
+            }
+            Ok(text)
+        };
+        let text = self.bounded("read logs", CALL_SECS, collect).await?;
+        Ok(text
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.trim().is_empty())
+            .collect())
+    }
+
+    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+        if !force {
+            let options = StopContainerOptionsBuilder::new()
+                .t(STOP_GRACE_SECS)
+                .build();
+            let secs = CALL_SECS + STOP_GRACE_SECS as u64;
+            match self
+                .bounded(
+                    "stop container",
+                    secs,
+                    self.client().stop_container(id, Some(options)),
+                )
+                .await
+            {
+                // 304: already stopped; 404: already gone.
+                Ok(())
+                | Err(RuntimeError::Api {
+                    status: 304 | 404, ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        match self
+            .bounded(
+                "remove container",
+                CALL_SECS,
+                self.client().remove_container(id, Some(options)),
+            )
+            .await
+        {
+            // 404: gone already; 409: removal already in progress elsewhere.
+            Ok(())
+            | Err(RuntimeError::Api {
+                status: 404 | 409, ..
+            }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The container runtime as the lifecycle sees it: a small trait, a Docker implementation on
+//! bollard, and a scriptable fake for unit tests. No bollard type leaves this module.
+
+mod docker;
+mod docker_host;
+pub mod fake;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use docker::DockerRuntime;
+pub use docker_host::DockerHost;
+
+/// What to run: one engine container publishing `host_port` → `container_port`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub host_port: u16,
+    pub container_port: u16,
+    pub gpu: bool,
+    /// Host directory mounted read-only at the same path, for local models.
+    pub mount: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub state: String,
+    pub labels: HashMap<String, String>,
+    pub published_ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerState {
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("Docker is not reachable at {address}: {reason}")]
+    Unavailable { address: String, reason: String },
+    #[error("Docker at {address} did not answer {operation} within {secs}s")]
+    Timeout {
+        address: String,
+        operation: &'static str,
+        secs: u64,
+    },
+    /// Docker refused to publish the port because something holds it.
+    #[error("Docker could not publish host port {port}: {detail}")]
+    PortConflict { port: u16, detail: String },
+    #[error("image {image} is not present locally")]
+    ImageMissing { image: String },
+    #[error("no such container {0}")]
+    NoSuchContainer(String),
+    #[error("Docker answered {status}: {message}")]
+    Api { status: u16, message: String },
+}
+
+impl RuntimeError {
+    /// Transient failures that a new attempt may get past.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RuntimeError::Timeout { .. } | RuntimeError::Api { status: 500.., .. }
+        )
+    }
+}
+
+pub type RuntimeResult<T> = Result<T, RuntimeError>;
+
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    /// The endpoint, as people name it in errors (`unix:///var/run/docker.sock`).
+    fn address(&self) -> String;
+    async fn ping(&self) -> RuntimeResult<()>;
+    /// Containers in any state carrying every one of `labels` (`key=value`); all if empty.
+    async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
+    async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
+    async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
+    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
+    async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
+    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
+    /// Stops (SIGTERM, then SIGKILL after a grace period; at once when `force`) and removes.
+    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+}
+
+pub type SharedRuntime = Arc<dyn Runtime>;

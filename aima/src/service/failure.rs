@@ -1,0 +1,124 @@
+//! Why one attempt failed, and whether another attempt could help.
+
+use super::Phase;
+use crate::error::Kind;
+use crate::runtime::RuntimeError;
+
+#[derive(Debug, Clone)]
+pub(super) struct Failure {
+    pub kind: Kind,
+    pub phase: Phase,
+    pub reason: String,
+    pub cause: Option<String>,
+    pub help: Option<String>,
+    pub retry: bool,
+    pub log_tail: Vec<String>,
+}
+
+impl Failure {
+    pub fn fatal(kind: Kind, phase: Phase, reason: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            phase,
+            reason: reason.into(),
+            cause: None,
+            help: None,
+            retry: false,
+            log_tail: Vec::new(),
+        }
+    }
+
+    pub fn retryable(phase: Phase, reason: impl Into<String>) -> Self {
+        Failure {
+            retry: true,
+            ..Failure::fatal(Kind::StartFailed, phase, reason)
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// Docker errors by class: unreachable is fatal, a 5xx may be transient.
+    pub fn from_runtime(e: RuntimeError, phase: Phase) -> Self {
+        match &e {
+            RuntimeError::Unavailable { address, .. } | RuntimeError::Timeout { address, .. } => {
+                let help = format!(
+                    "check that the Docker daemon is running and reachable at {address} (`docker info`)"
+                );
+                Failure::fatal(Kind::DockerUnavailable, phase, e.to_string()).help(help)
+            }
+            RuntimeError::PortConflict { port, detail } => {
+                Failure::fatal(Kind::PortInUse, phase, format!("port {port} is in use"))
+                    .cause(detail.clone())
+            }
+            RuntimeError::ImageMissing { image } => image_missing(image, phase),
+            RuntimeError::Api { .. } if e.is_transient() => {
+                Failure::retryable(phase, e.to_string())
+            }
+            _ => Failure::fatal(Kind::StartFailed, phase, e.to_string()),
+        }
+    }
+}
+
+pub(super) fn image_missing(image: &str, phase: Phase) -> Failure {
+    Failure::fatal(Kind::StartFailed, phase, format!("engine image {image} is not present locally"))
+        .help(format!("pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"))
+}
+
+/// Engine output that no retry will fix: the model does not fit, or the engine says it is fatal.
+pub(super) fn is_fatal_engine_log(lines: &[String]) -> bool {
+    lines.iter().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("out of memory") || l.contains("outofmemory") || l.contains("oom-kill")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_errors_are_classified_by_kind() {
+        let unreachable = RuntimeError::Unavailable {
+            address: "unix:///x".into(),
+            reason: "gone".into(),
+        };
+        assert_eq!(
+            Failure::from_runtime(unreachable, Phase::Connect).kind,
+            Kind::DockerUnavailable
+        );
+        let busy = RuntimeError::PortConflict {
+            port: 8000,
+            detail: "bind: address already in use".into(),
+        };
+        let f = Failure::from_runtime(busy, Phase::Start);
+        assert_eq!((f.kind, f.retry), (Kind::PortInUse, false));
+        let server = RuntimeError::Api {
+            status: 500,
+            message: "boom".into(),
+        };
+        assert!(Failure::from_runtime(server, Phase::Create).retry);
+        let client = RuntimeError::Api {
+            status: 400,
+            message: "bad".into(),
+        };
+        assert!(!Failure::from_runtime(client, Phase::Create).retry);
+    }
+
+    #[test]
+    fn out_of_memory_logs_are_fatal() {
+        assert!(is_fatal_engine_log(&[
+            "torch.OutOfMemoryError: CUDA out of memory".into()
+        ]));
+        assert!(!is_fatal_engine_log(&[
+            "RuntimeError: Engine core initialization failed".into()
+        ]));
+    }
+}

@@ -1,0 +1,93 @@
+//! Checks made before any container exists. Their failures are never retried: another attempt
+//! would meet the same taken port, missing image or missing GPU.
+
+use super::failure::{Failure, image_missing};
+use super::{Deps, Phase, labels};
+use crate::engine::EngineSpec;
+use crate::error::Kind;
+use crate::records::Service;
+use crate::runtime::Runtime;
+
+pub(super) async fn preflight(
+    deps: &Deps,
+    rt: &dyn Runtime,
+    svc: &Service,
+    spec: &EngineSpec,
+) -> Result<(), Failure> {
+    let fail = |e| Failure::from_runtime(e, Phase::Preflight);
+    remove_leftovers(deps, rt, svc).await?;
+    let port = svc.port;
+
+    let containers = rt.list(&[]).await.map_err(fail)?;
+    if let Some(c) = containers
+        .iter()
+        .find(|c| c.published_ports.contains(&port))
+    {
+        let failure = match c.labels.get(labels::SERVICE) {
+            Some(other) => Failure::fatal(Kind::PortInUse, Phase::Preflight, format!("port {port} is in use by aima service {other} (container {})", c.name))
+                .help(format!("stop that service first (`aima service stop {other}`), or use another port for this one")),
+            None => Failure::fatal(
+                Kind::PortInUse,
+                Phase::Preflight,
+                format!("port {port} is in use by container {} (image {}), which aima does not manage", c.name, c.image),
+            )
+            .help(format!("remove it if it is yours (`docker rm -f {}`), or create this service on another port with --port", c.name)),
+        };
+        return Err(failure);
+    }
+
+    if let Some(holder) = deps.host.port_blocked(port) {
+        let mut failure = Failure::fatal(
+            Kind::PortInUse,
+            Phase::Preflight,
+            format!("port {port} is in use by {holder}"),
+        );
+        if let Some(command) = &holder.command {
+            failure = failure.cause(format!("the holder is running: {command}"));
+        }
+        let stop_it = holder
+            .pid
+            .map(|pid| format!("stop that program (`kill {pid}`)"))
+            .unwrap_or_else(|| "free the port".to_owned());
+        return Err(failure.help(format!(
+            "{stop_it}, or create this service on another port with --port"
+        )));
+    }
+
+    if !rt.image_exists(&spec.image).await.map_err(fail)? {
+        return Err(image_missing(&spec.image, Phase::Preflight));
+    }
+    if spec.gpu && !rt.has_gpu_runtime().await.map_err(fail)? {
+        let var = format!("{}_GPU", spec.engine.env_prefix());
+        return Err(Failure::fatal(
+            Kind::StartFailed,
+            Phase::Preflight,
+            format!(
+                "engine {} asks for a GPU, but Docker at {} has no GPU runtime",
+                spec.engine,
+                rt.address()
+            ),
+        )
+        .help(format!(
+            "install the NVIDIA container toolkit, or run without a GPU: {var}=false"
+        )));
+    }
+    Ok(())
+}
+
+/// A crashed or killed earlier start may have left containers of this service: remove them all.
+pub(super) async fn remove_leftovers(
+    deps: &Deps,
+    rt: &dyn Runtime,
+    svc: &Service,
+) -> Result<usize, Failure> {
+    let fail = |e| Failure::from_runtime(e, Phase::Preflight);
+    let own = rt
+        .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+        .await
+        .map_err(fail)?;
+    for c in &own {
+        rt.stop_and_remove(&c.id, true).await.map_err(fail)?;
+    }
+    Ok(own.len())
+}

@@ -1,0 +1,150 @@
+//! Making a recorded state true again, by whoever looks next (a CLI command or the daemon):
+//! a start whose process died, a detached start that came up or crashed, an engine that exited.
+
+use super::{Deps, labels};
+use crate::error::Result;
+use crate::ids::ServiceId;
+use crate::records::{Service, Status};
+use crate::runtime::{Runtime, SharedRuntime};
+use crate::store::{Change, Store};
+
+pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
+    let svc = store.get_service(id)?;
+    if !needs_a_look(&svc) {
+        return Ok(svc);
+    }
+    let rt = docker_if_reachable(deps).await;
+    resolve(deps, store, svc, rt.as_ref()).await
+}
+
+pub async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
+    let services = store.list_services()?;
+    if !services.iter().any(needs_a_look) {
+        return Ok(services);
+    }
+    let rt = docker_if_reachable(deps).await;
+    let mut out = Vec::with_capacity(services.len());
+    for svc in services {
+        out.push(resolve(deps, store, svc, rt.as_ref()).await?);
+    }
+    Ok(out)
+}
+
+fn needs_a_look(svc: &Service) -> bool {
+    matches!(svc.status, Status::Starting | Status::Running)
+}
+
+/// Reading state must work with Docker away: what needs Docker then waits for the next look.
+async fn docker_if_reachable(deps: &Deps) -> Option<SharedRuntime> {
+    match deps.docker().await {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            tracing::warn!("not checking containers: {}", e.message);
+            None
+        }
+    }
+}
+
+async fn resolve(
+    deps: &Deps,
+    store: &mut Store,
+    svc: Service,
+    rt: Option<&SharedRuntime>,
+) -> Result<Service> {
+    let verdict = match (svc.status, svc.owner) {
+        (Status::Starting, Some(owner)) if !deps.host.owner_alive(owner) => Some((
+            Status::Failed,
+            format!(
+                "start interrupted: the aima process that ran it (pid {}) is gone",
+                owner.pid
+            ),
+        )),
+        (Status::Starting, None) | (Status::Running, _) => match rt {
+            Some(rt) => look_at_container(deps, rt.as_ref(), &svc).await,
+            None => None,
+        },
+        _ => None,
+    };
+    let Some((to, reason)) = verdict else {
+        return Ok(svc);
+    };
+    let failed = to == Status::Failed;
+    if failed && let Some(rt) = rt {
+        for c in rt
+            .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+            .await
+            .unwrap_or_default()
+        {
+            let _ = rt.stop_and_remove(&c.id, true).await;
+        }
+    }
+    let change = Change {
+        to,
+        last_error: if failed {
+            Some(&reason)
+        } else {
+            svc.last_error.as_deref()
+        },
+        attempts: &svc.attempts,
+        container_id: if failed {
+            None
+        } else {
+            svc.container_id.as_deref()
+        },
+        owner: None,
+    };
+    tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
+    Ok(store
+        .change_service(&svc.id, &[svc.status], change)?
+        .unwrap_or(svc))
+}
+
+/// For a detached start or a running service: has its container come up, or gone away?
+async fn look_at_container(
+    deps: &Deps,
+    rt: &dyn Runtime,
+    svc: &Service,
+) -> Option<(Status, String)> {
+    let Some(container) = &svc.container_id else {
+        return Some((
+            Status::Failed,
+            "no container is recorded for this service".to_owned(),
+        ));
+    };
+    let state = match rt.state(container).await {
+        Ok(state) => state,
+        Err(crate::runtime::RuntimeError::NoSuchContainer(_)) => {
+            return Some((
+                Status::Failed,
+                format!("its container {} is gone", short(container)),
+            ));
+        }
+        Err(_) => return None,
+    };
+    if !state.running {
+        let last = rt.logs_tail(container, 1).await.unwrap_or_default();
+        let last = last.last().map(|l| format!(": {l}")).unwrap_or_default();
+        let code = state
+            .exit_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        return Some((
+            Status::Failed,
+            format!("the engine exited with code {code}{last}"),
+        ));
+    }
+    if svc.status == Status::Starting {
+        let path = &deps.config.engine(svc.engine_type).health_path;
+        if deps.host.health_status(svc.port, path).await == Some(200) {
+            return Some((
+                Status::Running,
+                "the engine answered its health check".to_owned(),
+            ));
+        }
+    }
+    None
+}
+
+fn short(container: &str) -> &str {
+    &container[..container.len().min(12)]
+}

@@ -1,0 +1,86 @@
+//! `service stop`: from any state, remove every container of the service, wait for its host port
+//! to be released, and end in `stopped`. Running it twice is harmless.
+
+use std::time::{Duration, Instant};
+
+use super::{Deps, labels};
+use crate::error::Result;
+use crate::ids::ServiceId;
+use crate::records::{Service, Status};
+use crate::store::{Change, Store};
+
+/// Docker's proxy may hold the port a moment after its container is gone.
+const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
+const ALL: [Status; 6] = [
+    Status::Created,
+    Status::Starting,
+    Status::Running,
+    Status::Stopping,
+    Status::Stopped,
+    Status::Failed,
+];
+
+pub struct Stopped {
+    pub service: Service,
+    pub removed_containers: usize,
+    /// False when something still held the port after the wait (reported, not an error).
+    pub port_released: bool,
+}
+
+pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -> Result<Stopped> {
+    let svc = store.get_service(id)?;
+    let rt = deps.docker().await?;
+    let keep = |to| Change {
+        to,
+        last_error: svc.last_error.as_deref(),
+        attempts: &svc.attempts,
+        container_id: svc.container_id.as_deref(),
+        owner: None,
+    };
+    // Tell a start in progress (or the reconciler) that this service is on its way down.
+    store.change_service(
+        id,
+        &[Status::Starting, Status::Running],
+        keep(Status::Stopping),
+    )?;
+    let own = rt
+        .list(&labels::selector(Some(id), &deps.config.instance))
+        .await
+        .map_err(docker_error)?;
+    for c in &own {
+        rt.stop_and_remove(&c.id, force)
+            .await
+            .map_err(docker_error)?;
+    }
+    let port_released = own.is_empty() || wait_for_release(deps, svc.port).await;
+    let stopped = Change {
+        container_id: None,
+        ..keep(Status::Stopped)
+    };
+    let service = match store.change_service(id, &ALL, stopped)? {
+        Some(service) => service,
+        None => store.get_service(id)?,
+    };
+    Ok(Stopped {
+        service,
+        removed_containers: own.len(),
+        port_released,
+    })
+}
+
+fn docker_error(e: crate::runtime::RuntimeError) -> crate::error::Error {
+    super::docker_unavailable(e.to_string(), "its address")
+}
+
+async fn wait_for_release(deps: &Deps, port: u16) -> bool {
+    let until = Instant::now() + PORT_RELEASE_WAIT;
+    loop {
+        if deps.host.port_blocked(port).is_none() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,84 @@
+//! Schema migrations: an append-only list applied in order, tracked by `PRAGMA user_version`.
+
+use rusqlite::Transaction;
+
+use crate::error::{Error, Result};
+
+/// Never edit an entry once released: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: models and services. `seq` gives creation order; ids are what people see.
+    "CREATE TABLE models (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        path TEXT,
+        model_type TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE services (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        model_id TEXT NOT NULL REFERENCES models(id),
+        engine_type TEXT NOT NULL,
+        port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        status TEXT NOT NULL,
+        last_error TEXT,
+        attempts TEXT NOT NULL DEFAULT '[]',
+        container_id TEXT,
+        owner_pid INTEGER,
+        owner_start_time INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX services_by_status ON services(status);",
+];
+
+pub fn apply(tx: &Transaction<'_>) -> Result<()> {
+    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(Error::storage(format!(
+            "the state database has schema version {version}, newer than this aima knows ({})",
+            MIGRATIONS.len()
+        ))
+        .with_help("use the aima release that created this data dir, or a newer one"));
+    }
+    for sql in &MIGRATIONS[version..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    #[test]
+    fn migrations_apply_once_and_reach_latest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aima.db");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        let v: usize = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::MIGRATIONS.len());
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aima.db");
+        drop(Store::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap();
+        assert!(err.message.contains("schema version 99"), "{}", err.message);
+    }
+}

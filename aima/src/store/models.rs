@@ -1,0 +1,119 @@
+//! Model rows: register, list, read and delete.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::ids::ModelId;
+use crate::records::{Model, ModelSource, Status};
+
+const COLUMNS: &str = "id, name, source, repo, path, model_type, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Model> {
+    let source: String = r.get(2)?;
+    Ok(Model {
+        id: ModelId::parse(&r.get::<_, String>(0)?).map_err(|e| bad_column(0, e))?,
+        name: r.get(1)?,
+        source: ModelSource::parse(&source)
+            .ok_or_else(|| bad_column(2, format!("unknown source {source}")))?,
+        repo: r.get(3)?,
+        path: r.get(4)?,
+        model_type: r.get(5)?,
+        status: "registered",
+        created_at: r.get(6)?,
+    })
+}
+
+pub(super) fn bad_column(col: usize, e: impl ToString) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        e.to_string().into(),
+    )
+}
+
+impl Store {
+    pub fn insert_model(&mut self, m: &Model) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO models (id, name, source, repo, path, model_type, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    m.id.as_str(),
+                    m.name,
+                    m.source.as_str(),
+                    m.repo,
+                    m.path,
+                    m.model_type,
+                    m.created_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn list_models(&self) -> Result<Vec<Model>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {COLUMNS} FROM models ORDER BY seq"))?;
+        let rows = stmt
+            .query_map([], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn get_model(&self, id: &ModelId) -> Result<Model> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM models WHERE id = ?1"),
+                [id.as_str()],
+                from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("model", id.as_str()))
+    }
+
+    /// Refused while services use the model; `force` deletes those services too, unless one of
+    /// them is starting or running (its container must be stopped first).
+    pub fn delete_model(&mut self, id: &ModelId, force: bool) -> Result<Model> {
+        let model = self.get_model(id)?;
+        self.write(|tx| {
+            let mut stmt =
+                tx.prepare("SELECT id, status FROM services WHERE model_id = ?1 ORDER BY seq")?;
+            let users: Vec<(String, String)> = stmt
+                .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let active: Vec<&str> = users
+                .iter()
+                .filter(|(_, st)| {
+                    matches!(
+                        Status::parse(st),
+                        Some(Status::Starting | Status::Running | Status::Stopping)
+                    )
+                })
+                .map(|(sid, _)| sid.as_str())
+                .collect();
+            if !active.is_empty() {
+                return Err(Error::conflict(format!(
+                    "model {id} is used by active service(s) {}",
+                    active.join(", ")
+                ))
+                .with_help(format!("stop them first: aima service stop {}", active[0])));
+            }
+            if !users.is_empty() && !force {
+                let ids: Vec<&str> = users.iter().map(|(sid, _)| sid.as_str()).collect();
+                return Err(Error::conflict(format!(
+                    "model {id} is used by service(s) {}",
+                    ids.join(", ")
+                ))
+                .with_help(
+                    "delete those services first, or pass --force to delete them with the model",
+                ));
+            }
+            tx.execute("DELETE FROM services WHERE model_id = ?1", [id.as_str()])?;
+            tx.execute("DELETE FROM models WHERE id = ?1", [id.as_str()])?;
+            Ok(())
+        })?;
+        Ok(model)
+    }
+}

@@ -1,0 +1,193 @@
+//! Service rows: creation with port assignment, reads, and conditional status changes.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::Store;
+use super::models::bad_column;
+use crate::clock;
+use crate::engine::EngineType;
+use crate::error::{Error, Result};
+use crate::ids::{ModelId, ServiceId};
+use crate::records::{Owner, Service, Status};
+use crate::service::Attempt;
+
+const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
+                       owner_pid, owner_start_time, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
+    let engine: String = r.get(3)?;
+    let status: String = r.get(5)?;
+    let attempts: String = r.get(7)?;
+    let owner = match (r.get::<_, Option<u32>>(9)?, r.get::<_, Option<i64>>(10)?) {
+        (Some(pid), Some(start_time)) => Some(Owner {
+            pid,
+            start_time: start_time as u64,
+        }),
+        _ => None,
+    };
+    Ok(Service {
+        id: ServiceId::parse(&r.get::<_, String>(0)?).map_err(|e| bad_column(0, e))?,
+        name: r.get(1)?,
+        model_id: ModelId::parse(&r.get::<_, String>(2)?).map_err(|e| bad_column(2, e))?,
+        engine_type: EngineType::parse(&engine)
+            .ok_or_else(|| bad_column(3, format!("unknown engine {engine}")))?,
+        port: r.get(4)?,
+        status: Status::parse(&status)
+            .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
+        last_error: r.get(6)?,
+        attempts: serde_json::from_str(&attempts).map_err(|e| bad_column(7, e))?,
+        container_id: r.get(8)?,
+        owner,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+/// What `service create` asks for; the port is chosen inside the write transaction.
+pub struct NewService {
+    pub model_id: ModelId,
+    pub engine_type: EngineType,
+    pub name: Option<String>,
+    pub port: Option<u16>,
+    pub default_port: u16,
+}
+
+/// A status change applied only if the row is still in one of the expected states.
+pub struct Change<'a> {
+    pub to: Status,
+    pub last_error: Option<&'a str>,
+    pub attempts: &'a [Attempt],
+    pub container_id: Option<&'a str>,
+    pub owner: Option<Owner>,
+}
+
+impl Store {
+    pub fn create_service(&mut self, new: NewService) -> Result<Service> {
+        let model = self.get_model(&new.model_id)?;
+        let id = ServiceId::generate();
+        self.write(|tx| {
+            let port = match new.port {
+                Some(port) => {
+                    if let Some(holder) = port_holder(tx, port)? {
+                        return Err(Error::conflict(format!("port {port} is already assigned to service {holder}"))
+                            .with_help("choose another --port, or stop or delete that service first"));
+                    }
+                    port
+                }
+                None => first_free_port(tx, new.default_port)?,
+            };
+            let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
+            let now = clock::now_ms();
+            tx.execute(
+                "INSERT INTO services (id, name, model_id, engine_type, port, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?6)",
+                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, now],
+            )?;
+            Ok(())
+        })?;
+        self.get_service(&id)
+    }
+
+    pub fn list_services(&self) -> Result<Vec<Service>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {COLUMNS} FROM services ORDER BY seq"))?;
+        let rows = stmt
+            .query_map([], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn get_service(&self, id: &ServiceId) -> Result<Service> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM services WHERE id = ?1"),
+                [id.as_str()],
+                from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("service", id.as_str()))
+    }
+
+    pub fn delete_service(&mut self, id: &ServiceId) -> Result<Service> {
+        let svc = self.get_service(id)?;
+        let deleted = self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM services WHERE id = ?1 AND status NOT IN ('starting', 'running', 'stopping')",
+                [id.as_str()],
+            )?)
+        })?;
+        if deleted == 0 {
+            let now = self.get_service(id)?;
+            return Err(Error::conflict(format!(
+                "service {id} is {} and cannot be deleted",
+                now.status.as_str()
+            ))
+            .with_help(format!("stop it first: aima service stop {id}")));
+        }
+        Ok(svc)
+    }
+
+    /// Applies `change` when the service is in one of `from`; returns the row as it ends up, or
+    /// `None` when its status had moved on (someone else acted first).
+    pub fn change_service(
+        &mut self,
+        id: &ServiceId,
+        from: &[Status],
+        change: Change<'_>,
+    ) -> Result<Option<Service>> {
+        let from_sql: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let attempts = serde_json::to_string(change.attempts)
+            .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                &format!(
+                    "UPDATE services SET status = ?2, last_error = ?3, attempts = ?4, container_id = ?5,
+                        owner_pid = ?6, owner_start_time = ?7, updated_at = ?8
+                     WHERE id = ?1 AND status IN ({})",
+                    from_sql.join(", ")
+                ),
+                params![
+                    id.as_str(),
+                    change.to.as_str(),
+                    change.last_error,
+                    attempts,
+                    change.container_id,
+                    change.owner.map(|o| o.pid),
+                    change.owner.map(|o| o.start_time as i64),
+                    clock::now_ms()
+                ],
+            )?)
+        })?;
+        if changed == 0 {
+            Ok(None)
+        } else {
+            self.get_service(id).map(Some)
+        }
+    }
+}
+
+/// The service (other than stopped/failed ones) already holding `port`, if any.
+fn port_holder(tx: &Transaction<'_>, port: u16) -> Result<Option<String>> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM services WHERE port = ?1 AND status IN ('created', 'starting', 'running') LIMIT 1",
+            [port],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn first_free_port(tx: &Transaction<'_>, from: u16) -> Result<u16> {
+    let mut stmt =
+        tx.prepare("SELECT port FROM services WHERE status IN ('created', 'starting', 'running')")?;
+    let held: std::collections::HashSet<u16> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    (from..=u16::MAX)
+        .find(|p| !held.contains(p))
+        .ok_or_else(|| {
+            Error::conflict(format!("no free port at or above {from} for a new service"))
+                .with_help("pass --port, or delete services you no longer need")
+        })
+}
