@@ -118,6 +118,11 @@ impl Invocation {
                 return record;
             }
         };
+        let pgid = child.id();
+        let _guard =
+            crate::fixtures::interrupt::guard(format!("command {}", record.display), move || {
+                kill_group(pgid)
+            });
         let stdout = child.stdout.take().map(drain);
         let stderr = child.stderr.take().map(drain);
         let status = loop {
