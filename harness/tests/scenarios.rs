@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Trial};
 
-use support::cases::{Expectation, block_port_fixture, scenario_case};
+use support::cases::{Expectation, block_port_fixture, refuses_a_busy_port, scenario_case};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             "fixtures::block_port_holds_and_releases",
             block_port_fixture,
         ),
+        Trial::test("cli::refuses_a_busy_port", refuses_a_busy_port),
         scenario_case("s20::conformance", None, Expectation::all_pass()),
         scenario_case(
             "s20::faulty::leaky_container",

@@ -60,7 +60,9 @@ pub fn scenario_case(name: &str, wrapper: Option<&'static str>, expect: Expectat
 }
 
 fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<(), Failed> {
-    let bins = locate_binaries(None, None).map_err(|e| format!("{e:#}"))?;
+    // HARNESS_AIMA_BIN tests another aima build (or a wrapper) than the workspace's.
+    let real = std::env::var_os("HARNESS_AIMA_BIN").map(PathBuf::from);
+    let bins = locate_binaries(real.as_deref(), None).map_err(|e| format!("{e:#}"))?;
     let reports = tempfile::Builder::new()
         .prefix(&format!("harness-{label}-"))
         .tempdir()
@@ -196,6 +198,33 @@ pub fn block_port_fixture() -> Result<(), Failed> {
     let freed = check_port(port);
     if !freed.is_free() {
         return Err(format!("port not released: {}", freed.describe()).into());
+    }
+    Ok(())
+}
+
+/// A busy port is refused before anything runs: exit 2 and a message naming the port.
+pub fn refuses_a_busy_port() -> Result<(), Failed> {
+    let holder = std::net::TcpListener::bind(("0.0.0.0", 0)).map_err(|e| e.to_string())?;
+    let port = holder.local_addr().map_err(|e| e.to_string())?.port();
+    let reports = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["scenario", "20", "--port", &port.to_string(), "--reports"])
+        .arg(reports.path())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() != Some(2) || !stderr.contains(&format!("port {port}")) {
+        return Err(format!(
+            "expected exit 2 naming port {port}, got {:?}: {stderr}",
+            output.status.code()
+        )
+        .into());
+    }
+    let leftovers = std::fs::read_dir(reports.path())
+        .map_err(|e| e.to_string())?
+        .count();
+    if leftovers != 0 {
+        return Err("a refused run must not create a run folder".into());
     }
     Ok(())
 }
