@@ -276,8 +276,7 @@ impl Run<'_> {
 
     async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
-        let last = log_tail
-            .last()
+        let last = telling_line(&log_tail)
             .map(|l| format!(": {l}"))
             .unwrap_or_default();
         let code = code
@@ -365,4 +364,13 @@ async fn fail(
         Some(help) => error.with_help(help),
         None => error,
     }
+}
+
+/// The engine's most telling line: the last one that mentions an error, else the last one.
+fn telling_line(lines: &[String]) -> Option<&String> {
+    let mentions_error = |l: &&String| {
+        let l = l.to_ascii_lowercase();
+        l.contains("error") || l.contains("fatal") || l.contains("panic")
+    };
+    lines.iter().rev().find(mentions_error).or(lines.last())
 }
