@@ -80,6 +80,24 @@ pub(super) fn is_fatal_engine_log(lines: &[String]) -> bool {
     })
 }
 
+/// "with code 1: <the engine's most telling line>", for an engine that exited.
+pub(super) fn exit_summary(code: Option<i64>, log_tail: &[String]) -> String {
+    let code = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    let mentions_error = |l: &&String| {
+        let l = l.to_ascii_lowercase();
+        l.contains("error") || l.contains("fatal") || l.contains("panic")
+    };
+    match log_tail
+        .iter()
+        .rev()
+        .find(mentions_error)
+        .or(log_tail.last())
+    {
+        Some(line) => format!("with code {code}: {line}"),
+        None => format!("with code {code}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +128,17 @@ mod tests {
             message: "bad".into(),
         };
         assert!(!Failure::from_runtime(client, Phase::Create).retry);
+    }
+
+    #[test]
+    fn exit_summary_quotes_the_error_line() {
+        let logs = vec![
+            "INFO loading".to_owned(),
+            "ERROR boom".to_owned(),
+            "INFO bye".to_owned(),
+        ];
+        assert_eq!(exit_summary(Some(1), &logs), "with code 1: ERROR boom");
+        assert_eq!(exit_summary(None, &[]), "with code unknown");
     }
 
     #[test]

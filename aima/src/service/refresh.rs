@@ -1,6 +1,7 @@
 //! Making a recorded state true again, by whoever looks next (a CLI command or the daemon):
 //! a start whose process died, a detached start that came up or crashed, an engine that exited.
 
+use super::failure::exit_summary;
 use super::{Deps, labels};
 use crate::error::Result;
 use crate::ids::ServiceId;
@@ -122,15 +123,10 @@ async fn look_at_container(
         Err(_) => return None,
     };
     if !state.running {
-        let last = rt.logs_tail(container, 1).await.unwrap_or_default();
-        let last = last.last().map(|l| format!(": {l}")).unwrap_or_default();
-        let code = state
-            .exit_code
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let logs = rt.logs_tail(container, 20).await.unwrap_or_default();
         return Some((
             Status::Failed,
-            format!("the engine exited with code {code}{last}"),
+            format!("the engine exited {}", exit_summary(state.exit_code, &logs)),
         ));
     }
     if svc.status == Status::Starting {

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::failure::{Failure, is_fatal_engine_log};
+use super::failure::{Failure, exit_summary, is_fatal_engine_log};
 use super::preflight::{preflight, remove_leftovers};
 use super::{Attempt, Deps, Phase, labels};
 use crate::engine::EngineSpec;
@@ -276,13 +276,10 @@ impl Run<'_> {
 
     async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
-        let last = telling_line(&log_tail)
-            .map(|l| format!(": {l}"))
-            .unwrap_or_default();
-        let code = code
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
-        let reason = format!("the engine exited during start-up with code {code}{last}");
+        let reason = format!(
+            "the engine exited during start-up {}",
+            exit_summary(code, &log_tail)
+        );
         let mut failure = if oom || is_fatal_engine_log(&log_tail) {
             Failure::fatal(Kind::StartFailed, Phase::Health, reason)
                 .help("the engine ran out of memory: use a smaller model or free memory; retrying will not help")
@@ -364,13 +361,4 @@ async fn fail(
         Some(help) => error.with_help(help),
         None => error,
     }
-}
-
-/// The engine's most telling line: the last one that mentions an error, else the last one.
-fn telling_line(lines: &[String]) -> Option<&String> {
-    let mentions_error = |l: &&String| {
-        let l = l.to_ascii_lowercase();
-        l.contains("error") || l.contains("fatal") || l.contains("panic")
-    };
-    lines.iter().rev().find(mentions_error).or(lines.last())
 }
