@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aima::ids::ServiceId;
 use aima::store::Store;
 use daemon_support::docker::{Cleanup, containers_with, docker, sim_image, state_of};
-use daemon_support::{DataDir, Daemon, create_service, free_port, integrity_ok, wait_until};
+use daemon_support::{Daemon, DataDir, create_service, free_port, integrity_ok, wait_until};
 
 /// The reconcile period these tests run the daemon with.
 const PERIOD: Duration = Duration::from_secs(1);
@@ -113,10 +113,14 @@ fn start_killed_with_sigkill_is_failed_without_containers_within_one_period() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(30), "the start to create its container", || {
-        let starting = setup.recorded(&service).status.as_str() == "starting";
-        (starting && !setup.containers_of(&service).is_empty()).then_some(())
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the start to create its container",
+        || {
+            let starting = setup.recorded(&service).status.as_str() == "starting";
+            (starting && !setup.containers_of(&service).is_empty()).then_some(())
+        },
+    );
     cli.kill().unwrap();
     cli.wait().unwrap();
     let killed = Instant::now();
@@ -147,7 +151,11 @@ fn reaper_removes_own_orphans_and_spares_other_instances() {
         }
         args.extend([setup.image.as_str(), "--model", "x", "--port", "8000"]);
         let out = docker(&args);
-        assert!(out.status.success(), "docker run: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "docker run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     let foreign = run(&foreign_instance);
@@ -168,9 +176,11 @@ fn reaper_removes_own_orphans_and_spares_other_instances() {
 
     let created = Instant::now();
     // Grace (1 s) counts from the first pass that sees it.
-    wait_until(PERIOD * 2 + ONE_PERIOD, "the own orphan to be reaped", || {
-        state_of(&own).is_none().then_some(())
-    });
+    wait_until(
+        PERIOD * 2 + ONE_PERIOD,
+        "the own orphan to be reaped",
+        || state_of(&own).is_none().then_some(()),
+    );
     eprintln!("own orphan reaped {:?} after creation", created.elapsed());
     std::thread::sleep(PERIOD * 2);
     assert_eq!(state_of(&foreign).as_deref(), Some("running"));
@@ -235,4 +245,24 @@ fn sigterm_during_a_real_start_lets_it_finish() {
     let container = svc["container_id"].as_str().unwrap();
     assert_eq!(state_of(container).as_deref(), Some("running"));
     assert_eq!(setup.recorded(&service).status.as_str(), "running");
+}
+
+#[test]
+fn detached_start_becomes_running_through_the_reconciler() {
+    let setup = Setup::new(&["AIMA_SIM_LOAD_SECS=2"]);
+    let daemon = setup.daemon();
+    let service = create_service(&daemon, free_port());
+    let (code, svc) = daemon.call("POST", &format!("/api/v2/services/{service}/start"), None);
+    assert_eq!(code, 200, "{svc}");
+    assert_eq!(svc["status"], "starting", "{svc}");
+    let began = Instant::now();
+    wait_until(
+        Duration::from_secs(30),
+        "the reconciler to see it healthy",
+        || (setup.recorded(&service).status.as_str() == "running").then_some(()),
+    );
+    eprintln!(
+        "detached start recorded running {:?} after the request",
+        began.elapsed()
+    );
 }

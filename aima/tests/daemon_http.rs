@@ -6,14 +6,17 @@ mod daemon_support;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use daemon_support::{DataDir, Daemon, create_service, free_port, http, integrity_ok};
+use daemon_support::{Daemon, DataDir, create_service, free_port, http, integrity_ok};
 
 #[test]
 fn serves_the_api_and_stops_cleanly_on_sigterm() {
     let data = DataDir::new();
     let mut daemon = Daemon::start(&data, &[]);
     let (code, list) = daemon.call("GET", "/api/v2/models", None);
-    assert_eq!((code, list), (200, serde_json::json!({"items": [], "total": 0})));
+    assert_eq!(
+        (code, list),
+        (200, serde_json::json!({"items": [], "total": 0}))
+    );
     let (code, err) = daemon.call("GET", "/api/v2/nowhere", None);
     assert_eq!(code, 404, "{err}");
     assert_eq!(err["error"]["code"], "not_found");
@@ -31,7 +34,15 @@ fn token_is_required_except_for_health() {
     let (code, body) = http(daemon.port, "GET", "/api/v2/services", None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");
     assert!(body.contains("\"unauthorized\""), "{body}");
-    let (code, _) = http(daemon.port, "GET", "/api/v2/services", None, Some("nope"), 10).unwrap();
+    let (code, _) = http(
+        daemon.port,
+        "GET",
+        "/api/v2/services",
+        None,
+        Some("nope"),
+        10,
+    )
+    .unwrap();
     assert_eq!(code, 401);
     let (code, body) = daemon.call("GET", "/api/v2/services", None);
     assert_eq!(code, 200, "{body}");

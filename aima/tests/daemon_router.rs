@@ -159,7 +159,12 @@ async fn health_reports_store_and_docker() {
     );
 
     let down = api(None, false).call("GET", "/api/v2/health", None).await;
-    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.json);
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.json
+    );
     assert_eq!(down.json["status"], "unavailable");
     assert_eq!(down.json["store"]["ok"], true);
     assert_eq!(down.json["docker"]["ok"], false);
@@ -189,7 +194,9 @@ async fn models_crud() {
     assert_eq!(one.json["type"], "llm");
     assert_eq!(one.json["status"], "registered");
 
-    let gone = api.call("DELETE", &format!("/api/v2/models/{id}"), None).await;
+    let gone = api
+        .call("DELETE", &format!("/api/v2/models/{id}"), None)
+        .await;
     assert_eq!(gone.status, StatusCode::OK, "{}", gone.json);
     assert_eq!(gone.json["id"], id.as_str());
     let again = api.call("GET", &format!("/api/v2/models/{id}"), None).await;
@@ -201,10 +208,16 @@ async fn model_in_use_is_a_conflict_unless_forced() {
     let api = api(None, true);
     let model = api.model().await;
     api.service(&model).await;
-    let refused = api.call("DELETE", &format!("/api/v2/models/{model}"), None).await;
+    let refused = api
+        .call("DELETE", &format!("/api/v2/models/{model}"), None)
+        .await;
     assert_error(&refused, StatusCode::CONFLICT, "conflict");
     let forced = api
-        .call("DELETE", &format!("/api/v2/models/{model}?force=true"), None)
+        .call(
+            "DELETE",
+            &format!("/api/v2/models/{model}?force=true"),
+            None,
+        )
         .await;
     assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
     let bad_query = api
@@ -225,7 +238,9 @@ async fn services_crud_and_stop() {
     assert_eq!(list.json["items"][0]["status"], "created");
     assert_eq!(list.json["items"][0]["port"], 18123);
 
-    let one = api.call("GET", &format!("/api/v2/services/{id}"), None).await;
+    let one = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.json["engine_type"], "vllm");
 
@@ -251,7 +266,9 @@ async fn services_crud_and_stop() {
         .call("DELETE", &format!("/api/v2/services/{id}"), None)
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
-    let again = api.call("GET", &format!("/api/v2/services/{id}"), None).await;
+    let again = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
     assert_error(&again, StatusCode::NOT_FOUND, "not_found");
 }
 
@@ -274,7 +291,9 @@ async fn start_failure_carries_code_and_attempts() {
         "{}",
         r.json
     );
-    let after = api.call("GET", &format!("/api/v2/services/{id}"), None).await;
+    let after = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
     assert_eq!(after.json["status"], "failed", "{}", after.json);
 }
 
@@ -301,7 +320,12 @@ async fn unknown_ids_are_404() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let api = api(None, true);
-    for uri in ["/", "/api/v1/models", "/api/v2/nope", "/api/v2/services/x/y/z"] {
+    for uri in [
+        "/",
+        "/api/v1/models",
+        "/api/v2/nope",
+        "/api/v2/services/x/y/z",
+    ] {
         let r = api.call("GET", uri, None).await;
         assert_error(&r, StatusCode::NOT_FOUND, "not_found");
     }
@@ -334,8 +358,14 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
             "/api/v2/models",
             r#"{"name": "x", "source": "ollama", "repo": "r", "colour": "red"}"#,
         ),
-        ("/api/v2/models", r#"{"name": "x", "source": "ftp", "repo": "r"}"#),
-        ("/api/v2/models", r#"{"name": " ", "source": "ollama", "repo": "r"}"#),
+        (
+            "/api/v2/models",
+            r#"{"name": "x", "source": "ftp", "repo": "r"}"#,
+        ),
+        (
+            "/api/v2/models",
+            r#"{"name": " ", "source": "ollama", "repo": "r"}"#,
+        ),
         ("/api/v2/services", r#"{"model_id": 7}"#),
         (start.as_str(), r#"{"wait": "yes"}"#),
         (start.as_str(), r#"{"timeout": 0}"#),
@@ -352,7 +382,9 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
     let r = api.call("POST", "/api/v2/models", Some(&huge)).await;
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "usage");
     // Nothing was started or registered by any of these.
-    let svc = api.call("GET", &format!("/api/v2/services/{id}"), None).await;
+    let svc = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
     assert_eq!(svc.json["status"], "created");
     let models = api.call("GET", "/api/v2/models", None).await;
     assert_eq!(models.json["total"], 1);

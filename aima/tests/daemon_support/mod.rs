@@ -62,7 +62,8 @@ impl DataDir {
     /// `aima` with this data dir and `env`, for CLI commands beside the daemon.
     pub fn aima(&self, env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(AIMA);
-        cmd.env("AIMA_DATA_DIR", self.path()).env_remove("AIMA_API_TOKEN");
+        cmd.env("AIMA_DATA_DIR", self.path())
+            .env_remove("AIMA_API_TOKEN");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -109,9 +110,11 @@ impl Daemon {
     }
 
     pub fn wait_ready(&self) {
-        wait_until(Duration::from_secs(20), "the daemon to answer health", || {
-            http(self.port, "GET", "/api/v2/health", None, None, 10).ok()
-        });
+        wait_until(
+            Duration::from_secs(20),
+            "the daemon to answer health",
+            || http(self.port, "GET", "/api/v2/health", None, None, 10).ok(),
+        );
     }
 
     pub fn log(&self) -> String {
@@ -123,7 +126,13 @@ impl Daemon {
         self.call_timeout(method, path, body, 30)
     }
 
-    pub fn call_timeout(&self, method: &str, path: &str, body: Option<&str>, secs: u64) -> (u16, Value) {
+    pub fn call_timeout(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        secs: u64,
+    ) -> (u16, Value) {
         let (status, text) = http(self.port, method, path, body, self.token.as_deref(), secs)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}\ndaemon log:\n{}", self.log()));
         let json = serde_json::from_str(&text)
