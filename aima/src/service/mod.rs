@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub use attempt::{Attempt, Phase};
 pub use host::{HostProbe, RealHost};
-pub use labels::{labels_for, selector};
+pub use labels::{INSTANCE, MANAGED, SERVICE, labels_for, selector};
 pub use refresh::{refresh, refresh_all};
 pub use start::{StartOptions, start};
 pub use stop::{Stopped, stop};

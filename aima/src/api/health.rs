@@ -1,0 +1,67 @@
+//! `GET /api/v2/health`: can the daemon use its store and Docker? 200 when both, else 503.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::ApiState;
+use crate::store::Store;
+
+#[derive(Serialize)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    pub store: Check,
+    pub docker: Check,
+}
+
+#[derive(Serialize)]
+pub struct Check {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Check {
+    fn from_result(result: crate::error::Result<()>) -> Self {
+        match result {
+            Ok(()) => Check {
+                ok: true,
+                error: None,
+            },
+            Err(e) => Check {
+                ok: false,
+                error: Some(e.message),
+            },
+        }
+    }
+}
+
+pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
+    let store = Check::from_result(check_store(&state));
+    let docker = Check::from_result(state.deps.docker().await.map(drop));
+    let ok = store.ok && docker.ok;
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: if ok { "ok" } else { "unavailable" },
+        store,
+        docker,
+    };
+    (status, Json(health))
+}
+
+fn check_store(state: &ApiState) -> crate::error::Result<()> {
+    let store = Store::open(&state.deps.config.db_path())?;
+    if store.integrity_ok()? {
+        Ok(())
+    } else {
+        Err(crate::error::Error::storage(
+            "the state database failed its integrity check",
+        ))
+    }
+}

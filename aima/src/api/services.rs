@@ -1,0 +1,133 @@
+//! Service routes: list, create, show, delete, start and stop.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::ApiState;
+use super::body::{JsonBody, OptionalJsonBody};
+use super::error::ApiResult;
+use super::routes::{List, open_store};
+use crate::error::{Error, Result};
+use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT};
+use crate::records::Service;
+use crate::service::StartOptions;
+use crate::store::Store;
+
+/// The longest start a request may ask for, as `service start --timeout` allows.
+const MAX_START_SECS: u64 = 86_400;
+
+pub async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Service>>> {
+    let mut store = open_store(&state)?;
+    Ok(Json(List::of(
+        ops::list_services(&state.deps, &mut store).await?,
+    )))
+}
+
+pub async fn create(
+    State(state): State<ApiState>,
+    JsonBody(req): JsonBody<CreateService>,
+) -> ApiResult<(StatusCode, Json<Service>)> {
+    let mut store = open_store(&state)?;
+    let svc = ops::create_service(&state.deps, &mut store, req)?;
+    Ok((StatusCode::CREATED, Json(svc)))
+}
+
+pub async fn get(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Service>> {
+    let mut store = open_store(&state)?;
+    Ok(Json(ops::get_service(&state.deps, &mut store, &id).await?))
+}
+
+pub async fn delete(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Service>> {
+    let mut store = open_store(&state)?;
+    Ok(Json(
+        ops::delete_service(&state.deps, &mut store, &id).await?,
+    ))
+}
+
+/// The body of `POST /services/{id}/start`; absent means a detached start with the default
+/// timeout, as `aima service start ID`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    #[serde(default)]
+    wait: bool,
+    /// Seconds the whole start may take.
+    #[serde(default)]
+    timeout: Option<u64>,
+}
+
+impl StartRequest {
+    fn timeout(&self) -> Result<Duration> {
+        match self.timeout {
+            None => Ok(DEFAULT_START_TIMEOUT),
+            Some(secs @ 1..=MAX_START_SECS) => Ok(Duration::from_secs(secs)),
+            Some(secs) => Err(Error::usage(format!(
+                "timeout {secs} is out of range: give seconds between 1 and {MAX_START_SECS}"
+            ))),
+        }
+    }
+}
+
+/// Runs the start as a tracked task: a client that hangs up does not cut it short (which would
+/// leave the row `starting` under a live owner), and shutdown waits for it or interrupts it.
+/// No server timeout applies; the start's own `timeout` bounds it.
+pub async fn start(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
+) -> ApiResult<Json<Service>> {
+    let timeout = req.timeout()?;
+    let deps = state.deps.clone();
+    let abort = state.abort.clone();
+    let task = state.tasks.spawn(async move {
+        let mut store = Store::open(&deps.config.db_path())?;
+        let opts = StartOptions {
+            wait: req.wait,
+            timeout,
+            progress: None,
+        };
+        let interrupt = async move {
+            abort.cancelled().await;
+            "the daemon shutting down"
+        };
+        ops::start_service(&deps, &mut store, &id, opts, interrupt).await
+    });
+    let svc = task
+        .await
+        .map_err(|e| Error::internal("the start task failed").caused_by(e))??;
+    Ok(Json(svc))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopRequest {
+    /// Kill the engine instead of stopping it gracefully.
+    #[serde(default)]
+    force: bool,
+}
+
+pub async fn stop(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
+) -> ApiResult<Json<Service>> {
+    let mut store = open_store(&state)?;
+    let stopped = ops::stop_service(&state.deps, &mut store, &id, req.force).await?;
+    if !stopped.port_released {
+        tracing::warn!(
+            service = %stopped.service.id,
+            "port {} is still held by something else after the stop",
+            stopped.service.port
+        );
+    }
+    Ok(Json(stopped.service))
+}

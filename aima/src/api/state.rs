@@ -1,0 +1,29 @@
+//! What every handler shares: the lifecycle's dependencies and the daemon's task bookkeeping.
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::service::Deps;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub deps: Deps,
+    /// The bearer token every route but health requires; `None` leaves the API open.
+    pub token: Option<String>,
+    /// Starts run as tracked tasks, so a client hanging up does not abandon one half-way
+    /// and shutdown can wait for them.
+    pub tasks: TaskTracker,
+    /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
+    pub abort: CancellationToken,
+}
+
+impl ApiState {
+    pub fn new(deps: Deps, token: Option<String>) -> Self {
+        ApiState {
+            deps,
+            token: token.filter(|t| !t.is_empty()),
+            tasks: TaskTracker::new(),
+            abort: CancellationToken::new(),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The reconciler: every period, make recorded states true (`service::refresh_all`) and remove
+//! this instance's orphaned containers. Idempotent; safe beside CLI commands on the same store.
+
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::orphans::{Reaper, orphans};
+use crate::error::Result;
+use crate::records::Service;
+use crate::service::{self, Deps};
+use crate::store::Store;
+
+/// What one pass changed, for the log.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Services whose status this pass changed: (id, from, to).
+    pub changed: Vec<(String, &'static str, &'static str)>,
+    /// Orphaned containers removed.
+    pub reaped: Vec<String>,
+}
+
+pub struct Reconciler {
+    deps: Deps,
+    reaper: Reaper,
+}
+
+impl Reconciler {
+    pub fn new(deps: Deps, reap_grace: Duration) -> Self {
+        Reconciler {
+            deps,
+            reaper: Reaper::new(reap_grace),
+        }
+    }
+
+    /// Passes until `stop`; the first one at once. A pass in progress is dropped on `stop`:
+    /// every step is a conditional update or an idempotent removal, so the next daemon resumes.
+    pub async fn run(mut self, every: Duration, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                result = self.pass() => match result {
+                    Ok(pass) => log(&pass),
+                    Err(e) => tracing::warn!("reconcile pass failed: {}", e.message),
+                },
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+        tracing::debug!("reconciler stopped");
+    }
+
+    pub async fn pass(&mut self) -> Result<Pass> {
+        let mut store = Store::open(&self.deps.config.db_path())?;
+        let before = store.list_services()?;
+        let after = service::refresh_all(&self.deps, &mut store).await?;
+        let changed = changes(&before, &after);
+        let reaped = self.reap(&mut store).await?;
+        Ok(Pass { changed, reaped })
+    }
+
+    /// Lists containers before reading services, so a container created after the read (by a
+    /// start claimed after it) is not in the list.
+    async fn reap(&mut self, store: &mut Store) -> Result<Vec<String>> {
+        let Ok(rt) = self.deps.docker().await else {
+            return Ok(Vec::new()); // refresh_all has said Docker is away
+        };
+        let instance = &self.deps.config.instance;
+        let containers = match rt.list(&service::selector(None, instance)).await {
+            Ok(containers) => containers,
+            Err(e) => {
+                tracing::warn!("cannot list containers to reap: {e}");
+                return Ok(Vec::new());
+            }
+        };
+        let services = store.list_services()?;
+        let found: Vec<&str> = orphans(&containers, &services, instance)
+            .into_iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        let mut reaped = Vec::new();
+        for id in self.reaper.due(&found, Instant::now()) {
+            match rt.stop_and_remove(&id, true).await {
+                Ok(()) => {
+                    self.reaper.forget(&id);
+                    reaped.push(id);
+                }
+                Err(e) => tracing::warn!(container = %id, "cannot remove orphaned container: {e}"),
+            }
+        }
+        Ok(reaped)
+    }
+}
+
+fn changes(before: &[Service], after: &[Service]) -> Vec<(String, &'static str, &'static str)> {
+    after
+        .iter()
+        .filter_map(|a| {
+            let b = before.iter().find(|b| b.id == a.id)?;
+            (b.status != a.status).then(|| (a.id.to_string(), b.status.as_str(), a.status.as_str()))
+        })
+        .collect()
+}
+
+fn log(pass: &Pass) {
+    for (id, from, to) in &pass.changed {
+        tracing::info!(service = %id, "reconciled: {from} → {to}");
+    }
+    for id in &pass.reaped {
+        tracing::info!(container = %&id[..id.len().min(12)], "removed orphaned container");
+    }
+}

@@ -1,0 +1,76 @@
+//! The daemon's timing knobs, from the environment so tests can shorten them.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Pause between reconcile passes (`AIMA_RECONCILE_SECS`, default 5).
+    pub reconcile_every: Duration,
+    /// How long a container of no live service may exist before it is removed
+    /// (`AIMA_REAP_GRACE_SECS`, default 30): covers a start that has created its container
+    /// but not yet recorded it.
+    pub reap_grace: Duration,
+    /// How long shutdown waits for requests in flight before interrupting them.
+    pub drain: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            reconcile_every: Duration::from_secs(5),
+            reap_grace: Duration::from_secs(30),
+            drain: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(&|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut s = Settings::default();
+        if let Some(v) = env("AIMA_RECONCILE_SECS") {
+            s.reconcile_every = secs("AIMA_RECONCILE_SECS", &v, 1)?;
+        }
+        if let Some(v) = env("AIMA_REAP_GRACE_SECS") {
+            s.reap_grace = secs("AIMA_REAP_GRACE_SECS", &v, 0)?;
+        }
+        Ok(s)
+    }
+}
+
+fn secs(name: &str, value: &str, min: u64) -> Result<Duration> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=86_400).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(Error::usage(format!(
+            "{name} must be whole seconds between {min} and 86400, not {value:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s = Settings::from_lookup(&|_| None).unwrap();
+        assert_eq!(s.reconcile_every, Duration::from_secs(5));
+        let env = |k: &str| (k == "AIMA_RECONCILE_SECS").then(|| "1".to_owned());
+        let s = Settings::from_lookup(&env).unwrap();
+        assert_eq!(s.reconcile_every, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for bad in ["0", "x", "-1", "100000"] {
+            let env = |k: &str| (k == "AIMA_RECONCILE_SECS").then(|| bad.to_owned());
+            let err = Settings::from_lookup(&env).unwrap_err();
+            assert_eq!(err.code, crate::error::Kind::Usage, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The API's routes and error statuses, driven through the router without a socket or Docker:
+//! Docker is a stub that answers ping (or a connector that fails, for health's 503).
+
+use std::sync::Arc;
+
+use aima::api::{ApiState, BODY_LIMIT, router};
+use aima::config::Config;
+use aima::error::{Error, Kind};
+use aima::runtime::{
+    ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult,
+    SharedRuntime,
+};
+use aima::service::{Deps, RealHost};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Docker that is there and holds no containers; creating one is refused.
+struct EmptyDocker;
+
+#[async_trait::async_trait]
+impl Runtime for EmptyDocker {
+    fn address(&self) -> String {
+        "stub://docker".to_owned()
+    }
+    async fn ping(&self) -> RuntimeResult<()> {
+        Ok(())
+    }
+    async fn list(&self, _labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
+        Ok(Vec::new())
+    }
+    async fn image_exists(&self, _image: &str) -> RuntimeResult<bool> {
+        Ok(true)
+    }
+    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+        Ok(false)
+    }
+    async fn create(&self, _spec: &ContainerSpec) -> RuntimeResult<String> {
+        Err(RuntimeError::Api {
+            status: 500,
+            message: "stub refuses".to_owned(),
+        })
+    }
+    async fn start(&self, id: &str, _port: u16) -> RuntimeResult<()> {
+        Err(RuntimeError::NoSuchContainer(id.to_owned()))
+    }
+    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+        Err(RuntimeError::NoSuchContainer(id.to_owned()))
+    }
+    async fn logs_tail(&self, _id: &str, _lines: usize) -> RuntimeResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    async fn stop_and_remove(&self, _id: &str, _force: bool) -> RuntimeResult<()> {
+        Ok(())
+    }
+}
+
+struct Api {
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn api(token: Option<&str>, docker_up: bool) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(dir.path(), &|_| None).unwrap();
+    let connect: aima::service::Connector = if docker_up {
+        Arc::new(|| Ok(Arc::new(EmptyDocker) as SharedRuntime))
+    } else {
+        Arc::new(|| {
+            Err(Error::new(
+                Kind::DockerUnavailable,
+                "Docker is not reachable at stub://nowhere",
+            ))
+        })
+    };
+    let deps = Deps {
+        config,
+        connect,
+        host: Arc::new(RealHost),
+    };
+    Api {
+        app: router(ApiState::new(deps, token.map(str::to_owned))),
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    json: Value,
+}
+
+impl Api {
+    async fn call(&self, method: &str, uri: &str, body: Option<&str>) -> Reply {
+        self.call_as(None, method, uri, body).await
+    }
+
+    async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.unwrap_or("").to_owned()))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "{method} {uri}: body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            json,
+        }
+    }
+
+    async fn model(&self) -> String {
+        let body = json!({"name": "tiny", "source": "ollama", "repo": "tinyllama"}).to_string();
+        let r = self.call("POST", "/api/v2/models", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn service(&self, model_id: &str) -> String {
+        let body = json!({"model_id": model_id, "engine_type": "vllm", "port": 18123}).to_string();
+        let r = self.call("POST", "/api/v2/services", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.json);
+    assert_eq!(r.json["error"]["code"], code, "{}", r.json);
+    assert!(r.json["error"]["message"].is_string(), "{}", r.json);
+}
+
+#[tokio::test]
+async fn health_reports_store_and_docker() {
+    let up = api(None, true).call("GET", "/api/v2/health", None).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.json);
+    assert_eq!(
+        up.json,
+        json!({"status": "ok", "store": {"ok": true}, "docker": {"ok": true}})
+    );
+
+    let down = api(None, false).call("GET", "/api/v2/health", None).await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.json
+    );
+    assert_eq!(down.json["status"], "unavailable");
+    assert_eq!(down.json["store"]["ok"], true);
+    assert_eq!(down.json["docker"]["ok"], false);
+    assert!(
+        down.json["docker"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("stub://nowhere")
+    );
+}
+
+#[tokio::test]
+async fn models_crud() {
+    let api = api(None, true);
+    let empty = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.json, json!({"items": [], "total": 0}));
+
+    let id = api.model().await;
+    let list = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(list.json["total"], 1);
+    assert_eq!(list.json["items"][0]["id"], id.as_str());
+
+    let one = api.call("GET", &format!("/api/v2/models/{id}"), None).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json["repo"], "tinyllama");
+    assert_eq!(one.json["type"], "llm");
+    assert_eq!(one.json["status"], "registered");
+
+    let gone = api
+        .call("DELETE", &format!("/api/v2/models/{id}"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.json);
+    assert_eq!(gone.json["id"], id.as_str());
+    let again = api.call("GET", &format!("/api/v2/models/{id}"), None).await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn model_in_use_is_a_conflict_unless_forced() {
+    let api = api(None, true);
+    let model = api.model().await;
+    api.service(&model).await;
+    let refused = api
+        .call("DELETE", &format!("/api/v2/models/{model}"), None)
+        .await;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict");
+    let forced = api
+        .call(
+            "DELETE",
+            &format!("/api/v2/models/{model}?force=true"),
+            None,
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+    let bad_query = api
+        .call("DELETE", &format!("/api/v2/models/{model}?forse=1"), None)
+        .await;
+    assert_error(&bad_query, StatusCode::BAD_REQUEST, "usage");
+}
+
+#[tokio::test]
+async fn services_crud_and_stop() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+
+    let list = api.call("GET", "/api/v2/services", None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.json["total"], 1);
+    assert_eq!(list.json["items"][0]["status"], "created");
+    assert_eq!(list.json["items"][0]["port"], 18123);
+
+    let one = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json["engine_type"], "vllm");
+
+    let taken = json!({"model_id": model, "engine_type": "vllm", "port": 18123}).to_string();
+    let dup = api.call("POST", "/api/v2/services", Some(&taken)).await;
+    assert_error(&dup, StatusCode::CONFLICT, "conflict");
+
+    let stopped = api
+        .call("POST", &format!("/api/v2/services/{id}/stop"), None)
+        .await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.json);
+    assert_eq!(stopped.json["status"], "stopped");
+    let forced = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/stop"),
+            Some(r#"{"force": true}"#),
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+
+    let deleted = api
+        .call("DELETE", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
+    let again = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn start_failure_carries_code_and_attempts() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let r = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"wait": true, "timeout": 5}"#),
+        )
+        .await;
+    assert!(r.status.is_server_error(), "{}: {}", r.status, r.json);
+    assert_eq!(r.json["error"]["code"], "start_failed", "{}", r.json);
+    assert!(
+        !r.json["error"]["attempts"].as_array().unwrap().is_empty(),
+        "{}",
+        r.json
+    );
+    let after = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(after.json["status"], "failed", "{}", after.json);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404() {
+    let api = api(None, true);
+    for (method, uri) in [
+        ("GET", "/api/v2/models/model-0badc0de"),
+        ("DELETE", "/api/v2/models/model-0badc0de"),
+        ("GET", "/api/v2/models/not-an-id"),
+        ("GET", "/api/v2/services/svc-0badc0de"),
+        ("DELETE", "/api/v2/services/svc-0badc0de"),
+        ("POST", "/api/v2/services/svc-0badc0de/start"),
+        ("POST", "/api/v2/services/svc-0badc0de/stop"),
+    ] {
+        let r = api.call(method, uri, None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    let body = json!({"model_id": "model-0badc0de", "engine_type": "vllm"}).to_string();
+    let r = api.call("POST", "/api/v2/services", Some(&body)).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
+    let api = api(None, true);
+    for uri in [
+        "/",
+        "/api/v1/models",
+        "/api/v2/nope",
+        "/api/v2/services/x/y/z",
+    ] {
+        let r = api.call("GET", uri, None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    for (method, uri, allowed) in [
+        ("PUT", "/api/v2/models", &["GET", "POST"][..]),
+        ("PATCH", "/api/v2/services/svc-0badc0de", &["GET", "DELETE"]),
+        ("GET", "/api/v2/services/svc-0badc0de/start", &["POST"]),
+        ("POST", "/api/v2/health", &["GET"]),
+    ] {
+        let r = api.call(method, uri, None).await;
+        assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, "usage");
+        let allow = r.headers[header::ALLOW].to_str().unwrap().to_owned();
+        for m in allowed {
+            assert!(allow.contains(m), "{method} {uri}: Allow: {allow}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_and_huge_ones_413() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let start = format!("/api/v2/services/{id}/start");
+    for (uri, body) in [
+        ("/api/v2/models", "{not json"),
+        ("/api/v2/models", ""),
+        ("/api/v2/models", "[1, 2]"),
+        (
+            "/api/v2/models",
+            r#"{"name": "x", "source": "ollama", "repo": "r", "colour": "red"}"#,
+        ),
+        (
+            "/api/v2/models",
+            r#"{"name": "x", "source": "ftp", "repo": "r"}"#,
+        ),
+        (
+            "/api/v2/models",
+            r#"{"name": " ", "source": "ollama", "repo": "r"}"#,
+        ),
+        ("/api/v2/services", r#"{"model_id": 7}"#),
+        (start.as_str(), r#"{"wait": "yes"}"#),
+        (start.as_str(), r#"{"timeout": 0}"#),
+        (start.as_str(), r#"{"timeout": 100000}"#),
+        (start.as_str(), r#"{"detach": true}"#),
+    ] {
+        let r = api.call("POST", uri, Some(body)).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let huge = format!(
+        r#"{{"name": "{}", "source": "ollama", "repo": "r"}}"#,
+        "x".repeat(BODY_LIMIT)
+    );
+    let r = api.call("POST", "/api/v2/models", Some(&huge)).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "usage");
+    // Nothing was started or registered by any of these.
+    let svc = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(svc.json["status"], "created");
+    let models = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(models.json["total"], 1);
+}
+
+#[tokio::test]
+async fn token_guards_every_route_but_health() {
+    let api = api(Some("s3cret"), true);
+    let health = api.call("GET", "/api/v2/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    for (method, uri) in [
+        ("GET", "/api/v2/models"),
+        ("POST", "/api/v2/models"),
+        ("GET", "/api/v2/models/model-0badc0de"),
+        ("DELETE", "/api/v2/models/model-0badc0de"),
+        ("GET", "/api/v2/services"),
+        ("POST", "/api/v2/services"),
+        ("GET", "/api/v2/services/svc-0badc0de"),
+        ("DELETE", "/api/v2/services/svc-0badc0de"),
+        ("POST", "/api/v2/services/svc-0badc0de/start"),
+        ("POST", "/api/v2/services/svc-0badc0de/stop"),
+    ] {
+        for token in [None, Some("wrong"), Some("S3CRET")] {
+            let r = api.call_as(token, method, uri, Some("{}")).await;
+            assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+            assert_eq!(r.headers[header::WWW_AUTHENTICATE], "Bearer");
+        }
+    }
+    let ok = api
+        .call_as(Some("s3cret"), "GET", "/api/v2/models", None)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
+}
