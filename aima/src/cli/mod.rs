@@ -23,7 +23,9 @@ pub fn main() -> ExitCode {
     let output = cli.output;
     match commands::run(cli) {
         Ok(text) => {
-            print_stdout(&text);
+            if !text.is_empty() {
+                print_stdout(&text);
+            }
             ExitCode::SUCCESS
         }
         Err(err) => report(&err, output),
@@ -93,6 +95,7 @@ fn init_logging(daemon: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
