@@ -15,7 +15,7 @@ use crate::timeline::{EventKind, Timeline};
 pub struct Census {
     /// New `aima.engine` containers attributed to this run (or to nobody): these are orphans.
     pub counted: Vec<ContainerInfo>,
-    /// New containers that belong to another harness run that is alive right now.
+    /// New containers of another aima data dir, or of another live harness run.
     pub foreign: Vec<ContainerInfo>,
 }
 
@@ -29,7 +29,7 @@ impl Census {
         lines.extend(
             self.foreign
                 .iter()
-                .map(|c| format!("not counted, another live run's: {}", c.line())),
+                .map(|c| format!("not counted, another aima instance's: {}", c.line())),
         );
         lines
     }
@@ -142,15 +142,16 @@ impl RunContext {
         record
     }
 
-    /// Takes the census and splits off containers of other live harness runs.
+    /// Takes the census and splits off containers that provably belong to someone else: those
+    /// labelled with another aima data dir's instance (other runs or tests sharing this Docker
+    /// daemon) or with another live harness run. The aima under test only knows our data dir, so
+    /// whatever it leaves carries our instance label or none, and is counted.
     pub fn census(&mut self, why: &str) -> anyhow::Result<Census> {
         let now = self.docker.census()?;
         let others = run_marker::live_instances_except(&self.run_id);
         let (foreign, counted): (Vec<_>, Vec<_>) =
             new_since(&self.baseline, &now).into_iter().partition(|c| {
-                let other_instance = c
-                    .label(INSTANCE_LABEL)
-                    .is_some_and(|i| i != self.instance && others.iter().any(|(_, o)| o == i));
+                let other_instance = c.label(INSTANCE_LABEL).is_some_and(|i| i != self.instance);
                 let other_run = c
                     .label(RUN_LABEL)
                     .is_some_and(|r| r != self.run_id && others.iter().any(|(id, _)| id == r));
@@ -165,7 +166,7 @@ impl RunContext {
                 if census.foreign.is_empty() {
                     String::new()
                 } else {
-                    format!(", {} of other live runs ignored", census.foreign.len())
+                    format!(", {} of other aima instances ignored", census.foreign.len())
                 }
             ),
         );
