@@ -18,6 +18,7 @@ pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIMESTAMP]");
     s.add_filter(r"just now|\b\d+[smhd] ago", "[AGO]");
     s.add_filter(r"\b\d+ms\b", "[N]ms");
+    s.add_filter(r#""elapsed_ms": \d+"#, r#""elapsed_ms": "[N]""#);
     s.add_filter(r"pid \d+", "pid [PID]");
     s.add_filter(r"kill \d+", "kill [PID]");
     for port in ports {
