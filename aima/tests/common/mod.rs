@@ -52,15 +52,14 @@ impl Aima {
     }
 
     /// The command, with the inherited `AIMA_*` settings dropped so the test alone decides.
-    pub fn command(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(AIMA);
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(AIMA);
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("AIMA_")) {
             cmd.env_remove(key);
         }
         cmd.env("AIMA_DATA_DIR", &self.data_dir)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .args(args)
-            .timeout(COMMAND_LIMIT);
+            .args(args);
         cmd
     }
 
@@ -72,6 +71,8 @@ impl Aima {
     pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Outcome {
         let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
+        let mut cmd = assert_cmd::Command::from_std(cmd);
+        cmd.timeout(COMMAND_LIMIT);
         let mut shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         shown.push("aima".into());
         shown.extend(args.iter().map(|a| a.to_string()));
