@@ -78,7 +78,18 @@ pub async fn start(
     let attempts = std::mem::take(&mut run.attempts);
     let runtime = run.runtime.clone();
     match outcome {
-        Ok(started) => hand_over(store, &svc, started, &attempts, opts.wait),
+        Ok(started) => match hand_over(store, &svc, &started, &attempts)? {
+            Some(service) => Ok(service),
+            None => {
+                // A `service stop` came in while we were starting: its container must not stay.
+                if let Some(rt) = runtime {
+                    let _ = rt.stop_and_remove(&started.container_id, true).await;
+                }
+                Err(Error::conflict(format!(
+                    "service {id} was stopped while it was starting"
+                )))
+            }
+        },
         Err(failure) => Err(fail(deps, store, &svc, runtime, failure, attempts, began).await),
     }
 }
@@ -271,8 +282,7 @@ impl Run<'_> {
 
     async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
-        let last = log_tail
-            .last()
+        let last = telling_line(&log_tail)
             .map(|l| format!(": {l}"))
             .unwrap_or_default();
         let code = code
@@ -305,34 +315,26 @@ impl Run<'_> {
     }
 }
 
+/// Records the outcome: `running` when healthy, else a detached `starting` with no owner.
 fn hand_over(
     store: &mut Store,
     svc: &Service,
-    started: Started,
+    started: &Started,
     attempts: &[Attempt],
-    waited: bool,
-) -> Result<Service> {
-    let (to, owner) = if started.healthy {
-        (Status::Running, None)
+) -> Result<Option<Service>> {
+    let to = if started.healthy {
+        Status::Running
     } else {
-        (Status::Starting, None)
+        Status::Starting
     };
-    debug_assert!(started.healthy || !waited);
     let change = Change {
         to,
         last_error: None,
         attempts,
         container_id: Some(&started.container_id),
-        owner,
+        owner: None,
     };
-    store
-        .change_service(&svc.id, &[Status::Starting], change)?
-        .ok_or_else(|| {
-            Error::conflict(format!(
-                "service {} was stopped while it was starting",
-                svc.id
-            ))
-        })
+    store.change_service(&svc.id, &[Status::Starting], change)
 }
 
 /// Removes whatever this start created, records the failure, and builds the error to show.
@@ -368,4 +370,13 @@ async fn fail(
         Some(help) => error.with_help(help),
         None => error,
     }
+}
+
+/// The engine's most telling line: the last one that mentions an error, else the last one.
+fn telling_line(lines: &[String]) -> Option<&String> {
+    let mentions_error = |l: &&String| {
+        let l = l.to_ascii_lowercase();
+        l.contains("error") || l.contains("fatal") || l.contains("panic")
+    };
+    lines.iter().rev().find(mentions_error).or(lines.last())
 }

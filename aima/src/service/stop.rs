@@ -7,6 +7,7 @@ use super::{Deps, labels};
 use crate::error::Result;
 use crate::ids::ServiceId;
 use crate::records::{Service, Status};
+use crate::runtime::RuntimeError;
 use crate::store::{Change, Store};
 
 /// Docker's proxy may hold the port a moment after its container is gone.
@@ -43,6 +44,9 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         &[Status::Starting, Status::Running],
         keep(Status::Stopping),
     )?;
+    let docker_error = |e: RuntimeError| {
+        super::docker_unavailable(format!("cannot stop service {id}: {e}"), &rt.address())
+    };
     let own = rt
         .list(&labels::selector(Some(id), &deps.config.instance))
         .await
@@ -66,10 +70,6 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         removed_containers: own.len(),
         port_released,
     })
-}
-
-fn docker_error(e: crate::runtime::RuntimeError) -> crate::error::Error {
-    super::docker_unavailable(e.to_string(), "its address")
 }
 
 async fn wait_for_release(deps: &Deps, port: u16) -> bool {

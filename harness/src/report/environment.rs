@@ -1,0 +1,72 @@
+//! The environment a run happened in: which aima (version, commit), which Docker, which host.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::scenario::context::RunContext;
+
+/// Facts about the system under test and the machine.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Environment {
+    pub aima_bin: String,
+    /// First line of `aima --version`.
+    pub aima_version: String,
+    /// `git rev-parse HEAD` of the workspace, when available.
+    pub commit: Option<String>,
+    pub sim_bin: String,
+    pub docker_server_version: String,
+    pub docker_api_version: String,
+    pub kernel: String,
+    pub host: String,
+    pub harness_version: String,
+    /// The isolated environment every aima command ran with.
+    pub aima_env: BTreeMap<String, String>,
+    /// `aima.instance` label value of the run's data dir.
+    pub instance: String,
+}
+
+fn first_line(program: &Path, args: &[&str], cwd: Option<&Path>) -> Option<String> {
+    let mut command = Command::new(program);
+    command.args(args);
+    if let Some(dir) = cwd {
+        command.current_dir(dir);
+    }
+    let output = command.output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+}
+
+fn proc_text(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+impl Environment {
+    pub fn collect(ctx: &RunContext) -> Self {
+        let server = ctx.docker.server().unwrap_or_default();
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        Environment {
+            aima_bin: ctx.bins.aima.display().to_string(),
+            aima_version: first_line(&ctx.bins.aima, &["--version"], None)
+                .unwrap_or_else(|| "unknown (aima --version failed)".into()),
+            commit: first_line(Path::new("git"), &["rev-parse", "HEAD"], Some(&workspace)),
+            sim_bin: ctx.bins.sim.display().to_string(),
+            docker_server_version: server.version,
+            docker_api_version: server.api_version,
+            kernel: proc_text("/proc/sys/kernel/osrelease"),
+            host: proc_text("/proc/sys/kernel/hostname"),
+            harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+            aima_env: ctx.base_env.iter().cloned().collect(),
+            instance: ctx.instance.clone(),
+        }
+    }
+}

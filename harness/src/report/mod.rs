@@ -1,0 +1,28 @@
+//! Reports of a run: the JSON document (the source of truth), Markdown and JUnit renderings of
+//! it, and the console summary table.
+
+mod environment;
+mod junit;
+mod markdown;
+mod model;
+mod summary;
+
+pub use environment::Environment;
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use model::{Counts, Report, SCHEMA, build};
+pub use summary::summary_table;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Writes `report.json`, `report.md` and `junit.xml` into the run directory.
+pub fn write_all(report: &Report, run_dir: &Path) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    std::fs::write(run_dir.join("report.json"), json).context("writing report.json")?;
+    std::fs::write(run_dir.join("report.md"), render_markdown(report))
+        .context("writing report.md")?;
+    std::fs::write(run_dir.join("junit.xml"), render_junit(report)).context("writing junit.xml")?;
+    Ok(())
+}

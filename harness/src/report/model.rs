@@ -1,0 +1,115 @@
+//! The report document. Its JSON form is a stable schema documented in `reports/README.md`;
+//! fields are only ever added, and `schema` changes when one changes meaning.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::exec::CommandRecord;
+use crate::scenario::ScenarioInfo;
+use crate::scenario::context::{Census, RunContext};
+use crate::timeline::Event;
+use crate::verdict::{CriterionResult, Verdict};
+
+use super::Environment;
+
+/// Schema identifier written into every report.
+pub const SCHEMA: &str = "aima-harness-report/1";
+
+/// Verdict counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+/// The scenario a report is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRef {
+    pub number: u32,
+    pub title: String,
+    pub document: String,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub run_id: String,
+    pub scenario: ScenarioRef,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub wall_time_ms: u64,
+    /// `pass` only when every criterion passed.
+    pub outcome: &'static str,
+    pub counts: Counts,
+    pub port: u16,
+    pub environment: Environment,
+    /// Headline figures gathered from the criteria (e.g. `S20.C1.fast_fail_ms`).
+    pub figures: BTreeMap<String, u64>,
+    pub criteria: Vec<CriterionResult>,
+    /// New `aima.engine` containers still present at the end, before the harness removed its own.
+    pub orphans_at_end: Vec<String>,
+    pub commands: Vec<CommandRecord>,
+    pub timeline: Vec<Event>,
+}
+
+impl Report {
+    pub fn all_pass(&self) -> bool {
+        self.outcome == "pass"
+    }
+
+    pub fn command(&self, index: usize) -> Option<&CommandRecord> {
+        self.commands.iter().find(|c| c.index == index)
+    }
+}
+
+/// Assembles the report of a finished run.
+pub fn build(
+    ctx: &RunContext,
+    info: &ScenarioInfo,
+    criteria: Vec<CriterionResult>,
+    orphans: &Census,
+    started_at: SystemTime,
+    wall: Duration,
+) -> Report {
+    let mut counts = Counts::default();
+    let mut figures = BTreeMap::new();
+    for result in &criteria {
+        match result.verdict {
+            Verdict::Pass => counts.pass += 1,
+            Verdict::Fail(_) => counts.fail += 1,
+            Verdict::Skip(_) => counts.skip += 1,
+        }
+        for (name, value) in &result.evidence.figures {
+            figures.insert(format!("{}.{name}", result.id), *value);
+        }
+    }
+    let outcome = if counts.pass == criteria.len() && !criteria.is_empty() {
+        "pass"
+    } else {
+        "fail"
+    };
+    Report {
+        schema: SCHEMA,
+        run_id: ctx.run_id.clone(),
+        scenario: ScenarioRef {
+            number: info.number,
+            title: info.title.to_owned(),
+            document: info.document.to_owned(),
+        },
+        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+        wall_time_ms: crate::exec::millis(wall),
+        outcome,
+        counts,
+        port: ctx.port,
+        environment: Environment::collect(ctx),
+        figures,
+        criteria,
+        orphans_at_end: orphans.counted.iter().map(|c| c.line()).collect(),
+        commands: ctx.commands.clone(),
+        timeline: ctx.timeline.events().to_vec(),
+    }
+}

@@ -1,0 +1,268 @@
+//! Scenario 20's steps, in the scenario's order: block the port, start, read back, break
+//! DOCKER_HOST, start again, stop the failed services, cycle three times, check for leaks.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::fixtures::docker_host::DockerHostBreaker;
+use crate::fixtures::port_blocker::{BlockMode, PortBlocker};
+use crate::fixtures::port_check::check_port;
+use crate::scenario::context::RunContext;
+use crate::timeline::EventKind;
+
+use super::aima_json::{attempts_of_record, last_id, status_in_list};
+use super::observations::{Blocker, Cycle, Observations, PortRelease, StatusRead, StopRead};
+
+const QUICK: Duration = Duration::from_secs(30);
+const START_60: Duration = Duration::from_secs(90);
+const START_30: Duration = Duration::from_secs(60);
+
+/// Runs every step; a failed setup step is recorded in `missing` and ends the run early.
+pub fn run_steps(ctx: &mut RunContext) -> Observations {
+    let mut obs = Observations {
+        port: ctx.port,
+        ..Observations::default()
+    };
+    if let Err(err) = steps(ctx, &mut obs) {
+        ctx.say(&format!("setup problem: {err:#}"));
+        obs.missing.push(format!("{err:#}"));
+    }
+    obs
+}
+
+fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
+    let model = create_model(ctx)?;
+    test1_blocked_start(ctx, obs, &model)?;
+    let first = obs
+        .status_after_failure
+        .as_ref()
+        .map(|r| r.service.clone())
+        .context("no service from test 1")?;
+    test4_docker_down(ctx, obs, &first);
+    let second = test5_second_blocked_start(ctx, obs, &model)?;
+    for service in [&first, &second] {
+        let stop = ctx.aima(
+            "test 6: stop failed service",
+            &["service", "stop", service],
+            &[],
+            QUICK,
+        );
+        let after = read_status(ctx, "test 6: status after stop", service);
+        obs.stops.push(StopRead { stop, after });
+    }
+    test7_cycles(ctx, obs, &model)
+}
+
+fn create_model(ctx: &mut RunContext) -> anyhow::Result<String> {
+    let args = [
+        "model",
+        "create",
+        "--name",
+        "port-test-model",
+        "--source",
+        "ollama",
+        "--repo",
+        "tinyllama",
+    ];
+    let create = ctx.aima("setup: model create", &args, &[], QUICK);
+    if !create.succeeded() {
+        bail!(
+            "model create failed ({}): {}",
+            create.outcome(),
+            create.stderr.trim()
+        );
+    }
+    let list = ctx.aima(
+        "setup: model list",
+        &["model", "list", "--output", "json"],
+        &[],
+        QUICK,
+    );
+    last_id(&list.stdout).context("model list --output json has no items[-1].id")
+}
+
+fn create_service(ctx: &mut RunContext, step: &str, model: &str) -> anyhow::Result<String> {
+    let args = [
+        "service",
+        "create",
+        "--model-id",
+        model,
+        "--engine-type",
+        "vllm",
+    ];
+    let create = ctx.aima(step, &args, &[], QUICK);
+    if !create.succeeded() {
+        bail!(
+            "service create failed ({}): {}",
+            create.outcome(),
+            create.stderr.trim()
+        );
+    }
+    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
+    last_id(&list.stdout).context("service list --output json has no items[-1].id")
+}
+
+fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRead {
+    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
+    let status = status_in_list(&list.stdout, service);
+    ctx.event(
+        EventKind::Observation,
+        format!(
+            "{service} status = {}",
+            status.as_deref().unwrap_or("<not found>")
+        ),
+    );
+    StatusRead {
+        service: service.to_owned(),
+        list,
+        status,
+    }
+}
+
+fn block(ctx: &mut RunContext) -> anyhow::Result<PortBlocker> {
+    let addr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let blocker = PortBlocker::start(addr, ctx.port, BlockMode::Listen, &ctx.run_id)?;
+    ctx.event(
+        EventKind::Fault,
+        format!(
+            "port {} blocked by {} pid {} on {addr}",
+            ctx.port, blocker.program, blocker.pid
+        ),
+    );
+    Ok(blocker)
+}
+
+fn unblock(ctx: &mut RunContext, mut blocker: PortBlocker) {
+    blocker.kill();
+    ctx.event(
+        EventKind::Heal,
+        format!("blocker pid {} killed", blocker.pid),
+    );
+}
+
+fn start_args<'a>(service: &'a str, timeout: &'a str) -> [&'a str; 6] {
+    ["service", "start", service, "--wait", "--timeout", timeout]
+}
+
+fn test1_blocked_start(
+    ctx: &mut RunContext,
+    obs: &mut Observations,
+    model: &str,
+) -> anyhow::Result<()> {
+    let blocker = block(ctx)?;
+    obs.blocker = Some(Blocker {
+        pid: blocker.pid,
+        program: blocker.program.clone(),
+    });
+    let service = create_service(ctx, "test 1: service create", model)?;
+    let start = ctx.aima(
+        "test 1: start on blocked port",
+        &start_args(&service, "60"),
+        &[],
+        START_60,
+    );
+    obs.blocked_start = Some(start);
+    unblock(ctx, blocker);
+    obs.status_after_failure = Some(read_status(ctx, "test 2: status after failure", &service));
+    obs.census_after_failure = Some(ctx.census("after the failed start")?);
+    Ok(())
+}
+
+fn test4_docker_down(ctx: &mut RunContext, obs: &mut Observations, service: &str) {
+    let breaker = DockerHostBreaker::invalid_address();
+    obs.docker_host = breaker.docker_host();
+    ctx.event(
+        EventKind::Fault,
+        format!("DOCKER_HOST={} for the next command", obs.docker_host),
+    );
+    let env = [("DOCKER_HOST", obs.docker_host.as_str())];
+    let deadline = Duration::from_millis(super::judge::DOCKER_DOWN_BOUND_MS);
+    let start = ctx.aima(
+        "test 4: start with Docker unreachable",
+        &start_args(service, "30"),
+        &env,
+        deadline,
+    );
+    obs.docker_down_start = Some(start);
+    ctx.event(EventKind::Heal, "DOCKER_HOST restored");
+    // If aima ignored DOCKER_HOST the service may now run and hold the port; put it back.
+    let read = read_status(ctx, "test 4: status after", service);
+    if read.status.as_deref() == Some("running") {
+        ctx.aima(
+            "test 4: stop the service that started anyway",
+            &["service", "stop", service],
+            &[],
+            QUICK,
+        );
+    }
+}
+
+fn test5_second_blocked_start(
+    ctx: &mut RunContext,
+    obs: &mut Observations,
+    model: &str,
+) -> anyhow::Result<String> {
+    let service = create_service(ctx, "test 5: service create", model)?;
+    let blocker = block(ctx)?;
+    let start = ctx.aima(
+        "test 5: second start on blocked port",
+        &start_args(&service, "60"),
+        &[],
+        START_60,
+    );
+    obs.second_blocked_start = Some(start);
+    let get = ctx.aima(
+        "test 5: read attempts",
+        &["service", "get", &service, "--output", "json"],
+        &[],
+        QUICK,
+    );
+    obs.second_attempts = attempts_of_record(&get.stdout);
+    obs.second_record = Some(get);
+    unblock(ctx, blocker);
+    Ok(service)
+}
+
+fn test7_cycles(ctx: &mut RunContext, obs: &mut Observations, model: &str) -> anyhow::Result<()> {
+    let service = create_service(ctx, "test 7: service create", model)?;
+    let blocker = block(ctx)?;
+    for n in 1..=3 {
+        let start = ctx.aima(
+            &format!("test 7: cycle {n} start"),
+            &start_args(&service, "30"),
+            &[],
+            START_30,
+        );
+        let census = ctx.census(&format!("after cycle {n}"))?;
+        obs.cycles.push(Cycle { start, census });
+    }
+    unblock(ctx, blocker);
+    obs.final_stop = Some(ctx.aima(
+        "test 7: stop cycled service",
+        &["service", "stop", &service],
+        &[],
+        QUICK,
+    ));
+    obs.final_census = Some(ctx.census("after the cycles")?);
+    obs.port_release = Some(wait_for_port(ctx));
+    Ok(())
+}
+
+/// Docker's proxy may hold a port briefly after a container goes (the scenario's bug #31), so
+/// the release check polls for up to 10 s and reports how long it took.
+fn wait_for_port(ctx: &mut RunContext) -> PortRelease {
+    let started = Instant::now();
+    let mut check = check_port(ctx.port);
+    while !check.is_free() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+        check = check_port(ctx.port);
+    }
+    let waited_ms = crate::exec::millis(started.elapsed());
+    ctx.event(
+        EventKind::Observation,
+        format!("{} (after {waited_ms}ms)", check.describe()),
+    );
+    PortRelease { check, waited_ms }
+}

@@ -1,0 +1,230 @@
+//! Building the test cases: run `harness scenario` as a child process against real or faulty
+//! aima, then hold its `report.json` to the expected verdicts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness::exec::locate_binaries;
+use harness::fixtures::census::DockerView;
+use harness::fixtures::port_check::{check_port, free_port};
+use libtest_mimic::{Completion, Failed, Trial};
+use serde_json::Value;
+
+/// Which criteria must FAIL; every other one must PASS.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    failing: Vec<String>,
+}
+
+impl Expectation {
+    pub fn all_pass() -> Self {
+        Self { failing: vec![] }
+    }
+
+    pub fn failing(ids: &[&str]) -> Self {
+        Self {
+            failing: ids.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn expected(&self, id: &str) -> &'static str {
+        if self.failing.iter().any(|f| f == id) {
+            "fail"
+        } else {
+            "pass"
+        }
+    }
+}
+
+fn faulty_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faulty")
+}
+
+/// Docker is needed; without it a case is skipped locally and fails in CI.
+fn docker_missing() -> Option<String> {
+    DockerView::connect().err().map(|e| format!("{e:#}"))
+}
+
+/// A scenario-20 case against real aima (`wrapper: None`) or a faulty wrapper script.
+pub fn scenario_case(name: &str, wrapper: Option<&'static str>, expect: Expectation) -> Trial {
+    let label = name.replace("::", "-");
+    Trial::ignorable_test(name, move || {
+        if let Some(why) = docker_missing() {
+            if std::env::var_os("CI").is_some() {
+                return Err(format!("Docker is required in CI: {why}").into());
+            }
+            return Ok(Completion::ignored_with(format!("no Docker: {why}")));
+        }
+        run_case(&label, wrapper, &expect).map(|()| Completion::Completed)
+    })
+}
+
+fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<(), Failed> {
+    // HARNESS_AIMA_BIN tests another aima build (or a wrapper) than the workspace's.
+    let real = std::env::var_os("HARNESS_AIMA_BIN").map(PathBuf::from);
+    let bins = locate_binaries(real.as_deref(), None).map_err(|e| format!("{e:#}"))?;
+    let reports = tempfile::Builder::new()
+        .prefix(&format!("harness-{label}-"))
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let fault_label = format!("{label}-{}", std::process::id());
+    let aima = match wrapper {
+        Some(script) => faulty_dir().join(script),
+        None => bins.aima.clone(),
+    };
+    let port = free_port().map_err(|e| e.to_string())?;
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["scenario", "20", "--quiet", "--port", &port.to_string()])
+        .arg("--aima-bin")
+        .arg(&aima)
+        .arg("--sim-bin")
+        .arg(&bins.sim)
+        .arg("--reports")
+        .arg(reports.path())
+        .env("AIMA_REAL_BIN", &bins.aima)
+        .env("HARNESS_FAULT_LABEL", &fault_label)
+        .output()
+        .map_err(|e| e.to_string())?;
+    remove_fault_containers(&fault_label);
+    let verdict = judge_report(reports.path(), &output, expect);
+    if verdict.is_err() {
+        // Keep the reports of a failed case for inspection.
+        let kept = reports.keep();
+        eprintln!("reports kept in {}", kept.display());
+    }
+    verdict
+}
+
+fn judge_report(
+    reports: &Path,
+    output: &std::process::Output,
+    expect: &Expectation,
+) -> Result<(), Failed> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let context = format!(
+        "harness exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
+    let run_dir = std::fs::read_dir(reports)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("report.json").exists())
+        .ok_or_else(|| format!("no report.json written\n{context}"))?;
+    for file in ["report.md", "junit.xml"] {
+        if !run_dir.join(file).exists() {
+            return Err(format!("{file} missing in {}", run_dir.display()).into());
+        }
+    }
+    let report: Value = serde_json::from_slice(
+        &std::fs::read(run_dir.join("report.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut wrong = Vec::new();
+    for criterion in report["criteria"].as_array().into_iter().flatten() {
+        let id = criterion["id"].as_str().unwrap_or_default();
+        let got = criterion["verdict"].as_str().unwrap_or_default();
+        let want = expect.expected(id);
+        if got != want {
+            wrong.push(format!(
+                "{id}: expected {want}, got {got} ({})",
+                criterion["reason"]
+            ));
+        }
+        if got == "fail"
+            && criterion["evidence"]
+                .as_object()
+                .is_none_or(|e| e.is_empty())
+        {
+            wrong.push(format!("{id}: a FAIL without evidence"));
+        }
+    }
+    let exit_ok = (output.status.code() == Some(0)) == expect.failing.is_empty();
+    if !exit_ok {
+        wrong.push(format!(
+            "unexpected harness exit code {:?}",
+            output.status.code()
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n{context}", wrong.join("\n")).into())
+    }
+}
+
+fn remove_fault_containers(fault_label: &str) {
+    let Ok(docker) = DockerView::connect() else {
+        return;
+    };
+    let filter = format!("aima-harness.fault={fault_label}");
+    for container in docker.list_with_label(&filter).unwrap_or_default() {
+        let _ = docker.remove(&container.id);
+    }
+}
+
+/// The blocker fixture runs as its own process, holds the port, and frees it when killed.
+pub fn block_port_fixture() -> Result<(), Failed> {
+    let port = free_port().map_err(|e| e.to_string())?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "fixture",
+            "block-port",
+            "--addr",
+            "0.0.0.0",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .map_err(|e| e.to_string())?;
+    let held = check_port(port);
+    let _ = child.kill();
+    let _ = child.wait();
+    if !line.starts_with("blocking 0.0.0.0:") || held.is_free() {
+        return Err(format!(
+            "blocker did not hold the port: {line:?}, {}",
+            held.describe()
+        )
+        .into());
+    }
+    // The kernel releases the port when the process is gone.
+    let freed = check_port(port);
+    if !freed.is_free() {
+        return Err(format!("port not released: {}", freed.describe()).into());
+    }
+    Ok(())
+}
+
+/// A busy port is refused before anything runs: exit 2 and a message naming the port.
+pub fn refuses_a_busy_port() -> Result<(), Failed> {
+    let holder = std::net::TcpListener::bind(("0.0.0.0", 0)).map_err(|e| e.to_string())?;
+    let port = holder.local_addr().map_err(|e| e.to_string())?.port();
+    let reports = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["scenario", "20", "--port", &port.to_string(), "--reports"])
+        .arg(reports.path())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() != Some(2) || !stderr.contains(&format!("port {port}")) {
+        return Err(format!(
+            "expected exit 2 naming port {port}, got {:?}: {stderr}",
+            output.status.code()
+        )
+        .into());
+    }
+    let leftovers = std::fs::read_dir(reports.path())
+        .map_err(|e| e.to_string())?
+        .count();
+    if leftovers != 0 {
+        return Err("a refused run must not create a run folder".into());
+    }
+    Ok(())
+}

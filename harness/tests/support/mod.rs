@@ -1,0 +1,3 @@
+//! Shared pieces of the scenario test target.
+
+pub mod cases;
