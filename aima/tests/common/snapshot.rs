@@ -20,6 +20,8 @@ pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     s.add_filter(r"\b\d+ms\b", "[N]ms");
     s.add_filter(r#""elapsed_ms": \d+"#, r#""elapsed_ms": "[N]""#);
     s.add_filter(r"pid \d+", "pid [PID]");
+    // The interpreter's install path differs between machines.
+    s.add_filter(r"(running: )\S*/python3\b", "${1}python3");
     s.add_filter(r"kill \d+", "kill [PID]");
     for port in ports {
         s.add_filter(&format!(r"\b{port}\b"), "[PORT]");
