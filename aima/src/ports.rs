@@ -58,13 +58,7 @@ pub fn holder_of(port: u16) -> PortHolder {
         if let Some(pid) = pid_with_socket(inode) {
             let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok();
             let program = read("comm").map(|b| String::from_utf8_lossy(&b).trim().to_owned());
-            let command = read("cmdline").map(|b| {
-                b.split(|c| *c == 0)
-                    .filter(|a| !a.is_empty())
-                    .map(|a| String::from_utf8_lossy(a))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
+            let command = read("cmdline").map(|b| one_line(&b));
             return PortHolder {
                 pid: Some(pid),
                 program,
@@ -77,6 +71,16 @@ pub fn holder_of(port: u16) -> PortHolder {
         program: None,
         command: None,
     }
+}
+
+/// A NUL-separated /proc cmdline as one line: an argument may hold newlines (`python3 -c` with
+/// a script), which would otherwise break the error's layout.
+fn one_line(cmdline: &[u8]) -> String {
+    String::from_utf8_lossy(cmdline)
+        .split(|c: char| c == '\0' || c.is_whitespace())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Inodes of sockets bound to `port` in one /proc/net/tcp table, skipping TIME_WAIT leftovers
@@ -146,6 +150,15 @@ mod tests {
    1: 0100007F:1F40 0100007F:9C40 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000\n";
         assert_eq!(socket_inodes(table, 8000), vec![12345]);
         assert!(socket_inodes(table, 8001).is_empty());
+    }
+
+    #[test]
+    fn command_lines_are_shown_on_one_line() {
+        let cmdline = b"python3\0-c\0import socket\n  s = socket.socket()\n\0";
+        assert_eq!(
+            one_line(cmdline),
+            "python3 -c import socket s = socket.socket()"
+        );
     }
 
     #[test]

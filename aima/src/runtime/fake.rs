@@ -1,1 +1,369 @@
-pub struct FakeRuntime;
+//! A scriptable in-memory [`Runtime`] for tests: script what Docker does ("unreachable", "port
+//! taken at start", "the engine exits on start N times", "image missing", "no GPU runtime",
+//! foreign containers), then assert on the calls it saw and the containers it still holds.
+//!
+//! Compiled in normal builds too (it is small and has no dependencies of its own), so that
+//! integration tests of other modules, e.g. the daemon's, can drive it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::{ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult};
+
+pub const ADDRESS: &str = "fake://docker";
+
+/// The runtime operations, to script a failure of the next call of one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Ping,
+    List,
+    ImageExists,
+    HasGpuRuntime,
+    Create,
+    Start,
+    State,
+    LogsTail,
+    StopAndRemove,
+}
+
+/// One call the caller made, in order, with the argument that identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Ping,
+    List(Vec<String>),
+    ImageExists(String),
+    HasGpuRuntime,
+    /// The container name asked for.
+    Create(String),
+    Start(String),
+    State(String),
+    LogsTail(String),
+    StopAndRemove {
+        id: String,
+        force: bool,
+    },
+}
+
+/// How an engine ends right after its container started.
+#[derive(Debug, Clone)]
+struct Exit {
+    code: i64,
+    oom_killed: bool,
+    logs: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Container {
+    info: ContainerInfo,
+    state: ContainerState,
+    /// Published once started, as `docker ps` shows it.
+    port: u16,
+    logs: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    unreachable: bool,
+    image_missing: bool,
+    no_gpu: bool,
+    failures: HashMap<Op, VecDeque<RuntimeError>>,
+    exits: VecDeque<Exit>,
+    containers: BTreeMap<String, Container>,
+    created: Vec<String>,
+    removed: Vec<String>,
+    calls: Vec<Call>,
+    next_id: u32,
+}
+
+/// By default Docker answers, every image exists, a GPU runtime is installed and engines start.
+#[derive(Debug, Default)]
+pub struct FakeRuntime {
+    world: Mutex<World>,
+}
+
+impl FakeRuntime {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every call fails as if the daemon were gone.
+    pub fn unreachable(&self) {
+        self.world().unreachable = true;
+    }
+
+    pub fn image_missing(&self) {
+        self.world().image_missing = true;
+    }
+
+    pub fn no_gpu_runtime(&self) {
+        self.world().no_gpu = true;
+    }
+
+    /// The next call of `op` fails with `error` (queued: call again for later calls).
+    pub fn fail_next(&self, op: Op, error: RuntimeError) {
+        self.world()
+            .failures
+            .entry(op)
+            .or_default()
+            .push_back(error);
+    }
+
+    /// Docker refuses to publish `port` at the next start: a race lost after preflight.
+    pub fn port_taken_at_start(&self, port: u16) {
+        let detail = format!(
+            "driver failed programming external connectivity: listen tcp4 0.0.0.0:{port}: bind: address already in use"
+        );
+        self.fail_next(Op::Start, RuntimeError::PortConflict { port, detail });
+    }
+
+    /// The next `times` engines exit with code 1 right after start, printing `logs`.
+    pub fn crash_on_start(&self, times: usize, logs: &[&str]) {
+        let exit = Exit {
+            code: 1,
+            oom_killed: false,
+            logs: logs.iter().map(|l| l.to_string()).collect(),
+        };
+        self.world().exits.extend(std::iter::repeat_n(exit, times));
+    }
+
+    /// The next engine is killed by the kernel's OOM killer right after start, without a word.
+    pub fn oom_killed_on_start(&self) {
+        self.world().exits.push_back(Exit {
+            code: 137,
+            oom_killed: true,
+            logs: Vec::new(),
+        });
+    }
+
+    /// Adds an existing container (running when `port` is published); returns its id.
+    pub fn add_container(
+        &self,
+        name: &str,
+        image: &str,
+        labels: HashMap<String, String>,
+        port: Option<u16>,
+    ) -> String {
+        let mut w = self.world();
+        let id = w.new_id();
+        let container = Container {
+            info: ContainerInfo {
+                id: id.clone(),
+                name: name.to_owned(),
+                image: image.to_owned(),
+                state: if port.is_some() { "running" } else { "created" }.to_owned(),
+                labels,
+                published_ports: port.into_iter().collect(),
+            },
+            state: ContainerState {
+                running: port.is_some(),
+                ..ContainerState::default()
+            },
+            port: port.unwrap_or(0),
+            logs: Vec::new(),
+        };
+        w.containers.insert(id.clone(), container);
+        id
+    }
+
+    /// A running container that aima does not manage (no labels), publishing `port`.
+    pub fn add_foreign(&self, name: &str, image: &str, port: u16) -> String {
+        self.add_container(name, image, HashMap::new(), Some(port))
+    }
+
+    /// A running engine dies later, e.g. after a detached start.
+    pub fn exit_container(&self, id: &str, code: i64, logs: &[&str]) {
+        let mut w = self.world();
+        let c = w
+            .containers
+            .get_mut(id)
+            .expect("exit_container: no such container");
+        c.state = ContainerState {
+            running: false,
+            exit_code: Some(code),
+            oom_killed: false,
+        };
+        c.info.state = "exited".to_owned();
+        c.info.published_ports.clear();
+        c.logs.extend(logs.iter().map(|l| l.to_string()));
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.world().calls.clone()
+    }
+
+    /// Ids of the containers created through [`Runtime::create`], in order.
+    pub fn created(&self) -> Vec<String> {
+        self.world().created.clone()
+    }
+
+    /// Ids of the containers removed, in order.
+    pub fn removed(&self) -> Vec<String> {
+        self.world().removed.clone()
+    }
+
+    /// Containers that still exist, in any state.
+    pub fn containers(&self) -> Vec<ContainerInfo> {
+        self.world()
+            .containers
+            .values()
+            .map(|c| c.info.clone())
+            .collect()
+    }
+
+    /// How many recorded calls match `pred`.
+    pub fn count(&self, pred: impl Fn(&Call) -> bool) -> usize {
+        self.world().calls.iter().filter(|c| pred(c)).count()
+    }
+}
+
+impl World {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("fake{:08}", self.next_id)
+    }
+
+    /// Records the call, then answers with a scripted failure if there is one.
+    fn enter(&mut self, op: Op, call: Call) -> RuntimeResult<()> {
+        self.calls.push(call);
+        if self.unreachable {
+            return Err(RuntimeError::Unavailable {
+                address: ADDRESS.to_owned(),
+                reason: "Connection refused (os error 111)".to_owned(),
+            });
+        }
+        match self.failures.get_mut(&op).and_then(VecDeque::pop_front) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn container(&mut self, id: &str) -> RuntimeResult<&mut Container> {
+        self.containers
+            .get_mut(id)
+            .ok_or_else(|| RuntimeError::NoSuchContainer(id.to_owned()))
+    }
+}
+
+fn has_labels(info: &ContainerInfo, selector: &[String]) -> bool {
+    selector.iter().all(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        info.labels.get(key).is_some_and(|v| v == value)
+    })
+}
+
+#[async_trait]
+impl Runtime for FakeRuntime {
+    fn address(&self) -> String {
+        ADDRESS.to_owned()
+    }
+
+    async fn ping(&self) -> RuntimeResult<()> {
+        self.world().enter(Op::Ping, Call::Ping)
+    }
+
+    async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
+        let mut w = self.world();
+        w.enter(Op::List, Call::List(labels.to_vec()))?;
+        Ok(w.containers
+            .values()
+            .filter(|c| has_labels(&c.info, labels))
+            .map(|c| c.info.clone())
+            .collect())
+    }
+
+    async fn image_exists(&self, image: &str) -> RuntimeResult<bool> {
+        let mut w = self.world();
+        w.enter(Op::ImageExists, Call::ImageExists(image.to_owned()))?;
+        Ok(!w.image_missing)
+    }
+
+    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+        let mut w = self.world();
+        w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
+        Ok(!w.no_gpu)
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+        let mut w = self.world();
+        w.enter(Op::Create, Call::Create(spec.name.clone()))?;
+        if w.image_missing {
+            return Err(RuntimeError::ImageMissing {
+                image: spec.image.clone(),
+            });
+        }
+        let id = w.new_id();
+        let container = Container {
+            info: ContainerInfo {
+                id: id.clone(),
+                name: spec.name.clone(),
+                image: spec.image.clone(),
+                state: "created".to_owned(),
+                labels: spec.labels.clone(),
+                published_ports: Vec::new(),
+            },
+            state: ContainerState::default(),
+            port: spec.host_port,
+            logs: Vec::new(),
+        };
+        w.containers.insert(id.clone(), container);
+        w.created.push(id.clone());
+        Ok(id)
+    }
+
+    async fn start(&self, id: &str, _host_port: u16) -> RuntimeResult<()> {
+        let mut w = self.world();
+        w.enter(Op::Start, Call::Start(id.to_owned()))?;
+        let exit = w.exits.pop_front();
+        let c = w.container(id)?;
+        match exit {
+            None => {
+                c.state.running = true;
+                c.info.state = "running".to_owned();
+                c.info.published_ports = vec![c.port];
+            }
+            Some(exit) => {
+                c.state = ContainerState {
+                    running: false,
+                    exit_code: Some(exit.code),
+                    oom_killed: exit.oom_killed,
+                };
+                c.info.state = "exited".to_owned();
+                c.logs = exit.logs;
+            }
+        }
+        Ok(())
+    }
+
+    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+        let mut w = self.world();
+        w.enter(Op::State, Call::State(id.to_owned()))?;
+        Ok(w.container(id)?.state.clone())
+    }
+
+    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+        let mut w = self.world();
+        w.enter(Op::LogsTail, Call::LogsTail(id.to_owned()))?;
+        let logs = &w.container(id)?.logs;
+        Ok(logs[logs.len().saturating_sub(lines)..].to_vec())
+    }
+
+    /// Like Docker with `force`: removing a container that is already gone is not an error.
+    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+        let mut w = self.world();
+        let call = Call::StopAndRemove {
+            id: id.to_owned(),
+            force,
+        };
+        w.enter(Op::StopAndRemove, call)?;
+        if w.containers.remove(id).is_some() {
+            w.removed.push(id.to_owned());
+        }
+        Ok(())
+    }
+}

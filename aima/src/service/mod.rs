@@ -10,6 +10,8 @@ mod preflight;
 mod refresh;
 mod start;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

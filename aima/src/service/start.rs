@@ -69,6 +69,12 @@ pub async fn start(
         signal = interrupt => Err(Failure::fatal(Kind::Interrupted, Phase::Interrupted, format!("start interrupted by {signal}"))
             .help(format!("run `aima service start {id}` again when ready"))),
     };
+    if let Err(failure) = &outcome
+        && failure.phase == Phase::Interrupted
+    {
+        // The attempt in progress was dropped unrecorded: account for it.
+        run.record(failure);
+    }
     let attempts = std::mem::take(&mut run.attempts);
     let runtime = run.runtime.clone();
     match outcome {

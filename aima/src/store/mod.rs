@@ -6,6 +6,8 @@
 mod migrations;
 mod models;
 mod services;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::time::Duration;

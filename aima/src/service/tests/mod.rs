@@ -1,0 +1,209 @@
+//! Unit tests of the service lifecycle against a fake Docker and a fake host: the state machine,
+//! the retry policy and how failures are classified. No Docker, no sockets, no sleeps to speak of.
+
+mod claim;
+mod refresh;
+mod start;
+mod stop;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{Deps, HostProbe, StartOptions, labels};
+use crate::config::Config;
+use crate::engine::{EngineSpec, EngineType};
+use crate::error::Result;
+use crate::ids::ServiceId;
+use crate::ops::{self, CreateModel, CreateService};
+use crate::ports::PortHolder;
+use crate::records::{ModelSource, Owner, Service, Status};
+use crate::runtime::fake::FakeRuntime;
+use crate::runtime::{ContainerInfo, SharedRuntime};
+use crate::store::{Change, Store};
+
+/// The process the fake host says it is; every other owner is dead.
+const ME: Owner = Owner {
+    pid: 4242,
+    start_time: 77,
+};
+/// The port the fixture's service gets: vLLM's default, as nothing else holds it.
+const PORT: u16 = 8000;
+
+/// The host as the lifecycle sees it: scripted port holders and engine health.
+#[derive(Default)]
+struct FakeHost {
+    blocked: Mutex<HashMap<u16, PortHolder>>,
+    unhealthy: AtomicBool,
+}
+
+impl FakeHost {
+    fn block(&self, port: u16, program: &str, pid: u32) {
+        let holder = PortHolder {
+            pid: Some(pid),
+            program: Some(program.to_owned()),
+            command: Some(format!("{program} -m http.server {port}")),
+        };
+        self.blocked.lock().unwrap().insert(port, holder);
+    }
+
+    fn set_healthy(&self, healthy: bool) {
+        self.unhealthy.store(!healthy, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl HostProbe for FakeHost {
+    fn port_blocked(&self, port: u16) -> Option<PortHolder> {
+        self.blocked.lock().unwrap().get(&port).cloned()
+    }
+
+    async fn health_status(&self, _port: u16, _path: &str) -> Option<u16> {
+        Some(if self.unhealthy.load(Ordering::SeqCst) {
+            503
+        } else {
+            200
+        })
+    }
+
+    fn current_owner(&self) -> Owner {
+        ME
+    }
+
+    fn owner_alive(&self, owner: Owner) -> bool {
+        owner == ME
+    }
+}
+
+/// One vLLM service (3 start attempts, 1 ms backoff, no GPU) over a fake Docker and host.
+struct Fixture {
+    rt: Arc<FakeRuntime>,
+    host: Arc<FakeHost>,
+    deps: Deps,
+    store: Store,
+    id: ServiceId,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with_engine(|_| {})
+    }
+
+    fn with_engine(edit: impl FnOnce(&mut EngineSpec)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::load(dir.path(), &|_| None).unwrap();
+        let spec = config.engines.get_mut(&EngineType::Vllm).unwrap();
+        spec.backoff_ms = 1;
+        spec.gpu = false;
+        edit(spec);
+        let rt = Arc::new(FakeRuntime::new());
+        let host = Arc::new(FakeHost::default());
+        let connect_to = rt.clone();
+        let deps = Deps {
+            config,
+            connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
+            host: host.clone(),
+        };
+        let mut store = Store::open_in_memory().unwrap();
+        let id = add_service(&deps, &mut store, None);
+        Fixture {
+            rt,
+            host,
+            deps,
+            store,
+            id,
+            _dir: dir,
+        }
+    }
+
+    /// Starts with a generous deadline and no interruption.
+    async fn start(&mut self, wait: bool) -> Result<Service> {
+        let opts = StartOptions {
+            wait,
+            timeout: Duration::from_secs(30),
+            progress: None,
+        };
+        self.start_with(opts, std::future::pending()).await
+    }
+
+    async fn start_with(
+        &mut self,
+        opts: StartOptions<'_>,
+        interrupt: impl Future<Output = &'static str>,
+    ) -> Result<Service> {
+        super::start(&self.deps, &mut self.store, &self.id, opts, interrupt).await
+    }
+
+    fn service(&self) -> Service {
+        self.store.get_service(&self.id).unwrap()
+    }
+
+    /// Containers labelled for the fixture's service, in any state.
+    fn own_containers(&self) -> Vec<ContainerInfo> {
+        let id = self.id.to_string();
+        self.rt
+            .containers()
+            .into_iter()
+            .filter(|c| c.labels.get(labels::SERVICE) == Some(&id))
+            .collect()
+    }
+
+    /// A container as an earlier start of `service` would have left it.
+    fn add_labelled(&self, service: &ServiceId, running: bool) -> String {
+        let labels = labels::labels_for(service, EngineType::Vllm, &self.deps.config.instance);
+        let port = running.then_some(PORT);
+        self.rt.add_container(
+            &format!("aima-{service}-leftover"),
+            "vllm/vllm-openai:latest",
+            labels,
+            port,
+        )
+    }
+
+    /// Puts the row straight into `to`, as another process would have left it.
+    fn force_status(&mut self, to: Status, owner: Option<Owner>, container: Option<&str>) {
+        let all = [
+            Status::Created,
+            Status::Starting,
+            Status::Running,
+            Status::Stopping,
+            Status::Stopped,
+            Status::Failed,
+        ];
+        let change = Change {
+            to,
+            last_error: None,
+            attempts: &[],
+            container_id: container,
+            owner,
+        };
+        self.store.change_service(&self.id, &all, change).unwrap();
+    }
+}
+
+/// Registers a model and a vLLM service on it; `port` as `--port` would give it.
+fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
+    let model = ops::create_model(
+        store,
+        CreateModel {
+            name: "tiny".into(),
+            source: ModelSource::Ollama,
+            repo: "tinyllama".into(),
+            path: None,
+            model_type: None,
+        },
+    )
+    .unwrap();
+    let req = CreateService {
+        model_id: model.id.to_string(),
+        engine_type: EngineType::Vllm,
+        port,
+        name: None,
+    };
+    ops::create_service(deps, store, req).unwrap().id
+}

@@ -1,0 +1,130 @@
+//! `refresh`: a detached start becomes `running` or `failed`; a start whose process died, or a
+//! running engine whose container went away, becomes `failed` with its containers removed.
+
+use super::{Fixture, ME};
+use crate::records::{Owner, Status};
+use crate::service::{refresh, refresh_all};
+
+#[tokio::test]
+async fn a_detached_start_is_starting_then_running_once_healthy() {
+    let mut f = Fixture::new();
+    f.host.set_healthy(false);
+
+    let svc = f.start(false).await.unwrap();
+    assert_eq!(svc.status, Status::Starting);
+    assert_eq!(svc.owner, None, "a detached start has no owning process");
+    assert!(svc.container_id.is_some());
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    assert_eq!(svc.status, Status::Starting, "still loading");
+
+    f.host.set_healthy(true);
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    assert_eq!(svc.status, Status::Running);
+    assert_eq!(f.own_containers().len(), 1);
+}
+
+#[tokio::test]
+async fn a_detached_start_whose_engine_exits_is_failed_and_removed() {
+    let mut f = Fixture::new();
+    f.host.set_healthy(false);
+    let svc = f.start(false).await.unwrap();
+    let container = svc.container_id.unwrap();
+    f.rt.exit_container(&container, 1, &["ValueError: unknown model tinyllama"]);
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!(svc.status, Status::Failed);
+    let error = svc.last_error.unwrap();
+    assert!(error.contains("exited with code 1"), "{error}");
+    assert!(error.contains("unknown model tinyllama"), "{error}");
+    assert!(f.own_containers().is_empty());
+}
+
+#[tokio::test]
+async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() {
+    let mut f = Fixture::new();
+    let dead = Owner {
+        pid: 31337,
+        start_time: 1,
+    };
+    f.force_status(Status::Starting, Some(dead), None);
+    let mine = f.add_labelled(&f.id.clone(), true);
+    let other = crate::ids::ServiceId::generate();
+    let theirs = f.add_labelled(&other, false);
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!(svc.status, Status::Failed);
+    let error = svc.last_error.unwrap();
+    assert!(error.contains("start interrupted"), "{error}");
+    assert!(error.contains("pid 31337"), "{error}");
+    assert_eq!(svc.owner, None);
+    assert_eq!(f.rt.removed(), [mine]);
+    assert!(f.rt.containers().iter().any(|c| c.id == theirs));
+}
+
+#[tokio::test]
+async fn a_dead_owner_is_noticed_even_with_docker_away() {
+    let mut f = Fixture::new();
+    f.force_status(
+        Status::Starting,
+        Some(Owner {
+            pid: 1,
+            start_time: 9,
+        }),
+        None,
+    );
+    f.rt.unreachable();
+
+    let services = refresh_all(&f.deps, &mut f.store).await.unwrap();
+
+    assert_eq!(services[0].status, Status::Failed);
+}
+
+#[tokio::test]
+async fn a_start_with_a_live_owner_is_left_alone() {
+    let mut f = Fixture::new();
+    f.force_status(Status::Starting, Some(ME), None);
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!((svc.status, svc.owner), (Status::Starting, Some(ME)));
+    assert!(f.rt.removed().is_empty());
+}
+
+#[tokio::test]
+async fn a_running_service_whose_container_is_gone_is_failed() {
+    let mut f = Fixture::new();
+    f.force_status(Status::Running, None, Some("0123456789abcdef"));
+
+    let [svc] = refresh_all(&f.deps, &mut f.store)
+        .await
+        .unwrap()
+        .try_into()
+        .unwrap();
+
+    assert_eq!(svc.status, Status::Failed);
+    assert!(svc.last_error.unwrap().contains("0123456789ab is gone"));
+}
+
+#[tokio::test]
+async fn with_docker_away_a_running_row_is_kept_as_it_is() {
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    f.rt.unreachable();
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!(svc.status, Status::Running, "unknown is not failed");
+}
+
+#[tokio::test]
+async fn settled_states_need_no_docker_at_all() {
+    let mut f = Fixture::new();
+    f.force_status(Status::Failed, None, None);
+
+    refresh_all(&f.deps, &mut f.store).await.unwrap();
+
+    assert!(f.rt.calls().is_empty(), "{:?}", f.rt.calls());
+}

@@ -1,0 +1,111 @@
+//! `stop`: from every state it ends `stopped`, removes this service's containers and no other's,
+//! and running it again changes nothing.
+
+use super::{Fixture, ME, PORT};
+use crate::error::Kind;
+use crate::records::Status;
+use crate::runtime::fake::Call;
+use crate::service::stop;
+
+#[tokio::test]
+async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
+    let states = [
+        Status::Created,
+        Status::Starting,
+        Status::Running,
+        Status::Stopping,
+        Status::Stopped,
+        Status::Failed,
+    ];
+    for from in states {
+        let mut f = Fixture::new();
+        f.force_status(from, (from == Status::Starting).then_some(ME), None);
+        let mine = [
+            f.add_labelled(&f.id.clone(), true),
+            f.add_labelled(&f.id.clone(), false),
+        ];
+        let other = crate::ids::ServiceId::generate();
+        let theirs = f.add_labelled(&other, false);
+        let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
+
+        let first = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+        let again = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+
+        assert_eq!(first.service.status, Status::Stopped, "from {from:?}");
+        assert_eq!(first.removed_containers, 2, "from {from:?}");
+        assert!(first.port_released);
+        let mut removed = f.rt.removed();
+        removed.sort();
+        assert_eq!(removed, mine, "from {from:?}: only its own containers");
+        let left: Vec<String> = f.rt.containers().into_iter().map(|c| c.id).collect();
+        assert_eq!(left, [theirs, foreign], "from {from:?}");
+        assert_eq!(again.service.status, Status::Stopped);
+        assert_eq!(again.removed_containers, 0);
+        assert_eq!(f.service().container_id, None);
+    }
+}
+
+#[tokio::test]
+async fn stop_after_a_start_removes_the_engine_and_keeps_the_record() {
+    let mut f = Fixture::new();
+    f.rt.crash_on_start(1, &["RuntimeError: Engine core initialization failed"]);
+    f.start(true).await.unwrap();
+
+    let stopped = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+
+    assert_eq!(stopped.service.status, Status::Stopped);
+    assert_eq!(
+        stopped.service.port, PORT,
+        "the port stays with the service"
+    );
+    assert_eq!(
+        stopped.service.attempts.len(),
+        1,
+        "the last start's attempts stay visible"
+    );
+    assert!(f.own_containers().is_empty());
+}
+
+#[tokio::test]
+async fn force_kills_instead_of_stopping_gracefully() {
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    let graceful_removals = |f: &Fixture| {
+        f.rt.count(|c| matches!(c, Call::StopAndRemove { force: false, .. }))
+    };
+
+    stop(&f.deps, &mut f.store, &f.id, true).await.unwrap();
+
+    assert_eq!(graceful_removals(&f), 0);
+    assert_eq!(
+        f.rt.count(|c| matches!(c, Call::StopAndRemove { force: true, .. })),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_stop_with_docker_away_fails_clearly_and_changes_nothing() {
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    f.rt.unreachable();
+
+    let Err(err) = stop(&f.deps, &mut f.store, &f.id, false).await else {
+        panic!("stop succeeded with Docker away");
+    };
+
+    assert_eq!(err.code, Kind::DockerUnavailable);
+    assert!(err.message.contains("fake://docker"), "{}", err.message);
+    assert_eq!(f.service().status, Status::Running);
+}
+
+#[tokio::test]
+async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    f.host.block(PORT, "docker-proxy", 4321);
+
+    let stopped = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+
+    assert!(!stopped.port_released);
+    assert_eq!(stopped.service.status, Status::Stopped);
+}

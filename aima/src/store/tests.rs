@@ -1,0 +1,250 @@
+//! Store rules that the CLI contract rests on: port assignment, creation order, conditional
+//! status changes, and model deletion while services use the model.
+
+use super::{Change, NewService, Store};
+use crate::engine::EngineType;
+use crate::error::Kind;
+use crate::ids::{ModelId, ServiceId};
+use crate::records::{Model, ModelSource, Status};
+
+fn store_with_model() -> (Store, ModelId) {
+    let mut store = Store::open_in_memory().unwrap();
+    let model = Model {
+        id: ModelId::generate(),
+        name: "port-test-model".into(),
+        source: ModelSource::Ollama,
+        repo: "tinyllama".into(),
+        path: None,
+        model_type: "llm".into(),
+        status: "registered",
+        created_at: crate::clock::now_ms(),
+    };
+    store.insert_model(&model).unwrap();
+    (store, model.id)
+}
+
+fn create(
+    store: &mut Store,
+    model: &ModelId,
+    engine: EngineType,
+    port: Option<u16>,
+) -> crate::error::Result<u16> {
+    let default_port = crate::engine::EngineSpec::builtin(engine).default_port;
+    let new = NewService {
+        model_id: model.clone(),
+        engine_type: engine,
+        name: None,
+        port,
+        default_port,
+    };
+    store.create_service(new).map(|s| s.port)
+}
+
+fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bool {
+    let change = Change {
+        to,
+        last_error: None,
+        attempts: &[],
+        container_id: None,
+        owner: None,
+    };
+    store.change_service(id, &[from], change).unwrap().is_some()
+}
+
+#[test]
+fn default_ports_skip_ports_held_by_other_services() {
+    let (mut store, model) = store_with_model();
+    let vllm: Vec<u16> = (0..3)
+        .map(|_| create(&mut store, &model, EngineType::Vllm, None).unwrap())
+        .collect();
+    assert_eq!(vllm, [8000, 8001, 8002]);
+    assert_eq!(
+        create(&mut store, &model, EngineType::Ollama, None).unwrap(),
+        11434
+    );
+    assert_eq!(
+        create(&mut store, &model, EngineType::Llamacpp, None).unwrap(),
+        8080
+    );
+}
+
+#[test]
+fn a_default_port_skips_an_explicitly_taken_one() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, Some(8000)).unwrap();
+    assert_eq!(
+        create(&mut store, &model, EngineType::Vllm, None).unwrap(),
+        8001
+    );
+}
+
+#[test]
+fn failed_and_stopped_services_do_not_hold_their_port() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    let [first, second] = store.list_services().unwrap().try_into().unwrap();
+    assert!(set_status(
+        &mut store,
+        &first.id,
+        Status::Created,
+        Status::Failed
+    ));
+    assert!(set_status(
+        &mut store,
+        &second.id,
+        Status::Created,
+        Status::Stopped
+    ));
+
+    assert_eq!(
+        create(&mut store, &model, EngineType::Vllm, None).unwrap(),
+        8000
+    );
+    assert_eq!(
+        create(&mut store, &model, EngineType::Vllm, Some(8001)).unwrap(),
+        8001
+    );
+    // The stopped and failed services keep their port number: it is theirs when they start.
+    let ports: Vec<u16> = store
+        .list_services()
+        .unwrap()
+        .iter()
+        .map(|s| s.port)
+        .collect();
+    assert_eq!(ports, [8000, 8001, 8000, 8001]);
+}
+
+#[test]
+fn an_explicit_port_held_by_an_active_service_is_a_conflict() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, Some(9001)).unwrap();
+    let holder = store.list_services().unwrap()[0].id.clone();
+
+    for state in [Status::Created, Status::Starting, Status::Running] {
+        let from = store.get_service(&holder).unwrap().status;
+        set_status(&mut store, &holder, from, state);
+        let err = create(&mut store, &model, EngineType::Ollama, Some(9001)).unwrap_err();
+        assert_eq!(err.code, Kind::Conflict, "while {state:?}");
+        assert!(
+            err.message.contains(&format!(
+                "port 9001 is already assigned to service {holder}"
+            )),
+            "{}",
+            err.message
+        );
+    }
+    assert_eq!(store.list_services().unwrap().len(), 1, "nothing was added");
+}
+
+#[test]
+fn a_service_of_an_unknown_model_is_not_created() {
+    let (mut store, _) = store_with_model();
+    let err = create(&mut store, &ModelId::generate(), EngineType::Vllm, None).unwrap_err();
+    assert_eq!(err.code, Kind::NotFound);
+    assert!(store.list_services().unwrap().is_empty());
+}
+
+#[test]
+fn lists_are_in_creation_order() {
+    let (mut store, model) = store_with_model();
+    for port in [9300, 9100, 9200] {
+        create(&mut store, &model, EngineType::Vllm, Some(port)).unwrap();
+    }
+    let ports: Vec<u16> = store
+        .list_services()
+        .unwrap()
+        .iter()
+        .map(|s| s.port)
+        .collect();
+    assert_eq!(ports, [9300, 9100, 9200]);
+}
+
+#[test]
+fn a_status_change_from_an_unexpected_state_is_not_applied() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    let id = store.list_services().unwrap()[0].id.clone();
+
+    assert!(!set_status(
+        &mut store,
+        &id,
+        Status::Running,
+        Status::Stopped
+    ));
+    assert_eq!(store.get_service(&id).unwrap().status, Status::Created);
+    assert!(set_status(
+        &mut store,
+        &id,
+        Status::Created,
+        Status::Starting
+    ));
+    assert!(
+        !set_status(&mut store, &id, Status::Created, Status::Starting),
+        "one claim only"
+    );
+}
+
+#[test]
+fn a_model_in_use_is_deleted_only_with_force() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+
+    let err = store.delete_model(&model, false).unwrap_err();
+    assert_eq!(err.code, Kind::Conflict);
+    assert!(
+        err.message.contains("is used by service(s) svc-"),
+        "{}",
+        err.message
+    );
+    assert!(err.help.unwrap().contains("--force"));
+    assert!(store.get_model(&model).is_ok(), "refused means unchanged");
+
+    store.delete_model(&model, true).unwrap();
+    assert_eq!(store.get_model(&model).unwrap_err().code, Kind::NotFound);
+    assert!(
+        store.list_services().unwrap().is_empty(),
+        "its services went with it"
+    );
+}
+
+#[test]
+fn a_model_with_an_active_service_is_kept_even_with_force() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    let id = store.list_services().unwrap()[0].id.clone();
+    set_status(&mut store, &id, Status::Created, Status::Running);
+
+    let err = store.delete_model(&model, true).unwrap_err();
+
+    assert_eq!(err.code, Kind::Conflict);
+    assert!(
+        err.help
+            .unwrap()
+            .contains(&format!("aima service stop {id}"))
+    );
+    assert_eq!(store.list_services().unwrap().len(), 1);
+}
+
+#[test]
+fn an_unused_model_is_deleted() {
+    let (mut store, model) = store_with_model();
+    store.delete_model(&model, false).unwrap();
+    assert!(store.list_models().unwrap().is_empty());
+}
+
+#[test]
+fn active_services_cannot_be_deleted() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    let id = store.list_services().unwrap()[0].id.clone();
+    set_status(&mut store, &id, Status::Created, Status::Starting);
+
+    let err = store.delete_service(&id).unwrap_err();
+    assert_eq!(err.code, Kind::Conflict);
+    assert!(err.message.contains("is starting"), "{}", err.message);
+
+    set_status(&mut store, &id, Status::Starting, Status::Failed);
+    store.delete_service(&id).unwrap();
+    assert!(store.list_services().unwrap().is_empty());
+}
