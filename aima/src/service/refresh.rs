@@ -32,7 +32,10 @@ pub async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>>
 }
 
 fn needs_a_look(svc: &Service) -> bool {
-    matches!(svc.status, Status::Starting | Status::Running)
+    matches!(
+        svc.status,
+        Status::Starting | Status::Running | Status::Stopping
+    )
 }
 
 /// Reading state must work with Docker away: what needs Docker then waits for the next look.
@@ -57,6 +60,13 @@ async fn resolve(
             Status::Failed,
             format!(
                 "start interrupted: the aima process that ran it (pid {}) is gone",
+                owner.pid
+            ),
+        )),
+        (Status::Stopping, Some(owner)) if !deps.host.owner_alive(owner) => Some((
+            Status::Failed,
+            format!(
+                "stop interrupted: the aima process that ran it (pid {}) is gone",
                 owner.pid
             ),
         )),

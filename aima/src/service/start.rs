@@ -12,7 +12,6 @@ use super::{Attempt, Deps, Phase, labels};
 use crate::engine::EngineSpec;
 use crate::error::{Error, Kind, Result};
 use crate::ids::ServiceId;
-use crate::ports;
 use crate::records::{Service, Status};
 use crate::runtime::{ContainerSpec, Runtime, SharedRuntime};
 use crate::store::{Change, Store};
@@ -227,7 +226,11 @@ impl Run<'_> {
             let mut failure = Failure::from_runtime(e, Phase::Start);
             if failure.kind == Kind::PortInUse {
                 // Lost a race after preflight: name the holder as preflight would have.
-                let holder = ports::holder_of(self.svc.port);
+                let holder = self
+                    .deps
+                    .host
+                    .port_blocked(self.svc.port)
+                    .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
                 failure.reason = format!("port {} is in use by {holder}", self.svc.port);
                 failure.help = Some(
                     "free the port, or create this service on another port with --port".to_owned(),
@@ -355,8 +358,17 @@ async fn fail(
         container_id: None,
         owner: None,
     };
-    if let Err(e) = store.change_service(&svc.id, &[Status::Starting, Status::Stopping], change) {
-        return e;
+    match store.change_service(&svc.id, &[Status::Starting], change) {
+        Ok(Some(_)) => {}
+        // A `service stop` took the service over: its outcome, not this failure, is the truth.
+        Ok(None) => {
+            return Error::conflict(format!(
+                "service {} was stopped while it was starting",
+                svc.id
+            ))
+            .with_attempts(attempts);
+        }
+        Err(e) => return e,
     }
     tracing::debug!(service = %svc.id, elapsed_ms = began.elapsed().as_millis() as u64, "start failed");
     let mut error = Error::new(failure.kind, message).with_attempts(attempts);

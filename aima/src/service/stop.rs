@@ -38,12 +38,13 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         container_id: svc.container_id.as_deref(),
         owner: None,
     };
-    // Tell a start in progress (or the reconciler) that this service is on its way down.
-    store.change_service(
-        id,
-        &[Status::Starting, Status::Running],
-        keep(Status::Stopping),
-    )?;
+    // Tell a start in progress (or the reconciler) that this service is on its way down; the
+    // owner lets the next reader resolve a stop whose process died half-way.
+    let stopping = Change {
+        owner: Some(deps.host.current_owner()),
+        ..keep(Status::Stopping)
+    };
+    store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
     let docker_error = |e: RuntimeError| {
         super::docker_unavailable(format!("cannot stop service {id}: {e}"), &rt.address())
     };

@@ -65,6 +65,24 @@ async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() 
 }
 
 #[tokio::test]
+async fn a_stop_whose_process_died_is_failed_not_stuck_at_stopping() {
+    let mut f = Fixture::new();
+    let dead = Owner {
+        pid: 31338,
+        start_time: 1,
+    };
+    f.force_status(Status::Stopping, Some(dead), None);
+    let mine = f.add_labelled(&f.id.clone(), true);
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!(svc.status, Status::Failed);
+    let error = svc.last_error.unwrap();
+    assert!(error.contains("stop interrupted"), "{error}");
+    assert_eq!(f.rt.removed(), [mine]);
+}
+
+#[tokio::test]
 async fn a_dead_owner_is_noticed_even_with_docker_away() {
     let mut f = Fixture::new();
     f.force_status(
