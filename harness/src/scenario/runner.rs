@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::Context;
 
 use crate::exec::locate_binaries;
-use crate::fixtures::census::{DockerView, INSTANCE_LABEL};
+use crate::fixtures::census::DockerView;
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::port_check::{check_port, free_port};
 use crate::fixtures::run_marker::{RunMarker, sweep_stale};
@@ -171,10 +171,9 @@ fn clean_up(ctx: &mut RunContext) {
     }
 }
 
-/// Removes containers carrying this run's own `aima.instance` label — never anything else.
+/// Removes containers carrying this run's `aima.instance` or run label — never anything else.
 fn remove_own_containers(ctx: &mut RunContext) {
-    let filter = format!("{INSTANCE_LABEL}={}", ctx.instance);
-    let own = ctx.docker.list_with_label(&filter).unwrap_or_default();
+    let own = ctx.docker.owned_by_run(&ctx.instance, &ctx.run_id);
     for container in own {
         let result = ctx.docker.remove(&container.id);
         ctx.event(
