@@ -76,12 +76,17 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        use Status::*;
-        [Created, Starting, Running, Stopping, Stopped, Failed]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    pub const ALL: [Status; 6] = [
+        Status::Created,
+        Status::Starting,
+        Status::Running,
+        Status::Stopping,
+        Status::Stopped,
+        Status::Failed,
+    ];
     /// States from which `start` may begin.
     pub const STARTABLE: [Status; 3] = [Status::Created, Status::Stopped, Status::Failed];
     /// States whose service keeps its host port reserved against new services.

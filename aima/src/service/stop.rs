@@ -12,14 +12,6 @@ use crate::store::{Change, Store};
 
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
-const ALL: [Status; 6] = [
-    Status::Created,
-    Status::Starting,
-    Status::Running,
-    Status::Stopping,
-    Status::Stopped,
-    Status::Failed,
-];
 
 pub struct Stopped {
     pub service: Service,
@@ -62,7 +54,7 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         container_id: None,
         ..keep(Status::Stopped)
     };
-    let service = match store.change_service(id, &ALL, stopped)? {
+    let service = match store.change_service(id, &Status::ALL, stopped)? {
         Some(service) => service,
         None => store.get_service(id)?,
     };

@@ -167,14 +167,7 @@ impl Fixture {
 
     /// Puts the row straight into `to`, as another process would have left it.
     fn force_status(&mut self, to: Status, owner: Option<Owner>, container: Option<&str>) {
-        let all = [
-            Status::Created,
-            Status::Starting,
-            Status::Running,
-            Status::Stopping,
-            Status::Stopped,
-            Status::Failed,
-        ];
+        let all = Status::ALL;
         let change = Change {
             to,
             last_error: None,

@@ -9,14 +9,7 @@ use crate::service::stop;
 
 #[tokio::test]
 async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
-    let states = [
-        Status::Created,
-        Status::Starting,
-        Status::Running,
-        Status::Stopping,
-        Status::Stopped,
-        Status::Failed,
-    ];
+    let states = Status::ALL;
     for from in states {
         let mut f = Fixture::new();
         f.force_status(from, (from == Status::Starting).then_some(ME), None);
