@@ -89,6 +89,8 @@ impl Status {
     ];
     /// States from which `start` may begin.
     pub const STARTABLE: [Status; 3] = [Status::Created, Status::Stopped, Status::Failed];
+    /// States in which a service may own a container: it cannot be deleted then.
+    pub const BUSY: [Status; 3] = [Status::Starting, Status::Running, Status::Stopping];
     /// States whose service keeps its host port reserved against new services.
     pub const HOLDS_PORT: [Status; 3] = [Status::Created, Status::Starting, Status::Running];
 }

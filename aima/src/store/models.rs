@@ -85,12 +85,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let active: Vec<&str> = users
                 .iter()
-                .filter(|(_, st)| {
-                    matches!(
-                        Status::parse(st),
-                        Some(Status::Starting | Status::Running | Status::Stopping)
-                    )
-                })
+                .filter(|(_, st)| Status::parse(st).is_some_and(|st| Status::BUSY.contains(&st)))
                 .map(|(sid, _)| sid.as_str())
                 .collect();
             if !active.is_empty() {

@@ -113,7 +113,10 @@ impl Store {
         let svc = self.get_service(id)?;
         let deleted = self.write(|tx| {
             Ok(tx.execute(
-                "DELETE FROM services WHERE id = ?1 AND status NOT IN ('starting', 'running', 'stopping')",
+                &format!(
+                    "DELETE FROM services WHERE id = ?1 AND status NOT IN ({})",
+                    sql_list(&Status::BUSY)
+                ),
                 [id.as_str()],
             )?)
         })?;
@@ -136,7 +139,6 @@ impl Store {
         from: &[Status],
         change: Change<'_>,
     ) -> Result<Option<Service>> {
-        let from_sql: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
         let attempts = serde_json::to_string(change.attempts)
             .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
         let changed = self.write(|tx| {
@@ -145,7 +147,7 @@ impl Store {
                     "UPDATE services SET status = ?2, last_error = ?3, attempts = ?4, container_id = ?5,
                         owner_pid = ?6, owner_start_time = ?7, updated_at = ?8
                      WHERE id = ?1 AND status IN ({})",
-                    from_sql.join(", ")
+                    sql_list(from)
                 ),
                 params![
                     id.as_str(),
@@ -171,7 +173,10 @@ impl Store {
 fn port_holder(tx: &Transaction<'_>, port: u16) -> Result<Option<String>> {
     Ok(tx
         .query_row(
-            "SELECT id FROM services WHERE port = ?1 AND status IN ('created', 'starting', 'running') LIMIT 1",
+            &format!(
+                "SELECT id FROM services WHERE port = ?1 AND status IN ({}) LIMIT 1",
+                sql_list(&Status::HOLDS_PORT)
+            ),
             [port],
             |r| r.get(0),
         )
@@ -179,8 +184,10 @@ fn port_holder(tx: &Transaction<'_>, port: u16) -> Result<Option<String>> {
 }
 
 fn first_free_port(tx: &Transaction<'_>, from: u16) -> Result<u16> {
-    let mut stmt =
-        tx.prepare("SELECT port FROM services WHERE status IN ('created', 'starting', 'running')")?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT port FROM services WHERE status IN ({})",
+        sql_list(&Status::HOLDS_PORT)
+    ))?;
     let held: std::collections::HashSet<u16> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -190,4 +197,10 @@ fn first_free_port(tx: &Transaction<'_>, from: u16) -> Result<u16> {
             Error::conflict(format!("no free port at or above {from} for a new service"))
                 .with_help("pass --port, or delete services you no longer need")
         })
+}
+
+/// `'created', 'starting'` for an SQL `IN (…)`; statuses are fixed identifiers, never user input.
+fn sql_list(states: &[Status]) -> String {
+    let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    quoted.join(", ")
 }
