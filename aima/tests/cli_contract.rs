@@ -1,40 +1,23 @@
 //! The CLI contract the reference scenario types, run literally: ids, JSON shapes, default ports.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod run;
+    pub mod setup;
+}
 
-use common::{Aima, string_at};
+use common::aima::Aima;
+use common::setup::create_service_args;
 
 #[test]
 fn the_reference_scenario_set_up_works_literally() {
     let aima = Aima::new();
 
-    aima.run(&[
-        "model",
-        "create",
-        "--name",
-        "port-test-model",
-        "--source",
-        "ollama",
-        "--repo",
-        "tinyllama",
-    ])
-    .success();
-    let models = aima
-        .run(&["model", "list", "--output", "json"])
-        .success()
-        .json();
-    let model_id = string_at(&models, "/items/-1/id");
+    let model_id = aima.create_model();
     assert!(is_id(&model_id, "model-"), "{model_id}");
 
-    aima.run(&[
-        "service",
-        "create",
-        "--model-id",
-        &model_id,
-        "--engine-type",
-        "vllm",
-    ])
-    .success();
+    aima.run(&create_service_args(&model_id, "vllm", &[]))
+        .success();
     let services = aima
         .run(&["service", "list", "--output", "json"])
         .success()
@@ -86,9 +69,7 @@ fn lists_are_oldest_first_so_the_last_item_is_the_newest() {
 
 #[test]
 fn records_carry_the_documented_fields() {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    let svc = aima.create_service(&model, &[]);
+    let (aima, model, svc) = Aima::seeded();
 
     let m = aima
         .run(&["model", "get", &model, "-o", "json"])
@@ -126,16 +107,7 @@ fn several_services_may_share_one_model_and_engines_have_their_default_ports() {
     let model = aima.create_model();
     for (engine, port) in [("vllm", 8000), ("ollama", 11434), ("llamacpp", 8080)] {
         let out = aima
-            .run(&[
-                "service",
-                "create",
-                "--model-id",
-                &model,
-                "--engine-type",
-                engine,
-                "-o",
-                "json",
-            ])
+            .run(&create_service_args(&model, engine, &["-o", "json"]))
             .success();
         assert_eq!(out.json()["port"], port, "{out}");
     }
@@ -143,9 +115,7 @@ fn several_services_may_share_one_model_and_engines_have_their_default_ports() {
 
 #[test]
 fn deleting_a_model_in_use_needs_force() {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    let svc = aima.create_service(&model, &[]);
+    let (aima, model, svc) = Aima::seeded();
 
     aima.run(&["model", "delete", &model])
         .failure(4)
@@ -161,9 +131,7 @@ fn deleting_a_model_in_use_needs_force() {
 
 #[test]
 fn a_created_service_can_be_deleted() {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    let svc = aima.create_service(&model, &[]);
+    let (aima, _, svc) = Aima::seeded();
 
     aima.run(&["service", "delete", &svc]).success();
     aima.run(&["service", "get", &svc]).failure(3);

@@ -1,17 +1,15 @@
 //! Bad inputs: each gives a clear error on stderr, its documented exit code, a JSON error object
 //! with a stable code under `--output json`, and leaves the store as it was.
 
-mod common;
-
-use common::{Aima, Outcome};
-
-/// An `aima` holding one model and one service, and the id of that model.
-fn seeded() -> (Aima, String) {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    aima.create_service(&model, &[]);
-    (aima, model)
+mod common {
+    pub mod aima;
+    pub mod run;
+    pub mod setup;
 }
+
+use common::aima::Aima;
+use common::run::Outcome;
+use common::setup::create_service_args;
 
 /// Runs `args` and checks that the store is the same afterwards.
 #[track_caller]
@@ -24,49 +22,23 @@ fn run_unchanged(aima: &Aima, args: &[&str]) -> Outcome {
 
 #[test]
 fn an_unknown_model_id_is_not_found() {
-    let (aima, _) = seeded();
-    let create = [
-        "service",
-        "create",
-        "--model-id",
-        "model-deadbeef",
-        "--engine-type",
-        "vllm",
-    ];
+    let (aima, _, _) = Aima::seeded();
+    let create = create_service_args("model-deadbeef", "vllm", &[]);
     run_unchanged(&aima, &create)
         .failure(3)
         .stderr_has("error: model model-deadbeef not found")
         .stderr_has("help: run `aima model list`")
         .stdout_is_empty();
-    run_unchanged(
-        &aima,
-        &[
-            "service",
-            "create",
-            "--model-id",
-            "tinyllama",
-            "--engine-type",
-            "vllm",
-        ],
-    )
-    .failure(3)
-    .stderr_has("model ids look like model-");
+    run_unchanged(&aima, &create_service_args("tinyllama", "vllm", &[]))
+        .failure(3)
+        .stderr_has("model ids look like model-");
 }
 
 #[test]
 fn port_zero_and_ports_above_65535_are_usage_errors() {
-    let (aima, model) = seeded();
+    let (aima, model, _) = Aima::seeded();
     for port in ["0", "70000", "http"] {
-        let args = [
-            "service",
-            "create",
-            "--model-id",
-            &model,
-            "--engine-type",
-            "vllm",
-            "--port",
-            port,
-        ];
+        let args = create_service_args(&model, "vllm", &["--port", port]);
         run_unchanged(&aima, &args)
             .failure(2)
             .stderr_has("--port")
@@ -76,15 +48,8 @@ fn port_zero_and_ports_above_65535_are_usage_errors() {
 
 #[test]
 fn an_unknown_engine_type_is_a_usage_error_listing_the_known_ones() {
-    let (aima, model) = seeded();
-    let args = [
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "tgi",
-    ];
+    let (aima, model, _) = Aima::seeded();
+    let args = create_service_args(&model, "tgi", &[]);
     run_unchanged(&aima, &args)
         .failure(2)
         .stderr_has("'tgi'")
@@ -93,17 +58,8 @@ fn an_unknown_engine_type_is_a_usage_error_listing_the_known_ones() {
 
 #[test]
 fn an_explicit_port_of_another_service_is_a_conflict() {
-    let (aima, model) = seeded();
-    let args = [
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "ollama",
-        "--port",
-        "8000",
-    ];
+    let (aima, model, _) = Aima::seeded();
+    let args = create_service_args(&model, "ollama", &["--port", "8000"]);
     run_unchanged(&aima, &args)
         .failure(4)
         .stderr_has("port 8000 is already assigned to service svc-")
@@ -112,7 +68,7 @@ fn an_explicit_port_of_another_service_is_a_conflict() {
 
 #[test]
 fn an_unknown_service_id_is_not_found_for_every_command() {
-    let (aima, _) = seeded();
+    let (aima, _, _) = Aima::seeded();
     for verb in ["get", "start", "stop", "delete"] {
         run_unchanged(&aima, &["service", verb, "svc-deadbeef"])
             .failure(3)
@@ -124,19 +80,12 @@ fn an_unknown_service_id_is_not_found_for_every_command() {
 
 #[test]
 fn a_malformed_config_file_is_named_with_its_line() {
-    let (aima, model) = seeded();
+    let (aima, model, _) = Aima::seeded();
     let before = aima.store_contents();
     let config = aima.data_dir().join("config.toml");
     std::fs::write(&config, "[engines.vllm]\nimage = \"sim\"\ngpu = maybe\n").unwrap();
 
-    let create = [
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "vllm",
-    ];
+    let create = create_service_args(&model, "vllm", &[]);
     aima.run(&create)
         .failure(9)
         .stderr_has(&format!(
@@ -219,46 +168,17 @@ fn empty_names_and_relative_paths_are_refused() {
 
 #[test]
 fn json_errors_are_one_object_with_a_stable_code_on_stdout() {
-    let (aima, model) = seeded();
+    let (aima, model, _) = Aima::seeded();
     let cases: [(&[&str], i32, &str); 4] = [
         (&["service", "get", "svc-deadbeef"], 3, "not_found"),
         (
-            &[
-                "service",
-                "create",
-                "--model-id",
-                &model,
-                "--engine-type",
-                "vllm",
-                "--port",
-                "0",
-            ],
+            &create_service_args(&model, "vllm", &["--port", "0"]),
             2,
             "usage",
         ),
+        (&create_service_args(&model, "tgi", &[]), 2, "usage"),
         (
-            &[
-                "service",
-                "create",
-                "--model-id",
-                &model,
-                "--engine-type",
-                "tgi",
-            ],
-            2,
-            "usage",
-        ),
-        (
-            &[
-                "service",
-                "create",
-                "--model-id",
-                &model,
-                "--engine-type",
-                "ollama",
-                "--port",
-                "8000",
-            ],
+            &create_service_args(&model, "ollama", &["--port", "8000"]),
             4,
             "conflict",
         ),

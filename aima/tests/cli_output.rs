@@ -1,9 +1,15 @@
 //! Snapshots of what people read: tables, detail views and error texts, with ids, times and
 //! paths redacted so that only wording and layout changes show up in review.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod run;
+    pub mod setup;
+    pub mod snapshot;
+}
 
-use common::Aima;
+use common::aima::Aima;
+use common::setup::{CREATE_REFERENCE_MODEL, create_service_args};
 use common::snapshot::settings;
 
 /// A data dir with two models and three services (two vLLM, one Ollama).
@@ -23,15 +29,8 @@ fn populated() -> (Aima, String, String) {
     .success();
     let svc = aima.create_service(&model, &[]);
     aima.create_service(&model, &["--name", "second-vllm"]);
-    aima.run(&[
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "ollama",
-    ])
-    .success();
+    aima.run(&create_service_args(&model, "ollama", &[]))
+        .success();
     (aima, model, svc)
 }
 
@@ -58,28 +57,10 @@ fn tables_and_detail_views() {
 #[test]
 fn create_prints_the_new_record() {
     let aima = Aima::new();
-    let created = aima
-        .run(&[
-            "model",
-            "create",
-            "--name",
-            "port-test-model",
-            "--source",
-            "ollama",
-            "--repo",
-            "tinyllama",
-        ])
-        .success();
+    let created = aima.run(&CREATE_REFERENCE_MODEL).success();
     let model = aima.create_model();
     let service = aima
-        .run(&[
-            "service",
-            "create",
-            "--model-id",
-            &model,
-            "--engine-type",
-            "vllm",
-        ])
+        .run(&create_service_args(&model, "vllm", &[]))
         .success();
     settings(&aima, &[]).bind(|| {
         insta::assert_snapshot!("model_create", created.stdout);
@@ -124,16 +105,7 @@ fn empty_lists() {
 #[test]
 fn error_texts() {
     let (aima, model, _) = populated();
-    let taken = [
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "ollama",
-        "--port",
-        "8000",
-    ];
+    let taken = create_service_args(&model, "ollama", &["--port", "8000"]);
     let conflict = aima.run(&taken).failure(4);
     let missing = aima.run(&["service", "get", "svc-deadbeef"]).failure(3);
     let missing_json = aima
@@ -151,9 +123,7 @@ fn error_texts() {
 /// Needs no Docker: the broken `DOCKER_HOST` is refused before any connection.
 #[test]
 fn a_failed_start_as_shown_by_start_get_and_list() {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    let svc = aima.create_service(&model, &[]);
+    let (aima, _, svc) = Aima::seeded();
     let env = [("DOCKER_HOST", "tcp://127.0.0.1:99999")];
 
     let start = aima

@@ -1,12 +1,17 @@
 //! Many CLI processes on one data dir at once: 20 concurrent `service create` all succeed, with
 //! distinct ids and ports, and SQLite never reports "database is locked".
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod run;
+    pub mod setup;
+}
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{AIMA, Aima};
+use common::aima::Aima;
+use common::setup::create_service_args;
 
 const PROCESSES: usize = 20;
 
@@ -18,18 +23,7 @@ fn twenty_concurrent_service_creates_all_succeed() {
     // Spawn all before waiting for any, so they really overlap.
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
-            Command::new(AIMA)
-                .env("AIMA_DATA_DIR", aima.data_dir())
-                .args([
-                    "service",
-                    "create",
-                    "--model-id",
-                    &model,
-                    "--engine-type",
-                    "vllm",
-                    "-o",
-                    "json",
-                ])
+            aima.command(&create_service_args(&model, "vllm", &["-o", "json"]))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -78,20 +72,11 @@ fn readers_and_writers_interleave_without_errors() {
     let children: Vec<_> = (0..PROCESSES)
         .map(|n| {
             let args: Vec<&str> = if n % 2 == 0 {
-                vec![
-                    "service",
-                    "create",
-                    "--model-id",
-                    &model,
-                    "--engine-type",
-                    "ollama",
-                ]
+                create_service_args(&model, "ollama", &[])
             } else {
                 vec!["service", "list", "-o", "json"]
             };
-            Command::new(AIMA)
-                .env("AIMA_DATA_DIR", aima.data_dir())
-                .args(args)
+            aima.command(&args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -2,57 +2,68 @@
 //! the scoped reaper, adoption after a restart, and shutdown during a real start.
 //! Without Docker these tests fail with a clear message; they never pass silently.
 
-mod daemon_support;
+mod common {
+    pub mod aima;
+    pub mod containers;
+    pub mod daemon;
+    pub mod docker;
+    pub mod http;
+    pub mod ports;
+    pub mod wait;
+}
 
 use std::time::{Duration, Instant};
 
-use aima::ids::ServiceId;
-use aima::store::Store;
-use daemon_support::docker::{Cleanup, containers_with, docker, sim_image, state_of};
-use daemon_support::{Daemon, DataDir, create_service, free_port, integrity_ok, wait_until};
+use ::aima::ids::ServiceId;
+use ::aima::store::Store;
+use common::aima::Aima;
+use common::containers::{Cleanup, containers_with, instance_of};
+use common::daemon::{Daemon, integrity_ok};
+use common::docker::{docker, sim_image};
+use common::http::http;
+use common::ports::free_port;
+use common::wait::wait_until;
 
 /// The reconcile period these tests run the daemon with.
 const PERIOD: Duration = Duration::from_secs(1);
 /// One period, plus what one pass may take on a loaded machine.
 const ONE_PERIOD: Duration = Duration::from_millis(2500);
 
+/// An `aima` on the simulator image, with quick reconcile passes, whose containers go on drop.
 struct Setup {
-    data: DataDir,
+    data: Aima,
     image: String,
+    instance: String,
     _cleanup: Cleanup,
 }
 
 impl Setup {
     fn new(sim_env: &[&str]) -> Setup {
         let image = sim_image(sim_env);
-        let data = DataDir::new();
+        let data = Aima::new()
+            .env("AIMA_VLLM_IMAGE", &image)
+            .env("AIMA_RECONCILE_SECS", "1")
+            .env("AIMA_REAP_GRACE_SECS", "1");
+        let instance = instance_of(data.data_dir());
         let cleanup = Cleanup {
-            instance: data.instance(),
+            instance: instance.clone(),
             extra: Vec::new(),
         };
         Setup {
             data,
             image,
+            instance,
             _cleanup: cleanup,
         }
     }
 
-    fn env(&self) -> Vec<(&str, &str)> {
-        vec![
-            ("AIMA_VLLM_IMAGE", self.image.as_str()),
-            ("AIMA_VLLM_GPU", "false"),
-            ("AIMA_RECONCILE_SECS", "1"),
-            ("AIMA_REAP_GRACE_SECS", "1"),
-        ]
-    }
-
     fn daemon(&self) -> Daemon {
-        Daemon::start(&self.data, &self.env())
+        Daemon::start(&self.data, &[])
     }
 
     /// The recorded row, read without the refresh that API reads do: what the reconciler wrote.
-    fn recorded(&self, service: &str) -> aima::records::Service {
-        Store::open(&self.data.path().join("aima.db"))
+    fn recorded(&self, service: &str) -> ::aima::records::Service {
+        Store::open(&self.data.data_dir().join("aima.db"))
             .unwrap()
             .get_service(&ServiceId::parse(service).unwrap())
             .unwrap()
@@ -60,10 +71,24 @@ impl Setup {
 
     fn containers_of(&self, service: &str) -> Vec<String> {
         containers_with(&[
-            &format!("aima.instance={}", self.data.instance()),
+            &format!("aima.instance={}", self.instance),
             &format!("aima.service={service}"),
         ])
     }
+}
+
+/// `running`, `exited`, … or None when the container does not exist.
+fn state_of(container: &str) -> Option<String> {
+    let out = docker(&["inspect", "--format", "{{.State.Status}}", container]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn status_of(daemon: &Daemon, service: &str) -> String {
+    let (code, svc) = daemon.call("GET", &format!("/api/v2/services/{service}"), None);
+    assert_eq!(code, 200, "{svc}");
+    svc["status"].as_str().unwrap().to_owned()
 }
 
 fn start_and_wait(daemon: &Daemon, service: &str) -> String {
@@ -82,7 +107,7 @@ fn start_and_wait(daemon: &Daemon, service: &str) -> String {
 fn container_killed_behind_aimas_back_is_failed_within_one_period() {
     let setup = Setup::new(&[]);
     let daemon = setup.daemon();
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
     let container = start_and_wait(&daemon, &service);
 
     let out = docker(&["kill", &container]);
@@ -96,7 +121,7 @@ fn container_killed_behind_aimas_back_is_failed_within_one_period() {
     let reason = svc.last_error.unwrap_or_default();
     assert!(reason.contains("exited with code 137"), "{reason}");
     assert!(setup.containers_of(&service).is_empty());
-    assert_eq!(daemon.status_of(&service), "failed");
+    assert_eq!(status_of(&daemon, &service), "failed");
 }
 
 #[test]
@@ -104,11 +129,10 @@ fn start_killed_with_sigkill_is_failed_without_containers_within_one_period() {
     // The engine stays unhealthy for a minute, so the start is still waiting when it is killed.
     let setup = Setup::new(&["AIMA_SIM_LOAD_SECS=60"]);
     let daemon = setup.daemon();
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
     let mut cli = setup
         .data
-        .aima(&setup.env())
-        .args(["service", "start", &service, "--wait", "--timeout", "120"])
+        .command(&["service", "start", &service, "--wait", "--timeout", "120"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -172,7 +196,7 @@ fn reaper_removes_own_orphans_and_spares_other_instances() {
         instance: foreign_instance,
         extra: vec![unlabelled.clone()],
     };
-    let own = run(&setup.data.instance());
+    let own = run(&setup.instance);
 
     let created = Instant::now();
     // Grace (1 s) counts from the first pass that sees it.
@@ -191,7 +215,7 @@ fn reaper_removes_own_orphans_and_spares_other_instances() {
 fn restarted_daemon_keeps_a_running_service_running() {
     let setup = Setup::new(&[]);
     let mut first = setup.daemon();
-    let service = create_service(&first, free_port());
+    let service = first.create_service(free_port());
     let container = start_and_wait(&first, &service);
 
     first.signal("TERM");
@@ -203,7 +227,7 @@ fn restarted_daemon_keeps_a_running_service_running() {
     let svc = setup.recorded(&service);
     assert_eq!(svc.status.as_str(), "running");
     assert_eq!(svc.container_id.as_deref(), Some(container.as_str()));
-    assert_eq!(second.status_of(&service), "running");
+    assert_eq!(status_of(&second, &service), "running");
     assert_eq!(state_of(&container).as_deref(), Some("running"));
 
     let (code, stopped) = second.call("POST", &format!("/api/v2/services/{service}/stop"), None);
@@ -217,12 +241,12 @@ fn sigterm_during_a_real_start_lets_it_finish() {
     // Healthy after 4 s: the start request is in flight when SIGTERM comes.
     let setup = Setup::new(&["AIMA_SIM_LOAD_SECS=4"]);
     let mut daemon = setup.daemon();
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
     let port = daemon.port;
     let path = format!("/api/v2/services/{service}/start");
     let began = Instant::now();
     let request = std::thread::spawn(move || {
-        daemon_support::http(
+        http(
             port,
             "POST",
             &path,
@@ -251,7 +275,7 @@ fn sigterm_during_a_real_start_lets_it_finish() {
 fn detached_start_becomes_running_through_the_reconciler() {
     let setup = Setup::new(&["AIMA_SIM_LOAD_SECS=2"]);
     let daemon = setup.daemon();
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
     let (code, svc) = daemon.call("POST", &format!("/api/v2/services/{service}/start"), None);
     assert_eq!(code, 200, "{svc}");
     assert_eq!(svc["status"], "starting", "{svc}");

@@ -1,16 +1,25 @@
 //! The daemon as a process over real HTTP, without Docker: readiness, token, exposure refusal,
 //! a taken listen address, and graceful shutdown with a request in flight.
 
-mod daemon_support;
+mod common {
+    pub mod aima;
+    pub mod daemon;
+    pub mod http;
+    pub mod ports;
+    pub mod wait;
+}
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use daemon_support::{Daemon, DataDir, create_service, free_port, http, integrity_ok};
+use common::aima::Aima;
+use common::daemon::{Daemon, integrity_ok};
+use common::http::http;
+use common::ports::free_port;
 
 #[test]
 fn serves_the_api_and_stops_cleanly_on_sigterm() {
-    let data = DataDir::new();
+    let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[]);
     let (code, list) = daemon.call("GET", "/api/v2/models", None);
     assert_eq!(
@@ -29,7 +38,7 @@ fn serves_the_api_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn token_is_required_except_for_health() {
-    let data = DataDir::new();
+    let data = Aima::new();
     let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "t0ken")]);
     let (code, body) = http(daemon.port, "GET", "/api/v2/services", None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");
@@ -52,11 +61,10 @@ fn token_is_required_except_for_health() {
 
 #[test]
 fn exposed_address_without_token_is_refused() {
-    let data = DataDir::new();
+    let data = Aima::new();
     let port = free_port();
     let out = data
-        .aima(&[])
-        .args(["start", "--listen", &format!("0.0.0.0:{port}")])
+        .command(&["start", "--listen", &format!("0.0.0.0:{port}")])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -76,13 +84,12 @@ fn exposed_address_without_token_is_refused() {
 
 #[test]
 fn taken_listen_address_is_reported_at_once_with_its_holder() {
-    let data = DataDir::new();
+    let data = Aima::new();
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = held.local_addr().unwrap();
     let began = Instant::now();
     let out = data
-        .aima(&[])
-        .args(["start", "--listen", &addr.to_string()])
+        .command(&["start", "--listen", &addr.to_string()])
         .output()
         .unwrap();
     let elapsed = began.elapsed();
@@ -104,9 +111,9 @@ fn taken_listen_address_is_reported_at_once_with_its_holder() {
 fn sigterm_lets_a_request_in_flight_finish() {
     let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
     let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
-    let data = DataDir::new();
+    let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
 
     let port = daemon.port;
     let began = Instant::now();
@@ -138,9 +145,9 @@ fn sigterm_lets_a_request_in_flight_finish() {
 fn second_signal_exits_at_once() {
     let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
     let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
-    let data = DataDir::new();
+    let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
-    let service = create_service(&daemon, free_port());
+    let service = daemon.create_service(free_port());
     let port = daemon.port;
     let _request = std::thread::spawn(move || {
         http(

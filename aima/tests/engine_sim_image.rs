@@ -2,16 +2,22 @@
 //! real container and talk to it over HTTP. Needs a reachable Docker daemon
 //! and the `docker` CLI; without them the tests fail rather than skip.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Output};
+mod common {
+    pub mod docker;
+    pub mod http;
+    pub mod ports;
+    pub mod wait;
+}
+
+use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::docker::docker;
+use common::ports::free_port;
+use common::wait::wait_until;
 use serde_json::Value;
 
-const SIM: &str = env!("CARGO_BIN_EXE_aima-engine-sim");
 const LABEL: &str = "aima.test=engine-sim-test";
 const ENGINE_PORT: u16 = 8000;
 const STARTUP_LIMIT: Duration = Duration::from_secs(30);
@@ -75,20 +81,9 @@ fn oom_variant_fails_with_out_of_memory() {
     assert!(text.contains("out of memory"), "logs: {text}");
 }
 
-/// Runs `aima-engine-sim image` and returns the image reference it prints.
+/// Runs `aima-engine-sim image` and checks the image reference it prints.
 fn sim_image(env: &[&str]) -> String {
-    let mut cmd = Command::new(SIM);
-    cmd.arg("image");
-    for pair in env {
-        cmd.args(["--env", pair]);
-    }
-    let out = cmd.output().expect("cannot run aima-engine-sim");
-    assert!(
-        out.status.success(),
-        "aima-engine-sim image failed (is Docker reachable?): {}",
-        stderr(&out)
-    );
-    let image = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let image = common::docker::sim_image(env);
     let tag = image.strip_prefix("aima-engine-sim:").unwrap_or_default();
     assert!(
         tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -174,53 +169,11 @@ impl Drop for Container {
     }
 }
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the docker CLI: {e}"))
-}
-
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().unwrap().port()
-}
-
-fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        sleep(Duration::from_millis(100));
-    }
-}
-
-/// Minimal HTTP/1.1 exchange; `Connection: close` lets us read to EOF instead
-/// of parsing lengths. Returns the status code and the body.
+/// One exchange with the engine, waiting at most 5 s for its answer.
 fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    // Docker's port proxy accepts before the engine listens, then closes: no status line.
-    let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP response");
-    let (head, body) = response.split_once("\r\n\r\n").ok_or_else(malformed)?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(malformed)?;
-    Ok((status, body.to_owned()))
+    common::http::http(port, method, path, Some(body), None, 5)
 }

@@ -2,26 +2,25 @@
 //! an endpoint that accepts and never answers. Each is exit code 6 naming the address, within
 //! seconds, and the service is `failed`. These need no Docker daemon at all.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod ports;
+    pub mod run;
+    pub mod setup;
+}
 
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{Aima, free_port};
+use common::aima::Aima;
+use common::ports::free_port;
 
 /// "Within a few seconds, never a hang": generous for a loaded CI machine, far below a hang.
 const PROMPT: Duration = Duration::from_secs(15);
 
-fn service() -> (Aima, String) {
-    let aima = Aima::new();
-    let model = aima.create_model();
-    let svc = aima.create_service(&model, &[]);
-    (aima, svc)
-}
-
 #[test]
 fn an_out_of_range_docker_host_port_is_named() {
-    let (aima, svc) = service();
+    let (aima, _, svc) = Aima::seeded();
     let env = [("DOCKER_HOST", "tcp://127.0.0.1:99999")];
 
     let out = aima
@@ -39,7 +38,7 @@ fn an_out_of_range_docker_host_port_is_named() {
 
 #[test]
 fn a_refused_connection_is_named_with_its_address() {
-    let (aima, svc) = service();
+    let (aima, _, svc) = Aima::seeded();
     let address = format!("tcp://127.0.0.1:{}", free_port());
 
     let out = aima
@@ -53,7 +52,7 @@ fn a_refused_connection_is_named_with_its_address() {
 
 #[test]
 fn a_missing_socket_is_named() {
-    let (aima, svc) = service();
+    let (aima, _, svc) = Aima::seeded();
     let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
 
     aima.run_env(&env, &["service", "start", &svc])
@@ -73,7 +72,7 @@ fn an_endpoint_that_never_answers_fails_within_seconds() {
             held.push(stream);
         }
     });
-    let (aima, svc) = service();
+    let (aima, _, svc) = Aima::seeded();
 
     let out = aima
         .run_env(

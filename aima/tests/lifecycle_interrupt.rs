@@ -1,13 +1,23 @@
 //! Real Docker, a start cut short: `kill -9` of `service start --wait` leaves a row that the next
 //! reader marks `failed` and cleans up; SIGTERM is handled by the start itself.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod containers;
+    pub mod docker;
+    pub mod lab;
+    pub mod ports;
+    pub mod run;
+    pub mod setup;
+    pub mod wait;
+}
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::docker::{Lab, containers_labelled};
-use common::wait_until;
+use common::containers::containers_with;
+use common::lab::Lab;
+use common::wait::wait_until;
 
 /// Starts `service start --wait` on a slow-loading engine and returns once its container exists.
 fn start_in_background(lab: &Lab, svc: &str) -> Child {
@@ -21,7 +31,7 @@ fn start_in_background(lab: &Lab, svc: &str) -> Child {
     wait_until(
         Duration::from_secs(30),
         "the engine container to exist",
-        || !containers_labelled(&label).is_empty(),
+        || !containers_with(&[&label]).is_empty(),
     );
     child
 }
@@ -44,7 +54,7 @@ fn kill_9_during_a_waiting_start_is_resolved_as_failed_with_nothing_left() {
             .contains("start interrupted"),
         "{listed:#}"
     );
-    let left = containers_labelled(&format!("aima.service={svc}"));
+    let left = containers_with(&[&format!("aima.service={svc}")]);
     assert!(left.is_empty(), "left: {left:?}");
 }
 

@@ -2,12 +2,26 @@
 //! start fails fast with exit code 5 naming the port and the program, the service is `failed`,
 //! no container is left, `stop` works on it, and repeated start/fail cycles leak nothing.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod containers;
+    pub mod docker;
+    pub mod lab;
+    pub mod port_blocker;
+    pub mod ports;
+    pub mod run;
+    pub mod setup;
+    pub mod snapshot;
+    pub mod wait;
+}
 
 use std::time::Duration;
 
-use common::docker::{Lab, PortBlocker, containers_labelled};
-use common::{port_is_free, snapshot, wait_until};
+use common::containers::containers_with;
+use common::lab::Lab;
+use common::port_blocker::{PortBlocker, port_is_free};
+use common::setup::string_at;
+use common::{snapshot, wait::wait_until};
 
 #[test]
 fn a_blocked_port_fails_the_start_at_once_naming_port_and_program() {
@@ -40,7 +54,7 @@ fn a_blocked_port_fails_the_start_at_once_naming_port_and_program() {
             .unwrap()
             .contains(&format!("port {port}"))
     );
-    let left = containers_labelled(&format!("aima.service={svc}"));
+    let left = containers_with(&[&format!("aima.service={svc}")]);
     assert!(left.is_empty(), "containers left: {left:?}");
     snapshot::settings(&lab, &[port]).bind(|| {
         insta::assert_snapshot!("start_port_blocked", out.stderr);
@@ -88,7 +102,7 @@ fn repeated_start_fail_cycles_leak_nothing_and_the_port_is_free_after() {
 fn a_container_of_another_service_on_the_port_is_named() {
     let lab = Lab::new(&[]);
     let (first, port) = lab.service();
-    let model = common::string_at(&lab.listed_service(&first), "/model_id");
+    let model = string_at(&lab.listed_service(&first), "/model_id");
     lab.run(&["service", "start", &first, "--wait", "--timeout", "60"])
         .success();
     lab.run(&["service", "stop", &first]).success();

@@ -1,14 +1,25 @@
 //! Real Docker, real engine container (the simulator): once the port is free the service starts,
 //! answers on its port, and stops cleanly with the port released; stop works from every state.
 
-mod common;
+mod common {
+    pub mod aima;
+    pub mod containers;
+    pub mod docker;
+    pub mod http;
+    pub mod lab;
+    pub mod port_blocker;
+    pub mod ports;
+    pub mod run;
+    pub mod setup;
+    pub mod wait;
+}
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
-use common::docker::{Lab, PortBlocker, containers_labelled};
-use common::{port_is_free, wait_until};
+use common::containers::containers_with;
+use common::lab::Lab;
+use common::port_blocker::{PortBlocker, port_is_free};
+use common::wait::wait_until;
 
 #[test]
 fn after_a_blocked_start_the_service_starts_answers_and_stops_cleanly() {
@@ -56,7 +67,7 @@ fn after_a_blocked_start_the_service_starts_answers_and_stops_cleanly() {
     ];
     for label in &labels {
         assert_eq!(
-            containers_labelled(label)
+            containers_with(&[label.as_str()])
                 .iter()
                 .filter(|c| c.contains(&svc))
                 .count(),
@@ -120,26 +131,7 @@ fn a_detached_start_becomes_running_when_next_looked_at() {
     assert!(lab.containers().is_empty());
 }
 
-/// One `GET` with `Connection: close`; returns the status code and the body.
+/// One `GET` of the engine; returns the status code and the body.
 fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the engine");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("read the response");
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
+    common::http::http(port, "GET", path, None, None, 5).expect("an answer from the engine")
 }

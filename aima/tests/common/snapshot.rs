@@ -1,7 +1,7 @@
 //! Redactions for snapshots of user-facing output: ids, timestamps, relative times, durations,
 //! pids, the data dir and the test's ports vary from run to run; the wording must not.
 
-use super::Aima;
+use super::aima::Aima;
 
 /// Insta settings that redact what varies; `ports` are the test's own (random) ports.
 pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {

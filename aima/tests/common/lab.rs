@@ -1,0 +1,70 @@
+//! A [`Lab`]: an `aima` whose vLLM engine is the simulator image, and which leaves nothing
+//! behind, even after a failed assert.
+
+use std::ops::Deref;
+
+use super::aima::Aima;
+use super::containers::{Cleanup, containers_with, instance_of};
+use super::docker::sim_image;
+use super::ports::free_port;
+
+/// On drop it stops every service of its data dir, then removes whatever container still
+/// carries its instance label.
+pub struct Lab {
+    aima: Aima,
+    _cleanup: Cleanup,
+}
+
+impl Lab {
+    /// Requires Docker; `sim_env` is baked into the simulator image (e.g. `AIMA_SIM_CRASH=oom`).
+    pub fn new(sim_env: &[&str]) -> Self {
+        let image = sim_image(sim_env);
+        let aima = Aima::new().env("AIMA_VLLM_IMAGE", &image);
+        let cleanup = Cleanup {
+            instance: instance_of(aima.data_dir()),
+            extra: Vec::new(),
+        };
+        Lab {
+            aima,
+            _cleanup: cleanup,
+        }
+    }
+
+    /// The scenario's model plus a vLLM service on a free port; returns (service id, port).
+    pub fn service(&self) -> (String, u16) {
+        let model = self.create_model();
+        let port = free_port();
+        let id = self.create_service(&model, &["--port", &port.to_string()]);
+        (id, port)
+    }
+
+    pub fn instance(&self) -> String {
+        instance_of(self.data_dir())
+    }
+
+    /// Containers of this lab's data dir, in any state.
+    pub fn containers(&self) -> Vec<String> {
+        containers_with(&[&format!("aima.instance={}", self.instance())])
+    }
+}
+
+impl Deref for Lab {
+    type Target = Aima;
+    fn deref(&self) -> &Aima {
+        &self.aima
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let listed = self.aima.run(&["service", "list", "-o", "json"]);
+        if let Ok(list) = serde_json::from_str::<serde_json::Value>(&listed.stdout) {
+            for svc in list["items"].as_array().into_iter().flatten() {
+                if let Some(id) = svc["id"].as_str() {
+                    let _ = self.aima.run(&["service", "stop", "--force", id]);
+                }
+            }
+        }
+        // `_cleanup` is dropped next and removes the containers left.
+    }
+}
