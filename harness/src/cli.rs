@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::fixtures::block_port::{BlockPortArgs, block_port};
-use crate::report::summary_table;
+use crate::report::{series, series_table, summary_table};
 use crate::scenario::{RunOptions, RunRefused, SCENARIOS, run_scenario};
 
 /// Exit code when the run could not start (busy port, no Docker, unknown scenario).
@@ -47,6 +47,9 @@ pub enum Commands {
         /// Print no step lines, only the summary.
         #[arg(long)]
         quiet: bool,
+        /// Run the scenario N times and report each figure's min / median / max.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
     },
     /// List the scenarios and their criteria.
     List,
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> ExitCode {
             port,
             reports,
             quiet,
+            repeat,
         } => {
             let options = RunOptions {
                 scenario: number,
@@ -104,12 +108,62 @@ pub fn run(cli: Cli) -> ExitCode {
                 reports,
                 quiet,
             };
-            scenario(&options)
+            if repeat == 1 {
+                scenario(&options)
+            } else {
+                scenario_series(&options, repeat)
+            }
         }
     }
 }
 
 fn scenario(options: &RunOptions) -> ExitCode {
+    match run_once(options) {
+        Ok(report) if report.all_pass() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(EXIT_NOT_ALL_PASS),
+        Err(code) => code,
+    }
+}
+
+/// Runs the scenario `repeat` times (each a full, isolated run with its own reports), then
+/// writes `series.json` and `series.md` with every figure's spread over the runs.
+fn scenario_series(options: &RunOptions, repeat: u32) -> ExitCode {
+    let mut reports = Vec::new();
+    for n in 1..=repeat {
+        println!("== run {n} of {repeat}");
+        match run_once(options) {
+            Ok(report) => reports.push(report),
+            Err(code) => return code,
+        }
+    }
+    let series = series(&reports);
+    let table = series_table(&series);
+    println!("{table}");
+    let dir = options
+        .reports
+        .join(format!("series-{}", reports[0].run_id));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("series.md"), &table))
+        .and_then(|()| {
+            let json = serde_json::to_string_pretty(&series).map_err(std::io::Error::other)?;
+            std::fs::write(dir.join("series.json"), json)
+        });
+    match written {
+        Ok(()) => println!("series: {}/series.md (also series.json)", dir.display()),
+        Err(e) => eprintln!(
+            "warning: series summary not written to {}: {e}",
+            dir.display()
+        ),
+    }
+    if series.passed == reports.len() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NOT_ALL_PASS)
+    }
+}
+
+/// One run: prints its summary and where its reports are; `Err` carries the refusal's exit code.
+fn run_once(options: &RunOptions) -> Result<crate::report::Report, ExitCode> {
     match run_scenario(options) {
         Ok(outcome) => {
             println!("{}", summary_table(&outcome.report));
@@ -117,20 +171,15 @@ fn scenario(options: &RunOptions) -> ExitCode {
                 "reports: {}/report.md (also report.json, junit.xml)",
                 outcome.run_dir.display()
             );
-            if outcome.report.all_pass() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_NOT_ALL_PASS)
-            }
+            Ok(outcome.report)
         }
         Err(err) => {
             if let Some(refused) = err.downcast_ref::<RunRefused>() {
                 eprintln!("error: cannot run scenario {}: {refused}", options.scenario);
-                ExitCode::from(EXIT_REFUSED)
             } else {
                 eprintln!("error: the harness itself failed (a bug): {err:#}");
-                ExitCode::from(EXIT_REFUSED)
             }
+            Err(ExitCode::from(EXIT_REFUSED))
         }
     }
 }
