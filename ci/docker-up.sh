@@ -14,7 +14,9 @@ if ! command -v dockerd >/dev/null; then
   echo "docker-up: installing docker.io with apt"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
+  # Without systemd the package's own service start fails; dockerd is started below instead.
+  apt-get install -y -qq docker.io >/dev/null || true
+  command -v dockerd >/dev/null || { echo "docker-up: installing docker.io failed" >&2; exit 1; }
 fi
 
 # Nested machines often lack a usable overlay filesystem: prefer fuse-overlayfs, else vfs.
