@@ -26,8 +26,10 @@ use common::wait::wait_until;
 
 /// The reconcile period these tests run the daemon with.
 const PERIOD: Duration = Duration::from_secs(1);
-/// One period, plus what one pass may take on a loaded machine.
-const ONE_PERIOD: Duration = Duration::from_millis(2500);
+/// Bound for "noticed by the reconciler": one period plus generous slack for a loaded CI
+/// machine. It proves the daemon (not a CLI read) acts without being asked; the measured time
+/// is printed, not asserted more tightly.
+const ONE_PERIOD: Duration = Duration::from_secs(5);
 
 /// An `aima` on the simulator image, with quick reconcile passes, whose containers go on drop.
 struct Setup {

@@ -166,5 +166,10 @@ fn second_signal_exits_at_once() {
     daemon.signal("INT");
     let status = daemon.wait_exit(Duration::from_secs(2));
     assert_eq!(status.code(), Some(130), "{status}");
-    assert!(began.elapsed() < Duration::from_secs(1));
+    // "At once" against the 30 s drain the first signal started; slack for a loaded machine.
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        began.elapsed()
+    );
 }
