@@ -3,6 +3,7 @@
 
 mod docker;
 mod docker_host;
+#[cfg(test)]
 pub mod fake;
 
 use std::collections::HashMap;
