@@ -2,6 +2,7 @@
 //! Docker and host checks come in through [`Deps`], so the logic runs against fakes in tests.
 
 mod attempt;
+mod attempts;
 mod failure;
 pub mod host;
 mod labels;

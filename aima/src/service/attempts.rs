@@ -1,0 +1,219 @@
+//! The attempts of one start: connect, preflight, then up to the engine's attempt limit of
+//! create → start → (with `--wait`) health, removing each failed attempt's container and
+//! pausing with backoff between retryable failures.
+
+use std::time::{Duration, Instant};
+
+use super::failure::{Failure, exit_summary, is_fatal_engine_log};
+use super::preflight::preflight;
+use super::start::StartOptions;
+use super::{Attempt, Deps, Phase, labels};
+use crate::engine::EngineSpec;
+use crate::error::Kind;
+use crate::records::Service;
+use crate::runtime::{ContainerSpec, Runtime, SharedRuntime};
+
+const POLL: Duration = Duration::from_millis(250);
+const LOG_LINES: usize = 20;
+
+/// The container that came up, and whether it already answered its health check.
+pub(super) struct Started {
+    pub container_id: String,
+    pub healthy: bool,
+}
+
+/// One start's attempts: what they need, and what they recorded.
+pub(super) struct Run<'a> {
+    pub(super) deps: &'a Deps,
+    pub(super) svc: &'a Service,
+    pub(super) spec: &'a EngineSpec,
+    /// What the engine is told to load: the local path when there is one, else the repo id.
+    pub(super) model_ref: String,
+    /// A local model directory, mounted read-only into the container.
+    pub(super) model_path: Option<String>,
+    pub(super) began: Instant,
+    pub(super) attempts: Vec<Attempt>,
+    pub(super) opts: &'a StartOptions<'a>,
+    pub(super) runtime: Option<SharedRuntime>,
+}
+
+impl Run<'_> {
+    pub(super) fn record(&mut self, failure: &Failure) {
+        self.attempts.push(Attempt {
+            number: self.attempts.len() as u32 + 1,
+            phase: failure.phase,
+            elapsed_ms: self.began.elapsed().as_millis() as u64,
+            reason: failure.reason.clone(),
+            log_tail: failure.log_tail.clone(),
+        });
+    }
+
+    fn say(&self, line: &str) {
+        if let Some(progress) = self.opts.progress {
+            progress(line);
+        }
+    }
+
+    pub(super) async fn attempts(&mut self) -> Result<Started, Failure> {
+        let result = self.attempts_unrecorded().await;
+        if let Err(failure) = &result {
+            self.record(failure);
+        }
+        result
+    }
+
+    /// Records every failure but the last, which the caller records on the way out.
+    async fn attempts_unrecorded(&mut self) -> Result<Started, Failure> {
+        self.say(&format!("connecting to Docker for service {}", self.svc.id));
+        let rt = self.deps.docker().await.map_err(|e| {
+            let mut f = Failure::fatal(Kind::DockerUnavailable, Phase::Connect, e.message);
+            f.help = e.help;
+            f
+        })?;
+        self.runtime = Some(rt.clone());
+        self.say(&format!(
+            "checking port {} and image {}",
+            self.svc.port, self.spec.image
+        ));
+        preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
+        let deadline = self.began + self.opts.timeout;
+        let max = self.spec.start_attempts.max(1);
+        for n in 1..=max {
+            self.say(&format!(
+                "attempt {n}/{max}: starting {} container",
+                self.spec.engine
+            ));
+            match self.one_attempt(rt.as_ref(), n, deadline).await {
+                Ok(started) => return Ok(started),
+                Err(failure)
+                    if failure.retry
+                        && n < max
+                        && Instant::now() + self.spec.backoff(n) < deadline =>
+                {
+                    self.say(&format!("attempt {n} failed: {}; retrying", failure.reason));
+                    self.record(&failure);
+                    tokio::time::sleep(self.spec.backoff(n)).await;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
+        unreachable!("the last attempt always returns")
+    }
+
+    async fn one_attempt(
+        &self,
+        rt: &dyn Runtime,
+        n: u32,
+        deadline: Instant,
+    ) -> Result<Started, Failure> {
+        let spec = self.container_spec(n);
+        let id = rt
+            .create(&spec)
+            .await
+            .map_err(|e| Failure::from_runtime(e, Phase::Create))?;
+        let result = self.bring_up(rt, &id, deadline).await;
+        if result.is_err() {
+            // Best effort: a failure to remove is caught again by cleanup and the next preflight.
+            let _ = rt.stop_and_remove(&id, true).await;
+        }
+        result
+    }
+
+    async fn bring_up(
+        &self,
+        rt: &dyn Runtime,
+        id: &str,
+        deadline: Instant,
+    ) -> Result<Started, Failure> {
+        if let Err(e) = rt.start(id, self.svc.port).await {
+            let mut failure = Failure::from_runtime(e, Phase::Start);
+            if failure.kind == Kind::PortInUse {
+                // Lost a race after preflight: name the holder as preflight would have.
+                let holder = self
+                    .deps
+                    .host
+                    .port_blocked(self.svc.port)
+                    .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
+                failure.reason = format!("port {} is in use by {holder}", self.svc.port);
+                failure.help = Some(
+                    "free the port, or create this service on another port with --port".to_owned(),
+                );
+            }
+            return Err(failure);
+        }
+        if !self.opts.wait {
+            return Ok(Started {
+                container_id: id.to_owned(),
+                healthy: false,
+            });
+        }
+        self.say(&format!(
+            "waiting for {} to answer {}",
+            self.spec.engine, self.spec.health_path
+        ));
+        loop {
+            let state = rt
+                .state(id)
+                .await
+                .map_err(|e| Failure::from_runtime(e, Phase::Health))?;
+            if !state.running {
+                return Err(self.exited(rt, id, state.exit_code, state.oom_killed).await);
+            }
+            if self
+                .deps
+                .host
+                .health_status(self.svc.port, &self.spec.health_path)
+                .await
+                == Some(200)
+            {
+                return Ok(Started {
+                    container_id: id.to_owned(),
+                    healthy: true,
+                });
+            }
+            if Instant::now() >= deadline {
+                let secs = self.opts.timeout.as_secs();
+                return Err(Failure::fatal(
+                    Kind::Timeout,
+                    Phase::Health,
+                    format!("the engine was not healthy within {secs}s"),
+                )
+                .help(
+                    "raise --timeout if the model needs longer to load, or check the engine's logs",
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
+        let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
+        let reason = format!(
+            "the engine exited during start-up {}",
+            exit_summary(code, &log_tail)
+        );
+        let mut failure = if oom || is_fatal_engine_log(&log_tail) {
+            Failure::fatal(Kind::StartFailed, Phase::Health, reason)
+                .help("the engine ran out of memory: use a smaller model or free memory; retrying will not help")
+        } else {
+            Failure::retryable(Phase::Health, reason).help("see the engine's log lines above")
+        };
+        failure.log_tail = log_tail;
+        failure
+    }
+
+    fn container_spec(&self, n: u32) -> ContainerSpec {
+        let svc = self.svc;
+        ContainerSpec {
+            name: format!("aima-{}-{}-a{n}", svc.id, self.deps.config.instance),
+            image: self.spec.image.clone(),
+            args: self.spec.container_args(&self.model_ref),
+            env: self.spec.container_env(),
+            labels: labels::labels_for(&svc.id, svc.engine_type, &self.deps.config.instance),
+            host_port: svc.port,
+            container_port: self.spec.container_port,
+            gpu: self.spec.gpu,
+            mount: self.model_path.clone(),
+        }
+    }
+}
