@@ -418,3 +418,30 @@ async fn token_guards_every_route_but_health() {
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
 }
+
+#[tokio::test]
+async fn web_pages_are_refused() {
+    let api = api(None, true);
+    let send = |headers: &[(&'static str, &'static str)]| {
+        let mut req = Request::builder().method("POST").uri("/api/v2/models");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        api.app.clone().oneshot(req.body(Body::from("{}")).unwrap())
+    };
+    let cross_site = send(&[("origin", "https://evil.example")]).await.unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let rebinding = send(&[("host", "evil.example:9090")]).await.unwrap();
+    assert_eq!(rebinding.status(), StatusCode::FORBIDDEN);
+    let local = send(&[
+        ("host", "127.0.0.1:9090"),
+        ("content-type", "application/json"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        local.status(),
+        StatusCode::BAD_REQUEST,
+        "a loopback request reaches the handler"
+    );
+}

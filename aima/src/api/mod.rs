@@ -5,6 +5,7 @@
 
 mod auth;
 mod body;
+mod browsers;
 mod error;
 mod health;
 mod models;

@@ -7,7 +7,7 @@ use axum::{Router, middleware};
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiState, auth, health, models, services};
+use super::{ApiState, auth, browsers, health, models, services};
 use crate::error::{Error, Kind};
 use crate::store::Store;
 
@@ -40,6 +40,10 @@ pub fn router(state: ApiState) -> Router {
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            browsers::refuse_web_pages,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
