@@ -23,7 +23,9 @@ impl fmt::Display for PortHolder {
         match (&self.program, self.pid) {
             (Some(program), Some(pid)) => write!(f, "{program} (pid {pid})"),
             (None, Some(pid)) => write!(f, "pid {pid}"),
-            _ => f.write_str("a process aima cannot see (another user or network namespace)"),
+            _ => f.write_str(
+                "a program the OS does not name (bound without listening, or in another network namespace)",
+            ),
         }
     }
 }
@@ -141,6 +143,47 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         assert!(blocked_address(port).is_some());
+    }
+
+    /// A socket bound the way a program that never listens would leave it.
+    fn bound_socket(addr: SocketAddr, v6only: bool) -> Socket {
+        let socket =
+            Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).unwrap();
+        if v6only {
+            socket.set_only_v6(true).unwrap();
+        }
+        socket.bind(&addr.into()).unwrap();
+        socket
+    }
+
+    #[test]
+    fn a_bound_socket_that_never_listens_still_blocks() {
+        let socket = bound_socket(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)), false);
+        let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+        assert!(blocked_address(port).is_some());
+        // /proc/net/tcp lists listening and connected sockets only: this holder stays unnamed.
+        let holder = holder_of(port);
+        assert_eq!(holder.pid, None);
+        assert!(
+            holder.to_string().contains("bound without listening"),
+            "{holder}"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_only_listener_blocks() {
+        let addr = SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0));
+        let Ok(probe) = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP)) else {
+            return; // no IPv6 on this host: Docker would not bind [::] either
+        };
+        drop(probe);
+        let socket = bound_socket(addr, true);
+        socket.listen(1).unwrap();
+        let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+        assert_eq!(
+            blocked_address(port),
+            Some(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)))
+        );
     }
 
     #[test]
