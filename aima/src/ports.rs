@@ -24,7 +24,7 @@ impl fmt::Display for PortHolder {
             (Some(program), Some(pid)) => write!(f, "{program} (pid {pid})"),
             (None, Some(pid)) => write!(f, "pid {pid}"),
             _ => f.write_str(
-                "a program the OS does not name (bound without listening, or in another network namespace)",
+                "a program the OS does not name (another user's, bound without listening, or in another network namespace)",
             ),
         }
     }
