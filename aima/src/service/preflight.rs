@@ -6,7 +6,7 @@ use super::{Deps, Phase, labels};
 use crate::engine::EngineSpec;
 use crate::error::Kind;
 use crate::records::Service;
-use crate::runtime::Runtime;
+use crate::runtime::{ContainerInfo, Runtime};
 
 pub(super) async fn preflight(
     deps: &Deps,
@@ -23,17 +23,7 @@ pub(super) async fn preflight(
         .iter()
         .find(|c| c.published_ports.contains(&port))
     {
-        let failure = match c.labels.get(labels::SERVICE) {
-            Some(other) => Failure::fatal(Kind::PortInUse, Phase::Preflight, format!("port {port} is in use by aima service {other} (container {})", c.name))
-                .help(format!("stop that service first (`aima service stop {other}`), or use another port for this one")),
-            None => Failure::fatal(
-                Kind::PortInUse,
-                Phase::Preflight,
-                format!("port {port} is in use by container {} (image {}), which aima does not manage", c.name, c.image),
-            )
-            .help(format!("remove it if it is yours (`docker rm -f {}`), or create this service on another port with --port", c.name)),
-        };
-        return Err(failure);
+        return Err(taken_by_container(port, c, &deps.config.instance));
     }
 
     if let Some(holder) = deps.host.port_blocked(port) {
@@ -73,6 +63,43 @@ pub(super) async fn preflight(
         )));
     }
     Ok(())
+}
+
+/// The port is published by a container: name it, and say what its owner can do.
+fn taken_by_container(port: u16, c: &ContainerInfo, instance: &str) -> Failure {
+    let in_use = |by: String| {
+        Failure::fatal(
+            Kind::PortInUse,
+            Phase::Preflight,
+            format!("port {port} is in use by {by}"),
+        )
+    };
+    let service = c.labels.get(labels::SERVICE);
+    let same_instance = c
+        .labels
+        .get(labels::INSTANCE)
+        .is_some_and(|i| i == instance);
+    let elsewhere = "or create this service on another port with --port";
+    match service {
+        Some(other) if same_instance => {
+            in_use(format!("aima service {other} (container {})", c.name)).help(format!(
+                "stop that service first (`aima service stop {other}`), {elsewhere}"
+            ))
+        }
+        Some(other) => in_use(format!(
+            "aima service {other} of another aima data dir (container {})",
+            c.name
+        ))
+        .help(format!("stop it with the aima that owns it, {elsewhere}")),
+        None => in_use(format!(
+            "container {} (image {}), which aima does not manage",
+            c.name, c.image
+        ))
+        .help(format!(
+            "remove it if it is yours (`docker rm -f {}`), {elsewhere}",
+            c.name
+        )),
+    }
 }
 
 /// A crashed or killed earlier start may have left containers of this service: remove them all.

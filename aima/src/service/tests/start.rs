@@ -108,6 +108,32 @@ async fn another_aima_service_on_the_port_is_named() {
 }
 
 #[tokio::test]
+async fn a_service_of_another_aima_data_dir_is_named_as_such_and_left_alone() {
+    let mut f = Fixture::new();
+    let labels = crate::service::labels_for(
+        &crate::ids::ServiceId::generate(),
+        crate::engine::EngineType::Vllm,
+        "0123456789ab",
+    );
+    let theirs =
+        f.rt.add_container("their-engine", "img", labels, Some(PORT));
+
+    let err = f.start(true).await.unwrap_err();
+
+    assert_eq!(err.code, Kind::PortInUse);
+    assert!(
+        err.message.contains("of another aima data dir"),
+        "{}",
+        err.message
+    );
+    assert!(
+        !err.help.as_deref().unwrap().contains("aima service stop"),
+        "{err:?}"
+    );
+    assert!(f.rt.containers().iter().any(|c| c.id == theirs));
+}
+
+#[tokio::test]
 async fn an_engine_that_keeps_crashing_is_retried_up_to_the_limit() {
     let mut f = Fixture::new();
     f.rt.crash_on_start(3, &["loading model tinyllama", ENGINE_ERROR]);
