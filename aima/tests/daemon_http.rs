@@ -109,11 +109,7 @@ fn taken_listen_address_is_reported_at_once_with_its_holder() {
 /// it runs; the answer must still come, and the daemon must then exit 0.
 #[test]
 fn sigterm_lets_a_request_in_flight_finish() {
-    let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
-    let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
-    let data = Aima::new();
-    let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
-    let service = daemon.create_service(free_port());
+    let (_silent_docker, data, mut daemon, service) = daemon_with_silent_docker();
 
     let port = daemon.port;
     let began = Instant::now();
@@ -143,11 +139,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
 
 #[test]
 fn second_signal_exits_at_once() {
-    let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
-    let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
-    let data = Aima::new();
-    let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
-    let service = daemon.create_service(free_port());
+    let (_silent_docker, _data, mut daemon, service) = daemon_with_silent_docker();
     let port = daemon.port;
     let _request = std::thread::spawn(move || {
         http(
@@ -172,4 +164,15 @@ fn second_signal_exits_at_once() {
         "took {:?}",
         began.elapsed()
     );
+}
+
+/// A daemon whose Docker endpoint accepts connections and never answers (so a start stays in
+/// flight for the ping bound), with one service created. The listener must outlive the test.
+fn daemon_with_silent_docker() -> (TcpListener, Aima, Daemon, String) {
+    let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
+    let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
+    let data = Aima::new();
+    let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
+    let service = daemon.create_service(free_port());
+    (silent_docker, data, daemon, service)
 }
