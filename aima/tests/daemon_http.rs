@@ -172,7 +172,7 @@ fn daemon_with_silent_docker() -> (TcpListener, Aima, Daemon, String) {
     let silent_docker = TcpListener::bind("127.0.0.1:0").unwrap();
     let docker_host = format!("tcp://{}", silent_docker.local_addr().unwrap());
     let data = Aima::new();
-    let mut daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
+    let daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
     let service = daemon.create_service(free_port());
     (silent_docker, data, daemon, service)
 }
