@@ -7,30 +7,29 @@ use axum::http::StatusCode;
 use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
-use super::routes::{List, open_store};
+use super::routes::{List, with_store};
 use crate::ids::ModelId;
 use crate::ops::{self, CreateModel};
 use crate::records::Model;
 
 pub async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
-    let store = open_store(&state)?;
-    Ok(Json(List::of(store.list_models()?)))
+    let models = with_store(&state, |store| store.list_models()).await?;
+    Ok(Json(List::of(models)))
 }
 
 pub async fn create(
     State(state): State<ApiState>,
     JsonBody(req): JsonBody<CreateModel>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
-    let mut store = open_store(&state)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ops::create_model(&mut store, req)?),
-    ))
+    let model = with_store(&state, |store| ops::create_model(store, req)).await?;
+    Ok((StatusCode::CREATED, Json(model)))
 }
 
 pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> ApiResult<Json<Model>> {
-    let store = open_store(&state)?;
-    Ok(Json(store.get_model(&ModelId::parse(&id)?)?))
+    let id = ModelId::parse(&id)?;
+    Ok(Json(
+        with_store(&state, move |store| store.get_model(&id)).await?,
+    ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -46,6 +45,7 @@ pub async fn delete(
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
-    let mut store = open_store(&state)?;
-    Ok(Json(store.delete_model(&ModelId::parse(&id)?, q.force)?))
+    let id = ModelId::parse(&id)?;
+    let model = with_store(&state, move |store| store.delete_model(&id, q.force)).await?;
+    Ok(Json(model))
 }

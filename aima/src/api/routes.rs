@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::{ApiState, auth, browsers, health, models, services};
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, Result};
 use crate::store::Store;
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
@@ -77,7 +77,20 @@ impl<T> List<T> {
     }
 }
 
-/// A store per request: connections are cheap and `Store` is not `Sync`.
+/// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.
 pub fn open_store(state: &ApiState) -> ApiResult<Store> {
     Ok(Store::open(&state.deps.config.db_path())?)
+}
+
+/// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
+/// lock never holds up an async worker, so other requests go on.
+pub async fn with_store<T: Send + 'static>(
+    state: &ApiState,
+    f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+) -> ApiResult<T> {
+    let path = state.deps.config.db_path();
+    let result = tokio::task::spawn_blocking(move || f(&mut Store::open(&path)?))
+        .await
+        .map_err(|e| Error::internal("a store task failed").caused_by(e))?;
+    Ok(result?)
 }

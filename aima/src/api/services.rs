@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody};
 use super::error::ApiResult;
-use super::routes::{List, open_store};
+use super::routes::{List, open_store, with_store};
 use crate::error::{Error, Result};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT};
 use crate::records::Service;
@@ -30,8 +30,8 @@ pub async fn create(
     State(state): State<ApiState>,
     JsonBody(req): JsonBody<CreateService>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
-    let mut store = open_store(&state)?;
-    let svc = ops::create_service(&state.deps, &mut store, req)?;
+    let deps = state.deps.clone();
+    let svc = with_store(&state, move |store| ops::create_service(&deps, store, req)).await?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 

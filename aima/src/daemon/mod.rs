@@ -26,6 +26,8 @@ pub async fn run(config: Config, listen: Option<String>) -> Result<()> {
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
+    // Migrations run here, once, when the schema is behind; request handlers only read it.
+    drop(crate::store::Store::open(&config.db_path())?);
     let listener = bind(addr).await?;
     tracing::info!(
         address = %addr,

@@ -8,7 +8,7 @@ use crate::clock;
 use crate::engine::EngineType;
 use crate::error::{Error, Result};
 use crate::ids::{ModelId, ServiceId};
-use crate::records::{Owner, Service, Status};
+use crate::records::{Model, Owner, Service, Status};
 use crate::service::Attempt;
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
@@ -65,7 +65,26 @@ impl Store {
     pub fn create_service(&mut self, new: NewService) -> Result<Service> {
         let model = self.get_model(&new.model_id)?;
         let id = ServiceId::generate();
+        self.insert_service(&model, &new, &id)?;
+        self.get_service(&id)
+    }
+
+    /// The write half of [`Store::create_service`], for a model read beforehand.
+    pub(super) fn insert_service(
+        &mut self,
+        model: &Model,
+        new: &NewService,
+        id: &ServiceId,
+    ) -> Result<()> {
         self.write(|tx| {
+            // The model was read before the write lock: it may have been deleted since.
+            if !model_exists(tx, &new.model_id)? {
+                return Err(Error::conflict(format!(
+                    "model {} was deleted while this service was being created",
+                    new.model_id
+                ))
+                .with_help("register the model again, then create the service"));
+            }
             let port = match new.port {
                 Some(port) => {
                     if let Some(holder) = port_holder(tx, port)? {
@@ -84,8 +103,7 @@ impl Store {
                 params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, now],
             )?;
             Ok(())
-        })?;
-        self.get_service(&id)
+        })
     }
 
     pub fn list_services(&self) -> Result<Vec<Service>> {
@@ -167,6 +185,15 @@ impl Store {
             self.get_service(id).map(Some)
         }
     }
+}
+
+fn model_exists(tx: &Transaction<'_>, id: &ModelId) -> Result<bool> {
+    Ok(tx
+        .query_row("SELECT 1 FROM models WHERE id = ?1", [id.as_str()], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
 }
 
 /// The service (other than stopped/failed ones) already holding `port`, if any.

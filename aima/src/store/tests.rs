@@ -248,3 +248,31 @@ fn active_services_cannot_be_deleted() {
     store.delete_service(&id).unwrap();
     assert!(store.list_services().unwrap().is_empty());
 }
+
+/// The race behind "model deleted while a service is created": the model is read, another
+/// process deletes it, then the insert runs. That is a conflict, not a storage failure.
+#[test]
+fn a_model_deleted_before_the_insert_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aima.db");
+    let mut store = Store::open(&db).unwrap();
+    let (mut seed, model) = store_with_model();
+    let m = seed.get_model(&model).unwrap();
+    store.insert_model(&m).unwrap();
+    let new = NewService {
+        model_id: model.clone(),
+        engine_type: EngineType::Vllm,
+        name: None,
+        port: None,
+        default_port: 8000,
+    };
+    let read = store.get_model(&model).unwrap();
+    let mut other = Store::open(&db).unwrap();
+    other.delete_model(&model, false).unwrap();
+    let err = store
+        .insert_service(&read, &new, &ServiceId::generate())
+        .unwrap_err();
+    assert_eq!(err.code, Kind::Conflict, "{}", err.message);
+    assert!(err.message.contains("was deleted"), "{}", err.message);
+    assert!(store.list_services().unwrap().is_empty());
+}
