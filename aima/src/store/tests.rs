@@ -256,7 +256,7 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("aima.db");
     let mut store = Store::open(&db).unwrap();
-    let (mut seed, model) = store_with_model();
+    let (seed, model) = store_with_model();
     let m = seed.get_model(&model).unwrap();
     store.insert_model(&m).unwrap();
     let new = NewService {
