@@ -20,6 +20,29 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
+    pub api_auth: ApiAuth,
+}
+
+/// `token` (the default: the operator's, or one generated into the data dir) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiAuth {
+    #[default]
+    Token,
+    None,
+}
+
+impl ApiAuth {
+    fn from_env(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "token" => Ok(ApiAuth::Token),
+            "none" => Ok(ApiAuth::None),
+            _ => Err(Error::usage(format!(
+                "AIMA_API_AUTH must be \"token\" or \"none\", not {value:?}"
+            ))),
+        }
+    }
 }
 
 /// The file's shape; unknown keys are refused so a typo does not silently do nothing.
@@ -37,6 +60,7 @@ struct FileConfig {
 struct FileApi {
     listen: Option<String>,
     token: Option<String>,
+    auth: Option<ApiAuth>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,7 +111,13 @@ impl Config {
             data_dir: data_dir.to_owned(),
             engines,
             api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-            api_token: env("AIMA_API_TOKEN").or(file.api.token),
+            api_token: env("AIMA_API_TOKEN")
+                .or(file.api.token)
+                .filter(|t| !t.trim().is_empty()),
+            api_auth: match env("AIMA_API_AUTH") {
+                Some(value) => ApiAuth::from_env(&value)?,
+                None => file.api.auth.unwrap_or_default(),
+            },
         })
     }
 

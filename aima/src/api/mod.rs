@@ -12,7 +12,9 @@ mod models;
 mod routes;
 mod services;
 mod state;
+mod transport;
 
 pub use error::{ApiError, status_of};
 pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;
+pub use transport::Transport;

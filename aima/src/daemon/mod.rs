@@ -1,17 +1,24 @@
-//! `aima start`: the daemon — the HTTP API, the reconciler, and graceful shutdown.
+//! `aima start`: the daemon — the HTTP API on a loopback TCP address and on a unix socket in the
+//! data dir, the reconciler, and graceful shutdown.
 
+mod connections;
 mod listen;
 mod orphans;
 mod reconcile;
 mod serve;
 mod settings;
 mod signals;
+mod socket;
+mod token;
 
+pub use connections::Listener;
 pub use listen::{bind, listen_address};
 pub use orphans::{Reaper, orphans};
 pub use reconcile::{Pass, Reconciler};
 pub use serve::serve;
 pub use settings::Settings;
+pub use socket::SOCKET_NAME;
+pub use token::TOKEN_FILE;
 
 use crate::api::ApiState;
 use crate::config::Config;
@@ -21,21 +28,29 @@ use crate::service::Deps;
 /// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
 pub async fn run(config: Config, listen: Option<String>) -> Result<()> {
     let settings = Settings::from_env()?;
-    let token = config.api_token.clone().filter(|t| !t.is_empty());
+    let token = token::api_token(&config)?;
     let addr = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
     // Migrations run here, once, when the schema is behind; request handlers only read it.
     drop(crate::store::Store::open(&config.db_path())?);
-    let listener = bind(addr).await?;
+    let tcp = bind(addr).await?;
+    let (unix, socket_path) = socket::bind_socket(&config.data_dir)?;
     tracing::info!(
         address = %addr,
-        auth = if token.is_some() { "bearer token" } else { "none (loopback only)" },
+        socket = %socket_path.display(),
+        auth = if token.is_some() { "bearer token on TCP" } else { "none (opted out; loopback only)" },
         data_dir = %config.data_dir.display(),
         instance = %config.instance,
         "aima daemon listening"
     );
-    let state = ApiState::new(Deps::real(config), token);
-    serve(listener, state, settings, signals::first_then_force_exit()).await
+    let mut state = ApiState::new(Deps::real(config), token);
+    state.body_timeout = settings.body_timeout;
+    let listeners = vec![Listener::Tcp(tcp), Listener::Unix(unix)];
+    let served = serve(listeners, state, settings, signals::first_then_force_exit()).await;
+    if let Err(e) = std::fs::remove_file(&socket_path) {
+        tracing::warn!("cannot remove {}: {e}", socket_path.display());
+    }
+    served
 }

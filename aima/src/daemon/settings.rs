@@ -14,6 +14,14 @@ pub struct Settings {
     pub reap_grace: Duration,
     /// How long shutdown waits for requests in flight before interrupting them.
     pub drain: Duration,
+    /// How long a connection may take to send a request's head, and may sit idle between
+    /// requests (`AIMA_API_HEADER_TIMEOUT_SECS`, default 10).
+    pub header_timeout: Duration,
+    /// How long a request may take to send its body (`AIMA_API_BODY_TIMEOUT_SECS`, default 10).
+    pub body_timeout: Duration,
+    /// Connections open at once, over TCP and the unix socket together
+    /// (`AIMA_API_MAX_CONNECTIONS`, default 512); more are answered 503 and closed.
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -22,6 +30,9 @@ impl Default for Settings {
             reconcile_every: Duration::from_secs(5),
             reap_grace: Duration::from_secs(30),
             drain: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }
@@ -38,6 +49,22 @@ impl Settings {
         }
         if let Some(v) = env("AIMA_REAP_GRACE_SECS") {
             s.reap_grace = secs("AIMA_REAP_GRACE_SECS", &v, 0)?;
+        }
+        if let Some(v) = env("AIMA_API_HEADER_TIMEOUT_SECS") {
+            s.header_timeout = secs("AIMA_API_HEADER_TIMEOUT_SECS", &v, 1)?;
+        }
+        if let Some(v) = env("AIMA_API_BODY_TIMEOUT_SECS") {
+            s.body_timeout = secs("AIMA_API_BODY_TIMEOUT_SECS", &v, 1)?;
+        }
+        if let Some(v) = env("AIMA_API_MAX_CONNECTIONS") {
+            s.max_connections = match v.trim().parse::<usize>() {
+                Ok(n @ 1..=100_000) => n,
+                _ => {
+                    return Err(Error::usage(format!(
+                        "AIMA_API_MAX_CONNECTIONS must be a whole number between 1 and 100000, not {v:?}"
+                    )));
+                }
+            };
         }
         Ok(s)
     }
@@ -71,6 +98,11 @@ mod tests {
             let env = |k: &str| (k == "AIMA_RECONCILE_SECS").then(|| bad.to_owned());
             let err = Settings::from_lookup(&env).unwrap_err();
             assert_eq!(err.code, crate::error::Kind::Usage, "{bad}");
+        }
+        for bad in ["0", "x", "200000"] {
+            let env = |k: &str| (k == "AIMA_API_MAX_CONNECTIONS").then(|| bad.to_owned());
+            let err = Settings::from_lookup(&env).unwrap_err();
+            assert!(err.message.contains("AIMA_API_MAX_CONNECTIONS"), "{bad}");
         }
     }
 }

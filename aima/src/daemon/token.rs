@@ -1,0 +1,144 @@
+//! Which token the TCP listener requires: the operator's (`AIMA_API_TOKEN`, `[api] token`), or
+//! else one generated at first start into `api-token` in the data dir (mode 0600) and reused
+//! afterwards. `AIMA_API_AUTH=none` (`[api] auth = "none"`) opts out; the token itself is never
+//! logged, only where it is.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use crate::config::{ApiAuth, Config};
+use crate::error::{Error, Result};
+
+pub const TOKEN_FILE: &str = "api-token";
+const TOKEN_BYTES: usize = 32;
+
+/// The token to require, or `None` when the operator opted out.
+pub fn api_token(config: &Config) -> Result<Option<String>> {
+    match (config.api_auth, config.api_token.clone()) {
+        (ApiAuth::None, Some(_)) => Err(Error::usage(
+            "an API token is configured but AIMA_API_AUTH / [api] auth says \"none\"",
+        )
+        .with_help("remove one of the two: the token, or the opt-out")),
+        (ApiAuth::None, None) => Ok(None),
+        (ApiAuth::Token, Some(token)) => Ok(Some(token)),
+        (ApiAuth::Token, None) => load_or_generate(&config.data_dir).map(Some),
+    }
+}
+
+fn load_or_generate(data_dir: &Path) -> Result<String> {
+    let path = data_dir.join(TOKEN_FILE);
+    let storage = |what: &str, e: std::io::Error| {
+        Error::storage(format!(
+            "cannot {what} the API token file {}",
+            path.display()
+        ))
+        .caused_by(e)
+        .with_help("check the data dir's permissions, or set AIMA_API_TOKEN")
+    };
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path);
+    match created {
+        Ok(mut file) => {
+            let token = random_token().map_err(|e| storage("generate", e))?;
+            file.write_all(format!("{token}\n").as_bytes())
+                .map_err(|e| storage("write", e))?;
+            tracing::info!(
+                path = %path.display(),
+                "generated an API token (mode 0600): TCP clients send it as `Authorization: Bearer <token>`"
+            );
+            return Ok(token);
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(storage("create", e)),
+    }
+    let meta = std::fs::metadata(&path).map_err(|e| storage("read", e))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::storage(format!(
+            "the API token file {} is readable by other accounts (mode {mode:03o})",
+            path.display()
+        ))
+        .with_help(format!("run `chmod 600 {}`", path.display())));
+    }
+    let token = std::fs::read_to_string(&path).map_err(|e| storage("read", e))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(
+            Error::storage(format!("the API token file {} is empty", path.display()))
+                .with_help("delete it: the daemon generates a new one at its next start"),
+        );
+    }
+    tracing::info!(path = %path.display(), "API token read from the data dir");
+    Ok(token.to_owned())
+}
+
+/// 32 bytes from the kernel's generator, hex-encoded.
+fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    fn config(dir: &Path, env: &[(&str, &str)]) -> Result<Config> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(dir, &|k| {
+            env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn generated_once_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path(), &[]).unwrap();
+        let first = api_token(&cfg).unwrap().unwrap();
+        assert_eq!(first.len(), 2 * TOKEN_BYTES);
+        let path = dir.path().join(TOKEN_FILE);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(api_token(&cfg).unwrap().unwrap(), first);
+    }
+
+    #[test]
+    fn operator_token_wins_and_opt_out_means_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path(), &[("AIMA_API_TOKEN", "mine")]).unwrap();
+        assert_eq!(api_token(&cfg).unwrap().as_deref(), Some("mine"));
+        let cfg = config(dir.path(), &[("AIMA_API_AUTH", "none")]).unwrap();
+        assert_eq!(api_token(&cfg).unwrap(), None);
+        assert!(!dir.path().join(TOKEN_FILE).exists());
+        let both = config(
+            dir.path(),
+            &[("AIMA_API_AUTH", "none"), ("AIMA_API_TOKEN", "mine")],
+        )
+        .unwrap();
+        assert_eq!(api_token(&both).unwrap_err().code, Kind::Usage);
+    }
+
+    #[test]
+    fn a_token_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TOKEN_FILE);
+        std::fs::write(&path, "leaked\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg = config(dir.path(), &[]).unwrap();
+        let err = api_token(&cfg).unwrap_err();
+        assert!(
+            err.message.contains("readable by other accounts"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("leaked"));
+    }
+}
