@@ -15,7 +15,7 @@ pub fn listen_address(listen: &str, has_token: bool) -> Result<SocketAddr> {
         return Err(Error::usage(format!(
             "refusing to listen on {addr} without an API token: anyone who can reach it could run containers"
         ))
-        .with_help("set AIMA_API_TOKEN (or [api] token in config.toml), or listen on a loopback address such as 127.0.0.1:9090"));
+        .with_help("drop AIMA_API_AUTH=none / [api] auth = \"none\" so a token is required, or listen on a loopback address such as 127.0.0.1:9090"));
     }
     Ok(addr)
 }
