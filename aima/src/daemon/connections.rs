@@ -6,7 +6,7 @@
 //! - a head may be at most [`MAX_HEADER_BYTES`], and a connection buffers at most
 //!   [`MAX_BUFFER_BYTES`]; more is answered 431;
 //! - at most `max_connections` are open at once (TCP and the unix socket together): one more is
-//!   answered 503 and closed at once;
+//!   answered 503 and closed within a second;
 //! - when shutdown begins, accepting stops, and every connection that is not answering a request
 //!   is closed within [`CLOSE_GRACE`]; requests being answered are left to finish.
 //!
@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,10 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const MAX_BUFFER_BYTES: usize = 32 * 1024;
 /// After shutdown begins, how long a connection answering nothing may take to close by itself.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long answering a connection over the cap may take.
+const REFUSE_WITHIN: Duration = Duration::from_secs(1);
+/// Connections over the cap answered at once.
+const REFUSING_AT_ONCE: usize = 32;
 /// How long to pause accepting after an error such as "too many open files".
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -67,6 +71,8 @@ pub struct Server {
     max_connections: usize,
     /// Connections refused for the cap so far; the log names the 1st, 2nd, 4th, 8th, ...
     refused: Arc<AtomicUsize>,
+    /// Slots for answering refused connections.
+    refusing: Arc<Semaphore>,
     closing: CancellationToken,
     connections: TaskTracker,
 }
@@ -79,6 +85,7 @@ impl Server {
             permits: Arc::new(Semaphore::new(settings.max_connections)),
             max_connections: settings.max_connections,
             refused: Arc::new(AtomicUsize::new(0)),
+            refusing: Arc::new(Semaphore::new(REFUSING_AT_ONCE)),
             closing,
             connections: TaskTracker::new(),
         }
@@ -116,7 +123,13 @@ impl Server {
                     self.max_connections
                 );
             }
-            refuse(&stream, self.max_connections);
+            if let Ok(slot) = self.refusing.clone().try_acquire_owned() {
+                let max = self.max_connections;
+                match stream {
+                    Stream::Tcp(s) => drop(tokio::spawn(refuse(s, max, slot))),
+                    Stream::Unix(s) => drop(tokio::spawn(refuse(s, max, slot))),
+                }
+            }
             return;
         };
         match stream {
@@ -206,8 +219,13 @@ fn log_end(result: hyper::Result<()>) {
     }
 }
 
-/// One write without waiting (the socket buffer of a new connection takes it), then close.
-fn refuse(stream: &Stream, max: usize) {
+/// Answers 503 and closes: the answer is written, the request read and discarded (closing with
+/// it unread would reset the connection and lose the answer), all within [`REFUSE_WITHIN`].
+/// At most [`REFUSING_AT_ONCE`] refusals run at a time; beyond that a connection is just closed.
+async fn refuse<IO>(mut io: IO, max: usize, _slot: OwnedSemaphorePermit)
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
     let body = serde_json::json!({ "error": {
         "code": "unavailable",
         "message": format!("the daemon has {max} connections open already"),
@@ -219,8 +237,12 @@ fn refuse(stream: &Stream, max: usize) {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let _ = match stream {
-        Stream::Tcp(s) => s.try_write(response.as_bytes()),
-        Stream::Unix(s) => s.try_write(response.as_bytes()),
+    let exchange = async {
+        io.write_all(response.as_bytes()).await?;
+        io.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        while io.read(&mut sink).await? > 0 {}
+        std::io::Result::Ok(())
     };
+    let _ = tokio::time::timeout(REFUSE_WITHIN, exchange).await;
 }
