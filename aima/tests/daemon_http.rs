@@ -6,6 +6,7 @@ mod common {
     pub mod daemon;
     pub mod http;
     pub mod ports;
+    pub mod unix_http;
     pub mod wait;
 }
 
@@ -15,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use common::aima::Aima;
 use common::daemon::{Daemon, integrity_ok};
-use common::http::{http, http_unix};
+use common::http::http;
 use common::ports::free_port;
+use common::unix_http::http_unix;
 
 #[test]
 fn serves_the_api_and_stops_cleanly_on_sigterm() {
@@ -88,15 +90,16 @@ fn unix_socket_and_generated_token() {
     let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[]);
     let token_file = data.data_dir().join(::aima::daemon::TOKEN_FILE);
+    let socket = data.data_dir().join(::aima::daemon::SOCKET_NAME);
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&token_file), 0o600);
-    assert_eq!(mode(&daemon.socket()), 0o660);
+    assert_eq!(mode(&socket), 0o660);
     let token = daemon.token().expect("a generated token");
     let log = daemon.log();
     assert!(log.contains(&token_file.display().to_string()), "{log}");
     assert!(!log.contains(&token), "the log shows the token:\n{log}");
 
-    let (code, body) = http_unix(&daemon.socket(), "GET", "/api/v2/models", None, 10).unwrap();
+    let (code, body) = http_unix(&socket, "GET", "/api/v2/models", None, 10).unwrap();
     assert_eq!((code, body.as_str()), (200, r#"{"items":[],"total":0}"#));
     let (code, body) = http(daemon.port, "GET", "/api/v2/models", None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");
@@ -113,7 +116,7 @@ fn unix_socket_and_generated_token() {
 
     daemon.signal("TERM");
     assert!(daemon.wait_exit(Duration::from_secs(10)).success());
-    assert!(!daemon.socket().exists(), "the socket outlived the daemon");
+    assert!(!socket.exists(), "the socket outlived the daemon");
 
     // Opted out: no token on TCP, and none generated.
     std::fs::remove_file(&token_file).unwrap();

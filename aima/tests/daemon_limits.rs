@@ -16,7 +16,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::aima::Aima;
-use common::daemon::Daemon;
+use common::daemon::{Daemon, integrity_ok};
 use common::http::http;
 
 /// Opens a connection that sends part of a request head (with `padding` bytes of a header
@@ -75,7 +75,7 @@ const SLOW_PADDING: usize = 12 * 1024;
 fn slow_clients_neither_block_health_nor_delay_shutdown() {
     let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[]);
-    let rss_before = rss_kib(daemon.pid());
+    let rss_before = rss_kib(daemon.child.id());
     let (_, idle_health) = timed_health(daemon.port);
 
     let began = Instant::now();
@@ -85,7 +85,7 @@ fn slow_clients_neither_block_health_nor_delay_shutdown() {
     let opened = began.elapsed();
     let timings: Vec<Duration> = (0..5).map(|_| timed_health(daemon.port).1).collect();
     let worst = *timings.iter().max().unwrap();
-    let rss_during = rss_kib(daemon.pid());
+    let rss_during = rss_kib(daemon.child.id());
     let limit = Duration::from_secs(30);
     let closed: Vec<Duration> = slow
         .iter_mut()
@@ -94,7 +94,7 @@ fn slow_clients_neither_block_health_nor_delay_shutdown() {
     let first_closed = *closed.iter().min().unwrap();
     let last_closed = *closed.iter().max().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let rss_after = rss_kib(daemon.pid());
+    let rss_after = rss_kib(daemon.child.id());
     eprintln!(
         "FIGURES slow-clients: {} connections held with {SLOW_PADDING} B half-sent heads (opened in \
          {opened:?}); health idle {idle_health:?}, with them {timings:?} (worst {worst:?}); closed by \
@@ -118,6 +118,7 @@ fn slow_clients_neither_block_health_nor_delay_shutdown() {
         slow.len()
     );
     assert!(status.success(), "{status}");
+    assert!(integrity_ok(&data));
     assert!(
         exit_after < Duration::from_secs(5),
         "SIGTERM exit took {exit_after:?}"

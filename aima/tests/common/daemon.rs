@@ -66,15 +66,6 @@ impl Daemon {
         })
     }
 
-    /// The daemon's unix socket.
-    pub fn socket(&self) -> PathBuf {
-        self.data_dir.join(::aima::daemon::SOCKET_NAME)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     pub fn wait_ready(&self) {
         wait_until(
             Duration::from_secs(20),

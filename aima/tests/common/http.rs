@@ -2,8 +2,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::time::Duration;
 
 /// One exchange with `Connection: close`, so the answer is read to EOF instead of parsing lengths;
@@ -21,20 +19,8 @@ pub fn http(
     exchange(&mut stream, method, path, body, token)
 }
 
-/// The same exchange over a unix socket (`Host: localhost`, as curl --unix-socket sends).
-pub fn http_unix(
-    socket: &Path,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-    secs: u64,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = UnixStream::connect(socket)?;
-    stream.set_read_timeout(Some(Duration::from_secs(secs)))?;
-    exchange(&mut stream, method, path, body, None)
-}
-
-fn exchange(
+/// Writes one request with `Connection: close` and reads the answer to EOF.
+pub fn exchange(
     stream: &mut (impl Read + Write),
     method: &str,
     path: &str,
