@@ -13,6 +13,5 @@ mod routes;
 mod services;
 mod state;
 
-pub use error::{ApiError, status_of};
 pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;

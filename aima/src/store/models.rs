@@ -3,9 +3,8 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
+use crate::domain::{Model, ModelId, ModelSource, Status};
 use crate::error::{Error, Result};
-use crate::ids::ModelId;
-use crate::records::{Model, ModelSource, Status};
 
 const COLUMNS: &str = "id, name, source, repo, path, model_type, created_at";
 

@@ -5,11 +5,8 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::Store;
 use super::models::bad_column;
 use crate::clock;
-use crate::engine::EngineType;
+use crate::domain::{Attempt, EngineType, ModelId, Owner, Service, ServiceId, Status};
 use crate::error::{Error, Result};
-use crate::ids::{ModelId, ServiceId};
-use crate::records::{Owner, Service, Status};
-use crate::service::Attempt;
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at";

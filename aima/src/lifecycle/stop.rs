@@ -4,9 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels};
-use crate::error::Result;
-use crate::ids::ServiceId;
-use crate::records::{Service, Status};
+use crate::domain::{Service, ServiceId, Status};
+use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
 use crate::store::{Change, Store};
 
@@ -37,9 +36,8 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         ..keep(Status::Stopping)
     };
     store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
-    let docker_error = |e: RuntimeError| {
-        super::docker_unavailable(format!("cannot stop service {id}: {e}"), &rt.address())
-    };
+    let docker_error =
+        |e: RuntimeError| Error::from(e).within(format_args!("cannot stop service {id}"));
     let own = rt
         .list(&labels::selector(Some(id), &deps.config.instance))
         .await

@@ -3,10 +3,9 @@
 
 use super::failure::exit_summary;
 use super::{Deps, labels};
+use crate::domain::{Service, ServiceId, Status};
 use crate::error::Result;
-use crate::ids::ServiceId;
-use crate::records::{Service, Status};
-use crate::runtime::{Runtime, SharedRuntime};
+use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
 
 pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
@@ -124,7 +123,7 @@ async fn look_at_container(
     };
     let state = match rt.state(container).await {
         Ok(state) => state,
-        Err(crate::runtime::RuntimeError::NoSuchContainer(_)) => {
+        Err(RuntimeError::NoSuchContainer(_)) => {
             return Some((
                 Status::Failed,
                 format!("its container {} is gone", short(container)),
