@@ -4,7 +4,7 @@
 //! Each concern has its own `thiserror` enum with `#[source]` chains — [`ConfigError`],
 //! [`StoreError`], [`RuntimeError`], [`EndpointError`] — and says which [`Kind`] each of its
 //! variants is and what a person can do about it. They all become an [`Error`] the same way
-//! ([`Error::from_classified`]), so a failure reads and exits alike wherever it surfaces.
+//! (`Error::from_classified`), so a failure reads and exits alike wherever it surfaces.
 //! [`Kind`] is the one place that maps a failure class to its exit code and HTTP status, and
 //! [`Error::render`] the one renderer (`error:`, `caused by:` lines, attempts, `help:`).
 //!

@@ -15,9 +15,9 @@ mod tests;
 use std::sync::Arc;
 
 pub(crate) use refresh::{refresh, refresh_all};
-pub use start::StartOptions;
+pub(crate) use start::StartOptions;
 pub(crate) use start::start;
-pub use stop::Stopped;
+pub(crate) use stop::Stopped;
 pub(crate) use stop::stop;
 
 use crate::config::Config;

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
 
-pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
+pub(crate) async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
     let svc = store.get_service(id)?;
     if !needs_a_look(&svc) {
         return Ok(svc);
@@ -17,7 +17,7 @@ pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<S
     resolve(deps, store, svc, rt.as_ref()).await
 }
 
-pub async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
+pub(crate) async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
     let services = store.list_services()?;
     if !services.iter().any(needs_a_look) {
         return Ok(services);

@@ -15,7 +15,7 @@ use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, Store};
 
-pub struct StartOptions<'a> {
+pub(crate) struct StartOptions<'a> {
     /// Wait until the engine answers its health endpoint.
     pub wait: bool,
     /// Deadline for the whole start, attempts and health wait included.
@@ -25,7 +25,7 @@ pub struct StartOptions<'a> {
 }
 
 /// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
-pub async fn start(
+pub(crate) async fn start(
     deps: &Deps,
     store: &mut Store,
     id: &ServiceId,

@@ -12,14 +12,18 @@ use crate::store::{Change, Store};
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
 
-pub struct Stopped {
+pub(crate) struct Stopped {
     pub service: Service,
-    pub removed_containers: usize,
     /// False when something still held the port after the wait (reported, not an error).
     pub port_released: bool,
 }
 
-pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -> Result<Stopped> {
+pub(crate) async fn stop(
+    deps: &Deps,
+    store: &mut Store,
+    id: &ServiceId,
+    force: bool,
+) -> Result<Stopped> {
     let svc = store.get_service(id)?;
     let rt = deps.docker().await?;
     let keep = |to| Change {
@@ -58,7 +62,6 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
     };
     Ok(Stopped {
         service,
-        removed_containers: own.len(),
         port_released,
     })
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use docker::DockerRuntime;
+pub(crate) use docker::DockerRuntime;
 pub use endpoint::{DockerEndpoint, EndpointError};
 
 use crate::error::{Classified, Kind};

@@ -16,7 +16,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{Classified, Kind, Result};
 
-pub use services::{Change, NewService};
+pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are
 /// ordinary [`crate::error::Error`]s: not found, conflict).
@@ -69,7 +69,8 @@ impl Store {
         Self::init(conn)
     }
 
-    pub fn open_in_memory() -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Self> {
         Self::init(Connection::open_in_memory()?)
     }
 
