@@ -89,8 +89,8 @@ fn exposed_address_needs_a_token_and_the_opt_out_keeps_to_loopback() {
 fn unix_socket_and_generated_token() {
     let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[]);
-    let token_file = data.data_dir().join(::aima::daemon::TOKEN_FILE);
-    let socket = data.data_dir().join(::aima::daemon::SOCKET_NAME);
+    let token_file = data.data_dir().join("api-token");
+    let socket = data.data_dir().join("aima.sock");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&token_file), 0o600);
     assert_eq!(mode(&socket), 0o660);

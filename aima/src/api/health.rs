@@ -10,18 +10,18 @@ use super::ApiState;
 use super::routes::with_store;
 
 #[derive(Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     /// `ok` or `unavailable`.
-    pub status: &'static str,
-    pub store: Check,
-    pub docker: Check,
+    status: &'static str,
+    store: Check,
+    docker: Check,
 }
 
 #[derive(Serialize)]
-pub struct Check {
-    pub ok: bool,
+pub(crate) struct Check {
+    ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    error: Option<String>,
 }
 
 impl Check {
@@ -39,7 +39,7 @@ impl Check {
     }
 }
 
-pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
+pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
     let store = Check::from_result(check_store(&state).await);
     let docker = Check::from_result(state.deps.docker().await.map(drop));
     let ok = store.ok && docker.ok;
@@ -58,7 +58,5 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
 
 /// Opens the store and reads its header: cheap, and never waits for the write lock.
 async fn check_store(state: &ApiState) -> crate::error::Result<()> {
-    with_store(state, |store| store.readable())
-        .await
-        .map_err(|e| e.error)
+    with_store(state, |store| store.readable()).await
 }

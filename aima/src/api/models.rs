@@ -1,4 +1,4 @@
-//! Model routes: list, register, show, delete.
+//! Model routes: list, register, show, delete; the request bodies and queries they take.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,44 +8,69 @@ use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
 use super::routes::{List, with_store};
-use crate::ids::ModelId;
+use crate::domain::{Model, ModelSource};
 use crate::ops::{self, CreateModel};
-use crate::records::Model;
 
-pub async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
-    let models = with_store(&state, |store| store.list_models()).await?;
+/// The body of `POST /models`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateModelBody {
+    name: String,
+    source: ModelSource,
+    repo: String,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default, rename = "type")]
+    model_type: Option<String>,
+}
+
+impl From<CreateModelBody> for CreateModel {
+    fn from(b: CreateModelBody) -> Self {
+        CreateModel {
+            name: b.name,
+            source: b.source,
+            repo: b.repo,
+            path: b.path,
+            model_type: b.model_type,
+        }
+    }
+}
+
+pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
+    let models = with_store(&state, |store| ops::list_models(store)).await?;
     Ok(Json(List::of(models)))
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<ApiState>,
-    JsonBody(req): JsonBody<CreateModel>,
+    JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
-    let model = with_store(&state, |store| ops::create_model(store, req)).await?;
+    let model = with_store(&state, |store| ops::create_model(store, body.into())).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 
-pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> ApiResult<Json<Model>> {
-    let id = ModelId::parse(&id)?;
+pub(crate) async fn get(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Model>> {
     Ok(Json(
-        with_store(&state, move |store| store.get_model(&id)).await?,
+        with_store(&state, move |store| ops::get_model(store, &id)).await?,
     ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteQuery {
+pub(crate) struct DeleteQuery {
     /// Also delete the services that use it, as `model delete --force`.
     #[serde(default)]
     force: bool,
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
-    let id = ModelId::parse(&id)?;
-    let model = with_store(&state, move |store| store.delete_model(&id, q.force)).await?;
+    let model = with_store(&state, move |store| ops::delete_model(store, &id, q.force)).await?;
     Ok(Json(model))
 }

@@ -63,9 +63,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 
 /// `{"items": [...], "total": N}`, the CLI's JSON list shape.
 #[derive(Serialize)]
-pub struct List<T> {
-    pub items: Vec<T>,
-    pub total: usize,
+pub(crate) struct List<T> {
+    items: Vec<T>,
+    total: usize,
 }
 
 impl<T> List<T> {
@@ -78,19 +78,18 @@ impl<T> List<T> {
 }
 
 /// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.
-pub fn open_store(state: &ApiState) -> ApiResult<Store> {
+pub(crate) fn open_store(state: &ApiState) -> ApiResult<Store> {
     Ok(Store::open(&state.deps.config.db_path())?)
 }
 
 /// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
 /// lock never holds up an async worker, so other requests go on.
-pub async fn with_store<T: Send + 'static>(
+pub(crate) async fn with_store<T: Send + 'static>(
     state: &ApiState,
     f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
-) -> ApiResult<T> {
+) -> Result<T> {
     let path = state.deps.config.db_path();
-    let result = tokio::task::spawn_blocking(move || f(&mut Store::open(&path)?))
+    tokio::task::spawn_blocking(move || f(&mut Store::open(&path)?))
         .await
-        .map_err(|e| Error::internal("a store task failed").caused_by(e))?;
-    Ok(result?)
+        .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }

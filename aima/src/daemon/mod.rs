@@ -11,23 +11,19 @@ mod signals;
 mod socket;
 mod token;
 
-pub use connections::Listener;
-pub use listen::{bind, listen_address};
-pub use orphans::{Reaper, orphans};
-pub use reconcile::{Pass, Reconciler};
-pub use serve::serve;
-pub use settings::Settings;
-pub use socket::SOCKET_NAME;
-pub use token::TOKEN_FILE;
+use connections::Listener;
+use listen::{bind, listen_address};
+use serve::serve;
+use settings::Settings;
 
 use crate::api::ApiState;
 use crate::config::Config;
 use crate::error::Result;
-use crate::service::Deps;
+use crate::lifecycle::Deps;
 
 /// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
-pub async fn run(config: Config, listen: Option<String>) -> Result<()> {
-    let settings = Settings::from_env()?;
+pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
+    let settings = Settings::from_env(&config.env)?;
     let token = token::api_token(&config)?;
     let addr = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::net::UnixListener;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 pub const SOCKET_NAME: &str = "aima.sock";
 const SOCKET_MODE: u32 = 0o660;
@@ -40,7 +40,7 @@ pub fn bind_socket(data_dir: &Path) -> Result<(UnixListener, PathBuf)> {
 }
 
 fn cannot_bind(path: &Path, e: std::io::Error) -> Error {
-    Error::storage(format!("cannot listen on the unix socket {}", path.display()))
+    Error::new(Kind::Storage, format!("cannot listen on the unix socket {}", path.display()))
         .caused_by(e)
         .with_help("check that the data dir is writable and its path shorter than 100 bytes (a unix socket limit)")
 }

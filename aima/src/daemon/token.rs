@@ -8,7 +8,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::config::{ApiAuth, Config};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 pub const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
@@ -29,10 +29,10 @@ pub fn api_token(config: &Config) -> Result<Option<String>> {
 fn load_or_generate(data_dir: &Path) -> Result<String> {
     let path = data_dir.join(TOKEN_FILE);
     let storage = |what: &str, e: std::io::Error| {
-        Error::storage(format!(
-            "cannot {what} the API token file {}",
-            path.display()
-        ))
+        Error::new(
+            Kind::Storage,
+            format!("cannot {what} the API token file {}", path.display()),
+        )
         .caused_by(e)
         .with_help("check the data dir's permissions, or set AIMA_API_TOKEN")
     };
@@ -58,19 +58,23 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     let meta = std::fs::metadata(&path).map_err(|e| storage("read", e))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(Error::storage(format!(
-            "the API token file {} is readable by other accounts (mode {mode:03o})",
-            path.display()
-        ))
+        return Err(Error::new(
+            Kind::Storage,
+            format!(
+                "the API token file {} is readable by other accounts (mode {mode:03o})",
+                path.display()
+            ),
+        )
         .with_help(format!("run `chmod 600 {}`", path.display())));
     }
     let token = std::fs::read_to_string(&path).map_err(|e| storage("read", e))?;
     let token = token.trim();
     if token.is_empty() {
-        return Err(
-            Error::storage(format!("the API token file {} is empty", path.display()))
-                .with_help("delete it: the daemon generates a new one at its next start"),
-        );
+        return Err(Error::new(
+            Kind::Storage,
+            format!("the API token file {} is empty", path.display()),
+        )
+        .with_help("delete it: the daemon generates a new one at its next start"));
     }
     tracing::info!(path = %path.display(), "API token read from the data dir");
     Ok(token.to_owned())
@@ -88,20 +92,14 @@ mod tests {
     use super::*;
     use crate::error::Kind;
 
-    fn config(dir: &Path, env: &[(&str, &str)]) -> Result<Config> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(dir, &|k| {
-            env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
-        })
+    fn config(dir: &Path, env: &[(&str, &str)]) -> Config {
+        Config::load(dir, crate::config::Env::from_pairs(env.iter().copied())).unwrap()
     }
 
     #[test]
     fn generated_once_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = config(dir.path(), &[]).unwrap();
+        let cfg = config(dir.path(), &[]);
         let first = api_token(&cfg).unwrap().unwrap();
         assert_eq!(first.len(), 2 * TOKEN_BYTES);
         let path = dir.path().join(TOKEN_FILE);
@@ -113,16 +111,15 @@ mod tests {
     #[test]
     fn operator_token_wins_and_opt_out_means_none() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = config(dir.path(), &[("AIMA_API_TOKEN", "mine")]).unwrap();
+        let cfg = config(dir.path(), &[("AIMA_API_TOKEN", "mine")]);
         assert_eq!(api_token(&cfg).unwrap().as_deref(), Some("mine"));
-        let cfg = config(dir.path(), &[("AIMA_API_AUTH", "none")]).unwrap();
+        let cfg = config(dir.path(), &[("AIMA_API_AUTH", "none")]);
         assert_eq!(api_token(&cfg).unwrap(), None);
         assert!(!dir.path().join(TOKEN_FILE).exists());
         let both = config(
             dir.path(),
             &[("AIMA_API_AUTH", "none"), ("AIMA_API_TOKEN", "mine")],
-        )
-        .unwrap();
+        );
         assert_eq!(api_token(&both).unwrap_err().code, Kind::Usage);
     }
 
@@ -132,7 +129,7 @@ mod tests {
         let path = dir.path().join(TOKEN_FILE);
         std::fs::write(&path, "leaked\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let cfg = config(dir.path(), &[]).unwrap();
+        let cfg = config(dir.path(), &[]);
         let err = api_token(&cfg).unwrap_err();
         assert!(
             err.message.contains("readable by other accounts"),

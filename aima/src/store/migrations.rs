@@ -2,7 +2,8 @@
 
 use rusqlite::{Connection, Transaction};
 
-use crate::error::{Error, Result};
+use super::StoreError;
+use crate::error::Result;
 
 /// Never edit an entry once released: add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -59,11 +60,11 @@ pub fn apply(tx: &Transaction<'_>) -> Result<()> {
 fn checked_version(conn: &Connection) -> Result<usize> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > MIGRATIONS.len() {
-        return Err(Error::storage(format!(
-            "the state database has schema version {version}, newer than this aima knows ({})",
-            MIGRATIONS.len()
-        ))
-        .with_help("use the aima release that created this data dir, or a newer one"));
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            known: MIGRATIONS.len(),
+        }
+        .into());
     }
     Ok(version)
 }
@@ -83,7 +84,7 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, super::MIGRATIONS.len());
-        assert!(store.integrity_ok().unwrap());
+        store.check_integrity().unwrap();
     }
 
     /// Another process holds the write lock for the whole test: opening a current store only

@@ -60,7 +60,7 @@ impl Daemon {
     /// (none when the daemon runs with `AIMA_API_AUTH=none`).
     pub fn token(&self) -> Option<String> {
         self.token.clone().or_else(|| {
-            std::fs::read_to_string(self.data_dir.join(::aima::daemon::TOKEN_FILE))
+            std::fs::read_to_string(self.data_dir.join("api-token"))
                 .ok()
                 .map(|t| t.trim().to_owned())
         })
@@ -149,6 +149,6 @@ impl Drop for Daemon {
 pub fn integrity_ok(aima: &Aima) -> bool {
     ::aima::store::Store::open(&aima.data_dir().join("aima.db"))
         .unwrap()
-        .integrity_ok()
-        .unwrap()
+        .check_integrity()
+        .is_ok()
 }
