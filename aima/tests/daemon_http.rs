@@ -126,6 +126,19 @@ fn unix_socket_and_generated_token() {
     assert!(!token_file.exists());
 }
 
+/// Health is open to callers without the token: it must not show DOCKER_HOST's credentials.
+#[test]
+fn health_shows_no_docker_credentials() {
+    let data = Aima::new();
+    let closed = free_port();
+    let docker_host = format!("tcp://admin:s3cret@127.0.0.1:{closed}");
+    let daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
+    let (code, body) = http(daemon.port, "GET", "/api/v2/health", None, None, 30).unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(!body.contains("s3cret"), "{body}");
+    assert!(body.contains("***@127.0.0.1"), "{body}");
+}
+
 /// A second daemon on the same data dir is refused while the first one's socket answers.
 #[test]
 fn one_daemon_per_data_dir() {

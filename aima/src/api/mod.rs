@@ -9,6 +9,7 @@ mod browsers;
 mod error;
 mod health;
 mod models;
+mod paging;
 mod routes;
 mod services;
 mod state;

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
-use super::routes::{List, with_store};
+use super::paging::{Page, PageQuery, unknown_cursor};
+use super::routes::with_store;
 use crate::domain::{Model, ModelSource};
 use crate::ops::{self, CreateModel};
 
@@ -36,9 +37,20 @@ impl From<CreateModelBody> for CreateModel {
     }
 }
 
-pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
-    let models = with_store(&state, |store| ops::list_models(store)).await?;
-    Ok(Json(List::of(models)))
+/// A page of models; see [`super::paging`].
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    StrictQuery(q): StrictQuery<PageQuery>,
+) -> ApiResult<Json<Page<Model>>> {
+    let limit = q.limit()?;
+    let page = with_store(&state, move |store| {
+        let after = q.after();
+        let (models, total) = ops::list_models_after(store, after, limit + 1)?
+            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+        Ok(Page::fetched(models, limit, total, |m| m.id.as_str()))
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 pub(crate) async fn create(

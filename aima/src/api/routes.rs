@@ -4,7 +4,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
-use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::{ApiState, auth, browsers, health, models, services};
@@ -59,22 +58,6 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     let error = Error::usage(format!("{method} is not allowed on {}", uri.path()))
         .with_help("the Allow header lists the methods this route takes");
     ApiError::from(error).with_status(StatusCode::METHOD_NOT_ALLOWED)
-}
-
-/// `{"items": [...], "total": N}`, the CLI's JSON list shape.
-#[derive(Serialize)]
-pub(crate) struct List<T> {
-    items: Vec<T>,
-    total: usize,
-}
-
-impl<T> List<T> {
-    pub fn of(items: Vec<T>) -> Self {
-        List {
-            total: items.len(),
-            items,
-        }
-    }
 }
 
 /// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.

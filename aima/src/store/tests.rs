@@ -274,3 +274,24 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
     assert!(err.message.contains("was deleted"), "{}", err.message);
     assert!(store.list_services().unwrap().is_empty());
 }
+
+#[test]
+fn models_are_read_a_page_at_a_time() {
+    let (mut store, first) = store_with_model();
+    let more: Vec<ModelId> = (0..2)
+        .map(|_| {
+            let mut m = store.get_model(&first).unwrap();
+            m.id = ModelId::generate();
+            store.insert_model(&m).unwrap();
+            m.id
+        })
+        .collect();
+    let (page, total) = store.models_after(None, 2).unwrap().unwrap();
+    assert_eq!(total, 3);
+    assert_eq!([&page[0].id, &page[1].id], [&first, &more[0]]);
+    let (rest, _) = store.models_after(Some(&more[0]), 2).unwrap().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].id, more[1]);
+    let unknown = ModelId::parse("model-00000000").unwrap();
+    assert!(store.models_after(Some(&unknown), 2).unwrap().is_none());
+}
