@@ -2,6 +2,7 @@
 //! real container and talk to it over HTTP. Needs a reachable Docker daemon
 //! and the `docker` CLI; without them the tests fail rather than skip.
 
+#[path = "it/support"]
 mod common {
     pub mod docker;
     pub mod http;
