@@ -2,7 +2,7 @@
 //! a stable code, and the exit code and HTTP status that code maps to.
 //!
 //! Each concern has its own `thiserror` enum with `#[source]` chains — [`ConfigError`],
-//! [`StoreError`], [`RuntimeError`], [`EndpointError`] — and says which [`Kind`] each of its
+//! [`StoreError`], [`RuntimeError`], [`EndpointError`], the daemon's `ListenError` — and says which [`Kind`] each of its
 //! variants is and what a person can do about it. They all become an [`Error`] the same way
 //! (`Error::from_classified`), so a failure reads and exits alike wherever it surfaces.
 //! [`Kind`] is the one place that maps a failure class to its exit code and HTTP status, and
@@ -230,6 +230,7 @@ from_classified!(
     crate::store::StoreError,
     crate::runtime::RuntimeError,
     crate::runtime::EndpointError,
+    crate::daemon::ListenError,
     BadId,
 );
 
