@@ -7,7 +7,6 @@ mod serve;
 mod settings;
 mod signals;
 
-pub(crate) use listen::ListenError;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
