@@ -11,8 +11,8 @@ mod summary;
 pub use environment::Environment;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
-pub use model::{Counts, Report, SCHEMA, build};
-pub use series::{Series, series, series_table};
+pub use model::{Report, build};
+pub use series::{series, series_table};
 pub use summary::summary_table;
 
 use std::path::Path;

@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use harness::exec::locate_binaries;
-use harness::fixtures::census::DockerView;
-use harness::fixtures::port_check::{check_port, free_port};
+use harness::{check_port, free_port, locate_binaries};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
 
@@ -41,8 +39,20 @@ fn faulty_dir() -> PathBuf {
 }
 
 /// Docker is needed; without it a case is skipped locally and fails in CI.
-fn docker_missing() -> Option<String> {
-    DockerView::connect().err().map(|e| format!("{e:#}"))
+pub fn docker_missing() -> Option<String> {
+    docker(&["version", "--format", "{{.Server.Version}}"]).err()
+}
+
+/// Runs the docker CLI; `Err` carries why it failed.
+pub fn docker(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A scenario-20 case against real aima (`wrapper: None`) or a faulty wrapper script.
@@ -155,12 +165,10 @@ fn judge_report(
 }
 
 fn remove_fault_containers(fault_label: &str) {
-    let Ok(docker) = DockerView::connect() else {
-        return;
-    };
-    let filter = format!("aima-harness.fault={fault_label}");
-    for container in docker.list_with_label(&filter).unwrap_or_default() {
-        let _ = docker.remove(&container.id);
+    let filter = format!("label=aima-harness.fault={fault_label}");
+    let ids = docker(&["ps", "-aq", "--filter", &filter]).unwrap_or_default();
+    for id in ids.split_whitespace() {
+        let _ = docker(&["rm", "--force", "--volumes", id]);
     }
 }
 
