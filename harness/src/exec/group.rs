@@ -60,6 +60,8 @@ pub(crate) fn signal_group(pgid: u32, signal: Signal) {
 pub(crate) struct Stopped {
     /// Every member is gone and the caller's check holds.
     pub verified: bool,
+    /// Something was still running when the stop began (else there was nothing to do).
+    pub was_running: bool,
     /// SIGTERM was not enough: SIGKILL was sent.
     pub escalated: bool,
     /// The leader's exit code, when the harness could reap it and it exited normally.
@@ -88,6 +90,7 @@ pub(crate) fn stop_group(
     let started = Instant::now();
     let mut stopped = Stopped {
         verified: false,
+        was_running: false,
         escalated: false,
         exit_code: None,
         waited_ms: 0,
@@ -101,6 +104,7 @@ pub(crate) fn stop_group(
         stopped.evidence.push(format!("{what} had already ended"));
         return stopped;
     }
+    stopped.was_running = true;
     signal_group(pgid, Signal::TERM);
     stopped.evidence.push(format!(
         "SIGTERM to process group {pgid} of the {what} ({})",

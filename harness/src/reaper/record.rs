@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::fixtures::run_marker::markers_dir;
 
+use super::Target;
+
 /// The reaper's account of one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ReapRecord {
     pub run_id: String,
+    /// The `aima.instance` label of the run's data dir (its containers carry it).
+    pub instance: String,
     /// True when the harness said it finished; false when it vanished (killed, crashed).
     pub harness_said_done: bool,
     /// RFC 3339, UTC.
@@ -23,9 +27,10 @@ pub(crate) struct ReapRecord {
 }
 
 impl ReapRecord {
-    pub(crate) fn new(run_id: &str, harness_said_done: bool, actions: Vec<String>) -> Self {
+    pub(crate) fn new(target: &Target, harness_said_done: bool, actions: Vec<String>) -> Self {
         Self {
-            run_id: run_id.to_owned(),
+            run_id: target.run_id.clone(),
+            instance: target.instance.clone(),
             harness_said_done,
             swept_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             actions,

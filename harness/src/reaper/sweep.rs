@@ -82,7 +82,7 @@ pub(crate) fn run_reaper(args: &ReaperArgs) -> anyhow::Result<()> {
         }
     }
     let actions = sweep(&args.target, &groups);
-    ReapRecord::new(&args.target.run_id, goodbye, actions).save(args.run_dir.as_deref())?;
+    ReapRecord::new(&args.target, goodbye, actions).save(args.run_dir.as_deref())?;
     Ok(())
 }
 
@@ -108,7 +108,9 @@ pub(crate) fn sweep(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<S
     groups.remove(&own_group);
     for (pgid, what) in &groups {
         let stopped = stop_group(*pgid, what, GRACE, &mut || None, &|| None);
-        actions.push(format!("stopped {what}: {}", stopped.describe()));
+        if stopped.was_running {
+            actions.push(format!("stopped {what}: {}", stopped.describe()));
+        }
     }
     // Tagged processes outside those groups (they left their group): one by one.
     for p in tagged {

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use harness::{check_port, free_port, locate_binaries};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
+
+use super::leftovers::wait_until_clean;
 
 /// Which criteria must FAIL; every other one must PASS.
 #[derive(Debug, Clone)]
@@ -96,7 +99,8 @@ fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<
         .output()
         .map_err(|e| e.to_string())?;
     remove_fault_containers(&fault_label);
-    let verdict = judge_report(reports.path(), &output, expect);
+    let verdict = judge_report(reports.path(), &output, expect)
+        .and_then(|report| nothing_left(&report, port));
     if verdict.is_err() {
         // Keep the reports of a failed case for inspection.
         let kept = reports.keep();
@@ -105,11 +109,25 @@ fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<
     verdict
 }
 
+/// Once the harness has exited, no process and no container of its run is left, and the port
+/// is free (the reaper's final check is part of the run, so this holds at once).
+fn nothing_left(report: &Value, port: u16) -> Result<(), Failed> {
+    let run_id = report["run_id"].as_str().unwrap_or_default();
+    let instance = report["environment"]["instance"]
+        .as_str()
+        .unwrap_or_default();
+    if run_id.is_empty() || instance.is_empty() {
+        return Err(format!("report.json lacks run_id or environment.instance: {report}").into());
+    }
+    wait_until_clean(run_id, instance, port, Duration::from_secs(3))?;
+    Ok(())
+}
+
 fn judge_report(
     reports: &Path,
     output: &std::process::Output,
     expect: &Expectation,
-) -> Result<(), Failed> {
+) -> Result<Value, Failed> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let context = format!(
@@ -158,7 +176,7 @@ fn judge_report(
         ));
     }
     if wrong.is_empty() {
-        Ok(())
+        Ok(report)
     } else {
         Err(format!("{}\n{context}", wrong.join("\n")).into())
     }
