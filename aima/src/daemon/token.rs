@@ -7,19 +7,62 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+use std::path::PathBuf;
+
 use crate::config::{ApiAuth, Config};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Classified, Kind};
 
 pub const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
 
+/// Why the daemon has no token to require.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TokenError {
+    #[error("an API token is configured but AIMA_API_AUTH / [api] auth says \"none\"")]
+    TokenAndOptOut,
+    #[error("cannot {action} the API token file {}", path.display())]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the API token file {} is readable by other accounts (mode {mode:03o})", path.display())]
+    Exposed { path: PathBuf, mode: u32 },
+    #[error("the API token file {} is empty", .0.display())]
+    Empty(PathBuf),
+}
+
+impl Classified for TokenError {
+    fn kind(&self) -> Kind {
+        match self {
+            TokenError::TokenAndOptOut => Kind::Usage,
+            _ => Kind::Storage,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            TokenError::TokenAndOptOut => {
+                "remove one of the two: the token, or the opt-out".to_owned()
+            }
+            TokenError::File { .. } => {
+                "check the data dir's permissions, or set AIMA_API_TOKEN".to_owned()
+            }
+            TokenError::Exposed { path, .. } => format!("run `chmod 600 {}`", path.display()),
+            TokenError::Empty(_) => {
+                "delete it: the daemon generates a new one at its next start".to_owned()
+            }
+        })
+    }
+}
+
+type Result<T> = std::result::Result<T, TokenError>;
+
 /// The token to require, or `None` when the operator opted out.
 pub fn api_token(config: &Config) -> Result<Option<String>> {
     match (config.api_auth, config.api_token.clone()) {
-        (ApiAuth::None, Some(_)) => Err(Error::usage(
-            "an API token is configured but AIMA_API_AUTH / [api] auth says \"none\"",
-        )
-        .with_help("remove one of the two: the token, or the opt-out")),
+        (ApiAuth::None, Some(_)) => Err(TokenError::TokenAndOptOut),
         (ApiAuth::None, None) => Ok(None),
         (ApiAuth::Token, Some(token)) => Ok(Some(token)),
         (ApiAuth::Token, None) => load_or_generate(&config.data_dir).map(Some),
@@ -28,13 +71,13 @@ pub fn api_token(config: &Config) -> Result<Option<String>> {
 
 fn load_or_generate(data_dir: &Path) -> Result<String> {
     let path = data_dir.join(TOKEN_FILE);
-    let storage = |what: &str, e: std::io::Error| {
-        Error::new(
-            Kind::Storage,
-            format!("cannot {what} the API token file {}", path.display()),
-        )
-        .caused_by(e)
-        .with_help("check the data dir's permissions, or set AIMA_API_TOKEN")
+    let file_error = |action: &'static str| {
+        let path = path.clone();
+        move |source| TokenError::File {
+            action,
+            path,
+            source,
+        }
     };
     let created = std::fs::OpenOptions::new()
         .write(true)
@@ -43,9 +86,9 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
         .open(&path);
     match created {
         Ok(mut file) => {
-            let token = random_token().map_err(|e| storage("generate", e))?;
+            let token = random_token().map_err(|e| file_error("generate")(e))?;
             file.write_all(format!("{token}\n").as_bytes())
-                .map_err(|e| storage("write", e))?;
+                .map_err(|e| file_error("write")(e))?;
             tracing::info!(
                 path = %path.display(),
                 "generated an API token (mode 0600): TCP clients send it as `Authorization: Bearer <token>`"
@@ -53,28 +96,17 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
             return Ok(token);
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(storage("create", e)),
+        Err(e) => return Err(file_error("create")(e)),
     }
-    let meta = std::fs::metadata(&path).map_err(|e| storage("read", e))?;
+    let meta = std::fs::metadata(&path).map_err(file_error("read"))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(Error::new(
-            Kind::Storage,
-            format!(
-                "the API token file {} is readable by other accounts (mode {mode:03o})",
-                path.display()
-            ),
-        )
-        .with_help(format!("run `chmod 600 {}`", path.display())));
+        return Err(TokenError::Exposed { path, mode });
     }
-    let token = std::fs::read_to_string(&path).map_err(|e| storage("read", e))?;
+    let token = std::fs::read_to_string(&path).map_err(file_error("read"))?;
     let token = token.trim();
     if token.is_empty() {
-        return Err(Error::new(
-            Kind::Storage,
-            format!("the API token file {} is empty", path.display()),
-        )
-        .with_help("delete it: the daemon generates a new one at its next start"));
+        return Err(TokenError::Empty(path));
     }
     tracing::info!(path = %path.display(), "API token read from the data dir");
     Ok(token.to_owned())
@@ -90,7 +122,6 @@ fn random_token() -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Kind;
 
     fn config(dir: &Path, env: &[(&str, &str)]) -> Config {
         Config::load(dir, crate::config::Env::from_pairs(env.iter().copied())).unwrap()
@@ -120,7 +151,7 @@ mod tests {
             dir.path(),
             &[("AIMA_API_AUTH", "none"), ("AIMA_API_TOKEN", "mine")],
         );
-        assert_eq!(api_token(&both).unwrap_err().code, Kind::Usage);
+        assert_eq!(api_token(&both).unwrap_err().kind(), Kind::Usage);
     }
 
     #[test]
@@ -130,12 +161,8 @@ mod tests {
         std::fs::write(&path, "leaked\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let cfg = config(dir.path(), &[]);
-        let err = api_token(&cfg).unwrap_err();
-        assert!(
-            err.message.contains("readable by other accounts"),
-            "{}",
-            err.message
-        );
-        assert!(!err.message.contains("leaked"));
+        let text = api_token(&cfg).unwrap_err().to_string();
+        assert!(text.contains("readable by other accounts"), "{text}");
+        assert!(!text.contains("leaked"));
     }
 }
