@@ -5,7 +5,8 @@
 //!   moment the connection waits for a head);
 //! - a head may be at most [`MAX_HEADER_BYTES`], and a connection buffers at most
 //!   [`MAX_BUFFER_BYTES`]; more is answered 431;
-//! - at most `max_connections` are open at once (TCP and the unix socket together): one more is
+//! - at most `max_connections` are open at once on each listener, so a flood of TCP connections
+//!   leaves the unix socket usable: one more is
 //!   answered 503 and closed within a second;
 //! - when shutdown begins, accepting stops, and every connection that is not answering a request
 //!   is closed within [`CLOSE_GRACE`]; requests being answered are left to finish.
@@ -67,7 +68,9 @@ impl Listener {
 pub struct Server {
     app: Router,
     header_timeout: Duration,
-    permits: Arc<Semaphore>,
+    /// Connection slots of the TCP listener and of the unix socket.
+    tcp_permits: Arc<Semaphore>,
+    unix_permits: Arc<Semaphore>,
     max_connections: usize,
     /// Connections refused for the cap so far; the log names the 1st, 2nd, 4th, 8th, ...
     refused: Arc<AtomicUsize>,
@@ -82,7 +85,8 @@ impl Server {
         Server {
             app,
             header_timeout: settings.header_timeout,
-            permits: Arc::new(Semaphore::new(settings.max_connections)),
+            tcp_permits: Arc::new(Semaphore::new(settings.max_connections)),
+            unix_permits: Arc::new(Semaphore::new(settings.max_connections)),
             max_connections: settings.max_connections,
             refused: Arc::new(AtomicUsize::new(0)),
             refusing: Arc::new(Semaphore::new(REFUSING_AT_ONCE)),
@@ -115,7 +119,11 @@ impl Server {
     }
 
     fn admit(&self, stream: Stream) {
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+        let permits = match stream {
+            Stream::Tcp(_) => &self.tcp_permits,
+            Stream::Unix(_) => &self.unix_permits,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
             let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
             if refused.is_power_of_two() {
                 tracing::warn!(
