@@ -2,7 +2,6 @@
 //! built on demand with cargo.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, bail};
 
@@ -15,7 +14,8 @@ pub struct BinaryPaths {
     pub sim: PathBuf,
 }
 
-/// Resolves the binaries. A missing default build is produced with `cargo build -p aima --bins`.
+/// Resolves the binaries. A missing default build is produced with
+/// `cargo build -p aima -p aima-engine-sim --bins`.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
@@ -48,17 +48,23 @@ fn manifest_path() -> PathBuf {
 }
 
 /// The workspace's target directory as cargo reports it (honours `CARGO_TARGET_DIR`).
-pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
-    let output = Command::new("cargo")
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(manifest_path())
-        .output()
+fn workspace_target_dir() -> anyhow::Result<PathBuf> {
+    let args = [
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--manifest-path",
+    ];
+    let output = duct::cmd("cargo", args)
+        .before_spawn(|command| {
+            command.arg(manifest_path());
+            Ok(())
+        })
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
         .context("running cargo metadata")?;
     if !output.status.success() {
         bail!(
@@ -75,14 +81,23 @@ pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn build_aima() -> anyhow::Result<()> {
-    eprintln!("harness: building aima (cargo build -p aima --bins)");
-    let status = Command::new("cargo")
-        .args(["build", "-p", "aima", "--bins", "--manifest-path"])
-        .arg(manifest_path())
-        .status()
-        .context("running cargo build")?;
+    const ARGS: [&str; 6] = ["build", "-p", "aima", "-p", "aima-engine-sim", "--bins"];
+    eprintln!(
+        "harness: building aima and its simulator (cargo {})",
+        ARGS.join(" ")
+    );
+    let status = duct::cmd("cargo", ARGS)
+        .before_spawn(|command| {
+            command.arg("--manifest-path").arg(manifest_path());
+            Ok(())
+        })
+        .stdout_to_stderr()
+        .unchecked()
+        .run()
+        .context("running cargo build")?
+        .status;
     if !status.success() {
-        bail!("cargo build -p aima --bins failed ({status})");
+        bail!("cargo {} failed ({status})", ARGS.join(" "));
     }
     Ok(())
 }
