@@ -2,17 +2,7 @@
 //! is reported; out of memory is not retried. Either way the service is `failed` and no
 //! container is left.
 
-mod common {
-    pub mod aima;
-    pub mod containers;
-    pub mod docker;
-    pub mod lab;
-    pub mod ports;
-    pub mod run;
-    pub mod setup;
-}
-
-use common::lab::Lab;
+use crate::support::lab::Lab;
 
 #[test]
 fn an_engine_crashing_at_start_is_retried_and_every_attempt_is_reported() {

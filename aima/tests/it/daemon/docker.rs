@@ -2,27 +2,17 @@
 //! the scoped reaper, adoption after a restart, and shutdown during a real start.
 //! Without Docker these tests fail with a clear message; they never pass silently.
 
-mod common {
-    pub mod aima;
-    pub mod containers;
-    pub mod daemon;
-    pub mod docker;
-    pub mod http;
-    pub mod ports;
-    pub mod wait;
-}
-
 use std::time::{Duration, Instant};
 
+use crate::support::aima::Aima;
+use crate::support::containers::{Cleanup, containers_with, instance_of};
+use crate::support::daemon::{Daemon, integrity_ok};
+use crate::support::docker::{docker, sim_image};
+use crate::support::http::http;
+use crate::support::ports::free_port;
+use crate::support::wait::wait_until;
 use ::aima::domain::ServiceId;
 use ::aima::store::Store;
-use common::aima::Aima;
-use common::containers::{Cleanup, containers_with, instance_of};
-use common::daemon::{Daemon, integrity_ok};
-use common::docker::{docker, sim_image};
-use common::http::http;
-use common::ports::free_port;
-use common::wait::wait_until;
 
 /// The reconcile period these tests run the daemon with.
 const PERIOD: Duration = Duration::from_secs(1);

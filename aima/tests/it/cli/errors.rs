@@ -1,15 +1,9 @@
 //! Bad inputs: each gives a clear error on stderr, its documented exit code, a JSON error object
 //! with a stable code under `--output json`, and leaves the store as it was.
 
-mod common {
-    pub mod aima;
-    pub mod run;
-    pub mod setup;
-}
-
-use common::aima::Aima;
-use common::run::Outcome;
-use common::setup::create_service_args;
+use crate::support::aima::Aima;
+use crate::support::run::Outcome;
+use crate::support::setup::create_service_args;
 
 /// Runs `args` and checks that the store is the same afterwards.
 #[track_caller]

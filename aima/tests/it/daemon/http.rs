@@ -1,21 +1,13 @@
 //! The daemon as a process over real HTTP, without Docker: readiness, token, exposure refusal,
 //! a taken listen address, and graceful shutdown with a request in flight.
 
-mod common {
-    pub mod aima;
-    pub mod daemon;
-    pub mod http;
-    pub mod ports;
-    pub mod wait;
-}
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::aima::Aima;
-use common::daemon::{Daemon, integrity_ok};
-use common::http::http;
-use common::ports::free_port;
+use crate::support::aima::Aima;
+use crate::support::daemon::{Daemon, integrity_ok};
+use crate::support::http::http;
+use crate::support::ports::free_port;
 
 #[test]
 fn serves_the_api_and_stops_cleanly_on_sigterm() {

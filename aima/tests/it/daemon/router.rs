@@ -1,88 +1,45 @@
 //! The API's routes and error statuses, driven through the router without a socket or Docker:
-//! Docker is a stub that answers ping (or a connector that fails, for health's 503).
+//! Docker is aima's scriptable fake runtime (the `test-support` feature).
 
 use std::sync::Arc;
 
 use aima::api::{ApiState, BODY_LIMIT, router};
-use aima::config::Config;
-use aima::error::{Error, Kind};
+use aima::config::{Config, Env};
 use aima::host::RealHost;
 use aima::lifecycle::Deps;
-use aima::runtime::{
-    ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult,
-    SharedRuntime,
-};
+use aima::runtime::SharedRuntime;
+use aima::runtime::fake::{self, FakeRuntime};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-/// Docker that is there and holds no containers; creating one is refused.
-struct EmptyDocker;
-
-#[async_trait::async_trait]
-impl Runtime for EmptyDocker {
-    fn address(&self) -> String {
-        "stub://docker".to_owned()
-    }
-    async fn ping(&self) -> RuntimeResult<()> {
-        Ok(())
-    }
-    async fn list(&self, _labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
-        Ok(Vec::new())
-    }
-    async fn image_exists(&self, _image: &str) -> RuntimeResult<bool> {
-        Ok(true)
-    }
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
-        Ok(false)
-    }
-    async fn create(&self, _spec: &ContainerSpec) -> RuntimeResult<String> {
-        Err(RuntimeError::Api {
-            status: 500,
-            message: "stub refuses".to_owned(),
-        })
-    }
-    async fn start(&self, id: &str, _port: u16) -> RuntimeResult<()> {
-        Err(RuntimeError::NoSuchContainer(id.to_owned()))
-    }
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
-        Err(RuntimeError::NoSuchContainer(id.to_owned()))
-    }
-    async fn logs_tail(&self, _id: &str, _lines: usize) -> RuntimeResult<Vec<String>> {
-        Ok(Vec::new())
-    }
-    async fn stop_and_remove(&self, _id: &str, _force: bool) -> RuntimeResult<()> {
-        Ok(())
-    }
-}
+use crate::support::ports::free_port;
 
 struct Api {
     app: Router,
+    docker: Arc<FakeRuntime>,
     _dir: tempfile::TempDir,
 }
 
+/// The router over a fresh data dir and a fake Docker that answers (or is unreachable).
 fn api(token: Option<&str>, docker_up: bool) -> Api {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::load(dir.path(), aima::config::Env::default()).unwrap();
-    let connect: aima::lifecycle::Connector = if docker_up {
-        Arc::new(|| Ok(Arc::new(EmptyDocker) as SharedRuntime))
-    } else {
-        Arc::new(|| {
-            Err(Error::new(
-                Kind::DockerUnavailable,
-                "Docker is not reachable at stub://nowhere",
-            ))
-        })
-    };
+    let config = Config::load(dir.path(), Env::default()).unwrap();
+    let docker = Arc::new(FakeRuntime::new());
+    if !docker_up {
+        docker.unreachable();
+    }
+    let connect_to = docker.clone();
     let deps = Deps {
         config,
-        connect,
+        connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
         host: Arc::new(RealHost),
     };
     Api {
         app: router(ApiState::new(deps, token.map(str::to_owned))),
+        docker,
         _dir: dir,
     }
 }
@@ -137,7 +94,8 @@ impl Api {
     }
 
     async fn service(&self, model_id: &str) -> String {
-        let body = json!({"model_id": model_id, "engine_type": "vllm", "port": 18123}).to_string();
+        let body =
+            json!({"model_id": model_id, "engine_type": "vllm", "port": free_port()}).to_string();
         let r = self.call("POST", "/api/v2/services", Some(&body)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         r.json["id"].as_str().unwrap().to_owned()
@@ -173,7 +131,7 @@ async fn health_reports_store_and_docker() {
         down.json["docker"]["error"]
             .as_str()
             .unwrap()
-            .contains("stub://nowhere")
+            .contains(fake::ADDRESS)
     );
 }
 
@@ -237,7 +195,8 @@ async fn services_crud_and_stop() {
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json["total"], 1);
     assert_eq!(list.json["items"][0]["status"], "created");
-    assert_eq!(list.json["items"][0]["port"], 18123);
+    let port = &list.json["items"][0]["port"];
+    assert!(port.is_u64(), "{}", list.json);
 
     let one = api
         .call("GET", &format!("/api/v2/services/{id}"), None)
@@ -245,7 +204,7 @@ async fn services_crud_and_stop() {
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.json["engine_type"], "vllm");
 
-    let taken = json!({"model_id": model, "engine_type": "vllm", "port": 18123}).to_string();
+    let taken = json!({"model_id": model, "engine_type": "vllm", "port": port}).to_string();
     let dup = api.call("POST", "/api/v2/services", Some(&taken)).await;
     assert_error(&dup, StatusCode::CONFLICT, "conflict");
 
@@ -276,6 +235,7 @@ async fn services_crud_and_stop() {
 #[tokio::test]
 async fn start_failure_carries_code_and_attempts() {
     let api = api(None, true);
+    api.docker.image_missing();
     let model = api.model().await;
     let id = api.service(&model).await;
     let r = api

@@ -1,4 +1,5 @@
-//! Free ports for the tests' services, daemons and containers.
+//! Free ports for the tests' services, daemons and containers. Whether a port is free is
+//! aima's own probe (`aima::host::ports`); this only asks the OS for an unused one.
 
 /// A port nobody listens on right now (the OS picks it; it may be taken again later).
 pub fn free_port() -> u16 {

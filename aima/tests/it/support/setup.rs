@@ -53,11 +53,7 @@ impl Aima {
     }
 }
 
-/// Reading the store back; each test crate reads it its own way.
-#[allow(
-    dead_code,
-    reason = "the lifecycle tests read single services, the CLI contract tests the whole store"
-)]
+/// Reading the store back.
 impl Aima {
     /// The service as `service list --output json` shows it (the list refreshes stale states).
     pub fn listed_service(&self, id: &str) -> Value {

@@ -1,17 +1,11 @@
 //! Many CLI processes on one data dir at once: 20 concurrent `service create` all succeed, with
 //! distinct ids and ports, and SQLite never reports "database is locked".
 
-mod common {
-    pub mod aima;
-    pub mod run;
-    pub mod setup;
-}
-
 use std::collections::HashSet;
 use std::process::Stdio;
 
-use common::aima::Aima;
-use common::setup::create_service_args;
+use crate::support::aima::Aima;
+use crate::support::setup::create_service_args;
 
 const PROCESSES: usize = 20;
 

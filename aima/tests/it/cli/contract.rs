@@ -1,13 +1,7 @@
 //! The CLI contract the reference scenario types, run literally: ids, JSON shapes, default ports.
 
-mod common {
-    pub mod aima;
-    pub mod run;
-    pub mod setup;
-}
-
-use common::aima::Aima;
-use common::setup::create_service_args;
+use crate::support::aima::Aima;
+use crate::support::setup::create_service_args;
 
 #[test]
 fn the_reference_scenario_set_up_works_literally() {

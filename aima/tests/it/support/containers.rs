@@ -3,17 +3,16 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use aima::config::{Config, Env};
 
 use super::docker::docker;
 
-/// The `aima.instance` label of a data dir: a short hash of its canonical path. The dir is
-/// created if missing, so that the path is the one aima will see.
+/// The `aima.instance` label of a data dir, as aima's own configuration computes it. The dir
+/// is created if missing, so that the path is the one aima will see.
 pub fn instance_of(data_dir: &Path) -> String {
-    std::fs::create_dir_all(data_dir).expect("create the data dir");
-    let canonical = data_dir.canonicalize().expect("canonical data dir");
-    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    Config::load(data_dir, Env::default())
+        .expect("a usable data dir")
+        .instance
 }
 
 /// `docker ps -a` rows (`name status`) of the containers carrying every label (`key=value`).

@@ -1,16 +1,9 @@
 //! Snapshots of what people read: tables, detail views and error texts, with ids, times and
 //! paths redacted so that only wording and layout changes show up in review.
 
-mod common {
-    pub mod aima;
-    pub mod run;
-    pub mod setup;
-    pub mod snapshot;
-}
-
-use common::aima::Aima;
-use common::setup::{CREATE_REFERENCE_MODEL, create_service_args};
-use common::snapshot::settings;
+use crate::support::aima::Aima;
+use crate::support::setup::{CREATE_REFERENCE_MODEL, create_service_args};
+use crate::support::snapshot::settings;
 
 /// A data dir with two models and three services (two vLLM, one Ollama).
 fn populated() -> (Aima, String, String) {

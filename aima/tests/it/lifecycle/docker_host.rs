@@ -2,18 +2,11 @@
 //! an endpoint that accepts and never answers. Each is exit code 6 naming the address, within
 //! seconds, and the service is `failed`. These need no Docker daemon at all.
 
-mod common {
-    pub mod aima;
-    pub mod ports;
-    pub mod run;
-    pub mod setup;
-}
-
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::aima::Aima;
-use common::ports::free_port;
+use crate::support::aima::Aima;
+use crate::support::ports::free_port;
 
 /// "Within a few seconds, never a hang": generous for a loaded CI machine, far below a hang.
 const PROMPT: Duration = Duration::from_secs(15);

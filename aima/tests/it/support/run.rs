@@ -78,11 +78,7 @@ impl Outcome {
     }
 }
 
-/// Expectations on the exit code and the output; each test crate checks a different subset.
-#[allow(
-    dead_code,
-    reason = "every test crate runs commands, but not every one expects failures or stderr text"
-)]
+/// Expectations on the exit code and the output.
 impl Outcome {
     #[track_caller]
     pub fn failure(self, code: i32) -> Self {

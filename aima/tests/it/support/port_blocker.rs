@@ -4,9 +4,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-/// True when a program could bind `port` on every IPv4 address, as Docker's proxy must.
+/// True when Docker could publish `port`: aima's own probe, the one preflight uses.
 pub fn port_is_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
+    aima::host::ports::blocked_address(port).is_none()
 }
 
 /// python3 listening on `0.0.0.0:PORT` until dropped.
@@ -47,10 +47,6 @@ impl PortBlocker {
         PortBlocker { child }
     }
 
-    #[allow(
-        dead_code,
-        reason = "only the tests that check the error text name the blocker's pid"
-    )]
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

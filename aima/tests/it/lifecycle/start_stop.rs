@@ -1,25 +1,12 @@
 //! Real Docker, real engine container (the simulator): once the port is free the service starts,
 //! answers on its port, and stops cleanly with the port released; stop works from every state.
 
-mod common {
-    pub mod aima;
-    pub mod containers;
-    pub mod docker;
-    pub mod http;
-    pub mod lab;
-    pub mod port_blocker;
-    pub mod ports;
-    pub mod run;
-    pub mod setup;
-    pub mod wait;
-}
-
 use std::time::Duration;
 
-use common::containers::containers_with;
-use common::lab::Lab;
-use common::port_blocker::{PortBlocker, port_is_free};
-use common::wait::wait_until;
+use crate::support::containers::containers_with;
+use crate::support::lab::Lab;
+use crate::support::port_blocker::{PortBlocker, port_is_free};
+use crate::support::wait::wait_until;
 
 #[test]
 fn after_a_blocked_start_the_service_starts_answers_and_stops_cleanly() {
@@ -133,5 +120,5 @@ fn a_detached_start_becomes_running_when_next_looked_at() {
 
 /// One `GET` of the engine; returns the status code and the body.
 fn http_get(port: u16, path: &str) -> (u16, String) {
-    common::http::http(port, "GET", path, None, None, 5).expect("an answer from the engine")
+    crate::support::http::http(port, "GET", path, None, None, 5).expect("an answer from the engine")
 }

@@ -7,6 +7,8 @@ use super::aima::Aima;
 pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
+    // Relative to the asserting file (`it/<concept>/<file>.rs`): all snapshots stay in one place.
+    s.set_snapshot_path("../../snapshots");
     s.add_filter(
         &escape(&aima.data_dir().display().to_string()),
         "[DATA_DIR]",

@@ -1,23 +1,12 @@
 //! Real Docker, a start cut short: `kill -9` of `service start --wait` leaves a row that the next
 //! reader marks `failed` and cleans up; SIGTERM is handled by the start itself.
 
-mod common {
-    pub mod aima;
-    pub mod containers;
-    pub mod docker;
-    pub mod lab;
-    pub mod ports;
-    pub mod run;
-    pub mod setup;
-    pub mod wait;
-}
-
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::containers::containers_with;
-use common::lab::Lab;
-use common::wait::wait_until;
+use crate::support::containers::containers_with;
+use crate::support::lab::Lab;
+use crate::support::wait::wait_until;
 
 /// Starts `service start --wait` on a slow-loading engine and returns once its container exists.
 fn start_in_background(lab: &Lab, svc: &str) -> Child {

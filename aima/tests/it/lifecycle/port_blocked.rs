@@ -2,26 +2,14 @@
 //! start fails fast with exit code 5 naming the port and the program, the service is `failed`,
 //! no container is left, `stop` works on it, and repeated start/fail cycles leak nothing.
 
-mod common {
-    pub mod aima;
-    pub mod containers;
-    pub mod docker;
-    pub mod lab;
-    pub mod port_blocker;
-    pub mod ports;
-    pub mod run;
-    pub mod setup;
-    pub mod snapshot;
-    pub mod wait;
-}
-
 use std::time::Duration;
 
-use common::containers::containers_with;
-use common::lab::Lab;
-use common::port_blocker::{PortBlocker, port_is_free};
-use common::setup::string_at;
-use common::{snapshot, wait::wait_until};
+use crate::support::containers::containers_with;
+use crate::support::lab::Lab;
+use crate::support::port_blocker::{PortBlocker, port_is_free};
+use crate::support::setup::string_at;
+use crate::support::snapshot;
+use crate::support::wait::wait_until;
 
 #[test]
 fn a_blocked_port_fails_the_start_at_once_naming_port_and_program() {
