@@ -66,16 +66,15 @@ mod tests {
             .spawn()
             .unwrap();
         let mut child = Reaped(child);
-        // Until the child has exec'd `sleep`, /proc shows the environment it was forked with.
+        // While the child is still exec'ing `sleep`, /proc may show the environment it was
+        // forked with, or none yet.
+        let pid = child.0.id();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while process(child.0.id()).is_none_or(|p| p.program != "sleep")
-            && std::time::Instant::now() < deadline
-        {
+        while !has_env(pid, "HARNESS_PROCFS_TEST", "yes") && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let pid = child.0.id();
-        assert_eq!(process(pid).unwrap().program, "sleep");
         assert!(has_env(pid, "HARNESS_PROCFS_TEST", "yes"));
+        assert_eq!(process(pid).unwrap().program, "sleep");
         assert!(!has_env(pid, "HARNESS_PROCFS_TEST", "no"));
         child.0.kill().unwrap();
     }
