@@ -6,8 +6,7 @@
 //! - a head may be at most [`MAX_HEADER_BYTES`], and a connection buffers at most
 //!   [`MAX_BUFFER_BYTES`]; more is answered 431;
 //! - at most `max_connections` are open at once on each listener, so a flood of TCP connections
-//!   leaves the unix socket usable: one more is
-//!   answered 503 and closed within a second;
+//!   leaves the unix socket usable: one more is answered 503 and closed within a second;
 //! - when shutdown begins, accepting stops, and every connection that is not answering a request
 //!   is closed within [`CLOSE_GRACE`]; requests being answered are left to finish.
 //!
@@ -31,11 +30,11 @@ use super::Settings;
 use crate::api::Transport;
 
 /// The largest request head (request line and headers) accepted.
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The most a connection buffers while reading; hyper's floor is 8 KiB.
-pub const MAX_BUFFER_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_BUFFER_BYTES: usize = 32 * 1024;
 /// After shutdown begins, how long a connection answering nothing may take to close by itself.
-pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long answering a connection over the cap may take.
 const REFUSE_WITHIN: Duration = Duration::from_secs(1);
 /// Connections over the cap answered at once.
@@ -44,7 +43,7 @@ const REFUSING_AT_ONCE: usize = 32;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A listener the daemon serves.
-pub enum Listener {
+pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
 }
@@ -65,7 +64,7 @@ impl Listener {
 
 /// Accept loops and connections; [`Server::closing`] ends them.
 #[derive(Clone)]
-pub struct Server {
+pub(crate) struct Server {
     app: Router,
     header_timeout: Duration,
     /// Connection slots of the TCP listener and of the unix socket.
@@ -81,7 +80,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(app: Router, settings: &Settings, closing: CancellationToken) -> Self {
+    pub(crate) fn new(app: Router, settings: &Settings, closing: CancellationToken) -> Self {
         Server {
             app,
             header_timeout: settings.header_timeout,
@@ -96,7 +95,7 @@ impl Server {
     }
 
     /// Accepts on `listener` until shutdown begins; the listener is closed when this returns.
-    pub async fn accept_loop(self, listener: Listener) {
+    pub(crate) async fn accept_loop(self, listener: Listener) {
         loop {
             let accepted = tokio::select! {
                 () = self.closing.cancelled() => return,
@@ -112,8 +111,8 @@ impl Server {
         }
     }
 
-    /// Resolves when every connection has closed (after [`TaskTracker::close`] via `closed`).
-    pub async fn connections_closed(&self) {
+    /// Resolves when every connection has closed; call once accepting has stopped.
+    pub(crate) async fn connections_closed(&self) {
         self.connections.close();
         self.connections.wait().await;
     }
