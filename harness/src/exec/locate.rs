@@ -15,7 +15,9 @@ pub struct BinaryPaths {
     pub sim: PathBuf,
 }
 
-/// Resolves the binaries. A missing default build is produced with `cargo build -p aima --bins`.
+/// Resolves the binaries. The workspace's own build is always brought up to date first
+/// (`cargo build -p aima --bins`, quick when nothing changed), so a stale binary is never
+/// tested; a failed build refuses the run.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
@@ -26,9 +28,7 @@ pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Resul
     let debug_dir = workspace_target_dir()?.join("debug");
     let default_aima = debug_dir.join("aima");
     let default_sim = debug_dir.join("aima-engine-sim");
-    if !default_aima.exists() || !default_sim.exists() {
-        build_aima()?;
-    }
+    build_aima()?;
     Ok(BinaryPaths {
         aima: aima.map(absolute).transpose()?.unwrap_or(default_aima),
         sim: sim.map(absolute).transpose()?.unwrap_or(default_sim),
@@ -75,14 +75,15 @@ pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn build_aima() -> anyhow::Result<()> {
-    eprintln!("harness: building aima (cargo build -p aima --bins)");
     let status = Command::new("cargo")
-        .args(["build", "-p", "aima", "--bins", "--manifest-path"])
+        .args(["build", "-q", "-p", "aima", "--bins", "--manifest-path"])
         .arg(manifest_path())
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!("cargo build -p aima --bins failed ({status})");
+        bail!(
+            "cargo build -p aima --bins failed ({status}); the harness does not test a stale build"
+        );
     }
     Ok(())
 }

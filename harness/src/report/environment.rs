@@ -16,6 +16,9 @@ pub struct Environment {
     pub aima_version: String,
     /// `git rev-parse HEAD` of the workspace, when available.
     pub commit: Option<String>,
+    /// True when the workspace had uncommitted changes: the commit alone does not name the
+    /// code that ran.
+    pub dirty_tree: bool,
     pub sim_bin: String,
     pub docker_server_version: String,
     pub docker_api_version: String,
@@ -59,6 +62,12 @@ impl Environment {
             aima_version: first_line(&ctx.bins.aima, &["--version"], None)
                 .unwrap_or_else(|| "unknown (aima --version failed)".into()),
             commit: first_line(Path::new("git"), &["rev-parse", "HEAD"], Some(&workspace)),
+            dirty_tree: first_line(
+                Path::new("git"),
+                &["status", "--porcelain", "--untracked-files=no"],
+                Some(&workspace),
+            )
+            .is_some_and(|line| !line.is_empty()),
             sim_bin: ctx.bins.sim.display().to_string(),
             docker_server_version: server.version,
             docker_api_version: server.api_version,

@@ -2,12 +2,15 @@
 //! command log, the timeline, Docker's view and the console's one-line-per-step output.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::exec::{BinaryPaths, CommandRecord, Invocation, save_logs};
 use crate::fixtures::census::{ContainerInfo, DockerView, INSTANCE_LABEL, RUN_LABEL, new_since};
-use crate::fixtures::run_marker;
+use crate::fixtures::daemon::{AimaDaemon, DaemonExit};
+use crate::fixtures::http::{HttpReply, HttpRequest};
+use crate::fixtures::run_marker::{self, RunMarker};
 use crate::timeline::{EventKind, Timeline};
 
 /// A census result split into containers that count and those of other live harness runs.
@@ -50,6 +53,13 @@ pub struct RunContext {
     pub baseline: BTreeSet<String>,
     /// The `aima.instance` label of our data dir.
     pub instance: String,
+    /// The run's `aima start`, when one is running.
+    pub daemon: Option<AimaDaemon>,
+    /// Where the daemon listens (the same address across restarts).
+    pub listen: SocketAddr,
+    /// How many daemons this run has started (names their log files).
+    daemons_started: usize,
+    marker: RunMarker,
     quiet: bool,
 }
 
@@ -66,6 +76,8 @@ impl RunContext {
         bins: BinaryPaths,
         base_env: Vec<(String, String)>,
         docker: DockerView,
+        listen: SocketAddr,
+        marker: RunMarker,
         quiet: bool,
     ) -> Self {
         let instance = run_marker::instance_of(&data_dir);
@@ -81,7 +93,102 @@ impl RunContext {
             docker,
             baseline: BTreeSet::new(),
             instance,
+            daemon: None,
+            listen,
+            daemons_started: 0,
+            marker,
             quiet,
+        }
+    }
+
+    /// Starts `aima start --listen <listen>` with the run's environment plus `extra`, waits
+    /// until it is healthy and records it; its logs go to `logs/daemon[-N].{stdout,stderr}`.
+    pub fn start_daemon(&mut self, extra: &[(&str, &str)]) -> anyhow::Result<u64> {
+        let mut env = self.base_env.clone();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.daemons_started += 1;
+        let name = match self.daemons_started {
+            1 => "daemon".to_owned(),
+            n => format!("daemon-{n}"),
+        };
+        let shown: Vec<String> = extra.iter().map(|(k, _)| format!("{k}=…")).collect();
+        let started = AimaDaemon::start(
+            &self.bins.aima,
+            &env,
+            self.listen,
+            &self.run_dir.join("logs"),
+            &name,
+        );
+        let daemon = match started {
+            Ok(daemon) => daemon,
+            Err(err) => {
+                self.event(
+                    EventKind::Operation,
+                    format!("aima start --listen {} failed: {err:#}", self.listen),
+                );
+                return Err(err);
+            }
+        };
+        let ready_ms = daemon.ready_ms;
+        self.event(
+            EventKind::Operation,
+            format!(
+                "{}aima start --listen {}: healthy after {ready_ms}ms (pid {}, logs/{name}.stderr)",
+                if shown.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", shown.join(" "))
+                },
+                self.listen,
+                daemon.pid
+            ),
+        );
+        self.marker.daemon_pid = Some(daemon.pid);
+        let _ = self.marker.write();
+        self.daemon = Some(daemon);
+        Ok(ready_ms)
+    }
+
+    /// Sends `signal` (e.g. `TERM`, `KILL`) to the daemon and waits up to `bound` for it to
+    /// exit (killing it after that). `None` when no daemon runs.
+    pub fn signal_daemon(&mut self, signal: &str, bound: Duration) -> Option<DaemonExit> {
+        let mut daemon = self.daemon.take()?;
+        let kind = if signal == "TERM" {
+            EventKind::Operation
+        } else {
+            EventKind::Fault
+        };
+        self.event(
+            kind,
+            format!("SIG{signal} to the aima daemon (pid {})", daemon.pid),
+        );
+        let exit = daemon.signal_and_wait(signal, bound);
+        self.event(
+            EventKind::Observation,
+            format!("aima daemon {}", exit.describe()),
+        );
+        Some(exit)
+    }
+
+    /// Removes the run marker: the run is over and left nothing running.
+    pub fn remove_marker(&self) {
+        self.marker.remove();
+    }
+
+    /// Sends one HTTP request to the daemon and records it in the timeline.
+    pub fn http(&mut self, step: &str, request: HttpRequest<'_>) -> anyhow::Result<HttpReply> {
+        let shown = request.describe();
+        match request.send(self.listen) {
+            Ok(reply) => {
+                let text = format!("{step}: {shown} -> {}", reply.summary());
+                self.say(&text);
+                self.timeline.record(EventKind::Operation, text);
+                Ok(reply)
+            }
+            Err(err) => {
+                self.event(EventKind::Operation, format!("{step}: {shown} -> {err}"));
+                Err(anyhow::anyhow!("{shown}: {err}"))
+            }
         }
     }
 

@@ -1,11 +1,19 @@
 //! The scenario registry: which scenarios exist, their criteria, their documents, and running one.
 
+pub mod aima_json;
+pub mod aima_ops;
 pub mod context;
+pub mod judging;
+pub mod manifest;
 mod runner;
 pub mod s20;
 pub mod spec;
 
-pub use runner::{RunOptions, RunOutcome, RunRefused, run_scenario};
+pub use runner::{RunOptions, RunOutcome, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
+
+use context::RunContext;
+
+use crate::verdict::CriterionResult;
 
 /// One success criterion: a stable id (`S20.C1`) and a one-line statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,14 +30,24 @@ pub struct ScenarioInfo {
     /// The scenario's document, relative to the repository root.
     pub document: &'static str,
     pub criteria: &'static [Criterion],
+    /// The service port when `--port` is not given; `None` picks a free one.
+    pub default_port: Option<u16>,
+    /// `Some(extra environment)`: the runner starts `aima start` before the steps;
+    /// `None`: the scenario starts (and restarts) its daemons itself.
+    pub daemon_env: Option<&'static [(&'static str, &'static str)]>,
+    /// Runs the steps and judges every criterion, in order.
+    pub run: fn(&mut RunContext) -> Vec<CriterionResult>,
 }
 
-/// Every scenario the harness implements.
-pub const SCENARIOS: [ScenarioInfo; 1] = [ScenarioInfo {
+/// Every scenario the harness implements, in catalog order.
+pub const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
     number: 20,
     title: "Port contention and resource exhaustion",
     document: "scenarios/20-port-contention.md",
     criteria: &s20::CRITERIA,
+    default_port: Some(8000),
+    daemon_env: Some(&[]),
+    run: s20::run,
 }];
 
 /// Looks a scenario up by number.
