@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Trial};
 
-use support::cases::{Expectation, block_port_fixture, refuses_a_busy_port, scenario_case};
+use support::cases::{
+    Expectation, all_fails_on_a_scenario_missing_from_the_manifest,
+    all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port, scenario_case,
+};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -19,19 +22,34 @@ fn main() -> ExitCode {
             block_port_fixture,
         ),
         Trial::test("cli::refuses_a_busy_port", refuses_a_busy_port),
-        scenario_case("s20::conformance", None, Expectation::all_pass()),
+        Trial::test(
+            "catalog::all_fails_on_a_scenario_missing_from_the_manifest",
+            all_fails_on_a_scenario_missing_from_the_manifest,
+        ),
+        all_fails_when_a_scenario_panics(),
+        scenario_case("s06::conformance", 6, None, Expectation::all_pass()),
+        scenario_case(
+            "s06::faulty::stop_leaks_a_container",
+            6,
+            Some("stop-leak.sh"),
+            Expectation::failing(&["S6.C5"]),
+        ),
+        scenario_case("s20::conformance", 20, None, Expectation::all_pass()),
         scenario_case(
             "s20::faulty::leaky_container",
+            20,
             Some("leaky.sh"),
             Expectation::failing(&["S20.C3", "S20.C7"]),
         ),
         scenario_case(
             "s20::faulty::status_creating",
+            20,
             Some("creating.sh"),
             Expectation::failing(&["S20.C2"]),
         ),
         scenario_case(
             "s20::faulty::hidden_port",
+            20,
             Some("hide-port.sh"),
             Expectation::failing(&["S20.C1"]),
         ),

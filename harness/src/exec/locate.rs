@@ -25,13 +25,21 @@ pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Resul
             sim: absolute(sim)?,
         });
     }
-    let debug_dir = workspace_target_dir()?.join("debug");
-    let default_aima = debug_dir.join("aima");
-    let default_sim = debug_dir.join("aima-engine-sim");
     build_aima()?;
+    let built = workspace_binaries()?;
     Ok(BinaryPaths {
-        aima: aima.map(absolute).transpose()?.unwrap_or(default_aima),
-        sim: sim.map(absolute).transpose()?.unwrap_or(default_sim),
+        aima: aima.map(absolute).transpose()?.unwrap_or(built.aima),
+        sim: sim.map(absolute).transpose()?.unwrap_or(built.sim),
+    })
+}
+
+/// The workspace's debug binaries as they are, without building (the test suite builds them
+/// first); an error when one is missing.
+pub fn workspace_binaries() -> anyhow::Result<BinaryPaths> {
+    let debug_dir = workspace_target_dir()?.join("debug");
+    Ok(BinaryPaths {
+        aima: absolute(&debug_dir.join("aima"))?,
+        sim: absolute(&debug_dir.join("aima-engine-sim"))?,
     })
 }
 

@@ -4,4 +4,4 @@ mod command;
 mod locate;
 
 pub use command::{CommandRecord, Invocation, millis, save_logs, slug};
-pub use locate::{BinaryPaths, locate_binaries};
+pub use locate::{BinaryPaths, locate_binaries, workspace_binaries};

@@ -6,6 +6,7 @@ pub mod context;
 pub mod judging;
 pub mod manifest;
 mod runner;
+pub mod s06;
 pub mod s20;
 pub mod spec;
 
@@ -40,15 +41,26 @@ pub struct ScenarioInfo {
 }
 
 /// Every scenario the harness implements, in catalog order.
-pub const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
-    number: 20,
-    title: "Port contention and resource exhaustion",
-    document: "scenarios/20-port-contention.md",
-    criteria: &s20::CRITERIA,
-    default_port: Some(8000),
-    daemon_env: Some(&[]),
-    run: s20::run,
-}];
+pub const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        number: 6,
+        title: "Lifecycle stress",
+        document: "scenarios/06-lifecycle-stress.md",
+        criteria: &s06::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s06::run,
+    },
+    ScenarioInfo {
+        number: 20,
+        title: "Port contention and resource exhaustion",
+        document: "scenarios/20-port-contention.md",
+        criteria: &s20::CRITERIA,
+        default_port: Some(8000),
+        daemon_env: Some(&[]),
+        run: s20::run,
+    },
+];
 
 /// Looks a scenario up by number.
 pub fn find(number: u32) -> Option<&'static ScenarioInfo> {
