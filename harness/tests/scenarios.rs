@@ -34,6 +34,13 @@ fn main() -> ExitCode {
             Some("stop-leak.sh"),
             Expectation::failing(&["S6.C5"]),
         ),
+        scenario_case("s16::conformance", 16, None, Expectation::all_pass()),
+        scenario_case(
+            "s16::faulty::stop_stops_every_service",
+            16,
+            Some("stop-all.sh"),
+            Expectation::failing(&["S16.C3"]),
+        ),
         scenario_case("s20::conformance", 20, None, Expectation::all_pass()),
         scenario_case(
             "s20::faulty::leaky_container",

@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::exec::CommandRecord;
+use crate::fixtures::http::HttpRequest;
 use crate::timeline::EventKind;
 
 use super::aima_json::{last_id, status_in_list};
@@ -148,4 +149,33 @@ pub fn service_ids(list_stdout: &str) -> Vec<String> {
         .iter()
         .filter_map(|item| item["id"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// The HTTP status of the engine's `GET /health` on a host port, or why nothing answered.
+pub fn engine_health(port: u16) -> Result<u16, String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    HttpRequest::new("GET", "/health")
+        .timeout(Duration::from_secs(5))
+        .send(addr)
+        .map(|r| r.status)
+        .map_err(|e| e.to_string())
+}
+
+/// The HTTP status of one chat completion on a host port (the engine serving a request).
+pub fn engine_chat(port: u16) -> Result<u16, String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    HttpRequest::new("POST", "/v1/chat/completions")
+        .json(r#"{"messages":[{"role":"user","content":"ping"}]}"#)
+        .timeout(Duration::from_secs(10))
+        .send(addr)
+        .map(|r| r.status)
+        .map_err(|e| e.to_string())
+}
+
+/// `status`, or `nothing answered: why`, for evidence lines.
+pub fn answer_text(answer: &Result<u16, String>) -> String {
+    match answer {
+        Ok(status) => status.to_string(),
+        Err(err) => format!("nothing answered ({err})"),
+    }
 }

@@ -7,6 +7,7 @@ pub mod judging;
 pub mod manifest;
 mod runner;
 pub mod s06;
+pub mod s16;
 pub mod s20;
 pub mod spec;
 
@@ -50,6 +51,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: Some(&[]),
         run: s06::run,
+    },
+    ScenarioInfo {
+        number: 16,
+        title: "Two services side by side",
+        document: "scenarios/16-two-services.md",
+        criteria: &s16::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s16::run,
     },
     ScenarioInfo {
         number: 20,

@@ -3,9 +3,9 @@
 
 use crate::exec::CommandRecord;
 use crate::fixtures::census::ContainerInfo;
-use crate::fixtures::http::HttpRequest;
 use crate::scenario::aima_ops::{
-    StatusRead, create_model, create_service, get_service, read_status, start_wait, stop,
+    StatusRead, create_model, create_service, engine_health, get_service, read_status, start_wait,
+    stop,
 };
 use crate::scenario::context::{Census, RunContext};
 
@@ -55,15 +55,6 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
         obs.missing.push(format!("{err:#}"));
     }
     obs
-}
-
-/// `/health` of the engine on the host port.
-pub fn engine_health(port: u16) -> Result<u16, String> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    HttpRequest::new("GET", "/health")
-        .send(addr)
-        .map(|r| r.status)
-        .map_err(|e| e.to_string())
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
