@@ -60,6 +60,13 @@ fn main() -> ExitCode {
             Some("hide-port.sh"),
             Expectation::failing(&["S20.C1"]),
         ),
+        scenario_case("s21::conformance", 21, None, Expectation::all_pass()),
+        scenario_case(
+            "s21::faulty::timeout_leaves_a_container",
+            21,
+            Some("timeout-leak.sh"),
+            Expectation::failing(&["S21.C2"]),
+        ),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -9,6 +9,7 @@ mod runner;
 pub mod s06;
 pub mod s16;
 pub mod s20;
+pub mod s21;
 pub mod spec;
 
 pub use runner::{RunOptions, RunOutcome, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
@@ -69,6 +70,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: Some(8000),
         daemon_env: Some(&[]),
         run: s20::run,
+    },
+    ScenarioInfo {
+        number: 21,
+        title: "Timeout cascade",
+        document: "scenarios/21-timeout-cascade.md",
+        criteria: &s21::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s21::run,
     },
 ];
 
