@@ -34,6 +34,13 @@ fn main() -> ExitCode {
             Some("stop-leak.sh"),
             Expectation::failing(&["S6.C5"]),
         ),
+        scenario_case("s13::conformance", 13, None, Expectation::all_pass()),
+        scenario_case(
+            "s13::faulty::plain_text_errors",
+            13,
+            Some("plain-errors.sh"),
+            Expectation::failing(&["S13.C2", "S13.C3", "S13.C4", "S13.C5"]),
+        ),
         scenario_case("s16::conformance", 16, None, Expectation::all_pass()),
         scenario_case(
             "s16::faulty::stop_stops_every_service",

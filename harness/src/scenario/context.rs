@@ -57,6 +57,9 @@ pub struct RunContext {
     pub daemon: Option<AimaDaemon>,
     /// Where the daemon listens (the same address across restarts).
     pub listen: SocketAddr,
+    /// The bearer token every daemon of the run gets (`AIMA_API_TOKEN`) unless a scenario
+    /// overrides it; [`RunContext::api`] requests carry it.
+    pub api_token: String,
     /// How many daemons this run has started (names their log files).
     daemons_started: usize,
     marker: RunMarker,
@@ -81,6 +84,7 @@ impl RunContext {
         quiet: bool,
     ) -> Self {
         let instance = run_marker::instance_of(&data_dir);
+        let run_id_for_token = run_id.clone();
         Self {
             run_id,
             run_dir,
@@ -94,6 +98,7 @@ impl RunContext {
             baseline: BTreeSet::new(),
             instance,
             daemon: None,
+            api_token: fresh_token(&run_id_for_token),
             listen,
             daemons_started: 0,
             marker,
@@ -105,6 +110,7 @@ impl RunContext {
     /// until it is healthy and records it; its logs go to `logs/daemon[-N].{stdout,stderr}`.
     pub fn start_daemon(&mut self, extra: &[(&str, &str)]) -> anyhow::Result<u64> {
         let mut env = self.base_env.clone();
+        env.push(("AIMA_API_TOKEN".to_owned(), self.api_token.clone()));
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         self.daemons_started += 1;
         let name = match self.daemons_started {
@@ -175,8 +181,13 @@ impl RunContext {
         self.marker.remove();
     }
 
+    /// A request to the daemon's API carrying the run's token.
+    pub fn api(&self, method: &str, path: &str) -> HttpRequest {
+        HttpRequest::new(method, path).bearer(&self.api_token)
+    }
+
     /// Sends one HTTP request to the daemon and records it in the timeline.
-    pub fn http(&mut self, step: &str, request: HttpRequest<'_>) -> anyhow::Result<HttpReply> {
+    pub fn http(&mut self, step: &str, request: HttpRequest) -> anyhow::Result<HttpReply> {
         let shown = request.describe();
         match request.send(self.listen) {
             Ok(reply) => {
@@ -290,4 +301,15 @@ impl RunContext {
         );
         Ok(())
     }
+}
+
+/// A token no other run shares: a digest of the run id, the time and the process id.
+fn fresh_token(run_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!("{run_id}/{nanos}/{}", std::process::id()).as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }

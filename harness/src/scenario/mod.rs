@@ -7,6 +7,7 @@ pub mod judging;
 pub mod manifest;
 mod runner;
 pub mod s06;
+pub mod s13;
 pub mod s16;
 pub mod s20;
 pub mod s21;
@@ -52,6 +53,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: Some(&[]),
         run: s06::run,
+    },
+    ScenarioInfo {
+        number: 13,
+        title: "HTTP API surface",
+        document: "scenarios/13-http-api.md",
+        criteria: &s13::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s13::run,
     },
     ScenarioInfo {
         number: 16,

@@ -109,9 +109,11 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
 fn long_start_with_probes(ctx: &mut RunContext, obs: &mut Observations, service: &str) {
     let path = format!("/api/v2/services/{service}/start");
     let listen = ctx.listen;
+    let token = ctx.api_token.clone();
     let started = Instant::now();
     let worker = std::thread::spawn(move || {
         HttpRequest::new("POST", &path)
+            .bearer(&token)
             .json(r#"{"wait": true, "timeout": 60}"#)
             .timeout(Duration::from_secs(90))
             .send(listen)
@@ -123,8 +125,9 @@ fn long_start_with_probes(ctx: &mut RunContext, obs: &mut Observations, service:
     std::thread::sleep(Duration::from_millis(300));
     while !worker.is_finished() && started.elapsed() < Duration::from_secs(90) {
         for path in ["/api/v2/health", "/api/v2/services"] {
-            let request =
-                HttpRequest::new("GET", path).timeout(Duration::from_millis(PROBE_BOUND_MS));
+            let request = ctx
+                .api("GET", path)
+                .timeout(Duration::from_millis(PROBE_BOUND_MS));
             let probe = match ctx.http("probe during the long start", request) {
                 Ok(reply) => Probe {
                     path,
