@@ -41,6 +41,13 @@ fn main() -> ExitCode {
             Some("plain-errors.sh"),
             Expectation::failing(&["S13.C2", "S13.C3", "S13.C4", "S13.C5"]),
         ),
+        scenario_case("s15::conformance", 15, None, Expectation::all_pass()),
+        scenario_case(
+            "s15::faulty::token_in_the_log",
+            15,
+            Some("log-token.sh"),
+            Expectation::failing(&["S15.C5"]),
+        ),
         scenario_case("s16::conformance", 16, None, Expectation::all_pass()),
         scenario_case(
             "s16::faulty::stop_stops_every_service",

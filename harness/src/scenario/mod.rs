@@ -8,6 +8,7 @@ pub mod manifest;
 mod runner;
 pub mod s06;
 pub mod s13;
+pub mod s15;
 pub mod s16;
 pub mod s20;
 pub mod s21;
@@ -62,6 +63,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: Some(&[]),
         run: s13::run,
+    },
+    ScenarioInfo {
+        number: 15,
+        title: "API authentication",
+        document: "scenarios/15-api-auth.md",
+        criteria: &s15::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s15::run,
     },
     ScenarioInfo {
         number: 16,
