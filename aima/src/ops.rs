@@ -7,6 +7,7 @@ use crate::engine::EngineType;
 use crate::error::{Error, Result};
 use crate::ids::{ModelId, ServiceId};
 use crate::records::{Model, ModelSource, Service};
+use crate::runtime::RuntimeError;
 use crate::service::{self, Deps, StartOptions};
 use crate::store::{NewService, Store};
 
@@ -111,4 +112,47 @@ pub async fn stop_service(
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     let svc = service::refresh(deps, store, &ServiceId::parse(id)?).await?;
     store.delete_service(&svc.id)
+}
+
+/// A container `service prune` removed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pruned {
+    pub container_id: String,
+    pub name: String,
+    /// Its `aima.service` label, when it has one.
+    pub service: Option<String>,
+    pub state: String,
+}
+
+/// Removes this data dir's containers that belong to no live service: the daemon's reaper at
+/// once, without its grace period. Statuses are made true first; containers of a service that
+/// is starting or stopping, other instances' and unlabelled containers are never touched.
+pub async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
+    service::refresh_all(deps, store).await?;
+    let rt = deps.docker().await?;
+    let instance = &deps.config.instance;
+    let docker_error = |e: RuntimeError| {
+        service::docker_unavailable(format!("cannot prune containers: {e}"), &rt.address())
+    };
+    // Containers before services: one created after this list belongs to a start that had
+    // already claimed its service as starting, and is not in the list.
+    let containers = rt
+        .list(&service::selector(None, instance))
+        .await
+        .map_err(docker_error)?;
+    let services = store.list_services()?;
+    let mut pruned = Vec::new();
+    for c in crate::daemon::orphans(&containers, &services, instance) {
+        match rt.stop_and_remove(&c.id, true).await {
+            Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
+            Err(e) => return Err(docker_error(e)),
+        }
+        pruned.push(Pruned {
+            container_id: c.id.clone(),
+            name: c.name.clone(),
+            service: c.labels.get(service::SERVICE).cloned(),
+            state: c.state.clone(),
+        });
+    }
+    Ok(pruned)
 }

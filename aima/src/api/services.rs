@@ -11,7 +11,7 @@ use super::body::{JsonBody, OptionalJsonBody};
 use super::error::ApiResult;
 use super::routes::{List, open_store};
 use crate::error::{Error, Result};
-use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT};
+use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 use crate::records::Service;
 use crate::service::StartOptions;
 use crate::store::Store;
@@ -130,4 +130,12 @@ pub async fn stop(
         );
     }
     Ok(Json(stopped.service))
+}
+
+/// `POST /services/prune`, as `aima service prune`: removes this instance's orphaned containers.
+pub async fn prune(State(state): State<ApiState>) -> ApiResult<Json<List<Pruned>>> {
+    let mut store = open_store(&state)?;
+    Ok(Json(List::of(
+        ops::prune_services(&state.deps, &mut store).await?,
+    )))
 }
