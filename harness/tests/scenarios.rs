@@ -34,6 +34,13 @@ fn main() -> ExitCode {
             Some("stop-leak.sh"),
             Expectation::failing(&["S6.C5"]),
         ),
+        scenario_case("s07::conformance", 7, None, Expectation::all_pass()),
+        scenario_case(
+            "s07::faulty::prune_removes_everything",
+            7,
+            Some("prune-everything.sh"),
+            Expectation::failing(&["S7.C3"]),
+        ),
         scenario_case("s13::conformance", 13, None, Expectation::all_pass()),
         scenario_case(
             "s13::faulty::plain_text_errors",

@@ -7,6 +7,7 @@ pub mod judging;
 pub mod manifest;
 mod runner;
 pub mod s06;
+pub mod s07;
 pub mod s13;
 pub mod s15;
 pub mod s16;
@@ -54,6 +55,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: Some(&[]),
         run: s06::run,
+    },
+    ScenarioInfo {
+        number: 7,
+        title: "Orphans and chaos",
+        document: "scenarios/07-orphans-and-chaos.md",
+        criteria: &s07::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&s07::DAEMON_ENV),
+        run: s07::run,
     },
     ScenarioInfo {
         number: 13,
