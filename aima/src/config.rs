@@ -1,5 +1,5 @@
-//! Configuration: the data dir, `config.toml` in it, and `AIMA_*` environment overrides.
-//! Read and validated once per process; everything downstream takes the resulting [`Config`].
+//! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
+//! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,10 +7,39 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{EngineSpec, EngineType};
-use crate::error::{Error, Result};
+use crate::domain::{EngineSpec, EngineType};
+use crate::error::{Classified, Detail, Kind};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+
+/// The environment variables aima reads, captured once when the process starts; empty values
+/// count as unset.
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// `AIMA_*`, `DOCKER_HOST` and `HOME` from this process's environment.
+    pub fn capture() -> Self {
+        Self::from_pairs(
+            std::env::vars()
+                .filter(|(k, _)| k.starts_with("AIMA_") || k == "DOCKER_HOST" || k == "HOME"),
+        )
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -20,7 +49,73 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// The environment the configuration was read from; the daemon's timing knobs and
+    /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
+    /// command that needs it.
+    pub env: Env,
 }
+
+/// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the
+/// data dir and the file; a bad environment value is a usage error (2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot find a data dir: neither AIMA_DATA_DIR nor HOME is set")]
+    NoDataDir,
+    #[error("data dir {} is not usable", dir.display())]
+    DataDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {} is malformed{at}", path.display())]
+    Malformed {
+        path: PathBuf,
+        /// ` at line N`, when the parser says where.
+        at: String,
+        #[source]
+        detail: Detail,
+    },
+    #[error("config file {} names an unknown engine [engines.{name}]", path.display())]
+    UnknownEngine { path: PathBuf, name: String },
+    #[error("{var} must be {expected}, not {value:?}")]
+    BadValue {
+        var: String,
+        expected: String,
+        value: String,
+    },
+}
+
+impl Classified for ConfigError {
+    fn kind(&self) -> Kind {
+        match self {
+            ConfigError::BadValue { .. } => Kind::Usage,
+            _ => Kind::Storage,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        let help = match self {
+            ConfigError::NoDataDir => "set AIMA_DATA_DIR to a writable directory",
+            ConfigError::DataDir { .. } => {
+                "set AIMA_DATA_DIR to a directory you can write, or fix its permissions"
+            }
+            ConfigError::Read { .. } | ConfigError::BadValue { .. } => return None,
+            ConfigError::Malformed { .. } => {
+                "fix the file (see the README's Configuration section) or move it away"
+            }
+            ConfigError::UnknownEngine { .. } => "known engines are vllm, ollama and llamacpp",
+        };
+        Some(help.to_owned())
+    }
+}
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// The file's shape; unknown keys are refused so a typo does not silently do nothing.
 #[derive(Debug, Default, Deserialize)]
@@ -52,34 +147,34 @@ struct FileEngine {
 }
 
 impl Config {
-    /// Loads from the process environment (`AIMA_DATA_DIR`, `AIMA_<ENGINE>_*`, `AIMA_API_TOKEN`).
-    pub fn from_env() -> Result<Self> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let data_dir = match env("AIMA_DATA_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => default_data_dir()?,
+    /// Loads from the environment: the data dir (`AIMA_DATA_DIR`, else `~/.aima`), its file,
+    /// then `AIMA_<ENGINE>_*` and `AIMA_API_TOKEN`.
+    pub fn from_env(env: Env) -> Result<Self> {
+        let data_dir = match (env.get("AIMA_DATA_DIR"), env.get("HOME")) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(home)) => PathBuf::from(home).join(".aima"),
+            (None, None) => return Err(ConfigError::NoDataDir),
         };
-        Self::load(&data_dir, &env)
+        Self::load(&data_dir, env)
     }
 
-    pub fn load(data_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+    pub fn load(data_dir: &Path, env: Env) -> Result<Self> {
         ensure_data_dir(data_dir)?;
-        let file = read_file_config(&data_dir.join("config.toml"))?;
-        let mut engines = BTreeMap::new();
+        let path = data_dir.join("config.toml");
+        let file = read_file_config(&path)?;
         if let Some(name) = file.engines.keys().find(|n| EngineType::parse(n).is_none()) {
-            let path = data_dir.join("config.toml");
-            return Err(Error::storage(format!(
-                "config file {} names an unknown engine [engines.{name}]",
-                path.display()
-            ))
-            .with_help("known engines are vllm, ollama and llamacpp"));
+            return Err(ConfigError::UnknownEngine {
+                path,
+                name: name.clone(),
+            });
         }
+        let mut engines = BTreeMap::new();
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
                 apply_file(&mut spec, o);
             }
-            apply_env(&mut spec, env)?;
+            apply_env(&mut spec, &env)?;
             engines.insert(engine, spec);
         }
         Ok(Config {
@@ -87,7 +182,11 @@ impl Config {
             data_dir: data_dir.to_owned(),
             engines,
             api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-            api_token: env("AIMA_API_TOKEN").or(file.api.token),
+            api_token: env
+                .get("AIMA_API_TOKEN")
+                .map(str::to_owned)
+                .or(file.api.token),
+            env,
         })
     }
 
@@ -100,30 +199,20 @@ impl Config {
     }
 }
 
-fn default_data_dir() -> Result<PathBuf> {
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".aima"))
-        .ok_or_else(|| {
-            Error::storage("cannot find a data dir: neither AIMA_DATA_DIR nor HOME is set")
-                .with_help("set AIMA_DATA_DIR to a writable directory")
-        })
-}
-
 /// Creates the data dir (mode 0700: it holds the API token and state) and proves it writable.
 fn ensure_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    let unwritable = |e: std::io::Error| {
-        Error::storage(format!("data dir {} is not usable", dir.display()))
-            .caused_by(e)
-            .with_help("set AIMA_DATA_DIR to a directory you can write, or fix its permissions")
+    let unusable = |source| ConfigError::DataDir {
+        dir: dir.to_owned(),
+        source,
     };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(unwritable)?;
+        .map_err(unusable)?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(unwritable)?;
+    std::fs::write(&probe, b"").map_err(unusable)?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -132,18 +221,20 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
-        Err(e) => {
-            return Err(
-                Error::storage(format!("cannot read config file {}", path.display())).caused_by(e),
-            );
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
         }
     };
     toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-        Error::storage(format!("config file {} is malformed{at}", path.display()))
-            .caused_by(e.message())
-            .with_help("fix the file (see the README's Configuration section) or move it away")
+        ConfigError::Malformed {
+            path: path.to_owned(),
+            at: line.map(|l| format!(" at line {l}")).unwrap_or_default(),
+            detail: Detail(e.message().to_owned()),
+        }
     })
 }
 
@@ -171,30 +262,29 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
     }
 }
 
-fn apply_env(spec: &mut EngineSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
     let prefix = spec.engine.env_prefix();
-    if let Some(image) = env(&format!("{prefix}_IMAGE")) {
-        spec.image = image;
+    let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
+        var,
+        expected: expected.to_owned(),
+        value: value.to_owned(),
+    };
+    if let Some(image) = env.get(&format!("{prefix}_IMAGE")) {
+        spec.image = image.to_owned();
     }
-    if let Some(gpu) = env(&format!("{prefix}_GPU")) {
+    let var = format!("{prefix}_GPU");
+    if let Some(gpu) = env.get(&var) {
         spec.gpu = match gpu.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
-            _ => {
-                return Err(Error::usage(format!(
-                    "{prefix}_GPU must be true or false, not {gpu:?}"
-                )));
-            }
+            _ => return Err(bad(var, "true or false", gpu)),
         };
     }
-    if let Some(port) = env(&format!("{prefix}_PORT")) {
+    let var = format!("{prefix}_PORT");
+    if let Some(port) = env.get(&var) {
         spec.default_port = match port.parse::<u16>() {
             Ok(p) if p > 0 => p,
-            _ => {
-                return Err(Error::usage(format!(
-                    "{prefix}_PORT must be a port between 1 and 65535, not {port:?}"
-                )));
-            }
+            _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
     }
     Ok(())
@@ -210,9 +300,10 @@ fn instance_of(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified;
 
-    fn no_env(_: &str) -> Option<String> {
-        None
+    fn no_env() -> Env {
+        Env::default()
     }
 
     #[test]
@@ -223,12 +314,8 @@ mod tests {
             "[engines.vllm]\nimage = \"from-file\"\ngpu = true\n",
         )
         .unwrap();
-        let env = |k: &str| match k {
-            "AIMA_VLLM_IMAGE" => Some("from-env".to_owned()),
-            "AIMA_VLLM_GPU" => Some("false".to_owned()),
-            _ => None,
-        };
-        let cfg = Config::load(dir.path(), &env).unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_IMAGE", "from-env"), ("AIMA_VLLM_GPU", "false")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!((vllm.image.as_str(), vllm.gpu), ("from-env", false));
         assert_eq!(cfg.engine(EngineType::Ollama).image, "ollama/ollama:latest");
@@ -242,12 +329,8 @@ mod tests {
             "[engines.vllm]\nimage = \"ok\"\ngpu = maybe\n",
         )
         .unwrap();
-        let err = Config::load(dir.path(), &no_env).unwrap_err();
-        assert!(
-            err.message.contains("config.toml is malformed at line 3"),
-            "{}",
-            err.message
-        );
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("config.toml is malformed at line 3"), "{err}");
     }
 
     #[test]
@@ -258,16 +341,16 @@ mod tests {
             "[engines.vllm]\nimgae = \"typo\"\n",
         )
         .unwrap();
-        assert!(Config::load(dir.path(), &no_env).is_err());
+        assert!(Config::load(dir.path(), no_env()).is_err());
         std::fs::write(
             dir.path().join("config.toml"),
             "[engines.tgi]\nimage = \"x\"\n",
         )
         .unwrap();
         assert!(
-            Config::load(dir.path(), &no_env)
+            Config::load(dir.path(), no_env())
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("unknown engine")
         );
     }
@@ -275,10 +358,10 @@ mod tests {
     #[test]
     fn bad_env_values_are_usage_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let env = |k: &str| (k == "AIMA_VLLM_PORT").then(|| "70000".to_owned());
+        let env = Env::from_pairs([("AIMA_VLLM_PORT", "70000")]);
         assert_eq!(
-            Config::load(dir.path(), &env).unwrap_err().code,
-            crate::error::Kind::Usage
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
         );
     }
 

@@ -1,38 +1,38 @@
-//! The operations behind both the CLI and the HTTP API, with inputs validated once, here.
+//! The operations behind both front ends, the CLI and the HTTP API: every model and service
+//! command goes through here, with its inputs validated once, here.
+//!
+//! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
+//! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::engine::EngineType;
+use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
 use crate::error::{Error, Result};
-use crate::ids::{ModelId, ServiceId};
-use crate::records::{Model, ModelSource, Service};
+use crate::lifecycle::labels::{SERVICE, selector};
+use crate::lifecycle::{self, Deps, StartOptions, Stopped};
 use crate::runtime::RuntimeError;
-use crate::service::{self, Deps, StartOptions};
 use crate::store::{NewService, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `model create` asks for.
+#[derive(Debug, Clone)]
 pub struct CreateModel {
     pub name: String,
     pub source: ModelSource,
     pub repo: String,
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default, rename = "type")]
+    /// `llm` when absent.
     pub model_type: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `service create` asks for; the model id is checked here.
+#[derive(Debug, Clone)]
 pub struct CreateService {
     pub model_id: String,
     pub engine_type: EngineType,
-    #[serde(default)]
     pub port: Option<u16>,
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -65,6 +65,21 @@ pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
     Ok(model)
 }
 
+/// Models, oldest first.
+pub fn list_models(store: &Store) -> Result<Vec<Model>> {
+    store.list_models()
+}
+
+pub fn get_model(store: &Store, id: &str) -> Result<Model> {
+    store.get_model(&ModelId::parse(id)?)
+}
+
+/// Refused while services use the model; `force` deletes those services too, unless one of
+/// them is starting or running.
+pub fn delete_model(store: &mut Store, id: &str, force: bool) -> Result<Model> {
+    store.delete_model(&ModelId::parse(id)?, force)
+}
+
 pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Result<Service> {
     if req.port == Some(0) {
         return Err(Error::usage(
@@ -82,12 +97,14 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     })
 }
 
-pub async fn list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
-    service::refresh_all(deps, store).await
+/// Services, oldest first, each refreshed against Docker (may fail them, remove containers).
+pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
+    lifecycle::refresh_all(deps, store).await
 }
 
-pub async fn get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    service::refresh(deps, store, &ServiceId::parse(id)?).await
+/// One service, refreshed against Docker (may fail it and remove its containers).
+pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
+    lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await
 }
 
 pub async fn start_service(
@@ -97,7 +114,7 @@ pub async fn start_service(
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
-    service::start(deps, store, &ServiceId::parse(id)?, opts, interrupt).await
+    lifecycle::start(deps, store, &ServiceId::parse(id)?, opts, interrupt).await
 }
 
 pub async fn stop_service(
@@ -105,44 +122,43 @@ pub async fn stop_service(
     store: &mut Store,
     id: &str,
     force: bool,
-) -> Result<service::Stopped> {
-    service::stop(deps, store, &ServiceId::parse(id)?, force).await
+) -> Result<Stopped> {
+    lifecycle::stop(deps, store, &ServiceId::parse(id)?, force).await
 }
 
+/// Refreshes first, so a service whose engine is gone can be deleted at once.
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    let svc = service::refresh(deps, store, &ServiceId::parse(id)?).await?;
+    let svc = lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await?;
     store.delete_service(&svc.id)
 }
 
 /// A container `service prune` removed.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Pruned {
-    pub container_id: String,
-    pub name: String,
+pub(crate) struct Pruned {
+    pub(crate) container_id: String,
+    pub(crate) name: String,
     /// Its `aima.service` label, when it has one.
-    pub service: Option<String>,
-    pub state: String,
+    pub(crate) service: Option<String>,
+    pub(crate) state: String,
 }
 
 /// Removes this data dir's containers that belong to no live service: the daemon's reaper at
 /// once, without its grace period. Statuses are made true first; containers of a service that
 /// is starting or stopping, other instances' and unlabelled containers are never touched.
-pub async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
-    service::refresh_all(deps, store).await?;
+pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
+    lifecycle::refresh_all(deps, store).await?;
     let rt = deps.docker().await?;
     let instance = &deps.config.instance;
-    let docker_error = |e: RuntimeError| {
-        service::docker_unavailable(format!("cannot prune containers: {e}"), &rt.address())
-    };
+    let docker_error = |e: RuntimeError| Error::from(e).within("cannot prune containers");
     // Containers before services: one created after this list belongs to a start that had
     // already claimed its service as starting, and is not in the list.
     let containers = rt
-        .list(&service::selector(None, instance))
+        .list(&selector(None, instance))
         .await
         .map_err(docker_error)?;
     let services = store.list_services()?;
     let mut pruned = Vec::new();
-    for c in crate::daemon::orphans(&containers, &services, instance) {
+    for c in crate::daemon::orphans::orphans(&containers, &services, instance) {
         match rt.stop_and_remove(&c.id, true).await {
             Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
             Err(e) => return Err(docker_error(e)),
@@ -150,7 +166,7 @@ pub async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned
         pruned.push(Pruned {
             container_id: c.id.clone(),
             name: c.name.clone(),
-            service: c.labels.get(service::SERVICE).cloned(),
+            service: c.labels.get(SERVICE).cloned(),
             state: c.state.clone(),
         });
     }

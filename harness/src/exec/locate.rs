@@ -16,8 +16,8 @@ pub struct BinaryPaths {
 }
 
 /// Resolves the binaries. The workspace's own build is always brought up to date first
-/// (`cargo build -p aima --bins`, quick when nothing changed), so a stale binary is never
-/// tested; a failed build refuses the run.
+/// (`cargo build -p aima -p aima-engine-sim --bins`, quick when nothing changed), so a stale
+/// binary is never tested; a failed build refuses the run.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
@@ -83,14 +83,25 @@ pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn build_aima() -> anyhow::Result<()> {
+    const ARGS: [&str; 7] = [
+        "build",
+        "-q",
+        "-p",
+        "aima",
+        "-p",
+        "aima-engine-sim",
+        "--bins",
+    ];
     let status = Command::new("cargo")
-        .args(["build", "-q", "-p", "aima", "--bins", "--manifest-path"])
+        .args(ARGS)
+        .arg("--manifest-path")
         .arg(manifest_path())
         .status()
         .context("running cargo build")?;
     if !status.success() {
         bail!(
-            "cargo build -p aima --bins failed ({status}); the harness does not test a stale build"
+            "cargo {} failed ({status}); the harness does not test a stale build",
+            ARGS.join(" ")
         );
     }
     Ok(())

@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::EngineType;
-use crate::ids::ServiceId;
+use crate::domain::{EngineType, ServiceId};
 
 pub const MANAGED: &str = "aima.managed";
 pub const ENGINE: &str = "aima.engine";
