@@ -62,6 +62,13 @@ fn main() -> ExitCode {
             Some("stop-all.sh"),
             Expectation::failing(&["S16.C3"]),
         ),
+        scenario_case("s19::conformance", 19, None, Expectation::all_pass()),
+        scenario_case(
+            "s19::faulty::restart_stops_every_service",
+            19,
+            Some("restart-stops-all.sh"),
+            Expectation::failing(&["S19.C2", "S19.C4"]),
+        ),
         scenario_case("s20::conformance", 20, None, Expectation::all_pass()),
         scenario_case(
             "s20::faulty::leaky_container",

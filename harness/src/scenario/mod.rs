@@ -11,6 +11,7 @@ pub mod s07;
 pub mod s13;
 pub mod s15;
 pub mod s16;
+pub mod s19;
 pub mod s20;
 pub mod s21;
 pub mod spec;
@@ -91,6 +92,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: Some(&[]),
         run: s16::run,
+    },
+    ScenarioInfo {
+        number: 19,
+        title: "Restart survival",
+        document: "scenarios/19-restart-survival.md",
+        criteria: &s19::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s19::run,
     },
     ScenarioInfo {
         number: 20,
