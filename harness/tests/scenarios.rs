@@ -95,6 +95,13 @@ fn main() -> ExitCode {
             Some("timeout-leak.sh"),
             Expectation::failing(&["S21.C2"]),
         ),
+        scenario_case("s22::conformance", 22, None, Expectation::all_pass()),
+        scenario_case(
+            "s22::faulty::term_exits_1",
+            22,
+            Some("term-exit-1.sh"),
+            Expectation::failing(&["S22.C2"]),
+        ),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -181,6 +181,29 @@ impl RunContext {
         self.marker.remove();
     }
 
+    /// Sends `signal` to the daemon without waiting (it keeps running until it exits).
+    pub fn signal_daemon_only(&mut self, signal: &str) {
+        if let Some(daemon) = &self.daemon {
+            let pid = daemon.pid;
+            daemon.signal(signal);
+            self.event(
+                EventKind::Operation,
+                format!("SIG{signal} to the aima daemon (pid {pid})"),
+            );
+        }
+    }
+
+    /// Waits up to `bound` for the daemon to exit by itself (killing it after that).
+    pub fn wait_daemon(&mut self, bound: Duration) -> Option<DaemonExit> {
+        let mut daemon = self.daemon.take()?;
+        let exit = daemon.wait_for_exit(bound);
+        self.event(
+            EventKind::Observation,
+            format!("aima daemon {}", exit.describe()),
+        );
+        Some(exit)
+    }
+
     /// A request to the daemon's API carrying the run's token.
     pub fn api(&self, method: &str, path: &str) -> HttpRequest {
         HttpRequest::new(method, path).bearer(&self.api_token)

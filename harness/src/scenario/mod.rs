@@ -14,6 +14,7 @@ pub mod s16;
 pub mod s19;
 pub mod s20;
 pub mod s21;
+pub mod s22;
 pub mod spec;
 
 pub use runner::{RunOptions, RunOutcome, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
@@ -119,6 +120,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: None,
         run: s21::run,
+    },
+    ScenarioInfo {
+        number: 22,
+        title: "Graceful shutdown",
+        document: "scenarios/22-graceful-shutdown.md",
+        criteria: &s22::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s22::run,
     },
 ];
 
