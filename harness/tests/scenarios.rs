@@ -13,6 +13,7 @@ use support::cases::{
     Expectation, all_fails_on_a_scenario_missing_from_the_manifest,
     all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port, scenario_case,
 };
+use support::leftovers::kill9_case;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -102,6 +103,17 @@ fn main() -> ExitCode {
             Some("term-exit-1.sh"),
             Expectation::failing(&["S22.C2"]),
         ),
+        // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
+        scenario_case(
+            "s20::wrapper::no_exec_leaves_no_aima",
+            20,
+            Some("no-exec.sh"),
+            Expectation::all_pass(),
+        ),
+        // kill -9 of the harness at several points: nothing of the run is left.
+        kill9_case("s20::kill9::with_the_daemon_up", "healthy after", false),
+        kill9_case("s20::kill9::while_the_port_is_blocked", "FAULT port", false),
+        kill9_case("s20::kill9::during_the_cycles", "cycle 1 start", true),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -36,6 +36,13 @@ pub enum StoreError {
     Integrity,
 }
 
+/// `?` on SQLite calls: the database failed.
+impl From<rusqlite::Error> for crate::error::Error {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl Classified for StoreError {
     fn kind(&self) -> Kind {
         Kind::Storage

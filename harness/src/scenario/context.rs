@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::exec::{BinaryPaths, CommandRecord, Invocation, save_logs};
+use crate::exec::group::Stopped;
+use crate::exec::{BinaryPaths, CommandRecord, Invocation};
 use crate::fixtures::census::{ContainerInfo, DockerView, INSTANCE_LABEL, RUN_LABEL, new_since};
-use crate::fixtures::daemon::{AimaDaemon, DaemonExit};
+use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::{HttpReply, HttpRequest};
-use crate::fixtures::run_marker::{self, RunMarker};
+use crate::fixtures::run_marker;
 use crate::timeline::{EventKind, Timeline};
 
 /// A census result split into containers that count and those of other live harness runs.
@@ -42,6 +43,7 @@ impl Census {
 pub struct RunContext {
     pub run_id: String,
     pub run_dir: PathBuf,
+    /// The run's own aima data dir (`AIMA_DATA_DIR`).
     pub data_dir: PathBuf,
     pub port: u16,
     pub bins: BinaryPaths,
@@ -62,7 +64,8 @@ pub struct RunContext {
     pub api_token: String,
     /// How many daemons this run has started (names their log files).
     daemons_started: usize,
-    marker: RunMarker,
+    /// What earlier runs left behind (found at the start of this run), one line per run.
+    pub leftovers: Vec<String>,
     quiet: bool,
 }
 
@@ -80,7 +83,6 @@ impl RunContext {
         base_env: Vec<(String, String)>,
         docker: DockerView,
         listen: SocketAddr,
-        marker: RunMarker,
         quiet: bool,
     ) -> Self {
         let instance = run_marker::instance_of(&data_dir);
@@ -101,9 +103,19 @@ impl RunContext {
             api_token: fresh_token(&run_id_for_token),
             listen,
             daemons_started: 0,
-            marker,
+            leftovers: Vec::new(),
             quiet,
         }
+    }
+
+    /// The simulator image with `env` baked in (e.g. `AIMA_SIM_LOAD_SECS=8`), built or reused.
+    pub fn sim_image(&self, env: &[(&str, &str)]) -> anyhow::Result<String> {
+        crate::fixtures::sim_image::simulator_image(
+            &self.bins.sim,
+            env,
+            &self.run_id,
+            &self.run_dir,
+        )
     }
 
     /// Starts `aima start --listen <listen>` with the run's environment plus `extra`, waits
@@ -149,59 +161,63 @@ impl RunContext {
                 daemon.pid
             ),
         );
-        self.marker.daemon_pid = Some(daemon.pid);
-        let _ = self.marker.write();
         self.daemon = Some(daemon);
         Ok(ready_ms)
     }
 
-    /// Sends `signal` (e.g. `TERM`, `KILL`) to the daemon and waits up to `bound` for it to
-    /// exit (killing it after that). `None` when no daemon runs.
-    pub fn signal_daemon(&mut self, signal: &str, bound: Duration) -> Option<DaemonExit> {
+    /// Stops the daemon: `TERM` is the verified stop (SIGTERM to its process group, SIGKILL
+    /// after its grace); `KILL` sends SIGKILL and waits up to `bound` for the group to be gone.
+    /// `None` when no daemon runs.
+    pub fn signal_daemon(&mut self, signal: &str, bound: Duration) -> Option<Stopped> {
         let mut daemon = self.daemon.take()?;
-        let kind = if signal == "TERM" {
-            EventKind::Operation
+        let pid = daemon.pid;
+        let stopped = if signal == "KILL" {
+            self.event(
+                EventKind::Fault,
+                format!("SIGKILL to the aima daemon (pid {pid})"),
+            );
+            daemon.signal(rustix::process::Signal::KILL);
+            daemon.wait_for_exit(bound)
         } else {
-            EventKind::Fault
-        };
-        self.event(
-            kind,
-            format!("SIG{signal} to the aima daemon (pid {})", daemon.pid),
-        );
-        let exit = daemon.signal_and_wait(signal, bound);
-        self.event(
-            EventKind::Observation,
-            format!("aima daemon {}", exit.describe()),
-        );
-        Some(exit)
-    }
-
-    /// Removes the run marker: the run is over and left nothing running.
-    pub fn remove_marker(&self) {
-        self.marker.remove();
-    }
-
-    /// Sends `signal` to the daemon without waiting (it keeps running until it exits).
-    pub fn signal_daemon_only(&mut self, signal: &str) {
-        if let Some(daemon) = &self.daemon {
-            let pid = daemon.pid;
-            daemon.signal(signal);
             self.event(
                 EventKind::Operation,
-                format!("SIG{signal} to the aima daemon (pid {pid})"),
+                format!("SIGTERM to the aima daemon (pid {pid})"),
+            );
+            daemon.stop()
+        };
+        let verb = if stopped.verified {
+            "stopped"
+        } else {
+            "did NOT stop"
+        };
+        self.event(
+            EventKind::Observation,
+            format!("aima daemon {verb}: {}", stopped.describe()),
+        );
+        Some(stopped)
+    }
+
+    /// Sends SIGTERM to the daemon's process group without waiting for it to end.
+    pub fn terminate_daemon(&mut self) {
+        if let Some(daemon) = &self.daemon {
+            let pid = daemon.pid;
+            daemon.signal(rustix::process::Signal::TERM);
+            self.event(
+                EventKind::Operation,
+                format!("SIGTERM to the aima daemon (pid {pid})"),
             );
         }
     }
 
-    /// Waits up to `bound` for the daemon to exit by itself (killing it after that).
-    pub fn wait_daemon(&mut self, bound: Duration) -> Option<DaemonExit> {
+    /// Waits up to `bound` for the daemon to end by itself (stopping it after that).
+    pub fn wait_daemon(&mut self, bound: Duration) -> Option<Stopped> {
         let mut daemon = self.daemon.take()?;
-        let exit = daemon.wait_for_exit(bound);
+        let stopped = daemon.wait_for_exit(bound);
         self.event(
             EventKind::Observation,
-            format!("aima daemon {}", exit.describe()),
+            format!("aima daemon: {}", stopped.describe()),
         );
-        Some(exit)
+        Some(stopped)
     }
 
     /// A request to the daemon's API carrying the run's token.
@@ -265,12 +281,12 @@ impl RunContext {
                 .collect(),
             deadline,
         };
-        let mut record = invocation.run(self.commands.len() + 1, step, self.timeline.start());
-        if let Err(err) = save_logs(&mut record, &self.run_dir) {
-            record
-                .stderr
-                .push_str(&format!("\n(harness: logs not saved: {err})"));
-        }
+        let record = invocation.run(
+            self.commands.len() + 1,
+            step,
+            self.timeline.start(),
+            &self.run_dir,
+        );
         let text = format!(
             "#{} {} -> {}",
             record.index,

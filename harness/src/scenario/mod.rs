@@ -15,9 +15,10 @@ pub mod s19;
 pub mod s20;
 pub mod s21;
 pub mod s22;
-pub mod spec;
+#[cfg(test)]
+mod spec;
 
-pub use runner::{RunOptions, RunOutcome, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
+pub use runner::{RunOptions, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
 
 use context::RunContext;
 

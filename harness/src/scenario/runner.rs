@@ -14,6 +14,7 @@ use crate::fixtures::census::DockerView;
 use crate::fixtures::port_check::{check_port, free_port};
 use crate::fixtures::run_marker::{RunMarker, sweep_stale};
 use crate::fixtures::sim_image::simulator_image;
+use crate::reaper::{RUN_ENV, Reaper, take_leftovers};
 use crate::report::{self, Report};
 use crate::timeline::EventKind;
 
@@ -90,20 +91,25 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let run_dir = std::path::absolute(options.reports.join(&run_id))?;
     let data_dir = run_dir.join("data");
     std::fs::create_dir_all(&data_dir).context("creating the run's data dir")?;
-    let marker = RunMarker::new(&run_id, &data_dir);
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+    let mut marker = RunMarker::new(&run_id, &data_dir, vec![port, listen.port()]);
     marker.write().context("writing the run marker")?;
-    let stale = sweep_stale(Some(&docker));
+    // Earlier runs first: what their reapers cleaned up, then runs nobody cleaned up.
+    let mut leftovers: Vec<String> = take_leftovers().iter().map(|r| r.summary()).collect();
+    leftovers.extend(sweep_stale().iter().map(|r| r.summary()));
+    let reaper = Reaper::launch(&marker.target, &run_dir).context("starting the reaper")?;
+    marker.set_reaper(reaper.pid)?;
 
-    let image = simulator_image(&bins.sim, &[]).map_err(|e| refused(format!("{e:#}")))?;
+    let image = simulator_image(&bins.sim, &[], &run_id, &run_dir)
+        .map_err(|e| refused(format!("{e:#}")))?;
     let base_env = vec![
         ("AIMA_DATA_DIR".to_owned(), data_dir.display().to_string()),
         ("AIMA_VLLM_IMAGE".to_owned(), image),
         ("AIMA_VLLM_GPU".to_owned(), "false".to_owned()),
         ("AIMA_VLLM_PORT".to_owned(), port.to_string()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
-        ("AIMA_HARNESS_RUN_ID".to_owned(), run_id.clone()),
+        (RUN_ENV.to_owned(), run_id.clone()),
     ];
-    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
     let mut ctx = RunContext::new(
         run_id,
         run_dir.clone(),
@@ -113,7 +119,6 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         base_env,
         docker,
         listen,
-        marker,
         options.quiet,
     );
     ctx.say(&format!(
@@ -122,8 +127,13 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         info.title,
         run_dir.display()
     ));
-    for note in stale {
-        ctx.event(EventKind::Observation, note);
+    for line in leftovers {
+        eprintln!("warning: leftovers of an earlier run: {line}");
+        ctx.event(
+            EventKind::Observation,
+            format!("warning: leftovers of an earlier run: {line}"),
+        );
+        ctx.leftovers.push(line);
     }
     ctx.take_baseline()?;
 
@@ -146,7 +156,6 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     }
     let orphans = ctx.census("at the end of the run")?;
     remove_own_containers(&mut ctx);
-    ctx.remove_marker();
 
     let mut report = report::build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
     report.crashed = crashed;
@@ -154,6 +163,10 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         report.outcome = "fail";
     }
     report::write_all(&report, &run_dir)?;
+    // The reaper's final check; it also removes the run marker.
+    if let Some(problem) = reaper.finish() {
+        eprintln!("warning: {problem}");
+    }
     Ok(RunOutcome { run_dir, report })
 }
 

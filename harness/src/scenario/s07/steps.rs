@@ -10,7 +10,6 @@ use serde_json::Value;
 use crate::exec::CommandRecord;
 use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::sim_image::simulator_image;
 use crate::scenario::aima_ops::{
     QUICK, StatusRead, create_model, create_service, engine_health, get_service, read_status,
     start_wait,
@@ -191,7 +190,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
 /// Starts a service on a slow engine as a separate process and SIGKILLs that process once the
 /// container exists; returns the service and its container.
 fn killed_start(ctx: &mut RunContext, model: &str) -> anyhow::Result<(String, String)> {
-    let slow = simulator_image(&ctx.bins.sim, &[("AIMA_SIM_LOAD_SECS", "60")])?;
+    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", "60")])?;
     let service = create_service(ctx, "setup: service to kill", model, Some(free_port()?))?;
     let mut child = Command::new(&ctx.bins.aima)
         .args(["service", "start", &service, "--wait", "--timeout", "120"])

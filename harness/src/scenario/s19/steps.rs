@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::sim_image::simulator_image;
 use crate::scenario::aima_ops::engine_health;
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
@@ -94,7 +93,7 @@ fn listed(value: &Value) -> Records {
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
-    let slow = simulator_image(&ctx.bins.sim, &[("AIMA_SIM_LOAD_SECS", "60")])?;
+    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", "60")])?;
     ctx.start_daemon(&[("AIMA_RECONCILE_SECS", "1")])?;
     let model = call(
         ctx,

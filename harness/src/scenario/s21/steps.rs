@@ -8,7 +8,6 @@ use crate::exec::CommandRecord;
 use crate::fixtures::census::ContainerInfo;
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::sim_image::simulator_image;
 use crate::scenario::aima_ops::{
     StatusRead, create_model, create_service, engine_health, read_status,
 };
@@ -65,7 +64,7 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = simulator_image(&ctx.bins.sim, &[("AIMA_SIM_LOAD_SECS", &load)])?;
+    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
     ctx.say(&format!(
         "slow engine image {slow} (loads for {LOAD_SECS}s)"
     ));

@@ -58,7 +58,7 @@ fn c2(obs: &Observations) -> Judged {
     }
     checks.figure("shutdown_ms", exit.waited_ms);
     checks.read_back(format!("the daemon {}", exit.describe()));
-    checks.expect(exit.exit_code == Some(0) && !exit.needed_kill, || {
+    checks.expect(exit.exit_code == Some(0) && !exit.escalated, || {
         format!(
             "the daemon {}; expected exit 0 within {}s",
             exit.describe(),

@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::sim_image::simulator_image;
 use crate::scenario::context::RunContext;
 
 use super::integrity::integrity_check;
@@ -26,7 +25,7 @@ pub struct Observations {
     pub after_term: Option<Result<HttpReply, String>>,
     /// The in-flight start's answer.
     pub in_flight: Option<Result<HttpReply, String>>,
-    pub term_exit: Option<crate::fixtures::daemon::DaemonExit>,
+    pub term_exit: Option<crate::exec::group::Stopped>,
     /// Docker states of R's and K's containers once the daemon is gone: (service, state).
     pub engines_after_exit: Vec<(String, Option<String>)>,
     pub integrity_after_term: Option<Result<String, String>>,
@@ -34,7 +33,7 @@ pub struct Observations {
     pub after_restart: Vec<(String, Option<String>)>,
     /// The model and service created (201) right before SIGKILL.
     pub committed: Vec<String>,
-    pub kill_exit: Option<crate::fixtures::daemon::DaemonExit>,
+    pub kill_exit: Option<crate::exec::group::Stopped>,
     pub integrity_after_kill: Option<Result<String, String>>,
     /// After the second restart: health status, listed model and service ids, statuses.
     pub final_health: Option<Result<u16, String>>,
@@ -95,7 +94,7 @@ fn create_service(ctx: &mut RunContext, model: &str) -> anyhow::Result<String> {
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = simulator_image(&ctx.bins.sim, &[("AIMA_SIM_LOAD_SECS", &load)])?;
+    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
     let env = [("AIMA_VLLM_IMAGE", slow.as_str())];
     ctx.start_daemon(&env)?;
     let db = ctx.data_dir.join("aima.db");
@@ -133,7 +132,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    ctx.signal_daemon_only("TERM");
+    ctx.terminate_daemon();
     std::thread::sleep(Duration::from_millis(300));
     let probe = HttpRequest::new("GET", "/api/v2/health").timeout(Duration::from_secs(2));
     obs.after_term = Some(

@@ -1,0 +1,6 @@
+//! `aima start`: the API through its router (no socket, fake runtime), over HTTP, and with
+//! real Docker.
+
+mod docker;
+mod http;
+mod router;

@@ -1,0 +1,9 @@
+//! `service start` and `stop` against real Docker and the engine simulator: start and stop,
+//! a blocked port, a crashing engine, an interrupted start, Docker away.
+
+mod crash;
+mod docker_host;
+mod interrupt;
+mod port_blocked;
+mod prune;
+mod start_stop;
