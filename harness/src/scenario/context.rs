@@ -121,9 +121,15 @@ impl RunContext {
     /// Starts `aima start --listen <listen>` with the run's environment plus `extra`, waits
     /// until it is healthy and records it; its logs go to `logs/daemon[-N].{stdout,stderr}`.
     pub fn start_daemon(&mut self, extra: &[(&str, &str)]) -> anyhow::Result<u64> {
-        let mut env = self.base_env.clone();
+        // One entry per variable, the last one winning: the scenario's extras override the
+        // run's token and environment.
+        let mut env: Vec<(String, String)> = self.base_env.clone();
+        env.retain(|(k, _)| k != "AIMA_API_TOKEN");
         env.push(("AIMA_API_TOKEN".to_owned(), self.api_token.clone()));
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        for (key, value) in extra {
+            env.retain(|(k, _)| k != key);
+            env.push((key.to_string(), value.to_string()));
+        }
         self.daemons_started += 1;
         let name = match self.daemons_started {
             1 => "daemon".to_owned(),
