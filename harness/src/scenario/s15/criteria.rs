@@ -3,10 +3,10 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 5] = [
+pub const CRITERIA: [Criterion; 6] = [
     Criterion {
         id: "S15.C1",
-        title: "Without a token a loopback daemon serves requests that carry none",
+        title: "With no token configured the daemon generates one and refuses requests without it",
     },
     Criterion {
         id: "S15.C2",
@@ -23,5 +23,9 @@ pub const CRITERIA: [Criterion; 5] = [
     Criterion {
         id: "S15.C5",
         title: "The token appears in no log and no command output",
+    },
+    Criterion {
+        id: "S15.C6",
+        title: "With the operator's explicit opt-out a loopback daemon serves requests without a token",
     },
 ];

@@ -8,7 +8,10 @@ use super::criteria::CRITERIA;
 use super::steps::Observations;
 
 pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
-    results(&CRITERIA, vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs)])
+    results(
+        &CRITERIA,
+        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs), c6(obs)],
+    )
 }
 
 fn answer(reply: &Result<HttpReply, String>) -> String {
@@ -23,14 +26,51 @@ fn status(reply: &Result<HttpReply, String>) -> Option<u16> {
 }
 
 fn c1(obs: &Observations) -> Judged {
+    let (Some(mode), Some(without), Some(with)) = (
+        &obs.generated_mode,
+        &obs.generated_without,
+        &obs.generated_with,
+    ) else {
+        return skip(obs.skip_reason("the daemon with no token configured"));
+    };
+    let mut checks = Checks::new();
+    match mode {
+        Ok(mode) => {
+            checks.read_back(format!("api-token file mode {mode:03o}"));
+            checks.expect(*mode & 0o077 == 0, || {
+                format!("the generated token file is readable by others (mode {mode:03o})")
+            });
+        }
+        Err(err) => {
+            checks.problem(format!("no generated token file: {err}"));
+        }
+    }
+    checks.read_back(format!(
+        "GET /api/v2/models without a token -> {}",
+        answer(without)
+    ));
+    checks.expect(status(without) == Some(401), || {
+        format!("without a token: {}, expected 401", answer(without))
+    });
+    checks.read_back(format!(
+        "GET /api/v2/models with the generated token -> {}",
+        answer(with)
+    ));
+    checks.expect(status(with) == Some(200), || {
+        format!("with the generated token: {}, expected 200", answer(with))
+    });
+    checks.done()
+}
+
+fn c6(obs: &Observations) -> Judged {
     if obs.open.is_empty() {
-        return skip(obs.skip_reason("the daemon without a token"));
+        return skip(obs.skip_reason("the daemon that opted out of tokens"));
     }
     let mut checks = Checks::new();
     for (request, reply) in &obs.open {
         checks.read_back(format!("{request} (no token) -> {}", answer(reply)));
         checks.expect(status(reply) == Some(200), || {
-            format!("{request} without a token was not served")
+            format!("{request} without a token was not served although the operator opted out")
         });
     }
     checks.done()
@@ -121,7 +161,7 @@ fn c4(obs: &Observations) -> Judged {
         return skip(obs.skip_reason("the exposed start"));
     };
     let mut checks = Checks::new();
-    checks.failed("aima start --listen 0.0.0.0:P without a token", record);
+    checks.failed("aima start --listen 0.0.0.0:P opted out of tokens", record);
     let text = record.all_output().to_lowercase();
     checks.expect(text.contains("token"), || {
         "the refusal does not mention the token".into()

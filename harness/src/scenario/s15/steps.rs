@@ -22,7 +22,12 @@ pub struct Guarded {
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
     pub missing: Vec<String>,
-    /// Requests without a token to the daemon that has none.
+    /// No token configured: the generated token file's mode, and a request without a token
+    /// and one with the generated token.
+    pub generated_mode: Option<Result<u32, String>>,
+    pub generated_without: Option<Result<HttpReply, String>>,
+    pub generated_with: Option<Result<HttpReply, String>>,
+    /// Requests without a token to the daemon that opted out of tokens.
     pub open: Vec<(String, Result<HttpReply, String>)>,
     pub guarded: Vec<Guarded>,
     pub health_without: Option<Result<HttpReply, String>>,
@@ -58,16 +63,36 @@ fn send(ctx: &mut RunContext, step: &str, request: HttpRequest) -> Result<HttpRe
     ctx.http(step, request).map_err(|e| format!("{e:#}"))
 }
 
+/// The environment of a daemon with no token configured (the variable set empty).
+const NO_TOKEN: (&str, &str) = ("AIMA_API_TOKEN", "");
+/// The operator's documented opt-out of tokens.
+const OPT_OUT: (&str, &str) = ("AIMA_API_AUTH", "none");
+
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
-    // 1. No token configured (the variable set empty), loopback.
-    ctx.start_daemon(&[("AIMA_API_TOKEN", "")])?;
+    // 1. No token configured: the daemon generates one into the data dir.
+    ctx.start_daemon(&[NO_TOKEN])?;
+    let file = ctx.data_dir.join(TOKEN_FILE);
+    obs.generated_mode = Some(
+        std::fs::metadata(&file)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+            .map_err(|e| format!("{}: {e}", file.display())),
+    );
+    let request = HttpRequest::new("GET", "/api/v2/models");
+    obs.generated_without = Some(send(ctx, "no token configured, none sent", request));
+    let generated = std::fs::read_to_string(&file).unwrap_or_default();
+    let request = HttpRequest::new("GET", "/api/v2/models").bearer(generated.trim());
+    obs.generated_with = Some(send(ctx, "the generated token sent", request));
+    ctx.signal_daemon("TERM", Duration::from_secs(10));
+
+    // 2. The operator's explicit opt-out, loopback.
+    ctx.start_daemon(&[NO_TOKEN, OPT_OUT])?;
     for path in ["/api/v2/models", "/api/v2/services"] {
-        let reply = send(ctx, "no token configured", HttpRequest::new("GET", path));
+        let reply = send(ctx, "opted out of tokens", HttpRequest::new("GET", path));
         obs.open.push((format!("GET {path}"), reply));
     }
     ctx.signal_daemon("TERM", Duration::from_secs(10));
 
-    // 2. The run's token.
+    // 3. The run's token.
     ctx.start_daemon(&[])?;
     obs.health_without = Some(send(
         ctx,
@@ -139,12 +164,12 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     );
     ctx.signal_daemon("TERM", Duration::from_secs(10));
 
-    // 3. Exposed without a token.
+    // 4. Exposed without a token: opted out, on 0.0.0.0.
     let exposed = format!("0.0.0.0:{}", free_port()?);
     obs.exposed = Some(ctx.aima(
         "listen on 0.0.0.0 without a token",
         &["start", "--listen", &exposed],
-        &[("AIMA_API_TOKEN", "")],
+        &[NO_TOKEN, OPT_OUT],
         Duration::from_secs(15),
     ));
     Ok(())
@@ -193,8 +218,17 @@ fn count_models(ctx: &mut RunContext) -> Option<usize> {
     reply.json()?["items"].as_array().map(Vec::len)
 }
 
-/// Every file under the run's `logs/` that contains the token; returns how many were searched.
+/// The token file aima documents in its data dir.
+pub const TOKEN_FILE: &str = "api-token";
+
+/// Every file under the run's `logs/` that contains the run's token or the generated one;
+/// returns how many were searched.
 fn search_logs(ctx: &RunContext, leaks: &mut Vec<String>) -> usize {
+    let generated = std::fs::read_to_string(ctx.data_dir.join(TOKEN_FILE)).unwrap_or_default();
+    let tokens: Vec<&str> = [ctx.api_token.as_str(), generated.trim()]
+        .into_iter()
+        .filter(|t| t.len() >= 8)
+        .collect();
     let Ok(entries) = std::fs::read_dir(ctx.run_dir.join("logs")) else {
         return 0;
     };
@@ -204,7 +238,8 @@ fn search_logs(ctx: &RunContext, leaks: &mut Vec<String>) -> usize {
             continue;
         };
         searched += 1;
-        if String::from_utf8_lossy(&bytes).contains(&ctx.api_token) {
+        let text = String::from_utf8_lossy(&bytes);
+        if tokens.iter().any(|t| text.contains(t)) {
             leaks.push(format!("logs/{}", entry.file_name().to_string_lossy()));
         }
     }
