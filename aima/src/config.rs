@@ -2,12 +2,14 @@
 //! Read and validated once per process; everything downstream takes the resulting [`Config`].
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{EngineSpec, EngineType};
+use crate::engine::{EngineSpec, EngineType, Secret};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -44,7 +46,10 @@ struct FileApi {
 struct FileEngine {
     image: Option<String>,
     gpu: Option<bool>,
-    port: Option<u16>,
+    /// Non-zero, so `port = 0` is refused with the file's line like any other bad value.
+    port: Option<NonZeroU16>,
+    bind: Option<IpAddr>,
+    api_key: Option<String>,
     health_path: Option<String>,
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
@@ -80,6 +85,15 @@ impl Config {
                 apply_file(&mut spec, o);
             }
             apply_env(&mut spec, env)?;
+            if spec.api_key.is_some() && !spec.takes_api_key() {
+                return Err(Error::usage(format!(
+                    "engine {engine} has no API key setting, but one is configured"
+                ))
+                .with_help(format!(
+                    "remove api_key from [engines.{engine}] and {}_API_KEY",
+                    engine.env_prefix()
+                )));
+            }
             engines.insert(engine, spec);
         }
         Ok(Config {
@@ -155,7 +169,13 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
         spec.gpu = v;
     }
     if let Some(v) = o.port {
-        spec.default_port = v;
+        spec.default_port = v.get();
+    }
+    if let Some(v) = o.bind {
+        spec.bind = v;
+    }
+    if let Some(v) = &o.api_key {
+        spec.api_key = Some(Secret::new(v.clone()));
     }
     if let Some(v) = &o.health_path {
         spec.health_path = v.clone();
@@ -196,6 +216,16 @@ fn apply_env(spec: &mut EngineSpec, env: &dyn Fn(&str) -> Option<String>) -> Res
                 )));
             }
         };
+    }
+    if let Some(bind) = env(&format!("{prefix}_BIND")) {
+        spec.bind = bind.parse().map_err(|_| {
+            Error::usage(format!(
+                "{prefix}_BIND must be an IP address such as 127.0.0.1 or 0.0.0.0, not {bind:?}"
+            ))
+        })?;
+    }
+    if let Some(key) = env(&format!("{prefix}_API_KEY")) {
+        spec.api_key = Some(Secret::new(key));
     }
     Ok(())
 }
@@ -280,6 +310,69 @@ mod tests {
             Config::load(dir.path(), &env).unwrap_err().code,
             crate::error::Kind::Usage
         );
+    }
+
+    #[test]
+    fn port_zero_in_the_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimage = \"ok\"\nport = 0\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), &no_env).unwrap_err();
+        assert_eq!(err.code, crate::error::Kind::Storage);
+        assert!(
+            err.message.contains("config.toml is malformed at line 3"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn bind_and_api_key_come_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nbind = \"0.0.0.0\"\napi_key = \"from-file\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), &no_env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "0.0.0.0");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-file");
+        assert_eq!(cfg.engine(EngineType::Ollama).bind.to_string(), "127.0.0.1");
+        let env = |k: &str| match k {
+            "AIMA_VLLM_BIND" => Some("::1".to_owned()),
+            "AIMA_VLLM_API_KEY" => Some("from-env".to_owned()),
+            _ => None,
+        };
+        let cfg = Config::load(dir.path(), &env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "::1");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-env");
+    }
+
+    #[test]
+    fn bad_bind_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = |k: &str| (k == "AIMA_OLLAMA_BIND").then(|| "localhost".to_owned());
+        let err = Config::load(dir.path(), &env).unwrap_err();
+        assert_eq!(err.code, crate::error::Kind::Usage);
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\n\nbind = \"everywhere\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), &no_env).unwrap_err();
+        assert!(err.message.contains("at line 3"), "{}", err.message);
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.ollama]\napi_key = \"k\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), &no_env).unwrap_err();
+        assert!(err.message.contains("no API key"), "{}", err.message);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The catalog of engine types: image, ports, health path, container arguments, GPU and retries.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,36 @@ pub struct EngineSpec {
     pub start_attempts: u32,
     pub backoff_ms: u64,
     pub extra_args: Vec<String>,
+    /// Host address new services publish on when `--bind` is absent: loopback by default.
+    pub bind: IpAddr,
+    /// The key clients must present (vLLM, llama.cpp), handed over in the engine's environment.
+    pub api_key: Option<Secret>,
+}
+
+/// A value that is never shown: `Debug` and serialisation print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
 }
 
 impl EngineSpec {
@@ -85,6 +116,8 @@ impl EngineSpec {
             start_attempts: 3,
             backoff_ms: 500,
             extra_args: Vec::new(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            api_key: None,
         }
     }
 
@@ -106,11 +139,27 @@ impl EngineSpec {
         args
     }
 
+    /// The engine listens on every address *inside* its container; what the host exposes is
+    /// decided by the published address ([`EngineSpec::bind`]).
     pub fn container_env(&self) -> Vec<String> {
         match self.engine {
             EngineType::Ollama => vec![format!("OLLAMA_HOST=0.0.0.0:{}", self.container_port)],
-            _ => Vec::new(),
+            // In the environment rather than as `--api-key`, so `ps` on the host cannot show it.
+            EngineType::Vllm => self.api_key_env("VLLM_API_KEY"),
+            EngineType::Llamacpp => self.api_key_env("LLAMA_API_KEY"),
         }
+    }
+
+    fn api_key_env(&self, var: &str) -> Vec<String> {
+        self.api_key
+            .iter()
+            .map(|key| format!("{var}={}", key.expose()))
+            .collect()
+    }
+
+    /// Whether the engine can require an API key (Ollama cannot).
+    pub fn takes_api_key(&self) -> bool {
+        self.engine != EngineType::Ollama
     }
 
     /// Pause before attempt `n + 1` (n ≥ 1): doubling from `backoff_ms`, capped at 5 s.
@@ -141,6 +190,27 @@ mod tests {
                 "0.0.0.0"
             ]
         );
+    }
+
+    #[test]
+    fn engines_publish_on_loopback_unless_configured() {
+        for engine in EngineType::ALL {
+            assert_eq!(
+                EngineSpec::builtin(engine).bind,
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            );
+        }
+    }
+
+    #[test]
+    fn the_vllm_api_key_goes_to_the_environment_and_is_never_shown() {
+        let mut spec = EngineSpec::builtin(EngineType::Vllm);
+        assert!(spec.container_env().is_empty());
+        spec.api_key = Some(Secret::new("s3cret-key".to_owned()));
+        assert_eq!(spec.container_env(), ["VLLM_API_KEY=s3cret-key"]);
+        assert!(!spec.container_args("m").concat().contains("s3cret"));
+        assert!(!format!("{spec:?}").contains("s3cret"));
+        assert!(!serde_json::to_string(&spec).unwrap().contains("s3cret"));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct CreateService {
     pub port: Option<u16>,
     #[serde(default)]
     pub name: Option<String>,
+    /// Host address to publish on; the engine's configured `bind` (loopback) when absent.
+    #[serde(default)]
+    pub bind: Option<std::net::IpAddr>,
 }
 
 pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
@@ -78,6 +81,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         name: req.name,
         port: req.port,
         default_port: spec.default_port,
+        bind: req.bind.unwrap_or(spec.bind),
     })
 }
 

@@ -1,5 +1,7 @@
 //! The records aima keeps and shows: models and services, as stored and as printed in JSON.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::engine::EngineType;
@@ -109,6 +111,8 @@ pub struct Service {
     pub model_id: ModelId,
     pub engine_type: EngineType,
     pub port: u16,
+    /// Host address the port is published on (`127.0.0.1` unless the operator chose otherwise).
+    pub bind: IpAddr,
     pub status: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
@@ -118,6 +122,24 @@ pub struct Service {
     pub created_at: i64,
     #[serde(serialize_with = "as_rfc3339")]
     pub updated_at: i64,
+}
+
+impl Service {
+    /// Where the published engine is reached from this host: the bind address, or loopback of
+    /// its family when it binds every address.
+    pub fn local_address(&self) -> SocketAddr {
+        let ip = match self.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.port)
+    }
+
+    /// The address Docker publishes on, which preflight probes.
+    pub fn published_address(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
 }
 
 fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {

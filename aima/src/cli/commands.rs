@@ -100,12 +100,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             engine_type,
             port,
             name,
+            bind,
         } => {
             let req = ops::CreateService {
                 model_id,
                 engine_type,
                 port,
                 name,
+                bind,
             };
             one(&ops::create_service(&deps, &mut store, req)?)
         }

@@ -86,13 +86,14 @@ pub fn services_table(services: &[Service]) -> String {
                 s.name.clone(),
                 s.engine_type.to_string(),
                 s.port.to_string(),
+                s.bind.to_string(),
                 s.status.as_str().to_owned(),
                 clock::ago(s.created_at, now),
             ]
         })
         .collect();
     table(
-        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "CREATED"],
+        &["ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "CREATED"],
         &rows,
     )
 }
@@ -128,6 +129,7 @@ pub fn service_detail(s: &Service) -> String {
         ("model", s.model_id.to_string()),
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
+        ("bind", s.bind.to_string()),
         ("status", s.status.as_str().to_owned()),
     ];
     if let Some(err) = &s.last_error {

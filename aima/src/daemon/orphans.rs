@@ -107,6 +107,7 @@ mod tests {
             model_id: ModelId::parse("model-00000000").unwrap(),
             engine_type: EngineType::Vllm,
             port: 18000,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
             status,
             last_error: None,
             attempts: Vec::new(),

@@ -224,7 +224,8 @@ impl Runtime for DockerRuntime {
         let bindings = HashMap::from([(
             container_port.clone(),
             Some(vec![PortBinding {
-                host_ip: None,
+                // Always explicit: an empty host IP would make Docker publish on every address.
+                host_ip: Some(spec.host_ip.to_string()),
                 host_port: Some(spec.host_port.to_string()),
             }]),
         )]);

@@ -7,6 +7,7 @@ mod docker_host;
 pub mod fake;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +15,7 @@ use async_trait::async_trait;
 pub use docker::DockerRuntime;
 pub use docker_host::DockerHost;
 
-/// What to run: one engine container publishing `host_port` → `container_port`.
+/// What to run: one engine container publishing `host_ip:host_port` → `container_port`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     pub name: String,
@@ -22,6 +23,7 @@ pub struct ContainerSpec {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
+    pub host_ip: IpAddr,
     pub host_port: u16,
     pub container_port: u16,
     pub gpu: bool,

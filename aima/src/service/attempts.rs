@@ -132,7 +132,7 @@ impl Run<'_> {
                 let holder = self
                     .deps
                     .host
-                    .port_blocked(self.svc.port)
+                    .port_blocked(self.svc.published_address())
                     .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
                 failure.reason = format!("port {} is in use by {holder}", self.svc.port);
                 failure.help = Some(
@@ -162,7 +162,7 @@ impl Run<'_> {
             if self
                 .deps
                 .host
-                .health_status(self.svc.port, &self.spec.health_path)
+                .health_status(self.svc.local_address(), &self.spec.health_path)
                 .await
                 == Some(200)
             {
@@ -210,6 +210,7 @@ impl Run<'_> {
             args: self.spec.container_args(&self.model_ref),
             env: self.spec.container_env(),
             labels: labels::labels_for(&svc.id, svc.engine_type, &self.deps.config.instance),
+            host_ip: svc.bind,
             host_port: svc.port,
             container_port: self.spec.container_port,
             gpu: self.spec.gpu,

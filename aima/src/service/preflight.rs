@@ -26,7 +26,8 @@ pub(super) async fn preflight(
         return Err(taken_by_container(port, c, &deps.config.instance));
     }
 
-    if let Some(holder) = deps.host.port_blocked(port) {
+    let addr = svc.published_address();
+    if let Some(holder) = deps.host.port_blocked(addr) {
         let mut failure = Failure::fatal(
             Kind::PortInUse,
             Phase::Preflight,

@@ -141,7 +141,7 @@ async fn look_at_container(
     }
     if svc.status == Status::Starting {
         let path = &deps.config.engine(svc.engine_type).health_path;
-        if deps.host.health_status(svc.port, path).await == Some(200) {
+        if deps.host.health_status(svc.local_address(), path).await == Some(200) {
             return Some((
                 Status::Running,
                 "the engine answered its health check".to_owned(),

@@ -1,6 +1,7 @@
 //! `service stop`: from any state, remove every container of the service, wait for its host port
 //! to be released, and end in `stopped`. Running it twice is harmless.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels};
@@ -49,7 +50,7 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
             .await
             .map_err(docker_error)?;
     }
-    let port_released = own.is_empty() || wait_for_release(deps, svc.port).await;
+    let port_released = own.is_empty() || wait_for_release(deps, svc.published_address()).await;
     let stopped = Change {
         container_id: None,
         ..keep(Status::Stopped)
@@ -65,10 +66,10 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
     })
 }
 
-async fn wait_for_release(deps: &Deps, port: u16) -> bool {
+async fn wait_for_release(deps: &Deps, addr: SocketAddr) -> bool {
     let until = Instant::now() + PORT_RELEASE_WAIT;
     loop {
-        if deps.host.port_blocked(port).is_none() {
+        if deps.host.port_blocked(addr).is_none() {
             return true;
         }
         if Instant::now() >= until {

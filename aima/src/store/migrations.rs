@@ -34,6 +34,9 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     CREATE INDEX services_by_status ON services(status);",
+    // 2: the host address a service publishes on. Rows from before published on every address;
+    // they move to the safe default, loopback.
+    "ALTER TABLE services ADD COLUMN bind TEXT NOT NULL DEFAULT '127.0.0.1';",
 ];
 
 pub fn apply(tx: &Transaction<'_>) -> Result<()> {

@@ -12,7 +12,7 @@ use crate::records::{Owner, Service, Status};
 use crate::service::Attempt;
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
-                       owner_pid, owner_start_time, created_at, updated_at";
+                       owner_pid, owner_start_time, created_at, updated_at, bind";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
     let engine: String = r.get(3)?;
@@ -32,6 +32,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         engine_type: EngineType::parse(&engine)
             .ok_or_else(|| bad_column(3, format!("unknown engine {engine}")))?,
         port: r.get(4)?,
+        bind: {
+            let bind: String = r.get(13)?;
+            bind.parse()
+                .map_err(|_| bad_column(13, format!("bad bind address {bind}")))?
+        },
         status: Status::parse(&status)
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,
@@ -50,6 +55,7 @@ pub struct NewService {
     pub name: Option<String>,
     pub port: Option<u16>,
     pub default_port: u16,
+    pub bind: std::net::IpAddr,
 }
 
 /// A status change applied only if the row is still in one of the expected states.
@@ -79,9 +85,9 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?6)",
-                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, now],
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7)",
+                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now],
             )?;
             Ok(())
         })?;

@@ -36,6 +36,7 @@ fn create(
         name: None,
         port,
         default_port,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     store.create_service(new).map(|s| s.port)
 }

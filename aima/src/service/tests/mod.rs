@@ -8,6 +8,7 @@ mod stop;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -58,11 +59,11 @@ impl FakeHost {
 
 #[async_trait]
 impl HostProbe for FakeHost {
-    fn port_blocked(&self, port: u16) -> Option<PortHolder> {
-        self.blocked.lock().unwrap().get(&port).cloned()
+    fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder> {
+        self.blocked.lock().unwrap().get(&addr.port()).cloned()
     }
 
-    async fn health_status(&self, _port: u16, _path: &str) -> Option<u16> {
+    async fn health_status(&self, _addr: SocketAddr, _path: &str) -> Option<u16> {
         Some(if self.unhealthy.load(Ordering::SeqCst) {
             503
         } else {
@@ -197,6 +198,7 @@ fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
         engine_type: EngineType::Vllm,
         port,
         name: None,
+        bind: None,
     };
     ops::create_service(deps, store, req).unwrap().id
 }
