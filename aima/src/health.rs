@@ -10,8 +10,7 @@ use tokio::net::TcpStream;
 pub async fn http_status(addr: SocketAddr, path: &str, timeout: Duration) -> Option<u16> {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.ok()?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
         let mut head = [0u8; 32];
         let n = stream.read(&mut head).await.ok()?;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use common::docker::docker;
 use common::lab::Lab;
 use common::ports::free_port;
-use common::run::Output;
+use common::run::Outcome;
 
 /// A second loopback address: on Linux all of 127/8 reaches this host.
 const OTHER_LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -65,7 +65,7 @@ fn docker_port(lab: &Lab, svc: &str) -> Vec<String> {
         .collect()
 }
 
-fn start(lab: &Lab, svc: &str) -> Output {
+fn start(lab: &Lab, svc: &str) -> Outcome {
     lab.run(&["service", "start", svc, "--wait", "--timeout", "60"])
         .success()
 }
@@ -86,9 +86,16 @@ fn a_default_service_is_published_on_loopback_only() {
     assert_eq!(docker_port(&lab, &svc), [format!("127.0.0.1:{port}")]);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     assert_eq!(get(loopback, "/health", None), Some(200));
-    assert_eq!(get(SocketAddr::new(OTHER_LOOPBACK, port), "/health", None), None);
+    assert_eq!(
+        get(SocketAddr::new(OTHER_LOOPBACK, port), "/health", None),
+        None
+    );
     match outside_address() {
-        Some(ip) => assert_eq!(get(SocketAddr::new(ip, port), "/health", None), None, "{ip}"),
+        Some(ip) => assert_eq!(
+            get(SocketAddr::new(ip, port), "/health", None),
+            None,
+            "{ip}"
+        ),
         None => eprintln!("this host has no address besides loopback: checked 127.0.0.2 only"),
     }
 
@@ -96,6 +103,7 @@ fn a_default_service_is_published_on_loopback_only() {
     assert!(list.stdout.contains("BIND"), "{list}");
     assert!(list.stdout.contains("127.0.0.1"), "{list}");
     lab.run(&["service", "stop", &svc]).success();
+    assert!(lab.containers().is_empty(), "{:?}", lab.containers());
 }
 
 #[test]
@@ -107,9 +115,16 @@ fn bind_all_publishes_on_every_address() {
     start(&lab, &svc);
 
     assert_eq!(docker_port(&lab, &svc), [format!("0.0.0.0:{port}")]);
-    assert_eq!(get(SocketAddr::new(OTHER_LOOPBACK, port), "/health", None), Some(200));
+    assert_eq!(
+        get(SocketAddr::new(OTHER_LOOPBACK, port), "/health", None),
+        Some(200)
+    );
     if let Some(ip) = outside_address() {
-        assert_eq!(get(SocketAddr::new(ip, port), "/health", None), Some(200), "{ip}");
+        assert_eq!(
+            get(SocketAddr::new(ip, port), "/health", None),
+            Some(200),
+            "{ip}"
+        );
     }
     lab.run(&["service", "stop", &svc]).success();
 }
@@ -119,8 +134,12 @@ fn a_bind_that_is_not_an_address_is_a_usage_error() {
     let lab = Lab::new(&[]);
     let model = lab.create_model();
     let before = lab.store_contents();
-    lab.run(&common::setup::create_service_args(&model, "vllm", &["--bind", "everywhere"]))
-        .failure(2);
+    lab.run(&common::setup::create_service_args(
+        &model,
+        "vllm",
+        &["--bind", "everywhere"],
+    ))
+    .failure(2);
     assert_eq!(lab.store_contents(), before);
 }
 
@@ -133,7 +152,10 @@ fn a_vllm_api_key_is_required_by_the_engine_and_never_printed() {
     printed.push(lab.run(&["service", "get", &svc, "-o", "json"]).success());
     printed.push(lab.run(&["service", "get", &svc]).success());
     for out in &printed {
-        assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY), "{out}");
+        assert!(
+            !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
+            "{out}"
+        );
     }
 
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -146,5 +168,15 @@ fn a_vllm_api_key_is_required_by_the_engine_and_never_printed() {
     let container = shown.json()["container_id"].as_str().unwrap().to_owned();
     let cmd = docker(&["inspect", "--format", "{{json .Config.Cmd}}", &container]);
     assert!(!String::from_utf8_lossy(&cmd.stdout).contains(KEY));
+    let label = docker(&[
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"aima.instance\"}}",
+        &container,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&label.stdout).trim(),
+        lab.instance()
+    );
     lab.run(&["service", "stop", &svc]).success();
 }
