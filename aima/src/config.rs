@@ -22,6 +22,8 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
+    pub model_roots: Vec<PathBuf>,
 }
 
 /// The file's shape; unknown keys are refused so a typo does not silently do nothing.
@@ -32,6 +34,14 @@ struct FileConfig {
     api: FileApi,
     #[serde(default)]
     engines: BTreeMap<String, FileEngine>,
+    #[serde(default)]
+    models: FileModels,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileModels {
+    roots: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,7 +106,22 @@ impl Config {
             }
             engines.insert(engine, spec);
         }
+        let model_roots = match env("AIMA_MODEL_ROOTS") {
+            Some(list) => list.split(':').map(PathBuf::from).collect(),
+            None => file
+                .models
+                .roots
+                .unwrap_or_else(|| vec![data_dir.join("models")]),
+        };
+        if let Some(root) = model_roots.iter().find(|r| !r.is_absolute()) {
+            return Err(Error::usage(format!(
+                "model root {} must be an absolute path",
+                root.display()
+            ))
+            .with_help("fix [models] roots in config.toml or AIMA_MODEL_ROOTS"));
+        }
         Ok(Config {
+            model_roots,
             instance: instance_of(data_dir),
             data_dir: data_dir.to_owned(),
             engines,

@@ -1,11 +1,12 @@
 //! The operations behind both the CLI and the HTTP API, with inputs validated once, here.
 
-use std::path::Path;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::engine::EngineType;
 use crate::error::{Error, Result};
 use crate::ids::{ModelId, ServiceId};
+use crate::model_path;
 use crate::records::{Model, ModelSource, Service};
 use crate::service::{self, Deps, StartOptions};
 use crate::store::{NewService, Store};
@@ -38,7 +39,7 @@ pub struct CreateService {
     pub bind: Option<std::net::IpAddr>,
 }
 
-pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
+pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Result<Model> {
     let name = req.name.trim();
     if name.is_empty() {
         return Err(Error::usage("a model needs a non-empty --name"));
@@ -46,19 +47,13 @@ pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
     if req.repo.trim().is_empty() {
         return Err(Error::usage("a model needs a non-empty --repo"));
     }
-    if let Some(path) = &req.path
-        && !Path::new(path).is_absolute()
-    {
-        return Err(Error::usage(format!(
-            "--path {path} must be an absolute directory"
-        )));
-    }
+    let path = model_path::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
     let model = Model {
         id: ModelId::generate(),
         name: name.to_owned(),
         source: req.source,
         repo: req.repo.trim().to_owned(),
-        path: req.path,
+        path,
         model_type: req.model_type.unwrap_or_else(|| "llm".to_owned()),
         status: "registered",
         created_at: crate::clock::now_ms(),

@@ -24,7 +24,7 @@ pub async fn create(
     let mut store = open_store(&state)?;
     Ok((
         StatusCode::CREATED,
-        Json(ops::create_model(&mut store, req)?),
+        Json(ops::create_model(&state.deps.config, &mut store, req)?),
     ))
 }
 

@@ -50,7 +50,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
                 path,
                 model_type: Some(model_type),
             };
-            let m = ops::create_model(&mut store, req)?;
+            let m = ops::create_model(config, &mut store, req)?;
             if json {
                 render::to_json(&m)
             } else {

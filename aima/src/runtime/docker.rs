@@ -8,7 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, DeviceRequest, HostConfig, Mount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountType, PortBinding,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -138,6 +141,22 @@ fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
     }
 }
 
+/// A read-only bind mount through the structured `Mounts` API: the source is one field, never
+/// parsed out of a `src:dst:mode` string, and Docker refuses a source that does not exist.
+fn read_only_bind(dir: &str) -> Mount {
+    Mount {
+        target: Some(crate::model_path::MOUNT_TARGET.to_owned()),
+        source: Some(dir.to_owned()),
+        typ: Some(MountType::BIND),
+        read_only: Some(true),
+        bind_options: Some(MountBindOptions {
+            propagation: Some(MountBindOptionsPropagationEnum::RPRIVATE),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 #[async_trait]
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
@@ -246,10 +265,7 @@ impl Runtime for DockerRuntime {
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 device_requests: gpus,
-                binds: spec
-                    .mount
-                    .as_ref()
-                    .map(|dir| vec![format!("{dir}:{dir}:ro")]),
+                mounts: spec.mount.as_ref().map(|dir| vec![read_only_bind(dir)]),
                 ..Default::default()
             }),
             ..Default::default()

@@ -27,7 +27,7 @@ pub struct ContainerSpec {
     pub host_port: u16,
     pub container_port: u16,
     pub gpu: bool,
-    /// Host directory mounted read-only at the same path, for local models.
+    /// A local model's host directory, mounted read-only at [`crate::model_path::MOUNT_TARGET`].
     pub mount: Option<String>,
 }
 

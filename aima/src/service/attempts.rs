@@ -27,7 +27,7 @@ pub(super) struct Run<'a> {
     pub(super) deps: &'a Deps,
     pub(super) svc: &'a Service,
     pub(super) spec: &'a EngineSpec,
-    /// What the engine is told to load: the local path when there is one, else the repo id.
+    /// What the engine is told to load: the mount target for a local model, else the repo id.
     pub(super) model_ref: String,
     /// A local model directory, mounted read-only into the container.
     pub(super) model_path: Option<String>,
@@ -76,6 +76,14 @@ impl Run<'_> {
             self.svc.port, self.spec.image
         ));
         preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
+        if let Some(dir) = &self.model_path {
+            // The directory may have been replaced (by a symlink elsewhere) since registration.
+            crate::model_path::allowed_dir(dir, &self.deps.config.model_roots).map_err(|e| {
+                let mut f = Failure::fatal(Kind::StartFailed, Phase::Preflight, e.message);
+                f.help = e.help;
+                f
+            })?;
+        }
         let deadline = self.began + self.opts.timeout;
         let max = self.spec.start_attempts.max(1);
         for n in 1..=max {

@@ -52,8 +52,11 @@ pub async fn start(
         deps,
         svc: &svc,
         spec: &spec,
-        model_path: model.path.clone(),
-        model_ref: model.path.unwrap_or(model.repo),
+        model_ref: match &model.path {
+            Some(_) => crate::model_path::MOUNT_TARGET.to_owned(),
+            None => model.repo,
+        },
+        model_path: model.path,
         began,
         attempts: Vec::new(),
         opts: &opts,

@@ -183,6 +183,7 @@ impl Fixture {
 /// Registers a model and a vLLM service on it; `port` as `--port` would give it.
 fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
     let model = ops::create_model(
+        &deps.config,
         store,
         CreateModel {
             name: "tiny".into(),
