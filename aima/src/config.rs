@@ -7,7 +7,6 @@ use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::engine::{EngineSpec, EngineType, Secret};
 use crate::error::{Error, Result};
@@ -17,8 +16,11 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
-    /// Distinguishes containers of two data dirs sharing one Docker daemon (`aima.instance`).
+    /// Distinguishes containers of two data dirs sharing one Docker daemon (`aima.instance`):
+    /// the random id in `<data dir>/instance-id`.
     pub instance: String,
+    /// The path-hash label of containers created before the id existed (see [`crate::instance`]).
+    pub legacy_instance: Option<String>,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
@@ -120,9 +122,11 @@ impl Config {
             ))
             .with_help("fix [models] roots in config.toml or AIMA_MODEL_ROOTS"));
         }
+        let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
-            instance: instance_of(data_dir),
+            instance: identity.id,
+            legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),
             engines,
             api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
@@ -132,6 +136,11 @@ impl Config {
 
     pub fn engine(&self, engine: EngineType) -> &EngineSpec {
         &self.engines[&engine]
+    }
+
+    /// Whether an `aima.instance` label is this data dir's, current or legacy.
+    pub fn owns_instance(&self, label: &str) -> bool {
+        label == self.instance || self.legacy_instance.as_deref() == Some(label)
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -253,13 +262,6 @@ fn apply_env(spec: &mut EngineSpec, env: &dyn Fn(&str) -> Option<String>) -> Res
         spec.api_key = Some(Secret::new(key));
     }
     Ok(())
-}
-
-/// A short stable hash of the data dir's canonical path.
-fn instance_of(dir: &Path) -> String {
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
-    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -398,13 +400,5 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), &no_env).unwrap_err();
         assert!(err.message.contains("no API key"), "{}", err.message);
-    }
-
-    #[test]
-    fn instance_is_stable_per_dir() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        assert_eq!(instance_of(a.path()), instance_of(a.path()));
-        assert_ne!(instance_of(a.path()), instance_of(b.path()));
     }
 }

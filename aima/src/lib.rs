@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod instance;
 pub mod model_path;
 pub mod ops;
 pub mod ports;

@@ -81,8 +81,7 @@ async fn resolve(
     };
     let failed = to == Status::Failed;
     if failed && let Some(rt) = rt {
-        for c in rt
-            .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+        for c in labels::service_containers(rt.as_ref(), &svc.id, &deps.config)
             .await
             .unwrap_or_default()
         {

@@ -41,8 +41,7 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
     let docker_error = |e: RuntimeError| {
         super::docker_unavailable(format!("cannot stop service {id}: {e}"), &rt.address())
     };
-    let own = rt
-        .list(&labels::selector(Some(id), &deps.config.instance))
+    let own = labels::service_containers(rt.as_ref(), id, &deps.config)
         .await
         .map_err(docker_error)?;
     for c in &own {

@@ -2,18 +2,25 @@
 //! [`Cleanup`] guard that removes a test's containers (and only those) when the test ends.
 
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
+use std::process::Command;
 
 use super::docker::docker;
 
-/// The `aima.instance` label of a data dir: a short hash of its canonical path. The dir is
-/// created if missing, so that the path is the one aima will see.
+/// The `aima.instance` label of a data dir, as the README documents it: the id in its
+/// `instance-id` file. aima creates that at first use, so one harmless command runs first.
 pub fn instance_of(data_dir: &Path) -> String {
-    std::fs::create_dir_all(data_dir).expect("create the data dir");
-    let canonical = data_dir.canonicalize().expect("canonical data dir");
-    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    let id_file = data_dir.join("instance-id");
+    if !id_file.exists() {
+        let out = Command::new(env!("CARGO_BIN_EXE_aima"))
+            .args(["model", "list", "-o", "json"])
+            .env("AIMA_DATA_DIR", data_dir)
+            .output()
+            .expect("run aima");
+        assert!(out.status.success(), "aima model list: {out:?}");
+    }
+    let id =
+        std::fs::read_to_string(&id_file).unwrap_or_else(|e| panic!("{}: {e}", id_file.display()));
+    id.trim().to_owned()
 }
 
 /// `docker ps -a` rows (`name status`) of the containers carrying every label (`key=value`).
