@@ -129,7 +129,7 @@ fn containers_with_the_old_path_label_are_adopted_and_never_reaped() {
             "json",
         ])
         .success();
-    let service = created.json()["id"].as_str().unwrap().to_owned();
+    let service = created.json_or_detail()["id"].as_str().unwrap().to_owned();
     let dir = aima.data_dir().to_owned();
     std::fs::remove_file(dir.join("instance-id")).unwrap();
     let current = instance_of(&dir);
