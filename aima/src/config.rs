@@ -1,5 +1,5 @@
-//! Configuration: the data dir, `config.toml` in it, and `AIMA_*` environment overrides.
-//! Read and validated once per process; everything downstream takes the resulting [`Config`].
+//! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
+//! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -8,10 +8,40 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::engine::{EngineSpec, EngineType, Secret};
-use crate::error::{Error, Result};
+use crate::domain::{EngineSpec, EngineType, Secret};
+use crate::error::{Classified, Detail, Kind};
+use crate::instance::InstanceError;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+
+/// The environment variables aima reads, captured once when the process starts; empty values
+/// count as unset.
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// `AIMA_*`, `DOCKER_HOST` and `HOME` from this process's environment.
+    pub fn capture() -> Self {
+        Self::from_pairs(
+            std::env::vars()
+                .filter(|(k, _)| k.starts_with("AIMA_") || k == "DOCKER_HOST" || k == "HOME"),
+        )
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -21,12 +51,96 @@ pub struct Config {
     pub instance: String,
     /// The path-hash label of containers created before the id existed (see [`crate::instance`]).
     pub legacy_instance: Option<String>,
+    /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
+    pub model_roots: Vec<PathBuf>,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
-    /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
-    pub model_roots: Vec<PathBuf>,
+    /// The environment the configuration was read from; the daemon's timing knobs and
+    /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
+    /// command that needs it.
+    pub env: Env,
 }
+
+/// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the
+/// data dir and the file; a bad environment value is a usage error (2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot find a data dir: neither AIMA_DATA_DIR nor HOME is set")]
+    NoDataDir,
+    #[error("data dir {} is not usable", dir.display())]
+    DataDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {} is malformed{at}", path.display())]
+    Malformed {
+        path: PathBuf,
+        /// ` at line N`, when the parser says where.
+        at: String,
+        #[source]
+        detail: Detail,
+    },
+    #[error("config file {} names an unknown engine [engines.{name}]", path.display())]
+    UnknownEngine { path: PathBuf, name: String },
+    #[error("{var} must be {expected}, not {value:?}")]
+    BadValue {
+        var: String,
+        expected: String,
+        value: String,
+    },
+    #[error("engine {engine} has no API key setting, but one is configured")]
+    NoApiKey { engine: EngineType },
+    #[error("model root {} must be an absolute path", root.display())]
+    RelativeModelRoot { root: PathBuf },
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+}
+
+impl Classified for ConfigError {
+    fn kind(&self) -> Kind {
+        match self {
+            ConfigError::BadValue { .. }
+            | ConfigError::NoApiKey { .. }
+            | ConfigError::RelativeModelRoot { .. } => Kind::Usage,
+            _ => Kind::Storage,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        let help = match self {
+            ConfigError::NoDataDir => "set AIMA_DATA_DIR to a writable directory",
+            ConfigError::DataDir { .. } => {
+                "set AIMA_DATA_DIR to a directory you can write, or fix its permissions"
+            }
+            ConfigError::Read { .. } | ConfigError::BadValue { .. } => return None,
+            ConfigError::Malformed { .. } => {
+                "fix the file (see the README's Configuration section) or move it away"
+            }
+            ConfigError::UnknownEngine { .. } => "known engines are vllm, ollama and llamacpp",
+            ConfigError::NoApiKey { engine } => {
+                return Some(format!(
+                    "remove api_key from [engines.{engine}] and unset {}_API_KEY",
+                    engine.env_prefix()
+                ));
+            }
+            ConfigError::RelativeModelRoot { .. } => {
+                "fix [models] roots in config.toml or AIMA_MODEL_ROOTS"
+            }
+            ConfigError::Instance(e) => return e.help(),
+        };
+        Some(help.to_owned())
+    }
+}
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// The file's shape; unknown keys are refused so a typo does not silently do nothing.
 #[derive(Debug, Default, Deserialize)]
@@ -69,46 +183,40 @@ struct FileEngine {
 }
 
 impl Config {
-    /// Loads from the process environment (`AIMA_DATA_DIR`, `AIMA_<ENGINE>_*`, `AIMA_API_TOKEN`).
-    pub fn from_env() -> Result<Self> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let data_dir = match env("AIMA_DATA_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => default_data_dir()?,
+    /// Loads from the environment: the data dir (`AIMA_DATA_DIR`, else `~/.aima`), its file,
+    /// then `AIMA_<ENGINE>_*` and `AIMA_API_TOKEN`.
+    pub fn from_env(env: Env) -> Result<Self> {
+        let data_dir = match (env.get("AIMA_DATA_DIR"), env.get("HOME")) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(home)) => PathBuf::from(home).join(".aima"),
+            (None, None) => return Err(ConfigError::NoDataDir),
         };
-        Self::load(&data_dir, &env)
+        Self::load(&data_dir, env)
     }
 
-    pub fn load(data_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+    pub fn load(data_dir: &Path, env: Env) -> Result<Self> {
         ensure_data_dir(data_dir)?;
-        let file = read_file_config(&data_dir.join("config.toml"))?;
-        let mut engines = BTreeMap::new();
+        let path = data_dir.join("config.toml");
+        let file = read_file_config(&path)?;
         if let Some(name) = file.engines.keys().find(|n| EngineType::parse(n).is_none()) {
-            let path = data_dir.join("config.toml");
-            return Err(Error::storage(format!(
-                "config file {} names an unknown engine [engines.{name}]",
-                path.display()
-            ))
-            .with_help("known engines are vllm, ollama and llamacpp"));
+            return Err(ConfigError::UnknownEngine {
+                path,
+                name: name.clone(),
+            });
         }
+        let mut engines = BTreeMap::new();
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
                 apply_file(&mut spec, o);
             }
-            apply_env(&mut spec, env)?;
+            apply_env(&mut spec, &env)?;
             if spec.api_key.is_some() && !spec.takes_api_key() {
-                return Err(Error::usage(format!(
-                    "engine {engine} has no API key setting, but one is configured"
-                ))
-                .with_help(format!(
-                    "remove api_key from [engines.{engine}] and {}_API_KEY",
-                    engine.env_prefix()
-                )));
+                return Err(ConfigError::NoApiKey { engine });
             }
             engines.insert(engine, spec);
         }
-        let model_roots = match env("AIMA_MODEL_ROOTS") {
+        let model_roots = match env.get("AIMA_MODEL_ROOTS") {
             Some(list) => list.split(':').map(PathBuf::from).collect(),
             None => file
                 .models
@@ -116,11 +224,7 @@ impl Config {
                 .unwrap_or_else(|| vec![data_dir.join("models")]),
         };
         if let Some(root) = model_roots.iter().find(|r| !r.is_absolute()) {
-            return Err(Error::usage(format!(
-                "model root {} must be an absolute path",
-                root.display()
-            ))
-            .with_help("fix [models] roots in config.toml or AIMA_MODEL_ROOTS"));
+            return Err(ConfigError::RelativeModelRoot { root: root.clone() });
         }
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
@@ -130,7 +234,11 @@ impl Config {
             data_dir: data_dir.to_owned(),
             engines,
             api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-            api_token: env("AIMA_API_TOKEN").or(file.api.token),
+            api_token: env
+                .get("AIMA_API_TOKEN")
+                .map(str::to_owned)
+                .or(file.api.token),
+            env,
         })
     }
 
@@ -148,30 +256,20 @@ impl Config {
     }
 }
 
-fn default_data_dir() -> Result<PathBuf> {
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".aima"))
-        .ok_or_else(|| {
-            Error::storage("cannot find a data dir: neither AIMA_DATA_DIR nor HOME is set")
-                .with_help("set AIMA_DATA_DIR to a writable directory")
-        })
-}
-
 /// Creates the data dir (mode 0700: it holds the API token and state) and proves it writable.
 fn ensure_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    let unwritable = |e: std::io::Error| {
-        Error::storage(format!("data dir {} is not usable", dir.display()))
-            .caused_by(e)
-            .with_help("set AIMA_DATA_DIR to a directory you can write, or fix its permissions")
+    let unusable = |source| ConfigError::DataDir {
+        dir: dir.to_owned(),
+        source,
     };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(unwritable)?;
+        .map_err(unusable)?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(unwritable)?;
+    std::fs::write(&probe, b"").map_err(unusable)?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -180,18 +278,20 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
-        Err(e) => {
-            return Err(
-                Error::storage(format!("cannot read config file {}", path.display())).caused_by(e),
-            );
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
         }
     };
     toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-        Error::storage(format!("config file {} is malformed{at}", path.display()))
-            .caused_by(e.message())
-            .with_help("fix the file (see the README's Configuration section) or move it away")
+        ConfigError::Malformed {
+            path: path.to_owned(),
+            at: line.map(|l| format!(" at line {l}")).unwrap_or_default(),
+            detail: Detail(e.message().to_owned()),
+        }
     })
 }
 
@@ -225,41 +325,39 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
     }
 }
 
-fn apply_env(spec: &mut EngineSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
     let prefix = spec.engine.env_prefix();
-    if let Some(image) = env(&format!("{prefix}_IMAGE")) {
-        spec.image = image;
+    let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
+        var,
+        expected: expected.to_owned(),
+        value: value.to_owned(),
+    };
+    if let Some(image) = env.get(&format!("{prefix}_IMAGE")) {
+        spec.image = image.to_owned();
     }
-    if let Some(gpu) = env(&format!("{prefix}_GPU")) {
+    let var = format!("{prefix}_GPU");
+    if let Some(gpu) = env.get(&var) {
         spec.gpu = match gpu.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
-            _ => {
-                return Err(Error::usage(format!(
-                    "{prefix}_GPU must be true or false, not {gpu:?}"
-                )));
-            }
+            _ => return Err(bad(var, "true or false", gpu)),
         };
     }
-    if let Some(port) = env(&format!("{prefix}_PORT")) {
+    let var = format!("{prefix}_PORT");
+    if let Some(port) = env.get(&var) {
         spec.default_port = match port.parse::<u16>() {
             Ok(p) if p > 0 => p,
-            _ => {
-                return Err(Error::usage(format!(
-                    "{prefix}_PORT must be a port between 1 and 65535, not {port:?}"
-                )));
-            }
+            _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
     }
-    if let Some(bind) = env(&format!("{prefix}_BIND")) {
-        spec.bind = bind.parse().map_err(|_| {
-            Error::usage(format!(
-                "{prefix}_BIND must be an IP address such as 127.0.0.1 or 0.0.0.0, not {bind:?}"
-            ))
-        })?;
+    let var = format!("{prefix}_BIND");
+    if let Some(bind) = env.get(&var) {
+        spec.bind = bind
+            .parse()
+            .map_err(|_| bad(var, "an IP address such as 127.0.0.1 or 0.0.0.0", bind))?;
     }
-    if let Some(key) = env(&format!("{prefix}_API_KEY")) {
-        spec.api_key = Some(Secret::new(key));
+    if let Some(key) = env.get(&format!("{prefix}_API_KEY")) {
+        spec.api_key = Some(Secret::new(key.to_owned()));
     }
     Ok(())
 }
@@ -267,9 +365,10 @@ fn apply_env(spec: &mut EngineSpec, env: &dyn Fn(&str) -> Option<String>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified;
 
-    fn no_env(_: &str) -> Option<String> {
-        None
+    fn no_env() -> Env {
+        Env::default()
     }
 
     #[test]
@@ -280,12 +379,8 @@ mod tests {
             "[engines.vllm]\nimage = \"from-file\"\ngpu = true\n",
         )
         .unwrap();
-        let env = |k: &str| match k {
-            "AIMA_VLLM_IMAGE" => Some("from-env".to_owned()),
-            "AIMA_VLLM_GPU" => Some("false".to_owned()),
-            _ => None,
-        };
-        let cfg = Config::load(dir.path(), &env).unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_IMAGE", "from-env"), ("AIMA_VLLM_GPU", "false")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!((vllm.image.as_str(), vllm.gpu), ("from-env", false));
         assert_eq!(cfg.engine(EngineType::Ollama).image, "ollama/ollama:latest");
@@ -299,12 +394,8 @@ mod tests {
             "[engines.vllm]\nimage = \"ok\"\ngpu = maybe\n",
         )
         .unwrap();
-        let err = Config::load(dir.path(), &no_env).unwrap_err();
-        assert!(
-            err.message.contains("config.toml is malformed at line 3"),
-            "{}",
-            err.message
-        );
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("config.toml is malformed at line 3"), "{err}");
     }
 
     #[test]
@@ -315,16 +406,16 @@ mod tests {
             "[engines.vllm]\nimgae = \"typo\"\n",
         )
         .unwrap();
-        assert!(Config::load(dir.path(), &no_env).is_err());
+        assert!(Config::load(dir.path(), no_env()).is_err());
         std::fs::write(
             dir.path().join("config.toml"),
             "[engines.tgi]\nimage = \"x\"\n",
         )
         .unwrap();
         assert!(
-            Config::load(dir.path(), &no_env)
+            Config::load(dir.path(), no_env())
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("unknown engine")
         );
     }
@@ -332,10 +423,10 @@ mod tests {
     #[test]
     fn bad_env_values_are_usage_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let env = |k: &str| (k == "AIMA_VLLM_PORT").then(|| "70000".to_owned());
+        let env = Env::from_pairs([("AIMA_VLLM_PORT", "70000")]);
         assert_eq!(
-            Config::load(dir.path(), &env).unwrap_err().code,
-            crate::error::Kind::Usage
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
         );
     }
 
@@ -347,12 +438,12 @@ mod tests {
             "[engines.vllm]\nimage = \"ok\"\nport = 0\n",
         )
         .unwrap();
-        let err = Config::load(dir.path(), &no_env).unwrap_err();
-        assert_eq!(err.code, crate::error::Kind::Storage);
+        let err = Config::load(dir.path(), no_env()).unwrap_err();
+        assert_eq!(err.kind(), Kind::Storage);
+        let text = err.to_string();
         assert!(
-            err.message.contains("config.toml is malformed at line 3"),
-            "{}",
-            err.message
+            text.contains("config.toml is malformed at line 3"),
+            "{text}"
         );
     }
 
@@ -364,41 +455,57 @@ mod tests {
             "[engines.vllm]\nbind = \"0.0.0.0\"\napi_key = \"from-file\"\n",
         )
         .unwrap();
-        let cfg = Config::load(dir.path(), &no_env).unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!(vllm.bind.to_string(), "0.0.0.0");
         assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-file");
         assert_eq!(cfg.engine(EngineType::Ollama).bind.to_string(), "127.0.0.1");
-        let env = |k: &str| match k {
-            "AIMA_VLLM_BIND" => Some("::1".to_owned()),
-            "AIMA_VLLM_API_KEY" => Some("from-env".to_owned()),
-            _ => None,
-        };
-        let cfg = Config::load(dir.path(), &env).unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_BIND", "::1"), ("AIMA_VLLM_API_KEY", "from-env")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!(vllm.bind.to_string(), "::1");
         assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-env");
     }
 
     #[test]
-    fn bad_bind_values_are_refused() {
+    fn bad_bind_values_and_misplaced_api_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let env = |k: &str| (k == "AIMA_OLLAMA_BIND").then(|| "localhost".to_owned());
-        let err = Config::load(dir.path(), &env).unwrap_err();
-        assert_eq!(err.code, crate::error::Kind::Usage);
+        let env = Env::from_pairs([("AIMA_OLLAMA_BIND", "localhost")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
         std::fs::write(
             dir.path().join("config.toml"),
             "[engines.vllm]\n\nbind = \"everywhere\"\n",
         )
         .unwrap();
-        let err = Config::load(dir.path(), &no_env).unwrap_err();
-        assert!(err.message.contains("at line 3"), "{}", err.message);
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 3"), "{err}");
         std::fs::write(
             dir.path().join("config.toml"),
             "[engines.ollama]\napi_key = \"k\"\n",
         )
         .unwrap();
-        let err = Config::load(dir.path(), &no_env).unwrap_err();
-        assert!(err.message.contains("no API key"), "{}", err.message);
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn model_roots_default_to_the_data_dir_and_must_be_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.model_roots, [dir.path().join("models")]);
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "/srv/models:/data/llm")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(
+            cfg.model_roots,
+            [PathBuf::from("/srv/models"), PathBuf::from("/data/llm")]
+        );
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "models")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
     }
 }

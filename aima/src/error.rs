@@ -1,13 +1,27 @@
-//! User-facing errors: what failed, the attempts behind it, a hint, a stable code and an exit code.
+//! User-facing errors: what failed, why (a `source()` chain), the attempts behind it, a hint,
+//! a stable code, and the exit code and HTTP status that code maps to.
 //!
-//! Expected failures (bad input, a taken port, Docker away) are `Error`s with a [`Kind`] that maps
-//! to a documented exit code. Anything else is a bug and is reported as `internal`.
+//! Each concern has its own `thiserror` enum with `#[source]` chains — [`ConfigError`],
+//! [`StoreError`], [`RuntimeError`], [`EndpointError`] — and says which [`Kind`] each of its
+//! variants is and what a person can do about it. They all become an [`Error`] the same way
+//! (`Error::from_classified`), so a failure reads and exits alike wherever it surfaces.
+//! [`Kind`] is the one place that maps a failure class to its exit code and HTTP status, and
+//! [`Error::render`] the one renderer (`error:`, `caused by:` lines, attempts, `help:`).
+//!
+//! [`ConfigError`]: crate::config::ConfigError
+//! [`StoreError`]: crate::store::StoreError
+//! [`RuntimeError`]: crate::runtime::RuntimeError
+//! [`EndpointError`]: crate::runtime::EndpointError
 
-use serde::Serialize;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
 
-use crate::service::Attempt;
+use serde::{Serialize, Serializer};
 
-/// The class of a failure; decides the exit code and the stable JSON `code`.
+use crate::domain::{Attempt, BadId};
+
+/// The class of a failure; decides the exit code, the HTTP status and the stable JSON `code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -40,6 +54,19 @@ impl Kind {
         }
     }
 
+    /// The HTTP status the API answers with; exhaustive, so a new kind must be given one.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Kind::Usage => 400,
+            Kind::NotFound => 404,
+            Kind::Conflict | Kind::PortInUse => 409,
+            Kind::DockerUnavailable | Kind::Interrupted => 503,
+            Kind::StartFailed => 502,
+            Kind::Timeout => 504,
+            Kind::Storage | Kind::Internal => 500,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Kind::Internal => "internal",
@@ -56,16 +83,38 @@ impl Kind {
     }
 }
 
-/// A failure as a person reads it: one line of what failed, causes, attempts and a hint.
-#[derive(Debug, Clone, Serialize)]
+/// A typed error of one concern that knows its [`Kind`] and what a person can do about it.
+pub(crate) trait Classified: StdError + Send + Sync + 'static {
+    fn kind(&self) -> Kind;
+    fn help(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A cause known only by its text (a message from a peer, a process's command line).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Detail(pub String);
+
+type Source = Arc<dyn StdError + Send + Sync>;
+
+/// Where the causes of an [`Error`] come from.
+#[derive(Debug, Clone)]
+enum Chain {
+    None,
+    /// This error is the first `caused by:`.
+    Cause(Source),
+    /// A typed error whose text already heads the message: its sources are the causes.
+    Behind(Source),
+}
+
+/// A failure as a person reads it: one line of what failed, its causes, attempts and a hint.
+#[derive(Debug, Clone)]
 pub struct Error {
     pub code: Kind,
     pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub causes: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    chain: Chain,
     pub attempts: Vec<Attempt>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
 }
 
@@ -76,9 +125,20 @@ impl Error {
         Error {
             code,
             message: message.into(),
-            causes: Vec::new(),
+            chain: Chain::None,
             attempts: Vec::new(),
             help: None,
+        }
+    }
+
+    /// A typed error of one concern: its text heads the error, its own sources follow as causes.
+    pub(crate) fn from_classified(e: impl Classified) -> Self {
+        Error {
+            code: e.kind(),
+            message: e.to_string(),
+            help: e.help(),
+            attempts: Vec::new(),
+            chain: Chain::Behind(Arc::new(e)),
         }
     }
 
@@ -95,10 +155,6 @@ impl Error {
         Error::new(Kind::Conflict, message)
     }
 
-    pub fn storage(message: impl Into<String>) -> Self {
-        Error::new(Kind::Storage, message)
-    }
-
     pub fn internal(message: impl Into<String>) -> Self {
         Error::new(Kind::Internal, message)
             .with_help("this is a bug in aima; please report it with the command you ran")
@@ -109,8 +165,9 @@ impl Error {
         self
     }
 
-    pub fn caused_by(mut self, cause: impl ToString) -> Self {
-        self.causes.push(cause.to_string());
+    /// Sets what caused this error; the cause's own `source()` chain follows it.
+    pub fn caused_by(mut self, cause: impl StdError + Send + Sync + 'static) -> Self {
+        self.chain = Chain::Cause(Arc::new(cause));
         self
     }
 
@@ -119,15 +176,33 @@ impl Error {
         self
     }
 
+    /// The same failure seen from the operation it broke: `"{what}: {message}"`, same kind,
+    /// causes and hint.
+    pub fn within(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
+    /// The `caused by:` texts, outermost first.
+    pub fn causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = StdError::source(self);
+        while let Some(cause) = cur {
+            out.push(cause.to_string());
+            cur = cause.source();
+        }
+        out
+    }
+
     /// The text shown on stderr: `error:`, `caused by:` lines, the attempts, then `help:`.
     pub fn render(&self) -> String {
         let mut out = format!("error: {}\n", self.message);
-        for cause in &self.causes {
+        for cause in self.causes() {
             out.push_str(&format!("  caused by: {cause}\n"));
         }
         if !self.attempts.is_empty() {
-            out.push_str(&format!("  {} start attempt(s):\n", self.attempts.len()));
             let total = self.attempts.len();
+            out.push_str(&format!("  {total} start attempt(s):\n"));
             for a in &self.attempts {
                 out.push_str(&format!("  {}\n", a.describe(total)));
             }
@@ -139,18 +214,140 @@ impl Error {
     }
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// The typed errors of each concern, each turned into an [`Error`] the one way.
+macro_rules! from_classified {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::from_classified(e)
+            }
+        })*
+    };
+}
+
+from_classified!(
+    crate::config::ConfigError,
+    crate::store::StoreError,
+    crate::runtime::RuntimeError,
+    crate::runtime::EndpointError,
+    crate::instance::InstanceError,
+    BadId,
+);
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        crate::store::StoreError::from(e).into()
+    }
+}
+
+/// A malformed id names no record: "not found", with what ids look like.
+impl Classified for BadId {
+    fn kind(&self) -> Kind {
+        Kind::NotFound
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(format!(
+            "{what} ids look like {prefix}1a2b3c4d; run `aima {what} list` to see them",
+            what = self.what,
+            prefix = self.prefix
+        ))
+    }
+}
+
+/// The JSON error object: `code`, `message`, then `causes`, `attempts` and `help` when present.
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shape<'a> {
+            code: Kind,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            causes: Vec<String>,
+            #[serde(skip_serializing_if = "<[Attempt]>::is_empty")]
+            attempts: &'a [Attempt],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            help: Option<&'a str>,
+        }
+        Shape {
+            code: self.code,
+            message: &self.message,
+            causes: self.causes(),
+            attempts: &self.attempts,
+            help: self.help.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Error {}
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.chain {
+            Chain::None => None,
+            Chain::Cause(cause) => Some(cause.as_ref()),
+            Chain::Behind(typed) => typed.source(),
+        }
+    }
+}
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::storage("the state database failed")
-            .caused_by(e)
-            .with_help("check that AIMA_DATA_DIR is writable and not on a full disk")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Inner {
+        #[error("the disk is full")]
+        Full,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("cannot write the state")]
+        Write(#[source] Inner),
+    }
+
+    impl Classified for Outer {
+        fn kind(&self) -> Kind {
+            Kind::Storage
+        }
+        fn help(&self) -> Option<String> {
+            Some("free some space".into())
+        }
+    }
+
+    #[test]
+    fn the_renderer_walks_the_chain() {
+        let err = Error::from_classified(Outer::Write(Inner::Full)).within("cannot start");
+        assert_eq!(
+            err.render(),
+            "error: cannot start: cannot write the state\n  caused by: the disk is full\nhelp: free some space\n"
+        );
+        assert_eq!(err.code.exit_code(), 9);
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["causes"], serde_json::json!(["the disk is full"]));
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_exit_code() {
+        let all = [
+            Kind::Internal,
+            Kind::Usage,
+            Kind::NotFound,
+            Kind::Conflict,
+            Kind::PortInUse,
+            Kind::DockerUnavailable,
+            Kind::StartFailed,
+            Kind::Timeout,
+            Kind::Storage,
+            Kind::Interrupted,
+        ];
+        let codes: std::collections::HashSet<u8> = all.iter().map(|k| k.exit_code()).collect();
+        assert_eq!(codes.len(), all.len());
     }
 }

@@ -9,12 +9,46 @@
 //! status), but never removed as orphans, since another host may share that label.
 
 use std::io::{ErrorKind, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Classified, Kind};
+
+/// Why the data dir's identity cannot be read or made (exit 9, as other data dir failures).
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    #[error("cannot read or create {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} does not hold an instance id (8 to 64 lowercase hex digits or dashes)", path.display())]
+    Malformed { path: PathBuf },
+    #[error("{} vanished while it was created", path.display())]
+    Vanished { path: PathBuf },
+}
+
+impl Classified for InstanceError {
+    fn kind(&self) -> Kind {
+        Kind::Storage
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            InstanceError::Io { .. } | InstanceError::Vanished { .. } => {
+                "check the data dir's permissions".to_owned()
+            }
+            InstanceError::Malformed { .. } => "restore the file; if this data dir has no engines \
+                running, deleting it makes a new id"
+                .to_owned(),
+        })
+    }
+}
+
+type Result<T, E = InstanceError> = std::result::Result<T, E>;
 
 /// Documented file names: the harness and operators read them.
 pub const ID_FILE: &str = "instance-id";
@@ -49,11 +83,8 @@ pub fn load_or_create(data_dir: &Path) -> Result<Identity> {
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(unusable(&id_path, e)),
             }
-            read_id(&id_path)?.ok_or_else(|| {
-                Error::storage(format!(
-                    "{} vanished while it was created",
-                    id_path.display()
-                ))
+            read_id(&id_path)?.ok_or(InstanceError::Vanished {
+                path: id_path.clone(),
             })?
         }
     };
@@ -75,13 +106,9 @@ fn read_id(path: &Path) -> Result<Option<String>> {
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-');
     if !well_formed {
-        return Err(Error::storage(format!(
-            "{} does not hold an instance id (8 to 64 lowercase hex digits)",
-            path.display()
-        ))
-        .with_help(
-            "restore the file; if this data dir has no engines running, deleting it makes a new id",
-        ));
+        return Err(InstanceError::Malformed {
+            path: path.to_owned(),
+        });
     }
     Ok(Some(id.to_owned()))
 }
@@ -105,7 +132,10 @@ fn random_id() -> Result<String> {
     let mut bytes = [0u8; 8];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| Error::storage("cannot read /dev/urandom for an instance id").caused_by(e))?;
+        .map_err(|source| InstanceError::Io {
+            path: PathBuf::from("/dev/urandom"),
+            source,
+        })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -116,10 +146,11 @@ fn path_hash(dir: &Path) -> String {
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unusable(path: &Path, e: std::io::Error) -> Error {
-    Error::storage(format!("cannot read or create {}", path.display()))
-        .caused_by(e)
-        .with_help("check the data dir's permissions")
+fn unusable(path: &Path, source: std::io::Error) -> InstanceError {
+    InstanceError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +206,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(ID_FILE), "not an id\n").unwrap();
         let err = load_or_create(dir.path()).unwrap_err();
-        assert_eq!(err.code, crate::error::Kind::Storage);
+        assert_eq!(err.kind(), Kind::Storage);
     }
 }

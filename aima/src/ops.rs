@@ -1,41 +1,39 @@
-//! The operations behind both the CLI and the HTTP API, with inputs validated once, here.
+//! The operations behind both front ends, the CLI and the HTTP API: every model and service
+//! command goes through here, with its inputs validated once, here.
+//!
+//! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
+//! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::engine::EngineType;
+use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
 use crate::error::{Error, Result};
-use crate::ids::{ModelId, ServiceId};
-use crate::model_path;
-use crate::records::{Model, ModelSource, Service};
-use crate::service::{self, Deps, StartOptions};
+use crate::host::model_dir;
+use crate::lifecycle::{self, Deps, StartOptions, Stopped};
 use crate::store::{NewService, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `model create` asks for.
+#[derive(Debug, Clone)]
 pub struct CreateModel {
     pub name: String,
     pub source: ModelSource,
     pub repo: String,
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default, rename = "type")]
+    /// `llm` when absent.
     pub model_type: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `service create` asks for; the model id is checked here.
+#[derive(Debug, Clone)]
 pub struct CreateService {
     pub model_id: String,
     pub engine_type: EngineType,
-    #[serde(default)]
     pub port: Option<u16>,
-    #[serde(default)]
     pub name: Option<String>,
     /// Host address to publish on; the engine's configured `bind` (loopback) when absent.
-    #[serde(default)]
     pub bind: Option<std::net::IpAddr>,
 }
 
@@ -47,7 +45,7 @@ pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Res
     if req.repo.trim().is_empty() {
         return Err(Error::usage("a model needs a non-empty --repo"));
     }
-    let path = model_path::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
+    let path = model_dir::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
     let model = Model {
         id: ModelId::generate(),
         name: name.to_owned(),
@@ -60,6 +58,21 @@ pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Res
     };
     store.insert_model(&model)?;
     Ok(model)
+}
+
+/// Models, oldest first.
+pub fn list_models(store: &Store) -> Result<Vec<Model>> {
+    store.list_models()
+}
+
+pub fn get_model(store: &Store, id: &str) -> Result<Model> {
+    store.get_model(&ModelId::parse(id)?)
+}
+
+/// Refused while services use the model; `force` deletes those services too, unless one of
+/// them is starting or running.
+pub fn delete_model(store: &mut Store, id: &str, force: bool) -> Result<Model> {
+    store.delete_model(&ModelId::parse(id)?, force)
 }
 
 pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Result<Service> {
@@ -80,12 +93,14 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     })
 }
 
-pub async fn list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
-    service::refresh_all(deps, store).await
+/// Services, oldest first, each refreshed against Docker (may fail them, remove containers).
+pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
+    lifecycle::refresh_all(deps, store).await
 }
 
-pub async fn get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    service::refresh(deps, store, &ServiceId::parse(id)?).await
+/// One service, refreshed against Docker (may fail it and remove its containers).
+pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
+    lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await
 }
 
 pub async fn start_service(
@@ -95,7 +110,7 @@ pub async fn start_service(
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
-    service::start(deps, store, &ServiceId::parse(id)?, opts, interrupt).await
+    lifecycle::start(deps, store, &ServiceId::parse(id)?, opts, interrupt).await
 }
 
 pub async fn stop_service(
@@ -103,11 +118,12 @@ pub async fn stop_service(
     store: &mut Store,
     id: &str,
     force: bool,
-) -> Result<service::Stopped> {
-    service::stop(deps, store, &ServiceId::parse(id)?, force).await
+) -> Result<Stopped> {
+    lifecycle::stop(deps, store, &ServiceId::parse(id)?, force).await
 }
 
+/// Refreshes first, so a service whose engine is gone can be deleted at once.
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    let svc = service::refresh(deps, store, &ServiceId::parse(id)?).await?;
+    let svc = lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await?;
     store.delete_service(&svc.id)
 }

@@ -14,7 +14,7 @@ mod common {
 
 use std::time::{Duration, Instant};
 
-use ::aima::ids::ServiceId;
+use ::aima::domain::ServiceId;
 use ::aima::store::Store;
 use common::aima::Aima;
 use common::containers::{Cleanup, containers_with, instance_of};
@@ -64,7 +64,7 @@ impl Setup {
     }
 
     /// The recorded row, read without the refresh that API reads do: what the reconciler wrote.
-    fn recorded(&self, service: &str) -> ::aima::records::Service {
+    fn recorded(&self, service: &str) -> ::aima::domain::Service {
         Store::open(&self.data.data_dir().join("aima.db"))
             .unwrap()
             .get_service(&ServiceId::parse(service).unwrap())

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use aima::api::{ApiState, BODY_LIMIT, router};
 use aima::config::Config;
 use aima::error::{Error, Kind};
+use aima::host::RealHost;
+use aima::lifecycle::Deps;
 use aima::runtime::{
     ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult,
     SharedRuntime,
 };
-use aima::service::{Deps, RealHost};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -64,8 +65,8 @@ struct Api {
 
 fn api(token: Option<&str>, docker_up: bool) -> Api {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::load(dir.path(), &|_| None).unwrap();
-    let connect: aima::service::Connector = if docker_up {
+    let config = Config::load(dir.path(), aima::config::Env::default()).unwrap();
+    let connect: aima::lifecycle::Connector = if docker_up {
         Arc::new(|| Ok(Arc::new(EmptyDocker) as SharedRuntime))
     } else {
         Arc::new(|| {

@@ -9,7 +9,11 @@ use sha2::{Digest, Sha256};
 
 use super::ApiState;
 
-pub async fn require_token(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_token(
+    State(state): State<ApiState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = state.token.as_deref() else {
         return next.run(req).await;
     };

@@ -12,16 +12,16 @@ use super::error::ApiError;
 use crate::error::Error;
 
 /// A JSON body that must be present.
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 /// A JSON body that may be absent (empty), meaning `T::default()`.
-pub struct OptionalJsonBody<T>(pub T);
+pub(crate) struct OptionalJsonBody<T>(pub T);
 
 /// A query string parsed strictly into `T`.
-pub struct StrictQuery<T>(pub T);
+pub(crate) struct StrictQuery<T>(pub T);
 
 /// 413 keeps its own status; everything else a client can get wrong in a body is a 400.
-pub enum BodyRejection {
+pub(crate) enum BodyRejection {
     TooLarge(usize),
     Invalid(Error),
 }

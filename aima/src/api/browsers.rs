@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiState;
 
-pub async fn refuse_web_pages(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+pub(crate) async fn refuse_web_pages(
+    State(state): State<ApiState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.headers().contains_key(header::ORIGIN) {
         return forbidden("requests from web pages (with an Origin header) are refused");
     }

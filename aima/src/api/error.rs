@@ -10,17 +10,18 @@ use crate::error::{Error, Kind};
 /// needs a more precise one (405, 413).
 #[derive(Debug)]
 pub struct ApiError {
-    pub error: Error,
-    pub status: StatusCode,
+    error: Error,
+    status: StatusCode,
 }
 
 impl ApiError {
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 }
 
+/// The status is the one [`Kind::http_status`] gives.
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         ApiError {
@@ -30,17 +31,8 @@ impl From<Error> for ApiError {
     }
 }
 
-/// Exhaustive on purpose: a new kind must be given its status here.
-pub fn status_of(kind: Kind) -> StatusCode {
-    match kind {
-        Kind::Usage => StatusCode::BAD_REQUEST,
-        Kind::NotFound => StatusCode::NOT_FOUND,
-        Kind::Conflict | Kind::PortInUse => StatusCode::CONFLICT,
-        Kind::DockerUnavailable | Kind::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
-        Kind::StartFailed => StatusCode::BAD_GATEWAY,
-        Kind::Timeout => StatusCode::GATEWAY_TIMEOUT,
-        Kind::Storage | Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+pub(crate) fn status_of(kind: Kind) -> StatusCode {
+    StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {
@@ -56,4 +48,4 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

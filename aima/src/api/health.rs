@@ -9,18 +9,18 @@ use super::ApiState;
 use crate::store::Store;
 
 #[derive(Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     /// `ok` or `unavailable`.
-    pub status: &'static str,
-    pub store: Check,
-    pub docker: Check,
+    status: &'static str,
+    store: Check,
+    docker: Check,
 }
 
 #[derive(Serialize)]
-pub struct Check {
-    pub ok: bool,
+pub(crate) struct Check {
+    ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    error: Option<String>,
 }
 
 impl Check {
@@ -38,7 +38,7 @@ impl Check {
     }
 }
 
-pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
+pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
     let store = Check::from_result(check_store(&state));
     let docker = Check::from_result(state.deps.docker().await.map(drop));
     let ok = store.ok && docker.ok;
@@ -56,12 +56,5 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
 }
 
 fn check_store(state: &ApiState) -> crate::error::Result<()> {
-    let store = Store::open(&state.deps.config.db_path())?;
-    if store.integrity_ok()? {
-        Ok(())
-    } else {
-        Err(crate::error::Error::storage(
-            "the state database failed its integrity check",
-        ))
-    }
+    Store::open(&state.deps.config.db_path())?.check_integrity()
 }

@@ -1,6 +1,6 @@
 //! The daemon's HTTP API: the CLI's operations under `/api/v2`, JSON in and out.
 //!
-//! Handlers only translate HTTP to calls of [`crate::ops`] and back; no lifecycle logic lives
+//! Handlers only translate HTTP to calls of `ops` and back; no lifecycle logic lives
 //! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes.
 
 mod auth;
@@ -13,6 +13,5 @@ mod routes;
 mod services;
 mod state;
 
-pub use error::{ApiError, status_of};
 pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;

@@ -1,4 +1,4 @@
-//! Model routes: list, register, show, delete.
+//! Model routes: list, register, show, delete; the request bodies and queries they take.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,44 +8,69 @@ use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
 use super::routes::{List, open_store};
-use crate::ids::ModelId;
+use crate::domain::{Model, ModelSource};
 use crate::ops::{self, CreateModel};
-use crate::records::Model;
 
-pub async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
-    let store = open_store(&state)?;
-    Ok(Json(List::of(store.list_models()?)))
+/// The body of `POST /models`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateModelBody {
+    name: String,
+    source: ModelSource,
+    repo: String,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default, rename = "type")]
+    model_type: Option<String>,
 }
 
-pub async fn create(
+impl From<CreateModelBody> for CreateModel {
+    fn from(b: CreateModelBody) -> Self {
+        CreateModel {
+            name: b.name,
+            source: b.source,
+            repo: b.repo,
+            path: b.path,
+            model_type: b.model_type,
+        }
+    }
+}
+
+pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
+    let store = open_store(&state)?;
+    Ok(Json(List::of(ops::list_models(&store)?)))
+}
+
+pub(crate) async fn create(
     State(state): State<ApiState>,
-    JsonBody(req): JsonBody<CreateModel>,
+    JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
     let mut store = open_store(&state)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ops::create_model(&state.deps.config, &mut store, req)?),
-    ))
+    let model = ops::create_model(&state.deps.config, &mut store, body.into())?;
+    Ok((StatusCode::CREATED, Json(model)))
 }
 
-pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> ApiResult<Json<Model>> {
+pub(crate) async fn get(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Model>> {
     let store = open_store(&state)?;
-    Ok(Json(store.get_model(&ModelId::parse(&id)?)?))
+    Ok(Json(ops::get_model(&store, &id)?))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteQuery {
+pub(crate) struct DeleteQuery {
     /// Also delete the services that use it, as `model delete --force`.
     #[serde(default)]
     force: bool,
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
     let mut store = open_store(&state)?;
-    Ok(Json(store.delete_model(&ModelId::parse(&id)?, q.force)?))
+    Ok(Json(ops::delete_model(&mut store, &id, q.force)?))
 }

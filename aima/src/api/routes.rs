@@ -63,9 +63,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 
 /// `{"items": [...], "total": N}`, the CLI's JSON list shape.
 #[derive(Serialize)]
-pub struct List<T> {
-    pub items: Vec<T>,
-    pub total: usize,
+pub(crate) struct List<T> {
+    items: Vec<T>,
+    total: usize,
 }
 
 impl<T> List<T> {
@@ -78,6 +78,6 @@ impl<T> List<T> {
 }
 
 /// A store per request: connections are cheap and `Store` is not `Sync`.
-pub fn open_store(state: &ApiState) -> ApiResult<Store> {
+pub(crate) fn open_store(state: &ApiState) -> ApiResult<Store> {
     Ok(Store::open(&state.deps.config.db_path())?)
 }

@@ -1,4 +1,4 @@
-//! Service routes: list, create, show, delete, start and stop.
+//! Service routes: list, create, show, delete, start and stop; the request bodies they take.
 
 use std::time::Duration;
 
@@ -10,40 +10,69 @@ use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody};
 use super::error::ApiResult;
 use super::routes::{List, open_store};
+use crate::domain::{EngineType, Service};
 use crate::error::{Error, Result};
+use crate::lifecycle::StartOptions;
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT};
-use crate::records::Service;
-use crate::service::StartOptions;
 use crate::store::Store;
+
+/// The body of `POST /services`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateServiceBody {
+    model_id: String,
+    engine_type: EngineType,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    name: Option<String>,
+    /// Host address to publish on, as `--bind`.
+    #[serde(default)]
+    bind: Option<std::net::IpAddr>,
+}
+
+impl From<CreateServiceBody> for CreateService {
+    fn from(b: CreateServiceBody) -> Self {
+        CreateService {
+            model_id: b.model_id,
+            engine_type: b.engine_type,
+            port: b.port,
+            name: b.name,
+            bind: b.bind,
+        }
+    }
+}
 
 /// The longest start a request may ask for, as `service start --timeout` allows.
 const MAX_START_SECS: u64 = 86_400;
 
-pub async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Service>>> {
+pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Service>>> {
     let mut store = open_store(&state)?;
     Ok(Json(List::of(
-        ops::list_services(&state.deps, &mut store).await?,
+        ops::refresh_and_list_services(&state.deps, &mut store).await?,
     )))
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<ApiState>,
-    JsonBody(req): JsonBody<CreateService>,
+    JsonBody(body): JsonBody<CreateServiceBody>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     let mut store = open_store(&state)?;
-    let svc = ops::create_service(&state.deps, &mut store, req)?;
+    let svc = ops::create_service(&state.deps, &mut store, body.into())?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
     let mut store = open_store(&state)?;
-    Ok(Json(ops::get_service(&state.deps, &mut store, &id).await?))
+    Ok(Json(
+        ops::refresh_and_get_service(&state.deps, &mut store, &id).await?,
+    ))
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
@@ -57,7 +86,7 @@ pub async fn delete(
 /// timeout, as `aima service start ID`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StartRequest {
+pub(crate) struct StartRequest {
     #[serde(default)]
     wait: bool,
     /// Seconds the whole start may take.
@@ -80,7 +109,7 @@ impl StartRequest {
 /// Runs the start as a tracked task: a client that hangs up does not cut it short (which would
 /// leave the row `starting` under a live owner), and shutdown waits for it or interrupts it.
 /// No server timeout applies; the start's own `timeout` bounds it.
-pub async fn start(
+pub(crate) async fn start(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
@@ -109,13 +138,13 @@ pub async fn start(
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StopRequest {
+pub(crate) struct StopRequest {
     /// Kill the engine instead of stopping it gracefully.
     #[serde(default)]
     force: bool,
 }
 
-pub async fn stop(
+pub(crate) async fn stop(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,

@@ -3,18 +3,18 @@
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::service::Deps;
+use crate::lifecycle::Deps;
 
 #[derive(Clone)]
 pub struct ApiState {
-    pub deps: Deps,
+    pub(crate) deps: Deps,
     /// The bearer token every route but health requires; `None` leaves the API open.
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Starts run as tracked tasks, so a client hanging up does not abandon one half-way
     /// and shutdown can wait for them.
-    pub tasks: TaskTracker,
+    pub(crate) tasks: TaskTracker,
     /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
-    pub abort: CancellationToken,
+    pub(crate) abort: CancellationToken,
 }
 
 impl ApiState {

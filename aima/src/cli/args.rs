@@ -1,9 +1,20 @@
-//! The command line, as clap parses it.
+//! The command line, as clap parses it. Domain types stay free of clap: their accepted values
+//! are given here, from the types' own names.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::engine::EngineType;
-use crate::records::ModelSource;
+use crate::domain::{EngineType, ModelSource};
+
+fn engine_type() -> impl TypedValueParser<Value = EngineType> {
+    PossibleValuesParser::new(EngineType::ALL.map(EngineType::as_str))
+        .map(|s| EngineType::parse(&s).expect("clap accepts only the listed engine types"))
+}
+
+fn model_source() -> impl TypedValueParser<Value = ModelSource> {
+    PossibleValuesParser::new(ModelSource::ALL.map(ModelSource::as_str))
+        .map(|s| ModelSource::parse(&s).expect("clap accepts only the listed model sources"))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -11,22 +22,22 @@ use crate::records::ModelSource;
     version,
     about = "Run AI inference engines as Docker containers on a shared server"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Output format: `table` for people, `json` for scripts (one JSON document on stdout).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    pub(crate) output: Output,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     Table,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the daemon: HTTP API and reconciler.
     Start {
         /// Address to listen on (default from config, else 127.0.0.1:9090).
@@ -42,12 +53,12 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ModelCommand {
+pub(crate) enum ModelCommand {
     /// Register a model.
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = model_source())]
         source: ModelSource,
         /// Repository id (e.g. `tinyllama`, `Qwen/Qwen2-0.5B`).
         #[arg(long)]
@@ -73,12 +84,12 @@ pub enum ModelCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
+pub(crate) enum ServiceCommand {
     /// Create a service; its host port is chosen now and kept.
     Create {
         #[arg(long)]
         model_id: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = engine_type())]
         engine_type: EngineType,
         /// Host port (default: the engine's default port, skipping ports of other services).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -108,12 +119,12 @@ pub enum ServiceCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct StartArgs {
-    pub id: String,
+pub(crate) struct StartArgs {
+    pub(crate) id: String,
     /// Wait until the engine answers its health check.
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// Seconds the whole start may take (default 300).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 }

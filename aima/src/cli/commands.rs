@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand, StartArgs};
 use super::render;
-use crate::config::Config;
+use crate::config::{Config, Env};
+use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::ids::ModelId;
+use crate::lifecycle::{Deps, StartOptions};
 use crate::ops;
-use crate::service::{Deps, StartOptions};
 use crate::store::Store;
 
-pub fn run(cli: Cli) -> Result<String> {
-    let config = Config::from_env()?;
+pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
+    let config = Config::from_env(env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -58,7 +58,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
             }
         }
         ModelCommand::List => {
-            let models = store.list_models()?;
+            let models = ops::list_models(&store)?;
             if json {
                 render::json_list(&models)
             } else {
@@ -66,7 +66,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
             }
         }
         ModelCommand::Get { id } => {
-            let m = store.get_model(&ModelId::parse(&id)?)?;
+            let m = ops::get_model(&store, &id)?;
             if json {
                 render::to_json(&m)
             } else {
@@ -74,7 +74,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
             }
         }
         ModelCommand::Delete { id, force } => {
-            let m = store.delete_model(&ModelId::parse(&id)?, force)?;
+            let m = ops::delete_model(&mut store, &id, force)?;
             if json {
                 render::to_json(&m)
             } else {
@@ -87,7 +87,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
 async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<String> {
     let mut store = open(&deps.config)?;
     let json = output == Output::Json;
-    let one = |s: &crate::records::Service| {
+    let one = |s: &Service| {
         if json {
             render::to_json(s)
         } else {
@@ -112,14 +112,16 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&ops::create_service(&deps, &mut store, req)?)
         }
         ServiceCommand::List => {
-            let services = ops::list_services(&deps, &mut store).await?;
+            let services = ops::refresh_and_list_services(&deps, &mut store).await?;
             if json {
                 render::json_list(&services)
             } else {
                 render::services_table(&services)
             }
         }
-        ServiceCommand::Get { id } => one(&ops::get_service(&deps, &mut store, &id).await?),
+        ServiceCommand::Get { id } => {
+            one(&ops::refresh_and_get_service(&deps, &mut store, &id).await?)
+        }
         ServiceCommand::Start(args) => one(&start(&deps, &mut store, args, output).await?),
         ServiceCommand::Stop { id, force } => {
             let stopped = ops::stop_service(&deps, &mut store, &id, force).await?;
@@ -142,12 +144,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
     })
 }
 
-async fn start(
-    deps: &Deps,
-    store: &mut Store,
-    args: StartArgs,
-    output: Output,
-) -> Result<crate::records::Service> {
+async fn start(deps: &Deps, store: &mut Store, args: StartArgs, output: Output) -> Result<Service> {
     let show = |line: &str| eprintln!("… {line}");
     let progress: Option<&(dyn Fn(&str) + Send + Sync)> =
         (output == Output::Table && std::io::stderr().is_terminal()).then_some(&show);
@@ -160,7 +157,7 @@ async fn start(
 }
 
 /// Resolves with the signal's name on Ctrl-C or SIGTERM.
-pub async fn interrupted() -> &'static str {
+async fn interrupted() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,

@@ -4,24 +4,31 @@ mod args;
 mod commands;
 mod render;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Output};
+use args::{Cli, Command, Output};
 
+use crate::config::Env;
 use crate::error::{Error, Kind};
 
-/// Entry point of the binary.
+/// Entry point of the binary: the arguments and the environment are read here, once.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let env = Env::capture();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(e, asked_for_json(&args)),
     };
-    init_logging(matches!(cli.command, Command::Start { .. }));
+    init_logging(
+        matches!(cli.command, Command::Start { .. }),
+        env.get("AIMA_LOG"),
+    );
     let output = cli.output;
-    match commands::run(cli) {
+    match commands::run(cli, env) {
         Ok(text) => {
             if !text.is_empty() {
                 print_stdout(&text);
@@ -33,7 +40,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Prints an error the documented way and returns its exit code.
-pub fn report(err: &Error, output: Output) -> ExitCode {
+fn report(err: &Error, output: Output) -> ExitCode {
     eprint!("{}", err.render());
     if output == Output::Json {
         print_stdout(&render::json_error(err));
@@ -50,8 +57,18 @@ fn print_stdout(text: &str) {
     }
 }
 
+/// Whether a command line that clap refused still asks for JSON. clap stops at the first
+/// error, before it has read a later `--output`, so this looks for the option's spellings
+/// (`-o json`, `--output json`, `--output=json`, `-ojson`) in the same arguments.
+fn asked_for_json(args: &[OsString]) -> bool {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.windows(2)
+        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
+        || args.iter().any(|a| *a == "--output=json" || *a == "-ojson")
+}
+
 /// clap's own message, plus the JSON error object when the caller asked for JSON.
-fn usage_error(e: clap::Error) -> ExitCode {
+fn usage_error(e: clap::Error, wants_json: bool) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -69,11 +86,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
         );
     }
     let _ = e.print();
-    let args: Vec<String> = std::env::args().collect();
-    let wants_json = args
-        .windows(2)
-        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json" || a == "-ojson");
     if wants_json {
         let text = e.render().to_string();
         let first = text
@@ -88,10 +100,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 /// Logs go to stderr only, filtered by `AIMA_LOG` (default: warnings; the daemon: info).
-fn init_logging(daemon: bool) {
+fn init_logging(daemon: bool, aima_log: Option<&str>) {
     use tracing_subscriber::EnvFilter;
     let default = if daemon { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_env("AIMA_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = aima_log
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::clock;
+use crate::domain::{Model, Service};
 use crate::error::Error;
-use crate::records::{Model, Service};
 
 #[derive(Serialize)]
 struct List<'a, T> {
@@ -12,19 +12,19 @@ struct List<'a, T> {
     total: usize,
 }
 
-pub fn json_list<T: Serialize>(items: &[T]) -> String {
+pub(crate) fn json_list<T: Serialize>(items: &[T]) -> String {
     to_json(&List {
         items,
         total: items.len(),
     })
 }
 
-pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"))
 }
 
-pub fn json_error(err: &Error) -> String {
+pub(crate) fn json_error(err: &Error) -> String {
     #[derive(Serialize)]
     struct Wrapped<'a> {
         error: &'a Error,
@@ -33,7 +33,7 @@ pub fn json_error(err: &Error) -> String {
 }
 
 /// Columns padded to their widest cell; the last column is not padded.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -59,7 +59,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-pub fn models_table(models: &[Model]) -> String {
+pub(crate) fn models_table(models: &[Model]) -> String {
     let now = clock::now_ms();
     let rows: Vec<Vec<String>> = models
         .iter()
@@ -76,7 +76,7 @@ pub fn models_table(models: &[Model]) -> String {
     table(&["ID", "NAME", "SOURCE", "REPO", "CREATED"], &rows)
 }
 
-pub fn services_table(services: &[Service]) -> String {
+pub(crate) fn services_table(services: &[Service]) -> String {
     let now = clock::now_ms();
     let rows: Vec<Vec<String>> = services
         .iter()
@@ -98,7 +98,7 @@ pub fn services_table(services: &[Service]) -> String {
     )
 }
 
-pub fn model_detail(m: &Model) -> String {
+pub(crate) fn model_detail(m: &Model) -> String {
     let now = clock::now_ms();
     let mut pairs = vec![
         ("id", m.id.to_string()),
@@ -121,7 +121,7 @@ pub fn model_detail(m: &Model) -> String {
     detail(&pairs)
 }
 
-pub fn service_detail(s: &Service) -> String {
+pub(crate) fn service_detail(s: &Service) -> String {
     let now = clock::now_ms();
     let mut pairs = vec![
         ("id", s.id.to_string()),

@@ -6,10 +6,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tokio::net::TcpListener;
 
 use crate::error::{Error, Kind, Result};
-use crate::ports;
+use crate::host::ports;
 
 /// Parses `HOST:PORT` (an IP, or `localhost`) and refuses a non-loopback address without a token.
-pub fn listen_address(listen: &str, has_token: bool) -> Result<SocketAddr> {
+pub(crate) fn listen_address(listen: &str, has_token: bool) -> Result<SocketAddr> {
     let addr = parse(listen)?;
     if !addr.ip().to_canonical().is_loopback() && !has_token {
         return Err(Error::usage(format!(
@@ -35,7 +35,7 @@ fn parse(listen: &str) -> Result<SocketAddr> {
 }
 
 /// Binds at once; a taken address is reported with its holder where /proc tells.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
             let holder = ports::holder_of(addr.port());

@@ -7,20 +7,18 @@ mod serve;
 mod settings;
 mod signals;
 
-pub use listen::{bind, listen_address};
-pub use orphans::{Reaper, orphans};
-pub use reconcile::{Pass, Reconciler};
-pub use serve::serve;
-pub use settings::Settings;
+use listen::{bind, listen_address};
+use serve::serve;
+use settings::Settings;
 
 use crate::api::ApiState;
 use crate::config::Config;
 use crate::error::Result;
-use crate::service::Deps;
+use crate::lifecycle::Deps;
 
 /// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
-pub async fn run(config: Config, listen: Option<String>) -> Result<()> {
-    let settings = Settings::from_env()?;
+pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
+    let settings = Settings::from_env(&config.env)?;
     let token = config.api_token.clone().filter(|t| !t.is_empty());
     let addr = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::records::{Service, Status};
+use crate::domain::{Service, Status};
+use crate::lifecycle::labels::{INSTANCE, MANAGED, SERVICE};
 use crate::runtime::ContainerInfo;
-use crate::service::{INSTANCE, MANAGED, SERVICE};
 
 /// Containers of `instance` whose service is gone, or is not starting, running or stopping, or
 /// is running from another container. Anything without this instance's labels is never picked,
 /// whatever filter the caller listed with.
-pub fn orphans<'a>(
+pub(crate) fn orphans<'a>(
     containers: &'a [ContainerInfo],
     services: &[Service],
     instance: &str,
@@ -40,13 +40,13 @@ pub fn orphans<'a>(
 /// Remembers when each orphan was first seen, and releases it after the grace period.
 /// A restarted daemon starts counting again: it errs towards keeping containers.
 #[derive(Debug)]
-pub struct Reaper {
+pub(crate) struct Reaper {
     grace: Duration,
     first_seen: HashMap<String, Instant>,
 }
 
 impl Reaper {
-    pub fn new(grace: Duration) -> Self {
+    pub(crate) fn new(grace: Duration) -> Self {
         Reaper {
             grace,
             first_seen: HashMap::new(),
@@ -54,7 +54,7 @@ impl Reaper {
     }
 
     /// Of the current orphans, those seen for at least the grace period; forgets the rest.
-    pub fn due(&mut self, orphan_ids: &[&str], now: Instant) -> Vec<String> {
+    pub(crate) fn due(&mut self, orphan_ids: &[&str], now: Instant) -> Vec<String> {
         self.first_seen
             .retain(|id, _| orphan_ids.contains(&id.as_str()));
         orphan_ids
@@ -68,7 +68,7 @@ impl Reaper {
     }
 
     /// Forgets a container once it has been removed.
-    pub fn forget(&mut self, id: &str) {
+    pub(crate) fn forget(&mut self, id: &str) {
         self.first_seen.remove(id);
     }
 }
@@ -76,8 +76,7 @@ impl Reaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineType;
-    use crate::ids::{ModelId, ServiceId};
+    use crate::domain::{EngineType, ModelId, ServiceId};
 
     fn container(id: &str, labels: &[(&str, &str)]) -> ContainerInfo {
         ContainerInfo {
@@ -182,10 +181,12 @@ mod tests {
     #[test]
     fn a_second_host_with_the_same_data_dir_path_picks_none_of_the_firsts_containers() {
         let dir = tempfile::tempdir().unwrap();
-        let host_a = crate::config::Config::load(dir.path(), &|_| None).unwrap();
+        let host_a =
+            crate::config::Config::load(dir.path(), crate::config::Env::default()).unwrap();
         // Host B: same path, its own data dir (here: the same path after A's id is gone).
         std::fs::remove_file(dir.path().join(crate::instance::ID_FILE)).unwrap();
-        let host_b = crate::config::Config::load(dir.path(), &|_| None).unwrap();
+        let host_b =
+            crate::config::Config::load(dir.path(), crate::config::Env::default()).unwrap();
         assert_ne!(host_a.instance, host_b.instance);
         let engine_of_a = container(
             "a1",

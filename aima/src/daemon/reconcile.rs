@@ -1,4 +1,4 @@
-//! The reconciler: every period, make recorded states true (`service::refresh_all`) and remove
+//! The reconciler: every period, make recorded states true (`lifecycle::refresh_all`) and remove
 //! this instance's orphaned containers. Idempotent; safe beside CLI commands on the same store.
 
 use std::time::{Duration, Instant};
@@ -6,27 +6,27 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::orphans::{Reaper, orphans};
+use crate::domain::Service;
 use crate::error::Result;
-use crate::records::Service;
-use crate::service::{self, Deps};
+use crate::lifecycle::{self, Deps, labels};
 use crate::store::Store;
 
 /// What one pass changed, for the log.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Pass {
+pub(crate) struct Pass {
     /// Services whose status this pass changed: (id, from, to).
-    pub changed: Vec<(String, &'static str, &'static str)>,
+    pub(crate) changed: Vec<(String, &'static str, &'static str)>,
     /// Orphaned containers removed.
-    pub reaped: Vec<String>,
+    pub(crate) reaped: Vec<String>,
 }
 
-pub struct Reconciler {
+pub(crate) struct Reconciler {
     deps: Deps,
     reaper: Reaper,
 }
 
 impl Reconciler {
-    pub fn new(deps: Deps, reap_grace: Duration) -> Self {
+    pub(crate) fn new(deps: Deps, reap_grace: Duration) -> Self {
         Reconciler {
             deps,
             reaper: Reaper::new(reap_grace),
@@ -35,7 +35,7 @@ impl Reconciler {
 
     /// Passes until `stop`; the first one at once. A pass in progress is dropped on `stop`:
     /// every step is a conditional update or an idempotent removal, so the next daemon resumes.
-    pub async fn run(mut self, every: Duration, stop: CancellationToken) {
+    pub(crate) async fn run(mut self, every: Duration, stop: CancellationToken) {
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
@@ -52,10 +52,10 @@ impl Reconciler {
         tracing::debug!("reconciler stopped");
     }
 
-    pub async fn pass(&mut self) -> Result<Pass> {
+    pub(crate) async fn pass(&mut self) -> Result<Pass> {
         let mut store = Store::open(&self.deps.config.db_path())?;
         let before = store.list_services()?;
-        let after = service::refresh_all(&self.deps, &mut store).await?;
+        let after = lifecycle::refresh_all(&self.deps, &mut store).await?;
         let changed = changes(&before, &after);
         let reaped = self.reap(&mut store).await?;
         Ok(Pass { changed, reaped })
@@ -68,7 +68,7 @@ impl Reconciler {
             return Ok(Vec::new()); // refresh_all has said Docker is away
         };
         let instance = &self.deps.config.instance;
-        let containers = match rt.list(&service::selector(None, instance)).await {
+        let containers = match rt.list(&labels::selector(None, instance)).await {
             Ok(containers) => containers,
             Err(e) => {
                 tracing::warn!("cannot list containers to reap: {e}");

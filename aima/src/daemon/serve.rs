@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// After interrupting, how long starts get to clean up and answer.
 const AFTER_INTERRUPT: Duration = Duration::from_secs(10);
 
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     state: ApiState,
     settings: Settings,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::config::{ConfigError, Env};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -27,50 +27,50 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(&|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    }
-
-    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+    /// From the environment the configuration was read from.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut s = Settings::default();
-        if let Some(v) = env("AIMA_RECONCILE_SECS") {
-            s.reconcile_every = secs("AIMA_RECONCILE_SECS", &v, 1)?;
+        if let Some(v) = env.get("AIMA_RECONCILE_SECS") {
+            s.reconcile_every = secs("AIMA_RECONCILE_SECS", v, 1)?;
         }
-        if let Some(v) = env("AIMA_REAP_GRACE_SECS") {
-            s.reap_grace = secs("AIMA_REAP_GRACE_SECS", &v, 0)?;
+        if let Some(v) = env.get("AIMA_REAP_GRACE_SECS") {
+            s.reap_grace = secs("AIMA_REAP_GRACE_SECS", v, 0)?;
         }
         Ok(s)
     }
 }
 
-fn secs(name: &str, value: &str, min: u64) -> Result<Duration> {
+fn secs(name: &str, value: &str, min: u64) -> Result<Duration, ConfigError> {
     match value.trim().parse::<u64>() {
         Ok(n) if (min..=86_400).contains(&n) => Ok(Duration::from_secs(n)),
-        _ => Err(Error::usage(format!(
-            "{name} must be whole seconds between {min} and 86400, not {value:?}"
-        ))),
+        _ => Err(ConfigError::BadValue {
+            var: name.to_owned(),
+            expected: format!("whole seconds between {min} and 86400"),
+            value: value.to_owned(),
+        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified;
 
     #[test]
     fn defaults_and_overrides() {
-        let s = Settings::from_lookup(&|_| None).unwrap();
+        let s = Settings::from_env(&Env::default()).unwrap();
         assert_eq!(s.reconcile_every, Duration::from_secs(5));
-        let env = |k: &str| (k == "AIMA_RECONCILE_SECS").then(|| "1".to_owned());
-        let s = Settings::from_lookup(&env).unwrap();
+        let env = Env::from_pairs([("AIMA_RECONCILE_SECS", "1")]);
+        let s = Settings::from_env(&env).unwrap();
         assert_eq!(s.reconcile_every, Duration::from_secs(1));
     }
 
     #[test]
     fn bad_values_are_usage_errors() {
         for bad in ["0", "x", "-1", "100000"] {
-            let env = |k: &str| (k == "AIMA_RECONCILE_SECS").then(|| bad.to_owned());
-            let err = Settings::from_lookup(&env).unwrap_err();
-            assert_eq!(err.code, crate::error::Kind::Usage, "{bad}");
+            let env = Env::from_pairs([("AIMA_RECONCILE_SECS", bad)]);
+            let err = Settings::from_env(&env).unwrap_err();
+            assert_eq!(err.kind(), crate::error::Kind::Usage, "{bad}");
         }
     }
 }

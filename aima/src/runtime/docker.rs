@@ -19,7 +19,8 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerHost, Runtime, RuntimeError, RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, Runtime, RuntimeError,
+    RuntimeResult,
 };
 
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
@@ -31,18 +32,18 @@ const STOP_GRACE_SECS: i32 = 10;
 pub struct DockerRuntime {
     /// Replaced once by the version-negotiated client in [`Runtime::ping`].
     docker: Mutex<Docker>,
-    host: DockerHost,
+    endpoint: DockerEndpoint,
 }
 
 impl DockerRuntime {
     /// Connects lazily (bollard opens sockets per request); [`Runtime::ping`] proves the endpoint.
-    pub fn connect(host: DockerHost) -> RuntimeResult<Self> {
+    pub fn connect(endpoint: DockerEndpoint) -> RuntimeResult<Self> {
         let client_timeout = CALL_SECS * 3;
-        let docker = match &host {
-            DockerHost::Unix(path) => {
+        let docker = match &endpoint {
+            DockerEndpoint::Unix(path) => {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
-                        address: host.to_string(),
+                        address: endpoint.to_string(),
                         reason: "the socket does not exist (is the Docker daemon running?)"
                             .to_owned(),
                     });
@@ -53,19 +54,19 @@ impl DockerRuntime {
                     bollard::API_DEFAULT_VERSION,
                 )
             }
-            DockerHost::Tcp { host: h, port } => Docker::connect_with_http(
+            DockerEndpoint::Tcp { host: h, port } => Docker::connect_with_http(
                 &format!("tcp://{h}:{port}"),
                 client_timeout,
                 bollard::API_DEFAULT_VERSION,
             ),
         }
         .map_err(|e| RuntimeError::Unavailable {
-            address: host.to_string(),
+            address: endpoint.to_string(),
             reason: e.to_string(),
         })?;
         Ok(DockerRuntime {
             docker: Mutex::new(docker),
-            host,
+            endpoint,
         })
     }
 
@@ -145,7 +146,7 @@ fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
 /// parsed out of a `src:dst:mode` string, and Docker refuses a source that does not exist.
 fn read_only_bind(dir: &str) -> Mount {
     Mount {
-        target: Some(crate::model_path::MOUNT_TARGET.to_owned()),
+        target: Some(super::MOUNT_TARGET.to_owned()),
         source: Some(dir.to_owned()),
         typ: Some(MountType::BIND),
         read_only: Some(true),
@@ -160,7 +161,7 @@ fn read_only_bind(dir: &str) -> Mount {
 #[async_trait]
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
-        self.host.to_string()
+        self.endpoint.to_string()
     }
 
     async fn ping(&self) -> RuntimeResult<()> {

@@ -2,8 +2,8 @@
 //! taken at start", "the engine exits on start N times", "image missing", "no GPU runtime",
 //! foreign containers), then assert on the calls it saw and the containers it still holds.
 //!
-//! Compiled in normal builds too (it is small and has no dependencies of its own), so that
-//! integration tests of other modules, e.g. the daemon's, can drive it.
+//! Compiled for aima's unit tests, and for its integration tests through the `test-support`
+//! feature (never into the product): the HTTP router's tests drive it without Docker.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};

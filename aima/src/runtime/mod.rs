@@ -1,9 +1,10 @@
 //! The container runtime as the lifecycle sees it: a small trait, a Docker implementation on
-//! bollard, and a scriptable fake for unit tests. No bollard type leaves this module.
+//! bollard, and a scriptable fake for tests (unit tests, and integration tests through the
+//! `test-support` feature). No bollard type leaves this module.
 
 mod docker;
-mod docker_host;
-#[cfg(test)]
+mod endpoint;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 
 use std::collections::HashMap;
@@ -12,8 +13,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use docker::DockerRuntime;
-pub use docker_host::DockerHost;
+pub(crate) use docker::DockerRuntime;
+pub use endpoint::{DockerEndpoint, EndpointError};
+
+use crate::error::{Classified, Kind};
+
+/// Where a local model's directory appears inside the engine container (read-only).
+pub const MOUNT_TARGET: &str = "/model";
 
 /// What to run: one engine container publishing `host_ip:host_port` → `container_port`.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +33,7 @@ pub struct ContainerSpec {
     pub host_port: u16,
     pub container_port: u16,
     pub gpu: bool,
-    /// A local model's host directory, mounted read-only at [`crate::model_path::MOUNT_TARGET`].
+    /// A local model's host directory, mounted read-only at [`MOUNT_TARGET`].
     pub mount: Option<String>,
 }
 
@@ -61,7 +67,7 @@ pub enum RuntimeError {
     /// Docker refused to publish the port because something holds it.
     #[error("Docker could not publish host port {port}: {detail}")]
     PortConflict { port: u16, detail: String },
-    #[error("image {image} is not present locally")]
+    #[error("engine image {image} is not present locally")]
     ImageMissing { image: String },
     #[error("no such container {0}")]
     NoSuchContainer(String),
@@ -76,6 +82,40 @@ impl RuntimeError {
             self,
             RuntimeError::Timeout { .. } | RuntimeError::Api { status: 500.., .. }
         )
+    }
+}
+
+/// The one classification of Docker failures, whichever operation met them: start, stop,
+/// refresh and the API's health all report the same failure with the same kind and hint.
+impl Classified for RuntimeError {
+    fn kind(&self) -> Kind {
+        match self {
+            RuntimeError::Unavailable { .. } | RuntimeError::Timeout { .. } => {
+                Kind::DockerUnavailable
+            }
+            RuntimeError::PortConflict { .. } => Kind::PortInUse,
+            // Docker answered, and refused: the container could not be run as asked.
+            RuntimeError::ImageMissing { .. }
+            | RuntimeError::NoSuchContainer(_)
+            | RuntimeError::Api { .. } => Kind::StartFailed,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        match self {
+            RuntimeError::Unavailable { address, .. } | RuntimeError::Timeout { address, .. } => {
+                Some(format!(
+                    "check that the Docker daemon is running and reachable at {address} (`docker info`), or set DOCKER_HOST"
+                ))
+            }
+            RuntimeError::PortConflict { .. } => {
+                Some("free the port, or create this service on another port with --port".to_owned())
+            }
+            RuntimeError::ImageMissing { image } => Some(format!(
+                "pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"
+            )),
+            RuntimeError::NoSuchContainer(_) | RuntimeError::Api { .. } => None,
+        }
     }
 }
 

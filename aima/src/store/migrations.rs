@@ -2,7 +2,8 @@
 
 use rusqlite::Transaction;
 
-use crate::error::{Error, Result};
+use super::StoreError;
+use crate::error::Result;
 
 /// Never edit an entry once released: add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -42,11 +43,11 @@ const MIGRATIONS: &[&str] = &[
 pub fn apply(tx: &Transaction<'_>) -> Result<()> {
     let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > MIGRATIONS.len() {
-        return Err(Error::storage(format!(
-            "the state database has schema version {version}, newer than this aima knows ({})",
-            MIGRATIONS.len()
-        ))
-        .with_help("use the aima release that created this data dir, or a newer one"));
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            known: MIGRATIONS.len(),
+        }
+        .into());
     }
     for sql in &MIGRATIONS[version..] {
         tx.execute_batch(sql)?;
@@ -70,7 +71,7 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, super::MIGRATIONS.len());
-        assert!(store.integrity_ok().unwrap());
+        store.check_integrity().unwrap();
     }
 
     #[test]

@@ -14,9 +14,45 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{Error, Result};
+use crate::error::{Classified, Kind, Result};
 
-pub use services::{Change, NewService};
+pub(crate) use services::{Change, NewService};
+
+/// The state database failing, as opposed to a record that is missing or busy (those are
+/// ordinary [`crate::error::Error`]s: not found, conflict).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the state database {}", path.display())]
+    Open {
+        path: std::path::PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the state database failed")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the state database has schema version {found}, newer than this aima knows ({known})")]
+    SchemaTooNew { found: usize, known: usize },
+    #[error("the state database failed its integrity check")]
+    Integrity,
+}
+
+impl Classified for StoreError {
+    fn kind(&self) -> Kind {
+        Kind::Storage
+    }
+
+    fn help(&self) -> Option<String> {
+        let help = match self {
+            StoreError::Open { .. } => "check that AIMA_DATA_DIR is writable",
+            StoreError::Sqlite(_) => "check that AIMA_DATA_DIR is writable and not on a full disk",
+            StoreError::SchemaTooNew { .. } => {
+                "use the aima release that created this data dir, or a newer one"
+            }
+            StoreError::Integrity => return None,
+        };
+        Some(help.to_owned())
+    }
+}
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -26,15 +62,15 @@ pub struct Store {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path).map_err(|e| {
-            Error::storage(format!("cannot open the state database {}", path.display()))
-                .caused_by(e)
-                .with_help("check that AIMA_DATA_DIR is writable")
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
         })?;
         Self::init(conn)
     }
 
-    pub fn open_in_memory() -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Self> {
         Self::init(Connection::open_in_memory()?)
     }
 
@@ -63,10 +99,15 @@ impl Store {
         &self.conn
     }
 
-    pub fn integrity_ok(&self) -> Result<bool> {
+    /// SQLite's integrity check, as an error when it fails.
+    pub fn check_integrity(&self) -> Result<()> {
         let verdict: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        Ok(verdict == "ok")
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Integrity.into())
+        }
     }
 }

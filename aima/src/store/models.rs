@@ -3,9 +3,8 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
+use crate::domain::{Model, ModelId, ModelSource, Status};
 use crate::error::{Error, Result};
-use crate::ids::ModelId;
-use crate::records::{Model, ModelSource, Status};
 
 const COLUMNS: &str = "id, name, source, repo, path, model_type, created_at";
 
@@ -33,7 +32,7 @@ pub(super) fn bad_column(col: usize, e: impl ToString) -> rusqlite::Error {
 }
 
 impl Store {
-    pub fn insert_model(&mut self, m: &Model) -> Result<()> {
+    pub(crate) fn insert_model(&mut self, m: &Model) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO models (id, name, source, repo, path, model_type, created_at)
@@ -52,7 +51,7 @@ impl Store {
         })
     }
 
-    pub fn list_models(&self) -> Result<Vec<Model>> {
+    pub(crate) fn list_models(&self) -> Result<Vec<Model>> {
         let mut stmt = self
             .conn()
             .prepare(&format!("SELECT {COLUMNS} FROM models ORDER BY seq"))?;
@@ -62,7 +61,7 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn get_model(&self, id: &ModelId) -> Result<Model> {
+    pub(crate) fn get_model(&self, id: &ModelId) -> Result<Model> {
         self.conn()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM models WHERE id = ?1"),
@@ -75,7 +74,7 @@ impl Store {
 
     /// Refused while services use the model; `force` deletes those services too, unless one of
     /// them is starting or running (its container must be stopped first).
-    pub fn delete_model(&mut self, id: &ModelId, force: bool) -> Result<Model> {
+    pub(crate) fn delete_model(&mut self, id: &ModelId, force: bool) -> Result<Model> {
         let model = self.get_model(id)?;
         self.write(|tx| {
             let mut stmt =

@@ -5,11 +5,8 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::Store;
 use super::models::bad_column;
 use crate::clock;
-use crate::engine::EngineType;
+use crate::domain::{Attempt, EngineType, ModelId, Owner, Service, ServiceId, Status};
 use crate::error::{Error, Result};
-use crate::ids::{ModelId, ServiceId};
-use crate::records::{Owner, Service, Status};
-use crate::service::Attempt;
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind";
@@ -49,7 +46,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
 }
 
 /// What `service create` asks for; the port is chosen inside the write transaction.
-pub struct NewService {
+pub(crate) struct NewService {
     pub model_id: ModelId,
     pub engine_type: EngineType,
     pub name: Option<String>,
@@ -59,7 +56,7 @@ pub struct NewService {
 }
 
 /// A status change applied only if the row is still in one of the expected states.
-pub struct Change<'a> {
+pub(crate) struct Change<'a> {
     pub to: Status,
     pub last_error: Option<&'a str>,
     pub attempts: &'a [Attempt],
@@ -68,7 +65,7 @@ pub struct Change<'a> {
 }
 
 impl Store {
-    pub fn create_service(&mut self, new: NewService) -> Result<Service> {
+    pub(crate) fn create_service(&mut self, new: NewService) -> Result<Service> {
         let model = self.get_model(&new.model_id)?;
         let id = ServiceId::generate();
         self.write(|tx| {
@@ -94,7 +91,7 @@ impl Store {
         self.get_service(&id)
     }
 
-    pub fn list_services(&self) -> Result<Vec<Service>> {
+    pub(crate) fn list_services(&self) -> Result<Vec<Service>> {
         let mut stmt = self
             .conn()
             .prepare(&format!("SELECT {COLUMNS} FROM services ORDER BY seq"))?;
@@ -104,6 +101,7 @@ impl Store {
         Ok(rows)
     }
 
+    /// The row as recorded, without the refresh that `ops` reads do.
     pub fn get_service(&self, id: &ServiceId) -> Result<Service> {
         self.conn()
             .query_row(
@@ -115,7 +113,7 @@ impl Store {
             .ok_or_else(|| Error::not_found("service", id.as_str()))
     }
 
-    pub fn delete_service(&mut self, id: &ServiceId) -> Result<Service> {
+    pub(crate) fn delete_service(&mut self, id: &ServiceId) -> Result<Service> {
         let svc = self.get_service(id)?;
         let deleted = self.write(|tx| {
             Ok(tx.execute(
@@ -139,7 +137,7 @@ impl Store {
 
     /// Applies `change` when the service is in one of `from`; returns the row as it ends up, or
     /// `None` when its status had moved on (someone else acted first).
-    pub fn change_service(
+    pub(crate) fn change_service(
         &mut self,
         id: &ServiceId,
         from: &[Status],

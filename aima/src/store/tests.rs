@@ -2,10 +2,8 @@
 //! status changes, and model deletion while services use the model.
 
 use super::{Change, NewService, Store};
-use crate::engine::EngineType;
+use crate::domain::{EngineSpec, EngineType, Model, ModelId, ModelSource, ServiceId, Status};
 use crate::error::Kind;
-use crate::ids::{ModelId, ServiceId};
-use crate::records::{Model, ModelSource, Status};
 
 fn store_with_model() -> (Store, ModelId) {
     let mut store = Store::open_in_memory().unwrap();
@@ -29,7 +27,7 @@ fn create(
     engine: EngineType,
     port: Option<u16>,
 ) -> crate::error::Result<u16> {
-    let default_port = crate::engine::EngineSpec::builtin(engine).default_port;
+    let default_port = EngineSpec::builtin(engine).default_port;
     let new = NewService {
         model_id: model.clone(),
         engine_type: engine,

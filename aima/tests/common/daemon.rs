@@ -135,6 +135,6 @@ impl Drop for Daemon {
 pub fn integrity_ok(aima: &Aima) -> bool {
     ::aima::store::Store::open(&aima.data_dir().join("aima.db"))
         .unwrap()
-        .integrity_ok()
-        .unwrap()
+        .check_integrity()
+        .is_ok()
 }

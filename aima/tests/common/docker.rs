@@ -2,10 +2,9 @@
 //! engine simulator's image with `aima-engine-sim image`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
-
-const SIM: &str = env!("CARGO_BIN_EXE_aima-engine-sim");
 
 /// Fails (never skips) when no Docker daemon answers: these tests exist to run against one.
 #[track_caller]
@@ -47,7 +46,7 @@ pub fn sim_image(env: &[&str]) -> String {
     if let Some(image) = images.get(&key) {
         return image.clone();
     }
-    let mut cmd = Command::new(SIM);
+    let mut cmd = Command::new(sim_binary());
     cmd.arg("image");
     for pair in env {
         cmd.args(["--env", pair]);
@@ -61,4 +60,45 @@ pub fn sim_image(env: &[&str]) -> String {
     let image = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     images.insert(key, image.clone());
     image
+}
+
+/// The `aima-engine-sim` binary of this build, which lives in its own workspace crate: it sits
+/// in the target directory's profile folder, next to the `deps/` folder holding this test
+/// executable. `cargo nextest run --workspace` builds it; when it is missing (e.g. only `-p aima`
+/// was built), `cargo build -p aima-engine-sim` produces it once.
+fn sim_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let test_exe = std::env::current_exe().expect("cannot find this test executable");
+        let profile_dir = test_exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("test executable is not in <target>/<profile>/deps");
+        let sim = profile_dir.join("aima-engine-sim");
+        if !sim.exists() {
+            // The folder is named after the profile, except `dev`'s, which is `debug`.
+            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev",
+                Some(name) => name,
+            };
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-p", "aima-engine-sim", "--profile", profile])
+                .arg("--manifest-path")
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"))
+                .env(
+                    "CARGO_TARGET_DIR",
+                    profile_dir.parent().expect("target dir"),
+                )
+                .status()
+                .expect("cannot run cargo to build aima-engine-sim");
+            assert!(
+                status.success() && sim.exists(),
+                "`cargo build -p aima-engine-sim` did not produce {} ({status}); build it with \
+                 `cargo build --workspace` and run the tests again",
+                sim.display()
+            );
+        }
+        sim
+    })
+    .clone()
 }

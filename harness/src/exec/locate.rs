@@ -15,7 +15,8 @@ pub struct BinaryPaths {
     pub sim: PathBuf,
 }
 
-/// Resolves the binaries. A missing default build is produced with `cargo build -p aima --bins`.
+/// Resolves the binaries. A missing default build is produced with
+/// `cargo build -p aima -p aima-engine-sim --bins`.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
@@ -75,14 +76,19 @@ pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn build_aima() -> anyhow::Result<()> {
-    eprintln!("harness: building aima (cargo build -p aima --bins)");
+    const ARGS: [&str; 6] = ["build", "-p", "aima", "-p", "aima-engine-sim", "--bins"];
+    eprintln!(
+        "harness: building aima and its simulator (cargo {})",
+        ARGS.join(" ")
+    );
     let status = Command::new("cargo")
-        .args(["build", "-p", "aima", "--bins", "--manifest-path"])
+        .args(ARGS)
+        .arg("--manifest-path")
         .arg(manifest_path())
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!("cargo build -p aima --bins failed ({status})");
+        bail!("cargo {} failed ({status})", ARGS.join(" "));
     }
     Ok(())
 }

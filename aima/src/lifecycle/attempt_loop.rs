@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use super::failure::{Failure, exit_summary, is_fatal_engine_log};
 use super::preflight::preflight;
 use super::start::StartOptions;
-use super::{Attempt, Deps, Phase, labels};
-use crate::engine::EngineSpec;
-use crate::error::Kind;
-use crate::records::Service;
-use crate::runtime::{ContainerSpec, Runtime, SharedRuntime};
+use super::{Deps, labels};
+use crate::domain::{Attempt, EngineSpec, Phase, Service};
+use crate::error::{Classified, Error, Kind};
+use crate::runtime::{ContainerSpec, Runtime, RuntimeError, SharedRuntime};
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 20;
@@ -43,7 +42,7 @@ impl Run<'_> {
             number: self.attempts.len() as u32 + 1,
             phase: failure.phase,
             elapsed_ms: self.began.elapsed().as_millis() as u64,
-            reason: failure.reason.clone(),
+            reason: failure.reason().to_owned(),
             log_tail: failure.log_tail.clone(),
         });
     }
@@ -65,11 +64,11 @@ impl Run<'_> {
     /// Records every failure but the last, which the caller records on the way out.
     async fn attempts_unrecorded(&mut self) -> Result<Started, Failure> {
         self.say(&format!("connecting to Docker for service {}", self.svc.id));
-        let rt = self.deps.docker().await.map_err(|e| {
-            let mut f = Failure::fatal(Kind::DockerUnavailable, Phase::Connect, e.message);
-            f.help = e.help;
-            f
-        })?;
+        let rt = self
+            .deps
+            .docker()
+            .await
+            .map_err(|e| Failure::of(e, Phase::Connect))?;
         self.runtime = Some(rt.clone());
         self.say(&format!(
             "checking port {} and image {}",
@@ -78,11 +77,12 @@ impl Run<'_> {
         preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
         if let Some(dir) = &self.model_path {
             // The directory may have been replaced (by a symlink elsewhere) since registration.
-            crate::model_path::allowed_dir(dir, &self.deps.config.model_roots).map_err(|e| {
-                let mut f = Failure::fatal(Kind::StartFailed, Phase::Preflight, e.message);
-                f.help = e.help;
-                f
-            })?;
+            crate::host::model_dir::allowed_dir(dir, &self.deps.config.model_roots).map_err(
+                |mut e| {
+                    e.code = Kind::StartFailed;
+                    Failure::of(e, Phase::Preflight)
+                },
+            )?;
         }
         let deadline = self.began + self.opts.timeout;
         let max = self.spec.start_attempts.max(1);
@@ -98,7 +98,10 @@ impl Run<'_> {
                         && n < max
                         && Instant::now() + self.spec.backoff(n) < deadline =>
                 {
-                    self.say(&format!("attempt {n} failed: {}; retrying", failure.reason));
+                    self.say(&format!(
+                        "attempt {n} failed: {}; retrying",
+                        failure.reason()
+                    ));
                     self.record(&failure);
                     tokio::time::sleep(self.spec.backoff(n)).await;
                 }
@@ -133,21 +136,10 @@ impl Run<'_> {
         id: &str,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        if let Err(e) = rt.start(id, self.svc.port).await {
-            let mut failure = Failure::from_runtime(e, Phase::Start);
-            if failure.kind == Kind::PortInUse {
-                // Lost a race after preflight: name the holder as preflight would have.
-                let holder = self
-                    .deps
-                    .host
-                    .port_blocked(self.svc.published_address())
-                    .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
-                failure.reason = format!("port {} is in use by {holder}", self.svc.port);
-                failure.help = Some(
-                    "free the port, or create this service on another port with --port".to_owned(),
-                );
-            }
-            return Err(failure);
+        match rt.start(id, self.svc.port).await {
+            Ok(()) => {}
+            Err(e @ RuntimeError::PortConflict { .. }) => return Err(self.lost_port_race(e)),
+            Err(e) => return Err(Failure::from_runtime(e, Phase::Start)),
         }
         if !self.opts.wait {
             return Ok(Started {
@@ -192,6 +184,25 @@ impl Run<'_> {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// Docker could not publish the port after preflight found it free: name the holder as
+    /// preflight would have, with Docker's own words as the cause.
+    fn lost_port_race(&self, e: RuntimeError) -> Failure {
+        let port = self.svc.port;
+        let holder = self
+            .deps
+            .host
+            .port_blocked(self.svc.published_address())
+            .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
+        let help = e.help().unwrap_or_default();
+        let error = Error::new(
+            Kind::PortInUse,
+            format!("port {port} is in use by {holder}"),
+        )
+        .caused_by(e)
+        .with_help(help);
+        Failure::of(error, Phase::Start)
     }
 
     async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {

@@ -2,20 +2,12 @@
 //! real container and talk to it over HTTP. Needs a reachable Docker daemon
 //! and the `docker` CLI; without them the tests fail rather than skip.
 
-mod common {
-    pub mod docker;
-    pub mod http;
-    pub mod ports;
-    pub mod wait;
-}
-
-use std::process::Output;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::docker::docker;
-use common::ports::free_port;
-use common::wait::wait_until;
 use serde_json::Value;
 
 const LABEL: &str = "aima.test=engine-sim-test";
@@ -83,7 +75,19 @@ fn oom_variant_fails_with_out_of_memory() {
 
 /// Runs `aima-engine-sim image` and checks the image reference it prints.
 fn sim_image(env: &[&str]) -> String {
-    let image = common::docker::sim_image(env);
+    require_docker();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aima-engine-sim"));
+    cmd.arg("image");
+    for pair in env {
+        cmd.args(["--env", pair]);
+    }
+    let out = cmd.output().expect("cannot run aima-engine-sim");
+    assert!(
+        out.status.success(),
+        "aima-engine-sim image {env:?} failed: {}",
+        stderr(&out)
+    );
+    let image = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let tag = image.strip_prefix("aima-engine-sim:").unwrap_or_default();
     assert!(
         tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -133,7 +137,10 @@ impl Container {
     fn run_published(image: &str) -> (Self, u16) {
         // The free port may be taken by someone else before Docker binds it; retry then.
         for _ in 0..3 {
-            let host_port = free_port();
+            let host_port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("bind an ephemeral port")
+                .port();
             let container = Self::new();
             let mapping = format!("127.0.0.1:{host_port}:{ENGINE_PORT}");
             let out = container.start(image, &["-p", &mapping]);
@@ -173,7 +180,58 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// One exchange with the engine, waiting at most 5 s for its answer.
+/// Fails (never skips) when no Docker daemon answers: these tests exist to run against one.
+fn require_docker() {
+    let out = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
+    let why = match out {
+        Ok(out) if out.status.success() => return,
+        Ok(out) => stderr(&out),
+        Err(e) => format!("cannot run the docker CLI: {e}"),
+    };
+    panic!("this test needs a Docker daemon and none answers: {why}\nstart one and run it again");
+}
+
+fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `docker {}`: {e}", args.join(" ")))
+}
+
+/// Polls `ready` every 50 ms until it holds or `limit` passes; panics naming `what`.
+fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One exchange with the engine (`Connection: close`, read to EOF), waiting at most 5 s for its
+/// answer; returns the status and the body.
 fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    common::http::http(port, method, path, Some(body), None, 5)
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    // Docker's port proxy accepts before the engine listens, then closes: no status line.
+    let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP response");
+    let (head, body) = response.split_once("\r\n\r\n").ok_or_else(malformed)?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(malformed)?;
+    Ok((status, body.to_owned()))
 }

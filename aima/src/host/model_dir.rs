@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::domain::ModelSource;
 use crate::error::{Error, Result};
-use crate::records::ModelSource;
 
-/// Where a local model's directory appears inside the engine container (read-only).
-pub const MOUNT_TARGET: &str = "/model";
+pub use crate::runtime::MOUNT_TARGET;
 
 /// The path to store for a new model: `Some(canonical dir)` for a local model, `None` otherwise.
 pub fn for_new_model(

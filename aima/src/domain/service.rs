@@ -1,58 +1,12 @@
-//! The records aima keeps and shows: models and services, as stored and as printed in JSON.
+//! A service: a model served by an engine on a host port, its status and its start attempts.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::engine::EngineType;
-use crate::ids::{ModelId, ServiceId};
-use crate::service::Attempt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelSource {
-    Ollama,
-    Huggingface,
-    Modelscope,
-    Local,
-}
-
-impl ModelSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelSource::Ollama => "ollama",
-            ModelSource::Huggingface => "huggingface",
-            ModelSource::Modelscope => "modelscope",
-            ModelSource::Local => "local",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ModelSource::Ollama,
-            ModelSource::Huggingface,
-            ModelSource::Modelscope,
-            ModelSource::Local,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Model {
-    pub id: ModelId,
-    pub name: String,
-    pub source: ModelSource,
-    pub repo: String,
-    pub path: Option<String>,
-    #[serde(rename = "type")]
-    pub model_type: String,
-    /// Models are registrations; they are always `registered`.
-    pub status: &'static str,
-    #[serde(serialize_with = "as_rfc3339")]
-    pub created_at: i64,
-}
+use super::attempt::Attempt;
+use super::engine::EngineType;
+use super::ids::{ModelId, ServiceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +96,6 @@ impl Service {
     }
 }
 
-fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::clock::rfc3339(*ms))
 }

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use super::{Fixture, ME};
+use crate::domain::ServiceId;
+use crate::domain::Status;
 use crate::error::Kind;
-use crate::ids::ServiceId;
-use crate::records::Status;
+use crate::lifecycle::StartOptions;
 use crate::runtime::fake::FakeRuntime;
-use crate::service::StartOptions;
 use crate::store::{Change, Store};
 
 #[tokio::test]
@@ -53,11 +53,12 @@ async fn of_two_concurrent_starts_exactly_one_proceeds() {
     let (mut f, mut second, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let first = crate::service::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let first =
+        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
     let contender = async {
         until_started(&rt, &second, &id).await;
         let pending = std::future::pending();
-        let refused = crate::service::start(&deps, &mut second, &id, waiting(), pending).await;
+        let refused = crate::lifecycle::start(&deps, &mut second, &id, waiting(), pending).await;
         host.set_healthy(true);
         refused
     };
@@ -106,10 +107,11 @@ async fn a_stop_during_a_waiting_start_wins() {
     let (mut f, mut other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt) = (f.deps.clone(), f.id.clone(), f.rt.clone());
-    let start = crate::service::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let start =
+        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
     let stopper = async {
         until_started(&rt, &other, &id).await;
-        crate::service::stop(&deps, &mut other, &id, false).await
+        crate::lifecycle::stop(&deps, &mut other, &id, false).await
     };
 
     let (started, stopped) = tokio::join!(start, stopper);
@@ -130,7 +132,8 @@ async fn a_start_overtaken_by_a_stop_removes_its_container() {
     let (mut f, mut other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let start = crate::service::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let start =
+        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
     let stopper = async {
         until_started(&rt, &other, &id).await;
         let stopping = Change {

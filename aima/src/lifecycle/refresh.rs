@@ -3,13 +3,12 @@
 
 use super::failure::exit_summary;
 use super::{Deps, labels};
+use crate::domain::{Service, ServiceId, Status};
 use crate::error::Result;
-use crate::ids::ServiceId;
-use crate::records::{Service, Status};
-use crate::runtime::{Runtime, SharedRuntime};
+use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
 
-pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
+pub(crate) async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
     let svc = store.get_service(id)?;
     if !needs_a_look(&svc) {
         return Ok(svc);
@@ -18,7 +17,7 @@ pub async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<S
     resolve(deps, store, svc, rt.as_ref()).await
 }
 
-pub async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
+pub(crate) async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
     let services = store.list_services()?;
     if !services.iter().any(needs_a_look) {
         return Ok(services);
@@ -123,7 +122,7 @@ async fn look_at_container(
     };
     let state = match rt.state(container).await {
         Ok(state) => state,
-        Err(crate::runtime::RuntimeError::NoSuchContainer(_)) => {
+        Err(RuntimeError::NoSuchContainer(_)) => {
             return Some((
                 Status::Failed,
                 format!("its container {} is gone", short(container)),

@@ -1,12 +1,20 @@
-//! What the lifecycle asks of the host itself: port holders, engine health, owner liveness.
+//! The machine aima runs on, as the lifecycle asks about it: who holds a port, does an engine
+//! answer its health check, is the process that owns a start still alive. [`HostProbe`] is the
+//! seam; [`RealHost`] asks the OS.
+
+mod engine_health;
+pub mod model_dir;
+pub mod ports;
+mod process;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::ports::{self, PortHolder};
-use crate::records::Owner;
+pub use ports::PortHolder;
+
+use crate::domain::Owner;
 
 #[async_trait]
 pub trait HostProbe: Send + Sync {
@@ -27,14 +35,14 @@ impl HostProbe for RealHost {
     }
 
     async fn health_status(&self, addr: SocketAddr, path: &str) -> Option<u16> {
-        crate::health::http_status(addr, path, Duration::from_secs(2)).await
+        engine_health::http_status(addr, path, Duration::from_secs(2)).await
     }
 
     fn current_owner(&self) -> Owner {
-        super::owner::current()
+        process::current()
     }
 
     fn owner_alive(&self, owner: Owner) -> bool {
-        super::owner::is_alive(owner)
+        process::is_alive(owner)
     }
 }

@@ -2,8 +2,8 @@
 //! running engine whose container went away, becomes `failed` with its containers removed.
 
 use super::{Fixture, ME};
-use crate::records::{Owner, Status};
-use crate::service::{refresh, refresh_all};
+use crate::domain::{Owner, Status};
+use crate::lifecycle::{refresh, refresh_all};
 
 #[tokio::test]
 async fn a_detached_start_is_starting_then_running_once_healthy() {
@@ -50,7 +50,7 @@ async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() 
     };
     f.force_status(Status::Starting, Some(dead), None);
     let mine = f.add_labelled(&f.id.clone(), true);
-    let other = crate::ids::ServiceId::generate();
+    let other = crate::domain::ServiceId::generate();
     let theirs = f.add_labelled(&other, false);
 
     let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();

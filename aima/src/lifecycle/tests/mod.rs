@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Deps, HostProbe, StartOptions, labels};
+use super::{Deps, StartOptions, labels};
 use crate::config::Config;
-use crate::engine::{EngineSpec, EngineType};
+use crate::domain::ServiceId;
+use crate::domain::{EngineSpec, EngineType};
+use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
-use crate::ids::ServiceId;
+use crate::host::{HostProbe, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
-use crate::ports::PortHolder;
-use crate::records::{ModelSource, Owner, Service, Status};
 use crate::runtime::fake::FakeRuntime;
 use crate::runtime::{ContainerInfo, SharedRuntime};
 use crate::store::{Change, Store};
@@ -97,7 +97,7 @@ impl Fixture {
 
     fn with_engine(edit: impl FnOnce(&mut EngineSpec)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::load(dir.path(), &|_| None).unwrap();
+        let mut config = Config::load(dir.path(), crate::config::Env::default()).unwrap();
         let spec = config.engines.get_mut(&EngineType::Vllm).unwrap();
         spec.backoff_ms = 1;
         spec.gpu = false;

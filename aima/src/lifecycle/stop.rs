@@ -5,23 +5,26 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels};
-use crate::error::Result;
-use crate::ids::ServiceId;
-use crate::records::{Service, Status};
+use crate::domain::{Service, ServiceId, Status};
+use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
 use crate::store::{Change, Store};
 
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
 
-pub struct Stopped {
+pub(crate) struct Stopped {
     pub service: Service,
-    pub removed_containers: usize,
     /// False when something still held the port after the wait (reported, not an error).
     pub port_released: bool,
 }
 
-pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -> Result<Stopped> {
+pub(crate) async fn stop(
+    deps: &Deps,
+    store: &mut Store,
+    id: &ServiceId,
+    force: bool,
+) -> Result<Stopped> {
     let svc = store.get_service(id)?;
     let rt = deps.docker().await?;
     let keep = |to| Change {
@@ -38,9 +41,8 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
         ..keep(Status::Stopping)
     };
     store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
-    let docker_error = |e: RuntimeError| {
-        super::docker_unavailable(format!("cannot stop service {id}: {e}"), &rt.address())
-    };
+    let docker_error =
+        |e: RuntimeError| Error::from(e).within(format_args!("cannot stop service {id}"));
     let own = labels::service_containers(rt.as_ref(), id, &deps.config)
         .await
         .map_err(docker_error)?;
@@ -60,7 +62,6 @@ pub async fn stop(deps: &Deps, store: &mut Store, id: &ServiceId, force: bool) -
     };
     Ok(Stopped {
         service,
-        removed_containers: own.len(),
         port_released,
     })
 }

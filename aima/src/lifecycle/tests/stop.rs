@@ -2,10 +2,10 @@
 //! and running it again changes nothing.
 
 use super::{Fixture, ME, PORT};
+use crate::domain::Status;
 use crate::error::Kind;
-use crate::records::Status;
-use crate::runtime::fake::Call;
-use crate::service::stop;
+use crate::lifecycle::stop;
+use crate::runtime::fake::{Call, Op};
 
 #[tokio::test]
 async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
@@ -17,7 +17,7 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
             f.add_labelled(&f.id.clone(), true),
             f.add_labelled(&f.id.clone(), false),
         ];
-        let other = crate::ids::ServiceId::generate();
+        let other = crate::domain::ServiceId::generate();
         let theirs = f.add_labelled(&other, false);
         let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
 
@@ -25,7 +25,6 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let again = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
 
         assert_eq!(first.service.status, Status::Stopped, "from {from:?}");
-        assert_eq!(first.removed_containers, 2, "from {from:?}");
         assert!(first.port_released);
         let mut removed = f.rt.removed();
         removed.sort();
@@ -33,7 +32,11 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let left: Vec<String> = f.rt.containers().into_iter().map(|c| c.id).collect();
         assert_eq!(left, [theirs, foreign], "from {from:?}");
         assert_eq!(again.service.status, Status::Stopped);
-        assert_eq!(again.removed_containers, 0);
+        assert_eq!(
+            f.rt.removed().len(),
+            2,
+            "the second stop removed nothing more"
+        );
         assert_eq!(f.service().container_id, None);
     }
 }
@@ -101,4 +104,47 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
 
     assert!(!stopped.port_released);
     assert_eq!(stopped.service.status, Status::Stopped);
+}
+
+/// Stop classifies a Docker failure as start does: an answer with an error is not "Docker
+/// unavailable", and an unreachable daemon gets the same kind and hint in both.
+#[tokio::test]
+async fn stop_and_start_classify_docker_failures_alike() {
+    let refused = || crate::runtime::RuntimeError::Api {
+        status: 400,
+        message: "bad parameter".into(),
+    };
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    f.rt.fail_next(Op::StopAndRemove, refused());
+    let Err(on_stop) = stop(&f.deps, &mut f.store, &f.id, false).await else {
+        panic!("stop succeeded though Docker refused");
+    };
+    assert_eq!(on_stop.code, Kind::StartFailed, "{on_stop:?}");
+    assert!(
+        on_stop.message.starts_with("cannot stop service"),
+        "{}",
+        on_stop.message
+    );
+
+    let mut g = Fixture::new();
+    g.rt.fail_next(Op::Create, refused());
+    let on_start = g.start(true).await.unwrap_err();
+    assert_eq!(on_start.code, on_stop.code);
+
+    let mut h = Fixture::new();
+    h.start(true).await.unwrap();
+    h.rt.unreachable();
+    let stop_away = stop(&h.deps, &mut h.store, &h.id, false)
+        .await
+        .err()
+        .unwrap();
+    let mut i = Fixture::new();
+    i.rt.unreachable();
+    let start_away = i.start(true).await.unwrap_err();
+    assert_eq!(stop_away.code, Kind::DockerUnavailable);
+    assert_eq!(
+        (stop_away.code, &stop_away.help),
+        (start_away.code, &start_away.help)
+    );
 }

@@ -3,8 +3,7 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::engine::EngineType;
-use crate::ids::ServiceId;
+use crate::domain::{EngineType, ServiceId};
 use crate::runtime::{ContainerInfo, Runtime, RuntimeResult};
 
 pub const MANAGED: &str = "aima.managed";

@@ -15,6 +15,16 @@ fn random_hex8() -> String {
     format!("{:08x}", h.finish() as u32)
 }
 
+/// A string that is not an id of this kind; reported as "not found", since no record has it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {given} not found")]
+pub struct BadId {
+    /// `model` or `service`.
+    pub what: &'static str,
+    pub prefix: &'static str,
+    pub given: String,
+}
+
 macro_rules! record_id {
     ($name:ident, $prefix:literal, $what:literal) => {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,7 +39,7 @@ macro_rules! record_id {
             }
 
             /// Accepts only well-formed ids, so a typo is reported as such rather than "not found".
-            pub fn parse(s: &str) -> crate::error::Result<Self> {
+            pub fn parse(s: &str) -> Result<Self, BadId> {
                 let hex = s.strip_prefix($prefix).unwrap_or("");
                 if hex.len() == 8
                     && hex
@@ -38,10 +48,11 @@ macro_rules! record_id {
                 {
                     Ok($name(s.to_owned()))
                 } else {
-                    Err(crate::error::Error::not_found($what, s).with_help(format!(
-                        "{} ids look like {}1a2b3c4d; run `aima {} list` to see them",
-                        $what, $prefix, $what
-                    )))
+                    Err(BadId {
+                        what: $what,
+                        prefix: $prefix,
+                        given: s.to_owned(),
+                    })
                 }
             }
 

@@ -6,17 +6,16 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::attempts::{Run, Started};
+use super::Deps;
+use super::attempt_loop::{Run, Started};
 use super::failure::Failure;
 use super::preflight::remove_leftovers;
-use super::{Attempt, Deps, Phase};
+use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
-use crate::ids::ServiceId;
-use crate::records::{Service, Status};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, Store};
 
-pub struct StartOptions<'a> {
+pub(crate) struct StartOptions<'a> {
     /// Wait until the engine answers its health endpoint.
     pub wait: bool,
     /// Deadline for the whole start, attempts and health wait included.
@@ -26,7 +25,7 @@ pub struct StartOptions<'a> {
 }
 
 /// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
-pub async fn start(
+pub(crate) async fn start(
     deps: &Deps,
     store: &mut Store,
     id: &ServiceId,
@@ -53,7 +52,7 @@ pub async fn start(
         svc: &svc,
         spec: &spec,
         model_ref: match &model.path {
-            Some(_) => crate::model_path::MOUNT_TARGET.to_owned(),
+            Some(_) => crate::runtime::MOUNT_TARGET.to_owned(),
             None => model.repo,
         },
         model_path: model.path,
@@ -149,10 +148,12 @@ async fn fail(
     if let Some(rt) = runtime {
         let _ = remove_leftovers(deps, rt.as_ref(), svc).await;
     }
-    let message = format!("cannot start service {}: {}", svc.id, failure.reason);
+    let error = failure
+        .error
+        .within(format_args!("cannot start service {}", svc.id));
     let change = Change {
         to: Status::Failed,
-        last_error: Some(&message),
+        last_error: Some(&error.message),
         attempts: &attempts,
         container_id: None,
         owner: None,
@@ -170,12 +171,5 @@ async fn fail(
         Err(e) => return e,
     }
     tracing::debug!(service = %svc.id, elapsed_ms = began.elapsed().as_millis() as u64, "start failed");
-    let mut error = Error::new(failure.kind, message).with_attempts(attempts);
-    if let Some(cause) = failure.cause {
-        error = error.caused_by(cause);
-    }
-    match failure.help {
-        Some(help) => error.with_help(help),
-        None => error,
-    }
+    error.with_attempts(attempts)
 }

@@ -1,7 +1,7 @@
 //! The process that owns an attached start, identified by pid plus kernel start time so that a
 //! pid reused by an unrelated process is not mistaken for the owner.
 
-use crate::records::Owner;
+use crate::domain::Owner;
 
 /// Start time (clock ticks since boot) of `pid`, from field 22 of /proc/<pid>/stat.
 fn start_time_of(pid: u32) -> Option<u64> {

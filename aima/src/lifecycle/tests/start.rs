@@ -4,11 +4,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{Fixture, PORT};
+use crate::domain::Phase;
+use crate::domain::Status;
 use crate::error::Kind;
-use crate::records::Status;
+use crate::lifecycle::StartOptions;
 use crate::runtime::RuntimeError;
 use crate::runtime::fake::{Call, Op};
-use crate::service::{Phase, StartOptions};
 
 const ENGINE_ERROR: &str = "RuntimeError: Engine core initialization failed";
 const CUDA_OOM: &str = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB";
@@ -87,7 +88,7 @@ async fn a_foreign_container_on_the_port_is_named_and_left_alone() {
 #[tokio::test]
 async fn another_aima_service_on_the_port_is_named() {
     let mut f = Fixture::new();
-    let other = crate::ids::ServiceId::generate();
+    let other = crate::domain::ServiceId::generate();
     let theirs = f.add_labelled(&other, true);
 
     let err = f.start(true).await.unwrap_err();
@@ -110,9 +111,9 @@ async fn another_aima_service_on_the_port_is_named() {
 #[tokio::test]
 async fn a_service_of_another_aima_data_dir_is_named_as_such_and_left_alone() {
     let mut f = Fixture::new();
-    let labels = crate::service::labels_for(
-        &crate::ids::ServiceId::generate(),
-        crate::engine::EngineType::Vllm,
+    let labels = crate::lifecycle::labels::labels_for(
+        &crate::domain::ServiceId::generate(),
+        crate::domain::EngineType::Vllm,
         "0123456789ab",
     );
     let theirs =
@@ -298,7 +299,7 @@ async fn a_port_conflict_reported_by_docker_at_start_is_port_in_use() {
         err.message
     );
     assert!(
-        err.causes
+        err.causes()
             .iter()
             .any(|c| c.contains("address already in use")),
         "Docker's text follows as a cause: {err:?}"

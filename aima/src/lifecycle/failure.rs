@@ -1,31 +1,22 @@
-//! Why one attempt failed, and whether another attempt could help.
+//! Why one attempt failed, and whether another attempt could help: an [`Error`] as the user
+//! will read it, plus the phase it happened in and the engine's last log lines.
 
-use super::Phase;
-use crate::error::Kind;
+use crate::domain::Phase;
+use crate::error::{Error, Kind};
 use crate::runtime::RuntimeError;
 
 #[derive(Debug, Clone)]
 pub(super) struct Failure {
-    pub kind: Kind,
+    /// Its message is the attempt's reason; kind, causes and hint carry over to the start's error.
+    pub error: Error,
     pub phase: Phase,
-    pub reason: String,
-    pub cause: Option<String>,
-    pub help: Option<String>,
     pub retry: bool,
     pub log_tail: Vec<String>,
 }
 
 impl Failure {
     pub fn fatal(kind: Kind, phase: Phase, reason: impl Into<String>) -> Self {
-        Failure {
-            kind,
-            phase,
-            reason: reason.into(),
-            cause: None,
-            help: None,
-            retry: false,
-            log_tail: Vec::new(),
-        }
+        Failure::of(Error::new(kind, reason), phase)
     }
 
     pub fn retryable(phase: Phase, reason: impl Into<String>) -> Self {
@@ -35,41 +26,33 @@ impl Failure {
         }
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-
-    pub fn cause(mut self, cause: impl Into<String>) -> Self {
-        self.cause = Some(cause.into());
-        self
-    }
-
-    /// Docker errors by class: unreachable is fatal, a 5xx may be transient.
-    pub fn from_runtime(e: RuntimeError, phase: Phase) -> Self {
-        match &e {
-            RuntimeError::Unavailable { address, .. } | RuntimeError::Timeout { address, .. } => {
-                let help = format!(
-                    "check that the Docker daemon is running and reachable at {address} (`docker info`)"
-                );
-                Failure::fatal(Kind::DockerUnavailable, phase, e.to_string()).help(help)
-            }
-            RuntimeError::PortConflict { port, detail } => {
-                Failure::fatal(Kind::PortInUse, phase, format!("port {port} is in use"))
-                    .cause(detail.clone())
-            }
-            RuntimeError::ImageMissing { image } => image_missing(image, phase),
-            RuntimeError::Api { .. } if e.is_transient() => {
-                Failure::retryable(phase, e.to_string())
-            }
-            _ => Failure::fatal(Kind::StartFailed, phase, e.to_string()),
+    pub fn of(error: Error, phase: Phase) -> Self {
+        Failure {
+            error,
+            phase,
+            retry: false,
+            log_tail: Vec::new(),
         }
     }
-}
 
-pub(super) fn image_missing(image: &str, phase: Phase) -> Failure {
-    Failure::fatal(Kind::StartFailed, phase, format!("engine image {image} is not present locally"))
-        .help(format!("pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"))
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.error = self.error.with_help(help);
+        self
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.error.message
+    }
+
+    /// Docker errors keep the one classification ([`RuntimeError`]'s kind and hint); a transient
+    /// one may be retried.
+    pub fn from_runtime(e: RuntimeError, phase: Phase) -> Self {
+        let retry = e.is_transient();
+        Failure {
+            retry,
+            ..Failure::of(Error::from(e), phase)
+        }
+    }
 }
 
 /// Engine output that no retry will fix: the model does not fit, or the engine says it is fatal.
@@ -109,7 +92,9 @@ mod tests {
             reason: "gone".into(),
         };
         assert_eq!(
-            Failure::from_runtime(unreachable, Phase::Connect).kind,
+            Failure::from_runtime(unreachable, Phase::Connect)
+                .error
+                .code,
             Kind::DockerUnavailable
         );
         let busy = RuntimeError::PortConflict {
@@ -117,7 +102,7 @@ mod tests {
             detail: "bind: address already in use".into(),
         };
         let f = Failure::from_runtime(busy, Phase::Start);
-        assert_eq!((f.kind, f.retry), (Kind::PortInUse, false));
+        assert_eq!((f.error.code, f.retry), (Kind::PortInUse, false));
         let server = RuntimeError::Api {
             status: 500,
             message: "boom".into(),

@@ -1,13 +1,12 @@
 //! Checks made before any container exists. Their failures are never retried: another attempt
 //! would meet the same taken port, missing image or missing GPU.
 
-use super::failure::{Failure, image_missing};
-use super::{Deps, Phase, labels};
+use super::failure::Failure;
+use super::{Deps, labels};
 use crate::config::Config;
-use crate::engine::EngineSpec;
-use crate::error::Kind;
-use crate::records::Service;
-use crate::runtime::{ContainerInfo, Runtime};
+use crate::domain::{EngineSpec, Phase, Service};
+use crate::error::{Detail, Kind};
+use crate::runtime::{ContainerInfo, Runtime, RuntimeError};
 
 pub(super) async fn preflight(
     deps: &Deps,
@@ -35,7 +34,9 @@ pub(super) async fn preflight(
             format!("port {port} is in use by {holder}"),
         );
         if let Some(command) = &holder.command {
-            failure = failure.cause(format!("the holder is running: {command}"));
+            failure.error = failure
+                .error
+                .caused_by(Detail(format!("the holder is running: {command}")));
         }
         let stop_it = holder
             .pid
@@ -47,7 +48,10 @@ pub(super) async fn preflight(
     }
 
     if !rt.image_exists(&spec.image).await.map_err(fail)? {
-        return Err(image_missing(&spec.image, Phase::Preflight));
+        let missing = RuntimeError::ImageMissing {
+            image: spec.image.clone(),
+        };
+        return Err(Failure::from_runtime(missing, Phase::Preflight));
     }
     if spec.gpu && !rt.has_gpu_runtime().await.map_err(fail)? {
         let var = format!("{}_GPU", spec.engine.env_prefix());

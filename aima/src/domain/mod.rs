@@ -1,0 +1,14 @@
+//! The records aima keeps and shows — models, services, their start attempts, statuses and
+//! engine types — as plain data. Depends on nothing else in the crate but the clock.
+
+mod attempt;
+mod engine;
+mod ids;
+mod model;
+mod service;
+
+pub use attempt::{Attempt, Phase};
+pub use engine::{EngineSpec, EngineType, Secret};
+pub use ids::{BadId, ModelId, ServiceId};
+pub use model::{Model, ModelSource};
+pub use service::{Owner, Service, Status};

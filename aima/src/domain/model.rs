@@ -1,0 +1,52 @@
+//! A model: a registration of weights (a repo id, maybe a local path) that services serve.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::ModelId;
+use super::service::as_rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelSource {
+    Ollama,
+    Huggingface,
+    Modelscope,
+    Local,
+}
+
+impl ModelSource {
+    pub const ALL: [ModelSource; 4] = [
+        ModelSource::Ollama,
+        ModelSource::Huggingface,
+        ModelSource::Modelscope,
+        ModelSource::Local,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelSource::Ollama => "ollama",
+            ModelSource::Huggingface => "huggingface",
+            ModelSource::Modelscope => "modelscope",
+            ModelSource::Local => "local",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub id: ModelId,
+    pub name: String,
+    pub source: ModelSource,
+    pub repo: String,
+    pub path: Option<String>,
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Models are registrations; they are always `registered`.
+    pub status: &'static str,
+    #[serde(serialize_with = "as_rfc3339")]
+    pub created_at: i64,
+}

@@ -1,0 +1,61 @@
+//! The service lifecycle: start with preflight and retries, stop, and refreshing recorded states
+//! against Docker (which may mark services failed and remove their containers). Docker and the
+//! host come in through [`Deps`], so the logic runs against fakes in tests.
+
+mod attempt_loop;
+mod failure;
+pub(crate) mod labels;
+mod preflight;
+mod refresh;
+mod start;
+mod stop;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub(crate) use refresh::{refresh, refresh_all};
+pub(crate) use start::StartOptions;
+pub(crate) use start::start;
+pub(crate) use stop::Stopped;
+pub(crate) use stop::stop;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::host::{HostProbe, RealHost};
+use crate::runtime::{DockerEndpoint, DockerRuntime, SharedRuntime};
+
+/// Opens a runtime on demand: most commands never need Docker.
+pub type Connector = Arc<dyn Fn() -> Result<SharedRuntime> + Send + Sync>;
+
+/// What the lifecycle runs on: the configuration, a way to reach Docker, and the host.
+#[derive(Clone)]
+pub struct Deps {
+    pub config: Config,
+    pub connect: Connector,
+    pub host: Arc<dyn HostProbe>,
+}
+
+impl Deps {
+    /// Real Docker (at the configuration's `DOCKER_HOST`) and the real host.
+    pub fn real(config: Config) -> Self {
+        let docker_host = config.env.get("DOCKER_HOST").map(str::to_owned);
+        Deps {
+            config,
+            connect: Arc::new(move || connect(docker_host.as_deref())),
+            host: Arc::new(RealHost),
+        }
+    }
+
+    /// Connects and pings, so "Docker is away" is one clear error in a few seconds.
+    pub async fn docker(&self) -> Result<SharedRuntime> {
+        let runtime = (self.connect)()?;
+        runtime.ping().await?;
+        Ok(runtime)
+    }
+}
+
+fn connect(docker_host: Option<&str>) -> Result<SharedRuntime> {
+    let endpoint = DockerEndpoint::parse(docker_host)?;
+    Ok(Arc::new(DockerRuntime::connect(endpoint)?))
+}
