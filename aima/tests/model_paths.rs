@@ -24,7 +24,7 @@ use common::ports::free_port;
 /// entry would read as extra mount fields.
 const HOSTILE: [&str; 3] = ["/", "/srv/models/../../var/run", "/a:/b:rw"];
 
-fn create_local<'a>(path: &'a str) -> Vec<&'a str> {
+fn create_local(path: &str) -> Vec<&str> {
     let args = ["model", "create", "--name", "m", "--source", "local"];
     [&args[..], &["--repo", "m", "--path", path]].concat()
 }
