@@ -125,7 +125,12 @@ mod tests {
     fn a_directory_under_a_root_is_stored_canonical() {
         let r = roots();
         let dotted = format!("{}/../tiny/.", r.model.display());
-        let stored = for_new_model(ModelSource::Local, Some(&dotted), &[r.root.clone()]).unwrap();
+        let stored = for_new_model(
+            ModelSource::Local,
+            Some(&dotted),
+            std::slice::from_ref(&r.root),
+        )
+        .unwrap();
         assert_eq!(
             stored.as_deref(),
             Some(r.model.canonicalize().unwrap().to_str().unwrap())
