@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::num::NonZeroU16;
+use std::num::{NonZeroU16, NonZeroU32};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::{EngineSpec, EngineType, Secret};
+use crate::domain::{EngineSpec, EngineType, Secret, parse_size};
 use crate::error::{Classified, Detail, Kind};
 use crate::instance::InstanceError;
 
@@ -176,6 +176,12 @@ struct FileEngine {
     port: Option<NonZeroU16>,
     bind: Option<IpAddr>,
     api_key: Option<String>,
+    #[serde(default, deserialize_with = "size")]
+    memory: Option<u64>,
+    pids_limit: Option<NonZeroU32>,
+    #[serde(default, deserialize_with = "size")]
+    log_max_size: Option<u64>,
+    log_max_files: Option<NonZeroU32>,
     health_path: Option<String>,
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
@@ -311,6 +317,19 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
     if let Some(v) = &o.api_key {
         spec.api_key = Some(Secret::new(v.clone()));
     }
+    if let Some(v) = o.memory {
+        spec.limits.memory_bytes = Some(v);
+    }
+    if let Some(v) = o.pids_limit {
+        spec.limits.pids = v.get();
+    }
+    if let Some(v) = o.log_max_size {
+        spec.limits.log_max_bytes = v;
+    }
+    if let Some(v) = o.log_max_files {
+        spec.limits.log_max_files = v.get();
+    }
+
     if let Some(v) = &o.health_path {
         spec.health_path = v.clone();
     }
@@ -323,6 +342,16 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
     }
+}
+
+/// A size in the file (`"16g"`), refused with the file's line when it does not parse.
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_size(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\")"
+        ))
+    })
 }
 
 fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
@@ -358,6 +387,35 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
     }
     if let Some(key) = env.get(&format!("{prefix}_API_KEY")) {
         spec.api_key = Some(Secret::new(key.to_owned()));
+    }
+    let size_of = |var: String| -> Result<Option<u64>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => parse_size(text)
+                .map(Some)
+                .ok_or_else(|| bad(var, "a size such as 16g, 512m or 1048576", text)),
+        }
+    };
+    let count_of = |var: String| -> Result<Option<u32>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(bad(var, "a whole number above 0", text)),
+            },
+        }
+    };
+    if let Some(bytes) = size_of(format!("{prefix}_MEMORY"))? {
+        spec.limits.memory_bytes = Some(bytes);
+    }
+    if let Some(n) = count_of(format!("{prefix}_PIDS_LIMIT"))? {
+        spec.limits.pids = n;
+    }
+    if let Some(bytes) = size_of(format!("{prefix}_LOG_MAX_SIZE"))? {
+        spec.limits.log_max_bytes = bytes;
+    }
+    if let Some(n) = count_of(format!("{prefix}_LOG_MAX_FILES"))? {
+        spec.limits.log_max_files = n;
     }
     Ok(())
 }
@@ -489,6 +547,43 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn limits_come_from_file_and_env_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"8g\"\npids_limit = 512\nlog_max_size = \"20m\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(limits.memory_bytes, Some(8 << 30));
+        assert_eq!((limits.pids, limits.log_max_bytes), (512, 20 << 20));
+        assert_eq!(cfg.engine(EngineType::Ollama).limits, Default::default());
+        let env = Env::from_pairs([
+            ("AIMA_VLLM_MEMORY", "256m"),
+            ("AIMA_VLLM_LOG_MAX_FILES", "5"),
+        ]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(
+            (limits.memory_bytes, limits.log_max_files),
+            (Some(256 << 20), 5)
+        );
+        let env = Env::from_pairs([("AIMA_VLLM_PIDS_LIMIT", "0")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"lots\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 2"), "{err}");
     }
 
     #[test]

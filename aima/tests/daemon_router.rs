@@ -38,6 +38,9 @@ impl Runtime for EmptyDocker {
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
         Ok(false)
     }
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        Ok(8 << 30)
+    }
     async fn create(&self, _spec: &ContainerSpec) -> RuntimeResult<String> {
         Err(RuntimeError::Api {
             status: 500,

@@ -1,6 +1,7 @@
-//! Real Docker: where an engine's port is published. By default on loopback only (reachable on
-//! 127.0.0.1, refused elsewhere, `docker port` shows the loopback binding); `--bind 0.0.0.0`
-//! publishes it on every address; a vLLM API key reaches the engine and is never printed.
+//! Real Docker: how exposed an engine container is. Its port is published on loopback only by
+//! default (reachable on 127.0.0.1, refused elsewhere, `docker port` shows the loopback
+//! binding); `--bind 0.0.0.0` publishes it on every address; a vLLM API key reaches the engine
+//! and is never printed; the container runs confined (memory, pids, logs, capabilities).
 
 mod common {
     pub mod aima;
@@ -178,5 +179,44 @@ fn a_vllm_api_key_is_required_by_the_engine_and_never_printed() {
         String::from_utf8_lossy(&label.stdout).trim(),
         lab.instance()
     );
+    lab.run(&["service", "stop", &svc]).success();
+}
+
+#[test]
+fn an_engine_runs_confined_with_default_and_configured_limits() {
+    let lab = Lab::with_env(
+        &[],
+        &[
+            ("AIMA_VLLM_PIDS_LIMIT", "256"),
+            ("AIMA_VLLM_LOG_MAX_SIZE", "1m"),
+        ],
+    );
+    let (svc, _) = lab.service();
+    start(&lab, &svc);
+    let shown = lab.run(&["service", "get", &svc, "-o", "json"]).success();
+    let container = shown.json()["container_id"].as_str().unwrap().to_owned();
+    let inspected = docker(&["inspect", "--format", "{{json .HostConfig}}", &container]);
+    let host: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let info = docker(&["info", "--format", "{{.MemTotal}}"]);
+    let total: u64 = String::from_utf8_lossy(&info.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+
+    // Memory: three quarters of the Docker host by default, and no swap on top.
+    assert_eq!(host["Memory"], total / 4 * 3, "{host}");
+    assert_eq!(host["MemorySwap"], host["Memory"], "{host}");
+    assert_eq!(host["PidsLimit"], 256, "{host}");
+    assert_eq!(host["LogConfig"]["Type"], "json-file", "{host}");
+    assert_eq!(host["LogConfig"]["Config"]["max-size"], "1048576", "{host}");
+    assert_eq!(host["LogConfig"]["Config"]["max-file"], "3", "{host}");
+    assert_eq!(
+        host["SecurityOpt"],
+        serde_json::json!(["no-new-privileges:true"])
+    );
+    assert_eq!(host["CapDrop"], serde_json::json!(["ALL"]), "{host}");
+    let kept = serde_json::json!(["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]);
+    assert_eq!(host["CapAdd"], kept, "{host}");
+    assert_eq!(host["Privileged"], false, "{host}");
     lab.run(&["service", "stop", &svc]).success();
 }

@@ -55,10 +55,62 @@ pub struct EngineSpec {
     pub start_attempts: u32,
     pub backoff_ms: u64,
     pub extra_args: Vec<String>,
+    /// Container limits; see [`EngineLimits`].
+    pub limits: EngineLimits,
     /// Host address new services publish on when `--bind` is absent: loopback by default.
     pub bind: IpAddr,
     /// The key clients must present (vLLM, llama.cpp), handed over in the engine's environment.
     pub api_key: Option<Secret>,
+}
+
+/// What an engine container may use. Engines run models of very different sizes, so the memory
+/// default follows the Docker host: three quarters of its memory, leaving the rest to the host
+/// and its other tenants. Everything else has a fixed default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineLimits {
+    /// Memory limit in bytes (swap included: none beyond it); `None`: 3/4 of the host's memory.
+    pub memory_bytes: Option<u64>,
+    /// Most processes and threads at once.
+    pub pids: u32,
+    /// Engine logs rotate at this size (bytes), keeping this many files.
+    pub log_max_bytes: u64,
+    pub log_max_files: u32,
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        EngineLimits {
+            memory_bytes: None,
+            pids: 4096,
+            log_max_bytes: 10 * 1024 * 1024,
+            log_max_files: 3,
+        }
+    }
+}
+
+impl EngineLimits {
+    /// The memory limit on a Docker host with `host_memory` bytes.
+    pub fn memory_on(&self, host_memory: u64) -> u64 {
+        self.memory_bytes.unwrap_or(host_memory / 4 * 3)
+    }
+}
+
+/// Parses a size as Docker writes them: bytes, or a number with `k`, `m` or `g` (powers of 1024,
+/// case-insensitive, an optional trailing `b`).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('b').unwrap_or(&lower);
+    let (digits, unit) = match lower.char_indices().last()? {
+        (i, 'k') => (&lower[..i], 1u64 << 10),
+        (i, 'm') => (&lower[..i], 1 << 20),
+        (i, 'g') => (&lower[..i], 1 << 30),
+        _ => (lower, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(unit)
+        .filter(|n| *n > 0)
 }
 
 /// A value that is never shown: `Debug` and serialisation print a placeholder.
@@ -104,6 +156,7 @@ impl EngineSpec {
             start_attempts: 3,
             backoff_ms: 500,
             extra_args: Vec::new(),
+            limits: EngineLimits::default(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             api_key: None,
         }
@@ -199,6 +252,25 @@ mod tests {
         assert!(!spec.container_args("m").concat().contains("s3cret"));
         assert!(!format!("{spec:?}").contains("s3cret"));
         assert!(!serde_json::to_string(&spec).unwrap().contains("s3cret"));
+    }
+
+    #[test]
+    fn sizes_read_as_docker_writes_them() {
+        assert_eq!(parse_size("512m"), Some(512 << 20));
+        assert_eq!(parse_size("16G"), Some(16 << 30));
+        assert_eq!(parse_size("10mb"), Some(10 << 20));
+        assert_eq!(parse_size("4096"), Some(4096));
+        for bad in ["", "0", "m", "-1g", "1.5g", "12t"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn memory_defaults_to_three_quarters_of_the_host() {
+        let mut limits = EngineLimits::default();
+        assert_eq!(limits.memory_on(16 << 30), 12 << 30);
+        limits.memory_bytes = Some(1 << 30);
+        assert_eq!(limits.memory_on(16 << 30), 1 << 30);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::start::StartOptions;
 use super::{Deps, labels};
 use crate::domain::{Attempt, EngineSpec, Phase, Service};
 use crate::error::{Classified, Error, Kind};
-use crate::runtime::{ContainerSpec, Runtime, RuntimeError, SharedRuntime};
+use crate::runtime::{ContainerLimits, ContainerSpec, Runtime, RuntimeError, SharedRuntime};
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 20;
@@ -84,6 +84,7 @@ impl Run<'_> {
                 },
             )?;
         }
+        let limits = self.container_limits(rt.as_ref()).await?;
         let deadline = self.began + self.opts.timeout;
         let max = self.spec.start_attempts.max(1);
         for n in 1..=max {
@@ -91,7 +92,7 @@ impl Run<'_> {
                 "attempt {n}/{max}: starting {} container",
                 self.spec.engine
             ));
-            match self.one_attempt(rt.as_ref(), n, deadline).await {
+            match self.one_attempt(rt.as_ref(), n, &limits, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -111,13 +112,33 @@ impl Run<'_> {
         unreachable!("the last attempt always returns")
     }
 
+    /// The engine's limits, its memory default resolved against the Docker host's memory.
+    async fn container_limits(&self, rt: &dyn Runtime) -> Result<ContainerLimits, Failure> {
+        let limits = &self.spec.limits;
+        let memory_bytes = match limits.memory_bytes {
+            Some(bytes) => bytes,
+            None => limits.memory_on(
+                rt.host_memory()
+                    .await
+                    .map_err(|e| Failure::from_runtime(e, Phase::Preflight))?,
+            ),
+        };
+        Ok(ContainerLimits {
+            memory_bytes,
+            pids: limits.pids,
+            log_max_bytes: limits.log_max_bytes,
+            log_max_files: limits.log_max_files,
+        })
+    }
+
     async fn one_attempt(
         &self,
         rt: &dyn Runtime,
         n: u32,
+        limits: &ContainerLimits,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        let spec = self.container_spec(n);
+        let spec = self.container_spec(n, limits);
         let id = rt
             .create(&spec)
             .await
@@ -221,7 +242,7 @@ impl Run<'_> {
         failure
     }
 
-    fn container_spec(&self, n: u32) -> ContainerSpec {
+    fn container_spec(&self, n: u32, limits: &ContainerLimits) -> ContainerSpec {
         let svc = self.svc;
         ContainerSpec {
             name: format!("aima-{}-{}-a{n}", svc.id, self.deps.config.instance),
@@ -233,6 +254,7 @@ impl Run<'_> {
             host_port: svc.port,
             container_port: self.spec.container_port,
             gpu: self.spec.gpu,
+            limits: limits.clone(),
             mount: self.model_path.clone(),
         }
     }

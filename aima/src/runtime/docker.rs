@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, DeviceRequest, HostConfig, Mount, MountBindOptions,
+    ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
     MountBindOptionsPropagationEnum, MountType, PortBinding,
 };
 use bollard::query_parameters::{
@@ -19,7 +19,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, Runtime, RuntimeError,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, Runtime, RuntimeError,
     RuntimeResult,
 };
 
@@ -239,6 +239,13 @@ impl Runtime for DockerRuntime {
             .any(|r| r.contains("nvidia")))
     }
 
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        let info = self
+            .bounded("info", CALL_SECS, self.client().info())
+            .await?;
+        Ok(info.mem_total.unwrap_or(0).max(0) as u64)
+    }
+
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
         let container_port = format!("{}/tcp", spec.container_port);
         let bindings = HashMap::from([(
@@ -267,6 +274,20 @@ impl Runtime for DockerRuntime {
                 port_bindings: Some(bindings),
                 device_requests: gpus,
                 mounts: spec.mount.as_ref().map(|dir| vec![read_only_bind(dir)]),
+                memory: Some(spec.limits.memory_bytes as i64),
+                // Equal to the memory limit: no swap on top of it.
+                memory_swap: Some(spec.limits.memory_bytes as i64),
+                pids_limit: Some(i64::from(spec.limits.pids)),
+                log_config: Some(HostConfigLogConfig {
+                    typ: Some("json-file".to_owned()),
+                    config: Some(HashMap::from([
+                        ("max-size".to_owned(), spec.limits.log_max_bytes.to_string()),
+                        ("max-file".to_owned(), spec.limits.log_max_files.to_string()),
+                    ])),
+                }),
+                security_opt: Some(vec!["no-new-privileges:true".to_owned()]),
+                cap_drop: Some(vec!["ALL".to_owned()]),
+                cap_add: Some(KEPT_CAPS.iter().map(|c| (*c).to_owned()).collect()),
                 ..Default::default()
             }),
             ..Default::default()
