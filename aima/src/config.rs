@@ -13,6 +13,8 @@ use crate::error::{Classified, Detail, Kind};
 use crate::instance::InstanceError;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+/// A claim lapses after this long without a heartbeat; the owner renews it every third of it.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The environment variables aima reads, captured once when the process starts; empty values
 /// count as unset.
@@ -53,6 +55,8 @@ pub struct Config {
     pub legacy_instance: Option<String>,
     /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
     pub model_roots: Vec<PathBuf>,
+    /// How long a start's or stop's claim holds without a heartbeat (`AIMA_LEASE_SECS`).
+    pub lease: std::time::Duration,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
@@ -232,9 +236,23 @@ impl Config {
         if let Some(root) = model_roots.iter().find(|r| !r.is_absolute()) {
             return Err(ConfigError::RelativeModelRoot { root: root.clone() });
         }
+        let lease = match env.get("AIMA_LEASE_SECS") {
+            None => DEFAULT_LEASE,
+            Some(text) => match text.parse::<u64>() {
+                Ok(secs) if (1..=86_400).contains(&secs) => std::time::Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::BadValue {
+                        var: "AIMA_LEASE_SECS".to_owned(),
+                        expected: "whole seconds from 1 to 86400".to_owned(),
+                        value: text.to_owned(),
+                    });
+                }
+            },
+        };
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
+            lease,
             instance: identity.id,
             legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),

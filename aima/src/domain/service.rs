@@ -51,11 +51,36 @@ impl Status {
     pub const HOLDS_PORT: [Status; 3] = [Status::Created, Status::Starting, Status::Running];
 }
 
-/// The process that runs an attached start; the start time tells a reused pid apart.
+/// The process that runs an attached start (or a stop), and how long its claim holds.
+///
+/// The start time tells a reused pid apart; the boot id and PID namespace say whether this
+/// host can judge the pid at all (a starter in a container has pids of its own). The lease is
+/// renewed by the owner's heartbeat: once it lapses, the owner is taken for hung or gone,
+/// wherever it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Owner {
     pub pid: u32,
     pub start_time: u64,
+    /// The kernel boot the owner ran in (`/proc/sys/kernel/random/boot_id`).
+    #[serde(serialize_with = "as_uuid")]
+    pub boot_id: u128,
+    /// The inode of the owner's PID namespace (`/proc/self/ns/pid`).
+    pub pid_ns: u64,
+    /// When the claim lapses unless renewed (ms since the epoch).
+    #[serde(serialize_with = "as_rfc3339")]
+    pub lease_until: i64,
+}
+
+fn as_uuid<S: Serializer>(id: &u128, s: S) -> Result<S::Ok, S::Error> {
+    let hex = format!("{id:032x}");
+    s.serialize_str(&format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use ports::PortHolder;
+pub use process::Liveness;
 
 use crate::domain::Owner;
 
@@ -22,8 +23,10 @@ pub trait HostProbe: Send + Sync {
     fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder>;
     /// The engine's answer to `GET path` at `addr`, if any.
     async fn health_status(&self, addr: SocketAddr, path: &str) -> Option<u16>;
+    /// This process as an owner, its lease not yet set.
     fn current_owner(&self) -> Owner;
-    fn owner_alive(&self, owner: Owner) -> bool;
+    /// Whether the owner's process still runs, as far as this host can tell.
+    fn owner_liveness(&self, owner: Owner) -> Liveness;
 }
 
 pub struct RealHost;
@@ -42,7 +45,7 @@ impl HostProbe for RealHost {
         process::current()
     }
 
-    fn owner_alive(&self, owner: Owner) -> bool {
-        process::is_alive(owner)
+    fn owner_liveness(&self, owner: Owner) -> Liveness {
+        process::liveness(owner)
     }
 }

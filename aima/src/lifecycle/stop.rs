@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::{Deps, labels};
+use super::{Deps, labels, lease};
 use crate::domain::{Service, ServiceId, Status};
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
@@ -36,22 +36,30 @@ pub(crate) async fn stop(
     };
     // Tell a start in progress (or the reconciler) that this service is on its way down; the
     // owner lets the next reader resolve a stop whose process died half-way.
+    let me = lease::claim(deps);
     let stopping = Change {
-        owner: Some(deps.host.current_owner()),
+        owner: Some(me),
         ..keep(Status::Stopping)
     };
     store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
     let docker_error =
         |e: RuntimeError| Error::from(e).within(format_args!("cannot stop service {id}"));
-    let own = labels::service_containers(rt.as_ref(), id, &deps.config)
-        .await
-        .map_err(docker_error)?;
-    for c in &own {
-        rt.stop_and_remove(&c.id, force)
+    let remove_all = async {
+        let own = labels::service_containers(rt.as_ref(), id, &deps.config)
             .await
             .map_err(docker_error)?;
-    }
-    let port_released = own.is_empty() || wait_for_release(deps, svc.published_address()).await;
+        for c in &own {
+            rt.stop_and_remove(&c.id, force)
+                .await
+                .map_err(docker_error)?;
+        }
+        Ok::<_, Error>(own.len())
+    };
+    let removed = tokio::select! {
+        removed = remove_all => removed?,
+        never = lease::keep_alive(store, id, Status::Stopping, me, deps.config.lease) => match never {},
+    };
+    let port_released = removed == 0 || wait_for_release(deps, svc.published_address()).await;
     let stopped = Change {
         container_id: None,
         ..keep(Status::Stopped)

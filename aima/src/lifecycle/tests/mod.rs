@@ -21,7 +21,7 @@ use crate::domain::ServiceId;
 use crate::domain::{EngineSpec, EngineType};
 use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
-use crate::host::{HostProbe, PortHolder};
+use crate::host::{HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
 use crate::runtime::fake::FakeRuntime;
 use crate::runtime::{ContainerInfo, SharedRuntime};
@@ -31,6 +31,9 @@ use crate::store::{Change, Store};
 const ME: Owner = Owner {
     pid: 4242,
     start_time: 77,
+    boot_id: 0xb007,
+    pid_ns: 4026531836,
+    lease_until: i64::MAX,
 };
 /// The port the fixture's service gets: vLLM's default, as nothing else holds it.
 const PORT: u16 = 8000;
@@ -75,8 +78,14 @@ impl HostProbe for FakeHost {
         ME
     }
 
-    fn owner_alive(&self, owner: Owner) -> bool {
-        owner == ME
+    fn owner_liveness(&self, owner: Owner) -> Liveness {
+        if owner.pid_ns != ME.pid_ns {
+            Liveness::Unknowable
+        } else if (owner.pid, owner.start_time) == (ME.pid, ME.start_time) {
+            Liveness::Alive
+        } else {
+            Liveness::Dead
+        }
     }
 }
 
