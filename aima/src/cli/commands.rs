@@ -145,7 +145,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
 }
 
 async fn start(deps: &Deps, store: &mut Store, args: StartArgs, output: Output) -> Result<Service> {
-    let show = |line: &str| eprintln!("… {line}");
+    let show = |line: &str| eprintln!("… {}", super::terminal::block(line));
     let progress: Option<&(dyn Fn(&str) + Send + Sync)> =
         (output == Output::Table && std::io::stderr().is_terminal()).then_some(&show);
     let opts = StartOptions {
