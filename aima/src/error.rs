@@ -1,12 +1,13 @@
 //! User-facing errors: what failed, why (a `source()` chain), the attempts behind it, a hint,
 //! a stable code, and the exit code and HTTP status that code maps to.
 //!
-//! Each concern has its own `thiserror` enum with `#[source]` chains — [`ConfigError`],
-//! [`StoreError`], [`RuntimeError`], [`EndpointError`] — and says which [`Kind`] each of its
-//! variants is and what a person can do about it. They all become an [`Error`] the same way
-//! (`Error::from_classified`), so a failure reads and exits alike wherever it surfaces.
-//! [`Kind`] is the one place that maps a failure class to its exit code and HTTP status, and
-//! [`Error::render`] the one renderer (`error:`, `caused by:` lines, attempts, `help:`).
+//! Each concern has its own `thiserror` enum with `#[source]` chains ([`ConfigError`],
+//! [`StoreError`], [`RuntimeError`], [`EndpointError`], the daemon's `ListenError`) that says
+//! which [`Kind`] each of its variants is and what a person can do about it ([`Classified`]).
+//! Every one becomes an [`Error`] the same way, so a failure reads and exits alike wherever it
+//! surfaces. [`Kind`] is the one place that maps a failure class to its exit code and HTTP
+//! status, and [`Error::render`] the one renderer (`error:`, `caused by:` lines, attempts,
+//! `help:`).
 //!
 //! [`ConfigError`]: crate::config::ConfigError
 //! [`StoreError`]: crate::store::StoreError
@@ -84,7 +85,7 @@ impl Kind {
 }
 
 /// A typed error of one concern that knows its [`Kind`] and what a person can do about it.
-pub(crate) trait Classified: StdError + Send + Sync + 'static {
+pub trait Classified: StdError + Send + Sync + 'static {
     fn kind(&self) -> Kind;
     fn help(&self) -> Option<String> {
         None
@@ -215,28 +216,9 @@ impl Error {
 }
 
 /// The typed errors of each concern, each turned into an [`Error`] the one way.
-macro_rules! from_classified {
-    ($($t:ty),* $(,)?) => {
-        $(impl From<$t> for Error {
-            fn from(e: $t) -> Self {
-                Error::from_classified(e)
-            }
-        })*
-    };
-}
-
-from_classified!(
-    crate::config::ConfigError,
-    crate::store::StoreError,
-    crate::runtime::RuntimeError,
-    crate::runtime::EndpointError,
-    crate::instance::InstanceError,
-    BadId,
-);
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        crate::store::StoreError::from(e).into()
+impl<E: Classified> From<E> for Error {
+    fn from(e: E) -> Self {
+        Error::from_classified(e)
     }
 }
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::fixtures::block_port::{BlockPortArgs, block_port};
+use crate::fixtures::port_blocker::holder::{BlockPortArgs, hold_port};
+use crate::reaper::{ReaperArgs, run_reaper};
 use crate::report::{series, series_table, summary_table};
 use crate::scenario::{RunOptions, RunRefused, SCENARIOS, run_scenario};
 
@@ -23,11 +24,11 @@ pub const EXIT_NOT_ALL_PASS: u8 = 1;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Commands,
+    command: Commands,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Commands {
+enum Commands {
     /// Run a scenario against an aima build and write reports.
     Scenario {
         /// Scenario number (see `harness list`).
@@ -59,10 +60,14 @@ pub enum Commands {
         #[command(subcommand)]
         fixture: Fixture,
     },
+    /// The run's dead-man's switch (started by the harness): when its stdin closes, stop the
+    /// run's processes, remove its labelled containers and record what that took.
+    #[command(hide = true)]
+    Reaper(ReaperArgs),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Fixture {
+enum Fixture {
     /// Hold a TCP port like an unrelated program would.
     BlockPort(BlockPortArgs),
 }
@@ -84,13 +89,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Commands::Fixture {
             fixture: Fixture::BlockPort(args),
-        } => match block_port(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                ExitCode::from(EXIT_NOT_ALL_PASS)
-            }
-        },
+        } => helper_exit(hold_port(&args)),
+        Commands::Reaper(args) => helper_exit(run_reaper(&args)),
         Commands::Scenario {
             number,
             aima_bin,
@@ -113,6 +113,17 @@ pub fn run(cli: Cli) -> ExitCode {
             } else {
                 scenario_series(&options, repeat)
             }
+        }
+    }
+}
+
+/// Exit status of a helper process (blocker, reaper): 0, or 1 with the error on stderr.
+fn helper_exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_NOT_ALL_PASS)
         }
     }
 }

@@ -32,6 +32,7 @@ impl Verdict {
         }
     }
 
+    #[cfg(test)]
     pub fn is_pass(&self) -> bool {
         matches!(self, Verdict::Pass)
     }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Trial};
 
 use support::cases::{Expectation, block_port_fixture, refuses_a_busy_port, scenario_case};
+use support::leftovers::kill9_case;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -35,6 +36,16 @@ fn main() -> ExitCode {
             Some("hide-port.sh"),
             Expectation::failing(&["S20.C1"]),
         ),
+        // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
+        scenario_case(
+            "s20::wrapper::no_exec_leaves_no_aima",
+            Some("no-exec.sh"),
+            Expectation::all_pass(),
+        ),
+        // kill -9 of the harness at several points: nothing of the run is left.
+        kill9_case("s20::kill9::with_the_daemon_up", "healthy after", false),
+        kill9_case("s20::kill9::while_the_port_is_blocked", "FAULT port", false),
+        kill9_case("s20::kill9::during_the_cycles", "cycle 1 start", true),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }

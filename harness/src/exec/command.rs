@@ -1,14 +1,12 @@
 //! One external command, run with a deadline and recorded with everything a reviewer needs:
 //! the command line with its environment overrides, exit code, duration, stdout and stderr.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use super::group::{ProcessGroup, describe_members};
 
 /// A command to run: program, arguments, the environment it runs in and a deadline.
 #[derive(Debug, Clone)]
@@ -83,9 +81,17 @@ impl Invocation {
         parts.join(" ")
     }
 
-    /// Runs the command to completion or to its deadline; never fails: a spawn error becomes a
-    /// record with no exit code and the error on stderr.
-    pub fn run(&self, index: usize, step: &str, run_start: Instant) -> CommandRecord {
+    /// Runs the command to completion or to its deadline in its own process group, with stdout
+    /// and stderr written to `logs/NN-step.{stdout,stderr}` under `run_dir`; never fails: a spawn
+    /// error becomes a record with no exit code and the error on stderr. Whatever the command
+    /// leaves running in its group is stopped and named in the record.
+    pub fn run(
+        &self,
+        index: usize,
+        step: &str,
+        run_start: Instant,
+        run_dir: &Path,
+    ) -> CommandRecord {
         let started = Instant::now();
         let mut record = CommandRecord {
             index,
@@ -101,90 +107,50 @@ impl Invocation {
             stdout_log: None,
             stderr_log: None,
         };
-        let mut command = Command::new(&self.program);
-        command
-            .args(&self.args)
-            .envs(self.base_env.iter().cloned())
-            .envs(self.overrides.iter().cloned())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Own process group, so a deadline kill also reaches what a wrapper script started.
-            .process_group(0);
-        let mut child = match command.spawn() {
-            Ok(child) => child,
+        let base = format!("logs/{index:02}-{}", slug(step));
+        let (stdout_log, stderr_log) = (format!("{base}.stdout"), format!("{base}.stderr"));
+        if let Err(err) = std::fs::create_dir_all(run_dir.join("logs")) {
+            record.stderr = format!("harness: cannot create {}/logs: {err}", run_dir.display());
+            return record;
+        }
+        let mut expression = duct::cmd(self.program.as_os_str(), &self.args)
+            .stdin_null()
+            .stdout_path(run_dir.join(&stdout_log))
+            .stderr_path(run_dir.join(&stderr_log));
+        for (key, value) in self.base_env.iter().chain(&self.overrides) {
+            expression = expression.env(key, value);
+        }
+        let group = match ProcessGroup::start(&expression, &format!("command #{index}")) {
+            Ok(group) => group,
             Err(err) => {
                 record.stderr = format!("harness: cannot start {}: {err}", self.program.display());
                 return record;
             }
         };
-        let pgid = child.id();
-        let _guard =
-            crate::fixtures::interrupt::guard(format!("command {}", record.display), move || {
-                kill_group(pgid)
-            });
-        let stdout = child.stdout.take().map(drain);
-        let stderr = child.stderr.take().map(drain);
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if started.elapsed() >= self.deadline => {
-                    record.timed_out = true;
-                    // Killing may race with a natural exit; either way we wait below.
-                    kill_group(child.id());
-                    let _ = child.kill();
-                    break child.wait().ok();
-                }
-                Ok(None) => thread::sleep(Duration::from_millis(5)),
-                Err(_) => break None,
-            }
-        };
+        let status = group.wait_until(started + self.deadline);
         record.duration_ms = millis(started.elapsed());
-        if !record.timed_out {
-            record.exit_code = status.and_then(|s| s.code());
+        record.timed_out = status.is_none();
+        record.exit_code = status.and_then(|s| s.code());
+        let leftovers = group.members();
+        let stopped = (record.timed_out || !leftovers.is_empty())
+            .then(|| group.stop(Duration::ZERO, &|| None));
+        record.stdout = std::fs::read_to_string(run_dir.join(&stdout_log)).unwrap_or_default();
+        record.stderr = std::fs::read_to_string(run_dir.join(&stderr_log)).unwrap_or_default();
+        record.stdout_log = Some(stdout_log);
+        record.stderr_log = Some(stderr_log);
+        if let Some(stopped) = stopped {
+            let why = if record.timed_out {
+                "killed at its deadline".to_owned()
+            } else {
+                format!("left {} running", describe_members(&leftovers))
+            };
+            record.stderr.push_str(&format!(
+                "\n(harness: the command {why}: {})",
+                stopped.describe()
+            ));
         }
-        record.stdout = stdout.map(join_text).unwrap_or_default();
-        record.stderr = stderr.map(join_text).unwrap_or_default();
         record
     }
-}
-
-/// Saves a record's output next to the report and remembers the relative paths.
-pub fn save_logs(record: &mut CommandRecord, run_dir: &Path) -> std::io::Result<()> {
-    let logs = run_dir.join("logs");
-    std::fs::create_dir_all(&logs)?;
-    let base = format!("{:02}-{}", record.index, slug(&record.step));
-    for (ext, text) in [("stdout", &record.stdout), ("stderr", &record.stderr)] {
-        let rel = format!("logs/{base}.{ext}");
-        std::fs::write(run_dir.join(&rel), text)?;
-        match ext {
-            "stdout" => record.stdout_log = Some(rel),
-            _ => record.stderr_log = Some(rel),
-        }
-    }
-    Ok(())
-}
-
-/// Sends SIGKILL to a whole process group through the `kill` utility (no unsafe code needed).
-fn kill_group(pgid: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-fn drain<R: Read + Send + 'static>(mut pipe: R) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        // A read error just truncates the evidence; the exit code still tells the story.
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-fn join_text(handle: thread::JoinHandle<String>) -> String {
-    handle.join().unwrap_or_default()
 }
 
 fn quote(text: &str) -> String {
@@ -200,7 +166,7 @@ fn quote(text: &str) -> String {
 }
 
 /// Lowercase words joined by dashes, for file names.
-pub fn slug(text: &str) -> String {
+fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
@@ -234,12 +200,14 @@ mod tests {
 
     #[test]
     fn records_exit_code_and_output() {
+        let dir = tempfile::tempdir().unwrap();
         let record = invocation("sh", &["-c", "echo out; echo err >&2; exit 5"], 5000).run(
             1,
             "step",
             Instant::now(),
+            dir.path(),
         );
-        assert_eq!(record.exit_code, Some(5));
+        assert_eq!(record.exit_code, Some(5), "{record:?}");
         assert_eq!(record.stdout.trim(), "out");
         assert_eq!(record.stderr.trim(), "err");
         assert!(!record.timed_out);
@@ -252,10 +220,27 @@ mod tests {
 
     #[test]
     fn kills_a_command_at_its_deadline() {
-        let record = invocation("sleep", &["5"], 200).run(1, "step", Instant::now());
+        let dir = tempfile::tempdir().unwrap();
+        let record = invocation("sleep", &["5"], 200).run(1, "step", Instant::now(), dir.path());
         assert!(record.timed_out);
         assert_eq!(record.exit_code, None);
         assert!(record.duration_ms < 2000, "took {}ms", record.duration_ms);
+    }
+
+    #[test]
+    fn a_background_child_left_in_the_group_is_stopped_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = invocation("sh", &["-c", "sleep 30 & echo started"], 5000).run(
+            2,
+            "leaky",
+            Instant::now(),
+            dir.path(),
+        );
+        assert_eq!(record.exit_code, Some(0));
+        assert!(record.stderr.contains("left pid"), "{}", record.stderr);
+        assert!(record.stderr.contains("(sleep)"), "{}", record.stderr);
+        assert!(record.stderr.contains("verified"), "{}", record.stderr);
+        assert_eq!(record.stdout_log.as_deref(), Some("logs/02-leaky.stdout"));
     }
 
     #[test]

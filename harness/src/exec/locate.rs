@@ -2,7 +2,6 @@
 //! built on demand with cargo.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, bail};
 
@@ -49,17 +48,23 @@ fn manifest_path() -> PathBuf {
 }
 
 /// The workspace's target directory as cargo reports it (honours `CARGO_TARGET_DIR`).
-pub fn workspace_target_dir() -> anyhow::Result<PathBuf> {
-    let output = Command::new("cargo")
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(manifest_path())
-        .output()
+fn workspace_target_dir() -> anyhow::Result<PathBuf> {
+    let args = [
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--manifest-path",
+    ];
+    let output = duct::cmd("cargo", args)
+        .before_spawn(|command| {
+            command.arg(manifest_path());
+            Ok(())
+        })
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
         .context("running cargo metadata")?;
     if !output.status.success() {
         bail!(
@@ -81,12 +86,16 @@ fn build_aima() -> anyhow::Result<()> {
         "harness: building aima and its simulator (cargo {})",
         ARGS.join(" ")
     );
-    let status = Command::new("cargo")
-        .args(ARGS)
-        .arg("--manifest-path")
-        .arg(manifest_path())
-        .status()
-        .context("running cargo build")?;
+    let status = duct::cmd("cargo", ARGS)
+        .before_spawn(|command| {
+            command.arg("--manifest-path").arg(manifest_path());
+            Ok(())
+        })
+        .stdout_to_stderr()
+        .unchecked()
+        .run()
+        .context("running cargo build")?
+        .status;
     if !status.success() {
         bail!("cargo {} failed ({status})", ARGS.join(" "));
     }

@@ -1,7 +1,10 @@
-//! Running the programs under test: locating binaries and recording each invocation as evidence.
+//! Running the programs under test: locating binaries, process groups with verified stops, and
+//! recording each invocation as evidence.
 
 mod command;
+pub(crate) mod group;
 mod locate;
+pub(crate) mod procfs;
 
-pub use command::{CommandRecord, Invocation, millis, save_logs, slug};
+pub(crate) use command::{CommandRecord, Invocation, millis};
 pub use locate::{BinaryPaths, locate_binaries};

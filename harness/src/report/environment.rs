@@ -1,11 +1,12 @@
 //! The environment a run happened in: which aima (version, commit), which Docker, which host.
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 
 use serde::Serialize;
 
+use crate::reaper::RUN_ENV;
 use crate::scenario::context::RunContext;
 
 /// Facts about the system under test and the machine.
@@ -28,13 +29,22 @@ pub struct Environment {
     pub instance: String,
 }
 
-fn first_line(program: &Path, args: &[&str], cwd: Option<&Path>) -> Option<String> {
-    let mut command = Command::new(program);
-    command.args(args);
-    if let Some(dir) = cwd {
-        command.current_dir(dir);
-    }
-    let output = command.output().ok()?;
+/// The first line a quick program prints, run in its own process group with the run's id in
+/// its environment like every process the harness starts.
+fn first_line(program: &Path, args: &[&str], cwd: &Path, run_id: &str) -> Option<String> {
+    let output = duct::cmd(program.as_os_str(), args)
+        .dir(cwd)
+        .env(RUN_ENV, run_id)
+        .stdin_null()
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        })
+        .run()
+        .ok()?;
     if !output.status.success() {
         return None;
     }
@@ -56,9 +66,14 @@ impl Environment {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         Environment {
             aima_bin: ctx.bins.aima.display().to_string(),
-            aima_version: first_line(&ctx.bins.aima, &["--version"], None)
+            aima_version: first_line(&ctx.bins.aima, &["--version"], &ctx.run_dir, &ctx.run_id)
                 .unwrap_or_else(|| "unknown (aima --version failed)".into()),
-            commit: first_line(Path::new("git"), &["rev-parse", "HEAD"], Some(&workspace)),
+            commit: first_line(
+                Path::new("git"),
+                &["rev-parse", "HEAD"],
+                &workspace,
+                &ctx.run_id,
+            ),
             sim_bin: ctx.bins.sim.display().to_string(),
             docker_server_version: server.version,
             docker_api_version: server.api_version,

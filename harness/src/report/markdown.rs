@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::exec::CommandRecord;
 
-use super::{Report, summary_table};
+use super::{Report, TIMELINE_SVG, summary_table};
 
 const EXCERPT_LINES: usize = 20;
 
@@ -65,6 +65,17 @@ pub fn render_markdown(report: &Report) -> String {
         report.outcome.to_uppercase()
     );
     let _ = writeln!(out, "{}", summary_table(report));
+    let _ = writeln!(
+        out,
+        "![Timeline: verdicts, faults, observations and commands]({TIMELINE_SVG})\n"
+    );
+    if !report.leftovers_of_earlier_runs.is_empty() {
+        let _ = writeln!(out, "## Warning: leftovers of earlier runs\n");
+        for line in &report.leftovers_of_earlier_runs {
+            let _ = writeln!(out, "- {line}");
+        }
+        let _ = writeln!(out);
+    }
     let env = &report.environment;
     let _ = writeln!(
         out,

@@ -7,22 +7,32 @@ mod markdown;
 mod model;
 mod series;
 mod summary;
+mod timeline_svg;
 
 pub use environment::Environment;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
-pub use model::{Counts, Report, SCHEMA, build};
-pub use series::{Series, series, series_table};
+pub use model::{Report, build};
+pub use series::{series, series_table};
 pub use summary::summary_table;
 
 use std::path::Path;
 
 use anyhow::Context;
 
-/// Writes `report.json`, `report.md` and `junit.xml` into the run directory.
+/// The timeline picture's file name in a run's folder.
+pub const TIMELINE_SVG: &str = "timeline.svg";
+
+/// Writes `report.json`, `report.md` (which shows `timeline.svg`), `timeline.svg` and
+/// `junit.xml` into the run directory.
 pub fn write_all(report: &Report, run_dir: &Path) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(report)?;
     std::fs::write(run_dir.join("report.json"), json).context("writing report.json")?;
+    std::fs::write(
+        run_dir.join(TIMELINE_SVG),
+        timeline_svg::render_timeline_svg(report),
+    )
+    .context("writing timeline.svg")?;
     std::fs::write(run_dir.join("report.md"), render_markdown(report))
         .context("writing report.md")?;
     std::fs::write(run_dir.join("junit.xml"), render_junit(report)).context("writing junit.xml")?;

@@ -54,6 +54,9 @@ pub struct Report {
     pub orphans_at_end: Vec<String>,
     pub commands: Vec<CommandRecord>,
     pub timeline: Vec<Event>,
+    /// What earlier harness runs left behind and their reapers (or this run) cleaned up, one
+    /// line per earlier run, with its run id: a warning, not a verdict.
+    pub leftovers_of_earlier_runs: Vec<String>,
 }
 
 impl Report {
@@ -111,5 +114,6 @@ pub fn build(
         orphans_at_end: orphans.counted.iter().map(|c| c.line()).collect(),
         commands: ctx.commands.clone(),
         timeline: ctx.timeline.events().to_vec(),
+        leftovers_of_earlier_runs: ctx.leftovers.clone(),
     }
 }

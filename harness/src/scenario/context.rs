@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::exec::{BinaryPaths, CommandRecord, Invocation, save_logs};
+use crate::exec::{BinaryPaths, CommandRecord, Invocation};
 use crate::fixtures::census::{ContainerInfo, DockerView, INSTANCE_LABEL, RUN_LABEL, new_since};
 use crate::fixtures::run_marker;
 use crate::timeline::{EventKind, Timeline};
@@ -39,7 +39,6 @@ impl Census {
 pub struct RunContext {
     pub run_id: String,
     pub run_dir: PathBuf,
-    pub data_dir: PathBuf,
     pub port: u16,
     pub bins: BinaryPaths,
     /// The isolated environment given to every aima command.
@@ -50,6 +49,8 @@ pub struct RunContext {
     pub baseline: BTreeSet<String>,
     /// The `aima.instance` label of our data dir.
     pub instance: String,
+    /// What earlier runs left behind (found at the start of this run), one line per run.
+    pub leftovers: Vec<String>,
     quiet: bool,
 }
 
@@ -72,7 +73,6 @@ impl RunContext {
         Self {
             run_id,
             run_dir,
-            data_dir,
             port,
             bins,
             base_env,
@@ -81,6 +81,7 @@ impl RunContext {
             docker,
             baseline: BTreeSet::new(),
             instance,
+            leftovers: Vec::new(),
             quiet,
         }
     }
@@ -124,12 +125,12 @@ impl RunContext {
                 .collect(),
             deadline,
         };
-        let mut record = invocation.run(self.commands.len() + 1, step, self.timeline.start());
-        if let Err(err) = save_logs(&mut record, &self.run_dir) {
-            record
-                .stderr
-                .push_str(&format!("\n(harness: logs not saved: {err})"));
-        }
+        let record = invocation.run(
+            self.commands.len() + 1,
+            step,
+            self.timeline.start(),
+            &self.run_dir,
+        );
         let text = format!(
             "#{} {} -> {}",
             record.index,

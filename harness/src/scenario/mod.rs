@@ -3,9 +3,10 @@
 pub mod context;
 mod runner;
 pub mod s20;
-pub mod spec;
+#[cfg(test)]
+mod spec;
 
-pub use runner::{RunOptions, RunOutcome, RunRefused, run_scenario};
+pub use runner::{RunOptions, RunRefused, run_scenario};
 
 /// One success criterion: a stable id (`S20.C1`) and a one-line statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::port_check::{check_port, free_port};
 use crate::fixtures::run_marker::{RunMarker, sweep_stale};
 use crate::fixtures::sim_image::simulator_image;
+use crate::reaper::{RUN_ENV, Reaper, take_leftovers};
 use crate::report::{self, Report};
 use crate::timeline::EventKind;
 
@@ -74,18 +75,24 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let run_dir = std::path::absolute(options.reports.join(&run_id))?;
     let data_dir = run_dir.join("data");
     std::fs::create_dir_all(&data_dir).context("creating the run's data dir")?;
-    let mut marker = RunMarker::new(&run_id, &data_dir);
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+    let mut marker = RunMarker::new(&run_id, &data_dir, vec![options.port, listen.port()]);
     marker.write().context("writing the run marker")?;
-    let stale = sweep_stale(Some(&docker));
+    // Earlier runs first: what their reapers cleaned up, then runs nobody cleaned up.
+    let mut leftovers: Vec<String> = take_leftovers().iter().map(|r| r.summary()).collect();
+    leftovers.extend(sweep_stale().iter().map(|r| r.summary()));
+    let reaper = Reaper::launch(&marker.target, &run_dir).context("starting the reaper")?;
+    marker.set_reaper(reaper.pid)?;
 
-    let image = simulator_image(&bins.sim, &[]).map_err(|e| RunRefused(format!("{e:#}")))?;
+    let image = simulator_image(&bins.sim, &[], &run_id, &run_dir)
+        .map_err(|e| RunRefused(format!("{e:#}")))?;
     let base_env = vec![
         ("AIMA_DATA_DIR".to_owned(), data_dir.display().to_string()),
         ("AIMA_VLLM_IMAGE".to_owned(), image),
         ("AIMA_VLLM_GPU".to_owned(), "false".to_owned()),
         ("AIMA_VLLM_PORT".to_owned(), options.port.to_string()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
-        ("AIMA_HARNESS_RUN_ID".to_owned(), run_id.clone()),
+        (RUN_ENV.to_owned(), run_id.clone()),
     ];
     let mut ctx = RunContext::new(
         run_id,
@@ -103,17 +110,19 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         info.title,
         run_dir.display()
     ));
-    for note in stale {
-        ctx.event(EventKind::Observation, note);
+    for line in leftovers {
+        eprintln!("warning: leftovers of an earlier run: {line}");
+        ctx.event(
+            EventKind::Observation,
+            format!("warning: leftovers of an earlier run: {line}"),
+        );
+        ctx.leftovers.push(line);
     }
     ctx.take_baseline()?;
 
-    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
     let observations =
         match AimaDaemon::start(&ctx.bins.aima, &ctx.base_env, listen, &run_dir.join("logs")) {
             Ok(mut daemon) => {
-                marker.daemon_pid = Some(daemon.pid);
-                marker.write()?;
                 ctx.event(
                     EventKind::Operation,
                     format!(
@@ -123,11 +132,14 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
                 );
                 let observations = s20::run_steps(&mut ctx);
                 clean_up(&mut ctx);
-                let exit = daemon.stop();
-                ctx.event(
-                    EventKind::Operation,
-                    format!("aima daemon stopped with SIGTERM: {exit:?}"),
-                );
+                let stopped = daemon.stop();
+                // "Stopped" only once verified: no process of its group left, its port closed.
+                let (kind, verb) = if stopped.verified {
+                    (EventKind::Operation, "stopped")
+                } else {
+                    (EventKind::Observation, "did NOT stop")
+                };
+                ctx.event(kind, format!("aima daemon {verb}: {}", stopped.describe()));
                 observations
             }
             Err(err) => s20::Observations {
@@ -137,11 +149,14 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         };
     let orphans = ctx.census("at the end of the run")?;
     remove_own_containers(&mut ctx);
-    marker.remove();
 
     let criteria = s20::judge(&observations);
     let report = report::build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
     report::write_all(&report, &run_dir)?;
+    // The reaper's final check; it also removes the run marker.
+    if let Some(problem) = reaper.finish() {
+        eprintln!("warning: {problem}");
+    }
     Ok(RunOutcome { run_dir, report })
 }
 

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use harness::exec::locate_binaries;
-use harness::fixtures::census::DockerView;
-use harness::fixtures::port_check::{check_port, free_port};
+use harness::{check_port, free_port, locate_binaries};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
+
+use super::leftovers::wait_until_clean;
 
 /// Which criteria must FAIL; every other one must PASS.
 #[derive(Debug, Clone)]
@@ -41,8 +42,20 @@ fn faulty_dir() -> PathBuf {
 }
 
 /// Docker is needed; without it a case is skipped locally and fails in CI.
-fn docker_missing() -> Option<String> {
-    DockerView::connect().err().map(|e| format!("{e:#}"))
+pub fn docker_missing() -> Option<String> {
+    docker(&["version", "--format", "{{.Server.Version}}"]).err()
+}
+
+/// Runs the docker CLI; `Err` carries why it failed.
+pub fn docker(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A scenario-20 case against real aima (`wrapper: None`) or a faulty wrapper script.
@@ -86,7 +99,8 @@ fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<
         .output()
         .map_err(|e| e.to_string())?;
     remove_fault_containers(&fault_label);
-    let verdict = judge_report(reports.path(), &output, expect);
+    let verdict = judge_report(reports.path(), &output, expect)
+        .and_then(|report| nothing_left(&report, port));
     if verdict.is_err() {
         // Keep the reports of a failed case for inspection.
         let kept = reports.keep();
@@ -95,11 +109,25 @@ fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<
     verdict
 }
 
+/// Once the harness has exited, no process and no container of its run is left, and the port
+/// is free (the reaper's final check is part of the run, so this holds at once).
+fn nothing_left(report: &Value, port: u16) -> Result<(), Failed> {
+    let run_id = report["run_id"].as_str().unwrap_or_default();
+    let instance = report["environment"]["instance"]
+        .as_str()
+        .unwrap_or_default();
+    if run_id.is_empty() || instance.is_empty() {
+        return Err(format!("report.json lacks run_id or environment.instance: {report}").into());
+    }
+    wait_until_clean(run_id, instance, port, Duration::from_secs(3))?;
+    Ok(())
+}
+
 fn judge_report(
     reports: &Path,
     output: &std::process::Output,
     expect: &Expectation,
-) -> Result<(), Failed> {
+) -> Result<Value, Failed> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let context = format!(
@@ -148,19 +176,17 @@ fn judge_report(
         ));
     }
     if wrong.is_empty() {
-        Ok(())
+        Ok(report)
     } else {
         Err(format!("{}\n{context}", wrong.join("\n")).into())
     }
 }
 
 fn remove_fault_containers(fault_label: &str) {
-    let Ok(docker) = DockerView::connect() else {
-        return;
-    };
-    let filter = format!("aima-harness.fault={fault_label}");
-    for container in docker.list_with_label(&filter).unwrap_or_default() {
-        let _ = docker.remove(&container.id);
+    let filter = format!("label=aima-harness.fault={fault_label}");
+    let ids = docker(&["ps", "-aq", "--filter", &filter]).unwrap_or_default();
+    for id in ids.split_whitespace() {
+        let _ = docker(&["rm", "--force", "--volumes", id]);
     }
 }
 

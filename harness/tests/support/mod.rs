@@ -1,3 +1,4 @@
 //! Shared pieces of the scenario test target.
 
 pub mod cases;
+pub mod leftovers;

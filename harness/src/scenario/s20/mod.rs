@@ -7,7 +7,7 @@ mod observations;
 mod steps;
 
 pub use criteria::CRITERIA;
-pub use judge::{FAST_FAIL_TARGET_MS, judge};
+pub use judge::judge;
 pub use observations::Observations;
 pub use steps::run_steps;
 

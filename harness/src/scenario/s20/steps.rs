@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::fixtures::docker_host::DockerHostBreaker;
-use crate::fixtures::port_blocker::{BlockMode, PortBlocker};
+use crate::exec::CommandRecord;
+use crate::fixtures::docker_host::INVALID_DOCKER_HOST;
+use crate::fixtures::port_blocker::PortBlocker;
 use crate::fixtures::port_check::check_port;
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
@@ -16,8 +17,12 @@ use super::aima_json::{attempts_of_record, last_id, status_in_list};
 use super::observations::{Blocker, Cycle, Observations, PortRelease, StatusRead, StopRead};
 
 const QUICK: Duration = Duration::from_secs(30);
-const START_60: Duration = Duration::from_secs(90);
-const START_30: Duration = Duration::from_secs(60);
+
+/// The harness's deadline for `service start --timeout SECS`: aima's own timeout plus 30 s, so
+/// a start that overruns its timeout is seen (and judged) rather than cut short.
+fn start_deadline(timeout_secs: u64) -> Duration {
+    Duration::from_secs(timeout_secs + 30)
+}
 
 /// Runs every step; a failed setup step is recorded in `missing` and ends the run early.
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
@@ -123,7 +128,7 @@ fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRead {
 
 fn block(ctx: &mut RunContext) -> anyhow::Result<PortBlocker> {
     let addr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let blocker = PortBlocker::start(addr, ctx.port, BlockMode::Listen, &ctx.run_id)?;
+    let blocker = PortBlocker::start(addr, ctx.port, &ctx.run_id)?;
     ctx.event(
         EventKind::Fault,
         format!(
@@ -134,16 +139,36 @@ fn block(ctx: &mut RunContext) -> anyhow::Result<PortBlocker> {
     Ok(blocker)
 }
 
+/// Stops the blocker; the heal is recorded only once the blocker is verifiably gone and the
+/// port free, otherwise the failed verification is recorded.
 fn unblock(ctx: &mut RunContext, mut blocker: PortBlocker) {
-    blocker.kill();
-    ctx.event(
-        EventKind::Heal,
-        format!("blocker pid {} killed", blocker.pid),
-    );
+    let stopped = blocker.stop();
+    if stopped.verified {
+        ctx.event(
+            EventKind::Heal,
+            format!(
+                "blocker pid {} stopped: {}",
+                blocker.pid,
+                stopped.describe()
+            ),
+        );
+    } else {
+        ctx.event(
+            EventKind::Observation,
+            format!(
+                "blocker pid {} did NOT stop: {}",
+                blocker.pid,
+                stopped.describe()
+            ),
+        );
+    }
 }
 
-fn start_args<'a>(service: &'a str, timeout: &'a str) -> [&'a str; 6] {
-    ["service", "start", service, "--wait", "--timeout", timeout]
+/// `service start SERVICE --wait --timeout SECS` with the harness deadline that goes with it.
+fn start(ctx: &mut RunContext, step: &str, service: &str, timeout_secs: u64) -> CommandRecord {
+    let timeout = timeout_secs.to_string();
+    let args = ["service", "start", service, "--wait", "--timeout", &timeout];
+    ctx.aima(step, &args, &[], start_deadline(timeout_secs))
 }
 
 fn test1_blocked_start(
@@ -157,12 +182,7 @@ fn test1_blocked_start(
         program: blocker.program.clone(),
     });
     let service = create_service(ctx, "test 1: service create", model)?;
-    let start = ctx.aima(
-        "test 1: start on blocked port",
-        &start_args(&service, "60"),
-        &[],
-        START_60,
-    );
+    let start = start(ctx, "test 1: start on blocked port", &service, 60);
     obs.blocked_start = Some(start);
     unblock(ctx, blocker);
     obs.status_after_failure = Some(read_status(ctx, "test 2: status after failure", &service));
@@ -171,17 +191,17 @@ fn test1_blocked_start(
 }
 
 fn test4_docker_down(ctx: &mut RunContext, obs: &mut Observations, service: &str) {
-    let breaker = DockerHostBreaker::invalid_address();
-    obs.docker_host = breaker.docker_host();
+    obs.docker_host = INVALID_DOCKER_HOST.to_owned();
     ctx.event(
         EventKind::Fault,
         format!("DOCKER_HOST={} for the next command", obs.docker_host),
     );
     let env = [("DOCKER_HOST", obs.docker_host.as_str())];
     let deadline = Duration::from_millis(super::judge::DOCKER_DOWN_BOUND_MS);
+    let args = ["service", "start", service, "--wait", "--timeout", "30"];
     let start = ctx.aima(
         "test 4: start with Docker unreachable",
-        &start_args(service, "30"),
+        &args,
         &env,
         deadline,
     );
@@ -206,12 +226,7 @@ fn test5_second_blocked_start(
 ) -> anyhow::Result<String> {
     let service = create_service(ctx, "test 5: service create", model)?;
     let blocker = block(ctx)?;
-    let start = ctx.aima(
-        "test 5: second start on blocked port",
-        &start_args(&service, "60"),
-        &[],
-        START_60,
-    );
+    let start = start(ctx, "test 5: second start on blocked port", &service, 60);
     obs.second_blocked_start = Some(start);
     let get = ctx.aima(
         "test 5: read attempts",
@@ -229,12 +244,7 @@ fn test7_cycles(ctx: &mut RunContext, obs: &mut Observations, model: &str) -> an
     let service = create_service(ctx, "test 7: service create", model)?;
     let blocker = block(ctx)?;
     for n in 1..=3 {
-        let start = ctx.aima(
-            &format!("test 7: cycle {n} start"),
-            &start_args(&service, "30"),
-            &[],
-            START_30,
-        );
+        let start = start(ctx, &format!("test 7: cycle {n} start"), &service, 30);
         let census = ctx.census(&format!("after cycle {n}"))?;
         obs.cycles.push(Cycle { start, census });
     }

@@ -1,0 +1,553 @@
+//! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
+//! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
+
+mod env;
+mod error;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::num::{NonZeroU16, NonZeroU32};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use env::Env;
+pub use error::ConfigError;
+
+use crate::domain::{EngineSpec, EngineType, Secret, parse_size};
+use crate::error::Detail;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+/// A claim lapses after this long without a heartbeat; the owner renews it every third of it.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// Distinguishes containers of two data dirs sharing one Docker daemon (`aima.instance`):
+    /// the random id in `<data dir>/instance-id`.
+    pub instance: String,
+    /// The path-hash label of containers created before the id existed (see [`crate::instance`]).
+    pub legacy_instance: Option<String>,
+    /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
+    pub model_roots: Vec<PathBuf>,
+    /// How long a start's or stop's claim holds without a heartbeat (`AIMA_LEASE_SECS`).
+    pub lease: std::time::Duration,
+    pub engines: BTreeMap<EngineType, EngineSpec>,
+    pub api_listen: String,
+    pub api_token: Option<String>,
+    /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
+    pub api_auth: ApiAuth,
+    /// The environment the configuration was read from; the daemon's timing knobs and
+    /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
+    /// command that needs it.
+    pub env: Env,
+}
+
+/// `token` (the default: the operator's, or one generated into the data dir) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiAuth {
+    #[default]
+    Token,
+    None,
+}
+
+impl ApiAuth {
+    fn from_env(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "token" => Ok(ApiAuth::Token),
+            "none" => Ok(ApiAuth::None),
+            _ => Err(ConfigError::BadValue {
+                var: "AIMA_API_AUTH".to_owned(),
+                expected: "\"token\" or \"none\"".to_owned(),
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
+
+/// The file's shape; unknown keys are refused so a typo does not silently do nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    api: FileApi,
+    #[serde(default)]
+    engines: BTreeMap<String, FileEngine>,
+    #[serde(default)]
+    models: FileModels,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileModels {
+    roots: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApi {
+    listen: Option<String>,
+    token: Option<String>,
+    auth: Option<ApiAuth>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEngine {
+    image: Option<String>,
+    gpu: Option<bool>,
+    /// Non-zero, so `port = 0` is refused with the file's line like any other bad value.
+    port: Option<NonZeroU16>,
+    bind: Option<IpAddr>,
+    api_key: Option<String>,
+    #[serde(default, deserialize_with = "size")]
+    memory: Option<u64>,
+    pids_limit: Option<NonZeroU32>,
+    #[serde(default, deserialize_with = "size")]
+    log_max_size: Option<u64>,
+    log_max_files: Option<NonZeroU32>,
+    health_path: Option<String>,
+    start_attempts: Option<u32>,
+    backoff_ms: Option<u64>,
+    extra_args: Option<Vec<String>>,
+}
+
+impl Config {
+    /// Loads from the environment: the data dir (`AIMA_DATA_DIR`, else `~/.aima`), its file,
+    /// then `AIMA_<ENGINE>_*` and `AIMA_API_TOKEN`.
+    pub fn from_env(env: Env) -> Result<Self> {
+        let data_dir = match (env.get("AIMA_DATA_DIR"), env.get("HOME")) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(home)) => PathBuf::from(home).join(".aima"),
+            (None, None) => return Err(ConfigError::NoDataDir),
+        };
+        Self::load(&data_dir, env)
+    }
+
+    pub fn load(data_dir: &Path, env: Env) -> Result<Self> {
+        ensure_data_dir(data_dir)?;
+        let path = data_dir.join("config.toml");
+        let file = read_file_config(&path)?;
+        if let Some(name) = file.engines.keys().find(|n| EngineType::parse(n).is_none()) {
+            return Err(ConfigError::UnknownEngine {
+                path,
+                name: name.clone(),
+            });
+        }
+        let mut engines = BTreeMap::new();
+        for engine in EngineType::ALL {
+            let mut spec = EngineSpec::builtin(engine);
+            if let Some(o) = file.engines.get(engine.as_str()) {
+                apply_file(&mut spec, o);
+            }
+            apply_env(&mut spec, &env)?;
+            if spec.api_key.is_some() && !spec.takes_api_key() {
+                return Err(ConfigError::NoApiKey { engine });
+            }
+            engines.insert(engine, spec);
+        }
+        let model_roots = match env.get("AIMA_MODEL_ROOTS") {
+            Some(list) => list.split(':').map(PathBuf::from).collect(),
+            None => file
+                .models
+                .roots
+                .unwrap_or_else(|| vec![data_dir.join("models")]),
+        };
+        if let Some(root) = model_roots.iter().find(|r| !r.is_absolute()) {
+            return Err(ConfigError::RelativeModelRoot { root: root.clone() });
+        }
+        let lease = match env.get("AIMA_LEASE_SECS") {
+            None => DEFAULT_LEASE,
+            Some(text) => match text.parse::<u64>() {
+                Ok(secs) if (1..=86_400).contains(&secs) => std::time::Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::BadValue {
+                        var: "AIMA_LEASE_SECS".to_owned(),
+                        expected: "whole seconds from 1 to 86400".to_owned(),
+                        value: text.to_owned(),
+                    });
+                }
+            },
+        };
+        let identity = crate::instance::load_or_create(data_dir)?;
+        Ok(Config {
+            model_roots,
+            lease,
+            instance: identity.id,
+            legacy_instance: identity.legacy,
+            data_dir: data_dir.to_owned(),
+            engines,
+            api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            api_token: env
+                .get("AIMA_API_TOKEN")
+                .map(str::to_owned)
+                .or(file.api.token)
+                .filter(|t| !t.trim().is_empty()),
+            api_auth: match env.get("AIMA_API_AUTH") {
+                Some(value) => ApiAuth::from_env(value)?,
+                None => file.api.auth.unwrap_or_default(),
+            },
+            env,
+        })
+    }
+
+    pub fn engine(&self, engine: EngineType) -> &EngineSpec {
+        &self.engines[&engine]
+    }
+
+    /// Whether an `aima.instance` label is this data dir's, current or legacy.
+    pub fn owns_instance(&self, label: &str) -> bool {
+        label == self.instance || self.legacy_instance.as_deref() == Some(label)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("aima.db")
+    }
+}
+
+/// Creates the data dir (mode 0700: it holds the API token and state) and proves it writable.
+fn ensure_data_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let unusable = |source| ConfigError::DataDir {
+        dir: dir.to_owned(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(unusable)?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(unusable)?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+        ConfigError::Malformed {
+            path: path.to_owned(),
+            at: line.map(|l| format!(" at line {l}")).unwrap_or_default(),
+            detail: Detail(e.message().to_owned()),
+        }
+    })
+}
+
+fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
+    if let Some(v) = &o.image {
+        spec.image = v.clone();
+    }
+    if let Some(v) = o.gpu {
+        spec.gpu = v;
+    }
+    if let Some(v) = o.port {
+        spec.default_port = v.get();
+    }
+    if let Some(v) = o.bind {
+        spec.bind = v;
+    }
+    if let Some(v) = &o.api_key {
+        spec.api_key = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = o.memory {
+        spec.limits.memory_bytes = Some(v);
+    }
+    if let Some(v) = o.pids_limit {
+        spec.limits.pids = v.get();
+    }
+    if let Some(v) = o.log_max_size {
+        spec.limits.log_max_bytes = v;
+    }
+    if let Some(v) = o.log_max_files {
+        spec.limits.log_max_files = v.get();
+    }
+
+    if let Some(v) = &o.health_path {
+        spec.health_path = v.clone();
+    }
+    if let Some(v) = o.start_attempts {
+        spec.start_attempts = v.clamp(1, 10);
+    }
+    if let Some(v) = o.backoff_ms {
+        spec.backoff_ms = v;
+    }
+    if let Some(v) = &o.extra_args {
+        spec.extra_args = v.clone();
+    }
+}
+
+/// A size in the file (`"16g"`), refused with the file's line when it does not parse.
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_size(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\")"
+        ))
+    })
+}
+
+fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
+    let prefix = spec.engine.env_prefix();
+    let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
+        var,
+        expected: expected.to_owned(),
+        value: value.to_owned(),
+    };
+    if let Some(image) = env.get(&format!("{prefix}_IMAGE")) {
+        spec.image = image.to_owned();
+    }
+    let var = format!("{prefix}_GPU");
+    if let Some(gpu) = env.get(&var) {
+        spec.gpu = match gpu.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(bad(var, "true or false", gpu)),
+        };
+    }
+    let var = format!("{prefix}_PORT");
+    if let Some(port) = env.get(&var) {
+        spec.default_port = match port.parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => return Err(bad(var, "a port between 1 and 65535", port)),
+        };
+    }
+    let var = format!("{prefix}_BIND");
+    if let Some(bind) = env.get(&var) {
+        spec.bind = bind
+            .parse()
+            .map_err(|_| bad(var, "an IP address such as 127.0.0.1 or 0.0.0.0", bind))?;
+    }
+    if let Some(key) = env.get(&format!("{prefix}_API_KEY")) {
+        spec.api_key = Some(Secret::new(key.to_owned()));
+    }
+    let size_of = |var: String| -> Result<Option<u64>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => parse_size(text)
+                .map(Some)
+                .ok_or_else(|| bad(var, "a size such as 16g, 512m or 1048576", text)),
+        }
+    };
+    let count_of = |var: String| -> Result<Option<u32>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(bad(var, "a whole number above 0", text)),
+            },
+        }
+    };
+    if let Some(bytes) = size_of(format!("{prefix}_MEMORY"))? {
+        spec.limits.memory_bytes = Some(bytes);
+    }
+    if let Some(n) = count_of(format!("{prefix}_PIDS_LIMIT"))? {
+        spec.limits.pids = n;
+    }
+    if let Some(bytes) = size_of(format!("{prefix}_LOG_MAX_SIZE"))? {
+        spec.limits.log_max_bytes = bytes;
+    }
+    if let Some(n) = count_of(format!("{prefix}_LOG_MAX_FILES"))? {
+        spec.limits.log_max_files = n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Classified, Kind};
+
+    fn no_env() -> Env {
+        Env::default()
+    }
+
+    #[test]
+    fn env_overrides_beat_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimage = \"from-file\"\ngpu = true\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_IMAGE", "from-env"), ("AIMA_VLLM_GPU", "false")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!((vllm.image.as_str(), vllm.gpu), ("from-env", false));
+        assert_eq!(cfg.engine(EngineType::Ollama).image, "ollama/ollama:latest");
+    }
+
+    #[test]
+    fn malformed_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimage = \"ok\"\ngpu = maybe\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("config.toml is malformed at line 3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_engines_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimgae = \"typo\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(dir.path(), no_env()).is_err());
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.tgi]\nimage = \"x\"\n",
+        )
+        .unwrap();
+        assert!(
+            Config::load(dir.path(), no_env())
+                .unwrap_err()
+                .to_string()
+                .contains("unknown engine")
+        );
+    }
+
+    #[test]
+    fn bad_env_values_are_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_PORT", "70000")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+    }
+
+    #[test]
+    fn port_zero_in_the_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimage = \"ok\"\nport = 0\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err();
+        assert_eq!(err.kind(), Kind::Storage);
+        let text = err.to_string();
+        assert!(
+            text.contains("config.toml is malformed at line 3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bind_and_api_key_come_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nbind = \"0.0.0.0\"\napi_key = \"from-file\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "0.0.0.0");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-file");
+        assert_eq!(cfg.engine(EngineType::Ollama).bind.to_string(), "127.0.0.1");
+        let env = Env::from_pairs([("AIMA_VLLM_BIND", "::1"), ("AIMA_VLLM_API_KEY", "from-env")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "::1");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-env");
+    }
+
+    #[test]
+    fn bad_bind_values_and_misplaced_api_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("AIMA_OLLAMA_BIND", "localhost")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\n\nbind = \"everywhere\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 3"), "{err}");
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.ollama]\napi_key = \"k\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn limits_come_from_file_and_env_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"8g\"\npids_limit = 512\nlog_max_size = \"20m\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(limits.memory_bytes, Some(8 << 30));
+        assert_eq!((limits.pids, limits.log_max_bytes), (512, 20 << 20));
+        assert_eq!(cfg.engine(EngineType::Ollama).limits, Default::default());
+        let env = Env::from_pairs([
+            ("AIMA_VLLM_MEMORY", "256m"),
+            ("AIMA_VLLM_LOG_MAX_FILES", "5"),
+        ]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(
+            (limits.memory_bytes, limits.log_max_files),
+            (Some(256 << 20), 5)
+        );
+        let env = Env::from_pairs([("AIMA_VLLM_PIDS_LIMIT", "0")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"lots\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn model_roots_default_to_the_data_dir_and_must_be_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.model_roots, [dir.path().join("models")]);
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "/srv/models:/data/llm")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(
+            cfg.model_roots,
+            [PathBuf::from("/srv/models"), PathBuf::from("/data/llm")]
+        );
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "models")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+    }
+}

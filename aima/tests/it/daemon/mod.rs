@@ -1,0 +1,8 @@
+//! `aima start`: the API through its router (no socket, fake runtime), over HTTP, and with
+//! real Docker.
+
+mod docker;
+mod http;
+mod instance;
+mod limits;
+mod router;

@@ -1,0 +1,468 @@
+//! The API's routes and error statuses, driven through the router without a socket or Docker:
+//! Docker is aima's scriptable fake runtime (the `test-support` feature).
+
+use std::sync::Arc;
+
+use aima::api::{ApiState, BODY_LIMIT, router};
+use aima::config::{Config, Env};
+use aima::host::RealHost;
+use aima::lifecycle::Deps;
+use aima::runtime::SharedRuntime;
+use aima::runtime::fake::{self, FakeRuntime};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::support::ports::free_port;
+
+struct Api {
+    app: Router,
+    docker: Arc<FakeRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+/// The router over a fresh data dir and a fake Docker that answers (or is unreachable).
+fn api(token: Option<&str>, docker_up: bool) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(dir.path(), Env::default()).unwrap();
+    let docker = Arc::new(FakeRuntime::new());
+    if !docker_up {
+        docker.unreachable();
+    }
+    let connect_to = docker.clone();
+    let deps = Deps {
+        config,
+        connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
+        host: Arc::new(RealHost),
+    };
+    Api {
+        app: router(ApiState::new(deps, token.map(str::to_owned))),
+        docker,
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    json: Value,
+}
+
+impl Api {
+    async fn call(&self, method: &str, uri: &str, body: Option<&str>) -> Reply {
+        self.call_as(None, method, uri, body).await
+    }
+
+    async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.unwrap_or("").to_owned()))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "{method} {uri}: body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            json,
+        }
+    }
+
+    async fn model(&self) -> String {
+        let body = json!({"name": "tiny", "source": "ollama", "repo": "tinyllama"}).to_string();
+        let r = self.call("POST", "/api/v2/models", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn service(&self, model_id: &str) -> String {
+        let body =
+            json!({"model_id": model_id, "engine_type": "vllm", "port": free_port()}).to_string();
+        let r = self.call("POST", "/api/v2/services", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.json);
+    assert_eq!(r.json["error"]["code"], code, "{}", r.json);
+    assert!(r.json["error"]["message"].is_string(), "{}", r.json);
+}
+
+#[tokio::test]
+async fn health_reports_store_and_docker() {
+    let up = api(None, true).call("GET", "/api/v2/health", None).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.json);
+    assert_eq!(
+        up.json,
+        json!({"status": "ok", "store": {"ok": true}, "docker": {"ok": true}})
+    );
+
+    let down = api(None, false).call("GET", "/api/v2/health", None).await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.json
+    );
+    assert_eq!(down.json["status"], "unavailable");
+    assert_eq!(down.json["store"]["ok"], true);
+    assert_eq!(down.json["docker"]["ok"], false);
+    assert!(
+        down.json["docker"]["error"]
+            .as_str()
+            .unwrap()
+            .contains(fake::ADDRESS)
+    );
+}
+
+#[tokio::test]
+async fn models_crud() {
+    let api = api(None, true);
+    let empty = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.json, json!({"items": [], "total": 0}));
+
+    let id = api.model().await;
+    let list = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(list.json["total"], 1);
+    assert_eq!(list.json["items"][0]["id"], id.as_str());
+
+    let one = api.call("GET", &format!("/api/v2/models/{id}"), None).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json["repo"], "tinyllama");
+    assert_eq!(one.json["type"], "llm");
+    assert_eq!(one.json["status"], "registered");
+
+    let gone = api
+        .call("DELETE", &format!("/api/v2/models/{id}"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.json);
+    assert_eq!(gone.json["id"], id.as_str());
+    let again = api.call("GET", &format!("/api/v2/models/{id}"), None).await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn model_in_use_is_a_conflict_unless_forced() {
+    let api = api(None, true);
+    let model = api.model().await;
+    api.service(&model).await;
+    let refused = api
+        .call("DELETE", &format!("/api/v2/models/{model}"), None)
+        .await;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict");
+    let forced = api
+        .call(
+            "DELETE",
+            &format!("/api/v2/models/{model}?force=true"),
+            None,
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+    let bad_query = api
+        .call("DELETE", &format!("/api/v2/models/{model}?forse=1"), None)
+        .await;
+    assert_error(&bad_query, StatusCode::BAD_REQUEST, "usage");
+}
+
+#[tokio::test]
+async fn services_crud_and_stop() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+
+    let list = api.call("GET", "/api/v2/services", None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.json["total"], 1);
+    assert_eq!(list.json["items"][0]["status"], "created");
+    let port = &list.json["items"][0]["port"];
+    assert!(port.is_u64(), "{}", list.json);
+
+    let one = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json["engine_type"], "vllm");
+
+    let taken = json!({"model_id": model, "engine_type": "vllm", "port": port}).to_string();
+    let dup = api.call("POST", "/api/v2/services", Some(&taken)).await;
+    assert_error(&dup, StatusCode::CONFLICT, "conflict");
+
+    let stopped = api
+        .call("POST", &format!("/api/v2/services/{id}/stop"), None)
+        .await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.json);
+    assert_eq!(stopped.json["status"], "stopped");
+    let forced = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/stop"),
+            Some(r#"{"force": true}"#),
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+
+    let deleted = api
+        .call("DELETE", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
+    let again = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn start_failure_carries_code_and_attempts() {
+    let api = api(None, true);
+    api.docker.image_missing();
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let r = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"wait": true, "timeout": 5}"#),
+        )
+        .await;
+    assert!(r.status.is_server_error(), "{}: {}", r.status, r.json);
+    assert_eq!(r.json["error"]["code"], "start_failed", "{}", r.json);
+    assert!(
+        !r.json["error"]["attempts"].as_array().unwrap().is_empty(),
+        "{}",
+        r.json
+    );
+    let after = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(after.json["status"], "failed", "{}", after.json);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404() {
+    let api = api(None, true);
+    for (method, uri) in [
+        ("GET", "/api/v2/models/model-0badc0de"),
+        ("DELETE", "/api/v2/models/model-0badc0de"),
+        ("GET", "/api/v2/models/not-an-id"),
+        ("GET", "/api/v2/services/svc-0badc0de"),
+        ("DELETE", "/api/v2/services/svc-0badc0de"),
+        ("POST", "/api/v2/services/svc-0badc0de/start"),
+        ("POST", "/api/v2/services/svc-0badc0de/stop"),
+    ] {
+        let r = api.call(method, uri, None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    let body = json!({"model_id": "model-0badc0de", "engine_type": "vllm"}).to_string();
+    let r = api.call("POST", "/api/v2/services", Some(&body)).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
+    let api = api(None, true);
+    for uri in [
+        "/",
+        "/api/v1/models",
+        "/api/v2/nope",
+        "/api/v2/services/x/y/z",
+    ] {
+        let r = api.call("GET", uri, None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    for (method, uri, allowed) in [
+        ("PUT", "/api/v2/models", &["GET", "POST"][..]),
+        ("PATCH", "/api/v2/services/svc-0badc0de", &["GET", "DELETE"]),
+        ("GET", "/api/v2/services/svc-0badc0de/start", &["POST"]),
+        ("POST", "/api/v2/health", &["GET"]),
+    ] {
+        let r = api.call(method, uri, None).await;
+        assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, "usage");
+        let allow = r.headers[header::ALLOW].to_str().unwrap().to_owned();
+        for m in allowed {
+            assert!(allow.contains(m), "{method} {uri}: Allow: {allow}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_and_huge_ones_413() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let start = format!("/api/v2/services/{id}/start");
+    for (uri, body) in [
+        ("/api/v2/models", "{not json"),
+        ("/api/v2/models", ""),
+        ("/api/v2/models", "[1, 2]"),
+        (
+            "/api/v2/models",
+            r#"{"name": "x", "source": "ollama", "repo": "r", "colour": "red"}"#,
+        ),
+        (
+            "/api/v2/models",
+            r#"{"name": "x", "source": "ftp", "repo": "r"}"#,
+        ),
+        (
+            "/api/v2/models",
+            r#"{"name": " ", "source": "ollama", "repo": "r"}"#,
+        ),
+        ("/api/v2/services", r#"{"model_id": 7}"#),
+        (start.as_str(), r#"{"wait": "yes"}"#),
+        (start.as_str(), r#"{"timeout": 0}"#),
+        (start.as_str(), r#"{"timeout": 100000}"#),
+        (start.as_str(), r#"{"detach": true}"#),
+    ] {
+        let r = api.call("POST", uri, Some(body)).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let huge = format!(
+        r#"{{"name": "{}", "source": "ollama", "repo": "r"}}"#,
+        "x".repeat(BODY_LIMIT)
+    );
+    let r = api.call("POST", "/api/v2/models", Some(&huge)).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "usage");
+    // Nothing was started or registered by any of these.
+    let svc = api
+        .call("GET", &format!("/api/v2/services/{id}"), None)
+        .await;
+    assert_eq!(svc.json["status"], "created");
+    let models = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(models.json["total"], 1);
+}
+
+#[tokio::test]
+async fn token_guards_every_route_but_health() {
+    let api = api(Some("s3cret"), true);
+    let health = api.call("GET", "/api/v2/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    for (method, uri) in [
+        ("GET", "/api/v2/models"),
+        ("POST", "/api/v2/models"),
+        ("GET", "/api/v2/models/model-0badc0de"),
+        ("DELETE", "/api/v2/models/model-0badc0de"),
+        ("GET", "/api/v2/services"),
+        ("POST", "/api/v2/services"),
+        ("GET", "/api/v2/services/svc-0badc0de"),
+        ("DELETE", "/api/v2/services/svc-0badc0de"),
+        ("POST", "/api/v2/services/svc-0badc0de/start"),
+        ("POST", "/api/v2/services/svc-0badc0de/stop"),
+    ] {
+        for token in [None, Some("wrong"), Some("S3CRET")] {
+            let r = api.call_as(token, method, uri, Some("{}")).await;
+            assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+            assert_eq!(r.headers[header::WWW_AUTHENTICATE], "Bearer");
+        }
+    }
+    let ok = api
+        .call_as(Some("s3cret"), "GET", "/api/v2/models", None)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
+}
+
+#[tokio::test]
+async fn web_pages_are_refused() {
+    let api = api(None, true);
+    let send = |headers: &[(&'static str, &'static str)]| {
+        let mut req = Request::builder().method("POST").uri("/api/v2/models");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        api.app.clone().oneshot(req.body(Body::from("{}")).unwrap())
+    };
+    let cross_site = send(&[("origin", "https://evil.example")]).await.unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let rebinding = send(&[("host", "evil.example:9090")]).await.unwrap();
+    assert_eq!(rebinding.status(), StatusCode::FORBIDDEN);
+    let local = send(&[
+        ("host", "127.0.0.1:9090"),
+        ("content-type", "application/json"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        local.status(),
+        StatusCode::BAD_REQUEST,
+        "a loopback request reaches the handler"
+    );
+}
+
+#[tokio::test]
+async fn lists_are_paged_with_limit_and_after() {
+    let api = api(None, true);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(api.model().await);
+    }
+    let first = api.call("GET", "/api/v2/models?limit=2", None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+    assert_eq!(first.json["total"], 5);
+    assert_eq!(first.json["items"][0]["id"], ids[0]);
+    assert_eq!(first.json["next"], ids[1]);
+    let uri = format!("/api/v2/models?limit=2&after={}", ids[3]);
+    let last = api.call("GET", &uri, None).await;
+    assert_eq!(last.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last.json["items"][0]["id"], ids[4]);
+    assert!(last.json.get("next").is_none(), "{}", last.json);
+    // Without a limit, a short list comes whole.
+    let all = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(all.json["items"].as_array().unwrap().len(), 5);
+
+    let service = api.service(&ids[0]).await;
+    let services = api.call("GET", "/api/v2/services?limit=1", None).await;
+    assert_eq!(services.json["items"][0]["id"], service.as_str());
+    assert_eq!(services.json["total"], 1);
+    let uri = format!("/api/v2/services?after={service}");
+    let after = api.call("GET", &uri, None).await;
+    assert_eq!(after.json["items"], json!([]));
+
+    for bad in [
+        "/api/v2/models?limit=0",
+        "/api/v2/models?limit=1001",
+        "/api/v2/models?limit=two",
+        "/api/v2/models?after=model-00000000",
+        "/api/v2/services?limit=0",
+        "/api/v2/services?after=svc-00000000",
+        "/api/v2/models?page=2",
+    ] {
+        assert_error(
+            &api.call("GET", bad, None).await,
+            StatusCode::BAD_REQUEST,
+            "usage",
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let api = api(Some("S3CRET"), true);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = Request::builder()
+            .uri("/api/v2/models")
+            .header(header::AUTHORIZATION, format!("{scheme} S3CRET"))
+            .body(Body::empty())
+            .unwrap();
+        let res = api.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+}

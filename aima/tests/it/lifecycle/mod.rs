@@ -1,0 +1,11 @@
+//! `service start` and `stop` against real Docker and the engine simulator: start and stop,
+//! a blocked port, a crashing engine, an interrupted start, Docker away.
+
+mod crash;
+mod docker_host;
+mod exposure;
+mod interrupt;
+mod lease;
+mod model_paths;
+mod port_blocked;
+mod start_stop;

@@ -1,0 +1,52 @@
+//! Containers by label: the `aima.instance` label of a data dir, finding containers, and a
+//! [`Cleanup`] guard that removes a test's containers (and only those) when the test ends.
+
+use std::path::Path;
+
+use aima::config::{Config, Env};
+
+use super::docker::docker;
+
+/// The `aima.instance` label of a data dir, as aima's own configuration reads it: the id in its
+/// `instance-id` file, created at first use. The dir is created if missing.
+pub fn instance_of(data_dir: &Path) -> String {
+    Config::load(data_dir, Env::default())
+        .expect("a usable data dir")
+        .instance
+}
+
+/// `docker ps -a` rows (`name status`) of the containers carrying every label (`key=value`).
+pub fn containers_with(labels: &[&str]) -> Vec<String> {
+    let mut args = vec!["ps", "-a", "--format", "{{.Names}} {{.Status}}"];
+    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
+    for filter in &filters {
+        args.extend(["--filter", filter.as_str()]);
+    }
+    let out = docker(&args);
+    assert!(
+        out.status.success(),
+        "docker ps: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// On drop, even after a failed assert, force-removes every container of `instance` plus the
+/// `extra` containers named (by name or id).
+pub struct Cleanup {
+    pub instance: String,
+    pub extra: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let rows = containers_with(&[&format!("aima.instance={}", self.instance)]);
+        let names = rows.iter().filter_map(|row| row.split(' ').next());
+        for name in names.chain(self.extra.iter().map(String::as_str)) {
+            let _ = docker(&["rm", "--force", "--volumes", name]);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The reaper's side: wait for the harness's pipe to close, then sweep the run — stop its
+//! processes (the announced process groups, and every process whose environment names the run),
+//! remove the containers labelled for it, check its ports — and record what that took. The same
+//! sweep cleans up after a run whose reaper died too (see `run_marker`).
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustix::process::{Pid, Signal};
+
+use crate::exec::group::{members_of, stop_group};
+use crate::exec::procfs::{Process, has_env, live_processes, process};
+use crate::fixtures::census::DockerView;
+use crate::fixtures::port_check::check_port;
+use crate::fixtures::run_marker;
+
+use super::RUN_ENV;
+use super::record::ReapRecord;
+
+/// How long the processes of a dead run get to stop after SIGTERM before SIGKILL.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// What a sweep is about: one harness run.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Target {
+    /// The run id, as in the run's `AIMA_HARNESS_RUN_ID` and `aima-harness.run` label.
+    #[arg(long)]
+    pub run_id: String,
+    /// The `aima.instance` label of the run's aima data dir.
+    #[arg(long)]
+    pub instance: String,
+    /// Ports the run used (service port, daemon port): checked to be free afterwards.
+    #[arg(long = "port")]
+    pub ports: Vec<u16>,
+}
+
+impl Target {
+    /// The command line of `harness reaper` for this target.
+    pub(crate) fn reaper_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "reaper".to_owned(),
+            "--run-id".to_owned(),
+            self.run_id.clone(),
+            "--instance".to_owned(),
+            self.instance.clone(),
+        ];
+        for port in &self.ports {
+            args.extend(["--port".to_owned(), port.to_string()]);
+        }
+        args
+    }
+}
+
+/// `harness reaper`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ReaperArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The run's report folder: `reaper.json` is written there too, when it still exists.
+    #[arg(long)]
+    pub run_dir: Option<PathBuf>,
+}
+
+/// Reads the pipe until it closes, then sweeps and records.
+pub(crate) fn run_reaper(args: &ReaperArgs) -> anyhow::Result<()> {
+    let mut groups: BTreeMap<u32, String> = BTreeMap::new();
+    let mut goodbye = false;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let mut words = line.splitn(3, ' ');
+        match (words.next(), words.next().and_then(|w| w.parse().ok())) {
+            (Some("group"), Some(pgid)) => {
+                groups.insert(pgid, words.next().unwrap_or("process").to_owned());
+            }
+            (Some("ended"), Some(pgid)) => {
+                groups.remove(&pgid);
+            }
+            (Some("done"), _) => goodbye = true,
+            _ => {}
+        }
+    }
+    let actions = sweep(&args.target, &groups);
+    ReapRecord::new(&args.target, goodbye, actions).save(args.run_dir.as_deref())?;
+    Ok(())
+}
+
+/// Stops the run's processes, removes its containers and checks its ports; one line per thing
+/// that had to be done (nothing when the run had cleaned up after itself).
+pub(crate) fn sweep(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<String> {
+    let mut actions = Vec::new();
+    // A second pass catches what a dying process started, or a process that was still
+    // exec'ing (its environment not yet readable) during the first.
+    actions.extend(stop_processes(target, announced));
+    actions.extend(stop_processes(target, &BTreeMap::new()));
+    actions.extend(remove_containers(target));
+    for port in &target.ports {
+        let check = check_port(*port);
+        if !check.is_free() {
+            actions.push(format!(
+                "after the sweep, {} (not the run's)",
+                check.describe()
+            ));
+        }
+    }
+    run_marker::remove(&target.run_id);
+    actions
+}
+
+fn remove_containers(target: &Target) -> Vec<String> {
+    let docker = match DockerView::connect() {
+        Ok(docker) => docker,
+        Err(err) => return vec![format!("could not check containers: {err:#}")],
+    };
+    docker
+        .owned_by_run(&target.instance, &target.run_id)
+        .into_iter()
+        .map(|container| match docker.remove(&container.id) {
+            Ok(()) => format!("removed container {}", container.line()),
+            Err(err) => format!("could not remove container {}: {err:#}", container.name),
+        })
+        .collect()
+}
+
+/// Stops the announced groups that still have members, the groups led by a process carrying
+/// the run id, and (one by one) tagged processes that left their group.
+fn stop_processes(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<String> {
+    let mut actions = Vec::new();
+    let me = std::process::id();
+    let tagged: Vec<Process> = live_processes()
+        .into_iter()
+        .filter(|p| p.pid != me && has_env(p.pid, RUN_ENV, &target.run_id))
+        .collect();
+    let mut groups: BTreeMap<u32, String> = announced
+        .iter()
+        .filter(|(pgid, _)| !members_of(**pgid).is_empty())
+        .map(|(pgid, what)| (*pgid, what.clone()))
+        .collect();
+    for p in tagged.iter().filter(|p| p.pid == p.pgid) {
+        groups.entry(p.pgid).or_insert_with(|| p.program.clone());
+    }
+    groups.remove(&group_of(me));
+    for (pgid, what) in &groups {
+        let stopped = stop_group(*pgid, what, GRACE, &mut || None, &|| None);
+        if stopped.was_running {
+            actions.push(format!("stopped {what}: {}", stopped.describe()));
+        }
+    }
+    for p in tagged {
+        let alive = process(p.pid).is_some_and(|now| !now.zombie && now.start == p.start);
+        if groups.contains_key(&p.pgid) || !alive {
+            continue;
+        }
+        if let Some(id) = i32::try_from(p.pid).ok().and_then(Pid::from_raw) {
+            let _ = rustix::process::kill_process(id, Signal::KILL);
+            actions.push(format!(
+                "killed pid {} ({}), outside any process group of the run",
+                p.pid, p.program
+            ));
+        }
+    }
+    actions
+}
+
+/// The process group of `pid` (never signalled by the sweep).
+fn group_of(pid: u32) -> u32 {
+    process(pid).map(|p| p.pgid).unwrap_or_default()
+}
