@@ -27,6 +27,9 @@ pub(crate) struct CreateServiceBody {
     port: Option<u16>,
     #[serde(default)]
     name: Option<String>,
+    /// Host address to publish on, as `--bind`.
+    #[serde(default)]
+    bind: Option<std::net::IpAddr>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -36,6 +39,7 @@ impl From<CreateServiceBody> for CreateService {
             engine_type: b.engine_type,
             port: b.port,
             name: b.name,
+            bind: b.bind,
         }
     }
 }

@@ -96,6 +96,10 @@ pub(crate) enum ServiceCommand {
         port: Option<u16>,
         #[arg(long)]
         name: Option<String>,
+        /// Host address to publish the engine on (default: the engine's `bind`, 127.0.0.1).
+        /// `0.0.0.0` exposes it on every IPv4 address: engines have no authentication.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::IpAddr>,
     },
     /// List services, oldest first.
     List,
