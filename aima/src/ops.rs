@@ -10,7 +10,9 @@ use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
+use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::runtime::RuntimeError;
 use crate::store::{NewService, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
@@ -137,4 +139,45 @@ pub async fn stop_service(
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     let svc = lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await?;
     store.delete_service(&svc.id)
+}
+
+/// A container `service prune` removed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Pruned {
+    pub(crate) container_id: String,
+    pub(crate) name: String,
+    /// Its `aima.service` label, when it has one.
+    pub(crate) service: Option<String>,
+    pub(crate) state: String,
+}
+
+/// Removes this data dir's containers that belong to no live service: the daemon's reaper at
+/// once, without its grace period. Statuses are made true first; containers of a service that
+/// is starting or stopping, other instances' and unlabelled containers are never touched.
+pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
+    lifecycle::refresh_all(deps, store).await?;
+    let rt = deps.docker().await?;
+    let instance = &deps.config.instance;
+    let docker_error = |e: RuntimeError| Error::from(e).within("cannot prune containers");
+    // Containers before services: one created after this list belongs to a start that had
+    // already claimed its service as starting, and is not in the list.
+    let containers = rt
+        .list(&selector(None, instance))
+        .await
+        .map_err(docker_error)?;
+    let services = store.list_services()?;
+    let mut pruned = Vec::new();
+    for c in crate::daemon::orphans::orphans(&containers, &services, instance) {
+        match rt.stop_and_remove(&c.id, true).await {
+            Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
+            Err(e) => return Err(docker_error(e)),
+        }
+        pruned.push(Pruned {
+            container_id: c.id.clone(),
+            name: c.name.clone(),
+            service: c.labels.get(SERVICE).cloned(),
+            state: c.state.clone(),
+        });
+    }
+    Ok(pruned)
 }

@@ -116,6 +116,9 @@ pub(crate) enum ServiceCommand {
     },
     /// Delete a service (refused while it is starting or running).
     Delete { id: String },
+    /// Remove this data dir's containers that belong to no live service (never another
+    /// instance's or an unlabelled container).
+    Prune,
 }
 
 #[derive(Debug, Args)]

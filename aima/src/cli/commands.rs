@@ -133,6 +133,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             }
             one(&stopped.service)
         }
+        ServiceCommand::Prune => {
+            let pruned = ops::prune_services(&deps, &mut store).await?;
+            if json {
+                render::json_list(&pruned)
+            } else {
+                render::pruned_table(&pruned)
+            }
+        }
         ServiceCommand::Delete { id } => {
             let s = ops::delete_service(&deps, &mut store, &id).await?;
             if json {

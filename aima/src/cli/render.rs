@@ -103,6 +103,29 @@ pub(crate) fn services_table(services: &[Service]) -> String {
     )
 }
 
+/// What `service prune` removed, or a sentence saying nothing was.
+pub(crate) fn pruned_table(pruned: &[crate::ops::Pruned]) -> String {
+    if pruned.is_empty() {
+        return "no orphaned container of this data dir".to_owned();
+    }
+    let rows: Vec<Vec<String>> = pruned
+        .iter()
+        .map(|p| {
+            vec![
+                p.container_id.chars().take(12).collect(),
+                p.name.clone(),
+                p.service.clone().unwrap_or_else(|| "-".to_owned()),
+                p.state.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "removed {} orphaned container(s)\n{}",
+        pruned.len(),
+        table(&["CONTAINER", "NAME", "SERVICE", "STATE"], &rows)
+    )
+}
+
 pub(crate) fn model_detail(m: &Model) -> String {
     let now = clock::now_ms();
     let mut pairs = vec![

@@ -8,4 +8,5 @@ mod interrupt;
 mod lease;
 mod model_paths;
 mod port_blocked;
+mod prune;
 mod start_stop;
