@@ -3,6 +3,7 @@
 
 mod env;
 mod error;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 pub use env::Env;
 pub use error::ConfigError;
+pub use sources::{Source, Sources};
 
 use crate::domain::{EngineSpec, EngineType};
 use crate::error::Detail;
@@ -26,6 +28,8 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// Where each setting above came from, for `aima info`.
+    pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
     /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
     /// command that needs it.
@@ -85,24 +89,36 @@ impl Config {
                 name: name.clone(),
             });
         }
+        let mut sources = Sources::default();
         let mut engines = BTreeMap::new();
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
-                apply_file(&mut spec, o);
+                apply_file(&mut spec, o, &mut sources);
             }
-            apply_env(&mut spec, &env)?;
+            apply_env(&mut spec, &env, &mut sources)?;
             engines.insert(engine, spec);
         }
+        let api_listen = layered(
+            &mut sources,
+            "api.listen",
+            file.api.listen,
+            (&env, "AIMA_LISTEN"),
+        )
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let api_token = layered(
+            &mut sources,
+            "api.token",
+            file.api.token,
+            (&env, "AIMA_API_TOKEN"),
+        );
         Ok(Config {
             instance: instance_of(data_dir),
             data_dir: data_dir.to_owned(),
             engines,
-            api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-            api_token: env
-                .get("AIMA_API_TOKEN")
-                .map(str::to_owned)
-                .or(file.api.token),
+            api_listen,
+            api_token,
+            sources,
             env,
         })
     }
@@ -155,39 +171,74 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
     })
 }
 
-fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
+/// A string setting: the environment variable beats the file; records which one gave it.
+fn layered(
+    sources: &mut Sources,
+    key: &str,
+    from_file: Option<String>,
+    (env, var): (&Env, &str),
+) -> Option<String> {
+    if let Some(v) = env.get(var) {
+        sources.set(key, Source::Env(var.to_owned()));
+        return Some(v.to_owned());
+    }
+    if from_file.is_some() {
+        sources.set(key, Source::File);
+    }
+    from_file
+}
+
+fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) {
+    let engine = spec.engine;
+    let mut from_file = |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
     if let Some(v) = &o.image {
         spec.image = v.clone();
+        from_file("image");
     }
     if let Some(v) = o.gpu {
         spec.gpu = v;
+        from_file("gpu");
     }
     if let Some(v) = o.port {
         spec.default_port = v;
+        from_file("port");
     }
     if let Some(v) = &o.health_path {
         spec.health_path = v.clone();
+        from_file("health_path");
     }
     if let Some(v) = o.start_attempts {
         spec.start_attempts = v.clamp(1, 10);
+        from_file("start_attempts");
     }
     if let Some(v) = o.backoff_ms {
         spec.backoff_ms = v;
+        from_file("backoff_ms");
     }
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
+        from_file("extra_args");
     }
 }
 
-fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
+fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<()> {
     let prefix = spec.engine.env_prefix();
+    let engine = spec.engine;
+    let mut from_env = |field: &str, var: &str| {
+        sources.set(
+            format!("engines.{engine}.{field}"),
+            Source::Env(var.to_owned()),
+        );
+    };
     let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
         var,
         expected: expected.to_owned(),
         value: value.to_owned(),
     };
-    if let Some(image) = env.get(&format!("{prefix}_IMAGE")) {
+    let var = format!("{prefix}_IMAGE");
+    if let Some(image) = env.get(&var) {
         spec.image = image.to_owned();
+        from_env("image", &var);
     }
     let var = format!("{prefix}_GPU");
     if let Some(gpu) = env.get(&var) {
@@ -196,6 +247,7 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             "false" | "0" | "no" => false,
             _ => return Err(bad(var, "true or false", gpu)),
         };
+        from_env("gpu", &var);
     }
     let var = format!("{prefix}_PORT");
     if let Some(port) = env.get(&var) {
@@ -203,6 +255,7 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             Ok(p) if p > 0 => p,
             _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
+        from_env("port", &var);
     }
     Ok(())
 }
@@ -236,6 +289,27 @@ mod tests {
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!((vllm.image.as_str(), vllm.gpu), ("from-env", false));
         assert_eq!(cfg.engine(EngineType::Ollama).image, "ollama/ollama:latest");
+    }
+
+    #[test]
+    fn sources_name_the_layer_that_won() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[api]\nlisten = \"127.0.0.1:9999\"\n[engines.vllm]\nimage = \"from-file\"\ngpu = true\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_GPU", "false")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(cfg.sources.of("engines.vllm.image"), Source::File);
+        assert_eq!(
+            cfg.sources.of("engines.vllm.gpu"),
+            Source::Env("AIMA_VLLM_GPU".into())
+        );
+        assert_eq!(cfg.sources.of("engines.vllm.port"), Source::Default);
+        assert_eq!(cfg.sources.of("api.listen"), Source::File);
+        assert_eq!(cfg.api_listen, "127.0.0.1:9999");
+        assert_eq!(cfg.sources.of("api.token"), Source::Default);
     }
 
     #[test]

@@ -10,7 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult};
+use super::{
+    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, Runtime, RuntimeError,
+    RuntimeResult,
+};
 
 pub const ADDRESS: &str = "fake://docker";
 
@@ -21,6 +24,7 @@ pub enum Op {
     List,
     ImageExists,
     HasGpuRuntime,
+    Version,
     Create,
     Start,
     State,
@@ -35,6 +39,7 @@ pub enum Call {
     List(Vec<String>),
     ImageExists(String),
     HasGpuRuntime,
+    Version,
     /// The container name asked for.
     Create(String),
     Start(String),
@@ -287,6 +292,14 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        self.world().enter(Op::Version, Call::Version)?;
+        Ok(DockerVersion {
+            version: "0.0.0-fake".to_owned(),
+            api_version: "1.41".to_owned(),
+        })
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
