@@ -70,7 +70,11 @@ mod tests {
              `aima service start svc-12345678`?"
         );
         assert_eq!(
-            hint("aima stop svc-12345678 --force", ErrorKind::InvalidSubcommand).unwrap(),
+            hint(
+                "aima stop svc-12345678 --force",
+                ErrorKind::InvalidSubcommand
+            )
+            .unwrap(),
             "did you mean `aima service stop svc-12345678 --force`?"
         );
         assert_eq!(
@@ -85,7 +89,10 @@ mod tests {
 
     #[test]
     fn other_mistakes_get_no_guess() {
-        assert_eq!(hint("aima start --port 1", ErrorKind::UnknownArgument), None);
+        assert_eq!(
+            hint("aima start --port 1", ErrorKind::UnknownArgument),
+            None
+        );
         assert_eq!(hint("aima frobnicate", ErrorKind::InvalidSubcommand), None);
         assert_eq!(hint("aima", ErrorKind::MissingSubcommand), None);
     }

@@ -222,7 +222,10 @@ pub(crate) fn render_table(info: &Info) -> String {
         format!("{} (absent)", info.config_file.path)
     };
     let pairs = [
-        ("version", format!("{} (commit {})", info.version, info.commit)),
+        (
+            "version",
+            format!("{} (commit {})", info.version, info.commit),
+        ),
         (
             "data dir",
             format!("{} ({})", info.data_dir, info.data_dir_source),

@@ -36,7 +36,10 @@ pub(crate) fn init(daemon: bool, env: &Env) -> Result<()> {
     let _ = match format {
         Format::Json => builder.json().flatten_event(true).try_init(),
         Format::Text => builder
-            .with_ansi(colour(env, std::io::IsTerminal::is_terminal(&std::io::stderr())))
+            .with_ansi(colour(
+                env,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ))
             .try_init(),
     };
     Ok(())

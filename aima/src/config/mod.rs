@@ -190,7 +190,8 @@ fn layered(
 
 fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) {
     let engine = spec.engine;
-    let mut from_file = |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
+    let mut from_file =
+        |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
     if let Some(v) = &o.image {
         spec.image = v.clone();
         from_file("image");

@@ -76,12 +76,27 @@ fn man_pages_from_the_same_definitions() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     pages.sort();
-    for expected in ["aima.1", "aima-service-start.1", "aima-model-create.1", "aima-info.1"] {
-        assert!(pages.iter().any(|p| p == expected), "{expected} missing: {pages:?}\n{out}");
+    for expected in [
+        "aima.1",
+        "aima-service-start.1",
+        "aima-model-create.1",
+        "aima-info.1",
+    ] {
+        assert!(
+            pages.iter().any(|p| p == expected),
+            "{expected} missing: {pages:?}\n{out}"
+        );
     }
-    assert!(out.stdout.contains(&format!("wrote {} man pages", pages.len())), "{out}");
+    assert!(
+        out.stdout
+            .contains(&format!("wrote {} man pages", pages.len())),
+        "{out}"
+    );
     let start = std::fs::read_to_string(out_dir.join("aima-service-start.1")).unwrap();
-    assert!(start.contains("Seconds the whole start may take"), "{start}");
+    assert!(
+        start.contains("Seconds the whole start may take"),
+        "{start}"
+    );
 }
 
 fn redact_version(text: &str) -> String {
@@ -93,10 +108,7 @@ fn redact_version(text: &str) -> String {
 #[test]
 fn help_shows_env_vars_and_each_default_once() {
     let aima = Aima::new();
-    let help = aima
-        .run(&["service", "start", "--help"])
-        .success()
-        .stdout;
+    let help = aima.run(&["service", "start", "--help"]).success().stdout;
     settings(&aima, &[]).bind(|| insta::assert_snapshot!("service_start_help", help));
     assert_eq!(help.matches("300").count(), 1, "{help}");
     let help = aima.run(&["start", "--help"]).success().stdout;
@@ -108,9 +120,7 @@ fn help_shows_env_vars_and_each_default_once() {
 fn slips_get_a_hint() {
     let aima = Aima::new();
     let slip = aima.run(&["start", "svc-12345678"]).failure(2);
-    let json = aima
-        .run(&["stop", "svc-12345678", "-o", "json"])
-        .failure(2);
+    let json = aima.run(&["stop", "svc-12345678", "-o", "json"]).failure(2);
     settings(&aima, &[]).bind(|| {
         insta::assert_snapshot!("slip_start_service", slip.stderr);
         insta::assert_snapshot!("slip_stop_service_json", json.stdout);
@@ -129,9 +139,8 @@ fn no_color_is_honoured_on_a_terminal() {
         let port = crate::support::ports::free_port();
         let mut cmd = aima.command(&[]);
         let aima_bin = cmd.get_program().to_string_lossy().into_owned();
-        let line = format!(
-            "timeout -s INT 2 {aima_bin} start --listen 127.0.0.1:{port}; echo exited"
-        );
+        let line =
+            format!("timeout -s INT 2 {aima_bin} start --listen 127.0.0.1:{port}; echo exited");
         cmd = Command::new("script");
         cmd.args(["-qec", &line, "/dev/null"]);
         for (k, v) in aima.command(&[]).get_envs() {
@@ -149,8 +158,14 @@ fn no_color_is_honoured_on_a_terminal() {
     };
     let coloured = run_in_pty(false);
     assert!(coloured.contains("listening"), "{coloured}");
-    assert!(coloured.contains("\x1b["), "no colours on a terminal:\n{coloured}");
+    assert!(
+        coloured.contains("\x1b["),
+        "no colours on a terminal:\n{coloured}"
+    );
     let plain = run_in_pty(true);
     assert!(plain.contains("listening"), "{plain}");
-    assert!(!plain.contains("\x1b["), "colours despite NO_COLOR:\n{plain:?}");
+    assert!(
+        !plain.contains("\x1b["),
+        "colours despite NO_COLOR:\n{plain:?}"
+    );
 }

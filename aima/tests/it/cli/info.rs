@@ -11,7 +11,10 @@ fn info_settings(aima: &Aima) -> insta::Settings {
     s.add_filter(r#""commit": "[^"]+""#, r#""commit": "[COMMIT]""#);
     s.add_filter(r"\b[0-9a-f]{12}\b", "[INSTANCE]");
     s.add_filter(env!("CARGO_PKG_VERSION"), "[VERSION]");
-    s.add_filter(r"Docker [^,]+, API [0-9.]+", "Docker [DOCKER_VERSION], API [API]");
+    s.add_filter(
+        r"Docker [^,]+, API [0-9.]+",
+        "Docker [DOCKER_VERSION], API [API]",
+    );
     s.add_filter(r#""(version|api_version)": "[^"]+""#, r#""$1": "[V]""#);
     s
 }
@@ -59,7 +62,10 @@ fn info_masks_docker_credentials_and_survives_docker_away() {
     assert_eq!(v["docker"]["endpoint"], "tcp://***@127.0.0.1:1", "{out}");
     assert_eq!(v["docker"]["reachable"], false, "{out}");
     assert!(
-        v["docker"]["error"].as_str().unwrap().contains("not reachable"),
+        v["docker"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not reachable"),
         "{out}"
     );
 }
