@@ -3,6 +3,7 @@
 //! WAL lets readers run beside a writer; every write is a `BEGIN IMMEDIATE` transaction so two
 //! writers queue on the busy timeout instead of failing with "database is locked".
 
+mod events;
 mod migrations;
 mod models;
 mod services;
@@ -16,6 +17,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{Classified, Kind, Result};
 
+pub use events::ServiceEvent;
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are
