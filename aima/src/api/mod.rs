@@ -7,11 +7,16 @@ mod auth;
 mod body;
 mod browsers;
 mod error;
+mod events;
+mod feed;
 mod health;
+mod metrics;
 mod models;
+mod openapi;
 mod routes;
 mod services;
 mod state;
 
-pub use routes::{BODY_LIMIT, router};
+pub use openapi::OPENAPI;
+pub use routes::{BODY_LIMIT, router, routes};
 pub use state::ApiState;

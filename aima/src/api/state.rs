@@ -1,9 +1,14 @@
-//! What every handler shares: the lifecycle's dependencies and the daemon's task bookkeeping.
+//! What every handler shares: the lifecycle's dependencies, the daemon's task bookkeeping, its
+//! metrics and the change-log feed.
 
+use std::sync::Arc;
+
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::Deps;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -15,6 +20,11 @@ pub struct ApiState {
     pub(crate) tasks: TaskTracker,
     /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
     pub(crate) abort: CancellationToken,
+    /// Cancelled when shutdown begins: event streams end so their connections can close.
+    pub(crate) closing: CancellationToken,
+    pub(crate) metrics: Arc<Metrics>,
+    /// The newest change-log `seq` the feed has read; event streams wait on it.
+    pub(crate) newest: Arc<watch::Sender<i64>>,
 }
 
 impl ApiState {
@@ -24,6 +34,24 @@ impl ApiState {
             token: token.filter(|t| !t.is_empty()),
             tasks: TaskTracker::new(),
             abort: CancellationToken::new(),
+            closing: CancellationToken::new(),
+            metrics: Arc::new(Metrics::default()),
+            newest: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// Tails the change log until `stop`, feeding the metrics and the event streams.
+    pub(crate) fn feed(&self, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+        super::feed::run(
+            self.deps.config.db_path(),
+            self.metrics.clone(),
+            self.newest.clone(),
+            stop,
+        )
+    }
+
+    /// Counts a reconciler pass and the containers it removed.
+    pub(crate) fn reconcile_pass(&self, ok: bool, reaped: usize) {
+        self.metrics.reconcile_pass(ok, reaped);
     }
 }

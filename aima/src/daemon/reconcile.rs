@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::orphans::{Reaper, orphans};
+use crate::api::ApiState;
 use crate::domain::Service;
 use crate::error::Result;
 use crate::lifecycle::{self, Deps, labels};
@@ -23,13 +24,16 @@ pub(crate) struct Pass {
 pub(crate) struct Reconciler {
     deps: Deps,
     reaper: Reaper,
+    /// Where passes and removed containers are counted.
+    api: ApiState,
 }
 
 impl Reconciler {
-    pub(crate) fn new(deps: Deps, reap_grace: Duration) -> Self {
+    pub(crate) fn new(api: ApiState, reap_grace: Duration) -> Self {
         Reconciler {
-            deps,
+            deps: api.deps.clone(),
             reaper: Reaper::new(reap_grace),
+            api,
         }
     }
 
@@ -40,8 +44,14 @@ impl Reconciler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 result = self.pass() => match result {
-                    Ok(pass) => log(&pass),
-                    Err(e) => tracing::warn!("reconcile pass failed: {}", e.message),
+                    Ok(pass) => {
+                        self.api.reconcile_pass(true, pass.reaped.len());
+                        log(&pass);
+                    }
+                    Err(e) => {
+                        self.api.reconcile_pass(false, 0);
+                        tracing::warn!("reconcile pass failed: {}", e.message);
+                    }
                 },
             }
             tokio::select! {

@@ -26,10 +26,15 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let stop = CancellationToken::new();
-    let reconciler = Reconciler::new(state.deps.clone(), settings.reap_grace);
+    let reconciler = Reconciler::new(state.clone(), settings.reap_grace);
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
+    let feeding = tokio::spawn(state.feed(stop.clone()));
 
-    let (tasks, abort) = (state.tasks.clone(), state.abort.clone());
+    let (tasks, abort, closing) = (
+        state.tasks.clone(),
+        state.abort.clone(),
+        state.closing.clone(),
+    );
     let app = api::router(state);
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(stop.clone().cancelled_owned())
@@ -43,6 +48,7 @@ pub(crate) async fn serve(
         }
         () = shutdown => {}
     }
+    closing.cancel();
     stop.cancel();
     tasks.close();
     let drained = async {
@@ -67,6 +73,7 @@ pub(crate) async fn serve(
         }
     }
     let _ = reconciling.await;
+    let _ = feeding.await;
     tracing::info!("aima daemon stopped");
     Ok(())
 }
