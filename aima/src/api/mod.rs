@@ -13,10 +13,13 @@ mod health;
 mod metrics;
 mod models;
 mod openapi;
+mod paging;
 mod routes;
 mod services;
 mod state;
+mod transport;
 
 pub use openapi::OPENAPI;
 pub use routes::{BODY_LIMIT, router, routes};
 pub use state::ApiState;
+pub use transport::Transport;

@@ -2,6 +2,7 @@
 //! metrics and the change-log feed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -20,8 +21,11 @@ pub struct ApiState {
     pub(crate) tasks: TaskTracker,
     /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
     pub(crate) abort: CancellationToken,
-    /// Cancelled when shutdown begins: event streams end so their connections can close.
+    /// Cancelled when shutdown begins: bodies still being sent are refused with 503, and
+    /// event streams end so their connections can close.
     pub(crate) closing: CancellationToken,
+    /// How long a request may take to send its body before it is answered 408.
+    pub(crate) body_timeout: Duration,
     pub(crate) metrics: Arc<Metrics>,
     /// The newest change-log `seq` the feed has read; event streams wait on it.
     pub(crate) newest: Arc<watch::Sender<i64>>,
@@ -35,6 +39,7 @@ impl ApiState {
             tasks: TaskTracker::new(),
             abort: CancellationToken::new(),
             closing: CancellationToken::new(),
+            body_timeout: Duration::from_secs(10),
             metrics: Arc::new(Metrics::default()),
             newest: Arc::new(watch::Sender::new(0)),
         }

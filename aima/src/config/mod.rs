@@ -28,12 +28,37 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
+    pub api_auth: ApiAuth,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
     /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
     /// command that needs it.
     pub env: Env,
+}
+
+/// `token` (the default: the operator's, or one generated into the data dir) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiAuth {
+    #[default]
+    Token,
+    None,
+}
+
+impl ApiAuth {
+    fn from_env(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "token" => Ok(ApiAuth::Token),
+            "none" => Ok(ApiAuth::None),
+            _ => Err(ConfigError::BadValue {
+                var: "AIMA_API_AUTH".to_owned(),
+                expected: "\"token\" or \"none\"".to_owned(),
+                value: value.to_owned(),
+            }),
+        }
+    }
 }
 
 type Result<T, E = ConfigError> = std::result::Result<T, E>;
@@ -53,6 +78,7 @@ struct FileConfig {
 struct FileApi {
     listen: Option<String>,
     token: Option<String>,
+    auth: Option<ApiAuth>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,12 +138,25 @@ impl Config {
             file.api.token,
             (&env, "AIMA_API_TOKEN"),
         );
+        let api_auth = match env.get("AIMA_API_AUTH") {
+            Some(value) => {
+                sources.set("api.auth", Source::Env("AIMA_API_AUTH".to_owned()));
+                ApiAuth::from_env(value)?
+            }
+            None => {
+                if file.api.auth.is_some() {
+                    sources.set("api.auth", Source::File);
+                }
+                file.api.auth.unwrap_or_default()
+            }
+        };
         Ok(Config {
             instance: instance_of(data_dir),
             data_dir: data_dir.to_owned(),
             engines,
             api_listen,
-            api_token,
+            api_token: api_token.filter(|t| !t.trim().is_empty()),
+            api_auth,
             sources,
             env,
         })

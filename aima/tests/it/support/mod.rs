@@ -12,4 +12,5 @@ pub mod ports;
 pub mod run;
 pub mod setup;
 pub mod snapshot;
+pub mod unix_http;
 pub mod wait;
