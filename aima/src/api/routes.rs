@@ -46,7 +46,9 @@ impl Table {
     fn into_router(self) -> Router<ApiState> {
         self.routes
             .into_iter()
-            .fold(Router::new(), |router, (path, route)| router.route(path, route))
+            .fold(Router::new(), |router, (path, route)| {
+                router.route(path, route)
+            })
     }
 }
 

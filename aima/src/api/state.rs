@@ -46,7 +46,10 @@ impl ApiState {
     }
 
     /// Tails the change log until `stop`, feeding the metrics and the event streams.
-    pub(crate) fn feed(&self, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+    pub(crate) fn feed(
+        &self,
+        stop: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
         super::feed::run(
             self.deps.config.db_path(),
             self.metrics.clone(),

@@ -12,7 +12,9 @@ use crate::domain::Status;
 use crate::store::ServiceEvent;
 
 /// Upper bounds of the start duration histogram, in seconds.
-const START_BUCKETS: [f64; 11] = [0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
+const START_BUCKETS: [f64; 11] = [
+    0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -166,7 +168,11 @@ impl Metrics {
             "Starts that ended (by any aima process), by outcome and the phase a failure ended in.",
         );
         for ((outcome, phase), n) in &m.starts {
-            out.sample("aima_starts_total", &[("outcome", outcome), ("phase", phase)], *n);
+            out.sample(
+                "aima_starts_total",
+                &[("outcome", outcome), ("phase", phase)],
+                *n,
+            );
         }
         out.family(
             "aima_start_duration_seconds",

@@ -43,10 +43,20 @@ fn only_the_end_of_a_start_counts() {
             seconds: Some(0.04),
         })
     );
-    let crashed = event("starting", "failed", Some((Phase::Health, "start_failed")), 0);
+    let crashed = event(
+        "starting",
+        "failed",
+        Some((Phase::Health, "start_failed")),
+        0,
+    );
     assert_eq!(StartEnd::of(&crashed).unwrap().fast_failure, None);
     // A successful start after a failed attempt: the attempt says nothing about the outcome.
-    let ok = event("starting", "running", Some((Phase::Health, "start_failed")), 2_500);
+    let ok = event(
+        "starting",
+        "running",
+        Some((Phase::Health, "start_failed")),
+        2_500,
+    );
     let ok = StartEnd::of(&ok).unwrap();
     assert_eq!((ok.outcome, ok.phase.as_str()), ("running", "none"));
 }

@@ -71,10 +71,7 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(
-            label_set(&[("a", "x\"y\\z\nw")]),
-            r#"{a="x\"y\\z\nw"}"#
-        );
+        assert_eq!(label_set(&[("a", "x\"y\\z\nw")]), r#"{a="x\"y\\z\nw"}"#);
         assert_eq!(label_set(&[]), "");
     }
 }

@@ -261,8 +261,18 @@ fn status_changes_are_logged_in_order() {
         default_port: 8000,
     };
     let id = store.create_service(new).unwrap().id;
-    assert!(set_status(&mut store, &id, Status::Created, Status::Starting));
-    assert!(set_status(&mut store, &id, Status::Starting, Status::Starting));
+    assert!(set_status(
+        &mut store,
+        &id,
+        Status::Created,
+        Status::Starting
+    ));
+    assert!(set_status(
+        &mut store,
+        &id,
+        Status::Starting,
+        Status::Starting
+    ));
     let attempt = Attempt {
         number: 1,
         phase: Phase::Preflight,
@@ -304,7 +314,10 @@ fn status_changes_are_logged_in_order() {
     assert_eq!(end.last_error.as_deref(), Some("cannot start"));
     assert_eq!(end.began_at, Some(events[1].at));
     assert_eq!(store.last_event_seq().unwrap(), events[3].seq);
-    assert_eq!(store.events_after(events[1].seq, 1).unwrap()[0].seq, end.seq);
+    assert_eq!(
+        store.events_after(events[1].seq, 1).unwrap()[0].seq,
+        end.seq
+    );
 }
 
 #[test]

@@ -4,4 +4,5 @@
 mod docker;
 mod http;
 mod limits;
+mod observability;
 mod router;

@@ -427,7 +427,10 @@ async fn openapi_lists_every_route() {
         })
         .collect();
     let served: BTreeSet<(String, String)> = routes().into_iter().collect();
-    assert_eq!(documented, served, "the OpenAPI document and the routes differ");
+    assert_eq!(
+        documented, served,
+        "the OpenAPI document and the routes differ"
+    );
 
     let api = api(Some("t"), true);
     let r = api
@@ -454,7 +457,9 @@ async fn openapi_lists_every_route() {
         let body = if res.headers()[header::CONTENT_TYPE] == "text/event-stream" {
             String::new() // a stream that stays open: its status is the answer
         } else {
-            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
             String::from_utf8_lossy(&bytes).into_owned()
         };
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
@@ -469,7 +474,10 @@ async fn openapi_lists_every_route() {
     let text = OPENAPI;
     for reference in text.split("\"$ref\": \"#/").skip(1) {
         let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
-        assert!(doc.pointer(&pointer).is_some(), "{pointer} does not resolve");
+        assert!(
+            doc.pointer(&pointer).is_some(),
+            "{pointer} does not resolve"
+        );
     }
 }
 
@@ -494,7 +502,9 @@ async fn metrics_need_the_token_and_count_requests() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&bytes);
     for line in [
         r#"aima_http_requests_total{method="GET",route="/api/v2/services/{id}",status="404"} 1"#,
