@@ -57,9 +57,4 @@ impl ApiState {
             stop,
         )
     }
-
-    /// Counts a reconciler pass and the containers it removed.
-    pub(crate) fn reconcile_pass(&self, ok: bool, reaped: usize) {
-        self.metrics.reconcile_pass(ok, reaped);
-    }
 }

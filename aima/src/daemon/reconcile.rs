@@ -1,15 +1,16 @@
 //! The reconciler: every period, make recorded states true (`lifecycle::refresh_all`) and remove
 //! this instance's orphaned containers. Idempotent; safe beside CLI commands on the same store.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use super::orphans::{Reaper, orphans};
-use crate::api::ApiState;
 use crate::domain::Service;
 use crate::error::Result;
 use crate::lifecycle::{self, Deps, labels};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// What one pass changed, for the log.
@@ -25,15 +26,15 @@ pub(crate) struct Reconciler {
     deps: Deps,
     reaper: Reaper,
     /// Where passes and removed containers are counted.
-    api: ApiState,
+    metrics: Arc<Metrics>,
 }
 
 impl Reconciler {
-    pub(crate) fn new(api: ApiState, reap_grace: Duration) -> Self {
+    pub(crate) fn new(deps: Deps, reap_grace: Duration, metrics: Arc<Metrics>) -> Self {
         Reconciler {
-            deps: api.deps.clone(),
+            deps,
             reaper: Reaper::new(reap_grace),
-            api,
+            metrics,
         }
     }
 
@@ -45,11 +46,11 @@ impl Reconciler {
                 () = stop.cancelled() => break,
                 result = self.pass() => match result {
                     Ok(pass) => {
-                        self.api.reconcile_pass(true, pass.reaped.len());
+                        self.metrics.reconcile_pass(true, pass.reaped.len());
                         log(&pass);
                     }
                     Err(e) => {
-                        self.api.reconcile_pass(false, 0);
+                        self.metrics.reconcile_pass(false, 0);
                         tracing::warn!("reconcile pass failed: {}", e.message);
                     }
                 },

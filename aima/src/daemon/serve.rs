@@ -26,7 +26,11 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let stop = CancellationToken::new();
-    let reconciler = Reconciler::new(state.clone(), settings.reap_grace);
+    let reconciler = Reconciler::new(
+        state.deps.clone(),
+        settings.reap_grace,
+        state.metrics.clone(),
+    );
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
     let feeding = tokio::spawn(state.feed(stop.clone()));
 
