@@ -131,7 +131,8 @@ fn slips_get_a_hint() {
     );
 }
 
-/// A terminal through `script(1)`: the daemon logs in colour there, and not with `NO_COLOR`.
+/// A terminal through `script(1)`: the daemon's log and the help are in colour there, and not
+/// with `NO_COLOR`.
 #[test]
 fn no_color_is_honoured_on_a_terminal() {
     let aima = Aima::new();

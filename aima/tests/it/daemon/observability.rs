@@ -106,4 +106,14 @@ fn blocked_and_detached_starts_show_in_metrics_and_events() {
     });
     assert!(accepted.is_some(), "no access log line for the 202:\n{log}");
     lab.run(&["service", "stop", &svc]).success();
+
+    // An open event stream does not hold up shutdown: it ends when shutdown begins.
+    let mut daemon = daemon;
+    daemon.signal("TERM");
+    let status = daemon.wait_exit(Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        events.ended_within(Duration::from_secs(5)),
+        "the event stream stayed open after the daemon exited"
+    );
 }

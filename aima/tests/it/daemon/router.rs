@@ -587,3 +587,42 @@ async fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }
 }
+
+/// `Last-Event-ID` replays the change log after that event; a bad one is a 400.
+#[tokio::test]
+async fn events_resume_after_last_event_id() {
+    use futures_util::StreamExt;
+    let api = api(None, true);
+    let model = api.model().await;
+    let svc = api.service(&model).await;
+    let req = Request::builder()
+        .uri("/api/v2/events")
+        .header("last-event-id", "0")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut frames = res.into_body().into_data_stream();
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(10), frames.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&frame).into_owned();
+    assert!(text.starts_with("event: service\nid: 1\n"), "{text}");
+    let data: Value =
+        serde_json::from_str(text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(
+        (data["service_id"].as_str(), data["to"].as_str()),
+        (Some(svc.as_str()), Some("created"))
+    );
+    assert_eq!(data["from"], Value::Null);
+
+    let bad = Request::builder()
+        .uri("/api/v2/events")
+        .header("last-event-id", "yesterday")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(bad).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

@@ -61,6 +61,19 @@ impl EventStream {
         self.events.recv_timeout(limit).ok()
     }
 
+    /// Whether the daemon closes the stream within `limit` (events still queued are skipped).
+    pub fn ended_within(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+
     /// The next event of `service`, skipping others; panics after `limit`.
     pub fn next_of(&self, service: &str, limit: Duration) -> Value {
         let deadline = std::time::Instant::now() + limit;
