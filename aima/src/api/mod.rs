@@ -22,4 +22,4 @@ mod transport;
 pub use openapi::OPENAPI;
 pub use routes::{BODY_LIMIT, router, routes};
 pub use state::ApiState;
-pub use transport::Transport;
+pub(crate) use transport::Transport;

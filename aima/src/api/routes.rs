@@ -68,6 +68,7 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services", services::create)
         .add(Method::GET, "/api/v2/services/{id}", services::get)
         .add(Method::DELETE, "/api/v2/services/{id}", services::delete)
+        .add(Method::POST, "/api/v2/services/prune", services::prune)
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
         .add(Method::GET, "/api/v2/events", events::events)

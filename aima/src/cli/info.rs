@@ -189,6 +189,25 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
                 setting("start_attempts", json!(spec.start_attempts)),
                 setting("backoff_ms", json!(spec.backoff_ms)),
                 setting("extra_args", json!(spec.extra_args)),
+                setting("bind", json!(spec.bind.to_string())),
+                // Whether a key is set, never the key.
+                setting(
+                    "api_key",
+                    json!(if spec.api_key.is_some() {
+                        "set"
+                    } else {
+                        "not set"
+                    }),
+                ),
+                setting(
+                    "memory",
+                    spec.limits
+                        .memory_bytes
+                        .map_or_else(|| json!("3/4 of the Docker host's memory"), |b| json!(b)),
+                ),
+                setting("pids_limit", json!(spec.limits.pids)),
+                setting("log_max_size", json!(spec.limits.log_max_bytes)),
+                setting("log_max_files", json!(spec.limits.log_max_files)),
             ]);
             (engine.to_string(), settings)
         })

@@ -16,6 +16,8 @@ use super::{
 };
 
 pub const ADDRESS: &str = "fake://docker";
+/// The memory of the fake Docker host: 16 GiB.
+pub const HOST_MEMORY: u64 = 16 << 30;
 
 /// The runtime operations, to script a failure of the next call of one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +27,7 @@ pub enum Op {
     ImageExists,
     HasGpuRuntime,
     Version,
+    HostMemory,
     Create,
     Start,
     State,
@@ -40,6 +43,7 @@ pub enum Call {
     ImageExists(String),
     HasGpuRuntime,
     Version,
+    HostMemory,
     /// The container name asked for.
     Create(String),
     Start(String),
@@ -300,6 +304,12 @@ impl Runtime for FakeRuntime {
             version: "0.0.0-fake".to_owned(),
             api_version: "1.41".to_owned(),
         })
+    }
+
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        let mut w = self.world();
+        w.enter(Op::HostMemory, Call::HostMemory)?;
+        Ok(HOST_MEMORY)
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {

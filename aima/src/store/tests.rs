@@ -34,6 +34,7 @@ fn create(
         name: None,
         port,
         default_port,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     store.create_service(new).map(|s| s.port)
 }
@@ -259,6 +260,7 @@ fn status_changes_are_logged_in_order() {
         name: Some("logged".into()),
         port: Some(18_000),
         default_port: 8000,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     let id = store.create_service(new).unwrap().id;
     assert!(set_status(
@@ -347,6 +349,7 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
         name: None,
         port: None,
         default_port: 8000,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     let read = store.get_model(&model).unwrap();
     let mut other = Store::open(&db).unwrap();

@@ -9,7 +9,7 @@ fn info_settings(aima: &Aima) -> insta::Settings {
     let mut s = settings(aima, &[]);
     s.add_filter(r"commit [0-9a-f]{12}|commit unknown", "commit [COMMIT]");
     s.add_filter(r#""commit": "[^"]+""#, r#""commit": "[COMMIT]""#);
-    s.add_filter(r"\b[0-9a-f]{12}\b", "[INSTANCE]");
+    s.add_filter(r"\b[0-9a-f]{12}(?:[0-9a-f]{4})?\b", "[INSTANCE]");
     s.add_filter(env!("CARGO_PKG_VERSION"), "[VERSION]");
     s.add_filter(
         r"Docker [^,]+, API [0-9.]+",
@@ -24,7 +24,8 @@ fn info_shows_settings_and_their_sources() {
     require_docker();
     let aima = Aima::new()
         .env("AIMA_OLLAMA_IMAGE", "ollama-from-env:1")
-        .env("AIMA_API_TOKEN", "s3cret-token");
+        .env("AIMA_API_TOKEN", "s3cret-token")
+        .env("AIMA_VLLM_API_KEY", "s3cret-key");
     std::fs::create_dir_all(aima.data_dir()).unwrap();
     std::fs::write(
         aima.data_dir().join("config.toml"),
@@ -41,6 +42,8 @@ fn info_shows_settings_and_their_sources() {
     assert_eq!(v["engines"]["ollama"]["image"]["env"], "AIMA_OLLAMA_IMAGE");
     assert_eq!(v["engines"]["vllm"]["gpu"]["env"], "AIMA_VLLM_GPU");
     assert_eq!(v["api"]["token"]["value"], "set");
+    assert_eq!(v["engines"]["vllm"]["api_key"]["value"], "set");
+    assert_eq!(v["engines"]["vllm"]["api_key"]["env"], "AIMA_VLLM_API_KEY");
     info_settings(&aima).bind(|| {
         insta::assert_snapshot!("info_table", table.stdout);
         insta::assert_snapshot!("info_json", json.stdout);
