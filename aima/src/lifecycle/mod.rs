@@ -5,6 +5,7 @@
 mod attempt_loop;
 mod failure;
 pub(crate) mod labels;
+mod lease;
 mod preflight;
 mod refresh;
 mod start;
