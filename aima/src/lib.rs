@@ -13,10 +13,12 @@
 //! - `daemon`: `aima start`: serves the API, runs the reconciler, shuts down gracefully.
 //! - `ops`: the single entry both front ends call, for models and services alike.
 //! - `lifecycle`: start (preflight, attempts, retries), stop, and refreshing recorded states.
+//! - `metrics`: the daemon's Prometheus metrics: counters kept in memory, the text format.
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
 //! - `runtime`: adapter: the container runtime trait, its Docker implementation and a fake.
 //! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
 //! - `config`: the environment, read once, and `config.toml`, validated into one value.
+//! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.
 //! - `domain`: the records: models, services, attempts, statuses, engine types and ids.
 //! - `clock`: wall-clock time as stored and as shown.
@@ -29,7 +31,9 @@ mod daemon;
 pub mod domain;
 pub mod error;
 pub mod host;
+pub mod instance;
 pub mod lifecycle;
+mod metrics;
 mod ops;
 pub mod runtime;
 pub mod store;

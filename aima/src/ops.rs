@@ -4,11 +4,12 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
-use std::path::Path;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
 use crate::error::{Error, Result};
+use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, Stopped};
 use crate::runtime::RuntimeError;
@@ -34,9 +35,11 @@ pub struct CreateService {
     pub engine_type: EngineType,
     pub port: Option<u16>,
     pub name: Option<String>,
+    /// Host address to publish on; the engine's configured `bind` (loopback) when absent.
+    pub bind: Option<std::net::IpAddr>,
 }
 
-pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
+pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Result<Model> {
     let name = req.name.trim();
     if name.is_empty() {
         return Err(Error::usage("a model needs a non-empty --name"));
@@ -44,19 +47,13 @@ pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
     if req.repo.trim().is_empty() {
         return Err(Error::usage("a model needs a non-empty --repo"));
     }
-    if let Some(path) = &req.path
-        && !Path::new(path).is_absolute()
-    {
-        return Err(Error::usage(format!(
-            "--path {path} must be an absolute directory"
-        )));
-    }
+    let path = model_dir::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
     let model = Model {
         id: ModelId::generate(),
         name: name.to_owned(),
         source: req.source,
         repo: req.repo.trim().to_owned(),
-        path: req.path,
+        path,
         model_type: req.model_type.unwrap_or_else(|| "llm".to_owned()),
         status: "registered",
         created_at: crate::clock::now_ms(),
@@ -105,6 +102,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         name: req.name,
         port: req.port,
         default_port: spec.default_port,
+        bind: req.bind.unwrap_or(spec.bind),
     })
 }
 

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand, StartArgs};
-use super::render;
+use super::{docs, info, render};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -13,6 +13,17 @@ use crate::ops;
 use crate::store::Store;
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
+    // Generated documentation needs no data dir.
+    match &cli.command {
+        Command::Completions { shell } => return Ok(docs::completions(*shell)),
+        Command::Man { out_dir } => {
+            return match out_dir {
+                None => docs::man_page(),
+                Some(dir) => docs::write_man_pages(dir),
+            };
+        }
+        _ => {}
+    }
     let config = Config::from_env(env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -25,6 +36,15 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             .map(|()| String::new()),
         Command::Model(cmd) => model(&config, cmd, cli.output),
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+        Command::Info => {
+            let info = runtime.block_on(info::gather(&Deps::real(config)));
+            Ok(if cli.output == Output::Json {
+                render::to_json(&info)
+            } else {
+                info::render_table(&info)
+            })
+        }
+        Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
 }
 
@@ -50,7 +70,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
                 path,
                 model_type: Some(model_type),
             };
-            let m = ops::create_model(&mut store, req)?;
+            let m = ops::create_model(config, &mut store, req)?;
             if json {
                 render::to_json(&m)
             } else {
@@ -100,12 +120,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             engine_type,
             port,
             name,
+            bind,
         } => {
             let req = ops::CreateService {
                 model_id,
                 engine_type,
                 port,
                 name,
+                bind,
             };
             one(&ops::create_service(&deps, &mut store, req)?)
         }
@@ -151,7 +173,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
 }
 
 async fn start(deps: &Deps, store: &mut Store, args: StartArgs, output: Output) -> Result<Service> {
-    let show = |line: &str| eprintln!("… {line}");
+    let show = |line: &str| eprintln!("… {}", super::terminal::block(line));
     let progress: Option<&(dyn Fn(&str) + Send + Sync)> =
         (output == Output::Table && std::io::stderr().is_terminal()).then_some(&show);
     let opts = StartOptions {

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::terminal;
 use crate::clock;
 use crate::domain::{Model, Service};
 use crate::error::Error;
@@ -34,8 +35,12 @@ pub(crate) fn json_error(err: &Error) -> String {
 
 /// Columns padded to their widest cell; the last column is not padded.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| terminal::cell(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -53,7 +58,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.trim_end().to_owned() + "\n"
     };
     let mut out = line(header.to_vec());
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
@@ -86,13 +91,14 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 s.name.clone(),
                 s.engine_type.to_string(),
                 s.port.to_string(),
+                s.bind.to_string(),
                 s.status.as_str().to_owned(),
                 clock::ago(s.created_at, now),
             ]
         })
         .collect();
     table(
-        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "CREATED"],
+        &["ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "CREATED"],
         &rows,
     )
 }
@@ -151,6 +157,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("model", s.model_id.to_string()),
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
+        ("bind", s.bind.to_string()),
         ("status", s.status.as_str().to_owned()),
     ];
     if let Some(err) = &s.last_error {
@@ -175,17 +182,56 @@ pub(crate) fn service_detail(s: &Service) -> String {
     out
 }
 
-fn detail(pairs: &[(&str, String)]) -> String {
+pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
-        .map(|(k, v)| format!("{:<width$} {v}\n", format!("{k}:")))
+        .map(|(k, v)| format!("{:<width$} {}\n", format!("{k}:"), terminal::cell(v)))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Attempt, EngineType, ModelId, Phase, ServiceId, Status};
+
+    #[test]
+    fn engine_log_lines_reach_the_terminal_escaped() {
+        let attempt = Attempt {
+            number: 1,
+            phase: Phase::Health,
+            elapsed_ms: 5,
+            reason: "the engine exited during start-up".to_owned(),
+            log_tail: vec!["\x1b[2J\x1b]0;pwned\x07boom\r".to_owned()],
+        };
+        let svc = Service {
+            id: ServiceId::generate(),
+            name: "s".to_owned(),
+            model_id: ModelId::generate(),
+            engine_type: EngineType::Vllm,
+            port: 8000,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            status: Status::Failed,
+            last_error: Some("cannot start: \x1b[31mred".to_owned()),
+            attempts: vec![attempt.clone()],
+            container_id: None,
+            owner: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        // As `cli` prints them: the detail view on stdout, the error on stderr.
+        let shown = terminal::block(&service_detail(&svc)).into_owned();
+        let error = Error::new(crate::error::Kind::StartFailed, "cannot start")
+            .with_attempts(vec![attempt]);
+        let printed = terminal::block(&error.render()).into_owned();
+        for text in [shown, printed] {
+            assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+            assert!(
+                text.contains("\\u{1b}[2J\\u{1b}]0;pwned\\u{7}boom\\r"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn tables_align_columns() {

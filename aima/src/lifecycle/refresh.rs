@@ -2,9 +2,9 @@
 //! a start whose process died, a detached start that came up or crashed, an engine that exited.
 
 use super::failure::exit_summary;
-use super::{Deps, labels};
-use crate::domain::{Service, ServiceId, Status};
-use crate::error::Result;
+use super::{Deps, labels, lease};
+use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
+use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
 
@@ -55,20 +55,11 @@ async fn resolve(
     rt: Option<&SharedRuntime>,
 ) -> Result<Service> {
     let verdict = match (svc.status, svc.owner) {
-        (Status::Starting, Some(owner)) if !deps.host.owner_alive(owner) => Some((
-            Status::Failed,
-            format!(
-                "start interrupted: the aima process that ran it (pid {}) is gone",
-                owner.pid
-            ),
-        )),
-        (Status::Stopping, Some(owner)) if !deps.host.owner_alive(owner) => Some((
-            Status::Failed,
-            format!(
-                "stop interrupted: the aima process that ran it (pid {}) is gone",
-                owner.pid
-            ),
-        )),
+        (Status::Starting, Some(owner)) => lease::gone(deps, owner)
+            .map(|why| (Status::Failed, format!("start interrupted: {why}"))),
+        (Status::Stopping, Some(owner)) => {
+            lease::gone(deps, owner).map(|why| (Status::Failed, format!("stop interrupted: {why}")))
+        }
         (Status::Starting, None) | (Status::Running, _) => match rt {
             Some(rt) => look_at_container(deps, rt.as_ref(), &svc).await,
             None => None,
@@ -80,13 +71,16 @@ async fn resolve(
     };
     let failed = to == Status::Failed;
     if failed && let Some(rt) = rt {
-        for c in rt
-            .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+        for c in labels::service_containers(rt.as_ref(), &svc.id, &deps.config)
             .await
             .unwrap_or_default()
         {
             let _ = rt.stop_and_remove(&c.id, true).await;
         }
+    }
+    let mut attempts = svc.attempts.clone();
+    if failed && svc.status == Status::Starting {
+        attempts.push(start_ended(&svc, &reason));
     }
     let change = Change {
         to,
@@ -95,7 +89,7 @@ async fn resolve(
         } else {
             svc.last_error.as_deref()
         },
-        attempts: &svc.attempts,
+        attempts: &attempts,
         container_id: if failed {
             None
         } else {
@@ -107,6 +101,26 @@ async fn resolve(
     Ok(store
         .change_service(&svc.id, &[svc.status], change)?
         .unwrap_or(svc))
+}
+
+/// The attempt that ends a start found failed on a later look, so that the last attempt always
+/// says how a failed start ended: its process died (interrupted), or its engine did not come up
+/// after the start detached (health).
+fn start_ended(svc: &Service, reason: &str) -> Attempt {
+    let (phase, code) = if svc.owner.is_some() {
+        (Phase::Interrupted, Kind::Interrupted)
+    } else {
+        (Phase::Health, Kind::StartFailed)
+    };
+    Attempt {
+        number: svc.attempts.len() as u32 + 1,
+        phase,
+        // From the last recorded change: the claim, or the hand-over of a detached start.
+        elapsed_ms: (crate::clock::now_ms() - svc.updated_at).max(0) as u64,
+        reason: reason.to_owned(),
+        code: Some(code.code().to_owned()),
+        log_tail: Vec::new(),
+    }
 }
 
 /// For a detached start or a running service: has its container come up, or gone away?
@@ -140,7 +154,7 @@ async fn look_at_container(
     }
     if svc.status == Status::Starting {
         let path = &deps.config.engine(svc.engine_type).health_path;
-        if deps.host.health_status(svc.port, path).await == Some(200) {
+        if deps.host.health_status(svc.local_address(), path).await == Some(200) {
             return Some((
                 Status::Running,
                 "the engine answered its health check".to_owned(),

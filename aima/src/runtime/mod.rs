@@ -8,6 +8,7 @@ mod endpoint;
 pub mod fake;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -17,7 +18,10 @@ pub use endpoint::{DockerEndpoint, EndpointError};
 
 use crate::error::{Classified, Kind};
 
-/// What to run: one engine container publishing `host_port` → `container_port`.
+/// Where a local model's directory appears inside the engine container (read-only).
+pub const MOUNT_TARGET: &str = "/model";
+
+/// What to run: one engine container publishing `host_ip:host_port` → `container_port`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     pub name: String,
@@ -25,12 +29,29 @@ pub struct ContainerSpec {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
+    pub host_ip: IpAddr,
     pub host_port: u16,
     pub container_port: u16,
     pub gpu: bool,
-    /// Host directory mounted read-only at the same path, for local models.
+    pub limits: ContainerLimits,
+    /// A local model's host directory, mounted read-only at [`MOUNT_TARGET`].
     pub mount: Option<String>,
 }
+
+/// Confinement of an engine container: memory (no swap beyond it), processes, log rotation.
+/// Every container also gets `no-new-privileges` and only the capabilities in [`KEPT_CAPS`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerLimits {
+    pub memory_bytes: u64,
+    pub pids: u32,
+    pub log_max_bytes: u64,
+    pub log_max_files: u32,
+}
+
+/// The capabilities an engine keeps; all others are dropped. Engines listen on unprivileged
+/// ports and need no network or device powers; these cover image entrypoints that fix file
+/// ownership or switch to an unprivileged user.
+pub const KEPT_CAPS: [&str; 5] = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerInfo {
@@ -40,6 +61,13 @@ pub struct ContainerInfo {
     pub state: String,
     pub labels: HashMap<String, String>,
     pub published_ports: Vec<u16>,
+}
+
+/// What the Docker daemon says it is: its release and the API version it speaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DockerVersion {
+    pub version: String,
+    pub api_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -125,6 +153,9 @@ pub trait Runtime: Send + Sync {
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    async fn version(&self) -> RuntimeResult<DockerVersion>;
+    /// Total memory of the Docker host, in bytes.
+    async fn host_memory(&self) -> RuntimeResult<u64>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;

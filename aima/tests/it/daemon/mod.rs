@@ -3,5 +3,7 @@
 
 mod docker;
 mod http;
+mod instance;
 mod limits;
+mod observability;
 mod router;
