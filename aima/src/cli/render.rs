@@ -202,6 +202,7 @@ mod tests {
             phase: Phase::Health,
             elapsed_ms: 5,
             reason: "the engine exited during start-up".to_owned(),
+            code: None,
             log_tail: vec!["\x1b[2J\x1b]0;pwned\x07boom\r".to_owned()],
         };
         let svc = Service {
