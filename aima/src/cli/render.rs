@@ -182,7 +182,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
     out
 }
 
-fn detail(pairs: &[(&str, String)]) -> String {
+pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
@@ -202,6 +202,7 @@ mod tests {
             phase: Phase::Health,
             elapsed_ms: 5,
             reason: "the engine exited during start-up".to_owned(),
+            code: None,
             log_tail: vec!["\x1b[2J\x1b]0;pwned\x07boom\r".to_owned()],
         };
         let svc = Service {
