@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub(crate) use refresh::{refresh, refresh_all};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;
-pub(crate) use stop::Stopped;
+pub(crate) use stop::{StopMode, Stopped};
 pub(crate) use stop::stop;
 
 use crate::config::Config;

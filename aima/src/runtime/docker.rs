@@ -18,6 +18,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use crate::domain::DEFAULT_STOP_SECS;
+
 use super::{
     ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, Runtime, RuntimeError,
     RuntimeResult,
@@ -26,8 +28,6 @@ use super::{
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
 const CALL_SECS: u64 = 20;
-/// Seconds `docker stop` waits after SIGTERM before SIGKILL.
-const STOP_GRACE_SECS: i32 = 10;
 
 pub struct DockerRuntime {
     /// Replaced once by the version-negotiated client in [`Runtime::ping`].
@@ -90,6 +90,29 @@ impl DockerRuntime {
                 operation,
                 secs,
             }),
+        }
+    }
+
+    /// Removes a container at once (killing it if it runs), with its anonymous volumes.
+    async fn remove(&self, id: &str) -> RuntimeResult<()> {
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        match self
+            .bounded(
+                "remove container",
+                CALL_SECS,
+                self.client().remove_container(id, Some(options)),
+            )
+            .await
+        {
+            // 404: gone already; 409: removal already in progress elsewhere.
+            Ok(())
+            | Err(RuntimeError::Api {
+                status: 404 | 409, ..
+            }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -368,45 +391,33 @@ impl Runtime for DockerRuntime {
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
-        if !force {
-            let options = StopContainerOptionsBuilder::new()
-                .t(STOP_GRACE_SECS)
-                .build();
-            let secs = CALL_SECS + STOP_GRACE_SECS as u64;
-            match self
-                .bounded(
-                    "stop container",
-                    secs,
-                    self.client().stop_container(id, Some(options)),
-                )
-                .await
-            {
-                // 304: already stopped; 404: already gone.
-                Ok(())
-                | Err(RuntimeError::Api {
-                    status: 304 | 404, ..
-                }) => {}
-                Err(e) => return Err(e),
-            }
+        if force {
+            self.remove(id).await
+        } else {
+            self.stop_within(id, DEFAULT_STOP_SECS).await
         }
-        let options = RemoveContainerOptionsBuilder::new()
-            .force(true)
-            .v(true)
-            .build();
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        // Docker takes the grace period as an i32; a longer one is a day anyway.
+        let t = i32::try_from(grace_secs).unwrap_or(i32::MAX);
+        let options = StopContainerOptionsBuilder::new().t(t).build();
+        let secs = CALL_SECS + u64::from(grace_secs);
         match self
             .bounded(
-                "remove container",
-                CALL_SECS,
-                self.client().remove_container(id, Some(options)),
+                "stop container",
+                secs,
+                self.client().stop_container(id, Some(options)),
             )
             .await
         {
-            // 404: gone already; 409: removal already in progress elsewhere.
+            // 304: already stopped; 404: already gone.
             Ok(())
             | Err(RuntimeError::Api {
-                status: 404 | 409, ..
-            }) => Ok(()),
-            Err(e) => Err(e),
+                status: 304 | 404, ..
+            }) => {}
+            Err(e) => return Err(e),
         }
+        self.remove(id).await
     }
 }
