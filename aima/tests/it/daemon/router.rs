@@ -179,14 +179,6 @@ async fn model_in_use_is_a_conflict_unless_forced() {
         )
         .await;
     assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
-    let graceful = api
-        .call(
-            "POST",
-            &format!("/api/v2/services/{id}/stop"),
-            Some(r#"{"time": 3}"#),
-        )
-        .await;
-    assert_eq!(graceful.status, StatusCode::OK, "{}", graceful.json);
     let bad_query = api
         .call("DELETE", &format!("/api/v2/models/{model}?forse=1"), None)
         .await;
@@ -229,6 +221,14 @@ async fn services_crud_and_stop() {
         )
         .await;
     assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+    let graceful = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/stop"),
+            Some(r#"{"time": 3}"#),
+        )
+        .await;
+    assert_eq!(graceful.status, StatusCode::OK, "{}", graceful.json);
 
     let deleted = api
         .call("DELETE", &format!("/api/v2/services/{id}"), None)
