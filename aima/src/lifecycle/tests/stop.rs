@@ -21,8 +21,12 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let theirs = f.add_labelled(&other, false);
         let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
 
-        let first = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await.unwrap();
-        let again = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await.unwrap();
+        let first = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+            .await
+            .unwrap();
+        let again = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+            .await
+            .unwrap();
 
         assert_eq!(first.service.status, Status::Stopped, "from {from:?}");
         assert!(first.port_released);
@@ -47,7 +51,9 @@ async fn stop_after_a_start_removes_the_engine_and_keeps_the_record() {
     f.rt.crash_on_start(1, &["RuntimeError: Engine core initialization failed"]);
     f.start(true).await.unwrap();
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await.unwrap();
+    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        .await
+        .unwrap();
 
     assert_eq!(stopped.service.status, Status::Stopped);
     assert_eq!(
@@ -70,7 +76,9 @@ async fn force_kills_instead_of_stopping_gracefully() {
         f.rt.count(|c| matches!(c, Call::StopAndRemove { force: false, .. }))
     };
 
-    stop(&f.deps, &mut f.store, &f.id, StopMode::Kill).await.unwrap();
+    stop(&f.deps, &mut f.store, &f.id, StopMode::Kill)
+        .await
+        .unwrap();
 
     assert_eq!(graceful_removals(&f), 0);
     assert_eq!(
@@ -137,7 +145,9 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
     f.start(true).await.unwrap();
     f.host.block(PORT, "docker-proxy", 4321);
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await.unwrap();
+    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        .await
+        .unwrap();
 
     assert!(!stopped.port_released);
     assert_eq!(stopped.service.status, Status::Stopped);
