@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
@@ -16,6 +15,7 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
+use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
 
 use crate::domain::DEFAULT_STOP_SECS;
@@ -25,6 +25,12 @@ use super::{
     RuntimeResult,
 };
 
+/// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
+/// still accept it.
+const BASE_API: &ClientVersion = &ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
 const CALL_SECS: u64 = 20;
@@ -38,8 +44,17 @@ pub struct DockerRuntime {
 impl DockerRuntime {
     /// Connects lazily (bollard opens sockets per request); [`Runtime::ping`] proves the endpoint.
     pub fn connect(endpoint: DockerEndpoint) -> RuntimeResult<Self> {
+        let docker = Self::client_at(&endpoint, BASE_API)?;
+        Ok(DockerRuntime {
+            docker: Mutex::new(docker),
+            endpoint,
+        })
+    }
+
+    /// A client of `endpoint` speaking `version` (no I/O yet).
+    fn client_at(endpoint: &DockerEndpoint, version: &ClientVersion) -> RuntimeResult<Docker> {
         let client_timeout = CALL_SECS * 3;
-        let docker = match &endpoint {
+        match endpoint {
             DockerEndpoint::Unix(path) => {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
@@ -48,25 +63,15 @@ impl DockerRuntime {
                             .to_owned(),
                     });
                 }
-                Docker::connect_with_unix(
-                    &path.to_string_lossy(),
-                    client_timeout,
-                    bollard::API_DEFAULT_VERSION,
-                )
+                Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
             }
-            DockerEndpoint::Tcp { host: h, port } => Docker::connect_with_http(
-                &format!("tcp://{h}:{port}"),
-                client_timeout,
-                bollard::API_DEFAULT_VERSION,
-            ),
+            DockerEndpoint::Tcp { host: h, port } => {
+                Docker::connect_with_http(&format!("tcp://{h}:{port}"), client_timeout, version)
+            }
         }
         .map_err(|e| RuntimeError::Unavailable {
             address: endpoint.to_string(),
             reason: e.to_string(),
-        })?;
-        Ok(DockerRuntime {
-            docker: Mutex::new(docker),
-            endpoint,
         })
     }
 
@@ -188,13 +193,22 @@ impl Runtime for DockerRuntime {
     }
 
     async fn ping(&self) -> RuntimeResult<()> {
-        // Negotiating the API version doubles as the ping: bollard speaks a newer API than some
-        // daemons (Docker 20.10 knows 1.41), and the negotiated client is kept for later calls.
-        let negotiated = self
-            .bounded("ping", PING_SECS, self.client().negotiate_version())
-            .await?;
-        *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
-        Ok(())
+        // `/_ping` at API 1.41 answers in about a millisecond; `/version` (what negotiating
+        // reads) asks containerd too and takes many. Only a daemon that refuses 1.41 (older
+        // than Docker 20.10, or one that dropped it) costs the negotiation, from bollard's own
+        // version down to the daemon's; the negotiated client is kept for later calls.
+        match self.bounded("ping", PING_SECS, self.client().ping()).await {
+            Ok(_) => Ok(()),
+            Err(RuntimeError::Api { status: 400, .. }) => {
+                let fresh = Self::client_at(&self.endpoint, bollard::API_DEFAULT_VERSION)?;
+                let negotiated = self
+                    .bounded("ping", PING_SECS, fresh.negotiate_version())
+                    .await?;
+                *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
