@@ -3,7 +3,8 @@
 #   1. a Docker daemon (integration tests and the harness use real containers);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on scenario 20 as a gate, three runs (exit 0 only when every
-#      criterion passes in every run).
+#      criterion passes in every run);
+#   4. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,7 @@ if ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", 8000))
 fi
 # Three full runs, so the figures (fast-fail time, wall time) come with a median.
 cargo run -q -p harness -- scenario 20 --port "$port" --repeat 3
+
+# The bench's smoke run, on the debug build CI already has (the figures in README come from
+# the release build: `cargo run -p harness -- bench`).
+cargo run -q -p harness -- bench --quick --debug

@@ -100,10 +100,15 @@ pub(crate) fn concurrent(lab: &Lab, runs: usize, count: usize) -> anyhow::Result
         });
         aima_wall.push(started.elapsed().as_secs_f64() * 1000.0);
         let listed = lab.aima_json(&["service", "list"])?;
-        let mut ports: Vec<u64> = listed["items"]
+        let ours: Vec<&serde_json::Value> = listed["items"]
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|s| s["id"].as_str().is_some_and(|id| services.iter().any(|x| x == id)))
+            .collect();
+        let statuses: Vec<String> = ours.iter().map(|s| s["status"].to_string()).collect();
+        let mut ports: Vec<u64> = ours
+            .iter()
             .filter(|s| s["status"] == "running")
             .filter_map(|s| s["port"].as_u64())
             .collect();
@@ -119,8 +124,9 @@ pub(crate) fn concurrent(lab: &Lab, runs: usize, count: usize) -> anyhow::Result
             .filter(|p| !check_port(**p as u16).is_free())
             .count();
         facts.push(format!(
-            "aima: exit codes {}, {} distinct ports running, after stopping: {} containers, {ports_held} ports held",
+            "aima: exit codes {}, statuses {}, {} distinct ports running, after stopping: {} containers, {ports_held} ports held",
             distinct(&codes),
+            distinct(&statuses),
             ports.len(),
             lab.aima_containers()
         ));
