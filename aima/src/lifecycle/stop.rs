@@ -13,6 +13,9 @@ use crate::store::{Change, Store};
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
 
+/// The longest grace period a stop may be given, as for `--time`.
+pub const MAX_STOP_SECS: u32 = 86_400;
+
 /// How a stop ends the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopMode {
@@ -25,6 +28,11 @@ pub enum StopMode {
 impl StopMode {
     /// From the front ends' `force` and `time`; asking for both is a usage error.
     pub fn from_request(force: bool, time: Option<u32>) -> Result<Self> {
+        if let Some(secs) = time.filter(|secs| *secs > MAX_STOP_SECS) {
+            return Err(Error::usage(format!(
+                "a grace period of {secs} s is too long: at most {MAX_STOP_SECS} s (a day)"
+            )));
+        }
         match (force, time) {
             (true, Some(_)) => Err(Error::usage(
                 "a forced stop kills at once, so it takes no grace period",

@@ -21,8 +21,8 @@ use futures_util::StreamExt;
 use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, Runtime, RuntimeError,
-    RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion, KEPT_CAPS,
+    Runtime, RuntimeError, RuntimeResult,
 };
 
 /// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
@@ -274,6 +274,16 @@ impl Runtime for DockerRuntime {
             .unwrap_or_default()
             .keys()
             .any(|r| r.contains("nvidia")))
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        let v = self
+            .bounded("version", CALL_SECS, self.client().version())
+            .await?;
+        Ok(DockerVersion {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+        })
     }
 
     async fn host_memory(&self) -> RuntimeResult<u64> {

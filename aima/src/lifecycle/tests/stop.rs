@@ -117,6 +117,8 @@ async fn a_graceful_stop_waits_the_given_time_else_the_engine_default() {
 fn force_and_a_grace_period_exclude_each_other() {
     let err = StopMode::from_request(true, Some(3)).unwrap_err();
     assert_eq!(err.code, Kind::Usage);
+    let err = StopMode::from_request(false, Some(86_401)).unwrap_err();
+    assert_eq!(err.code, Kind::Usage);
     assert_eq!(StopMode::from_request(true, None).unwrap(), StopMode::Kill);
     assert_eq!(
         StopMode::from_request(false, Some(0)).unwrap(),
