@@ -11,7 +11,7 @@ use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId}
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, Store};
 
@@ -130,9 +130,9 @@ pub async fn stop_service(
     deps: &Deps,
     store: &mut Store,
     id: &str,
-    force: bool,
+    mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &ServiceId::parse(id)?, force).await
+    lifecycle::stop(deps, store, &ServiceId::parse(id)?, mode).await
 }
 
 /// Refreshes first, so a service whose engine is gone can be deleted at once.

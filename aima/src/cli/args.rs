@@ -156,8 +156,12 @@ pub(crate) enum ServiceCommand {
         /// Service id (svc-…).
         id: String,
         /// Kill the engine instead of stopping it gracefully.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "time")]
         force: bool,
+        /// Seconds the engine gets after SIGTERM before it is killed, as `docker stop -t`
+        /// (default: the engine's `stop_secs`, 10).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(0..=86_400))]
+        time: Option<u32>,
     },
     /// Delete a service (refused while it is starting or running).
     Delete {

@@ -8,7 +8,7 @@ use super::{docs, info, render};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::lifecycle::{Deps, StartOptions};
+use crate::lifecycle::{Deps, StartOptions, StopMode};
 use crate::ops;
 use crate::store::Store;
 
@@ -143,8 +143,9 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&ops::refresh_and_get_service(&deps, &mut store, &id).await?)
         }
         ServiceCommand::Start(args) => one(&start(&deps, &mut store, args, output).await?),
-        ServiceCommand::Stop { id, force } => {
-            let stopped = ops::stop_service(&deps, &mut store, &id, force).await?;
+        ServiceCommand::Stop { id, force, time } => {
+            let mode = StopMode::from_request(force, time)?;
+            let stopped = ops::stop_service(&deps, &mut store, &id, mode).await?;
             if !stopped.port_released {
                 eprintln!(
                     "warning: port {} is still held by something else after the stop",

@@ -117,6 +117,8 @@ struct FileEngine {
     health_path: Option<String>,
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
+    /// At most 65535 s, so an absurd value is refused with the file's line.
+    stop_secs: Option<u16>,
     extra_args: Option<Vec<String>>,
 }
 
@@ -341,6 +343,9 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) {
     if let Some(v) = o.backoff_ms {
         spec.backoff_ms = v;
         from_file("backoff_ms");
+    }
+    if let Some(v) = o.stop_secs {
+        spec.stop_secs = v.into();
     }
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
@@ -598,6 +603,20 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn the_stop_grace_period_comes_from_the_file_and_defaults_to_ten_seconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[engines.ollama]\nstop_secs = 2\n").unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.engine(EngineType::Ollama).stop_secs, 2);
+        assert_eq!(cfg.engine(EngineType::Vllm).stop_secs, 10);
+
+        std::fs::write(&config, "[engines.vllm]\nstop_secs = -1\n").unwrap();
+        let text = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(text.contains("malformed at line 2"), "{text}");
     }
 
     #[test]

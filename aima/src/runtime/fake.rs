@@ -53,6 +53,10 @@ pub enum Call {
         id: String,
         force: bool,
     },
+    StopWithin {
+        id: String,
+        grace_secs: u32,
+    },
 }
 
 /// How an engine ends right after its container started.
@@ -232,6 +236,13 @@ impl FakeRuntime {
 }
 
 impl World {
+    /// Like Docker with `force`: removing a container that is already gone is not an error.
+    fn remove(&mut self, id: &str) {
+        if self.containers.remove(id).is_some() {
+            self.removed.push(id.to_owned());
+        }
+    }
+
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("fake{:08}", self.next_id)
@@ -384,9 +395,18 @@ impl Runtime for FakeRuntime {
             force,
         };
         w.enter(Op::StopAndRemove, call)?;
-        if w.containers.remove(id).is_some() {
-            w.removed.push(id.to_owned());
-        }
+        w.remove(id);
+        Ok(())
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        let mut w = self.world();
+        let call = Call::StopWithin {
+            id: id.to_owned(),
+            grace_secs,
+        };
+        w.enter(Op::StopAndRemove, call)?;
+        w.remove(id);
         Ok(())
     }
 }

@@ -160,8 +160,11 @@ pub trait Runtime: Send + Sync {
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
-    /// Stops (SIGTERM, then SIGKILL after a grace period; at once when `force`) and removes.
+    /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
+    /// removes.
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+    /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
 }
 
 pub type SharedRuntime = Arc<dyn Runtime>;
