@@ -111,6 +111,17 @@ pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result
     lifecycle::refresh_all(deps, store).await
 }
 
+/// Services as recorded, oldest first, without asking Docker: for read-only views (the status
+/// page), which must not change anything; the reconciler keeps the records true.
+pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
+    store.list_services()
+}
+
+/// One service as recorded, without asking Docker (see [`list_services_recorded`]).
+pub fn get_service_recorded(store: &Store, id: &str) -> Result<Service> {
+    store.get_service(&ServiceId::parse(id)?)
+}
+
 /// One service, refreshed against Docker (may fail it and remove its containers).
 pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await

@@ -1,7 +1,8 @@
 //! The daemon's HTTP API: the CLI's operations under `/api/v2`, JSON in and out.
 //!
 //! Handlers only translate HTTP to calls of `ops` and back; no lifecycle logic lives
-//! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes.
+//! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes. The
+//! read-only status page for people (`GET /`, [`page`]) shares the listener and the token.
 
 mod auth;
 mod body;
@@ -9,6 +10,7 @@ mod browsers;
 mod error;
 mod health;
 mod models;
+mod page;
 mod paging;
 mod routes;
 mod services;

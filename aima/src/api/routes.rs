@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiState, auth, browsers, health, models, services};
+use super::{ApiState, auth, browsers, health, models, page, services};
 use crate::error::{Error, Kind, Result};
 use crate::store::Store;
 
@@ -37,6 +37,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v2/health", get(health::health))
         .merge(protected)
+        .merge(page::router(state.clone()))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

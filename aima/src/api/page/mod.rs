@@ -1,0 +1,45 @@
+//! The status page: `GET /` lists every service, `GET /services/{id}` shows one with its start
+//! attempts and recent changes. Server-rendered, read-only HTML with one same-origin script that
+//! keeps it live; no framework, nothing from the network.
+//!
+//! It follows the API's token rules ([`session`]): a token-protected daemon asks for the token
+//! on a login form and keeps a session in a strict, HTTP-only cookie. Nothing here changes a
+//! service: the page reads records as stored and never refreshes them against Docker.
+
+mod assets;
+mod html;
+mod layout;
+mod render;
+mod session;
+mod views;
+
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+
+use super::ApiState;
+
+/// Page paths a browser may ask for with an `Origin` header of this same site (a form's POST
+/// carries one); see [`super::browsers`].
+pub(crate) fn is_page_path(path: &str) -> bool {
+    path == "/"
+        || path == "/login"
+        || path == "/logout"
+        || path.starts_with("/page/")
+        || path.starts_with("/services/")
+}
+
+pub(crate) fn router(state: ApiState) -> Router<ApiState> {
+    let signed_in = Router::new()
+        .route("/", get(views::overview))
+        .route("/services/{id}", get(views::service))
+        .route_layer(middleware::from_fn_with_state(
+            state,
+            session::require_session,
+        ));
+    Router::new()
+        .route("/login", post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/page/app.js", get(assets::script))
+        .route("/page/app.css", get(assets::style))
+        .merge(signed_in)
+}

@@ -1,0 +1,221 @@
+//! The two views as markup: every service at a glance, and one service with its start attempts
+//! and recent changes. Pure functions of the records, so tests can feed them hostile text.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::html::text;
+use super::layout::Html;
+use crate::clock::{ago, rfc3339, span};
+use crate::config::Config;
+use crate::domain::{Model, ModelId, Service, Status};
+
+/// What both views read: the records, the engines' settings and the time "now" is.
+pub(super) struct View<'a> {
+    pub(super) models: &'a HashMap<ModelId, Model>,
+    pub(super) config: &'a Config,
+    pub(super) now: i64,
+}
+
+impl View<'_> {
+    fn model(&self, svc: &Service) -> String {
+        match self.models.get(&svc.model_id) {
+            Some(m) => format!(
+                "{} <span class=\"dim\">{}</span>",
+                text(&m.name),
+                text(&m.repo)
+            ),
+            None => format!("<span class=\"dim\">{}</span>", text(svc.model_id.as_str())),
+        }
+    }
+
+    fn gpu(&self, svc: &Service) -> &'static str {
+        if self.config.engine(svc.engine_type).gpu {
+            "requested"
+        } else {
+            "none"
+        }
+    }
+
+    /// "up 3m" for a running service; when it entered its status otherwise.
+    fn since(&self, svc: &Service) -> String {
+        if svc.status == Status::Running {
+            format!("up {}", span((self.now - svc.updated_at) / 1000))
+        } else {
+            ago(svc.updated_at, self.now)
+        }
+    }
+}
+
+fn status_badge(status: Status) -> String {
+    format!(
+        "<span class=\"status status-{s}\" data-status=\"{s}\">{s}</span>",
+        s = status.as_str()
+    )
+}
+
+/// Where the engine answers, on this host.
+fn endpoint(svc: &Service) -> String {
+    format!("http://127.0.0.1:{}", svc.port)
+}
+
+fn counts(services: &[Service]) -> String {
+    let mut out = String::from("<p class=\"counts\">");
+    let _ = write!(out, "{} services", services.len());
+    for status in Status::ALL {
+        let n = services.iter().filter(|s| s.status == status).count();
+        if n > 0 {
+            let _ = write!(out, " · {n} {}", status.as_str());
+        }
+    }
+    out.push_str("</p>");
+    out
+}
+
+pub(super) fn overview(view: &View<'_>, services: &[Service]) -> Html {
+    let mut out = String::from("<h1>Services</h1>");
+    out.push_str(&counts(services));
+    if services.is_empty() {
+        out.push_str(
+            "<p class=\"empty\">No services yet: <code>aima service create</code> makes one.</p>",
+        );
+        return Html(out);
+    }
+    out.push_str(
+        "<table class=\"services\"><thead><tr><th>Name</th><th>Status</th><th>Endpoint</th>\
+         <th>Engine</th><th>Model</th><th>GPU</th><th>Since</th><th>Last error</th></tr></thead><tbody>",
+    );
+    for svc in services {
+        let _ = write!(
+            out,
+            "<tr id=\"{id}\" data-status=\"{status}\">\
+             <td><a href=\"/services/{id}\">{name}</a><div class=\"dim\">{id}</div></td>\
+             <td>{badge}</td><td class=\"endpoint\">{endpoint}</td><td>{engine}</td>\
+             <td>{model}</td><td>{gpu}</td><td>{since}</td><td class=\"error\">{error}</td></tr>",
+            id = text(svc.id.as_str()),
+            status = svc.status.as_str(),
+            name = text(&svc.name),
+            badge = status_badge(svc.status),
+            endpoint = text(&endpoint(svc)),
+            engine = svc.engine_type.as_str(),
+            model = view.model(svc),
+            gpu = view.gpu(svc),
+            since = text(&view.since(svc)),
+            error = text(svc.last_error.as_deref().unwrap_or("")),
+        );
+    }
+    out.push_str("</tbody></table>");
+    Html(out)
+}
+
+/// One change of the service's status, as the service page lists it.
+pub(super) struct Change {
+    pub(super) at: i64,
+    pub(super) from: Option<String>,
+    pub(super) to: String,
+    pub(super) detail: Option<String>,
+}
+
+pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Html {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<p class=\"crumbs\"><a href=\"/\">All services</a></p>\
+         <h1>{name} {badge}</h1>\
+         <dl class=\"facts\" id=\"facts\" data-status=\"{status}\">\
+         <dt>Id</dt><dd>{id}</dd>\
+         <dt>Status</dt><dd class=\"status-text\">{status} <span class=\"dim\">({since})</span></dd>\
+         <dt>Endpoint</dt><dd class=\"endpoint\">{endpoint}</dd>\
+         <dt>Port</dt><dd>{port}</dd>\
+         <dt>Engine</dt><dd>{engine} <span class=\"dim\">{image}</span></dd>\
+         <dt>Model</dt><dd>{model}</dd>\
+         <dt>GPU</dt><dd>{gpu}</dd>\
+         <dt>Container</dt><dd>{container}</dd>\
+         <dt>Created</dt><dd>{created}</dd>\
+         <dt>Last error</dt><dd class=\"error\" id=\"last-error\">{error}</dd></dl>",
+        name = text(&svc.name),
+        badge = status_badge(svc.status),
+        status = svc.status.as_str(),
+        id = text(svc.id.as_str()),
+        since = text(&view.since(svc)),
+        endpoint = text(&endpoint(svc)),
+        port = svc.port,
+        engine = svc.engine_type.as_str(),
+        image = text(&view.config.engine(svc.engine_type).image),
+        model = view.model(svc),
+        gpu = view.gpu(svc),
+        container = text(svc.container_id.as_deref().map_or("none", short_id)),
+        created = text(&rfc3339(svc.created_at)),
+        error = text(svc.last_error.as_deref().unwrap_or("none")),
+    );
+    out.push_str(&attempts(svc));
+    out.push_str(&recent(view, changes));
+    Html(out)
+}
+
+fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn attempts(svc: &Service) -> String {
+    let mut out = String::from("<h2>Start attempts</h2>");
+    if svc.attempts.is_empty() {
+        out.push_str("<p class=\"empty\">No failed start attempts are recorded.</p>");
+        return out;
+    }
+    out.push_str(
+        "<table class=\"attempts\"><thead><tr><th>#</th><th>Phase</th><th>Elapsed</th>\
+         <th>Reason</th></tr></thead><tbody>",
+    );
+    let total = svc.attempts.len();
+    for a in &svc.attempts {
+        let _ = write!(
+            out,
+            "<tr><td>{}/{total}</td><td>{}</td><td>{} ms</td><td class=\"error\">{}",
+            a.number,
+            a.phase.as_str(),
+            a.elapsed_ms,
+            text(&a.reason)
+        );
+        if !a.log_tail.is_empty() {
+            out.push_str("<pre class=\"log\">");
+            for line in &a.log_tail {
+                out.push_str(&text(line));
+                out.push('\n');
+            }
+            out.push_str("</pre>");
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn recent(view: &View<'_>, changes: &[Change]) -> String {
+    let mut out = String::from("<h2>Recent changes</h2>");
+    if changes.is_empty() {
+        out.push_str("<p class=\"empty\">No changes recorded.</p>");
+        return out;
+    }
+    out.push_str("<ol class=\"changes\">");
+    for c in changes {
+        let _ = write!(
+            out,
+            "<li><time title=\"{at}\">{ago}</time> {from}<b>{to}</b>",
+            at = text(&rfc3339(c.at)),
+            ago = text(&ago(c.at, view.now)),
+            from = c
+                .from
+                .as_deref()
+                .map(|f| format!("{} → ", text(f)))
+                .unwrap_or_default(),
+            to = text(&c.to),
+        );
+        if let Some(detail) = &c.detail {
+            let _ = write!(out, " <span class=\"error\">{}</span>", text(detail));
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ol>");
+    out
+}

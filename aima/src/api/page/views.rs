@@ -1,0 +1,112 @@
+//! The page's handlers: read the records (never refreshing them against Docker, so looking
+//! changes nothing) and render them.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::layout::{self, Html};
+use super::render::{self, Change, View};
+use crate::api::ApiState;
+use crate::api::routes::with_store;
+use crate::domain::{Model, ModelId, Service};
+use crate::error::{Error, Kind, Result};
+use crate::ops;
+
+/// What a view needs from the store, read in one blocking task.
+struct Records {
+    services: Vec<Service>,
+    models: HashMap<ModelId, Model>,
+}
+
+fn records(store: &crate::store::Store, services: Vec<Service>) -> Result<Records> {
+    let models = ops::list_models(store)?
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    Ok(Records { services, models })
+}
+
+/// `GET /`: every service.
+pub(super) async fn overview(State(state): State<ApiState>) -> Response {
+    let read = with_store(&state, |store| {
+        let services = ops::list_services_recorded(store)?;
+        records(store, services)
+    })
+    .await;
+    match read {
+        Ok(r) => {
+            let view = view(&state, &r.models);
+            let main = render::overview(&view, &r.services);
+            layout::page(StatusCode::OK, "Services", &main, true)
+        }
+        Err(e) => trouble(e),
+    }
+}
+
+/// `GET /services/{id}`: one service, its attempts and its recent changes.
+pub(super) async fn service(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let read = with_store(&state, move |store| {
+        let svc = ops::get_service_recorded(store, &id)?;
+        records(store, vec![svc])
+    })
+    .await;
+    match read {
+        Ok(r) => {
+            let svc = &r.services[0];
+            let view = view(&state, &r.models);
+            let main = render::service(&view, svc, &changes(svc));
+            layout::page(StatusCode::OK, &svc.name, &main, true)
+        }
+        Err(e) => trouble(e),
+    }
+}
+
+fn view<'a>(state: &'a ApiState, models: &'a HashMap<ModelId, Model>) -> View<'a> {
+    View {
+        models,
+        config: &state.deps.config,
+        now: crate::clock::now_ms(),
+    }
+}
+
+/// The changes the record itself shows: its creation and its last status change.
+fn changes(svc: &Service) -> Vec<Change> {
+    let mut out = vec![Change {
+        at: svc.updated_at,
+        from: None,
+        to: svc.status.as_str().to_owned(),
+        detail: svc.last_error.clone(),
+    }];
+    if svc.updated_at != svc.created_at {
+        out.push(Change {
+            at: svc.created_at,
+            from: None,
+            to: "created".to_owned(),
+            detail: None,
+        });
+    }
+    out
+}
+
+/// An error as a page, with the status the API would answer.
+fn trouble(e: Error) -> Response {
+    let status = crate::api::error::status_of(e.code);
+    let title = if e.code == Kind::NotFound {
+        "Not found"
+    } else {
+        "Cannot show this"
+    };
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"error\">{}</p>",
+        super::html::text(title),
+        super::html::text(&e.message)
+    );
+    if let Some(help) = &e.help {
+        body.push_str(&format!("<p>{}</p>", super::html::text(help)));
+    }
+    body.push_str("<p><a href=\"/\">All services</a></p>");
+    layout::page(status, title, &Html(body), false)
+}
