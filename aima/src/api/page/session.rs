@@ -155,14 +155,26 @@ mod tests {
         assert!(signed_in(&with(header::AUTHORIZATION, "Bearer t0k"), "t0k"));
         assert!(!signed_in(&with(header::COOKIE, &cookie), "other"));
         assert!(!signed_in(&with(header::COOKIE, "aima_session=t0k"), "t0k"));
-        assert!(!signed_in(&with(header::AUTHORIZATION, "Bearer nope"), "t0k"));
+        assert!(!signed_in(
+            &with(header::AUTHORIZATION, "Bearer nope"),
+            "t0k"
+        ));
         assert!(!signed_in(&HeaderMap::new(), "t0k"));
     }
 
     #[test]
     fn login_only_returns_to_this_site() {
-        assert_eq!(local_path("/services/svc-0011aabb"), "/services/svc-0011aabb");
-        for away in ["//evil.example/", "https://evil.example/", "/\\evil", "", "x"] {
+        assert_eq!(
+            local_path("/services/svc-0011aabb"),
+            "/services/svc-0011aabb"
+        );
+        for away in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil",
+            "",
+            "x",
+        ] {
             assert_eq!(local_path(away), "/", "{away}");
         }
     }
