@@ -61,7 +61,12 @@ fn endpoint(svc: &Service) -> String {
 
 fn counts(services: &[Service]) -> String {
     let mut out = String::from("<p class=\"counts\">");
-    let _ = write!(out, "{} services", services.len());
+    let noun = if services.len() == 1 {
+        "service"
+    } else {
+        "services"
+    };
+    let _ = write!(out, "{} {noun}", services.len());
     for status in Status::ALL {
         let n = services.iter().filter(|s| s.status == status).count();
         if n > 0 {
