@@ -224,3 +224,80 @@ fn recent(view: &View<'_>, changes: &[Change]) -> String {
     out.push_str("</ol>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::{Change, View, overview, service};
+    use crate::config::{Config, Env};
+    use crate::domain::{Attempt, EngineType, ModelId, Phase, Service, ServiceId, Status};
+
+    const HOSTILE: &str = "<img src=x onerror=alert(1)>\u{1b}[2J\u{202e}";
+
+    fn failed_service() -> Service {
+        Service {
+            id: ServiceId::generate(),
+            name: HOSTILE.to_owned(),
+            model_id: ModelId::generate(),
+            engine_type: EngineType::Vllm,
+            port: 8123,
+            status: Status::Failed,
+            last_error: Some(format!("engine said {HOSTILE}")),
+            attempts: vec![Attempt {
+                number: 1,
+                phase: Phase::Start,
+                elapsed_ms: 950,
+                reason: format!("exited: {HOSTILE}"),
+                log_tail: vec![format!("</pre><script>alert(2)</script>{HOSTILE}")],
+            }],
+            container_id: None,
+            owner: None,
+            created_at: 1_000,
+            updated_at: 61_000,
+        }
+    }
+
+    #[test]
+    fn names_errors_and_engine_logs_render_as_inert_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path(), Env::default()).unwrap();
+        let models = HashMap::new();
+        let view = View {
+            models: &models,
+            config: &config,
+            now: 121_000,
+        };
+        let svc = failed_service();
+        let change = Change {
+            at: 61_000,
+            from: Some("starting".to_owned()),
+            to: "failed".to_owned(),
+            detail: Some(HOSTILE.to_owned()),
+        };
+        for html in [
+            overview(&view, std::slice::from_ref(&svc)).0,
+            service(&view, &svc, &[change]).0,
+        ] {
+            assert!(
+                !html.contains("<img") && !html.contains("<script"),
+                "{html}"
+            );
+            assert!(
+                !html.contains('\u{1b}') && !html.contains('\u{202e}'),
+                "{html}"
+            );
+            assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;\\x1b[2J\\u{202e}"));
+        }
+        let page = service(&view, &svc, &[]).0;
+        assert!(
+            page.contains("&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td>1/1</td><td>start</td><td>950 ms</td>"),
+            "{page}"
+        );
+        assert!(page.contains("(1m ago)"), "{page}");
+    }
+}

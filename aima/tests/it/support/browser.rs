@@ -24,7 +24,7 @@ const COMMAND_LIMIT: Duration = Duration::from_secs(30);
 pub fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find_map(|name| which(name));
+        .find_map(which);
     if found.is_none() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
         assert!(
