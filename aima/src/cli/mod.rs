@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod render;
+mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -31,7 +32,11 @@ pub fn main() -> ExitCode {
     match commands::run(cli, env) {
         Ok(text) => {
             if !text.is_empty() {
-                print_stdout(&text);
+                // JSON escapes control characters itself, and must stay valid JSON.
+                match output {
+                    Output::Table => print_stdout(&terminal::block(&text)),
+                    Output::Json => print_stdout(&text),
+                }
             }
             ExitCode::SUCCESS
         }
@@ -41,7 +46,7 @@ pub fn main() -> ExitCode {
 
 /// Prints an error the documented way and returns its exit code.
 fn report(err: &Error, output: Output) -> ExitCode {
-    eprint!("{}", err.render());
+    eprint!("{}", terminal::block(&err.render()));
     if output == Output::Json {
         print_stdout(&render::json_error(err));
     }

@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use super::{ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult};
 
 pub const ADDRESS: &str = "fake://docker";
+/// The memory of the fake Docker host: 16 GiB.
+pub const HOST_MEMORY: u64 = 16 << 30;
 
 /// The runtime operations, to script a failure of the next call of one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +23,7 @@ pub enum Op {
     List,
     ImageExists,
     HasGpuRuntime,
+    HostMemory,
     Create,
     Start,
     State,
@@ -35,6 +38,7 @@ pub enum Call {
     List(Vec<String>),
     ImageExists(String),
     HasGpuRuntime,
+    HostMemory,
     /// The container name asked for.
     Create(String),
     Start(String),
@@ -287,6 +291,12 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        let mut w = self.world();
+        w.enter(Op::HostMemory, Call::HostMemory)?;
+        Ok(HOST_MEMORY)
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {

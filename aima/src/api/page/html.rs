@@ -6,7 +6,8 @@ use std::fmt::Write;
 /// `s` as HTML text, safe both between tags and inside a quoted attribute: the five markup
 /// characters become entities; control characters (terminal escape sequences among them) and
 /// the invisible direction overrides that could make a line read differently are shown as
-/// visible `\x1b` / `\u{202e}` escapes instead of being passed to the browser.
+/// visible escapes (`\u{1b}`, `\n`, `\u{202e}`, as the CLI's tables show them) instead of being
+/// passed to the browser.
 pub(super) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -16,12 +17,8 @@ pub(super) fn text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\t' => out.push(' '),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if is_direction_control(c) => {
-                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            c if c.is_control() || is_direction_control(c) => {
+                let _ = write!(out, "{}", c.escape_default());
             }
             c => out.push(c),
         }
@@ -48,9 +45,9 @@ mod tests {
 
     #[test]
     fn escape_sequences_and_direction_overrides_are_shown_not_obeyed() {
-        assert_eq!(text("\u{1b}[31mred\u{7}"), "\\x1b[31mred\\x07");
+        assert_eq!(text("\u{1b}[31mred\u{7}"), "\\u{1b}[31mred\\u{7}");
         assert_eq!(text("a\u{202e}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
-        assert_eq!(text("line\none"), "line\\x0aone");
+        assert_eq!(text("line\none\tx"), "line\\none\\tx");
         assert_eq!(text("ünïcode ok"), "ünïcode ok");
     }
 }

@@ -29,6 +29,14 @@ impl View<'_> {
         }
     }
 
+    /// The engine's memory limit: configured, or the default share of the Docker host.
+    fn memory(&self, svc: &Service) -> String {
+        match self.config.engine(svc.engine_type).limits.memory_bytes {
+            Some(bytes) => format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30)),
+            None => "3/4 of host".to_owned(),
+        }
+    }
+
     fn gpu(&self, svc: &Service) -> &'static str {
         if self.config.engine(svc.engine_type).gpu {
             "requested"
@@ -54,9 +62,9 @@ fn status_badge(status: Status) -> String {
     )
 }
 
-/// Where the engine answers, on this host.
+/// Where the engine answers, from this host.
 fn endpoint(svc: &Service) -> String {
-    format!("http://127.0.0.1:{}", svc.port)
+    format!("http://{}", svc.local_address())
 }
 
 fn counts(services: &[Service]) -> String {
@@ -88,7 +96,7 @@ pub(super) fn overview(view: &View<'_>, services: &[Service]) -> Html {
     }
     out.push_str(
         "<table class=\"services\"><thead><tr><th>Name</th><th>Status</th><th>Endpoint</th>\
-         <th>Engine</th><th>Model</th><th>GPU</th><th>Since</th><th>Last error</th></tr></thead><tbody>",
+         <th>Engine</th><th>Model</th><th>GPU</th><th>Memory</th><th>Since</th><th>Last error</th></tr></thead><tbody>",
     );
     for svc in services {
         let _ = write!(
@@ -96,7 +104,7 @@ pub(super) fn overview(view: &View<'_>, services: &[Service]) -> Html {
             "<tr id=\"{id}\" data-status=\"{status}\">\
              <td><a href=\"/services/{id}\">{name}</a><div class=\"dim\">{id}</div></td>\
              <td>{badge}</td><td class=\"endpoint\">{endpoint}</td><td>{engine}</td>\
-             <td>{model}</td><td>{gpu}</td><td>{since}</td><td class=\"error\">{error}</td></tr>",
+             <td>{model}</td><td>{gpu}</td><td>{memory}</td><td>{since}</td><td class=\"error\">{error}</td></tr>",
             id = text(svc.id.as_str()),
             status = svc.status.as_str(),
             name = text(&svc.name),
@@ -105,6 +113,7 @@ pub(super) fn overview(view: &View<'_>, services: &[Service]) -> Html {
             engine = svc.engine_type.as_str(),
             model = view.model(svc),
             gpu = view.gpu(svc),
+            memory = text(&view.memory(svc)),
             since = text(&view.since(svc)),
             error = text(svc.last_error.as_deref().unwrap_or("")),
         );
@@ -135,6 +144,7 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
          <dt>Engine</dt><dd>{engine} <span class=\"dim\">{image}</span></dd>\
          <dt>Model</dt><dd>{model}</dd>\
          <dt>GPU</dt><dd>{gpu}</dd>\
+         <dt>Memory limit</dt><dd>{memory}</dd>\
          <dt>Container</dt><dd>{container}</dd>\
          <dt>Created</dt><dd>{created}</dd>\
          <dt>Last error</dt><dd class=\"error\" id=\"last-error\">{error}</dd></dl>",
@@ -149,6 +159,7 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
         image = text(&view.config.engine(svc.engine_type).image),
         model = view.model(svc),
         gpu = view.gpu(svc),
+        memory = text(&view.memory(svc)),
         container = text(svc.container_id.as_deref().map_or("none", short_id)),
         created = text(&rfc3339(svc.created_at)),
         error = text(svc.last_error.as_deref().unwrap_or("none")),
@@ -242,6 +253,7 @@ mod tests {
             model_id: ModelId::generate(),
             engine_type: EngineType::Vllm,
             port: 8123,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
             status: Status::Failed,
             last_error: Some(format!("engine said {HOSTILE}")),
             attempts: vec![Attempt {
@@ -287,7 +299,7 @@ mod tests {
                 !html.contains('\u{1b}') && !html.contains('\u{202e}'),
                 "{html}"
             );
-            assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;\\x1b[2J\\u{202e}"));
+            assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;\\u{1b}[2J\\u{202e}"));
         }
         let page = service(&view, &svc, &[]).0;
         assert!(

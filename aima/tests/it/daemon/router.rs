@@ -281,8 +281,9 @@ async fn unknown_ids_are_404() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let api = api(None, true);
+    // `/` is the status page (tests in `page`).
     for uri in [
-        "/",
+        "/services",
         "/api/v1/models",
         "/api/v2/nope",
         "/api/v2/services/x/y/z",

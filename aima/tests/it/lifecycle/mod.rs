@@ -3,6 +3,10 @@
 
 mod crash;
 mod docker_host;
+mod exposure;
 mod interrupt;
+mod lease;
+mod model_paths;
 mod port_blocked;
+mod prune;
 mod start_stop;

@@ -261,7 +261,7 @@ fn hostile_names_are_escaped_and_the_page_is_locked_down() {
         assert_eq!(page.status, 200, "{path}");
         assert!(
             page.body
-                .contains("&lt;script&gt;alert(1)&lt;/script&gt;\\x1b[31m\\u{202e}x"),
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;\\u{1b}[31m\\u{202e}x"),
             "{}",
             page.body
         );

@@ -18,8 +18,16 @@ pub struct Lab {
 impl Lab {
     /// Requires Docker; `sim_env` is baked into the simulator image (e.g. `AIMA_SIM_CRASH=oom`).
     pub fn new(sim_env: &[&str]) -> Self {
+        Self::with_env(sim_env, &[])
+    }
+
+    /// As [`Lab::new`], with `env` (`AIMA_*` settings) given to every command.
+    pub fn with_env(sim_env: &[&str], env: &[(&str, &str)]) -> Self {
         let image = sim_image(sim_env);
-        let aima = Aima::new().env("AIMA_VLLM_IMAGE", &image);
+        let aima = env
+            .iter()
+            .fold(Aima::new(), |aima, (k, v)| aima.env(k, v))
+            .env("AIMA_VLLM_IMAGE", &image);
         let cleanup = Cleanup {
             instance: instance_of(aima.data_dir()),
             extra: Vec::new(),
