@@ -13,10 +13,35 @@ pub(super) const CSP: &str = "default-src 'none'; script-src 'self'; style-src '
      img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
      base-uri 'none'";
 
-/// A whole page: `title` is plain text (escaped here), `main` is the live region the script
-/// refreshes; `live` says whether the script should refresh it.
-pub(super) fn page(status: StatusCode, title: &str, main: &Html, live: bool) -> Response {
-    let live_attr = if live { " data-refresh=\"live\"" } else { "" };
+/// How a page behaves around its content.
+#[derive(Clone, Copy)]
+pub(super) struct Chrome {
+    /// The script refreshes the content.
+    pub(super) live: bool,
+    /// The footer offers to sign out (a daemon with a token, seen signed in).
+    pub(super) sign_out: bool,
+}
+
+impl Chrome {
+    pub(super) const STATIC: Chrome = Chrome {
+        live: false,
+        sign_out: false,
+    };
+}
+
+/// A whole page: `title` is plain text (escaped here), `main` is the region the script
+/// refreshes when `chrome.live`.
+pub(super) fn page(status: StatusCode, title: &str, main: &Html, chrome: Chrome) -> Response {
+    let live_attr = if chrome.live {
+        " data-refresh=\"live\""
+    } else {
+        ""
+    };
+    let sign_out = if chrome.sign_out {
+        "<form method=\"post\" action=\"/logout\" class=\"sign-out\"><button type=\"submit\">Sign out</button></form>"
+    } else {
+        ""
+    };
     let doc = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -26,7 +51,7 @@ pub(super) fn page(status: StatusCode, title: &str, main: &Html, live: bool) -> 
          <body><header><a class=\"home\" href=\"/\">aima</a> <span class=\"sub\">services on this host</span>\
          <span id=\"live-state\" class=\"live-state\"></span></header>\
          <main id=\"live\"{live_attr}>{main}</main>\
-         <footer>Read-only. Change services with <code>aima</code> on the command line or the API.</footer>\
+         <footer>Read-only. Change services with <code>aima</code> on the command line or the API.{sign_out}</footer>\
          </body></html>\n",
         title = super::html::text(title),
         main = main.0,

@@ -82,7 +82,7 @@ fn login_form(status: StatusCode, next: &str, problem: Option<&str>) -> Response
          <button type=\"submit\">Sign in</button></form></section>",
         super::html::text(next)
     ));
-    layout::page(status, "Sign in", &Html(body), false)
+    layout::page(status, "Sign in", &Html(body), layout::Chrome::STATIC)
 }
 
 #[derive(serde::Deserialize)]

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::layout::{self, Html};
+use super::layout::{self, Chrome, Html};
 use super::render::{self, Change, View};
 use crate::api::ApiState;
 use crate::api::routes::with_store;
@@ -40,7 +40,7 @@ pub(super) async fn overview(State(state): State<ApiState>) -> Response {
         Ok(r) => {
             let view = view(&state, &r.models);
             let main = render::overview(&view, &r.services);
-            layout::page(StatusCode::OK, "Services", &main, true)
+            layout::page(StatusCode::OK, "Services", &main, live(&state))
         }
         Err(e) => trouble(e),
     }
@@ -58,9 +58,17 @@ pub(super) async fn service(State(state): State<ApiState>, Path(id): Path<String
             let svc = &r.services[0];
             let view = view(&state, &r.models);
             let main = render::service(&view, svc, &changes(svc));
-            layout::page(StatusCode::OK, &svc.name, &main, true)
+            layout::page(StatusCode::OK, &svc.name, &main, live(&state))
         }
         Err(e) => trouble(e),
+    }
+}
+
+/// A view of records: refreshed by the script; signing out is offered when there is a token.
+fn live(state: &ApiState) -> Chrome {
+    Chrome {
+        live: true,
+        sign_out: state.token.is_some(),
     }
 }
 
@@ -108,5 +116,5 @@ fn trouble(e: Error) -> Response {
         body.push_str(&format!("<p>{}</p>", super::html::text(help)));
     }
     body.push_str("<p><a href=\"/\">All services</a></p>");
-    layout::page(status, title, &Html(body), false)
+    layout::page(status, title, &Html(body), Chrome::STATIC)
 }

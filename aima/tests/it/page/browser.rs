@@ -131,6 +131,11 @@ fn the_page_shows_running_and_blocked_services_and_follows_a_cli_stop() {
         "{attempts}"
     );
     browser.screenshot(&artifacts_dir().join("status-page-service.png"));
+
+    // Signing out (another same-origin POST) ends the session: the form is back.
+    browser.eval("document.querySelector('form.sign-out').submit(); true");
+    browser.wait_for("document.querySelector('form#login') !== null", LIVE_LIMIT);
+    assert!(browser.text_of("table.services").is_none());
     drop(blocker);
 }
 
