@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand, StartArgs};
-use super::render;
+use super::{docs, info, render};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -13,6 +13,17 @@ use crate::ops;
 use crate::store::Store;
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
+    // Generated documentation needs no data dir.
+    match &cli.command {
+        Command::Completions { shell } => return Ok(docs::completions(*shell)),
+        Command::Man { out_dir } => {
+            return match out_dir {
+                None => docs::man_page(),
+                Some(dir) => docs::write_man_pages(dir),
+            };
+        }
+        _ => {}
+    }
     let config = Config::from_env(env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -25,6 +36,15 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             .map(|()| String::new()),
         Command::Model(cmd) => model(&config, cmd, cli.output),
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+        Command::Info => {
+            let info = runtime.block_on(info::gather(&Deps::real(config)));
+            Ok(if cli.output == Output::Json {
+                render::to_json(&info)
+            } else {
+                info::render_table(&info)
+            })
+        }
+        Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
 }
 

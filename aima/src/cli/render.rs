@@ -182,7 +182,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
     out
 }
 
-fn detail(pairs: &[(&str, String)]) -> String {
+pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()

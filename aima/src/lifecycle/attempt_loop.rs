@@ -43,6 +43,7 @@ impl Run<'_> {
             phase: failure.phase,
             elapsed_ms: self.began.elapsed().as_millis() as u64,
             reason: failure.reason().to_owned(),
+            code: Some(failure.code().to_owned()),
             log_tail: failure.log_tail.clone(),
         });
     }

@@ -51,7 +51,7 @@ pub(super) async fn preflight(
         let missing = RuntimeError::ImageMissing {
             image: spec.image.clone(),
         };
-        return Err(Failure::from_runtime(missing, Phase::Preflight));
+        return Err(Failure::from_runtime(missing, Phase::Preflight).cause("image_missing"));
     }
     if spec.gpu && !rt.has_gpu_runtime().await.map_err(fail)? {
         let var = format!("{}_GPU", spec.engine.env_prefix());
@@ -66,7 +66,8 @@ pub(super) async fn preflight(
         )
         .help(format!(
             "install the NVIDIA container toolkit, or run without a GPU: {var}=false"
-        )));
+        ))
+        .cause("no_gpu_runtime"));
     }
     Ok(())
 }

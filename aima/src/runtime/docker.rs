@@ -19,8 +19,8 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, Runtime, RuntimeError,
-    RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion, KEPT_CAPS,
+    Runtime, RuntimeError, RuntimeResult,
 };
 
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
@@ -237,6 +237,16 @@ impl Runtime for DockerRuntime {
             .unwrap_or_default()
             .keys()
             .any(|r| r.contains("nvidia")))
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        let v = self
+            .bounded("version", CALL_SECS, self.client().version())
+            .await?;
+        Ok(DockerVersion {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+        })
     }
 
     async fn host_memory(&self) -> RuntimeResult<u64> {

@@ -10,7 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult};
+use super::{
+    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, Runtime, RuntimeError,
+    RuntimeResult,
+};
 
 pub const ADDRESS: &str = "fake://docker";
 /// The memory of the fake Docker host: 16 GiB.
@@ -23,6 +26,7 @@ pub enum Op {
     List,
     ImageExists,
     HasGpuRuntime,
+    Version,
     HostMemory,
     Create,
     Start,
@@ -38,6 +42,7 @@ pub enum Call {
     List(Vec<String>),
     ImageExists(String),
     HasGpuRuntime,
+    Version,
     HostMemory,
     /// The container name asked for.
     Create(String),
@@ -291,6 +296,14 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        self.world().enter(Op::Version, Call::Version)?;
+        Ok(DockerVersion {
+            version: "0.0.0-fake".to_owned(),
+            api_version: "1.41".to_owned(),
+        })
     }
 
     async fn host_memory(&self) -> RuntimeResult<u64> {

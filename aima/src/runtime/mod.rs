@@ -63,6 +63,13 @@ pub struct ContainerInfo {
     pub published_ports: Vec<u16>,
 }
 
+/// What the Docker daemon says it is: its release and the API version it speaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DockerVersion {
+    pub version: String,
+    pub api_version: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerState {
     pub running: bool,
@@ -146,6 +153,7 @@ pub trait Runtime: Send + Sync {
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;

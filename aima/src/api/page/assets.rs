@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/app.css");
 
-pub(super) async fn script() -> Response {
+pub(crate) async fn script() -> Response {
     asset(SCRIPT, "text/javascript; charset=utf-8")
 }
 
-pub(super) async fn style() -> Response {
+pub(crate) async fn style() -> Response {
     asset(STYLE, "text/css; charset=utf-8")
 }
 

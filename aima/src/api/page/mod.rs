@@ -13,33 +13,17 @@ mod render;
 mod session;
 mod views;
 
-use axum::routing::{get, post};
-use axum::{Router, middleware};
-
-use super::ApiState;
+pub(crate) use assets::{script, style};
+pub(crate) use session::{login, logout, require_session};
+pub(crate) use views::{overview, service};
 
 /// Page paths a browser may ask for with an `Origin` header of this same site (a form's POST
-/// carries one); see [`super::browsers`].
+/// carries one); see [`super::browsers`]. The routes themselves are in the API's one route
+/// table ([`super::routes`]).
 pub(crate) fn is_page_path(path: &str) -> bool {
     path == "/"
         || path == "/login"
         || path == "/logout"
         || path.starts_with("/page/")
         || path.starts_with("/services/")
-}
-
-pub(crate) fn router(state: ApiState) -> Router<ApiState> {
-    let signed_in = Router::new()
-        .route("/", get(views::overview))
-        .route("/services/{id}", get(views::service))
-        .route_layer(middleware::from_fn_with_state(
-            state,
-            session::require_session,
-        ));
-    Router::new()
-        .route("/login", post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/page/app.js", get(assets::script))
-        .route("/page/app.css", get(assets::style))
-        .merge(signed_in)
 }

@@ -193,6 +193,9 @@ fn attempts(svc: &Service) -> String {
             a.elapsed_ms,
             text(&a.reason)
         );
+        if let Some(code) = &a.code {
+            let _ = write!(out, " <span class=\"dim\">{}</span>", text(code));
+        }
         if !a.log_tail.is_empty() {
             out.push_str("<pre class=\"log\">");
             for line in &a.log_tail {
@@ -261,6 +264,7 @@ mod tests {
                 phase: Phase::Start,
                 elapsed_ms: 950,
                 reason: format!("exited: {HOSTILE}"),
+                code: Some("engine_crashed".to_owned()),
                 log_tail: vec![format!("</pre><script>alert(2)</script>{HOSTILE}")],
             }],
             container_id: None,

@@ -7,6 +7,7 @@
 //! `HttpOnly` (scripts cannot read it) and `SameSite=Strict` (no other site's page sends it).
 
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -46,7 +47,7 @@ fn signed_in(headers: &HeaderMap, token: &str) -> bool {
 
 /// Lets the request through when the daemon needs no token, it came through the unix socket,
 /// or it carries the token or the session; else answers 401 with the login form.
-pub(super) async fn require_session(
+pub(crate) async fn require_session(
     State(state): State<ApiState>,
     req: Request,
     next: Next,
@@ -86,7 +87,7 @@ fn login_form(status: StatusCode, next: &str, problem: Option<&str>) -> Response
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct Login {
+pub(crate) struct Login {
     token: String,
     #[serde(default)]
     next: String,
@@ -94,7 +95,14 @@ pub(super) struct Login {
 
 /// `POST /login`: a right token sets the session cookie and goes back to the page asked for; a
 /// wrong one shows the form again with 401.
-pub(super) async fn login(State(state): State<ApiState>, Form(form): Form<Login>) -> Response {
+pub(crate) async fn login(
+    State(state): State<ApiState>,
+    form: Result<Form<Login>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        let problem = "Send the token through this form.";
+        return login_form(StatusCode::BAD_REQUEST, "/", Some(problem));
+    };
     let next = local_path(&form.next);
     let Some(token) = state.token.as_deref() else {
         return see_other(next, None);
@@ -110,7 +118,7 @@ pub(super) async fn login(State(state): State<ApiState>, Form(form): Form<Login>
 }
 
 /// `POST /logout`: forgets the session.
-pub(super) async fn logout() -> Response {
+pub(crate) async fn logout() -> Response {
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     see_other("/", Some(cookie))
 }

@@ -14,6 +14,7 @@ use crate::api::routes::with_store;
 use crate::domain::{Model, ModelId, Service};
 use crate::error::{Error, Kind, Result};
 use crate::ops;
+use crate::store::ServiceEvent;
 
 /// What a view needs from the store, read in one blocking task.
 struct Records {
@@ -30,7 +31,7 @@ fn records(store: &crate::store::Store, services: Vec<Service>) -> Result<Record
 }
 
 /// `GET /`: every service.
-pub(super) async fn overview(State(state): State<ApiState>) -> Response {
+pub(crate) async fn overview(State(state): State<ApiState>) -> Response {
     let read = with_store(&state, |store| {
         let services = ops::list_services_recorded(store)?;
         records(store, services)
@@ -47,17 +48,18 @@ pub(super) async fn overview(State(state): State<ApiState>) -> Response {
 }
 
 /// `GET /services/{id}`: one service, its attempts and its recent changes.
-pub(super) async fn service(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+pub(crate) async fn service(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let read = with_store(&state, move |store| {
-        let svc = ops::get_service_recorded(store, &id)?;
-        records(store, vec![svc])
+        let (svc, events) = ops::get_service_recorded(store, &id, RECENT_CHANGES)?;
+        Ok((records(store, vec![svc])?, events))
     })
     .await;
     match read {
-        Ok(r) => {
+        Ok((r, events)) => {
             let svc = &r.services[0];
             let view = view(&state, &r.models);
-            let main = render::service(&view, svc, &changes(svc));
+            let changes: Vec<Change> = events.into_iter().map(change).collect();
+            let main = render::service(&view, svc, &changes);
             layout::page(StatusCode::OK, &svc.name, &main, live(&state))
         }
         Err(e) => trouble(e),
@@ -80,23 +82,18 @@ fn view<'a>(state: &'a ApiState, models: &'a HashMap<ModelId, Model>) -> View<'a
     }
 }
 
-/// The changes the record itself shows: its creation and its last status change.
-fn changes(svc: &Service) -> Vec<Change> {
-    let mut out = vec![Change {
-        at: svc.updated_at,
-        from: None,
-        to: svc.status.as_str().to_owned(),
-        detail: svc.last_error.clone(),
-    }];
-    if svc.updated_at != svc.created_at {
-        out.push(Change {
-            at: svc.created_at,
-            from: None,
-            to: "created".to_owned(),
-            detail: None,
-        });
+/// How many of a service's changes its page lists.
+const RECENT_CHANGES: usize = 20;
+
+/// A change-log entry as the page lists it; a failure comes with its error.
+fn change(event: ServiceEvent) -> Change {
+    let detail = (event.to == "failed").then_some(event.last_error).flatten();
+    Change {
+        at: event.at,
+        from: event.from,
+        to: event.to,
+        detail,
     }
-    out
 }
 
 /// An error as a page, with the status the API would answer.

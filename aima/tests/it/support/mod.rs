@@ -13,5 +13,6 @@ pub mod ports;
 pub mod run;
 pub mod setup;
 pub mod snapshot;
+pub mod sse;
 pub mod unix_http;
 pub mod wait;
