@@ -455,7 +455,11 @@ async fn openapi_lists_every_route() {
             .unwrap();
         let res = api.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
-        let body = if res.headers()[header::CONTENT_TYPE] == "text/event-stream" {
+        let streams = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|kind| kind == "text/event-stream");
+        let body = if streams {
             String::new() // a stream that stays open: its status is the answer
         } else {
             let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)

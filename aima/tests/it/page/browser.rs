@@ -14,6 +14,10 @@ use crate::support::ports::free_port;
 /// "Within a few seconds": the page polls every 2 s; the rest is slack for a loaded machine.
 const LIVE_LIMIT: Duration = Duration::from_secs(8);
 
+/// How the page's script keeps it live: `events` (the stream is open) or `polling`.
+const MODE: &str = "document.getElementById('live-state').dataset.mode";
+const MODE_IS_EVENTS: &str = "document.getElementById('live-state').dataset.mode === 'events'";
+
 /// `#id [data-status]` of a row or of the service page's facts, as the DOM has it now.
 fn status_js(row: &str) -> String {
     format!("(document.querySelector('tr#{row}') || {{dataset: {{}}}}).dataset.status")
@@ -87,6 +91,9 @@ fn the_page_shows_running_and_blocked_services_and_follows_a_cli_stop() {
         "the session cookie must be HttpOnly"
     );
 
+    // Live updates come from the event stream once it is open.
+    browser.wait_for(MODE_IS_EVENTS, LIVE_LIMIT);
+
     // Both services, with status, port and the holder of the blocked port.
     assert_eq!(browser.eval(&status_js(&up)), "running");
     assert_eq!(browser.eval(&status_js(&down)), "failed");
@@ -116,7 +123,29 @@ fn the_page_shows_running_and_blocked_services_and_follows_a_cli_stop() {
         "the page reloaded"
     );
 
-    // The failed service's page: the preflight attempt and its reason.
+    // Without the event stream (blocked here), the page falls back to polling and still
+    // follows: the service started again through the CLI shows as running.
+    browser.call("Network.enable", serde_json::json!({}));
+    browser.call(
+        "Network.setBlockedURLs",
+        serde_json::json!({"urls": ["*/page/events"]}),
+    );
+    browser.open(&format!("{base}/"));
+    browser.wait_for(
+        "document.querySelector('table.services') !== null",
+        LIVE_LIMIT,
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(browser.eval(MODE), "polling", "the blocked stream opened");
+    browser.eval("window.aimaTestMarker = 'polled document'");
+    lab.run(&["service", "start", &up, "--wait", "--timeout", "90"])
+        .success();
+    let took = browser.wait_for(&format!("{} === 'running'", status_js(&up)), LIVE_LIMIT);
+    eprintln!("polling: the page showed the start {took:?} after the CLI returned");
+    assert_eq!(browser.eval("window.aimaTestMarker"), "polled document");
+    browser.call("Network.setBlockedURLs", serde_json::json!({"urls": []}));
+
+    // The failed service's page: the preflight attempt, its reason and the recorded changes.
     browser.open(&format!("{base}/services/{down}"));
     let facts = browser.text_of("#facts").unwrap();
     assert!(
@@ -129,6 +158,11 @@ fn the_page_shows_running_and_blocked_services_and_follows_a_cli_stop() {
     assert!(
         attempts.contains("preflight") && attempts.contains(&holder),
         "{attempts}"
+    );
+    let changes = browser.text_of("ol.changes").expect("the recent changes");
+    assert!(
+        changes.contains("starting → failed") && changes.contains(&holder),
+        "{changes}"
     );
     browser.screenshot(&artifacts_dir().join("status-page-service.png"));
 
