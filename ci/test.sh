@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and developers run it on a fresh machine:
-#   1. a Docker daemon (integration tests and the harness use real containers);
+#   1. a Docker daemon (integration tests and the harness use real containers) and headless
+#      Chromium (the status page's browser test);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/docker-up.sh
+bash ci/browser-up.sh
 
 if ! command -v cargo-nextest >/dev/null; then
   echo "test: installing cargo-nextest"

@@ -13,7 +13,7 @@ use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
-use crate::store::{NewService, Store};
+use crate::store::{NewService, ServiceEvent, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -109,6 +109,24 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
 /// Services, oldest first, each refreshed against Docker (may fail them, remove containers).
 pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
     lifecycle::refresh_all(deps, store).await
+}
+
+/// Services as recorded, oldest first, without asking Docker: for read-only views (the status
+/// page), which must not change anything; the reconciler keeps the records true.
+pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
+    store.list_services()
+}
+
+/// One service as recorded, without asking Docker (see [`list_services_recorded`]), with its
+/// newest `changes` status changes from the change log, newest first.
+pub fn get_service_recorded(
+    store: &Store,
+    id: &str,
+    changes: usize,
+) -> Result<(Service, Vec<ServiceEvent>)> {
+    let svc = store.get_service(&ServiceId::parse(id)?)?;
+    let events = store.recent_events_of(svc.id.as_str(), changes)?;
+    Ok((svc, events))
 }
 
 /// One service, refreshed against Docker (may fail it and remove its containers).
