@@ -96,6 +96,11 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     }
     let model_id = ModelId::parse(&req.model_id)?;
     let spec = deps.config.engine(req.engine_type);
+    // An engine that cannot load this model is refused now, not at its first start. A model
+    // that does not exist is left to the store, which says so in its own words.
+    if let Ok(model) = store.get_model(&model_id) {
+        lifecycle::model_ref::resolve(req.engine_type, &model, &deps.config.model_roots)?;
+    }
     store.create_service(NewService {
         model_id,
         engine_type: req.engine_type,

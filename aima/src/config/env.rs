@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
-    /// `AIMA_*`, `DOCKER_HOST` and `HOME` from this process's environment.
+    /// `AIMA_*`, `DOCKER_HOST`, `HOME` and `HF_TOKEN` from this process's environment.
     pub fn capture() -> Self {
-        Self::from_pairs(
-            std::env::vars()
-                .filter(|(k, _)| k.starts_with("AIMA_") || k == "DOCKER_HOST" || k == "HOME"),
-        )
+        Self::from_pairs(std::env::vars().filter(|(k, _)| {
+            k.starts_with("AIMA_") || matches!(k.as_str(), "DOCKER_HOST" | "HOME" | "HF_TOKEN")
+        }))
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(

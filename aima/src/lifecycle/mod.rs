@@ -6,6 +6,7 @@ mod attempt_loop;
 mod failure;
 pub(crate) mod labels;
 mod lease;
+pub(crate) mod model_ref;
 mod preflight;
 mod refresh;
 mod start;
