@@ -283,6 +283,11 @@ impl Run<'_> {
             gpu: self.spec.gpu,
             limits: limits.clone(),
             mount: resolved.mount.clone(),
+            cache: Some(super::cache::volume_for(
+                self.spec,
+                &self.deps.config.instance,
+            )),
+            shm_bytes: self.spec.shm_bytes,
         }
     }
 }

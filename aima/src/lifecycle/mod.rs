@@ -3,6 +3,7 @@
 //! host come in through [`Deps`], so the logic runs against fakes in tests.
 
 mod attempt_loop;
+pub(crate) mod cache;
 mod failure;
 pub(crate) mod labels;
 mod lease;

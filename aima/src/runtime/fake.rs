@@ -10,7 +10,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult};
+use super::{
+    ContainerInfo, ContainerSpec, ContainerState, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+};
 
 pub const ADDRESS: &str = "fake://docker";
 /// The memory of the fake Docker host: 16 GiB.
@@ -76,6 +78,8 @@ struct World {
     exits: VecDeque<Exit>,
     containers: BTreeMap<String, Container>,
     created: Vec<String>,
+    specs: Vec<ContainerSpec>,
+    volumes: BTreeMap<String, VolumeInfo>,
     removed: Vec<String>,
     calls: Vec<Call>,
     next_id: u32,
@@ -206,6 +210,16 @@ impl FakeRuntime {
         self.world().created.clone()
     }
 
+    /// What every [`Runtime::create`] was asked for, in order.
+    pub fn specs(&self) -> Vec<ContainerSpec> {
+        self.world().specs.clone()
+    }
+
+    /// Named volumes that exist (created by a container that mounted them).
+    pub fn volumes(&self) -> Vec<VolumeInfo> {
+        self.world().volumes.values().cloned().collect()
+    }
+
     /// Ids of the containers removed, in order.
     pub fn removed(&self) -> Vec<String> {
         self.world().removed.clone()
@@ -323,6 +337,17 @@ impl Runtime for FakeRuntime {
         };
         w.containers.insert(id.clone(), container);
         w.created.push(id.clone());
+        if let Some(cache) = &spec.cache {
+            // Like Docker: a named volume is created by the first container mounting it.
+            w.volumes
+                .entry(cache.name.clone())
+                .or_insert_with(|| VolumeInfo {
+                    name: cache.name.clone(),
+                    labels: cache.labels.clone(),
+                    mountpoint: format!("/var/lib/docker/volumes/{}/_data", cache.name),
+                });
+        }
+        w.specs.push(spec.clone());
         Ok(id)
     }
 
@@ -375,5 +400,32 @@ impl Runtime for FakeRuntime {
             w.removed.push(id.to_owned());
         }
         Ok(())
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        let w = self.world();
+        if w.unreachable {
+            return Err(RuntimeError::Unavailable {
+                address: "fake".to_owned(),
+                reason: "unreachable".to_owned(),
+            });
+        }
+        let carries = |v: &VolumeInfo| {
+            labels.iter().all(|l| {
+                let (k, val) = l.split_once('=').unwrap_or((l, ""));
+                v.labels.get(k).is_some_and(|x| x == val)
+            })
+        };
+        Ok(w.volumes.values().filter(|v| carries(v)).cloned().collect())
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        match self.world().volumes.remove(name) {
+            Some(_) => Ok(()),
+            None => Err(RuntimeError::Api {
+                status: 404,
+                message: format!("get {name}: no such volume"),
+            }),
+        }
     }
 }

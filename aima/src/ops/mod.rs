@@ -4,7 +4,11 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+mod chat;
+
 use std::time::Duration;
+
+pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
@@ -185,4 +189,14 @@ pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec
         });
     }
     Ok(pruned)
+}
+
+/// This data dir's engine caches (named volumes) that exist.
+pub async fn list_caches(deps: &Deps) -> Result<Vec<lifecycle::cache::CacheInfo>> {
+    lifecycle::cache::list(deps).await
+}
+
+/// Removes one engine's cache; refused while a service of that engine is starting or running.
+pub async fn remove_cache(deps: &Deps, store: &mut Store, engine: EngineType) -> Result<String> {
+    lifecycle::cache::remove(deps, store, engine).await
 }
