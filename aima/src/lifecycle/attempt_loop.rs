@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::preflight;
+use super::pull;
 use super::start::StartOptions;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Model, Phase, Service};
+use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{ContainerLimits, ContainerSpec, Runtime, RuntimeError, SharedRuntime};
 
@@ -148,7 +149,7 @@ impl Run<'_> {
             .create(&spec)
             .await
             .map_err(|e| Failure::from_runtime(e, Phase::Create))?;
-        let result = self.bring_up(rt, &id, deadline).await;
+        let result = self.bring_up(rt, &id, resolved, deadline).await;
         if result.is_err() {
             // Best effort: a failure to remove is caught again by cleanup and the next preflight.
             let _ = rt.stop_and_remove(&id, true).await;
@@ -160,6 +161,7 @@ impl Run<'_> {
         &self,
         rt: &dyn Runtime,
         id: &str,
+        resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
         match rt.start(id, self.svc.port).await {
@@ -192,6 +194,11 @@ impl Run<'_> {
                 .await
                 == Some(200)
             {
+                if let ModelRef::Pulled(model) = &resolved.model {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let say = |line: &str| self.say(line);
+                    pull::ensure_model(self.svc.local_address(), model, left, &say).await?;
+                }
                 return Ok(Started {
                     container_id: id.to_owned(),
                     healthy: true,

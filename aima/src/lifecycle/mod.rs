@@ -9,6 +9,7 @@ pub(crate) mod labels;
 mod lease;
 pub(crate) mod model_ref;
 mod preflight;
+mod pull;
 mod refresh;
 mod start;
 mod stop;
