@@ -6,15 +6,26 @@ use std::time::Duration;
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand, StartArgs,
 };
-use super::render;
+use super::{docs, info, render};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::lifecycle::{Deps, StartOptions};
+use crate::lifecycle::{Deps, StartOptions, StopMode};
 use crate::ops;
 use crate::store::Store;
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
+    // Generated documentation needs no data dir.
+    match &cli.command {
+        Command::Completions { shell } => return Ok(docs::completions(*shell)),
+        Command::Man { out_dir } => {
+            return match out_dir {
+                None => docs::man_page(),
+                Some(dir) => docs::write_man_pages(dir),
+            };
+        }
+        _ => {}
+    }
     let config = Config::from_env(env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -29,6 +40,15 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
         Command::Inference(cmd) => runtime.block_on(inference(Deps::real(config), cmd, cli.output)),
         Command::Cache(cmd) => runtime.block_on(cache(Deps::real(config), cmd, cli.output)),
+        Command::Info => {
+            let info = runtime.block_on(info::gather(&Deps::real(config)));
+            Ok(if cli.output == Output::Json {
+                render::to_json(&info)
+            } else {
+                info::render_table(&info)
+            })
+        }
+        Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
 }
 
@@ -185,8 +205,9 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&ops::refresh_and_get_service(&deps, &mut store, &id).await?)
         }
         ServiceCommand::Start(args) => one(&start(&deps, &mut store, args, output).await?),
-        ServiceCommand::Stop { id, force } => {
-            let stopped = ops::stop_service(&deps, &mut store, &id, force).await?;
+        ServiceCommand::Stop { id, force, time } => {
+            let mode = StopMode::from_request(force, time)?;
+            let stopped = ops::stop_service(&deps, &mut store, &id, mode).await?;
             if !stopped.port_released {
                 eprintln!(
                     "warning: port {} is still held by something else after the stop",

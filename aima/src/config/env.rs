@@ -9,11 +9,20 @@ use std::collections::BTreeMap;
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
-    /// `AIMA_*`, `DOCKER_HOST`, `HOME` and `HF_TOKEN` from this process's environment.
+    /// `AIMA_*`, `DOCKER_HOST`, `HOME`, `NO_COLOR` and `HF_TOKEN` from this process's environment.
     pub fn capture() -> Self {
         Self::from_pairs(std::env::vars().filter(|(k, _)| {
-            k.starts_with("AIMA_") || matches!(k.as_str(), "DOCKER_HOST" | "HOME" | "HF_TOKEN")
+            k.starts_with("AIMA_")
+                || ["DOCKER_HOST", "HOME", "NO_COLOR", "HF_TOKEN"].contains(&k.as_str())
         }))
+    }
+
+    /// The same environment with `key` set to `value` (a command-line flag that overrides it).
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        if !value.is_empty() {
+            self.0.insert(key.to_owned(), value.to_owned());
+        }
+        self
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(

@@ -9,7 +9,8 @@ mod service;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{
-    EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret, VLLM_SHM_BYTES, parse_size,
+    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
+    VLLM_SHM_BYTES, parse_size,
 };
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};

@@ -43,6 +43,7 @@ impl Run<'_> {
             phase: failure.phase,
             elapsed_ms: self.began.elapsed().as_millis() as u64,
             reason: failure.reason().to_owned(),
+            code: Some(failure.code().to_owned()),
             log_tail: failure.log_tail.clone(),
         });
     }
@@ -64,6 +65,11 @@ impl Run<'_> {
     /// Records every failure but the last, which the caller records on the way out.
     async fn attempts_unrecorded(&mut self) -> Result<Started, Failure> {
         self.say(&format!("connecting to Docker for service {}", self.svc.id));
+        // The host's side of the port check needs no Docker: it runs while Docker is reached
+        // and its containers listed (naming a holder from /proc is the slowest part).
+        let host = self.deps.host.clone();
+        let addr = self.svc.published_address();
+        let host_check = tokio::task::spawn_blocking(move || host.port_blocked(addr));
         let rt = self
             .deps
             .docker()
@@ -74,7 +80,7 @@ impl Run<'_> {
             "checking port {} and image {}",
             self.svc.port, self.spec.image
         ));
-        preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
+        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)

@@ -15,9 +15,9 @@ use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId}
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
-use crate::store::{NewService, Store};
+use crate::store::{NewService, ServiceEvent, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -120,6 +120,24 @@ pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result
     lifecycle::refresh_all(deps, store).await
 }
 
+/// Services as recorded, oldest first, without asking Docker: for read-only views (the status
+/// page), which must not change anything; the reconciler keeps the records true.
+pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
+    store.list_services()
+}
+
+/// One service as recorded, without asking Docker (see [`list_services_recorded`]), with its
+/// newest `changes` status changes from the change log, newest first.
+pub fn get_service_recorded(
+    store: &Store,
+    id: &str,
+    changes: usize,
+) -> Result<(Service, Vec<ServiceEvent>)> {
+    let svc = store.get_service(&ServiceId::parse(id)?)?;
+    let events = store.recent_events_of(svc.id.as_str(), changes)?;
+    Ok((svc, events))
+}
+
 /// One service, refreshed against Docker (may fail it and remove its containers).
 pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await
@@ -139,9 +157,9 @@ pub async fn stop_service(
     deps: &Deps,
     store: &mut Store,
     id: &str,
-    force: bool,
+    mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &ServiceId::parse(id)?, force).await
+    lifecycle::stop(deps, store, &ServiceId::parse(id)?, mode).await
 }
 
 /// Refreshes first, so a service whose engine is gone can be deleted at once.

@@ -84,6 +84,13 @@ pub struct ContainerInfo {
     pub published_ports: Vec<u16>,
 }
 
+/// What the Docker daemon says it is: its release and the API version it speaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DockerVersion {
+    pub version: String,
+    pub api_version: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerState {
     pub running: bool,
@@ -167,14 +174,18 @@ pub trait Runtime: Send + Sync {
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
-    /// Stops (SIGTERM, then SIGKILL after a grace period; at once when `force`) and removes.
+    /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
+    /// removes.
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+    /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
     /// Named volumes carrying every one of `labels` (`key=value`).
     async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>>;
     /// Removes a named volume; Docker refuses (409) while a container uses it.
