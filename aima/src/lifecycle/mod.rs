@@ -3,10 +3,13 @@
 //! host come in through [`Deps`], so the logic runs against fakes in tests.
 
 mod attempt_loop;
+pub(crate) mod cache;
 mod failure;
 pub(crate) mod labels;
 mod lease;
+pub(crate) mod model_ref;
 mod preflight;
+mod pull;
 mod refresh;
 mod start;
 mod stop;
