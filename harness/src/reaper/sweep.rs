@@ -132,9 +132,16 @@ fn stop_processes(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<Str
         .into_iter()
         .filter(|p| p.pid != me && has_env(p.pid, RUN_ENV, &target.run_id))
         .collect();
+    // An announced group counts only while a member still carries the run id: once a group
+    // has emptied, the kernel may hand its id to an unrelated process (pids wrap), and the
+    // reaper must never signal someone else's processes.
     let mut groups: BTreeMap<u32, String> = announced
         .iter()
-        .filter(|(pgid, _)| !members_of(**pgid).is_empty())
+        .filter(|(pgid, _)| {
+            members_of(**pgid)
+                .iter()
+                .any(|m| has_env(m.pid, RUN_ENV, &target.run_id))
+        })
         .map(|(pgid, what)| (*pgid, what.clone()))
         .collect();
     for p in tagged.iter().filter(|p| p.pid == p.pgid) {
@@ -166,4 +173,66 @@ fn stop_processes(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<Str
 /// The process group of `pid` (never signalled by the sweep).
 fn group_of(pid: u32) -> u32 {
     process(pid).map(|p| p.pgid).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::CommandExt;
+
+    use super::*;
+
+    fn target(run_id: &str) -> Target {
+        Target {
+            run_id: run_id.to_owned(),
+            instance: "none".to_owned(),
+            ports: vec![],
+        }
+    }
+
+    /// A process group leader started outside any run, as another program on the machine
+    /// whose group id happens to equal one the run once announced.
+    fn stranger(env: Option<(&str, &str)>) -> std::process::Child {
+        let mut command = std::process::Command::new("sleep");
+        command.arg("30").env_remove(RUN_ENV).process_group(0);
+        if let Some((key, value)) = env {
+            command.env(key, value);
+        }
+        command.spawn().expect("start sleep")
+    }
+
+    fn wait_for_env(pid: u32, run_id: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !has_env(pid, RUN_ENV, run_id) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn an_announced_group_id_now_used_by_a_stranger_is_left_alone() {
+        let mut child = stranger(None);
+        let pgid = child.id();
+        let announced = BTreeMap::from([(pgid, "aima daemon".to_owned())]);
+        let actions = stop_processes(&target("run-reaper-test-stranger"), &announced);
+        let still_running = child.try_wait().expect("try_wait").is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(still_running, "the stranger was stopped: {actions:?}");
+        assert!(actions.is_empty(), "{actions:?}");
+    }
+
+    #[test]
+    fn an_announced_group_of_the_run_is_stopped() {
+        let run_id = "run-reaper-test-own";
+        let mut child = stranger(Some((RUN_ENV, run_id)));
+        let pgid = child.id();
+        wait_for_env(pgid, run_id);
+        let announced = BTreeMap::from([(pgid, "blocker".to_owned())]);
+        let actions = stop_processes(&target(run_id), &announced);
+        let status = child.wait().expect("wait");
+        assert!(!status.success(), "{status}");
+        assert!(
+            actions.iter().any(|a| a.starts_with("stopped blocker")),
+            "{actions:?}"
+        );
+    }
 }
