@@ -1,8 +1,12 @@
 //! The daemon's HTTP API: the CLI's operations under `/api/v2`, JSON in and out.
 //!
 //! Handlers only translate HTTP to calls of `ops` and back; no lifecycle logic lives
-//! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes. The
-//! read-only status page for people (`GET /`, [`page`]) shares the listener and the token.
+//! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes.
+//!
+//! Beside the operations: `/api/v2/events` (the services' change log as server-sent events,
+//! tailed by `feed`), `/metrics` (Prometheus), `/api/v2/openapi.json`, and an access log. One
+//! route table builds the router and lists the routes the OpenAPI document is checked against.
+//! The read-only status page for people (`GET /`, [`page`]) shares the listener and the token.
 
 mod auth;
 mod body;

@@ -98,9 +98,12 @@ async fn resolve(
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    Ok(store
-        .change_service(&svc.id, &[svc.status], change)?
-        .unwrap_or(svc))
+    match store.change_service(&svc.id, &[svc.status], change)? {
+        Some(changed) => Ok(changed),
+        // Another reader (the daemon's reconciler, a CLI command) acted first: show the row as
+        // it now is, not the state both of us found stale.
+        None => store.get_service(&svc.id),
+    }
 }
 
 /// The attempt that ends a start found failed on a later look, so that the last attempt always
