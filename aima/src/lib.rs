@@ -9,7 +9,8 @@
 //! Each layer uses only the layers below it.
 //!
 //! - `cli`: the front end on the command line: arguments, rendering, exit codes.
-//! - `api`: the front end over HTTP: routes, request bodies, auth, JSON errors.
+//! - `api`: the front end over HTTP: routes, request bodies, auth, JSON errors, and the
+//!   read-only status page for people (`api::page`).
 //! - `daemon`: `aima start`: serves the API, runs the reconciler, shuts down gracefully.
 //! - `ops`: the single entry both front ends call, for models and services alike.
 //! - `lifecycle`: start (preflight, attempts, retries), stop, and refreshing recorded states.

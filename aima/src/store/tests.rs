@@ -382,3 +382,42 @@ fn models_are_read_a_page_at_a_time() {
     let unknown = ModelId::parse("model-00000000").unwrap();
     assert!(store.models_after(Some(&unknown), 2).unwrap().is_none());
 }
+
+#[test]
+fn a_services_recent_events_are_its_own_newest_first() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, Some(18_100)).unwrap();
+    create(&mut store, &model, EngineType::Vllm, Some(18_101)).unwrap();
+    let services = store.list_services().unwrap();
+    let (mine, other) = (&services[0].id, &services[1].id);
+    assert!(set_status(
+        &mut store,
+        mine,
+        Status::Created,
+        Status::Starting
+    ));
+    assert!(set_status(
+        &mut store,
+        other,
+        Status::Created,
+        Status::Starting
+    ));
+    assert!(set_status(
+        &mut store,
+        mine,
+        Status::Starting,
+        Status::Running
+    ));
+
+    let recent = store.recent_events_of(mine.as_str(), 10).unwrap();
+    let steps: Vec<&str> = recent.iter().map(|e| e.to.as_str()).collect();
+    assert_eq!(steps, ["running", "starting", "created"]);
+    assert!(recent.iter().all(|e| e.service_id == mine.as_str()));
+    assert_eq!(store.recent_events_of(mine.as_str(), 1).unwrap().len(), 1);
+    assert!(
+        store
+            .recent_events_of("svc-00000000", 10)
+            .unwrap()
+            .is_empty()
+    );
+}
