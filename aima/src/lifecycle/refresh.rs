@@ -48,7 +48,7 @@ async fn docker_if_reachable(deps: &Deps) -> Option<SharedRuntime> {
     }
 }
 
-async fn resolve(
+pub(super) async fn resolve(
     deps: &Deps,
     store: &mut Store,
     svc: Service,
@@ -98,9 +98,12 @@ async fn resolve(
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    Ok(store
-        .change_service(&svc.id, &[svc.status], change)?
-        .unwrap_or(svc))
+    // Another reader (the daemon's reconciler, another CLI) may have resolved it first; then the
+    // stored row is the truth, not this reader's stale copy.
+    match store.change_service(&svc.id, &[svc.status], change)? {
+        Some(changed) => Ok(changed),
+        None => store.get_service(&svc.id),
+    }
 }
 
 /// The attempt that ends a start found failed on a later look, so that the last attempt always
