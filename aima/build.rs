@@ -22,8 +22,11 @@ fn main() {
     }
 }
 
+/// Only files that exist: Cargo reruns a build script on every build for a missing one.
 fn watch(git_path: &str) {
-    if let Some(path) = git(&["rev-parse", "--git-path", git_path]) {
+    if let Some(path) = git(&["rev-parse", "--git-path", git_path])
+        && std::path::Path::new(&path).exists()
+    {
         println!("cargo:rerun-if-changed={path}");
     }
 }

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and developers run it on a fresh machine:
-#   1. a Docker daemon (integration tests and the harness use real containers);
+#   1. a Docker daemon (integration tests and the harness use real containers) and headless
+#      Chromium (the status page's browser test);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
-#      scenario missing, refused or crashed fails the gate).
+#      scenario missing, refused or crashed fails the gate);
+#   4. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/docker-up.sh
+bash ci/browser-up.sh
 
 if ! command -v cargo-nextest >/dev/null; then
   echo "test: installing cargo-nextest"
@@ -29,3 +32,7 @@ if ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", 8000))
 fi
 # Three full runs of each scenario, so every figure comes with a median; one combined report.
 cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
+
+# The bench's smoke run, on the debug build CI already has (the figures in README come from
+# the release build: `cargo run -p harness -- bench`).
+cargo run -q -p harness -- bench --quick --debug

@@ -9,7 +9,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Router, middleware};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, services};
+use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, page, services};
 use crate::error::{Error, Kind, Result};
 use crate::store::Store;
 
@@ -76,12 +76,31 @@ fn protected() -> Table {
         .add(Method::GET, "/metrics", metrics::metrics)
 }
 
+/// The status page's sign-in and its files: open, as health is.
+fn page_open() -> Table {
+    Table::new()
+        .add(Method::POST, "/login", page::login)
+        .add(Method::POST, "/logout", page::logout)
+        .add(Method::GET, "/page/app.js", page::script)
+        .add(Method::GET, "/page/app.css", page::style)
+}
+
+/// The status page itself: the token, or the session the page's login form sets. Its live
+/// updates are the API's event stream under the page's sign-in (a browser's `EventSource`
+/// cannot send the bearer header).
+fn page_signed_in() -> Table {
+    Table::new()
+        .add(Method::GET, "/", page::overview)
+        .add(Method::GET, "/services/{id}", page::service)
+        .add(Method::GET, "/page/events", events::events)
+}
+
 /// Every route as `(METHOD, path)`, in the table's order.
 pub fn routes() -> Vec<(String, String)> {
-    let (open, protected) = (open(), protected());
-    open.listed
+    let tables = [open(), protected(), page_open(), page_signed_in()];
+    tables
         .iter()
-        .chain(&protected.listed)
+        .flat_map(|table| &table.listed)
         .map(|(method, path)| (method.to_string(), (*path).to_owned()))
         .collect()
 }
@@ -93,9 +112,17 @@ pub fn router(state: ApiState) -> Router {
             state.clone(),
             auth::require_token,
         ));
+    let page = page_signed_in()
+        .into_router()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            page::require_session,
+        ));
     open()
         .into_router()
         .merge(protected)
+        .merge(page_open().into_router())
+        .merge(page)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

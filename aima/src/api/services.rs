@@ -13,7 +13,7 @@ use super::paging::{Page, PageQuery};
 use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, Service};
 use crate::error::{Error, Result};
-use crate::lifecycle::StartOptions;
+use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 use crate::store::Store;
 
@@ -159,6 +159,9 @@ pub(crate) struct StopRequest {
     /// Kill the engine instead of stopping it gracefully.
     #[serde(default)]
     force: bool,
+    /// Seconds between SIGTERM and SIGKILL (default: the engine's `stop_secs`).
+    #[serde(default)]
+    time: Option<u32>,
 }
 
 pub(crate) async fn stop(
@@ -166,8 +169,9 @@ pub(crate) async fn stop(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
 ) -> ApiResult<Json<Service>> {
+    let mode = StopMode::from_request(req.force, req.time)?;
     let mut store = open_store(&state)?;
-    let stopped = ops::stop_service(&state.deps, &mut store, &id, req.force).await?;
+    let stopped = ops::stop_service(&state.deps, &mut store, &id, mode).await?;
     if !stopped.port_released {
         tracing::warn!(
             service = %stopped.service.id,

@@ -13,6 +13,8 @@ pub enum Phase {
     Start,
     /// Waiting for the engine to answer its health endpoint.
     Health,
+    /// Pulling the model into an engine that fetches it through its own API (Ollama).
+    Pull,
     /// The start was cut short (signal, dead owner process).
     Interrupted,
 }
@@ -25,6 +27,7 @@ impl Phase {
             Phase::Create => "create",
             Phase::Start => "start",
             Phase::Health => "health",
+            Phase::Pull => "pull",
             Phase::Interrupted => "interrupted",
         }
     }

@@ -8,7 +8,10 @@ mod model;
 mod service;
 
 pub use attempt::{Attempt, Phase};
-pub use engine::{EngineLimits, EngineSpec, EngineType, Secret, parse_size};
+pub use engine::{
+    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
+    VLLM_SHM_BYTES, parse_size,
+};
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use service::{Owner, Service, Status};

@@ -3,10 +3,13 @@
 //! host come in through [`Deps`], so the logic runs against fakes in tests.
 
 mod attempt_loop;
+pub(crate) mod cache;
 mod failure;
 pub(crate) mod labels;
 mod lease;
+pub(crate) mod model_ref;
 mod preflight;
+mod pull;
 mod refresh;
 mod start;
 mod stop;
@@ -18,8 +21,8 @@ use std::sync::Arc;
 pub(crate) use refresh::{refresh, refresh_all};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;
-pub(crate) use stop::Stopped;
 pub(crate) use stop::stop;
+pub(crate) use stop::{StopMode, Stopped};
 
 use crate::config::Config;
 use crate::error::Result;

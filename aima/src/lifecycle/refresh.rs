@@ -98,10 +98,10 @@ pub(super) async fn resolve(
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    // Another reader (the daemon's reconciler, another CLI) may have resolved it first; then the
-    // stored row is the truth, not this reader's stale copy.
     match store.change_service(&svc.id, &[svc.status], change)? {
         Some(changed) => Ok(changed),
+        // Another reader (the daemon's reconciler, a CLI command) acted first: show the row as
+        // it now is, not the state both of us found stale.
         None => store.get_service(&svc.id),
     }
 }

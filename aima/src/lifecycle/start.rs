@@ -51,11 +51,7 @@ pub(crate) async fn start(
         deps,
         svc: &svc,
         spec: &spec,
-        model_ref: match &model.path {
-            Some(_) => crate::runtime::MOUNT_TARGET.to_owned(),
-            None => model.repo,
-        },
-        model_path: model.path,
+        model,
         began,
         attempts: Vec::new(),
         opts: &opts,
@@ -146,7 +142,10 @@ async fn fail(
     attempts: Vec<Attempt>,
     began: Instant,
 ) -> Error {
-    if let Some(rt) = runtime {
+    // Before any container was created (connect, preflight) there is nothing of this start
+    // to remove: preflight removed the leftovers of earlier ones.
+    let created_something = !matches!(failure.phase, Phase::Connect | Phase::Preflight);
+    if let Some(rt) = runtime.filter(|_| created_something) {
         let _ = remove_leftovers(deps, rt.as_ref(), svc).await;
     }
     let error = failure

@@ -6,28 +6,35 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
-    MountBindOptionsPropagationEnum, MountType, PortBinding,
+    MountBindOptionsPropagationEnum, MountType, MountVolumeOptions, PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptions,
+    StopContainerOptionsBuilder,
 };
+use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
 
+use crate::domain::DEFAULT_STOP_SECS;
+
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion, KEPT_CAPS,
-    Runtime, RuntimeError, RuntimeResult,
+    CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion,
+    KEPT_CAPS, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
+/// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
+/// still accept it.
+const BASE_API: &ClientVersion = &ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
 const CALL_SECS: u64 = 20;
-/// Seconds `docker stop` waits after SIGTERM before SIGKILL.
-const STOP_GRACE_SECS: i32 = 10;
 
 pub struct DockerRuntime {
     /// Replaced once by the version-negotiated client in [`Runtime::ping`].
@@ -38,8 +45,17 @@ pub struct DockerRuntime {
 impl DockerRuntime {
     /// Connects lazily (bollard opens sockets per request); [`Runtime::ping`] proves the endpoint.
     pub fn connect(endpoint: DockerEndpoint) -> RuntimeResult<Self> {
+        let docker = Self::client_at(&endpoint, BASE_API)?;
+        Ok(DockerRuntime {
+            docker: Mutex::new(docker),
+            endpoint,
+        })
+    }
+
+    /// A client of `endpoint` speaking `version` (no I/O yet).
+    fn client_at(endpoint: &DockerEndpoint, version: &ClientVersion) -> RuntimeResult<Docker> {
         let client_timeout = CALL_SECS * 3;
-        let docker = match &endpoint {
+        match endpoint {
             DockerEndpoint::Unix(path) => {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
@@ -48,25 +64,15 @@ impl DockerRuntime {
                             .to_owned(),
                     });
                 }
-                Docker::connect_with_unix(
-                    &path.to_string_lossy(),
-                    client_timeout,
-                    bollard::API_DEFAULT_VERSION,
-                )
+                Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
             }
-            DockerEndpoint::Tcp { host: h, port } => Docker::connect_with_http(
-                &format!("tcp://{h}:{port}"),
-                client_timeout,
-                bollard::API_DEFAULT_VERSION,
-            ),
+            DockerEndpoint::Tcp { host: h, port } => {
+                Docker::connect_with_http(&format!("tcp://{h}:{port}"), client_timeout, version)
+            }
         }
         .map_err(|e| RuntimeError::Unavailable {
             address: endpoint.to_string(),
             reason: e.to_string(),
-        })?;
-        Ok(DockerRuntime {
-            docker: Mutex::new(docker),
-            endpoint,
         })
     }
 
@@ -90,6 +96,29 @@ impl DockerRuntime {
                 operation,
                 secs,
             }),
+        }
+    }
+
+    /// Removes a container at once (killing it if it runs), with its anonymous volumes.
+    async fn remove(&self, id: &str) -> RuntimeResult<()> {
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        match self
+            .bounded(
+                "remove container",
+                CALL_SECS,
+                self.client().remove_container(id, Some(options)),
+            )
+            .await
+        {
+            // 404: gone already; 409: removal already in progress elsewhere.
+            Ok(())
+            | Err(RuntimeError::Api {
+                status: 404 | 409, ..
+            }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -158,6 +187,21 @@ fn read_only_bind(dir: &str) -> Mount {
     }
 }
 
+/// The engine's cache: a named volume, read-write, created (with aima's labels) on first use.
+fn cache_volume(cache: &CacheVolume) -> Mount {
+    Mount {
+        target: Some(cache.target.clone()),
+        source: Some(cache.name.clone()),
+        typ: Some(MountType::VOLUME),
+        read_only: Some(false),
+        volume_options: Some(MountVolumeOptions {
+            labels: Some(cache.labels.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 #[async_trait]
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
@@ -165,13 +209,22 @@ impl Runtime for DockerRuntime {
     }
 
     async fn ping(&self) -> RuntimeResult<()> {
-        // Negotiating the API version doubles as the ping: bollard speaks a newer API than some
-        // daemons (Docker 20.10 knows 1.41), and the negotiated client is kept for later calls.
-        let negotiated = self
-            .bounded("ping", PING_SECS, self.client().negotiate_version())
-            .await?;
-        *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
-        Ok(())
+        // `/_ping` at API 1.41 answers in about a millisecond; `/version` (what negotiating
+        // reads) asks containerd too and takes many. Only a daemon that refuses 1.41 (older
+        // than Docker 20.10, or one that dropped it) costs the negotiation, from bollard's own
+        // version down to the daemon's; the negotiated client is kept for later calls.
+        match self.bounded("ping", PING_SECS, self.client().ping()).await {
+            Ok(_) => Ok(()),
+            Err(RuntimeError::Api { status: 400, .. }) => {
+                let fresh = Self::client_at(&self.endpoint, bollard::API_DEFAULT_VERSION)?;
+                let negotiated = self
+                    .bounded("ping", PING_SECS, fresh.negotiate_version())
+                    .await?;
+                *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
@@ -283,7 +336,14 @@ impl Runtime for DockerRuntime {
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 device_requests: gpus,
-                mounts: spec.mount.as_ref().map(|dir| vec![read_only_bind(dir)]),
+                mounts: Some(
+                    spec.mount
+                        .iter()
+                        .map(|dir| read_only_bind(dir))
+                        .chain(spec.cache.iter().map(cache_volume))
+                        .collect(),
+                ),
+                shm_size: spec.shm_bytes.map(|b| b as i64),
                 memory: Some(spec.limits.memory_bytes as i64),
                 // Equal to the memory limit: no swap on top of it.
                 memory_swap: Some(spec.limits.memory_bytes as i64),
@@ -378,45 +438,67 @@ impl Runtime for DockerRuntime {
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
-        if !force {
-            let options = StopContainerOptionsBuilder::new()
-                .t(STOP_GRACE_SECS)
-                .build();
-            let secs = CALL_SECS + STOP_GRACE_SECS as u64;
-            match self
-                .bounded(
-                    "stop container",
-                    secs,
-                    self.client().stop_container(id, Some(options)),
-                )
-                .await
-            {
-                // 304: already stopped; 404: already gone.
-                Ok(())
-                | Err(RuntimeError::Api {
-                    status: 304 | 404, ..
-                }) => {}
-                Err(e) => return Err(e),
-            }
+        if force {
+            self.remove(id).await
+        } else {
+            self.stop_within(id, DEFAULT_STOP_SECS).await
         }
-        let options = RemoveContainerOptionsBuilder::new()
-            .force(true)
-            .v(true)
-            .build();
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        // Docker takes the grace period as an i32; a longer one is a day anyway.
+        let t = i32::try_from(grace_secs).unwrap_or(i32::MAX);
+        let options = StopContainerOptionsBuilder::new().t(t).build();
+        let secs = CALL_SECS + u64::from(grace_secs);
         match self
             .bounded(
-                "remove container",
-                CALL_SECS,
-                self.client().remove_container(id, Some(options)),
+                "stop container",
+                secs,
+                self.client().stop_container(id, Some(options)),
             )
             .await
         {
-            // 404: gone already; 409: removal already in progress elsewhere.
+            // 304: already stopped; 404: already gone.
             Ok(())
             | Err(RuntimeError::Api {
-                status: 404 | 409, ..
-            }) => Ok(()),
-            Err(e) => Err(e),
+                status: 304 | 404, ..
+            }) => {}
+            Err(e) => return Err(e),
         }
+        self.remove(id).await
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        let filters = HashMap::from([("label", labels.to_vec())]);
+        let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
+        let listed = self
+            .bounded(
+                "list volumes",
+                CALL_SECS,
+                self.client().list_volumes(Some(options)),
+            )
+            .await?;
+        let mut volumes: Vec<VolumeInfo> = listed
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeInfo {
+                name: v.name,
+                labels: v.labels,
+                mountpoint: v.mountpoint,
+            })
+            .collect();
+        volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(volumes)
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        self.bounded(
+            "remove volume",
+            CALL_SECS,
+            self.client()
+                .remove_volume(name, None::<RemoveVolumeOptions>),
+        )
+        .await
     }
 }

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use super::{
     ContainerInfo, ContainerSpec, ContainerState, DockerVersion, Runtime, RuntimeError,
-    RuntimeResult,
+    RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -53,6 +53,10 @@ pub enum Call {
         id: String,
         force: bool,
     },
+    StopWithin {
+        id: String,
+        grace_secs: u32,
+    },
 }
 
 /// How an engine ends right after its container started.
@@ -81,6 +85,8 @@ struct World {
     exits: VecDeque<Exit>,
     containers: BTreeMap<String, Container>,
     created: Vec<String>,
+    specs: Vec<ContainerSpec>,
+    volumes: BTreeMap<String, VolumeInfo>,
     removed: Vec<String>,
     calls: Vec<Call>,
     next_id: u32,
@@ -211,6 +217,16 @@ impl FakeRuntime {
         self.world().created.clone()
     }
 
+    /// What every [`Runtime::create`] was asked for, in order.
+    pub fn specs(&self) -> Vec<ContainerSpec> {
+        self.world().specs.clone()
+    }
+
+    /// Named volumes that exist (created by a container that mounted them).
+    pub fn volumes(&self) -> Vec<VolumeInfo> {
+        self.world().volumes.values().cloned().collect()
+    }
+
     /// Ids of the containers removed, in order.
     pub fn removed(&self) -> Vec<String> {
         self.world().removed.clone()
@@ -232,6 +248,13 @@ impl FakeRuntime {
 }
 
 impl World {
+    /// Like Docker with `force`: removing a container that is already gone is not an error.
+    fn remove(&mut self, id: &str) {
+        if self.containers.remove(id).is_some() {
+            self.removed.push(id.to_owned());
+        }
+    }
+
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("fake{:08}", self.next_id)
@@ -336,6 +359,17 @@ impl Runtime for FakeRuntime {
         };
         w.containers.insert(id.clone(), container);
         w.created.push(id.clone());
+        if let Some(cache) = &spec.cache {
+            // Like Docker: a named volume is created by the first container mounting it.
+            w.volumes
+                .entry(cache.name.clone())
+                .or_insert_with(|| VolumeInfo {
+                    name: cache.name.clone(),
+                    labels: cache.labels.clone(),
+                    mountpoint: format!("/var/lib/docker/volumes/{}/_data", cache.name),
+                });
+        }
+        w.specs.push(spec.clone());
         Ok(id)
     }
 
@@ -384,9 +418,45 @@ impl Runtime for FakeRuntime {
             force,
         };
         w.enter(Op::StopAndRemove, call)?;
-        if w.containers.remove(id).is_some() {
-            w.removed.push(id.to_owned());
-        }
+        w.remove(id);
         Ok(())
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        let mut w = self.world();
+        let call = Call::StopWithin {
+            id: id.to_owned(),
+            grace_secs,
+        };
+        w.enter(Op::StopAndRemove, call)?;
+        w.remove(id);
+        Ok(())
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        let w = self.world();
+        if w.unreachable {
+            return Err(RuntimeError::Unavailable {
+                address: "fake".to_owned(),
+                reason: "unreachable".to_owned(),
+            });
+        }
+        let carries = |v: &VolumeInfo| {
+            labels.iter().all(|l| {
+                let (k, val) = l.split_once('=').unwrap_or((l, ""));
+                v.labels.get(k).is_some_and(|x| x == val)
+            })
+        };
+        Ok(w.volumes.values().filter(|v| carries(v)).cloned().collect())
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        match self.world().volumes.remove(name) {
+            Some(_) => Ok(()),
+            None => Err(RuntimeError::Api {
+                status: 404,
+                message: format!("get {name}: no such volume"),
+            }),
+        }
     }
 }

@@ -63,6 +63,18 @@ impl Store {
         Ok(rows)
     }
 
+    /// The newest `limit` events of one service, newest first (the status page's history).
+    pub fn recent_events_of(&self, service_id: &str, limit: usize) -> Result<Vec<ServiceEvent>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, service_id, name, at, from_status, to_status, last_error, attempt, began_at
+             FROM service_events WHERE service_id = ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![service_id, limit as i64], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// The newest event's `seq` (0 when there is none).
     pub fn last_event_seq(&self) -> Result<i64> {
         Ok(self.conn().query_row(

@@ -223,6 +223,14 @@ async fn services_crud_and_stop() {
         )
         .await;
     assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+    let graceful = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/stop"),
+            Some(r#"{"time": 3}"#),
+        )
+        .await;
+    assert_eq!(graceful.status, StatusCode::OK, "{}", graceful.json);
 
     let deleted = api
         .call("DELETE", &format!("/api/v2/services/{id}"), None)
@@ -283,8 +291,9 @@ async fn unknown_ids_are_404() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let api = api(None, true);
+    // `/` is the status page (tests in `page`).
     for uri in [
-        "/",
+        "/services",
         "/api/v1/models",
         "/api/v2/nope",
         "/api/v2/services/x/y/z",
@@ -313,6 +322,7 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
     let model = api.model().await;
     let id = api.service(&model).await;
     let start = format!("/api/v2/services/{id}/start");
+    let stop = format!("/api/v2/services/{id}/stop");
     for (uri, body) in [
         ("/api/v2/models", "{not json"),
         ("/api/v2/models", ""),
@@ -334,6 +344,9 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
         (start.as_str(), r#"{"timeout": 0}"#),
         (start.as_str(), r#"{"timeout": 100000}"#),
         (start.as_str(), r#"{"detach": true}"#),
+        (stop.as_str(), r#"{"force": true, "time": 1}"#),
+        (stop.as_str(), r#"{"time": -1}"#),
+        (stop.as_str(), r#"{"time": 86401}"#),
     ] {
         let r = api.call("POST", uri, Some(body)).await;
         assert_error(&r, StatusCode::BAD_REQUEST, "usage");
@@ -454,7 +467,11 @@ async fn openapi_lists_every_route() {
             .unwrap();
         let res = api.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
-        let body = if res.headers()[header::CONTENT_TYPE] == "text/event-stream" {
+        let streams = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|kind| kind == "text/event-stream");
+        let body = if streams {
             String::new() // a stream that stays open: its status is the answer
         } else {
             let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)

@@ -2,6 +2,7 @@
 //! evidence, the daemon as a child process, real Docker and its containers, ports and waiting.
 
 pub mod aima;
+pub mod browser;
 pub mod containers;
 pub mod daemon;
 pub mod docker;

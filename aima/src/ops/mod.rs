@@ -4,16 +4,20 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+mod chat;
+
 use std::time::Duration;
+
+pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
-use crate::store::{NewService, Store};
+use crate::store::{NewService, ServiceEvent, Store};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -96,6 +100,11 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     }
     let model_id = ModelId::parse(&req.model_id)?;
     let spec = deps.config.engine(req.engine_type);
+    // An engine that cannot load this model is refused now, not at its first start. A model
+    // that does not exist is left to the store, which says so in its own words.
+    if let Ok(model) = store.get_model(&model_id) {
+        lifecycle::model_ref::resolve(req.engine_type, &model, &deps.config.model_roots)?;
+    }
     store.create_service(NewService {
         model_id,
         engine_type: req.engine_type,
@@ -109,6 +118,24 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
 /// Services, oldest first, each refreshed against Docker (may fail them, remove containers).
 pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
     lifecycle::refresh_all(deps, store).await
+}
+
+/// Services as recorded, oldest first, without asking Docker: for read-only views (the status
+/// page), which must not change anything; the reconciler keeps the records true.
+pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
+    store.list_services()
+}
+
+/// One service as recorded, without asking Docker (see [`list_services_recorded`]), with its
+/// newest `changes` status changes from the change log, newest first.
+pub fn get_service_recorded(
+    store: &Store,
+    id: &str,
+    changes: usize,
+) -> Result<(Service, Vec<ServiceEvent>)> {
+    let svc = store.get_service(&ServiceId::parse(id)?)?;
+    let events = store.recent_events_of(svc.id.as_str(), changes)?;
+    Ok((svc, events))
 }
 
 /// One service, refreshed against Docker (may fail it and remove its containers).
@@ -130,9 +157,9 @@ pub async fn stop_service(
     deps: &Deps,
     store: &mut Store,
     id: &str,
-    force: bool,
+    mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &ServiceId::parse(id)?, force).await
+    lifecycle::stop(deps, store, &ServiceId::parse(id)?, mode).await
 }
 
 /// Refreshes first, so a service whose engine is gone can be deleted at once.
@@ -180,4 +207,14 @@ pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec
         });
     }
     Ok(pruned)
+}
+
+/// This data dir's engine caches (named volumes) that exist.
+pub async fn list_caches(deps: &Deps) -> Result<Vec<lifecycle::cache::CacheInfo>> {
+    lifecycle::cache::list(deps).await
+}
+
+/// Removes one engine's cache; refused while a service of that engine is starting or running.
+pub async fn remove_cache(deps: &Deps, store: &mut Store, engine: EngineType) -> Result<String> {
+    lifecycle::cache::remove(deps, store, engine).await
 }
