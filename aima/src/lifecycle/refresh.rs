@@ -48,7 +48,7 @@ async fn docker_if_reachable(deps: &Deps) -> Option<SharedRuntime> {
     }
 }
 
-async fn resolve(
+pub(super) async fn resolve(
     deps: &Deps,
     store: &mut Store,
     svc: Service,

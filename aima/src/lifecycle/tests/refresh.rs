@@ -130,6 +130,23 @@ async fn a_running_service_whose_container_is_gone_is_failed() {
 }
 
 #[tokio::test]
+async fn a_reader_that_loses_the_race_returns_the_stored_row_not_its_stale_copy() {
+    let mut f = Fixture::new();
+    f.force_status(Status::Running, None, Some("0123456789abcdef"));
+    let stale = f.store.get_service(&f.id).unwrap();
+    // Another reader resolves it first.
+    let first = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    assert_eq!(first.status, Status::Failed);
+
+    let rt = f.deps.docker().await.unwrap();
+    let svc = crate::lifecycle::refresh::resolve(&f.deps, &mut f.store, stale, Some(&rt))
+        .await
+        .unwrap();
+
+    assert_eq!(svc.status, Status::Failed, "{svc:?}");
+}
+
+#[tokio::test]
 async fn with_docker_away_a_running_row_is_kept_as_it_is() {
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
