@@ -104,7 +104,11 @@ pub(crate) fn concurrent(lab: &Lab, runs: usize, count: usize) -> anyhow::Result
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|s| s["id"].as_str().is_some_and(|id| services.iter().any(|x| x == id)))
+            .filter(|s| {
+                s["id"]
+                    .as_str()
+                    .is_some_and(|id| services.iter().any(|x| x == id))
+            })
             .collect();
         let statuses: Vec<String> = ours.iter().map(|s| s["status"].to_string()).collect();
         let mut ports: Vec<u64> = ours
