@@ -209,10 +209,11 @@ impl Runtime for DockerRuntime {
     }
 
     async fn ping(&self) -> RuntimeResult<()> {
-        // `/_ping` at API 1.41 answers in about a millisecond; `/version` (what negotiating
-        // reads) asks containerd too and takes many. Only a daemon that refuses 1.41 (older
-        // than Docker 20.10, or one that dropped it) costs the negotiation, from bollard's own
-        // version down to the daemon's; the negotiated client is kept for later calls.
+        // `/_ping` answers in about a millisecond; `/version` (what negotiating reads) asks
+        // containerd too and takes many. bollard 0.21 sends its paths without a version prefix
+        // (strace shows `GET /_ping`, `GET /containers/json`), so the daemon answers at its own
+        // version and the client's is a fallback: should a daemon refuse the ping as a client
+        // error, the version is negotiated from bollard's own down to the daemon's and kept.
         match self.bounded("ping", PING_SECS, self.client().ping()).await {
             Ok(_) => Ok(()),
             Err(RuntimeError::Api { status: 400, .. }) => {
