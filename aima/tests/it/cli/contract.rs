@@ -107,15 +107,27 @@ fn several_services_may_share_one_model_and_engines_have_their_default_ports() {
     }
     // llama.cpp takes a repository only as `owner/name` (through `-hf`).
     let gguf_repo = [
-        "model", "create", "--name", "qwen", "--source", "huggingface", "--repo",
-        "Qwen/Qwen2-0.5B-Instruct-GGUF", "-o", "json",
+        "model",
+        "create",
+        "--name",
+        "qwen",
+        "--source",
+        "huggingface",
+        "--repo",
+        "Qwen/Qwen2-0.5B-Instruct-GGUF",
+        "-o",
+        "json",
     ];
     let gguf_model = aima.run(&gguf_repo).success().json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let out = aima
-        .run(&create_service_args(&gguf_model, "llamacpp", &["-o", "json"]))
+        .run(&create_service_args(
+            &gguf_model,
+            "llamacpp",
+            &["-o", "json"],
+        ))
         .success();
     assert_eq!(out.json()["port"], 8080, "{out}");
 }
@@ -128,8 +140,14 @@ fn llama_cpp_refuses_a_model_it_cannot_load_at_create() {
         .run(&create_service_args(&model, "llamacpp", &[]))
         .failure(2);
     let text = out.to_string();
-    assert!(text.contains("neither a local .gguf file or directory nor a Hugging Face repository id"), "{text}");
-    let list = aima.run(&["service", "list", "-o", "json"]).success().json();
+    assert!(
+        text.contains("neither a local .gguf file or directory nor a Hugging Face repository id"),
+        "{text}"
+    );
+    let list = aima
+        .run(&["service", "list", "-o", "json"])
+        .success()
+        .json();
     assert_eq!(list["total"], 0, "nothing is stored");
 }
 
