@@ -117,7 +117,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let python = input(OPENAI_PYTHON_ENV)?;
     obs.image = image.clone();
     let models = lay_out_models(&ctx.run_dir.clone(), &gguf)?;
-    let env = vec![
+    let env = [
         ("AIMA_LLAMACPP_IMAGE".to_owned(), image),
         (
             "AIMA_MODEL_ROOTS".to_owned(),
