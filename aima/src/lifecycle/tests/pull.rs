@@ -131,9 +131,14 @@ async fn a_restart_finds_the_model_in_the_store_and_does_not_pull_again() {
     assert_eq!(svc.status, Status::Running);
     assert_eq!(ollama.requests(), ["POST /api/show", "POST /api/pull"]);
 
-    crate::lifecycle::stop(&f.deps, &mut f.store, &id, crate::lifecycle::StopMode::Kill)
-        .await
-        .unwrap();
+    crate::lifecycle::stop(
+        &f.deps,
+        &mut f.store,
+        &id,
+        crate::lifecycle::StopMode::Graceful(None),
+    )
+    .await
+    .unwrap();
     start(&mut f, &id).await.unwrap();
     assert_eq!(
         ollama.requests(),
@@ -182,9 +187,14 @@ async fn a_vllm_restart_mounts_the_same_hugging_face_cache() {
     let mut f = Fixture::new();
     let id = f.id.clone();
     start(&mut f, &id).await.unwrap();
-    crate::lifecycle::stop(&f.deps, &mut f.store, &id, crate::lifecycle::StopMode::Kill)
-        .await
-        .unwrap();
+    crate::lifecycle::stop(
+        &f.deps,
+        &mut f.store,
+        &id,
+        crate::lifecycle::StopMode::Graceful(None),
+    )
+    .await
+    .unwrap();
     start(&mut f, &id).await.unwrap();
     let specs = f.rt.specs();
     assert_eq!(specs.len(), 2);
