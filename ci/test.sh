@@ -30,6 +30,10 @@ if ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", 8000))
   echo "test: port 8000 is busy here; running the scenarios on port $port"
   port_args=(--port "$port")
 fi
+# Scenario 2 runs the real llama.cpp server: build (first run on this machine) or reuse its
+# image, the tiny GGUF and the OpenAI client.
+# shellcheck source=ci/real-engine.sh
+source ci/real-engine.sh
 # Three full runs of each scenario, so every figure comes with a median; one combined report.
 cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
 

@@ -13,7 +13,7 @@ import sys
 import gguf
 import numpy as np
 
-N_EMBD, N_FF, N_HEAD, N_LAYER, N_CTX = 64, 128, 4, 2, 512
+N_EMBD, N_FF, N_HEAD, N_LAYER, N_CTX = 64, 128, 4, 2, 2048
 WORDS = ["▁hello", "▁world", "▁the", "▁a", "▁is", "▁and", "▁aima", "▁engine", "▁ok", "."]
 
 

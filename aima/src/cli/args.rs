@@ -113,6 +113,7 @@ pub(crate) enum CacheCommand {
     List,
     /// Remove one engine's cache (its downloaded models); refused while its services run.
     Rm {
+        /// The engine type whose cache to remove.
         #[arg(value_parser = engine_type())]
         engine: EngineType,
     },

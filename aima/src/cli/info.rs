@@ -27,6 +27,8 @@ pub(crate) struct Info {
     api: Api,
     docker: Docker,
     engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
+    /// The engines' download caches (named volumes) that exist; empty when Docker is away.
+    caches: Vec<crate::lifecycle::cache::CacheInfo>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +125,21 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
         },
         docker: docker(deps).await,
         engines: engines(config),
+        caches: Vec::new(),
+    }
+    .with_caches(deps)
+    .await
+}
+
+impl Info {
+    async fn with_caches(mut self, deps: &Deps) -> Self {
+        if self.docker.reachable {
+            let listed = tokio::time::timeout(DOCKER_WAIT, crate::lifecycle::cache::list(deps));
+            if let Ok(Ok(caches)) = listed.await {
+                self.caches = caches;
+            }
+        }
+        self
     }
 }
 
@@ -272,5 +289,7 @@ pub(crate) fn render_table(info: &Info) -> String {
         &["ENGINE", "SETTING", "VALUE", "SOURCE"],
         &rows,
     ));
+    out.push('\n');
+    out.push_str(&render::caches_table(&info.caches));
     out
 }

@@ -53,7 +53,8 @@ pub fn allowed_dir(path: &str, roots: &[PathBuf]) -> Result<String> {
     let canonical = Path::new(path)
         .canonicalize()
         .map_err(|e| refuse(&format!("cannot be resolved ({e})")))?;
-    if !canonical.is_dir() && !(canonical.is_file() && is_gguf(&canonical)) {
+    let usable = canonical.is_dir() || (canonical.is_file() && is_gguf(&canonical));
+    if !usable {
         return Err(refuse("is not a directory or a .gguf file"));
     }
     let under_a_root = roots

@@ -254,7 +254,8 @@ impl Run<'_> {
                 Phase::Health,
                 format!("the engine exited during start-up with code {code_text}: {line}"),
             )
-            .help(cause.help()),
+            .help(cause.help())
+            .cause(cause.code()),
             (None, true) => Failure::fatal(
                 Kind::StartFailed,
                 Phase::Health,
@@ -263,7 +264,8 @@ impl Run<'_> {
                     exit_summary(code, &log_tail)
                 ),
             )
-            .help(EngineCause::OutOfMemory.help()),
+            .help(EngineCause::OutOfMemory.help())
+            .cause(EngineCause::OutOfMemory.code()),
             (None, false) => Failure::retryable(
                 Phase::Health,
                 format!(

@@ -141,6 +141,17 @@ const CAUSES: [(EngineCause, &[&str]); 5] = [
 ];
 
 impl EngineCause {
+    /// The attempt's stable code for this cause.
+    pub(super) fn code(self) -> &'static str {
+        match self {
+            EngineCause::ModelNotFound => "model_not_found",
+            EngineCause::InvalidFormat => "invalid_model_format",
+            EngineCause::UnsupportedArchitecture => "unsupported_architecture",
+            EngineCause::Repository => "repository_unavailable",
+            EngineCause::OutOfMemory => "out_of_memory",
+        }
+    }
+
     pub(super) fn help(self) -> &'static str {
         match self {
             EngineCause::ModelNotFound => {

@@ -100,6 +100,7 @@ fn pull_failed(model: &str, said: &str) -> Failure {
         format!("Ollama could not pull model {model}: {said}"),
     )
     .help(help)
+    .cause("pull_failed")
 }
 
 /// Ollama's NDJSON progress, reduced to a few lines worth showing.

@@ -6,6 +6,7 @@ pub mod context;
 pub mod judging;
 pub mod manifest;
 mod runner;
+pub mod s02;
 pub mod s06;
 pub mod s07;
 pub mod s13;
@@ -50,6 +51,15 @@ pub struct ScenarioInfo {
 
 /// Every scenario the harness implements, in catalog order.
 pub const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        number: 2,
+        title: "Zero to inference (real llama.cpp)",
+        document: "scenarios/02-zero-to-inference.md",
+        criteria: &s02::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s02::run,
+    },
     ScenarioInfo {
         number: 6,
         title: "Lifecycle stress",

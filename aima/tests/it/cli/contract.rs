@@ -99,12 +99,56 @@ fn records_carry_the_documented_fields() {
 fn several_services_may_share_one_model_and_engines_have_their_default_ports() {
     let aima = Aima::new();
     let model = aima.create_model();
-    for (engine, port) in [("vllm", 8000), ("ollama", 11434), ("llamacpp", 8080)] {
+    for (engine, port) in [("vllm", 8000), ("ollama", 11434)] {
         let out = aima
             .run(&create_service_args(&model, engine, &["-o", "json"]))
             .success();
         assert_eq!(out.json()["port"], port, "{out}");
     }
+    // llama.cpp takes a repository only as `owner/name` (through `-hf`).
+    let gguf_repo = [
+        "model",
+        "create",
+        "--name",
+        "qwen",
+        "--source",
+        "huggingface",
+        "--repo",
+        "Qwen/Qwen2-0.5B-Instruct-GGUF",
+        "-o",
+        "json",
+    ];
+    let gguf_model = aima.run(&gguf_repo).success().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = aima
+        .run(&create_service_args(
+            &gguf_model,
+            "llamacpp",
+            &["-o", "json"],
+        ))
+        .success();
+    assert_eq!(out.json()["port"], 8080, "{out}");
+}
+
+#[test]
+fn llama_cpp_refuses_a_model_it_cannot_load_at_create() {
+    let aima = Aima::new();
+    let model = aima.create_model();
+    let out = aima
+        .run(&create_service_args(&model, "llamacpp", &[]))
+        .failure(2);
+    let text = out.to_string();
+    assert!(
+        text.contains("neither a local .gguf file or directory nor a Hugging Face repository id"),
+        "{text}"
+    );
+    let list = aima
+        .run(&["service", "list", "-o", "json"])
+        .success()
+        .json();
+    assert_eq!(list["total"], 0, "nothing is stored");
 }
 
 #[test]

@@ -157,7 +157,7 @@ fn empty_names_and_relative_paths_are_refused() {
     let relative = [&base[..], &["--name", "m", "--path", "models/tiny"]].concat();
     run_unchanged(&aima, &relative)
         .failure(2)
-        .stderr_has("must be an absolute directory");
+        .stderr_has("must be an absolute path");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `service start` and `stop` against real Docker and the engine simulator: start and stop,
 //! a blocked port, a crashing engine, an interrupted start, Docker away.
 
+mod chat_cache;
 mod crash;
 mod docker_host;
 mod exposure;

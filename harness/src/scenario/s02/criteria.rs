@@ -1,0 +1,31 @@
+//! The criteria of scenario 2, as implemented; `scenarios/02-zero-to-inference.md` lists the same
+//! ids (a unit test keeps the two in step).
+
+use crate::scenario::Criterion;
+
+pub const CRITERIA: [Criterion; 6] = [
+    Criterion {
+        id: "S2.C1",
+        title: "A model is registered from a local directory holding a GGUF and from the .gguf file itself",
+    },
+    Criterion {
+        id: "S2.C2",
+        title: "A llama.cpp service of each model starts with --wait, reads back running, and the engine answers /health",
+    },
+    Criterion {
+        id: "S2.C3",
+        title: "`aima inference chat` gets an answer from each service",
+    },
+    Criterion {
+        id: "S2.C4",
+        title: "A standard OpenAI client gets a chat completion, whole and streamed, from the service's endpoint",
+    },
+    Criterion {
+        id: "S2.C5",
+        title: "Stopping a service removes its container and frees its port",
+    },
+    Criterion {
+        id: "S2.C6",
+        title: "An invalid GGUF fails after one attempt with the engine's line naming the cause, leaving no container",
+    },
+];
