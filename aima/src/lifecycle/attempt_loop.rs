@@ -115,10 +115,7 @@ impl Run<'_> {
                 "attempt {n}/{max}: starting {} container",
                 self.spec.engine
             ));
-            match self
-                .one_attempt(&rt, n, &limits, &resolved, deadline)
-                .await
-            {
+            match self.one_attempt(&rt, n, &limits, &resolved, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry

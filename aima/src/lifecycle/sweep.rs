@@ -47,7 +47,7 @@ pub(super) async fn remove_all(
                 secs: CREATE_WINDOW.as_secs(),
             }));
         }
-        tracing::debug!(%service, left = listed.len(), "containers still listed after removal: looking again");
+        tracing::debug!(%service, listed = listed.len(), "removed its containers: looking again to confirm");
         tokio::time::sleep(POLL).await;
     }
 }
