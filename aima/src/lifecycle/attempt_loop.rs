@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use tokio::task::JoinHandle;
+
 use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::preflight;
@@ -12,7 +14,9 @@ use super::start::StartOptions;
 use super::{Deps, labels};
 use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service};
 use crate::error::{Classified, Error, Kind};
-use crate::runtime::{ContainerLimits, ContainerSpec, Runtime, RuntimeError, SharedRuntime};
+use crate::runtime::{
+    ContainerLimits, ContainerSpec, Runtime, RuntimeError, RuntimeResult, SharedRuntime,
+};
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 30;
@@ -34,6 +38,9 @@ pub(super) struct Run<'a> {
     pub(super) attempts: Vec<Attempt>,
     pub(super) opts: &'a StartOptions<'a>,
     pub(super) runtime: Option<SharedRuntime>,
+    /// The create request of the attempt in progress, run as its own task so that it survives
+    /// this future being dropped (an interrupt): see [`Run::settle_create`].
+    pub(super) creating: Option<JoinHandle<RuntimeResult<String>>>,
 }
 
 impl Run<'_> {
@@ -46,6 +53,14 @@ impl Run<'_> {
             code: Some(failure.code().to_owned()),
             log_tail: failure.log_tail.clone(),
         });
+    }
+
+    /// Waits for a create request left in flight by an interrupt (bounded by the runtime's own
+    /// call limit), so that the clean-up after it sees the container if Docker made one.
+    pub(super) async fn settle_create(&mut self) {
+        if let Some(creating) = self.creating.take() {
+            let _ = creating.await;
+        }
     }
 
     fn say(&self, line: &str) {
@@ -100,10 +115,7 @@ impl Run<'_> {
                 "attempt {n}/{max}: starting {} container",
                 self.spec.engine
             ));
-            match self
-                .one_attempt(rt.as_ref(), n, &limits, &resolved, deadline)
-                .await
-            {
+            match self.one_attempt(&rt, n, &limits, &resolved, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -143,18 +155,31 @@ impl Run<'_> {
     }
 
     async fn one_attempt(
-        &self,
-        rt: &dyn Runtime,
+        &mut self,
+        rt: &SharedRuntime,
         n: u32,
         limits: &ContainerLimits,
         resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
         let spec = self.container_spec(n, limits, resolved);
-        let id = rt
-            .create(&spec)
-            .await
-            .map_err(|e| Failure::from_runtime(e, Phase::Create))?;
+        let creator = rt.clone();
+        let creating = self
+            .creating
+            .insert(tokio::spawn(async move { creator.create(&spec).await }));
+        let created = creating.await;
+        self.creating = None;
+        let id = match created {
+            Ok(created) => created.map_err(|e| Failure::from_runtime(e, Phase::Create))?,
+            Err(e) => {
+                return Err(Failure::fatal(
+                    Kind::StartFailed,
+                    Phase::Create,
+                    format!("creating the container failed inside aima: {e}"),
+                ));
+            }
+        };
+        let rt = rt.as_ref();
         let result = self.bring_up(rt, &id, resolved, deadline).await;
         if result.is_err() {
             // Best effort: a failure to remove is caught again by cleanup and the next preflight.

@@ -13,6 +13,7 @@ mod pull;
 mod refresh;
 mod start;
 mod stop;
+mod sweep;
 #[cfg(test)]
 mod tests;
 

@@ -4,7 +4,7 @@
 use tokio::task::JoinHandle;
 
 use super::failure::Failure;
-use super::{Deps, labels};
+use super::{Deps, labels, sweep};
 use crate::config::Config;
 use crate::domain::{EngineSpec, Phase, Service};
 use crate::error::{Detail, Kind};
@@ -124,12 +124,7 @@ pub(super) async fn remove_leftovers(
     rt: &dyn Runtime,
     svc: &Service,
 ) -> Result<usize, Failure> {
-    let fail = |e| Failure::from_runtime(e, Phase::Preflight);
-    let own = labels::service_containers(rt, &svc.id, &deps.config)
+    sweep::remove_all(deps, rt, &svc.id)
         .await
-        .map_err(fail)?;
-    for c in &own {
-        rt.stop_and_remove(&c.id, true).await.map_err(fail)?;
-    }
-    Ok(own.len())
+        .map_err(|e| Failure::from_runtime(e, Phase::Preflight))
 }

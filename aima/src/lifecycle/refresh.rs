@@ -2,7 +2,7 @@
 //! a start whose process died, a detached start that came up or crashed, an engine that exited.
 
 use super::failure::exit_summary;
-use super::{Deps, labels, lease};
+use super::{Deps, lease, sweep};
 use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
 use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
@@ -71,11 +71,10 @@ pub(super) async fn resolve(
     };
     let failed = to == Status::Failed;
     if failed && let Some(rt) = rt {
-        for c in labels::service_containers(rt.as_ref(), &svc.id, &deps.config)
-            .await
-            .unwrap_or_default()
-        {
-            let _ = rt.stop_and_remove(&c.id, true).await;
+        // Best effort: what stays (Docker failing) is removed by the next start's preflight,
+        // `service prune` or the daemon's reaper, as the service is now failed.
+        if let Err(e) = sweep::remove_all(deps, rt.as_ref(), &svc.id).await {
+            tracing::warn!(service = %svc.id, "cannot remove its containers: {e}");
         }
     }
     let mut attempts = svc.attempts.clone();

@@ -56,6 +56,7 @@ pub(crate) async fn start(
         attempts: Vec::new(),
         opts: &opts,
         runtime: None,
+        creating: None,
     };
 
     let outcome = tokio::select! {
@@ -69,6 +70,8 @@ pub(crate) async fn start(
     {
         // The attempt in progress was dropped unrecorded: account for it.
         run.record(failure);
+        // A create it had sent still completes in Docker: let it, so the clean-up removes it.
+        run.settle_create().await;
     }
     let attempts = std::mem::take(&mut run.attempts);
     let runtime = run.runtime.clone();

@@ -113,11 +113,20 @@ impl DockerRuntime {
             )
             .await
         {
-            // 404: gone already; 409: removal already in progress elsewhere.
-            Ok(())
-            | Err(RuntimeError::Api {
-                status: 404 | 409, ..
-            }) => Ok(()),
+            // 404: gone already (or still being created: see `lifecycle::sweep`); 409: removal
+            // already in progress elsewhere.
+            Ok(()) => Ok(()),
+            Err(RuntimeError::Api {
+                status: status @ (404 | 409),
+                ..
+            }) => {
+                tracing::debug!(
+                    container = id,
+                    status,
+                    "not removed: Docker has no such container now"
+                );
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }

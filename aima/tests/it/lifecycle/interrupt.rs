@@ -1,5 +1,9 @@
 //! Real Docker, a start cut short: `kill -9` of `service start --wait` leaves a row that the next
 //! reader marks `failed` and cleans up; SIGTERM is handled by the start itself.
+//!
+//! Both cut the start once Docker lists its container, which may still be in creation then
+//! (listed, not yet removable). The guarantee checked: once the reader (or the interrupted start
+//! itself) has answered, no container Docker had begun to create is left — with no waiting.
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
