@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{EngineSpec, EngineType};
+use crate::domain::{EngineSpec, EngineType, PullPolicy};
 use crate::error::{Classified, Detail, Kind};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -144,6 +144,7 @@ struct FileEngine {
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
     extra_args: Option<Vec<String>>,
+    pull: Option<String>,
 }
 
 impl Config {
@@ -172,7 +173,7 @@ impl Config {
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
-                apply_file(&mut spec, o);
+                apply_file(&mut spec, o)?;
             }
             apply_env(&mut spec, &env)?;
             engines.insert(engine, spec);
@@ -238,7 +239,7 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
     })
 }
 
-fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
+fn apply_file(spec: &mut EngineSpec, o: &FileEngine) -> Result<()> {
     if let Some(v) = &o.image {
         spec.image = v.clone();
     }
@@ -260,6 +261,19 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) {
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
     }
+    if let Some(v) = &o.pull {
+        spec.pull = pull_policy(format!("engines.{}.pull in config.toml", spec.engine), v)?;
+    }
+    Ok(())
+}
+
+/// `missing`, `always` or `never`; `var` names where the value came from.
+fn pull_policy(var: String, value: &str) -> Result<PullPolicy> {
+    PullPolicy::parse(value).ok_or_else(|| ConfigError::BadValue {
+        var,
+        expected: "missing, always or never".to_owned(),
+        value: value.to_owned(),
+    })
 }
 
 fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
@@ -286,6 +300,10 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             Ok(p) if p > 0 => p,
             _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
+    }
+    let var = format!("{prefix}_PULL");
+    if let Some(pull) = env.get(&var) {
+        spec.pull = pull_policy(var, pull)?;
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ const MAX_START_SECS: u64 = 86_400;
 pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Service>>> {
     let mut store = open_store(&state)?;
     Ok(Json(List::of(
-        ops::refresh_and_list_services(&state.deps, &mut store).await?,
+        ops::refresh_and_list_services(&state.deps, &mut store, None).await?,
     )))
 }
 
@@ -119,6 +119,7 @@ pub(crate) async fn start(
             wait: req.wait,
             timeout,
             progress: None,
+            pull: None,
         };
         let interrupt = async move {
             abort.cancelled().await;

@@ -4,7 +4,9 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::domain::{EngineType, ModelSource};
+pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
+use super::verbs::pull_policy;
+use crate::domain::{EngineType, ModelSource, PullPolicy};
 
 fn engine_type() -> impl TypedValueParser<Value = EngineType> {
     PossibleValuesParser::new(EngineType::ALL.map(EngineType::as_str))
@@ -98,11 +100,15 @@ pub(crate) enum ServiceCommand {
         name: Option<String>,
     },
     /// List services, oldest first.
-    List,
+    List(ListArgs),
     /// Show one service, with its last error and start attempts.
     Get { id: String },
     /// Start a service's engine container.
     Start(StartArgs),
+    /// Stop a service (from any state), then start it again.
+    Restart(RestartArgs),
+    /// Show a service's engine logs, or the lines kept from a failed attempt.
+    Logs(LogsArgs),
     /// Stop a service from any state and remove its containers.
     Stop {
         id: String,
@@ -123,4 +129,7 @@ pub(crate) struct StartArgs {
     /// Seconds the whole start may take (default 300).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout: u64,
+    /// When to pull the engine image (default: the engine's setting, else `missing`).
+    #[arg(long, value_parser = pull_policy())]
+    pub(crate) pull: Option<PullPolicy>,
 }

@@ -2,7 +2,10 @@
 
 mod args;
 mod commands;
+mod progress;
 mod render;
+mod service_verbs;
+mod verbs;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -87,12 +87,13 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 s.engine_type.to_string(),
                 s.port.to_string(),
                 s.status.as_str().to_owned(),
+                s.endpoint.clone(),
                 clock::ago(s.created_at, now),
             ]
         })
         .collect();
     table(
-        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "CREATED"],
+        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "ENDPOINT", "CREATED"],
         &rows,
     )
 }
@@ -128,6 +129,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("model", s.model_id.to_string()),
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
+        ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
     if let Some(err) = &s.last_error {

@@ -106,6 +106,7 @@ mod tests {
             model_id: ModelId::parse("model-00000000").unwrap(),
             engine_type: EngineType::Vllm,
             port: 18000,
+            endpoint: "http://127.0.0.1:18000".to_owned(),
             status,
             last_error: None,
             attempts: Vec::new(),

@@ -9,6 +9,8 @@ pub enum Phase {
     Connect,
     /// Checks made before any container exists: leftovers, port, image, GPU.
     Preflight,
+    /// Pulling the engine image from its registry.
+    Pull,
     Create,
     Start,
     /// Waiting for the engine to answer its health endpoint.
@@ -22,6 +24,7 @@ impl Phase {
         match self {
             Phase::Connect => "connect",
             Phase::Preflight => "preflight",
+            Phase::Pull => "pull",
             Phase::Create => "create",
             Phase::Start => "start",
             Phase::Health => "health",

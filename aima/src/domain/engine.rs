@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::pull::PullPolicy;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineType {
@@ -54,6 +56,8 @@ pub struct EngineSpec {
     pub start_attempts: u32,
     pub backoff_ms: u64,
     pub extra_args: Vec<String>,
+    /// When `service start` pulls the image.
+    pub pull: PullPolicy,
 }
 
 impl EngineSpec {
@@ -73,6 +77,7 @@ impl EngineSpec {
             start_attempts: 3,
             backoff_ms: 500,
             extra_args: Vec::new(),
+            pull: PullPolicy::Missing,
         }
     }
 

@@ -5,10 +5,12 @@ mod attempt;
 mod engine;
 mod ids;
 mod model;
+mod pull;
 mod service;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{EngineSpec, EngineType};
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
-pub use service::{Owner, Service, Status};
+pub use pull::PullPolicy;
+pub use service::{Owner, Service, Status, endpoint_url};

@@ -63,6 +63,8 @@ pub struct Service {
     pub model_id: ModelId,
     pub engine_type: EngineType,
     pub port: u16,
+    /// Where clients send requests: `http://ADDR:PORT`, derived from the published address.
+    pub endpoint: String,
     pub status: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
@@ -72,6 +74,11 @@ pub struct Service {
     pub created_at: i64,
     #[serde(serialize_with = "as_rfc3339")]
     pub updated_at: i64,
+}
+
+/// `http://127.0.0.1:8000`, `http://[::1]:8000`: the URL of an engine reached at `addr`.
+pub fn endpoint_url(addr: std::net::SocketAddr) -> String {
+    format!("http://{addr}")
 }
 
 pub(super) fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::failure::{Failure, exit_summary, is_fatal_engine_log};
 use super::preflight::preflight;
+use super::progress::StartEvent;
 use super::start::StartOptions;
 use super::{Deps, labels};
 use crate::domain::{Attempt, EngineSpec, Phase, Service};
@@ -47,9 +48,9 @@ impl Run<'_> {
         });
     }
 
-    fn say(&self, line: &str) {
+    pub(super) fn step(&self, phase: Phase, text: &str) {
         if let Some(progress) = self.opts.progress {
-            progress(line);
+            progress(StartEvent::Step { phase, text });
         }
     }
 
@@ -63,25 +64,29 @@ impl Run<'_> {
 
     /// Records every failure but the last, which the caller records on the way out.
     async fn attempts_unrecorded(&mut self) -> Result<Started, Failure> {
-        self.say(&format!("connecting to Docker for service {}", self.svc.id));
+        self.step(
+            Phase::Connect,
+            &format!("connecting to Docker for service {}", self.svc.id),
+        );
         let rt = self
             .deps
             .docker()
             .await
             .map_err(|e| Failure::of(e, Phase::Connect))?;
         self.runtime = Some(rt.clone());
-        self.say(&format!(
-            "checking port {} and image {}",
-            self.svc.port, self.spec.image
-        ));
+        self.step(
+            Phase::Preflight,
+            &format!("checking port {} and image {}", self.svc.port, self.spec.image),
+        );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
         let deadline = self.began + self.opts.timeout;
+        self.ensure_image(rt.as_ref(), deadline).await?;
         let max = self.spec.start_attempts.max(1);
         for n in 1..=max {
-            self.say(&format!(
-                "attempt {n}/{max}: starting {} container",
-                self.spec.engine
-            ));
+            self.step(
+                Phase::Create,
+                &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
+            );
             match self.one_attempt(rt.as_ref(), n, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
@@ -89,10 +94,10 @@ impl Run<'_> {
                         && n < max
                         && Instant::now() + self.spec.backoff(n) < deadline =>
                 {
-                    self.say(&format!(
-                        "attempt {n} failed: {}; retrying",
-                        failure.reason()
-                    ));
+                    self.step(
+                        Phase::Create,
+                        &format!("attempt {n} failed: {}; retrying", failure.reason()),
+                    );
                     self.record(&failure);
                     tokio::time::sleep(self.spec.backoff(n)).await;
                 }
@@ -114,9 +119,14 @@ impl Run<'_> {
             .await
             .map_err(|e| Failure::from_runtime(e, Phase::Create))?;
         let result = self.bring_up(rt, &id, deadline).await;
-        if result.is_err() {
+        if let Err(mut failure) = result {
+            // The container is about to go: keep what the engine said, for `service logs`.
+            if failure.log_tail.is_empty() {
+                failure.log_tail = rt.logs_tail(&id, LOG_LINES).await.unwrap_or_default();
+            }
             // Best effort: a failure to remove is caught again by cleanup and the next preflight.
             let _ = rt.stop_and_remove(&id, true).await;
+            return Err(failure);
         }
         result
     }
@@ -138,11 +148,15 @@ impl Run<'_> {
                 healthy: false,
             });
         }
-        self.say(&format!(
-            "waiting for {} to answer {}",
-            self.spec.engine, self.spec.health_path
-        ));
-        loop {
+        self.step(
+            Phase::Health,
+            &format!(
+                "waiting for {} to answer {}",
+                self.spec.engine, self.spec.health_path
+            ),
+        );
+        let mut last_line = String::new();
+        for poll in 0u64.. {
             let state = rt
                 .state(id)
                 .await
@@ -173,7 +187,25 @@ impl Run<'_> {
                     "raise --timeout if the model needs longer to load, or check the engine's logs",
                 ));
             }
+            if poll % 4 == 3 {
+                self.show_engine_log(rt, id, &mut last_line).await;
+            }
             tokio::time::sleep(POLL).await;
+        }
+        unreachable!("the health wait returns from inside its loop")
+    }
+
+    /// Shows the engine's newest log line while it loads, when someone watches and it changed.
+    async fn show_engine_log(&self, rt: &dyn Runtime, id: &str, last: &mut String) {
+        let Some(progress) = self.opts.progress else {
+            return;
+        };
+        if let Ok(lines) = rt.logs_tail(id, 1).await
+            && let Some(line) = lines.last()
+            && line != last
+        {
+            last.clone_from(line);
+            progress(StartEvent::EngineLog(line));
         }
     }
 

@@ -6,6 +6,8 @@ mod attempt_loop;
 mod failure;
 pub(crate) mod labels;
 mod preflight;
+mod progress;
+mod pull;
 mod refresh;
 mod start;
 mod stop;
@@ -14,6 +16,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub(crate) use progress::StartEvent;
 pub(crate) use refresh::{refresh, refresh_all};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;

@@ -16,9 +16,11 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, Runtime, RuntimeError,
-    RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, PullProgress, Runtime,
+    RuntimeError, RuntimeResult,
 };
+
+mod streams;
 
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
@@ -327,6 +329,24 @@ impl Runtime for DockerRuntime {
             .map(str::to_owned)
             .filter(|l| !l.trim().is_empty())
             .collect())
+    }
+
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()> {
+        self.pull_image(image, progress).await
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()> {
+        self.stream_logs(id, tail, follow, sink).await
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {

@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::Store;
 use super::models::bad_column;
 use crate::clock;
-use crate::domain::{Attempt, EngineType, ModelId, Owner, Service, ServiceId, Status};
+use crate::domain::{
+    Attempt, EngineType, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
+};
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
@@ -29,6 +31,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         engine_type: EngineType::parse(&engine)
             .ok_or_else(|| bad_column(3, format!("unknown engine {engine}")))?,
         port: r.get(4)?,
+        // Engines are published on every address, so this host reaches them on loopback.
+        endpoint: endpoint_url(([127, 0, 0, 1], r.get::<_, u16>(4)?).into()),
         status: Status::parse(&status)
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,

@@ -127,6 +127,7 @@ impl Fixture {
             wait,
             timeout: Duration::from_secs(30),
             progress: None,
+            pull: None,
         };
         self.start_with(opts, std::future::pending()).await
     }

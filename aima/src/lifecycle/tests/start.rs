@@ -350,6 +350,7 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
         wait: true,
         timeout: Duration::from_secs(2),
         progress: None,
+        pull: None,
     };
 
     let err = f
@@ -443,6 +444,7 @@ async fn an_engine_never_healthy_times_out_and_is_removed() {
         wait: true,
         timeout: Duration::from_millis(300),
         progress: None,
+        pull: None,
     };
 
     let err = f
@@ -465,6 +467,7 @@ async fn an_interrupted_start_is_failed_and_cleaned_up() {
         wait: true,
         timeout: Duration::from_secs(30),
         progress: None,
+        pull: None,
     };
     let signal = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
