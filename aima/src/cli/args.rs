@@ -4,8 +4,8 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
 use super::verbs::pull_policy;
+pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
 use crate::domain::{EngineType, ModelSource, PullPolicy};
 
 fn engine_type() -> impl TypedValueParser<Value = EngineType> {

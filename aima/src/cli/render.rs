@@ -93,7 +93,9 @@ pub(crate) fn services_table(services: &[Service]) -> String {
         })
         .collect();
     table(
-        &["ID", "NAME", "ENGINE", "PORT", "STATUS", "ENDPOINT", "CREATED"],
+        &[
+            "ID", "NAME", "ENGINE", "PORT", "STATUS", "ENDPOINT", "CREATED",
+        ],
         &rows,
     )
 }

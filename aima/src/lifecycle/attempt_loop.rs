@@ -76,7 +76,10 @@ impl Run<'_> {
         self.runtime = Some(rt.clone());
         self.step(
             Phase::Preflight,
-            &format!("checking port {} and image {}", self.svc.port, self.spec.image),
+            &format!(
+                "checking port {} and image {}",
+                self.svc.port, self.spec.image
+            ),
         );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
         let deadline = self.began + self.opts.timeout;

@@ -32,7 +32,8 @@ impl Run<'_> {
                 };
                 return Err(Failure::of(
                     Error::from(missing).with_help(format!(
-                        "the pull policy is `never`: pull it yourself (`docker pull {image}`), or start with --pull missing"
+                        "the pull policy is `never`: pull it yourself (`docker pull {image}`), start with --pull missing, or point AIMA_{}_IMAGE at a local image",
+                        self.spec.engine.env_prefix().trim_start_matches("AIMA_")
                     )),
                     Phase::Preflight,
                 ));
@@ -66,7 +67,9 @@ impl Run<'_> {
                 Err(Failure::fatal(
                     Kind::Timeout,
                     Phase::Pull,
-                    format!("pulling image {image} did not finish within the {secs}s start timeout"),
+                    format!(
+                        "pulling image {image} did not finish within the {secs}s start timeout"
+                    ),
                 )
                 .help(format!(
                     "pull it beforehand (`docker pull {image}`), or raise --timeout"

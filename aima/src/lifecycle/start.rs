@@ -7,10 +7,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::Deps;
-use super::progress::Progress;
 use super::attempt_loop::{Run, Started};
 use super::failure::Failure;
 use super::preflight::remove_leftovers;
+use super::progress::Progress;
 use crate::domain::{Attempt, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
@@ -102,9 +102,7 @@ fn busy(svc: &Service) -> Error {
             "service {id} is already running on port {}",
             svc.port
         ))
-        .with_help(format!(
-            "to restart it: aima service restart {id}"
-        )),
+        .with_help(format!("to restart it: aima service restart {id}")),
         other => Error::conflict(format!(
             "service {id} is {} and cannot be started now",
             other.as_str()

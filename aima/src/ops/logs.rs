@@ -52,7 +52,9 @@ pub(super) async fn logs(
     if let Some(c) = container {
         rt.logs(&c.id, req.tail, req.follow, sink)
             .await
-            .map_err(|e| Error::from(e).within(format_args!("cannot read the logs of {}", svc.id)))?;
+            .map_err(|e| {
+                Error::from(e).within(format_args!("cannot read the logs of {}", svc.id))
+            })?;
         return Ok(LogSource::Container {
             name: c.name.clone(),
             attempt: attempt_of(c, &deps.config),

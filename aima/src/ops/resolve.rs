@@ -142,7 +142,10 @@ mod tests {
             "service \"1a2b\" is ambiguous: 2 services match it: svc-1a2b0001 (chat), svc-1a2b0002 (embed)"
         );
         let err = find("twin").unwrap_err();
-        assert!(err.message.contains("svc-ffff0003 (twin), svc-eeee0004 (twin)"));
+        assert!(
+            err.message
+                .contains("svc-ffff0003 (twin), svc-eeee0004 (twin)")
+        );
         assert!(err.help.unwrap().contains("name matches several services"));
     }
 

@@ -4,9 +4,9 @@
 
 mod docker;
 mod endpoint;
-mod pull;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
+mod pull;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,8 +142,11 @@ pub trait Runtime: Send + Sync {
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
     /// Pulls `image`, reporting Docker's progress messages; not bounded in time (the caller is).
-    async fn pull(&self, image: &str, progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync))
-    -> RuntimeResult<()>;
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()>;
     /// The container's log lines (the last `tail` when given) into `sink`; with `follow`, keeps
     /// going until the container stops.
     async fn logs(

@@ -66,7 +66,9 @@ impl PullFailure {
     pub fn describe(self) -> &'static str {
         match self {
             PullFailure::UnknownImage => "the registry has no such image (repository or tag)",
-            PullFailure::Unauthorized => "the registry refused access (credentials needed or denied)",
+            PullFailure::Unauthorized => {
+                "the registry refused access (credentials needed or denied)"
+            }
             PullFailure::Unreachable => "the registry cannot be reached",
             PullFailure::Other => "Docker could not pull it",
         }
@@ -117,11 +119,26 @@ mod tests {
     #[test]
     fn registry_messages_are_classified() {
         let cases = [
-            ("manifest for 127.0.0.1:5000/nope:latest not found: manifest unknown: manifest unknown", PullFailure::UnknownImage),
-            ("pull access denied for nope, repository does not exist or may require 'docker login'", PullFailure::UnknownImage),
-            ("Head \"https://r.example/v2/x/manifests/1\": unauthorized: authentication required", PullFailure::Unauthorized),
-            ("Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused", PullFailure::Unreachable),
-            ("Get \"https://r:5000/v2/\": http: server gave HTTP response to HTTPS client", PullFailure::Unreachable),
+            (
+                "manifest for 127.0.0.1:5000/nope:latest not found: manifest unknown: manifest unknown",
+                PullFailure::UnknownImage,
+            ),
+            (
+                "pull access denied for nope, repository does not exist or may require 'docker login'",
+                PullFailure::UnknownImage,
+            ),
+            (
+                "Head \"https://r.example/v2/x/manifests/1\": unauthorized: authentication required",
+                PullFailure::Unauthorized,
+            ),
+            (
+                "Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused",
+                PullFailure::Unreachable,
+            ),
+            (
+                "Get \"https://r:5000/v2/\": http: server gave HTTP response to HTTPS client",
+                PullFailure::Unreachable,
+            ),
             ("invalid reference format", PullFailure::Other),
         ];
         for (message, expected) in cases {
@@ -131,9 +148,18 @@ mod tests {
 
     #[test]
     fn references_split_into_repository_and_tag() {
-        assert_eq!(split_reference("127.0.0.1:5000/sim:abc"), ("127.0.0.1:5000/sim", Some("abc")));
-        assert_eq!(split_reference("127.0.0.1:5000/sim"), ("127.0.0.1:5000/sim", Some("latest")));
-        assert_eq!(split_reference("vllm/vllm-openai"), ("vllm/vllm-openai", Some("latest")));
+        assert_eq!(
+            split_reference("127.0.0.1:5000/sim:abc"),
+            ("127.0.0.1:5000/sim", Some("abc"))
+        );
+        assert_eq!(
+            split_reference("127.0.0.1:5000/sim"),
+            ("127.0.0.1:5000/sim", Some("latest"))
+        );
+        assert_eq!(
+            split_reference("vllm/vllm-openai"),
+            ("vllm/vllm-openai", Some("latest"))
+        );
         assert_eq!(split_reference("x@sha256:00"), ("x@sha256:00", None));
         assert_eq!(registry_of("127.0.0.1:5000/sim"), "127.0.0.1:5000");
         assert_eq!(registry_of("vllm/vllm-openai"), "the default registry");

@@ -363,8 +363,8 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
 }
 
 #[tokio::test]
-async fn a_missing_image_fails_in_preflight_with_the_override_hint() {
-    let mut f = Fixture::new();
+async fn a_missing_image_under_pull_never_fails_in_preflight_with_the_override_hint() {
+    let mut f = Fixture::with_engine(|spec| spec.pull = crate::domain::PullPolicy::Never);
     f.rt.image_missing();
 
     let err = f.start(true).await.unwrap_err();
