@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and developers run it on a fresh machine:
-#   1. a Docker daemon (integration tests and the harness use real containers);
+#   1. a Docker daemon (integration tests and the harness use real containers), and Debian's
+#      docker-registry for the image pull tests;
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on scenario 20 as a gate, three runs (exit 0 only when every
 #      criterion passes in every run).
@@ -8,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/docker-up.sh
+# The pull tests run a real registry: Debian's docker-registry.
+bash ci/registry.sh
 
 if ! command -v cargo-nextest >/dev/null; then
   echo "test: installing cargo-nextest"

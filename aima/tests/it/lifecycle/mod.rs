@@ -5,4 +5,5 @@ mod crash;
 mod docker_host;
 mod interrupt;
 mod port_blocked;
+mod pull;
 mod start_stop;

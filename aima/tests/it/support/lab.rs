@@ -18,8 +18,12 @@ pub struct Lab {
 impl Lab {
     /// Requires Docker; `sim_env` is baked into the simulator image (e.g. `AIMA_SIM_CRASH=oom`).
     pub fn new(sim_env: &[&str]) -> Self {
-        let image = sim_image(sim_env);
-        let aima = Aima::new().env("AIMA_VLLM_IMAGE", &image);
+        Self::with_image(&sim_image(sim_env))
+    }
+
+    /// A lab whose vLLM engine image is `image` (e.g. one that is only in a registry).
+    pub fn with_image(image: &str) -> Self {
+        let aima = Aima::new().env("AIMA_VLLM_IMAGE", image);
         let cleanup = Cleanup {
             instance: instance_of(aima.data_dir()),
             extra: Vec::new(),
