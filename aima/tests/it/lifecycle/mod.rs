@@ -4,6 +4,7 @@
 mod crash;
 mod docker_host;
 mod interrupt;
+mod logs_restart;
 mod port_blocked;
 mod pull;
 mod start_stop;
