@@ -73,6 +73,17 @@ pub fn list_models(store: &Store) -> Result<Vec<Model>> {
     store.list_models()
 }
 
+/// Up to `limit` models after the one with id `after`, oldest first, and the count of all;
+/// `None` when `after` names no model.
+pub fn list_models_after(
+    store: &Store,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Option<(Vec<Model>, usize)>> {
+    let after = after.map(ModelId::parse).transpose()?;
+    store.models_after(after.as_ref(), limit)
+}
+
 pub fn get_model(store: &Store, id: &str) -> Result<Model> {
     store.get_model(&resolve::model(store, id)?)
 }

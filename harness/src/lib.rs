@@ -4,6 +4,20 @@
 //! The library's public surface is what `main.rs` and the scenario tests use: the command line
 //! ([`cli`]), where the aima binaries are ([`locate_binaries`]) and the port probe
 //! ([`check_port`], [`free_port`]). Everything else is crate-private.
+//!
+//! # Layout
+//!
+//! - `cli` — the command line: `scenario`, `list`, and the hidden helper processes
+//!   (`fixture block-port`, `reaper`).
+//! - `scenario` — the registry of scenarios, the per-run context and the runner; `s20` holds
+//!   scenario 20's steps, observations, criteria and judge.
+//! - `exec` — starting programs: binaries located, each process in its own group (`group`) with
+//!   verified stops, the process table (`procfs`), commands recorded as evidence (`command`).
+//! - `fixtures` — faults and probes: the port blocker, the broken `DOCKER_HOST`, the aima
+//!   daemon, Docker's view (census), the port probe, run markers, Ctrl-C cleanup.
+//! - `reaper` — the dead-man's switch that outlives a killed harness and sweeps its run.
+//! - `timeline`, `verdict` — what happened, and the judgement of each criterion.
+//! - `report` — `report.json` and its renderings: Markdown, JUnit, the SVG timeline, series.
 
 pub mod cli;
 pub(crate) mod exec;

@@ -1,5 +1,6 @@
-//! Request bodies and query strings, with failures reported as JSON `usage` errors (400) and an
-//! oversized body as 413, rather than axum's plain-text rejections.
+//! Request bodies and query strings, with failures reported as JSON `usage` errors (400), an
+//! oversized body as 413 and a body too slow to arrive as 408, rather than axum's plain-text
+//! rejections. A body still arriving when shutdown begins is refused with 503.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
@@ -8,8 +9,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use super::ApiState;
 use super::error::ApiError;
-use crate::error::Error;
+use crate::error::{Error, Kind};
 
 /// A JSON body that must be present.
 pub(crate) struct JsonBody<T>(pub T);
@@ -24,6 +26,8 @@ pub(crate) struct StrictQuery<T>(pub T);
 pub(crate) enum BodyRejection {
     TooLarge(usize),
     Invalid(Error),
+    TooSlow(u64),
+    ShuttingDown,
 }
 
 impl IntoResponse for BodyRejection {
@@ -37,12 +41,38 @@ impl IntoResponse for BodyRejection {
                     .into_response()
             }
             BodyRejection::Invalid(error) => ApiError::from(error).into_response(),
+            BodyRejection::TooSlow(secs) => {
+                let error = Error::new(
+                    Kind::Timeout,
+                    format!("the request body did not arrive within {secs}s"),
+                )
+                .with_help("send the whole body at once; requests to aima are small");
+                ApiError::from(error)
+                    .with_status(StatusCode::REQUEST_TIMEOUT)
+                    .into_response()
+            }
+            BodyRejection::ShuttingDown => {
+                let error = Error::new(
+                    Kind::Interrupted,
+                    "the daemon is shutting down: the request was not run",
+                )
+                .with_help("send it again once the daemon is back");
+                ApiError::from(error).into_response()
+            }
         }
     }
 }
 
-async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, BodyRejection> {
-    Bytes::from_request(req, state).await.map_err(|e| {
+async fn read(req: Request, state: &ApiState) -> Result<Bytes, BodyRejection> {
+    let reading = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
+    let read = tokio::select! {
+        read = reading => read,
+        () = state.closing.cancelled() => return Err(BodyRejection::ShuttingDown),
+    };
+    let Ok(read) = read else {
+        return Err(BodyRejection::TooSlow(state.body_timeout.as_secs()));
+    };
+    read.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             BodyRejection::TooLarge(super::BODY_LIMIT)
         } else {
@@ -60,10 +90,10 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyRejection> {
     })
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<ApiState> for JsonBody<T> {
     type Rejection = BodyRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
         let bytes = read(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(BodyRejection::Invalid(
@@ -75,10 +105,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+impl<T: DeserializeOwned + Default> FromRequest<ApiState> for OptionalJsonBody<T> {
     type Rejection = BodyRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
         let bytes = read(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJsonBody(T::default()));

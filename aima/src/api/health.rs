@@ -1,4 +1,5 @@
-//! `GET /api/v2/health`: can the daemon use its store and Docker? 200 when both, else 503.
+//! `GET /api/v2/health`: can the daemon read its store and reach Docker? 200 when both, else
+//! 503. Open to callers without the token, so it names no secret.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::ApiState;
-use crate::store::Store;
+use super::routes::with_store;
 
 #[derive(Serialize)]
 pub(crate) struct Health {
@@ -39,7 +40,7 @@ impl Check {
 }
 
 pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
-    let store = Check::from_result(check_store(&state));
+    let store = Check::from_result(check_store(&state).await);
     let docker = Check::from_result(state.deps.docker().await.map(drop));
     let ok = store.ok && docker.ok;
     let status = if ok {
@@ -55,6 +56,7 @@ pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<H
     (status, Json(health))
 }
 
-fn check_store(state: &ApiState) -> crate::error::Result<()> {
-    Store::open(&state.deps.config.db_path())?.check_integrity()
+/// Opens the store and reads its header: cheap, and never waits for the write lock.
+async fn check_store(state: &ApiState) -> crate::error::Result<()> {
+    with_store(state, |store| store.readable()).await
 }

@@ -9,9 +9,12 @@ mod browsers;
 mod error;
 mod health;
 mod models;
+mod paging;
 mod routes;
 mod services;
 mod state;
+mod transport;
 
 pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;
+pub use transport::Transport;

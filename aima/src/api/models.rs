@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
-use super::routes::{List, open_store};
+use super::paging::{Page, PageQuery, unknown_cursor};
+use super::routes::with_store;
 use crate::domain::{Model, ModelSource};
 use crate::ops::{self, CreateModel};
 
@@ -36,17 +37,27 @@ impl From<CreateModelBody> for CreateModel {
     }
 }
 
-pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Model>>> {
-    let store = open_store(&state)?;
-    Ok(Json(List::of(ops::list_models(&store)?)))
+/// A page of models; see [`super::paging`].
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    StrictQuery(q): StrictQuery<PageQuery>,
+) -> ApiResult<Json<Page<Model>>> {
+    let limit = q.limit()?;
+    let page = with_store(&state, move |store| {
+        let after = q.after();
+        let (models, total) = ops::list_models_after(store, after, limit + 1)?
+            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+        Ok(Page::fetched(models, limit, total, |m| m.id.as_str()))
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 pub(crate) async fn create(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
-    let mut store = open_store(&state)?;
-    let model = ops::create_model(&mut store, body.into())?;
+    let model = with_store(&state, |store| ops::create_model(store, body.into())).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 
@@ -54,8 +65,9 @@ pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Model>> {
-    let store = open_store(&state)?;
-    Ok(Json(ops::get_model(&store, &id)?))
+    Ok(Json(
+        with_store(&state, move |store| ops::get_model(store, &id)).await?,
+    ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -71,6 +83,6 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
-    let mut store = open_store(&state)?;
-    Ok(Json(ops::delete_model(&mut store, &id, q.force)?))
+    let model = with_store(&state, move |store| ops::delete_model(store, &id, q.force)).await?;
+    Ok(Json(model))
 }

@@ -4,11 +4,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
-use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::{ApiState, auth, browsers, health, models, services};
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, Result};
 use crate::store::Store;
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
@@ -61,23 +60,19 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::from(error).with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-/// `{"items": [...], "total": N}`, the CLI's JSON list shape.
-#[derive(Serialize)]
-pub(crate) struct List<T> {
-    items: Vec<T>,
-    total: usize,
-}
-
-impl<T> List<T> {
-    pub fn of(items: Vec<T>) -> Self {
-        List {
-            total: items.len(),
-            items,
-        }
-    }
-}
-
-/// A store per request: connections are cheap and `Store` is not `Sync`.
+/// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.
 pub(crate) fn open_store(state: &ApiState) -> ApiResult<Store> {
     Ok(Store::open(&state.deps.config.db_path())?)
+}
+
+/// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
+/// lock never holds up an async worker, so other requests go on.
+pub(crate) async fn with_store<T: Send + 'static>(
+    state: &ApiState,
+    f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let path = state.deps.config.db_path();
+    tokio::task::spawn_blocking(move || f(&mut Store::open(&path)?))
+        .await
+        .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }

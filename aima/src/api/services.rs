@@ -7,9 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use super::ApiState;
-use super::body::{JsonBody, OptionalJsonBody};
+use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::ApiResult;
-use super::routes::{List, open_store};
+use super::paging::{Page, PageQuery};
+use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::StartOptions;
@@ -42,19 +43,27 @@ impl From<CreateServiceBody> for CreateService {
 /// The longest start a request may ask for, as `service start --timeout` allows.
 const MAX_START_SECS: u64 = 86_400;
 
-pub(crate) async fn list(State(state): State<ApiState>) -> ApiResult<Json<List<Service>>> {
+/// A page of services, each refreshed (the whole list is: paging bounds the answer, not the
+/// refresh); see [`super::paging`].
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    StrictQuery(q): StrictQuery<PageQuery>,
+) -> ApiResult<Json<Page<Service>>> {
+    q.limit()?;
     let mut store = open_store(&state)?;
-    Ok(Json(List::of(
-        ops::refresh_and_list_services(&state.deps, &mut store, None).await?,
-    )))
+    let services = ops::refresh_and_list_services(&state.deps, &mut store, None).await?;
+    Ok(Json(Page::cut(services, &q, |s| s.id.as_str())?))
 }
 
 pub(crate) async fn create(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody<CreateServiceBody>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
-    let mut store = open_store(&state)?;
-    let svc = ops::create_service(&state.deps, &mut store, body.into())?;
+    let deps = state.deps.clone();
+    let svc = with_store(&state, move |store| {
+        ops::create_service(&deps, store, body.into())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 

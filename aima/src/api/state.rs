@@ -1,5 +1,7 @@
 //! What every handler shares: the lifecycle's dependencies and the daemon's task bookkeeping.
 
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -15,6 +17,10 @@ pub struct ApiState {
     pub(crate) tasks: TaskTracker,
     /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
     pub(crate) abort: CancellationToken,
+    /// Cancelled when shutdown begins: bodies still being sent are refused with 503.
+    pub(crate) closing: CancellationToken,
+    /// How long a request may take to send its body before it is answered 408.
+    pub(crate) body_timeout: Duration,
 }
 
 impl ApiState {
@@ -24,6 +30,8 @@ impl ApiState {
             token: token.filter(|t| !t.is_empty()),
             tasks: TaskTracker::new(),
             abort: CancellationToken::new(),
+            closing: CancellationToken::new(),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -44,7 +44,7 @@ impl Classified for ListenError {
         let help = match self {
             ListenError::NotAnAddress(_) => return None,
             ListenError::ExposedWithoutToken(_) => {
-                "set AIMA_API_TOKEN (or [api] token in config.toml), or listen on a loopback address such as 127.0.0.1:9090"
+                "drop AIMA_API_AUTH=none / [api] auth = \"none\" so a token is required, or listen on a loopback address such as 127.0.0.1:9090"
             }
             ListenError::InUse { .. } => {
                 "stop that process, or choose another address with --listen"

@@ -1,12 +1,17 @@
-//! `aima start`: the daemon — the HTTP API, the reconciler, and graceful shutdown.
+//! `aima start`: the daemon — the HTTP API on a loopback TCP address and on a unix socket in the
+//! data dir, the reconciler, and graceful shutdown.
 
+mod connections;
 mod listen;
 mod orphans;
 mod reconcile;
 mod serve;
 mod settings;
 mod signals;
+mod socket;
+mod token;
 
+use connections::Listener;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
@@ -19,19 +24,29 @@ use crate::lifecycle::Deps;
 /// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
 pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
     let settings = Settings::from_env(&config.env)?;
-    let token = config.api_token.clone().filter(|t| !t.is_empty());
+    let token = token::api_token(&config)?;
     let addr = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
-    let listener = bind(addr).await?;
+    // Migrations run here, once, when the schema is behind; request handlers only read it.
+    drop(crate::store::Store::open(&config.db_path())?);
+    let tcp = bind(addr).await?;
+    let (unix, socket_path) = socket::bind_socket(&config.data_dir)?;
     tracing::info!(
         address = %addr,
-        auth = if token.is_some() { "bearer token" } else { "none (loopback only)" },
+        socket = %socket_path.display(),
+        auth = if token.is_some() { "bearer token on TCP" } else { "none (opted out; loopback only)" },
         data_dir = %config.data_dir.display(),
         instance = %config.instance,
         "aima daemon listening"
     );
-    let state = ApiState::new(Deps::real(config), token);
-    serve(listener, state, settings, signals::first_then_force_exit()).await
+    let mut state = ApiState::new(Deps::real(config), token);
+    state.body_timeout = settings.body_timeout;
+    let listeners = vec![Listener::Tcp(tcp), Listener::Unix(unix)];
+    let served = serve(listeners, state, settings, signals::first_then_force_exit()).await;
+    if let Err(e) = std::fs::remove_file(&socket_path) {
+        tracing::warn!("cannot remove {}: {e}", socket_path.display());
+    }
+    served
 }

@@ -1,26 +1,26 @@
-//! Serving the API on a bound listener until `shutdown`, with the reconciler beside it.
+//! Serving the API on bound listeners until `shutdown`, with the reconciler beside it.
 //!
-//! Shutdown: stop accepting, let requests in flight finish within `drain`, then interrupt the
-//! starts still running (they clean up after themselves) and give them a moment to answer.
-//! Engine containers are left running: they belong to services, and a restarted daemon adopts
-//! them.
+//! Shutdown: stop accepting, close connections that answer nothing (idle, or slow to send a
+//! request), let requests in flight finish within `drain`, then interrupt the starts still
+//! running (they clean up after themselves) and give them a moment to answer. Engine
+//! containers are left running: they belong to services, and a restarted daemon adopts them.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
+use super::connections::{Listener, Server};
 use super::reconcile::Reconciler;
 use crate::api::{self, ApiState};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// After interrupting, how long starts get to clean up and answer.
 const AFTER_INTERRUPT: Duration = Duration::from_secs(10);
 
 pub(crate) async fn serve(
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     state: ApiState,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -29,24 +29,25 @@ pub(crate) async fn serve(
     let reconciler = Reconciler::new(state.deps.clone(), settings.reap_grace);
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
 
-    let (tasks, abort) = (state.tasks.clone(), state.abort.clone());
-    let app = api::router(state);
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .into_future();
-    let mut server = std::pin::pin!(server);
-
-    tokio::select! {
-        result = &mut server => {
-            stop.cancel();
-            return result.map_err(|e| Error::internal("the HTTP server failed").caused_by(e));
-        }
-        () = shutdown => {}
+    let (tasks, abort, closing) = (
+        state.tasks.clone(),
+        state.abort.clone(),
+        state.closing.clone(),
+    );
+    let server = Server::new(api::router(state), &settings, closing.clone());
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(server.clone().accept_loop(l)))
+        .collect();
+    shutdown.await;
+    closing.cancel();
+    for accept in accepting {
+        let _ = accept.await;
     }
     stop.cancel();
     tasks.close();
     let drained = async {
-        let _ = (&mut server).await;
+        server.connections_closed().await;
         tasks.wait().await;
     };
     let mut drained = std::pin::pin!(drained);

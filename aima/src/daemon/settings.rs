@@ -14,6 +14,14 @@ pub struct Settings {
     pub reap_grace: Duration,
     /// How long shutdown waits for requests in flight before interrupting them.
     pub drain: Duration,
+    /// How long a connection may take to send a request's head, and may sit idle between
+    /// requests (`AIMA_API_HEADER_TIMEOUT_SECS`, default 10).
+    pub header_timeout: Duration,
+    /// How long a request may take to send its body (`AIMA_API_BODY_TIMEOUT_SECS`, default 10).
+    pub body_timeout: Duration,
+    /// Connections open at once, over TCP and the unix socket together
+    /// (`AIMA_API_MAX_CONNECTIONS`, default 512); more are answered 503 and closed.
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -22,6 +30,9 @@ impl Default for Settings {
             reconcile_every: Duration::from_secs(5),
             reap_grace: Duration::from_secs(30),
             drain: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }
@@ -35,6 +46,24 @@ impl Settings {
         }
         if let Some(v) = env.get("AIMA_REAP_GRACE_SECS") {
             s.reap_grace = secs("AIMA_REAP_GRACE_SECS", v, 0)?;
+        }
+        if let Some(v) = env.get("AIMA_API_HEADER_TIMEOUT_SECS") {
+            s.header_timeout = secs("AIMA_API_HEADER_TIMEOUT_SECS", v, 1)?;
+        }
+        if let Some(v) = env.get("AIMA_API_BODY_TIMEOUT_SECS") {
+            s.body_timeout = secs("AIMA_API_BODY_TIMEOUT_SECS", v, 1)?;
+        }
+        if let Some(v) = env.get("AIMA_API_MAX_CONNECTIONS") {
+            s.max_connections = match v.trim().parse::<usize>() {
+                Ok(n @ 1..=100_000) => n,
+                _ => {
+                    return Err(ConfigError::BadValue {
+                        var: "AIMA_API_MAX_CONNECTIONS".to_owned(),
+                        expected: "a whole number between 1 and 100000".to_owned(),
+                        value: v.to_owned(),
+                    });
+                }
+            };
         }
         Ok(s)
     }
@@ -71,6 +100,15 @@ mod tests {
             let env = Env::from_pairs([("AIMA_RECONCILE_SECS", bad)]);
             let err = Settings::from_env(&env).unwrap_err();
             assert_eq!(err.kind(), crate::error::Kind::Usage, "{bad}");
+        }
+        for bad in ["0", "x", "200000"] {
+            let env = Env::from_pairs([("AIMA_API_MAX_CONNECTIONS", bad)]);
+            let err = Settings::from_env(&env).unwrap_err();
+            assert_eq!(err.kind(), crate::error::Kind::Usage, "{bad}");
+            assert!(
+                err.to_string().contains("AIMA_API_MAX_CONNECTIONS"),
+                "{bad}"
+            );
         }
     }
 }

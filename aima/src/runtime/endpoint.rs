@@ -1,5 +1,7 @@
 //! The Docker endpoint (`DOCKER_HOST`), validated before any connection so a typo is named as
 //! such. "Endpoint" is Docker's address; "host" in aima means the machine ([`crate::host`]).
+//! Credentials in it (`tcp://user:secret@host:2376`) are never shown: errors and
+//! [`fmt::Display`] mask them, as `/health` shows these to callers without a token.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ impl DockerEndpoint {
     /// From the value of `DOCKER_HOST` (`None` or empty: the default unix socket).
     pub fn parse(value: Option<&str>) -> Result<Self, EndpointError> {
         let bad = |problem: String| EndpointError {
-            value: value.unwrap_or_default().trim().to_owned(),
+            value: redacted(value.unwrap_or_default().trim()),
             problem,
         };
         let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
@@ -39,7 +41,9 @@ impl DockerEndpoint {
             ));
         };
         let rest = rest.trim_end_matches('/');
-        let (host, port) = rest
+        // Credentials stay with the host for the connection, out of the port's parsing.
+        let (userinfo, address) = rest.rsplit_once('@').map_or(("", rest), |(u, a)| (u, a));
+        let (host, port) = address
             .rsplit_once(':')
             .ok_or_else(|| bad("has no port: use tcp://HOST:PORT".to_owned()))?;
         let port = match port.parse::<u32>() {
@@ -56,10 +60,22 @@ impl DockerEndpoint {
         if host.is_empty() {
             return Err(bad("names no host".to_owned()));
         }
-        Ok(DockerEndpoint::Tcp {
-            host: host.to_owned(),
-            port,
-        })
+        let host = if userinfo.is_empty() {
+            host.to_owned()
+        } else {
+            format!("{userinfo}@{host}")
+        };
+        Ok(DockerEndpoint::Tcp { host, port })
+    }
+}
+
+/// `scheme://user:secret@host…` as `scheme://***@host…`; anything else unchanged.
+fn redacted(value: &str) -> String {
+    let (scheme, rest) = value.split_once("://").unwrap_or(("", value));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if !scheme.is_empty() => format!("{scheme}://***{}", &rest[at..]),
+        _ => value.to_owned(),
     }
 }
 
@@ -87,7 +103,9 @@ impl fmt::Display for DockerEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DockerEndpoint::Unix(path) => write!(f, "unix://{}", path.display()),
-            DockerEndpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            DockerEndpoint::Tcp { host, port } => {
+                write!(f, "{}", redacted(&format!("tcp://{host}:{port}")))
+            }
         }
     }
 }
@@ -95,6 +113,26 @@ impl fmt::Display for DockerEndpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_never_shown() {
+        let endpoint =
+            DockerEndpoint::parse(Some("tcp://admin:s3cret@docker.internal:2376")).unwrap();
+        assert_eq!(endpoint.to_string(), "tcp://***@docker.internal:2376");
+        for bad in [
+            "ssh://admin:s3cret@docker.internal",
+            "tcp://admin:s3cret@docker.internal",
+            "tcp://admin:s3cret@docker.internal:99999",
+        ] {
+            let err = DockerEndpoint::parse(Some(bad)).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+            assert!(err.contains("***@docker.internal"), "{err}");
+        }
+        assert_eq!(
+            redacted("unix:///run/docker.sock"),
+            "unix:///run/docker.sock"
+        );
+    }
 
     #[test]
     fn accepts_unix_and_tcp() {

@@ -1,6 +1,6 @@
 //! Schema migrations: an append-only list applied in order, tracked by `PRAGMA user_version`.
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 
 use super::StoreError;
 use crate::error::Result;
@@ -37,8 +37,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX services_by_status ON services(status);",
 ];
 
+/// Whether the schema needs migrating; a read, so it never waits for the write lock.
+/// A schema newer than this build knows is refused.
+pub fn behind(conn: &Connection) -> Result<bool> {
+    Ok(checked_version(conn)? < MIGRATIONS.len())
+}
+
+/// Applies the missing migrations; checks the version again under the write lock, as another
+/// process may have migrated since [`behind`] looked.
 pub fn apply(tx: &Transaction<'_>) -> Result<()> {
-    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = checked_version(tx)?;
+    if version == MIGRATIONS.len() {
+        return Ok(());
+    }
+    for sql in &MIGRATIONS[version..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    Ok(())
+}
+
+fn checked_version(conn: &Connection) -> Result<usize> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > MIGRATIONS.len() {
         return Err(StoreError::SchemaTooNew {
             found: version,
@@ -46,11 +66,7 @@ pub fn apply(tx: &Transaction<'_>) -> Result<()> {
         }
         .into());
     }
-    for sql in &MIGRATIONS[version..] {
-        tx.execute_batch(sql)?;
-    }
-    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-    Ok(())
+    Ok(version)
 }
 
 #[cfg(test)]
@@ -69,6 +85,28 @@ mod tests {
             .unwrap();
         assert_eq!(v, super::MIGRATIONS.len());
         store.check_integrity().unwrap();
+    }
+
+    /// Another process holds the write lock for the whole test: opening a current store only
+    /// reads, so it neither waits for the lock (the busy timeout would fail it) nor writes.
+    #[test]
+    fn opening_a_current_store_takes_no_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aima.db");
+        drop(Store::open(&path).unwrap());
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let wal = dir.path().join("aima.db-wal");
+        let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let store = Store::open(&path).unwrap();
+        store.readable().unwrap();
+        assert!(store.list_models().unwrap().is_empty());
+        let wal_after = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(
+            wal_before, wal_after,
+            "opening and reading wrote to the WAL"
+        );
+        holder.execute_batch("ROLLBACK").unwrap();
     }
 
     #[test]

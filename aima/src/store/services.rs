@@ -6,7 +6,7 @@ use super::Store;
 use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
-    Attempt, EngineType, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
+    Attempt, EngineType, Model, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
 };
 use crate::error::{Error, Result};
 
@@ -66,7 +66,26 @@ impl Store {
     pub(crate) fn create_service(&mut self, new: NewService) -> Result<Service> {
         let model = self.get_model(&new.model_id)?;
         let id = ServiceId::generate();
+        self.insert_service(&model, &new, &id)?;
+        self.get_service(&id)
+    }
+
+    /// The write half of [`Store::create_service`], for a model read beforehand.
+    pub(super) fn insert_service(
+        &mut self,
+        model: &Model,
+        new: &NewService,
+        id: &ServiceId,
+    ) -> Result<()> {
         self.write(|tx| {
+            // The model was read before the write lock: it may have been deleted since.
+            if !model_exists(tx, &new.model_id)? {
+                return Err(Error::conflict(format!(
+                    "model {} was deleted while this service was being created",
+                    new.model_id
+                ))
+                .with_help("register the model again, then create the service"));
+            }
             let port = match new.port {
                 Some(port) => {
                     if let Some(holder) = port_holder(tx, port)? {
@@ -85,8 +104,7 @@ impl Store {
                 params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, now],
             )?;
             Ok(())
-        })?;
-        self.get_service(&id)
+        })
     }
 
     pub(crate) fn list_services(&self) -> Result<Vec<Service>> {
@@ -169,6 +187,15 @@ impl Store {
             self.get_service(id).map(Some)
         }
     }
+}
+
+fn model_exists(tx: &Transaction<'_>, id: &ModelId) -> Result<bool> {
+    Ok(tx
+        .query_row("SELECT 1 FROM models WHERE id = ?1", [id.as_str()], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
 }
 
 /// The service (other than stopped/failed ones) already holding `port`, if any.

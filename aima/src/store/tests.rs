@@ -246,3 +246,52 @@ fn active_services_cannot_be_deleted() {
     store.delete_service(&id).unwrap();
     assert!(store.list_services().unwrap().is_empty());
 }
+
+/// The race behind "model deleted while a service is created": the model is read, another
+/// process deletes it, then the insert runs. That is a conflict, not a storage failure.
+#[test]
+fn a_model_deleted_before_the_insert_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aima.db");
+    let mut store = Store::open(&db).unwrap();
+    let (seed, model) = store_with_model();
+    let m = seed.get_model(&model).unwrap();
+    store.insert_model(&m).unwrap();
+    let new = NewService {
+        model_id: model.clone(),
+        engine_type: EngineType::Vllm,
+        name: None,
+        port: None,
+        default_port: 8000,
+    };
+    let read = store.get_model(&model).unwrap();
+    let mut other = Store::open(&db).unwrap();
+    other.delete_model(&model, false).unwrap();
+    let err = store
+        .insert_service(&read, &new, &ServiceId::generate())
+        .unwrap_err();
+    assert_eq!(err.code, Kind::Conflict, "{}", err.message);
+    assert!(err.message.contains("was deleted"), "{}", err.message);
+    assert!(store.list_services().unwrap().is_empty());
+}
+
+#[test]
+fn models_are_read_a_page_at_a_time() {
+    let (mut store, first) = store_with_model();
+    let more: Vec<ModelId> = (0..2)
+        .map(|_| {
+            let mut m = store.get_model(&first).unwrap();
+            m.id = ModelId::generate();
+            store.insert_model(&m).unwrap();
+            m.id
+        })
+        .collect();
+    let (page, total) = store.models_after(None, 2).unwrap().unwrap();
+    assert_eq!(total, 3);
+    assert_eq!([&page[0].id, &page[1].id], [&first, &more[0]]);
+    let (rest, _) = store.models_after(Some(&more[0]), 2).unwrap().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].id, more[1]);
+    let unknown = ModelId::parse("model-00000000").unwrap();
+    assert!(store.models_after(Some(&unknown), 2).unwrap().is_none());
+}

@@ -60,15 +60,32 @@ mod tests {
         let me = process(std::process::id()).unwrap();
         assert!(!me.zombie);
         assert!(live_processes().iter().any(|p| p.pid == me.pid));
-        let mut child = std::process::Command::new("sleep")
+        let child = std::process::Command::new("sleep")
             .arg("5")
             .env("HARNESS_PROCFS_TEST", "yes")
             .spawn()
             .unwrap();
-        assert!(has_env(child.id(), "HARNESS_PROCFS_TEST", "yes"));
-        assert!(!has_env(child.id(), "HARNESS_PROCFS_TEST", "no"));
-        assert_eq!(process(child.id()).unwrap().program, "sleep");
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let mut child = Reaped(child);
+        // While the child is still exec'ing `sleep`, /proc may show the environment it was
+        // forked with, or none yet.
+        let pid = child.0.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !has_env(pid, "HARNESS_PROCFS_TEST", "yes") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(has_env(pid, "HARNESS_PROCFS_TEST", "yes"));
+        assert_eq!(process(pid).unwrap().program, "sleep");
+        assert!(!has_env(pid, "HARNESS_PROCFS_TEST", "no"));
+        child.0.kill().unwrap();
+    }
+
+    /// Kills and reaps the child even when an assertion fails.
+    struct Reaped(std::process::Child);
+
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }

@@ -90,42 +90,10 @@ pub(crate) fn run_reaper(args: &ReaperArgs) -> anyhow::Result<()> {
 /// that had to be done (nothing when the run had cleaned up after itself).
 pub(crate) fn sweep(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<String> {
     let mut actions = Vec::new();
-    let me = std::process::id();
-    let own_group = group_of(me);
-    let tagged: Vec<Process> = live_processes()
-        .into_iter()
-        .filter(|p| p.pid != me && has_env(p.pid, RUN_ENV, &target.run_id))
-        .collect();
-    // Groups: announced ones with members, and groups led by a tagged process.
-    let mut groups: BTreeMap<u32, String> = announced
-        .iter()
-        .filter(|(pgid, _)| !members_of(**pgid).is_empty())
-        .map(|(pgid, what)| (*pgid, what.clone()))
-        .collect();
-    for p in tagged.iter().filter(|p| p.pid == p.pgid) {
-        groups.entry(p.pgid).or_insert_with(|| p.program.clone());
-    }
-    groups.remove(&own_group);
-    for (pgid, what) in &groups {
-        let stopped = stop_group(*pgid, what, GRACE, &mut || None, &|| None);
-        if stopped.was_running {
-            actions.push(format!("stopped {what}: {}", stopped.describe()));
-        }
-    }
-    // Tagged processes outside those groups (they left their group): one by one.
-    for p in tagged {
-        let alive = process(p.pid).is_some_and(|now| !now.zombie && now.start == p.start);
-        if groups.contains_key(&p.pgid) || !alive {
-            continue;
-        }
-        if let Some(id) = i32::try_from(p.pid).ok().and_then(Pid::from_raw) {
-            let _ = rustix::process::kill_process(id, Signal::KILL);
-            actions.push(format!(
-                "killed pid {} ({}), outside any process group of the run",
-                p.pid, p.program
-            ));
-        }
-    }
+    // A second pass catches what a dying process started, or a process that was still
+    // exec'ing (its environment not yet readable) during the first.
+    actions.extend(stop_processes(target, announced));
+    actions.extend(stop_processes(target, &BTreeMap::new()));
     actions.extend(remove_containers(target));
     for port in &target.ports {
         let check = check_port(*port);
@@ -153,6 +121,46 @@ fn remove_containers(target: &Target) -> Vec<String> {
             Err(err) => format!("could not remove container {}: {err:#}", container.name),
         })
         .collect()
+}
+
+/// Stops the announced groups that still have members, the groups led by a process carrying
+/// the run id, and (one by one) tagged processes that left their group.
+fn stop_processes(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<String> {
+    let mut actions = Vec::new();
+    let me = std::process::id();
+    let tagged: Vec<Process> = live_processes()
+        .into_iter()
+        .filter(|p| p.pid != me && has_env(p.pid, RUN_ENV, &target.run_id))
+        .collect();
+    let mut groups: BTreeMap<u32, String> = announced
+        .iter()
+        .filter(|(pgid, _)| !members_of(**pgid).is_empty())
+        .map(|(pgid, what)| (*pgid, what.clone()))
+        .collect();
+    for p in tagged.iter().filter(|p| p.pid == p.pgid) {
+        groups.entry(p.pgid).or_insert_with(|| p.program.clone());
+    }
+    groups.remove(&group_of(me));
+    for (pgid, what) in &groups {
+        let stopped = stop_group(*pgid, what, GRACE, &mut || None, &|| None);
+        if stopped.was_running {
+            actions.push(format!("stopped {what}: {}", stopped.describe()));
+        }
+    }
+    for p in tagged {
+        let alive = process(p.pid).is_some_and(|now| !now.zombie && now.start == p.start);
+        if groups.contains_key(&p.pgid) || !alive {
+            continue;
+        }
+        if let Some(id) = i32::try_from(p.pid).ok().and_then(Pid::from_raw) {
+            let _ = rustix::process::kill_process(id, Signal::KILL);
+            actions.push(format!(
+                "killed pid {} ({}), outside any process group of the run",
+                p.pid, p.program
+            ));
+        }
+    }
+    actions
 }
 
 /// The process group of `pid` (never signalled by the sweep).

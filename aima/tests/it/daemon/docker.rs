@@ -234,7 +234,7 @@ fn sigterm_during_a_real_start_lets_it_finish() {
     let setup = Setup::new(&["AIMA_SIM_LOAD_SECS=4"]);
     let mut daemon = setup.daemon();
     let service = daemon.create_service(free_port());
-    let port = daemon.port;
+    let (port, token) = (daemon.port, daemon.token());
     let path = format!("/api/v2/services/{service}/start");
     let began = Instant::now();
     let request = std::thread::spawn(move || {
@@ -243,7 +243,7 @@ fn sigterm_during_a_real_start_lets_it_finish() {
             "POST",
             &path,
             Some(r#"{"wait": true, "timeout": 60}"#),
-            None,
+            token.as_deref(),
             90,
         )
     });

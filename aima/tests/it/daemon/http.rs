@@ -1,13 +1,15 @@
-//! The daemon as a process over real HTTP, without Docker: readiness, token, exposure refusal,
-//! a taken listen address, and graceful shutdown with a request in flight.
+//! The daemon as a process over real HTTP, without Docker: readiness, token, the unix socket,
+//! exposure refusal, a taken listen address, and graceful shutdown with a request in flight.
 
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use crate::support::aima::Aima;
 use crate::support::daemon::{Daemon, integrity_ok};
 use crate::support::http::http;
 use crate::support::ports::free_port;
+use crate::support::unix_http::http_unix;
 
 #[test]
 fn serves_the_api_and_stops_cleanly_on_sigterm() {
@@ -52,26 +54,116 @@ fn token_is_required_except_for_health() {
 }
 
 #[test]
-fn exposed_address_without_token_is_refused() {
+fn exposed_address_needs_a_token_and_the_opt_out_keeps_to_loopback() {
     let data = Aima::new();
     let port = free_port();
     let out = data
         .command(&["start", "--listen", &format!("0.0.0.0:{port}")])
+        .env("AIMA_API_AUTH", "none")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("0.0.0.0:{port}")), "{stderr}");
-    assert!(stderr.contains("AIMA_API_TOKEN"), "{stderr}");
+    assert!(stderr.contains("AIMA_API_AUTH"), "{stderr}");
 
-    // With a token, the same address is accepted.
-    let daemon = Daemon::spawn(
-        &data,
-        &[("AIMA_API_TOKEN", "t0ken")],
-        &format!("0.0.0.0:{port}"),
-        port,
-    );
+    // With the token (here the generated one), the same address is accepted.
+    let daemon = Daemon::spawn(&data, &[], &format!("0.0.0.0:{port}"), port);
     daemon.wait_ready();
+    let (code, body) = daemon.call("GET", "/api/v2/models", None);
+    assert_eq!(code, 200, "{body}");
+}
+
+/// The default: a token generated into a 0600 file (its path logged, never the token), a 0660
+/// unix socket that needs none, the token on TCP with the scheme in any case; and the opt-out.
+#[test]
+fn unix_socket_and_generated_token() {
+    let data = Aima::new();
+    let mut daemon = Daemon::start(&data, &[]);
+    let token_file = data.data_dir().join("api-token");
+    let socket = data.data_dir().join("aima.sock");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&token_file), 0o600);
+    assert_eq!(mode(&socket), 0o660);
+    let token = daemon.token().expect("a generated token");
+    let log = daemon.log();
+    assert!(log.contains(&token_file.display().to_string()), "{log}");
+    assert!(!log.contains(&token), "the log shows the token:\n{log}");
+
+    let (code, body) = http_unix(&socket, "GET", "/api/v2/models", None, 10).unwrap();
+    assert_eq!((code, body.as_str()), (200, r#"{"items":[],"total":0}"#));
+    let (code, body) = http(daemon.port, "GET", "/api/v2/models", None, None, 10).unwrap();
+    assert_eq!(code, 401, "{body}");
+    let lower = format!("bearer {token}");
+    let (code, body) = raw_get(daemon.port, "/api/v2/models", &[("Authorization", &lower)]);
+    assert_eq!(code, 200, "{body}");
+    // Web pages stay out, token or not.
+    let from_page = [
+        ("Authorization", lower.as_str()),
+        ("Origin", "http://evil.example"),
+    ];
+    let (code, body) = raw_get(daemon.port, "/api/v2/models", &from_page);
+    assert_eq!(code, 403, "{body}");
+
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(10)).success());
+    assert!(!socket.exists(), "the socket outlived the daemon");
+
+    // Opted out: no token on TCP, and none generated.
+    std::fs::remove_file(&token_file).unwrap();
+    let open = Daemon::start(&data, &[("AIMA_API_AUTH", "none")]);
+    let (code, body) = http(open.port, "GET", "/api/v2/models", None, None, 10).unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(!token_file.exists());
+}
+
+/// Health is open to callers without the token: it must not show DOCKER_HOST's credentials.
+#[test]
+fn health_shows_no_docker_credentials() {
+    let data = Aima::new();
+    let closed = free_port();
+    let docker_host = format!("tcp://admin:s3cret@127.0.0.1:{closed}");
+    let daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
+    let (code, body) = http(daemon.port, "GET", "/api/v2/health", None, None, 30).unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(!body.contains("s3cret"), "{body}");
+    assert!(body.contains("***@127.0.0.1"), "{body}");
+}
+
+/// A second daemon on the same data dir is refused while the first one's socket answers.
+#[test]
+fn one_daemon_per_data_dir() {
+    let data = Aima::new();
+    let _first = Daemon::start(&data, &[]);
+    let out = data
+        .command(&["start", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("another aima daemon"), "{stderr}");
+}
+
+/// A GET with extra headers over TCP; returns the status and body.
+fn raw_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head[9..12].parse().unwrap(), body.to_owned())
 }
 
 #[test]
@@ -103,7 +195,7 @@ fn taken_listen_address_is_reported_at_once_with_its_holder() {
 fn sigterm_lets_a_request_in_flight_finish() {
     let (_silent_docker, data, mut daemon, service) = daemon_with_silent_docker();
 
-    let port = daemon.port;
+    let (port, token) = (daemon.port, daemon.token());
     let began = Instant::now();
     let request = std::thread::spawn(move || {
         http(
@@ -111,7 +203,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
             "POST",
             &format!("/api/v2/services/{service}/start"),
             Some(r#"{"wait": true, "timeout": 60}"#),
-            None,
+            token.as_deref(),
             30,
         )
     });
@@ -132,14 +224,14 @@ fn sigterm_lets_a_request_in_flight_finish() {
 #[test]
 fn second_signal_exits_at_once() {
     let (_silent_docker, _data, mut daemon, service) = daemon_with_silent_docker();
-    let port = daemon.port;
+    let (port, token) = (daemon.port, daemon.token());
     let _request = std::thread::spawn(move || {
         http(
             port,
             "POST",
             &format!("/api/v2/services/{service}/start"),
             None,
-            None,
+            token.as_deref(),
             30,
         )
     });

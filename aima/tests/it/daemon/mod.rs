@@ -3,4 +3,5 @@
 
 mod docker;
 mod http;
+mod limits;
 mod router;

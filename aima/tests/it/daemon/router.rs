@@ -406,3 +406,63 @@ async fn web_pages_are_refused() {
         "a loopback request reaches the handler"
     );
 }
+
+#[tokio::test]
+async fn lists_are_paged_with_limit_and_after() {
+    let api = api(None, true);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(api.model().await);
+    }
+    let first = api.call("GET", "/api/v2/models?limit=2", None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+    assert_eq!(first.json["total"], 5);
+    assert_eq!(first.json["items"][0]["id"], ids[0]);
+    assert_eq!(first.json["next"], ids[1]);
+    let uri = format!("/api/v2/models?limit=2&after={}", ids[3]);
+    let last = api.call("GET", &uri, None).await;
+    assert_eq!(last.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last.json["items"][0]["id"], ids[4]);
+    assert!(last.json.get("next").is_none(), "{}", last.json);
+    // Without a limit, a short list comes whole.
+    let all = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(all.json["items"].as_array().unwrap().len(), 5);
+
+    let service = api.service(&ids[0]).await;
+    let services = api.call("GET", "/api/v2/services?limit=1", None).await;
+    assert_eq!(services.json["items"][0]["id"], service.as_str());
+    assert_eq!(services.json["total"], 1);
+    let uri = format!("/api/v2/services?after={service}");
+    let after = api.call("GET", &uri, None).await;
+    assert_eq!(after.json["items"], json!([]));
+
+    for bad in [
+        "/api/v2/models?limit=0",
+        "/api/v2/models?limit=1001",
+        "/api/v2/models?limit=two",
+        "/api/v2/models?after=model-00000000",
+        "/api/v2/services?limit=0",
+        "/api/v2/services?after=svc-00000000",
+        "/api/v2/models?page=2",
+    ] {
+        assert_error(
+            &api.call("GET", bad, None).await,
+            StatusCode::BAD_REQUEST,
+            "usage",
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let api = api(Some("S3CRET"), true);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = Request::builder()
+            .uri("/api/v2/models")
+            .header(header::AUTHORIZATION, format!("{scheme} S3CRET"))
+            .body(Body::empty())
+            .unwrap();
+        let res = api.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+}

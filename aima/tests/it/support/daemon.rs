@@ -17,7 +17,9 @@ use super::wait::wait_until;
 pub struct Daemon {
     pub child: Child,
     pub port: u16,
-    pub token: Option<String>,
+    /// `AIMA_API_TOKEN` when the test set one; else the daemon's generated token file is read.
+    token: Option<String>,
+    data_dir: PathBuf,
     log: PathBuf,
 }
 
@@ -49,8 +51,19 @@ impl Daemon {
             child: cmd.spawn().expect("spawn aima start"),
             port,
             token,
+            data_dir: aima.data_dir().to_owned(),
             log,
         }
+    }
+
+    /// The token TCP requests need: the one the test set, else the generated `api-token`
+    /// (none when the daemon runs with `AIMA_API_AUTH=none`).
+    pub fn token(&self) -> Option<String> {
+        self.token.clone().or_else(|| {
+            std::fs::read_to_string(self.data_dir.join("api-token"))
+                .ok()
+                .map(|t| t.trim().to_owned())
+        })
     }
 
     pub fn wait_ready(&self) {
@@ -77,7 +90,8 @@ impl Daemon {
         body: Option<&str>,
         secs: u64,
     ) -> (u16, Value) {
-        let (status, text) = http(self.port, method, path, body, self.token.as_deref(), secs)
+        let token = self.token();
+        let (status, text) = http(self.port, method, path, body, token.as_deref(), secs)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}\ndaemon log:\n{}", self.log()));
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"));

@@ -14,4 +14,5 @@ pub mod registry;
 pub mod run;
 pub mod setup;
 pub mod snapshot;
+pub mod unix_http;
 pub mod wait;

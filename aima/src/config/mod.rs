@@ -1,45 +1,22 @@
 //! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
 //! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
+mod env;
+mod error;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub use env::Env;
+pub use error::ConfigError;
+
 use crate::domain::{EngineSpec, EngineType, PullPolicy};
-use crate::error::{Classified, Detail, Kind};
+use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
-
-/// The environment variables aima reads, captured once when the process starts; empty values
-/// count as unset.
-#[derive(Debug, Clone, Default)]
-pub struct Env(BTreeMap<String, String>);
-
-impl Env {
-    /// `AIMA_*`, `DOCKER_HOST` and `HOME` from this process's environment.
-    pub fn capture() -> Self {
-        Self::from_pairs(
-            std::env::vars()
-                .filter(|(k, _)| k.starts_with("AIMA_") || k == "DOCKER_HOST" || k == "HOME"),
-        )
-    }
-
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Env(pairs
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .filter(|(_, v)| !v.is_empty())
-            .collect())
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -49,69 +26,34 @@ pub struct Config {
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
+    /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
+    pub api_auth: ApiAuth,
     /// The environment the configuration was read from; the daemon's timing knobs and
     /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
     /// command that needs it.
     pub env: Env,
 }
 
-/// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the
-/// data dir and the file; a bad environment value is a usage error (2).
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot find a data dir: neither AIMA_DATA_DIR nor HOME is set")]
-    NoDataDir,
-    #[error("data dir {} is not usable", dir.display())]
-    DataDir {
-        dir: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read config file {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("config file {} is malformed{at}", path.display())]
-    Malformed {
-        path: PathBuf,
-        /// ` at line N`, when the parser says where.
-        at: String,
-        #[source]
-        detail: Detail,
-    },
-    #[error("config file {} names an unknown engine [engines.{name}]", path.display())]
-    UnknownEngine { path: PathBuf, name: String },
-    #[error("{var} must be {expected}, not {value:?}")]
-    BadValue {
-        var: String,
-        expected: String,
-        value: String,
-    },
+/// `token` (the default: the operator's, or one generated into the data dir) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiAuth {
+    #[default]
+    Token,
+    None,
 }
 
-impl Classified for ConfigError {
-    fn kind(&self) -> Kind {
-        match self {
-            ConfigError::BadValue { .. } => Kind::Usage,
-            _ => Kind::Storage,
+impl ApiAuth {
+    fn from_env(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "token" => Ok(ApiAuth::Token),
+            "none" => Ok(ApiAuth::None),
+            _ => Err(ConfigError::BadValue {
+                var: "AIMA_API_AUTH".to_owned(),
+                expected: "\"token\" or \"none\"".to_owned(),
+                value: value.to_owned(),
+            }),
         }
-    }
-
-    fn help(&self) -> Option<String> {
-        let help = match self {
-            ConfigError::NoDataDir => "set AIMA_DATA_DIR to a writable directory",
-            ConfigError::DataDir { .. } => {
-                "set AIMA_DATA_DIR to a directory you can write, or fix its permissions"
-            }
-            ConfigError::Read { .. } | ConfigError::BadValue { .. } => return None,
-            ConfigError::Malformed { .. } => {
-                "fix the file (see the README's Configuration section) or move it away"
-            }
-            ConfigError::UnknownEngine { .. } => "known engines are vllm, ollama and llamacpp",
-        };
-        Some(help.to_owned())
     }
 }
 
@@ -132,6 +74,7 @@ struct FileConfig {
 struct FileApi {
     listen: Option<String>,
     token: Option<String>,
+    auth: Option<ApiAuth>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,7 +129,12 @@ impl Config {
             api_token: env
                 .get("AIMA_API_TOKEN")
                 .map(str::to_owned)
-                .or(file.api.token),
+                .or(file.api.token)
+                .filter(|t| !t.trim().is_empty()),
+            api_auth: match env.get("AIMA_API_AUTH") {
+                Some(value) => ApiAuth::from_env(value)?,
+                None => file.api.auth.unwrap_or_default(),
+            },
             env,
         })
     }
@@ -318,7 +266,7 @@ fn instance_of(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Classified;
+    use crate::error::{Classified, Kind};
 
     fn no_env() -> Env {
         Env::default()
