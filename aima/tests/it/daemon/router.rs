@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use aima::api::{ApiState, BODY_LIMIT, router};
 use aima::config::{Config, Env};
+use aima::error::Detail;
 use aima::host::RealHost;
 use aima::lifecycle::Deps;
-use aima::runtime::SharedRuntime;
 use aima::runtime::fake::{self, FakeRuntime};
+use aima::runtime::{PullFailure, RuntimeError, SharedRuntime};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -236,6 +237,14 @@ async fn services_crud_and_stop() {
 async fn start_failure_carries_code_and_attempts() {
     let api = api(None, true);
     api.docker.image_missing();
+    api.docker.fail_next(
+        fake::Op::Pull,
+        RuntimeError::Pull {
+            image: "vllm/vllm-openai:latest".into(),
+            failure: PullFailure::Unauthorized,
+            detail: Detail("unauthorized: authentication required".into()),
+        },
+    );
     let model = api.model().await;
     let id = api.service(&model).await;
     let r = api
@@ -247,6 +256,19 @@ async fn start_failure_carries_code_and_attempts() {
         .await;
     assert!(r.status.is_server_error(), "{}: {}", r.status, r.json);
     assert_eq!(r.json["error"]["code"], "start_failed", "{}", r.json);
+    assert_eq!(
+        r.json["error"]["attempts"][0]["phase"], "pull",
+        "{}",
+        r.json
+    );
+    assert!(
+        r.json["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("docker login"),
+        "{}",
+        r.json
+    );
     assert!(
         !r.json["error"]["attempts"].as_array().unwrap().is_empty(),
         "{}",
