@@ -102,37 +102,13 @@ fn restart_replaces_the_engine_and_the_conflict_hint_names_it() {
     let lab = Lab::new(&[]);
     let (svc, port) = lab.service();
     // From `created`, restart is a start.
-    let first = lab
-        .run(&[
-            "service",
-            "restart",
-            &svc,
-            "--wait",
-            "--timeout",
-            "60",
-            "-o",
-            "json",
-        ])
-        .success()
-        .json();
-    assert_eq!(first["status"], "running", "{first:#}");
+    let first = lab.bring_up("restart", &svc, &[]).json();
 
     lab.run(&["service", "start", &svc])
         .failure(4)
         .stderr_has(&format!("to restart it: aima service restart {svc}"));
 
-    let restarted = lab
-        .run(&[
-            "service",
-            "restart",
-            &svc,
-            "--wait",
-            "--timeout",
-            "60",
-            "-o",
-            "json",
-        ])
-        .success();
+    let restarted = lab.bring_up("restart", &svc, &[]);
     let second = restarted.json();
     assert_eq!(
         (second["status"].as_str(), second["port"].as_u64()),

@@ -45,21 +45,7 @@ fn a_start_pulls_the_missing_image_shows_progress_on_a_terminal_and_runs() {
         "the registry logged no manifest read:\n{}",
         registry.log()
     );
-    let restarted = lab
-        .run(&[
-            "service",
-            "restart",
-            &svc,
-            "--wait",
-            "--timeout",
-            "120",
-            "--pull",
-            "always",
-            "-o",
-            "json",
-        ])
-        .success();
-    assert_eq!(restarted.json()["status"], "running", "{restarted}");
+    let restarted = lab.bring_up("restart", &svc, &["--pull", "always"]);
     assert!(restarted.stderr.is_empty(), "{restarted}");
     assert!(
         manifest_reads() > before,
