@@ -1,6 +1,6 @@
 //! Pulling the engine image from a real registry (Debian's docker-registry on a free loopback
-//! port, holding the simulator image): a start pulls the missing image, shows the pull live on a
-//! terminal, and runs; `--pull always` pulls again; an unknown image or an unreachable registry
+//! port, holding the simulator image): a start pulls the missing image, shows the pull and then
+//! the loading engine's log line live on a terminal, and runs; `--pull always` pulls again; an unknown image or an unreachable registry
 //! fails the start once, in the `pull` phase, with a classified error.
 
 use crate::support::docker::{docker, require_docker, sim_image};
@@ -16,7 +16,8 @@ fn image_present(reference: &str) -> bool {
 #[test]
 fn a_start_pulls_the_missing_image_shows_progress_on_a_terminal_and_runs() {
     let registry = Registry::start();
-    let reference = registry.push(&sim_image(&[]), "aima-sim");
+    // An engine that loads for 3 s, so the terminal shows its log line while it does.
+    let reference = registry.push(&sim_image(&["AIMA_SIM_LOAD_SECS=3"]), "aima-sim");
     assert!(!image_present(&reference), "{reference} must start absent");
     let lab = Lab::with_image(&reference);
     let (svc, _port) = lab.service();
@@ -34,6 +35,12 @@ fn a_start_pulls_the_missing_image_shows_progress_on_a_terminal_and_runs() {
     assert!(
         terminal.contains("/2m] "),
         "no elapsed time against the timeout:\n{shown}"
+    );
+    assert!(
+        terminal.contains("health: waiting for vllm")
+            && terminal.contains("engine: ")
+            && terminal.contains("Loading model weights"),
+        "no engine log line while it loads:\n{shown}"
     );
     assert!(terminal.contains("status:   running"), "{shown}");
 
