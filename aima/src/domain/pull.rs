@@ -1,9 +1,9 @@
 //! When `service start` pulls its engine image: the policy, as configured per engine or asked
 //! for with `--pull`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PullPolicy {
     /// Pull only when the image is not present locally.

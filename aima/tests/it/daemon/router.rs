@@ -488,3 +488,60 @@ async fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }
 }
+
+#[tokio::test]
+async fn the_api_finds_services_by_name_and_prefix_and_takes_a_pull_policy() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let name = {
+        let r = api
+            .call("GET", &format!("/api/v2/services/{id}"), None)
+            .await;
+        let port = r.json["port"].as_u64().unwrap();
+        assert_eq!(r.json["endpoint"], format!("http://127.0.0.1:{port}"));
+        r.json["name"].as_str().unwrap().to_owned()
+    };
+    for given in [name.as_str(), &id[4..10], "tiny"] {
+        let uri = if given == "tiny" {
+            format!("/api/v2/models/{given}")
+        } else {
+            format!("/api/v2/services/{given}")
+        };
+        let r = api.call("GET", &uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{given}: {}", r.json);
+    }
+
+    api.docker.image_missing();
+    let never = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{name}/start"),
+            Some(r#"{"wait": true, "pull": "never"}"#),
+        )
+        .await;
+    assert_error(&never, StatusCode::BAD_GATEWAY, "start_failed");
+    assert_eq!(never.json["error"]["attempts"][0]["phase"], "preflight");
+    let bogus = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"pull": "sometimes"}"#),
+        )
+        .await;
+    assert_error(&bogus, StatusCode::BAD_REQUEST, "usage");
+    let pulled = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"pull": "missing"}"#),
+        )
+        .await;
+    assert_eq!(pulled.status, StatusCode::OK, "{}", pulled.json);
+    assert_eq!(pulled.json["status"], "starting", "{}", pulled.json);
+    assert_eq!(
+        api.docker.count(|c| matches!(c, fake::Call::Pull(_))),
+        1,
+        "pulled once, for the last start only"
+    );
+}
