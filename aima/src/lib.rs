@@ -17,6 +17,7 @@
 //! - `runtime`: adapter: the container runtime trait, its Docker implementation and a fake.
 //! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
 //! - `config`: the environment, read once, and `config.toml`, validated into one value.
+//! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.
 //! - `domain`: the records: models, services, attempts, statuses, engine types and ids.
 //! - `clock`: wall-clock time as stored and as shown.
@@ -29,6 +30,7 @@ mod daemon;
 pub mod domain;
 pub mod error;
 pub mod host;
+pub mod instance;
 pub mod lifecycle;
 mod ops;
 pub mod runtime;

@@ -4,12 +4,15 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
-use std::path::Path;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, Status};
 use crate::error::{Error, Result};
+use crate::host::model_dir;
+use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::runtime::RuntimeError;
 use crate::store::{NewService, Store};
 
 mod logs;
@@ -37,9 +40,11 @@ pub struct CreateService {
     pub engine_type: EngineType,
     pub port: Option<u16>,
     pub name: Option<String>,
+    /// Host address to publish on; the engine's configured `bind` (loopback) when absent.
+    pub bind: Option<std::net::IpAddr>,
 }
 
-pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
+pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Result<Model> {
     let name = req.name.trim();
     if name.is_empty() {
         return Err(Error::usage("a model needs a non-empty --name"));
@@ -47,19 +52,13 @@ pub fn create_model(store: &mut Store, req: CreateModel) -> Result<Model> {
     if req.repo.trim().is_empty() {
         return Err(Error::usage("a model needs a non-empty --repo"));
     }
-    if let Some(path) = &req.path
-        && !Path::new(path).is_absolute()
-    {
-        return Err(Error::usage(format!(
-            "--path {path} must be an absolute directory"
-        )));
-    }
+    let path = model_dir::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
     let model = Model {
         id: ModelId::generate(),
         name: name.to_owned(),
         source: req.source,
         repo: req.repo.trim().to_owned(),
-        path: req.path,
+        path,
         model_type: req.model_type.unwrap_or_else(|| "llm".to_owned()),
         status: "registered",
         created_at: crate::clock::now_ms(),
@@ -109,6 +108,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         name: req.name,
         port: req.port,
         default_port: spec.default_port,
+        bind: req.bind.unwrap_or(spec.bind),
     })
 }
 
@@ -180,4 +180,45 @@ pub async fn service_logs(
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     let svc = lifecycle::refresh(deps, store, &resolve::service(store, id)?).await?;
     store.delete_service(&svc.id)
+}
+
+/// A container `service prune` removed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Pruned {
+    pub(crate) container_id: String,
+    pub(crate) name: String,
+    /// Its `aima.service` label, when it has one.
+    pub(crate) service: Option<String>,
+    pub(crate) state: String,
+}
+
+/// Removes this data dir's containers that belong to no live service: the daemon's reaper at
+/// once, without its grace period. Statuses are made true first; containers of a service that
+/// is starting or stopping, other instances' and unlabelled containers are never touched.
+pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
+    lifecycle::refresh_all(deps, store).await?;
+    let rt = deps.docker().await?;
+    let instance = &deps.config.instance;
+    let docker_error = |e: RuntimeError| Error::from(e).within("cannot prune containers");
+    // Containers before services: one created after this list belongs to a start that had
+    // already claimed its service as starting, and is not in the list.
+    let containers = rt
+        .list(&selector(None, instance))
+        .await
+        .map_err(docker_error)?;
+    let services = store.list_services()?;
+    let mut pruned = Vec::new();
+    for c in crate::daemon::orphans::orphans(&containers, &services, instance) {
+        match rt.stop_and_remove(&c.id, true).await {
+            Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
+            Err(e) => return Err(docker_error(e)),
+        }
+        pruned.push(Pruned {
+            container_id: c.id.clone(),
+            name: c.name.clone(),
+            service: c.labels.get(SERVICE).cloned(),
+            state: c.state.clone(),
+        });
+    }
+    Ok(pruned)
 }

@@ -1,4 +1,4 @@
-//! Command-line interface: `harness scenario N`, `harness list`, and the hidden fixture
+//! Command-line interface: `harness scenario N|all`, `harness list`, and the hidden fixture
 //! commands the harness runs as child processes.
 
 use std::path::PathBuf;
@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::fixtures::port_blocker::holder::{BlockPortArgs, hold_port};
 use crate::reaper::{ReaperArgs, run_reaper};
-use crate::report::{series, series_table, summary_table};
+use crate::report::{plain_summary, series, series_table};
 use crate::scenario::{RunOptions, RunRefused, SCENARIOS, run_scenario};
 
-/// Exit code when the run could not start (busy port, no Docker, unknown scenario).
+/// Exit code when the run could not start (busy port, no Docker, unknown scenario, unreadable
+/// manifest).
 pub const EXIT_REFUSED: u8 = 2;
 /// Exit code when a criterion failed or was skipped.
 pub const EXIT_NOT_ALL_PASS: u8 = 1;
@@ -27,30 +28,50 @@ pub struct Cli {
     command: Commands,
 }
 
+/// What `harness scenario` runs: one scenario by number, or every scenario of the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    One(u32),
+    All,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    if text == "all" {
+        return Ok(Target::All);
+    }
+    text.parse()
+        .map(Target::One)
+        .map_err(|_| format!("{text:?} is neither a scenario number nor `all`"))
+}
+
 #[derive(Debug, Subcommand)]
 enum Commands {
-    /// Run a scenario against an aima build and write reports.
+    /// Run a scenario (or `all` of the manifest) against an aima build and write reports.
     Scenario {
-        /// Scenario number (see `harness list`).
-        number: u32,
-        /// aima binary or wrapper script (default: the workspace's debug build).
+        /// Scenario number (see `harness list`), or `all`.
+        #[arg(value_parser = parse_target)]
+        target: Target,
+        /// aima binary or wrapper script (default: the workspace's debug build, rebuilt first).
         #[arg(long)]
         aima_bin: Option<PathBuf>,
         /// aima-engine-sim binary (default: next to the workspace's aima).
         #[arg(long)]
         sim_bin: Option<PathBuf>,
-        /// The service port the scenario contends for.
-        #[arg(long, default_value_t = 8000)]
-        port: u16,
-        /// Where `<run id>/` report folders go.
+        /// The service port (default: 8000 for scenario 20, a free port for the others).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Where report folders go.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
         /// Print no step lines, only the summary.
         #[arg(long)]
         quiet: bool,
-        /// Run the scenario N times and report each figure's min / median / max.
+        /// Run each scenario N times and report each figure's min / median / max.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
         repeat: u32,
+        /// The manifest `all` must satisfy (default: scenarios/manifest.txt of the workspace).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
     },
     /// List the scenarios and their criteria.
     List,
@@ -92,26 +113,36 @@ pub fn run(cli: Cli) -> ExitCode {
         } => helper_exit(hold_port(&args)),
         Commands::Reaper(args) => helper_exit(run_reaper(&args)),
         Commands::Scenario {
-            number,
+            target,
             aima_bin,
             sim_bin,
             port,
             reports,
             quiet,
             repeat,
+            manifest,
         } => {
             let options = RunOptions {
-                scenario: number,
+                scenario: 0,
                 aima_bin,
                 sim_bin,
                 port,
                 reports,
                 quiet,
             };
-            if repeat == 1 {
-                scenario(&options)
-            } else {
-                scenario_series(&options, repeat)
+            match target {
+                Target::All => crate::catalog::run_all(&options, repeat, manifest.as_deref()),
+                Target::One(number) => {
+                    let options = RunOptions {
+                        scenario: number,
+                        ..options
+                    };
+                    if repeat == 1 {
+                        scenario(&options)
+                    } else {
+                        scenario_series(&options, repeat)
+                    }
+                }
             }
         }
     }
@@ -177,7 +208,7 @@ fn scenario_series(options: &RunOptions, repeat: u32) -> ExitCode {
 fn run_once(options: &RunOptions) -> Result<crate::report::Report, ExitCode> {
     match run_scenario(options) {
         Ok(outcome) => {
-            println!("{}", summary_table(&outcome.report));
+            println!("{}", plain_summary(&outcome.report));
             println!(
                 "reports: {}/report.md (also report.json, junit.xml)",
                 outcome.run_dir.display()

@@ -3,22 +3,28 @@
 //!
 //! The library's public surface is what `main.rs` and the scenario tests use: the command line
 //! ([`cli`]), where the aima binaries are ([`locate_binaries`]) and the port probe
-//! ([`check_port`], [`free_port`]). Everything else is crate-private.
+//! ([`check_port`], [`free_port`]), and the variable that makes a scenario panic on purpose
+//! ([`SELF_TEST_PANIC_VAR`]). Everything else is crate-private.
 //!
 //! # Layout
 //!
-//! - `cli` — the command line: `scenario`, `list`, and the hidden helper processes
+//! - `cli` — the command line: `scenario N|all`, `list`, and the hidden helper processes
 //!   (`fixture block-port`, `reaper`).
-//! - `scenario` — the registry of scenarios, the per-run context and the runner; `s20` holds
-//!   scenario 20's steps, observations, criteria and judge.
+//! - `catalog` — `scenario all`: the required manifest, every scenario, the combined report.
+//! - `scenario` — the registry of scenarios, the manifest, the per-run context and the runner,
+//!   shared aima operations and judging helpers; `sNN` holds scenario NN's steps,
+//!   observations, criteria and judge.
 //! - `exec` — starting programs: binaries located, each process in its own group (`group`) with
 //!   verified stops, the process table (`procfs`), commands recorded as evidence (`command`).
 //! - `fixtures` — faults and probes: the port blocker, the broken `DOCKER_HOST`, the aima
-//!   daemon, Docker's view (census), the port probe, run markers, Ctrl-C cleanup.
+//!   daemon, Docker's view (census, planted containers), the HTTP client, the port probe, run
+//!   markers, Ctrl-C cleanup.
 //! - `reaper` — the dead-man's switch that outlives a killed harness and sweeps its run.
 //! - `timeline`, `verdict` — what happened, and the judgement of each criterion.
-//! - `report` — `report.json` and its renderings: Markdown, JUnit, the SVG timeline, series.
+//! - `report` — `report.json` and its renderings: Markdown, JUnit, the SVG timeline, series,
+//!   and the catalog report of `scenario all`.
 
+pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod exec;
 pub(crate) mod fixtures;
@@ -28,5 +34,6 @@ pub(crate) mod scenario;
 pub(crate) mod timeline;
 pub(crate) mod verdict;
 
-pub use exec::{BinaryPaths, locate_binaries};
+pub use exec::{BinaryPaths, locate_binaries, workspace_binaries};
 pub use fixtures::port_check::{PortCheck, check_port, free_port};
+pub use scenario::SELF_TEST_PANIC_VAR;

@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Trial};
 
-use support::cases::{Expectation, block_port_fixture, refuses_a_busy_port, scenario_case};
+use support::cases::{
+    Expectation, all_fails_on_a_scenario_missing_from_the_manifest,
+    all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port, scenario_case,
+};
 use support::leftovers::kill9_case;
 
 fn main() -> ExitCode {
@@ -20,25 +23,90 @@ fn main() -> ExitCode {
             block_port_fixture,
         ),
         Trial::test("cli::refuses_a_busy_port", refuses_a_busy_port),
-        scenario_case("s20::conformance", None, Expectation::all_pass()),
+        Trial::test(
+            "catalog::all_fails_on_a_scenario_missing_from_the_manifest",
+            all_fails_on_a_scenario_missing_from_the_manifest,
+        ),
+        all_fails_when_a_scenario_panics(),
+        scenario_case("s06::conformance", 6, None, Expectation::all_pass()),
+        scenario_case(
+            "s06::faulty::stop_leaks_a_container",
+            6,
+            Some("stop-leak.sh"),
+            Expectation::failing(&["S6.C5"]),
+        ),
+        scenario_case("s07::conformance", 7, None, Expectation::all_pass()),
+        scenario_case(
+            "s07::faulty::prune_removes_everything",
+            7,
+            Some("prune-everything.sh"),
+            Expectation::failing(&["S7.C3"]),
+        ),
+        scenario_case("s13::conformance", 13, None, Expectation::all_pass()),
+        scenario_case(
+            "s13::faulty::plain_text_errors",
+            13,
+            Some("plain-errors.sh"),
+            Expectation::failing(&["S13.C2", "S13.C3", "S13.C4", "S13.C5"]),
+        ),
+        scenario_case("s15::conformance", 15, None, Expectation::all_pass()),
+        scenario_case(
+            "s15::faulty::token_in_the_log",
+            15,
+            Some("log-token.sh"),
+            Expectation::failing(&["S15.C5"]),
+        ),
+        scenario_case("s16::conformance", 16, None, Expectation::all_pass()),
+        scenario_case(
+            "s16::faulty::stop_stops_every_service",
+            16,
+            Some("stop-all.sh"),
+            Expectation::failing(&["S16.C3"]),
+        ),
+        scenario_case("s19::conformance", 19, None, Expectation::all_pass()),
+        scenario_case(
+            "s19::faulty::restart_stops_every_service",
+            19,
+            Some("restart-stops-all.sh"),
+            Expectation::failing(&["S19.C2", "S19.C4"]),
+        ),
+        scenario_case("s20::conformance", 20, None, Expectation::all_pass()),
         scenario_case(
             "s20::faulty::leaky_container",
+            20,
             Some("leaky.sh"),
             Expectation::failing(&["S20.C3", "S20.C7"]),
         ),
         scenario_case(
             "s20::faulty::status_creating",
+            20,
             Some("creating.sh"),
             Expectation::failing(&["S20.C2"]),
         ),
         scenario_case(
             "s20::faulty::hidden_port",
+            20,
             Some("hide-port.sh"),
             Expectation::failing(&["S20.C1"]),
+        ),
+        scenario_case("s21::conformance", 21, None, Expectation::all_pass()),
+        scenario_case(
+            "s21::faulty::timeout_leaves_a_container",
+            21,
+            Some("timeout-leak.sh"),
+            Expectation::failing(&["S21.C2"]),
+        ),
+        scenario_case("s22::conformance", 22, None, Expectation::all_pass()),
+        scenario_case(
+            "s22::faulty::term_exits_1",
+            22,
+            Some("term-exit-1.sh"),
+            Expectation::failing(&["S22.C2"]),
         ),
         // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
         scenario_case(
             "s20::wrapper::no_exec_leaves_no_aima",
+            20,
             Some("no-exec.sh"),
             Expectation::all_pass(),
         ),

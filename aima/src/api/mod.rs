@@ -17,4 +17,4 @@ mod transport;
 
 pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;
-pub use transport::Transport;
+pub(crate) use transport::Transport;

@@ -57,7 +57,11 @@ pub(crate) async fn create(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
-    let model = with_store(&state, |store| ops::create_model(store, body.into())).await?;
+    let config = state.deps.config.clone();
+    let model = with_store(&state, move |store| {
+        ops::create_model(&config, store, body.into())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 

@@ -28,6 +28,7 @@ pub fn router(state: ApiState) -> Router {
             "/api/v2/services/{id}",
             get(services::get).delete(services::delete),
         )
+        .route("/api/v2/services/prune", post(services::prune))
         .route("/api/v2/services/{id}/start", post(services::start))
         .route("/api/v2/services/{id}/stop", post(services::stop))
         .route_layer(middleware::from_fn_with_state(

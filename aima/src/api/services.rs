@@ -14,7 +14,7 @@ use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::StartOptions;
-use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT};
+use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 use crate::store::Store;
 
 /// The body of `POST /services`.
@@ -27,6 +27,9 @@ pub(crate) struct CreateServiceBody {
     port: Option<u16>,
     #[serde(default)]
     name: Option<String>,
+    /// Host address to publish on, as `--bind`.
+    #[serde(default)]
+    bind: Option<std::net::IpAddr>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -36,6 +39,7 @@ impl From<CreateServiceBody> for CreateService {
             engine_type: b.engine_type,
             port: b.port,
             name: b.name,
+            bind: b.bind,
         }
     }
 }
@@ -169,4 +173,21 @@ pub(crate) async fn stop(
         );
     }
     Ok(Json(stopped.service))
+}
+
+/// What `POST /services/prune` answers: the containers it removed, in the CLI's list shape.
+#[derive(serde::Serialize)]
+pub(crate) struct PrunedList {
+    items: Vec<Pruned>,
+    total: usize,
+}
+
+/// `POST /services/prune`, as `aima service prune`: removes this instance's orphaned containers.
+pub(crate) async fn prune(State(state): State<ApiState>) -> ApiResult<Json<PrunedList>> {
+    let mut store = open_store(&state)?;
+    let items = ops::prune_services(&state.deps, &mut store).await?;
+    Ok(Json(PrunedList {
+        total: items.len(),
+        items,
+    }))
 }

@@ -4,7 +4,7 @@
 /// Set by the daemon's server on every request as an extension; a request without one (a
 /// router driven directly, as in tests) counts as TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Tcp,
     Unix,
 }

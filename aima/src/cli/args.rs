@@ -98,6 +98,10 @@ pub(crate) enum ServiceCommand {
         port: Option<u16>,
         #[arg(long)]
         name: Option<String>,
+        /// Host address to publish the engine on (default: the engine's `bind`, 127.0.0.1).
+        /// `0.0.0.0` exposes it on every IPv4 address: engines have no authentication.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::IpAddr>,
     },
     /// List services, oldest first.
     List(ListArgs),
@@ -118,6 +122,9 @@ pub(crate) enum ServiceCommand {
     },
     /// Delete a service (refused while it is starting or running).
     Delete { id: String },
+    /// Remove this data dir's containers that belong to no live service (never another
+    /// instance's or an unlabelled container).
+    Prune,
 }
 
 #[derive(Debug, Args)]

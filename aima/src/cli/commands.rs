@@ -47,7 +47,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
                 path,
                 model_type: Some(model_type),
             };
-            let m = ops::create_model(&mut store, req)?;
+            let m = ops::create_model(config, &mut store, req)?;
             if json {
                 render::to_json(&m)
             } else {
@@ -97,12 +97,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             engine_type,
             port,
             name,
+            bind,
         } => {
             let req = ops::CreateService {
                 model_id,
                 engine_type,
                 port,
                 name,
+                bind,
             };
             one(&ops::create_service(&deps, &mut store, req)?)
         }
@@ -126,6 +128,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 );
             }
             one(&stopped.service)
+        }
+        ServiceCommand::Prune => {
+            let pruned = ops::prune_services(&deps, &mut store).await?;
+            if json {
+                render::json_list(&pruned)
+            } else {
+                render::pruned_table(&pruned)
+            }
         }
         ServiceCommand::Delete { id } => {
             let s = ops::delete_service(&deps, &mut store, &id).await?;

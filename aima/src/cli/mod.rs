@@ -6,6 +6,7 @@ mod progress;
 mod render;
 mod service_verbs;
 mod verbs;
+mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -34,7 +35,11 @@ pub fn main() -> ExitCode {
     match commands::run(cli, env) {
         Ok(text) => {
             if !text.is_empty() {
-                print_stdout(&text);
+                // JSON escapes control characters itself, and must stay valid JSON.
+                match output {
+                    Output::Table => print_stdout(&terminal::block(&text)),
+                    Output::Json => print_stdout(&text),
+                }
             }
             ExitCode::SUCCESS
         }
@@ -44,7 +49,7 @@ pub fn main() -> ExitCode {
 
 /// Prints an error the documented way and returns its exit code.
 fn report(err: &Error, output: Output) -> ExitCode {
-    eprint!("{}", err.render());
+    eprint!("{}", terminal::block(&err.render()));
     if output == Output::Json {
         print_stdout(&render::json_error(err));
     }

@@ -11,15 +11,18 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::args::Output;
+use super::terminal;
 use crate::lifecycle::StartEvent;
 
 /// Lines longer than this are cut, so the live line stays one line on common terminals.
 const MAX_SHOWN: usize = 100;
 
+/// One line, safe for the terminal (engine output and names come from outside aima), cut short.
 fn cut(text: &str) -> String {
+    let text = terminal::cell(text);
     match text.char_indices().nth(MAX_SHOWN) {
         Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
+        None => text.into_owned(),
     }
 }
 
@@ -74,13 +77,15 @@ impl StartDisplay {
                 *step.lock().unwrap_or_else(|e| e.into_inner()) = line;
             }
             (StartDisplay::Live { bar, .. }, StartEvent::Pulling(tally)) => {
-                bar.set_message(format!("pull: {} ({})", tally.image, tally.summary()));
+                bar.set_message(format!("pull: {} ({})", cut(&tally.image), tally.summary()));
             }
             (StartDisplay::Live { bar, step }, StartEvent::EngineLog(line)) => {
                 let step = step.lock().unwrap_or_else(|e| e.into_inner());
                 bar.set_message(format!("{step}\n  engine: {}", cut(line)));
             }
-            (StartDisplay::Lines { .. }, StartEvent::Step { text, .. }) => eprintln!("… {text}"),
+            (StartDisplay::Lines { .. }, StartEvent::Step { text, .. }) => {
+                eprintln!("… {}", terminal::cell(text));
+            }
             (StartDisplay::Lines { layers_done }, StartEvent::Pulling(tally)) => {
                 let mut shown = layers_done.lock().unwrap_or_else(|e| e.into_inner());
                 if tally.layers_done() > *shown {

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::terminal;
 use crate::clock;
 use crate::domain::{Model, Service};
 use crate::error::Error;
@@ -34,8 +35,12 @@ pub(crate) fn json_error(err: &Error) -> String {
 
 /// Columns padded to their widest cell; the last column is not padded.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| terminal::cell(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -53,7 +58,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.trim_end().to_owned() + "\n"
     };
     let mut out = line(header.to_vec());
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
@@ -86,6 +91,7 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 s.name.clone(),
                 s.engine_type.to_string(),
                 s.port.to_string(),
+                s.bind.to_string(),
                 s.status.as_str().to_owned(),
                 s.endpoint.clone(),
                 clock::ago(s.created_at, now),
@@ -94,9 +100,32 @@ pub(crate) fn services_table(services: &[Service]) -> String {
         .collect();
     table(
         &[
-            "ID", "NAME", "ENGINE", "PORT", "STATUS", "ENDPOINT", "CREATED",
+            "ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "ENDPOINT", "CREATED",
         ],
         &rows,
+    )
+}
+
+/// What `service prune` removed, or a sentence saying nothing was.
+pub(crate) fn pruned_table(pruned: &[crate::ops::Pruned]) -> String {
+    if pruned.is_empty() {
+        return "no orphaned container of this data dir".to_owned();
+    }
+    let rows: Vec<Vec<String>> = pruned
+        .iter()
+        .map(|p| {
+            vec![
+                p.container_id.chars().take(12).collect(),
+                p.name.clone(),
+                p.service.clone().unwrap_or_else(|| "-".to_owned()),
+                p.state.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "removed {} orphaned container(s)\n{}",
+        pruned.len(),
+        table(&["CONTAINER", "NAME", "SERVICE", "STATE"], &rows)
     )
 }
 
@@ -131,6 +160,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("model", s.model_id.to_string()),
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
+        ("bind", s.bind.to_string()),
         ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
@@ -160,7 +190,7 @@ fn detail(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
-        .map(|(k, v)| format!("{:<width$} {v}\n", format!("{k}:")))
+        .map(|(k, v)| format!("{:<width$} {}\n", format!("{k}:"), terminal::cell(v)))
         .collect()
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::{ListArgs, LogsArgs, Output, RestartArgs, StartArgs};
 use super::progress::StartDisplay;
-use super::render;
+use super::{render, terminal};
 use crate::domain::Service;
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StartEvent, StartOptions};
@@ -76,8 +76,9 @@ pub(crate) async fn list(
     })
 }
 
-/// Lines go straight to stdout as they come (`-f` may run for hours); where they came from goes
-/// to stderr when they are kept lines of a failed attempt.
+/// Lines go straight to stdout as they come (`-f` may run for hours), with control characters
+/// escaped as all engine output aima prints (JSON carries them as they are); where they came
+/// from goes to stderr when they are kept lines of a failed attempt.
 pub(crate) async fn logs(
     deps: &Deps,
     store: &Store,
@@ -102,7 +103,7 @@ pub(crate) async fn logs(
             lines.push(line);
         } else {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", terminal::cell(&line));
             let _ = out.flush();
         }
     };
@@ -112,7 +113,8 @@ pub(crate) async fn logs(
     }
     if let LogSource::Kept { attempt, reason } = &source {
         eprintln!(
-            "note: the container is gone; these are the lines kept from attempt {attempt}, which failed: {reason}"
+            "note: the container is gone; these are the lines kept from attempt {attempt}, which failed: {}",
+            terminal::cell(reason)
         );
         if args.follow {
             eprintln!("note: nothing to follow: no container runs");

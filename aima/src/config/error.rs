@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::domain::EngineType;
 use crate::error::{Classified, Detail, Kind};
+use crate::instance::InstanceError;
 
 /// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the
 /// data dir and the file; a bad environment value is a usage error (2).
@@ -38,12 +40,20 @@ pub enum ConfigError {
         expected: String,
         value: String,
     },
+    #[error("engine {engine} has no API key setting, but one is configured")]
+    NoApiKey { engine: EngineType },
+    #[error("model root {} must be an absolute path", root.display())]
+    RelativeModelRoot { root: PathBuf },
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
 }
 
 impl Classified for ConfigError {
     fn kind(&self) -> Kind {
         match self {
-            ConfigError::BadValue { .. } => Kind::Usage,
+            ConfigError::BadValue { .. }
+            | ConfigError::NoApiKey { .. }
+            | ConfigError::RelativeModelRoot { .. } => Kind::Usage,
             _ => Kind::Storage,
         }
     }
@@ -59,6 +69,16 @@ impl Classified for ConfigError {
                 "fix the file (see the README's Configuration section) or move it away"
             }
             ConfigError::UnknownEngine { .. } => "known engines are vllm, ollama and llamacpp",
+            ConfigError::NoApiKey { engine } => {
+                return Some(format!(
+                    "remove api_key from [engines.{engine}] and unset {}_API_KEY",
+                    engine.env_prefix()
+                ));
+            }
+            ConfigError::RelativeModelRoot { .. } => {
+                "fix [models] roots in config.toml or AIMA_MODEL_ROOTS"
+            }
+            ConfigError::Instance(e) => return e.help(),
         };
         Some(help.to_owned())
     }

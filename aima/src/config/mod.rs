@@ -5,24 +5,34 @@ mod env;
 mod error;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::num::{NonZeroU16, NonZeroU32};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 pub use env::Env;
 pub use error::ConfigError;
 
-use crate::domain::{EngineSpec, EngineType, PullPolicy};
+use crate::domain::{EngineSpec, EngineType, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+/// A claim lapses after this long without a heartbeat; the owner renews it every third of it.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
-    /// Distinguishes containers of two data dirs sharing one Docker daemon (`aima.instance`).
+    /// Distinguishes containers of two data dirs sharing one Docker daemon (`aima.instance`):
+    /// the random id in `<data dir>/instance-id`.
     pub instance: String,
+    /// The path-hash label of containers created before the id existed (see [`crate::instance`]).
+    pub legacy_instance: Option<String>,
+    /// Directories under which local models may live (`[models] roots`, `AIMA_MODEL_ROOTS`).
+    pub model_roots: Vec<PathBuf>,
+    /// How long a start's or stop's claim holds without a heartbeat (`AIMA_LEASE_SECS`).
+    pub lease: std::time::Duration,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
@@ -67,6 +77,14 @@ struct FileConfig {
     api: FileApi,
     #[serde(default)]
     engines: BTreeMap<String, FileEngine>,
+    #[serde(default)]
+    models: FileModels,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileModels {
+    roots: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,7 +100,16 @@ struct FileApi {
 struct FileEngine {
     image: Option<String>,
     gpu: Option<bool>,
-    port: Option<u16>,
+    /// Non-zero, so `port = 0` is refused with the file's line like any other bad value.
+    port: Option<NonZeroU16>,
+    bind: Option<IpAddr>,
+    api_key: Option<String>,
+    #[serde(default, deserialize_with = "size")]
+    memory: Option<u64>,
+    pids_limit: Option<NonZeroU32>,
+    #[serde(default, deserialize_with = "size")]
+    log_max_size: Option<u64>,
+    log_max_files: Option<NonZeroU32>,
     health_path: Option<String>,
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
@@ -119,10 +146,40 @@ impl Config {
                 apply_file(&mut spec, o)?;
             }
             apply_env(&mut spec, &env)?;
+            if spec.api_key.is_some() && !spec.takes_api_key() {
+                return Err(ConfigError::NoApiKey { engine });
+            }
             engines.insert(engine, spec);
         }
+        let model_roots = match env.get("AIMA_MODEL_ROOTS") {
+            Some(list) => list.split(':').map(PathBuf::from).collect(),
+            None => file
+                .models
+                .roots
+                .unwrap_or_else(|| vec![data_dir.join("models")]),
+        };
+        if let Some(root) = model_roots.iter().find(|r| !r.is_absolute()) {
+            return Err(ConfigError::RelativeModelRoot { root: root.clone() });
+        }
+        let lease = match env.get("AIMA_LEASE_SECS") {
+            None => DEFAULT_LEASE,
+            Some(text) => match text.parse::<u64>() {
+                Ok(secs) if (1..=86_400).contains(&secs) => std::time::Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::BadValue {
+                        var: "AIMA_LEASE_SECS".to_owned(),
+                        expected: "whole seconds from 1 to 86400".to_owned(),
+                        value: text.to_owned(),
+                    });
+                }
+            },
+        };
+        let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
-            instance: instance_of(data_dir),
+            model_roots,
+            lease,
+            instance: identity.id,
+            legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),
             engines,
             api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
@@ -141,6 +198,11 @@ impl Config {
 
     pub fn engine(&self, engine: EngineType) -> &EngineSpec {
         &self.engines[&engine]
+    }
+
+    /// Whether an `aima.instance` label is this data dir's, current or legacy.
+    pub fn owns_instance(&self, label: &str) -> bool {
+        label == self.instance || self.legacy_instance.as_deref() == Some(label)
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -195,8 +257,27 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine) -> Result<()> {
         spec.gpu = v;
     }
     if let Some(v) = o.port {
-        spec.default_port = v;
+        spec.default_port = v.get();
     }
+    if let Some(v) = o.bind {
+        spec.bind = v;
+    }
+    if let Some(v) = &o.api_key {
+        spec.api_key = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = o.memory {
+        spec.limits.memory_bytes = Some(v);
+    }
+    if let Some(v) = o.pids_limit {
+        spec.limits.pids = v.get();
+    }
+    if let Some(v) = o.log_max_size {
+        spec.limits.log_max_bytes = v;
+    }
+    if let Some(v) = o.log_max_files {
+        spec.limits.log_max_files = v.get();
+    }
+
     if let Some(v) = &o.health_path {
         spec.health_path = v.clone();
     }
@@ -221,6 +302,16 @@ fn pull_policy(var: String, value: &str) -> Result<PullPolicy> {
         var,
         expected: "missing, always or never".to_owned(),
         value: value.to_owned(),
+    })
+}
+
+/// A size in the file (`"16g"`), refused with the file's line when it does not parse.
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_size(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\")"
+        ))
     })
 }
 
@@ -253,14 +344,45 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
     if let Some(pull) = env.get(&var) {
         spec.pull = pull_policy(var, pull)?;
     }
+    let var = format!("{prefix}_BIND");
+    if let Some(bind) = env.get(&var) {
+        spec.bind = bind
+            .parse()
+            .map_err(|_| bad(var, "an IP address such as 127.0.0.1 or 0.0.0.0", bind))?;
+    }
+    if let Some(key) = env.get(&format!("{prefix}_API_KEY")) {
+        spec.api_key = Some(Secret::new(key.to_owned()));
+    }
+    let size_of = |var: String| -> Result<Option<u64>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => parse_size(text)
+                .map(Some)
+                .ok_or_else(|| bad(var, "a size such as 16g, 512m or 1048576", text)),
+        }
+    };
+    let count_of = |var: String| -> Result<Option<u32>> {
+        match env.get(&var) {
+            None => Ok(None),
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(bad(var, "a whole number above 0", text)),
+            },
+        }
+    };
+    if let Some(bytes) = size_of(format!("{prefix}_MEMORY"))? {
+        spec.limits.memory_bytes = Some(bytes);
+    }
+    if let Some(n) = count_of(format!("{prefix}_PIDS_LIMIT"))? {
+        spec.limits.pids = n;
+    }
+    if let Some(bytes) = size_of(format!("{prefix}_LOG_MAX_SIZE"))? {
+        spec.limits.log_max_bytes = bytes;
+    }
+    if let Some(n) = count_of(format!("{prefix}_LOG_MAX_FILES"))? {
+        spec.limits.log_max_files = n;
+    }
     Ok(())
-}
-
-/// A short stable hash of the data dir's canonical path.
-fn instance_of(dir: &Path) -> String {
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
-    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -332,10 +454,118 @@ mod tests {
     }
 
     #[test]
-    fn instance_is_stable_per_dir() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        assert_eq!(instance_of(a.path()), instance_of(a.path()));
-        assert_ne!(instance_of(a.path()), instance_of(b.path()));
+    fn port_zero_in_the_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nimage = \"ok\"\nport = 0\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err();
+        assert_eq!(err.kind(), Kind::Storage);
+        let text = err.to_string();
+        assert!(
+            text.contains("config.toml is malformed at line 3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bind_and_api_key_come_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nbind = \"0.0.0.0\"\napi_key = \"from-file\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "0.0.0.0");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-file");
+        assert_eq!(cfg.engine(EngineType::Ollama).bind.to_string(), "127.0.0.1");
+        let env = Env::from_pairs([("AIMA_VLLM_BIND", "::1"), ("AIMA_VLLM_API_KEY", "from-env")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.bind.to_string(), "::1");
+        assert_eq!(vllm.api_key.as_ref().unwrap().expose(), "from-env");
+    }
+
+    #[test]
+    fn bad_bind_values_and_misplaced_api_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("AIMA_OLLAMA_BIND", "localhost")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\n\nbind = \"everywhere\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 3"), "{err}");
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.ollama]\napi_key = \"k\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn limits_come_from_file_and_env_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"8g\"\npids_limit = 512\nlog_max_size = \"20m\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(limits.memory_bytes, Some(8 << 30));
+        assert_eq!((limits.pids, limits.log_max_bytes), (512, 20 << 20));
+        assert_eq!(cfg.engine(EngineType::Ollama).limits, Default::default());
+        let env = Env::from_pairs([
+            ("AIMA_VLLM_MEMORY", "256m"),
+            ("AIMA_VLLM_LOG_MAX_FILES", "5"),
+        ]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let limits = &cfg.engine(EngineType::Vllm).limits;
+        assert_eq!(
+            (limits.memory_bytes, limits.log_max_files),
+            (Some(256 << 20), 5)
+        );
+        let env = Env::from_pairs([("AIMA_VLLM_PIDS_LIMIT", "0")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nmemory = \"lots\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn model_roots_default_to_the_data_dir_and_must_be_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.model_roots, [dir.path().join("models")]);
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "/srv/models:/data/llm")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(
+            cfg.model_roots,
+            [PathBuf::from("/srv/models"), PathBuf::from("/data/llm")]
+        );
+        let env = Env::from_pairs([("AIMA_MODEL_ROOTS", "models")]);
+        assert_eq!(
+            Config::load(dir.path(), env).unwrap_err().kind(),
+            Kind::Usage
+        );
     }
 }

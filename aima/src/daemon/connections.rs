@@ -5,8 +5,8 @@
 //!   moment the connection waits for a head);
 //! - a head may be at most [`MAX_HEADER_BYTES`], and a connection buffers at most
 //!   [`MAX_BUFFER_BYTES`]; more is answered 431;
-//! - at most `max_connections` are open at once (TCP and the unix socket together): one more is
-//!   answered 503 and closed within a second;
+//! - at most `max_connections` are open at once on each listener, so a flood of TCP connections
+//!   leaves the unix socket usable: one more is answered 503 and closed within a second;
 //! - when shutdown begins, accepting stops, and every connection that is not answering a request
 //!   is closed within [`CLOSE_GRACE`]; requests being answered are left to finish.
 //!
@@ -30,11 +30,11 @@ use super::Settings;
 use crate::api::Transport;
 
 /// The largest request head (request line and headers) accepted.
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The most a connection buffers while reading; hyper's floor is 8 KiB.
-pub const MAX_BUFFER_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_BUFFER_BYTES: usize = 32 * 1024;
 /// After shutdown begins, how long a connection answering nothing may take to close by itself.
-pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long answering a connection over the cap may take.
 const REFUSE_WITHIN: Duration = Duration::from_secs(1);
 /// Connections over the cap answered at once.
@@ -43,7 +43,7 @@ const REFUSING_AT_ONCE: usize = 32;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A listener the daemon serves.
-pub enum Listener {
+pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
 }
@@ -64,10 +64,12 @@ impl Listener {
 
 /// Accept loops and connections; [`Server::closing`] ends them.
 #[derive(Clone)]
-pub struct Server {
+pub(crate) struct Server {
     app: Router,
     header_timeout: Duration,
-    permits: Arc<Semaphore>,
+    /// Connection slots of the TCP listener and of the unix socket.
+    tcp_permits: Arc<Semaphore>,
+    unix_permits: Arc<Semaphore>,
     max_connections: usize,
     /// Connections refused for the cap so far; the log names the 1st, 2nd, 4th, 8th, ...
     refused: Arc<AtomicUsize>,
@@ -78,11 +80,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(app: Router, settings: &Settings, closing: CancellationToken) -> Self {
+    pub(crate) fn new(app: Router, settings: &Settings, closing: CancellationToken) -> Self {
         Server {
             app,
             header_timeout: settings.header_timeout,
-            permits: Arc::new(Semaphore::new(settings.max_connections)),
+            tcp_permits: Arc::new(Semaphore::new(settings.max_connections)),
+            unix_permits: Arc::new(Semaphore::new(settings.max_connections)),
             max_connections: settings.max_connections,
             refused: Arc::new(AtomicUsize::new(0)),
             refusing: Arc::new(Semaphore::new(REFUSING_AT_ONCE)),
@@ -92,7 +95,7 @@ impl Server {
     }
 
     /// Accepts on `listener` until shutdown begins; the listener is closed when this returns.
-    pub async fn accept_loop(self, listener: Listener) {
+    pub(crate) async fn accept_loop(self, listener: Listener) {
         loop {
             let accepted = tokio::select! {
                 () = self.closing.cancelled() => return,
@@ -108,14 +111,18 @@ impl Server {
         }
     }
 
-    /// Resolves when every connection has closed (after [`TaskTracker::close`] via `closed`).
-    pub async fn connections_closed(&self) {
+    /// Resolves when every connection has closed; call once accepting has stopped.
+    pub(crate) async fn connections_closed(&self) {
         self.connections.close();
         self.connections.wait().await;
     }
 
     fn admit(&self, stream: Stream) {
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+        let permits = match stream {
+            Stream::Tcp(_) => &self.tcp_permits,
+            Stream::Unix(_) => &self.unix_permits,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
             let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
             if refused.is_power_of_two() {
                 tracing::warn!(

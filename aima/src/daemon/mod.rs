@@ -3,7 +3,7 @@
 
 mod connections;
 mod listen;
-mod orphans;
+pub(crate) mod orphans;
 mod reconcile;
 mod serve;
 mod settings;

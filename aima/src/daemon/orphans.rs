@@ -106,6 +106,7 @@ mod tests {
             model_id: ModelId::parse("model-00000000").unwrap(),
             engine_type: EngineType::Vllm,
             port: 18000,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:18000".to_owned(),
             status,
             last_error: None,
@@ -176,6 +177,30 @@ mod tests {
             ),
         ];
         assert!(picked(&containers, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_second_host_with_the_same_data_dir_path_picks_none_of_the_firsts_containers() {
+        let dir = tempfile::tempdir().unwrap();
+        let host_a =
+            crate::config::Config::load(dir.path(), crate::config::Env::default()).unwrap();
+        // Host B: same path, its own data dir (here: the same path after A's id is gone).
+        std::fs::remove_file(dir.path().join(crate::instance::ID_FILE)).unwrap();
+        let host_b =
+            crate::config::Config::load(dir.path(), crate::config::Env::default()).unwrap();
+        assert_ne!(host_a.instance, host_b.instance);
+        let engine_of_a = container(
+            "a1",
+            &[
+                (MANAGED, "true"),
+                (INSTANCE, &host_a.instance),
+                (SERVICE, "svc-deadbeef"),
+            ],
+        );
+        let orphans_of_b = orphans(std::slice::from_ref(&engine_of_a), &[], &host_b.instance);
+        assert!(orphans_of_b.is_empty());
+        let orphans_of_a = orphans(std::slice::from_ref(&engine_of_a), &[], &host_a.instance);
+        assert_eq!(orphans_of_a.len(), 1, "A still reaps its own orphan");
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct Settings {
     pub header_timeout: Duration,
     /// How long a request may take to send its body (`AIMA_API_BODY_TIMEOUT_SECS`, default 10).
     pub body_timeout: Duration,
-    /// Connections open at once, over TCP and the unix socket together
+    /// Connections open at once on each listener, TCP and the unix socket
     /// (`AIMA_API_MAX_CONNECTIONS`, default 512); more are answered 503 and closed.
     pub max_connections: usize,
 }

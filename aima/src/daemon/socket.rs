@@ -10,7 +10,7 @@ use tokio::net::UnixListener;
 
 use crate::error::{Classified, Kind};
 
-pub const SOCKET_NAME: &str = "aima.sock";
+pub(crate) const SOCKET_NAME: &str = "aima.sock";
 const SOCKET_MODE: u32 = 0o660;
 
 /// Why the daemon cannot listen on its socket.
@@ -56,7 +56,7 @@ impl Classified for SocketError {
 type Result<T> = std::result::Result<T, SocketError>;
 
 /// Binds `aima.sock` in `data_dir`; returns the listener and its path.
-pub fn bind_socket(data_dir: &Path) -> Result<(UnixListener, PathBuf)> {
+pub(crate) fn bind_socket(data_dir: &Path) -> Result<(UnixListener, PathBuf)> {
     let path = data_dir.join(SOCKET_NAME);
     if let Ok(meta) = std::fs::symlink_metadata(&path) {
         if !meta.file_type().is_socket() {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::config::{ApiAuth, Config};
 use crate::error::{Classified, Kind};
 
-pub const TOKEN_FILE: &str = "api-token";
+pub(crate) const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
 
 /// Why the daemon has no token to require.
@@ -60,7 +60,7 @@ impl Classified for TokenError {
 type Result<T> = std::result::Result<T, TokenError>;
 
 /// The token to require, or `None` when the operator opted out.
-pub fn api_token(config: &Config) -> Result<Option<String>> {
+pub(crate) fn api_token(config: &Config) -> Result<Option<String>> {
     match (config.api_auth, config.api_token.clone()) {
         (ApiAuth::None, Some(_)) => Err(TokenError::TokenAndOptOut),
         (ApiAuth::None, None) => Ok(None),

@@ -1,6 +1,7 @@
 //! The catalog of engine types: image, ports, health path, container arguments, GPU and retries.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,88 @@ pub struct EngineSpec {
     pub extra_args: Vec<String>,
     /// When `service start` pulls the image.
     pub pull: PullPolicy,
+    /// Container limits; see [`EngineLimits`].
+    pub limits: EngineLimits,
+    /// Host address new services publish on when `--bind` is absent: loopback by default.
+    pub bind: IpAddr,
+    /// The key clients must present (vLLM, llama.cpp), handed over in the engine's environment.
+    pub api_key: Option<Secret>,
+}
+
+/// What an engine container may use. Engines run models of very different sizes, so the memory
+/// default follows the Docker host: three quarters of its memory, leaving the rest to the host
+/// and its other tenants. Everything else has a fixed default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineLimits {
+    /// Memory limit in bytes (swap included: none beyond it); `None`: 3/4 of the host's memory.
+    pub memory_bytes: Option<u64>,
+    /// Most processes and threads at once.
+    pub pids: u32,
+    /// Engine logs rotate at this size (bytes), keeping this many files.
+    pub log_max_bytes: u64,
+    pub log_max_files: u32,
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        EngineLimits {
+            memory_bytes: None,
+            pids: 4096,
+            log_max_bytes: 10 * 1024 * 1024,
+            log_max_files: 3,
+        }
+    }
+}
+
+impl EngineLimits {
+    /// The memory limit on a Docker host with `host_memory` bytes.
+    pub fn memory_on(&self, host_memory: u64) -> u64 {
+        self.memory_bytes.unwrap_or(host_memory / 4 * 3)
+    }
+}
+
+/// Parses a size as Docker writes them: bytes, or a number with `k`, `m` or `g` (powers of 1024,
+/// case-insensitive, an optional trailing `b`).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('b').unwrap_or(&lower);
+    let (digits, unit) = match lower.char_indices().last()? {
+        (i, 'k') => (&lower[..i], 1u64 << 10),
+        (i, 'm') => (&lower[..i], 1 << 20),
+        (i, 'g') => (&lower[..i], 1 << 30),
+        _ => (lower, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(unit)
+        .filter(|n| *n > 0)
+}
+
+/// A value that is never shown: `Debug` and serialisation print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
 }
 
 impl EngineSpec {
@@ -78,6 +161,9 @@ impl EngineSpec {
             backoff_ms: 500,
             extra_args: Vec::new(),
             pull: PullPolicy::Missing,
+            limits: EngineLimits::default(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            api_key: None,
         }
     }
 
@@ -99,11 +185,27 @@ impl EngineSpec {
         args
     }
 
+    /// The engine listens on every address *inside* its container; what the host exposes is
+    /// decided by the published address ([`EngineSpec::bind`]).
     pub fn container_env(&self) -> Vec<String> {
         match self.engine {
             EngineType::Ollama => vec![format!("OLLAMA_HOST=0.0.0.0:{}", self.container_port)],
-            _ => Vec::new(),
+            // In the environment rather than as `--api-key`, so `ps` on the host cannot show it.
+            EngineType::Vllm => self.api_key_env("VLLM_API_KEY"),
+            EngineType::Llamacpp => self.api_key_env("LLAMA_API_KEY"),
         }
+    }
+
+    fn api_key_env(&self, var: &str) -> Vec<String> {
+        self.api_key
+            .iter()
+            .map(|key| format!("{var}={}", key.expose()))
+            .collect()
+    }
+
+    /// Whether the engine can require an API key (Ollama cannot).
+    pub fn takes_api_key(&self) -> bool {
+        self.engine != EngineType::Ollama
     }
 
     /// Pause before attempt `n + 1` (n ≥ 1): doubling from `backoff_ms`, capped at 5 s.
@@ -134,6 +236,46 @@ mod tests {
                 "0.0.0.0"
             ]
         );
+    }
+
+    #[test]
+    fn engines_publish_on_loopback_unless_configured() {
+        for engine in EngineType::ALL {
+            assert_eq!(
+                EngineSpec::builtin(engine).bind,
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            );
+        }
+    }
+
+    #[test]
+    fn the_vllm_api_key_goes_to_the_environment_and_is_never_shown() {
+        let mut spec = EngineSpec::builtin(EngineType::Vllm);
+        assert!(spec.container_env().is_empty());
+        spec.api_key = Some(Secret::new("s3cret-key".to_owned()));
+        assert_eq!(spec.container_env(), ["VLLM_API_KEY=s3cret-key"]);
+        assert!(!spec.container_args("m").concat().contains("s3cret"));
+        assert!(!format!("{spec:?}").contains("s3cret"));
+        assert!(!serde_json::to_string(&spec).unwrap().contains("s3cret"));
+    }
+
+    #[test]
+    fn sizes_read_as_docker_writes_them() {
+        assert_eq!(parse_size("512m"), Some(512 << 20));
+        assert_eq!(parse_size("16G"), Some(16 << 30));
+        assert_eq!(parse_size("10mb"), Some(10 << 20));
+        assert_eq!(parse_size("4096"), Some(4096));
+        for bad in ["", "0", "m", "-1g", "1.5g", "12t"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn memory_defaults_to_three_quarters_of_the_host() {
+        let mut limits = EngineLimits::default();
+        assert_eq!(limits.memory_on(16 << 30), 12 << 30);
+        limits.memory_bytes = Some(1 << 30);
+        assert_eq!(limits.memory_on(16 << 30), 1 << 30);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! A service: a model served by an engine on a host port, its status and its start attempts.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::attempt::Attempt;
@@ -49,11 +51,36 @@ impl Status {
     pub const HOLDS_PORT: [Status; 3] = [Status::Created, Status::Starting, Status::Running];
 }
 
-/// The process that runs an attached start; the start time tells a reused pid apart.
+/// The process that runs an attached start (or a stop), and how long its claim holds.
+///
+/// The start time tells a reused pid apart; the boot id and PID namespace say whether this
+/// host can judge the pid at all (a starter in a container has pids of its own). The lease is
+/// renewed by the owner's heartbeat: once it lapses, the owner is taken for hung or gone,
+/// wherever it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Owner {
     pub pid: u32,
     pub start_time: u64,
+    /// The kernel boot the owner ran in (`/proc/sys/kernel/random/boot_id`).
+    #[serde(serialize_with = "as_uuid")]
+    pub boot_id: u128,
+    /// The inode of the owner's PID namespace (`/proc/self/ns/pid`).
+    pub pid_ns: u64,
+    /// When the claim lapses unless renewed (ms since the epoch).
+    #[serde(serialize_with = "as_rfc3339")]
+    pub lease_until: i64,
+}
+
+fn as_uuid<S: Serializer>(id: &u128, s: S) -> Result<S::Ok, S::Error> {
+    let hex = format!("{id:032x}");
+    s.serialize_str(&format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +90,8 @@ pub struct Service {
     pub model_id: ModelId,
     pub engine_type: EngineType,
     pub port: u16,
+    /// Host address the port is published on (`127.0.0.1` unless the operator chose otherwise).
+    pub bind: IpAddr,
     /// Where clients send requests: `http://ADDR:PORT`, derived from the published address.
     pub endpoint: String,
     pub status: Status,
@@ -76,8 +105,26 @@ pub struct Service {
     pub updated_at: i64,
 }
 
+impl Service {
+    /// Where the published engine is reached from this host: the bind address, or loopback of
+    /// its family when it binds every address.
+    pub fn local_address(&self) -> SocketAddr {
+        let ip = match self.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.port)
+    }
+
+    /// The address Docker publishes on, which preflight probes.
+    pub fn published_address(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+}
+
 /// `http://127.0.0.1:8000`, `http://[::1]:8000`: the URL of an engine reached at `addr`.
-pub fn endpoint_url(addr: std::net::SocketAddr) -> String {
+pub fn endpoint_url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 

@@ -1,16 +1,16 @@
 //! Asking an engine whether it is ready: one bounded HTTP/1.1 GET on the published port.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The HTTP status of `GET http://127.0.0.1:{port}{path}`, or `None` if nothing answered in time.
-pub async fn http_status(port: u16, path: &str, timeout: Duration) -> Option<u16> {
+/// The HTTP status of `GET http://{addr}{path}`, or `None` if nothing answered in time.
+pub async fn http_status(addr: SocketAddr, path: &str, timeout: Duration) -> Option<u16> {
     let exchange = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        let mut stream = TcpStream::connect(addr).await.ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
         let mut head = [0u8; 32];
         let n = stream.read(&mut head).await.ok()?;
@@ -44,7 +44,12 @@ mod tests {
             .unwrap()
             .port();
         assert_eq!(
-            http_status(port, "/health", Duration::from_millis(200)).await,
+            http_status(
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                "/health",
+                Duration::from_millis(200)
+            )
+            .await,
             None
         );
     }

@@ -3,44 +3,49 @@
 //! seam; [`RealHost`] asks the OS.
 
 mod engine_health;
+pub mod model_dir;
 pub mod ports;
 mod process;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub use ports::PortHolder;
+pub use process::Liveness;
 
 use crate::domain::Owner;
 
 #[async_trait]
 pub trait HostProbe: Send + Sync {
-    /// `Some(holder)` when `port` cannot be bound the way Docker binds it.
-    fn port_blocked(&self, port: u16) -> Option<PortHolder>;
-    /// The engine's answer to `GET path` on `port`, if any.
-    async fn health_status(&self, port: u16, path: &str) -> Option<u16>;
+    /// `Some(holder)` when `addr` cannot be bound the way Docker binds it to publish a port.
+    fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder>;
+    /// The engine's answer to `GET path` at `addr`, if any.
+    async fn health_status(&self, addr: SocketAddr, path: &str) -> Option<u16>;
+    /// This process as an owner, its lease not yet set.
     fn current_owner(&self) -> Owner;
-    fn owner_alive(&self, owner: Owner) -> bool;
+    /// Whether the owner's process still runs, as far as this host can tell.
+    fn owner_liveness(&self, owner: Owner) -> Liveness;
 }
 
 pub struct RealHost;
 
 #[async_trait]
 impl HostProbe for RealHost {
-    fn port_blocked(&self, port: u16) -> Option<PortHolder> {
-        ports::blocked_address(port).map(|_| ports::holder_of(port))
+    fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder> {
+        ports::is_blocked(addr).then(|| ports::holder_of(addr.port()))
     }
 
-    async fn health_status(&self, port: u16, path: &str) -> Option<u16> {
-        engine_health::http_status(port, path, Duration::from_secs(2)).await
+    async fn health_status(&self, addr: SocketAddr, path: &str) -> Option<u16> {
+        engine_health::http_status(addr, path, Duration::from_secs(2)).await
     }
 
     fn current_owner(&self) -> Owner {
         process::current()
     }
 
-    fn owner_alive(&self, owner: Owner) -> bool {
-        process::is_alive(owner)
+    fn owner_liveness(&self, owner: Owner) -> Liveness {
+        process::liveness(owner)
     }
 }

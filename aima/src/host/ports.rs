@@ -1,12 +1,14 @@
 //! Host ports: is a port free the way Docker needs it, and if not, who holds it.
 //!
-//! Docker's proxy binds `0.0.0.0:P` and `[::]:P` with SO_REUSEADDR, so the probe does the same:
-//! it then fails exactly when Docker would (a listener on any local address, or a plain bound
-//! socket), and is not fooled by connections lingering in TIME_WAIT.
+//! Docker's proxy binds the published address (`127.0.0.1:P` by default here) with
+//! SO_REUSEADDR, and IPv6 addresses v6-only, so the probe does the same: it then fails exactly
+//! when Docker would — a listener on that address or on the wildcard of its family (a blocker on
+//! `0.0.0.0` conflicts with a loopback publish), or a socket bound there without SO_REUSEADDR —
+//! and is not fooled by connections lingering in TIME_WAIT.
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -30,13 +32,9 @@ impl fmt::Display for PortHolder {
     }
 }
 
-/// The addresses Docker binds for a published port; `None` when the port can be bound on all.
-pub fn blocked_address(port: u16) -> Option<SocketAddr> {
-    let v4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
-    let v6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, port));
-    [v4, v6]
-        .into_iter()
-        .find(|addr| matches!(try_bind(*addr), Err(e) if e.kind() == io::ErrorKind::AddrInUse))
+/// Whether Docker would fail to publish on `addr` because something holds it.
+pub fn is_blocked(addr: SocketAddr) -> bool {
+    matches!(try_bind(addr), Err(e) if e.kind() == io::ErrorKind::AddrInUse)
 }
 
 fn try_bind(addr: SocketAddr) -> io::Result<()> {
@@ -122,27 +120,51 @@ fn pid_with_socket(inode: u64) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
+
+    const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    const ANY_V4: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+    fn at(ip: IpAddr, port: u16) -> SocketAddr {
+        SocketAddr::new(ip, port)
+    }
 
     #[test]
     fn a_listener_is_found_with_its_holder() {
         let listener = TcpListener::bind("0.0.0.0:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        assert_eq!(
-            blocked_address(port),
-            Some(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
-        );
+        assert!(is_blocked(at(ANY_V4, port)));
         let holder = holder_of(port);
         assert_eq!(holder.pid, Some(std::process::id()));
         drop(listener);
-        assert_eq!(blocked_address(port), None);
+        assert!(!is_blocked(at(ANY_V4, port)));
+    }
+
+    // The cases below were checked against Docker 20.10's proxy (`docker run -p ADDR:P:…`):
+    // each conflict here is one Docker reported as "address already in use", and each free
+    // address one it published.
+
+    #[test]
+    fn a_wildcard_listener_blocks_a_loopback_publish() {
+        let listener = TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(is_blocked(at(LOOPBACK, port)));
     }
 
     #[test]
-    fn a_loopback_only_listener_still_blocks() {
+    fn a_loopback_only_listener_blocks_loopback_and_wildcard_publishes() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        assert!(blocked_address(port).is_some());
+        assert!(is_blocked(at(LOOPBACK, port)));
+        assert!(is_blocked(at(ANY_V4, port)));
+    }
+
+    #[test]
+    fn a_listener_on_another_address_leaves_loopback_free() {
+        let listener = TcpListener::bind("127.0.0.2:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(!is_blocked(at(LOOPBACK, port)));
+        assert!(is_blocked(at(ANY_V4, port)));
     }
 
     /// A socket bound the way a program that never listens would leave it.
@@ -158,9 +180,10 @@ mod tests {
 
     #[test]
     fn a_bound_socket_that_never_listens_still_blocks() {
-        let socket = bound_socket(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)), false);
+        let socket = bound_socket(at(ANY_V4, 0), false);
         let port = socket.local_addr().unwrap().as_socket().unwrap().port();
-        assert!(blocked_address(port).is_some());
+        assert!(is_blocked(at(ANY_V4, port)));
+        assert!(is_blocked(at(LOOPBACK, port)));
         // /proc/net/tcp lists listening and connected sockets only: this holder stays unnamed.
         let holder = holder_of(port);
         assert_eq!(holder.pid, None);
@@ -171,19 +194,17 @@ mod tests {
     }
 
     #[test]
-    fn an_ipv6_only_listener_blocks() {
-        let addr = SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0));
+    fn an_ipv6_only_listener_blocks_ipv6_only() {
         let Ok(probe) = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP)) else {
             return; // no IPv6 on this host: Docker would not bind [::] either
         };
         drop(probe);
-        let socket = bound_socket(addr, true);
+        let socket = bound_socket(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)), true);
         socket.listen(1).unwrap();
         let port = socket.local_addr().unwrap().as_socket().unwrap().port();
-        assert_eq!(
-            blocked_address(port),
-            Some(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)))
-        );
+        assert!(is_blocked(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port))));
+        assert!(!is_blocked(at(LOOPBACK, port)));
+        assert!(!is_blocked(at(ANY_V4, port)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::start::StartOptions;
 use super::{Deps, labels};
 use crate::domain::{Attempt, EngineSpec, Phase, Service};
 use crate::error::{Classified, Error, Kind};
-use crate::runtime::{ContainerSpec, Runtime, RuntimeError, SharedRuntime};
+use crate::runtime::{ContainerLimits, ContainerSpec, Runtime, RuntimeError, SharedRuntime};
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 20;
@@ -27,7 +27,7 @@ pub(super) struct Run<'a> {
     pub(super) deps: &'a Deps,
     pub(super) svc: &'a Service,
     pub(super) spec: &'a EngineSpec,
-    /// What the engine is told to load: the local path when there is one, else the repo id.
+    /// What the engine is told to load: the mount target for a local model, else the repo id.
     pub(super) model_ref: String,
     /// A local model directory, mounted read-only into the container.
     pub(super) model_path: Option<String>,
@@ -82,6 +82,16 @@ impl Run<'_> {
             ),
         );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
+        if let Some(dir) = &self.model_path {
+            // The directory may have been replaced (by a symlink elsewhere) since registration.
+            crate::host::model_dir::allowed_dir(dir, &self.deps.config.model_roots).map_err(
+                |mut e| {
+                    e.code = Kind::StartFailed;
+                    Failure::of(e, Phase::Preflight)
+                },
+            )?;
+        }
+        let limits = self.container_limits(rt.as_ref()).await?;
         let deadline = self.began + self.opts.timeout;
         self.ensure_image(rt.as_ref(), deadline).await?;
         let max = self.spec.start_attempts.max(1);
@@ -90,7 +100,7 @@ impl Run<'_> {
                 Phase::Create,
                 &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
             );
-            match self.one_attempt(rt.as_ref(), n, deadline).await {
+            match self.one_attempt(rt.as_ref(), n, &limits, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -110,13 +120,33 @@ impl Run<'_> {
         unreachable!("the last attempt always returns")
     }
 
+    /// The engine's limits, its memory default resolved against the Docker host's memory.
+    async fn container_limits(&self, rt: &dyn Runtime) -> Result<ContainerLimits, Failure> {
+        let limits = &self.spec.limits;
+        let memory_bytes = match limits.memory_bytes {
+            Some(bytes) => bytes,
+            None => limits.memory_on(
+                rt.host_memory()
+                    .await
+                    .map_err(|e| Failure::from_runtime(e, Phase::Preflight))?,
+            ),
+        };
+        Ok(ContainerLimits {
+            memory_bytes,
+            pids: limits.pids,
+            log_max_bytes: limits.log_max_bytes,
+            log_max_files: limits.log_max_files,
+        })
+    }
+
     async fn one_attempt(
         &self,
         rt: &dyn Runtime,
         n: u32,
+        limits: &ContainerLimits,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        let spec = self.container_spec(n);
+        let spec = self.container_spec(n, limits);
         let id = rt
             .create(&spec)
             .await
@@ -170,7 +200,7 @@ impl Run<'_> {
             if self
                 .deps
                 .host
-                .health_status(self.svc.port, &self.spec.health_path)
+                .health_status(self.svc.local_address(), &self.spec.health_path)
                 .await
                 == Some(200)
             {
@@ -219,7 +249,7 @@ impl Run<'_> {
         let holder = self
             .deps
             .host
-            .port_blocked(port)
+            .port_blocked(self.svc.published_address())
             .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
         let help = e.help().unwrap_or_default();
         let error = Error::new(
@@ -247,7 +277,7 @@ impl Run<'_> {
         failure
     }
 
-    fn container_spec(&self, n: u32) -> ContainerSpec {
+    fn container_spec(&self, n: u32, limits: &ContainerLimits) -> ContainerSpec {
         let svc = self.svc;
         ContainerSpec {
             name: format!("aima-{}-{}-a{n}", svc.id, self.deps.config.instance),
@@ -255,9 +285,11 @@ impl Run<'_> {
             args: self.spec.container_args(&self.model_ref),
             env: self.spec.container_env(),
             labels: labels::labels_for(&svc.id, svc.engine_type, &self.deps.config.instance),
+            host_ip: svc.bind,
             host_port: svc.port,
             container_port: self.spec.container_port,
             gpu: self.spec.gpu,
+            limits: limits.clone(),
             mount: self.model_path.clone(),
         }
     }

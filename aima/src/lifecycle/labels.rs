@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::config::Config;
 use crate::domain::{EngineType, ServiceId};
+use crate::runtime::{ContainerInfo, Runtime, RuntimeResult};
 
 pub const MANAGED: &str = "aima.managed";
 pub const ENGINE: &str = "aima.engine";
@@ -22,7 +24,27 @@ pub fn labels_for(
     ])
 }
 
-/// Label filters selecting this instance's containers, of one service when given.
+/// The containers of one service of this data dir, including those labelled with its legacy
+/// instance label (created before the data dir had an id): they are adopted, not orphaned.
+pub async fn service_containers(
+    rt: &dyn Runtime,
+    service: &ServiceId,
+    config: &Config,
+) -> RuntimeResult<Vec<ContainerInfo>> {
+    let filter = [format!("{MANAGED}=true"), format!("{SERVICE}={service}")];
+    let found = rt.list(&filter).await?;
+    Ok(found
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .get(INSTANCE)
+                .is_some_and(|i| config.owns_instance(i))
+        })
+        .collect())
+}
+
+/// Label filters selecting this instance's containers (current id only: the reaper never
+/// removes a container by its legacy label), of one service when given.
 pub fn selector(service: Option<&ServiceId>, instance: &str) -> Vec<String> {
     let mut labels = vec![format!("{MANAGED}=true"), format!("{INSTANCE}={instance}")];
     if let Some(id) = service {

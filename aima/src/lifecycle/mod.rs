@@ -5,6 +5,7 @@
 mod attempt_loop;
 mod failure;
 pub(crate) mod labels;
+mod lease;
 mod preflight;
 mod progress;
 mod pull;
@@ -42,10 +43,10 @@ pub struct Deps {
 impl Deps {
     /// Real Docker (at the configuration's `DOCKER_HOST`) and the real host.
     pub fn real(config: Config) -> Self {
-        let docker_host = config.env.get("DOCKER_HOST").map(str::to_owned);
+        let endpoint = config.env.get("DOCKER_HOST").map(str::to_owned);
         Deps {
             config,
-            connect: Arc::new(move || connect(docker_host.as_deref())),
+            connect: Arc::new(move || connect(endpoint.as_deref())),
             host: Arc::new(RealHost),
         }
     }
@@ -58,6 +59,7 @@ impl Deps {
     }
 }
 
+/// `DOCKER_HOST`'s value, parsed only now: a bad one fails the commands that need Docker.
 fn connect(docker_host: Option<&str>) -> Result<SharedRuntime> {
     let endpoint = DockerEndpoint::parse(docker_host)?;
     Ok(Arc::new(DockerRuntime::connect(endpoint)?))

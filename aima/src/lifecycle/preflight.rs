@@ -3,6 +3,7 @@
 
 use super::failure::Failure;
 use super::{Deps, labels};
+use crate::config::Config;
 use crate::domain::{EngineSpec, Phase, Service};
 use crate::error::{Detail, Kind};
 use crate::runtime::{ContainerInfo, Runtime};
@@ -22,10 +23,11 @@ pub(super) async fn preflight(
         .iter()
         .find(|c| c.published_ports.contains(&port))
     {
-        return Err(taken_by_container(port, c, &deps.config.instance));
+        return Err(taken_by_container(port, c, &deps.config));
     }
 
-    if let Some(holder) = deps.host.port_blocked(port) {
+    let addr = svc.published_address();
+    if let Some(holder) = deps.host.port_blocked(addr) {
         let mut failure = Failure::fatal(
             Kind::PortInUse,
             Phase::Preflight,
@@ -64,7 +66,7 @@ pub(super) async fn preflight(
 }
 
 /// The port is published by a container: name it, and say what its owner can do.
-fn taken_by_container(port: u16, c: &ContainerInfo, instance: &str) -> Failure {
+fn taken_by_container(port: u16, c: &ContainerInfo, config: &Config) -> Failure {
     let in_use = |by: String| {
         Failure::fatal(
             Kind::PortInUse,
@@ -76,7 +78,7 @@ fn taken_by_container(port: u16, c: &ContainerInfo, instance: &str) -> Failure {
     let same_instance = c
         .labels
         .get(labels::INSTANCE)
-        .is_some_and(|i| i == instance);
+        .is_some_and(|i| config.owns_instance(i));
     let elsewhere = "or create this service on another port with --port";
     match service {
         Some(other) if same_instance => {
@@ -107,8 +109,7 @@ pub(super) async fn remove_leftovers(
     svc: &Service,
 ) -> Result<usize, Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
-    let own = rt
-        .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+    let own = labels::service_containers(rt, &svc.id, &deps.config)
         .await
         .map_err(fail)?;
     for c in &own {

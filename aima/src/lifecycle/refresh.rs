@@ -2,7 +2,7 @@
 //! a start whose process died, a detached start that came up or crashed, an engine that exited.
 
 use super::failure::exit_summary;
-use super::{Deps, labels};
+use super::{Deps, labels, lease};
 use crate::domain::{Service, ServiceId, Status};
 use crate::error::Result;
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
@@ -55,20 +55,11 @@ async fn resolve(
     rt: Option<&SharedRuntime>,
 ) -> Result<Service> {
     let verdict = match (svc.status, svc.owner) {
-        (Status::Starting, Some(owner)) if !deps.host.owner_alive(owner) => Some((
-            Status::Failed,
-            format!(
-                "start interrupted: the aima process that ran it (pid {}) is gone",
-                owner.pid
-            ),
-        )),
-        (Status::Stopping, Some(owner)) if !deps.host.owner_alive(owner) => Some((
-            Status::Failed,
-            format!(
-                "stop interrupted: the aima process that ran it (pid {}) is gone",
-                owner.pid
-            ),
-        )),
+        (Status::Starting, Some(owner)) => lease::gone(deps, owner)
+            .map(|why| (Status::Failed, format!("start interrupted: {why}"))),
+        (Status::Stopping, Some(owner)) => {
+            lease::gone(deps, owner).map(|why| (Status::Failed, format!("stop interrupted: {why}")))
+        }
         (Status::Starting, None) | (Status::Running, _) => match rt {
             Some(rt) => look_at_container(deps, rt.as_ref(), &svc).await,
             None => None,
@@ -80,8 +71,7 @@ async fn resolve(
     };
     let failed = to == Status::Failed;
     if failed && let Some(rt) = rt {
-        for c in rt
-            .list(&labels::selector(Some(&svc.id), &deps.config.instance))
+        for c in labels::service_containers(rt.as_ref(), &svc.id, &deps.config)
             .await
             .unwrap_or_default()
         {
@@ -140,7 +130,7 @@ async fn look_at_container(
     }
     if svc.status == Status::Starting {
         let path = &deps.config.engine(svc.engine_type).health_path;
-        if deps.host.health_status(svc.port, path).await == Some(200) {
+        if deps.host.health_status(svc.local_address(), path).await == Some(200) {
             return Some((
                 Status::Running,
                 "the engine answered its health check".to_owned(),

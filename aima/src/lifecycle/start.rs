@@ -6,11 +6,11 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::Deps;
 use super::attempt_loop::{Run, Started};
 use super::failure::Failure;
 use super::preflight::remove_leftovers;
 use super::progress::Progress;
+use super::{Deps, lease};
 use crate::domain::{Attempt, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
@@ -36,7 +36,7 @@ pub(crate) async fn start(
     interrupt: impl Future<Output = &'static str>,
 ) -> Result<Service> {
     let svc = super::refresh(deps, store, id).await?;
-    let me = deps.host.current_owner();
+    let me = lease::claim(deps);
     let claim = Change {
         to: Status::Starting,
         last_error: None,
@@ -54,8 +54,11 @@ pub(crate) async fn start(
         deps,
         svc: &svc,
         spec: &spec,
-        model_path: model.path.clone(),
-        model_ref: model.path.unwrap_or(model.repo),
+        model_ref: match &model.path {
+            Some(_) => crate::runtime::MOUNT_TARGET.to_owned(),
+            None => model.repo,
+        },
+        model_path: model.path,
         began,
         attempts: Vec::new(),
         opts: &opts,
@@ -66,6 +69,7 @@ pub(crate) async fn start(
         outcome = run.attempts() => outcome,
         signal = interrupt => Err(Failure::fatal(Kind::Interrupted, Phase::Interrupted, format!("start interrupted by {signal}"))
             .help(format!("run `aima service start {id}` again when ready"))),
+        never = lease::keep_alive(store, id, Status::Starting, me, deps.config.lease) => match never {},
     };
     if let Err(failure) = &outcome
         && failure.phase == Phase::Interrupted

@@ -1,9 +1,10 @@
 //! `service stop`: from any state, remove every container of the service, wait for its host port
 //! to be released, and end in `stopped`. Running it twice is harmless.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::{Deps, labels};
+use super::{Deps, labels, lease};
 use crate::domain::{Service, ServiceId, Status};
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
@@ -35,23 +36,30 @@ pub(crate) async fn stop(
     };
     // Tell a start in progress (or the reconciler) that this service is on its way down; the
     // owner lets the next reader resolve a stop whose process died half-way.
+    let me = lease::claim(deps);
     let stopping = Change {
-        owner: Some(deps.host.current_owner()),
+        owner: Some(me),
         ..keep(Status::Stopping)
     };
     store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
     let docker_error =
         |e: RuntimeError| Error::from(e).within(format_args!("cannot stop service {id}"));
-    let own = rt
-        .list(&labels::selector(Some(id), &deps.config.instance))
-        .await
-        .map_err(docker_error)?;
-    for c in &own {
-        rt.stop_and_remove(&c.id, force)
+    let remove_all = async {
+        let own = labels::service_containers(rt.as_ref(), id, &deps.config)
             .await
             .map_err(docker_error)?;
-    }
-    let port_released = own.is_empty() || wait_for_release(deps, svc.port).await;
+        for c in &own {
+            rt.stop_and_remove(&c.id, force)
+                .await
+                .map_err(docker_error)?;
+        }
+        Ok::<_, Error>(own.len())
+    };
+    let removed = tokio::select! {
+        removed = remove_all => removed?,
+        never = lease::keep_alive(store, id, Status::Stopping, me, deps.config.lease) => match never {},
+    };
+    let port_released = removed == 0 || wait_for_release(deps, svc.published_address()).await;
     let stopped = Change {
         container_id: None,
         ..keep(Status::Stopped)
@@ -66,10 +74,10 @@ pub(crate) async fn stop(
     })
 }
 
-async fn wait_for_release(deps: &Deps, port: u16) -> bool {
+async fn wait_for_release(deps: &Deps, addr: SocketAddr) -> bool {
     let until = Instant::now() + PORT_RELEASE_WAIT;
     loop {
-        if deps.host.port_blocked(port).is_none() {
+        if deps.host.port_blocked(addr).is_none() {
             return true;
         }
         if Instant::now() >= until {

@@ -8,7 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountType, PortBinding,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -16,7 +19,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, PullProgress, Runtime,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, PullProgress, Runtime,
     RuntimeError, RuntimeResult,
 };
 
@@ -141,6 +144,22 @@ fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
     }
 }
 
+/// A read-only bind mount through the structured `Mounts` API: the source is one field, never
+/// parsed out of a `src:dst:mode` string, and Docker refuses a source that does not exist.
+fn read_only_bind(dir: &str) -> Mount {
+    Mount {
+        target: Some(super::MOUNT_TARGET.to_owned()),
+        source: Some(dir.to_owned()),
+        typ: Some(MountType::BIND),
+        read_only: Some(true),
+        bind_options: Some(MountBindOptions {
+            propagation: Some(MountBindOptionsPropagationEnum::RPRIVATE),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 #[async_trait]
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
@@ -222,12 +241,20 @@ impl Runtime for DockerRuntime {
             .any(|r| r.contains("nvidia")))
     }
 
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        let info = self
+            .bounded("info", CALL_SECS, self.client().info())
+            .await?;
+        Ok(info.mem_total.unwrap_or(0).max(0) as u64)
+    }
+
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
         let container_port = format!("{}/tcp", spec.container_port);
         let bindings = HashMap::from([(
             container_port.clone(),
             Some(vec![PortBinding {
-                host_ip: None,
+                // Always explicit: an empty host IP would make Docker publish on every address.
+                host_ip: Some(spec.host_ip.to_string()),
                 host_port: Some(spec.host_port.to_string()),
             }]),
         )]);
@@ -248,10 +275,21 @@ impl Runtime for DockerRuntime {
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 device_requests: gpus,
-                binds: spec
-                    .mount
-                    .as_ref()
-                    .map(|dir| vec![format!("{dir}:{dir}:ro")]),
+                mounts: spec.mount.as_ref().map(|dir| vec![read_only_bind(dir)]),
+                memory: Some(spec.limits.memory_bytes as i64),
+                // Equal to the memory limit: no swap on top of it.
+                memory_swap: Some(spec.limits.memory_bytes as i64),
+                pids_limit: Some(i64::from(spec.limits.pids)),
+                log_config: Some(HostConfigLogConfig {
+                    typ: Some("json-file".to_owned()),
+                    config: Some(HashMap::from([
+                        ("max-size".to_owned(), spec.limits.log_max_bytes.to_string()),
+                        ("max-file".to_owned(), spec.limits.log_max_files.to_string()),
+                    ])),
+                }),
+                security_opt: Some(vec!["no-new-privileges:true".to_owned()]),
+                cap_drop: Some(vec!["ALL".to_owned()]),
+                cap_add: Some(KEPT_CAPS.iter().map(|c| (*c).to_owned()).collect()),
                 ..Default::default()
             }),
             ..Default::default()

@@ -16,6 +16,8 @@ use super::{
 };
 
 pub const ADDRESS: &str = "fake://docker";
+/// The memory of the fake Docker host: 16 GiB.
+pub const HOST_MEMORY: u64 = 16 << 30;
 
 /// The runtime operations, to script a failure of the next call of one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,6 +26,7 @@ pub enum Op {
     List,
     ImageExists,
     HasGpuRuntime,
+    HostMemory,
     Create,
     Start,
     State,
@@ -40,6 +43,7 @@ pub enum Call {
     List(Vec<String>),
     ImageExists(String),
     HasGpuRuntime,
+    HostMemory,
     /// The container name asked for.
     Create(String),
     Start(String),
@@ -294,6 +298,12 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        let mut w = self.world();
+        w.enter(Op::HostMemory, Call::HostMemory)?;
+        Ok(HOST_MEMORY)
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {

@@ -9,6 +9,7 @@ pub mod fake;
 mod pull;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,7 +20,10 @@ pub use pull::{PullFailure, PullProgress};
 
 use crate::error::{Classified, Detail, Kind};
 
-/// What to run: one engine container publishing `host_port` → `container_port`.
+/// Where a local model's directory appears inside the engine container (read-only).
+pub const MOUNT_TARGET: &str = "/model";
+
+/// What to run: one engine container publishing `host_ip:host_port` → `container_port`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     pub name: String,
@@ -27,12 +31,29 @@ pub struct ContainerSpec {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
+    pub host_ip: IpAddr,
     pub host_port: u16,
     pub container_port: u16,
     pub gpu: bool,
-    /// Host directory mounted read-only at the same path, for local models.
+    pub limits: ContainerLimits,
+    /// A local model's host directory, mounted read-only at [`MOUNT_TARGET`].
     pub mount: Option<String>,
 }
+
+/// Confinement of an engine container: memory (no swap beyond it), processes, log rotation.
+/// Every container also gets `no-new-privileges` and only the capabilities in [`KEPT_CAPS`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerLimits {
+    pub memory_bytes: u64,
+    pub pids: u32,
+    pub log_max_bytes: u64,
+    pub log_max_files: u32,
+}
+
+/// The capabilities an engine keeps; all others are dropped. Engines listen on unprivileged
+/// ports and need no network or device powers; these cover image entrypoints that fix file
+/// ownership or switch to an unprivileged user.
+pub const KEPT_CAPS: [&str; 5] = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerInfo {
@@ -137,6 +158,8 @@ pub trait Runtime: Send + Sync {
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    /// Total memory of the Docker host, in bytes.
+    async fn host_memory(&self) -> RuntimeResult<u64>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;

@@ -35,6 +35,14 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     CREATE INDEX services_by_status ON services(status);",
+    // 2: the host address a service publishes on. Rows from before published on every address;
+    // they move to the safe default, loopback.
+    "ALTER TABLE services ADD COLUMN bind TEXT NOT NULL DEFAULT '127.0.0.1';",
+    // 3: who owns a start beyond pid + start time: boot id, PID namespace, and a lease the
+    // owner's heartbeat renews. Owners recorded before have none: their lease counts as lapsed.
+    "ALTER TABLE services ADD COLUMN owner_boot_id TEXT;
+    ALTER TABLE services ADD COLUMN owner_pid_ns INTEGER;
+    ALTER TABLE services ADD COLUMN owner_lease_until INTEGER;",
 ];
 
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.

@@ -11,7 +11,13 @@ use crate::domain::{
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
-                       owner_pid, owner_start_time, created_at, updated_at";
+                       owner_pid, owner_start_time, created_at, updated_at, bind, \
+                       owner_boot_id, owner_pid_ns, owner_lease_until";
+
+/// A boot id as stored: 32 hex digits.
+fn boot_id_text(id: u128) -> String {
+    format!("{id:032x}")
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
     let engine: String = r.get(3)?;
@@ -21,18 +27,27 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         (Some(pid), Some(start_time)) => Some(Owner {
             pid,
             start_time: start_time as u64,
+            boot_id: r
+                .get::<_, Option<String>>(14)?
+                .and_then(|hex| u128::from_str_radix(&hex, 16).ok())
+                .unwrap_or(0),
+            pid_ns: r.get::<_, Option<i64>>(15)?.unwrap_or(0) as u64,
+            lease_until: r.get::<_, Option<i64>>(16)?.unwrap_or(0),
         }),
         _ => None,
     };
-    Ok(Service {
+    let mut svc = Service {
         id: ServiceId::parse(&r.get::<_, String>(0)?).map_err(|e| bad_column(0, e))?,
         name: r.get(1)?,
         model_id: ModelId::parse(&r.get::<_, String>(2)?).map_err(|e| bad_column(2, e))?,
         engine_type: EngineType::parse(&engine)
             .ok_or_else(|| bad_column(3, format!("unknown engine {engine}")))?,
         port: r.get(4)?,
-        // Engines are published on every address, so this host reaches them on loopback.
-        endpoint: endpoint_url(([127, 0, 0, 1], r.get::<_, u16>(4)?).into()),
+        bind: {
+            let bind: String = r.get(13)?;
+            bind.parse()
+                .map_err(|_| bad_column(13, format!("bad bind address {bind}")))?
+        },
         status: Status::parse(&status)
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,
@@ -41,7 +56,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         owner,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
-    })
+        endpoint: String::new(),
+    };
+    svc.endpoint = endpoint_url(svc.local_address());
+    Ok(svc)
 }
 
 /// What `service create` asks for; the port is chosen inside the write transaction.
@@ -51,6 +69,7 @@ pub(crate) struct NewService {
     pub name: Option<String>,
     pub port: Option<u16>,
     pub default_port: u16,
+    pub bind: std::net::IpAddr,
 }
 
 /// A status change applied only if the row is still in one of the expected states.
@@ -99,9 +118,9 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?6)",
-                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, now],
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7)",
+                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now],
             )?;
             Ok(())
         })
@@ -165,7 +184,8 @@ impl Store {
             Ok(tx.execute(
                 &format!(
                     "UPDATE services SET status = ?2, last_error = ?3, attempts = ?4, container_id = ?5,
-                        owner_pid = ?6, owner_start_time = ?7, updated_at = ?8
+                        owner_pid = ?6, owner_start_time = ?7, updated_at = ?8,
+                        owner_boot_id = ?9, owner_pid_ns = ?10, owner_lease_until = ?11
                      WHERE id = ?1 AND status IN ({})",
                     sql_list(from)
                 ),
@@ -177,7 +197,10 @@ impl Store {
                     change.container_id,
                     change.owner.map(|o| o.pid),
                     change.owner.map(|o| o.start_time as i64),
-                    clock::now_ms()
+                    clock::now_ms(),
+                    change.owner.map(|o| boot_id_text(o.boot_id)),
+                    change.owner.map(|o| o.pid_ns as i64),
+                    change.owner.map(|o| o.lease_until),
                 ],
             )?)
         })?;
@@ -196,6 +219,33 @@ fn model_exists(tx: &Transaction<'_>, id: &ModelId) -> Result<bool> {
         })
         .optional()?
         .is_some())
+}
+
+impl Store {
+    /// The owner's heartbeat: extends its lease to `until` while the service is still
+    /// `status` and still its; false when it is not (stopped or taken over meanwhile).
+    pub(crate) fn renew_lease(
+        &mut self,
+        id: &ServiceId,
+        status: Status,
+        owner: &Owner,
+        until: i64,
+    ) -> Result<bool> {
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE services SET owner_lease_until = ?5
+                 WHERE id = ?1 AND status = ?2 AND owner_pid = ?3 AND owner_start_time = ?4",
+                params![
+                    id.as_str(),
+                    status.as_str(),
+                    owner.pid,
+                    owner.start_time as i64,
+                    until
+                ],
+            )?)
+        })?;
+        Ok(changed == 1)
+    }
 }
 
 /// The service (other than stopped/failed ones) already holding `port`, if any.

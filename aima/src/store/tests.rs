@@ -34,6 +34,7 @@ fn create(
         name: None,
         port,
         default_port,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     store.create_service(new).map(|s| s.port)
 }
@@ -263,6 +264,7 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
         name: None,
         port: None,
         default_port: 8000,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     let read = store.get_model(&model).unwrap();
     let mut other = Store::open(&db).unwrap();

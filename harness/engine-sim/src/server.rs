@@ -8,7 +8,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -27,6 +28,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 struct Engine {
     model: String,
     ready_at: Instant,
+    /// As vLLM: when `VLLM_API_KEY` is set, `/v1` routes require `Authorization: Bearer <key>`.
+    api_key: Option<String>,
 }
 
 impl Engine {
@@ -63,6 +66,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     let engine = Arc::new(Engine {
         model: args.model,
         ready_at: Instant::now() + load_time,
+        api_key: std::env::var("VLLM_API_KEY").ok().filter(|k| !k.is_empty()),
     });
     info!(target: "sim", "Loading model weights ({}s simulated)", args.load_secs);
     tokio::spawn(async move {
@@ -107,14 +111,35 @@ async fn health(State(engine): State<Arc<Engine>>) -> Response {
     }
 }
 
-async fn models(State(engine): State<Arc<Engine>>) -> Json<serde_json::Value> {
+/// Refuses a `/v1` request without the configured key, as vLLM does.
+fn unauthorized(engine: &Engine, headers: &HeaderMap) -> Option<Response> {
+    let key = engine.api_key.as_deref()?;
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    (presented != Some(key)).then(|| api_error(StatusCode::UNAUTHORIZED, "Unauthorized"))
+}
+
+async fn models(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = unauthorized(&engine, &headers) {
+        return refused;
+    }
     Json(json!({
         "object": "list",
         "data": [{"id": engine.model, "object": "model", "owned_by": "aima-engine-sim"}],
     }))
+    .into_response()
 }
 
-async fn chat_completions(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+async fn chat_completions(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = unauthorized(&engine, &headers) {
+        return refused;
+    }
     if engine.is_loading() {
         return api_error(StatusCode::SERVICE_UNAVAILABLE, "model is still loading");
     }

@@ -117,7 +117,12 @@ impl Invocation {
             .stdin_null()
             .stdout_path(run_dir.join(&stdout_log))
             .stderr_path(run_dir.join(&stderr_log));
-        for (key, value) in self.base_env.iter().chain(&self.overrides) {
+        // duct lets the first setting of a variable win, so an override must be the only one.
+        let base = self
+            .base_env
+            .iter()
+            .filter(|(key, _)| !self.overrides.iter().any(|(o, _)| o == key));
+        for (key, value) in base.chain(&self.overrides) {
             expression = expression.env(key, value);
         }
         let group = match ProcessGroup::start(&expression, &format!("command #{index}")) {
@@ -216,6 +221,15 @@ mod tests {
                 .display
                 .starts_with("DOCKER_HOST=tcp://127.0.0.1:99999 sh -c 'echo")
         );
+    }
+
+    #[test]
+    fn an_override_beats_the_base_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inv = invocation("sh", &["-c", "echo $DOCKER_HOST"], 5000);
+        inv.base_env = vec![("DOCKER_HOST".into(), "unix:///base.sock".into())];
+        let record = inv.run(1, "step", Instant::now(), dir.path());
+        assert_eq!(record.stdout.trim(), "tcp://127.0.0.1:99999", "{record:?}");
     }
 
     #[test]

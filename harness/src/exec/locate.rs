@@ -14,8 +14,9 @@ pub struct BinaryPaths {
     pub sim: PathBuf,
 }
 
-/// Resolves the binaries. A missing default build is produced with
-/// `cargo build -p aima -p aima-engine-sim --bins`.
+/// Resolves the binaries. The workspace's own build is always brought up to date first
+/// (`cargo build -p aima -p aima-engine-sim --bins`, quick when nothing changed), so a stale
+/// binary is never tested; a failed build refuses the run.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
@@ -23,15 +24,21 @@ pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Resul
             sim: absolute(sim)?,
         });
     }
-    let debug_dir = workspace_target_dir()?.join("debug");
-    let default_aima = debug_dir.join("aima");
-    let default_sim = debug_dir.join("aima-engine-sim");
-    if !default_aima.exists() || !default_sim.exists() {
-        build_aima()?;
-    }
+    build_aima()?;
+    let built = workspace_binaries()?;
     Ok(BinaryPaths {
-        aima: aima.map(absolute).transpose()?.unwrap_or(default_aima),
-        sim: sim.map(absolute).transpose()?.unwrap_or(default_sim),
+        aima: aima.map(absolute).transpose()?.unwrap_or(built.aima),
+        sim: sim.map(absolute).transpose()?.unwrap_or(built.sim),
+    })
+}
+
+/// The workspace's debug binaries as they are, without building (the test suite builds them
+/// first); an error when one is missing.
+pub fn workspace_binaries() -> anyhow::Result<BinaryPaths> {
+    let debug_dir = workspace_target_dir()?.join("debug");
+    Ok(BinaryPaths {
+        aima: absolute(&debug_dir.join("aima"))?,
+        sim: absolute(&debug_dir.join("aima-engine-sim"))?,
     })
 }
 
@@ -81,11 +88,15 @@ fn workspace_target_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn build_aima() -> anyhow::Result<()> {
-    const ARGS: [&str; 6] = ["build", "-p", "aima", "-p", "aima-engine-sim", "--bins"];
-    eprintln!(
-        "harness: building aima and its simulator (cargo {})",
-        ARGS.join(" ")
-    );
+    const ARGS: [&str; 7] = [
+        "build",
+        "-q",
+        "-p",
+        "aima",
+        "-p",
+        "aima-engine-sim",
+        "--bins",
+    ];
     let status = duct::cmd("cargo", ARGS)
         .before_spawn(|command| {
             command.arg("--manifest-path").arg(manifest_path());
@@ -97,7 +108,10 @@ fn build_aima() -> anyhow::Result<()> {
         .context("running cargo build")?
         .status;
     if !status.success() {
-        bail!("cargo {} failed ({status})", ARGS.join(" "));
+        bail!(
+            "cargo {} failed ({status}); the harness does not test a stale build",
+            ARGS.join(" ")
+        );
     }
     Ok(())
 }

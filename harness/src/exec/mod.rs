@@ -7,4 +7,4 @@ mod locate;
 pub(crate) mod procfs;
 
 pub(crate) use command::{CommandRecord, Invocation, millis};
-pub use locate::{BinaryPaths, locate_binaries};
+pub use locate::{BinaryPaths, locate_binaries, workspace_binaries};

@@ -17,6 +17,9 @@ pub struct Environment {
     pub aima_version: String,
     /// `git rev-parse HEAD` of the workspace, when available.
     pub commit: Option<String>,
+    /// True when the workspace had uncommitted changes: the commit alone does not name the
+    /// code that ran.
+    pub dirty_tree: bool,
     pub sim_bin: String,
     pub docker_server_version: String,
     pub docker_api_version: String,
@@ -74,6 +77,13 @@ impl Environment {
                 &workspace,
                 &ctx.run_id,
             ),
+            dirty_tree: first_line(
+                Path::new("git"),
+                &["status", "--porcelain", "--untracked-files=no"],
+                &workspace,
+                &ctx.run_id,
+            )
+            .is_some_and(|line| !line.is_empty()),
             sim_bin: ctx.bins.sim.display().to_string(),
             docker_server_version: server.version,
             docker_api_version: server.api_version,

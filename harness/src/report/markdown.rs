@@ -79,12 +79,17 @@ pub fn render_markdown(report: &Report) -> String {
     let env = &report.environment;
     let _ = writeln!(
         out,
-        "Run `{}` started {} on port {} · aima `{}` ({}) · Docker {} · kernel {} · host {}\n",
+        "Run `{}` started {} on port {} · aima `{}` ({}{}) · Docker {} · kernel {} · host {}\n",
         report.run_id,
         report.started_at,
         report.port,
         env.aima_version,
         env.commit.as_deref().unwrap_or("commit unknown"),
+        if env.dirty_tree {
+            ", DIRTY tree: uncommitted changes ran"
+        } else {
+            ""
+        },
         env.docker_server_version,
         env.kernel,
         env.host

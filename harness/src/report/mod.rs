@@ -1,6 +1,7 @@
 //! Reports of a run: the JSON document (the source of truth), Markdown and JUnit renderings of
-//! it, and the console summary table.
+//! it, the terminal summary, and the combined catalog report of `scenario all`.
 
+mod combined;
 mod environment;
 mod junit;
 mod markdown;
@@ -9,12 +10,13 @@ mod series;
 mod summary;
 mod timeline_svg;
 
+pub use combined::{ScenarioRuns, catalog, plain_catalog, write_catalog};
 pub use environment::Environment;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use model::{Report, build};
 pub use series::{series, series_table};
-pub use summary::summary_table;
+pub use summary::{plain_summary, summary_table};
 
 use std::path::Path;
 

@@ -42,8 +42,10 @@ pub struct Report {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub wall_time_ms: u64,
-    /// `pass` only when every criterion passed.
+    /// `pass` only when every criterion passed (and the scenario did not crash).
     pub outcome: &'static str,
+    /// Set when the scenario panicked: what it said. Its criteria are then skipped.
+    pub crashed: Option<String>,
     pub counts: Counts,
     pub port: u16,
     pub environment: Environment,
@@ -106,6 +108,7 @@ pub fn build(
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         wall_time_ms: crate::exec::millis(wall),
         outcome,
+        crashed: None,
         counts,
         port: ctx.port,
         environment: Environment::collect(ctx),

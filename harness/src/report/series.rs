@@ -15,7 +15,7 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut values: Vec<u64>) -> Option<Self> {
+    pub fn of(mut values: Vec<u64>) -> Option<Self> {
         values.sort_unstable();
         let (&min, &max) = (values.first()?, values.last()?);
         // The lower median for an even count: a figure that was actually measured.

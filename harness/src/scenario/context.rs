@@ -2,11 +2,15 @@
 //! command log, the timeline, Docker's view and the console's one-line-per-step output.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::exec::group::Stopped;
 use crate::exec::{BinaryPaths, CommandRecord, Invocation};
 use crate::fixtures::census::{ContainerInfo, DockerView, INSTANCE_LABEL, RUN_LABEL, new_since};
+use crate::fixtures::daemon::AimaDaemon;
+use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::run_marker;
 use crate::timeline::{EventKind, Timeline};
 
@@ -39,6 +43,8 @@ impl Census {
 pub struct RunContext {
     pub run_id: String,
     pub run_dir: PathBuf,
+    /// The run's own aima data dir (`AIMA_DATA_DIR`).
+    pub data_dir: PathBuf,
     pub port: u16,
     pub bins: BinaryPaths,
     /// The isolated environment given to every aima command.
@@ -49,6 +55,15 @@ pub struct RunContext {
     pub baseline: BTreeSet<String>,
     /// The `aima.instance` label of our data dir.
     pub instance: String,
+    /// The run's `aima start`, when one is running.
+    pub daemon: Option<AimaDaemon>,
+    /// Where the daemon listens (the same address across restarts).
+    pub listen: SocketAddr,
+    /// The bearer token every daemon of the run gets (`AIMA_API_TOKEN`) unless a scenario
+    /// overrides it; [`RunContext::api`] requests carry it.
+    pub api_token: String,
+    /// How many daemons this run has started (names their log files).
+    daemons_started: usize,
     /// What earlier runs left behind (found at the start of this run), one line per run.
     pub leftovers: Vec<String>,
     quiet: bool,
@@ -67,12 +82,15 @@ impl RunContext {
         bins: BinaryPaths,
         base_env: Vec<(String, String)>,
         docker: DockerView,
+        listen: SocketAddr,
         quiet: bool,
     ) -> Self {
         let instance = run_marker::instance_of(&data_dir);
+        let run_id_for_token = run_id.clone();
         Self {
             run_id,
             run_dir,
+            data_dir,
             port,
             bins,
             base_env,
@@ -81,8 +99,152 @@ impl RunContext {
             docker,
             baseline: BTreeSet::new(),
             instance,
+            daemon: None,
+            api_token: fresh_token(&run_id_for_token),
+            listen,
+            daemons_started: 0,
             leftovers: Vec::new(),
             quiet,
+        }
+    }
+
+    /// The simulator image with `env` baked in (e.g. `AIMA_SIM_LOAD_SECS=8`), built or reused.
+    pub fn sim_image(&self, env: &[(&str, &str)]) -> anyhow::Result<String> {
+        crate::fixtures::sim_image::simulator_image(
+            &self.bins.sim,
+            env,
+            &self.run_id,
+            &self.run_dir,
+        )
+    }
+
+    /// Starts `aima start --listen <listen>` with the run's environment plus `extra`, waits
+    /// until it is healthy and records it; its logs go to `logs/daemon[-N].{stdout,stderr}`.
+    pub fn start_daemon(&mut self, extra: &[(&str, &str)]) -> anyhow::Result<u64> {
+        // One entry per variable, the last one winning: the scenario's extras override the
+        // run's token and environment.
+        let mut env: Vec<(String, String)> = self.base_env.clone();
+        env.retain(|(k, _)| k != "AIMA_API_TOKEN");
+        env.push(("AIMA_API_TOKEN".to_owned(), self.api_token.clone()));
+        for (key, value) in extra {
+            env.retain(|(k, _)| k != key);
+            env.push((key.to_string(), value.to_string()));
+        }
+        self.daemons_started += 1;
+        let name = match self.daemons_started {
+            1 => "daemon".to_owned(),
+            n => format!("daemon-{n}"),
+        };
+        let shown: Vec<String> = extra.iter().map(|(k, _)| format!("{k}=…")).collect();
+        let started = AimaDaemon::start(
+            &self.bins.aima,
+            &env,
+            self.listen,
+            &self.run_dir.join("logs"),
+            &name,
+        );
+        let daemon = match started {
+            Ok(daemon) => daemon,
+            Err(err) => {
+                self.event(
+                    EventKind::Operation,
+                    format!("aima start --listen {} failed: {err:#}", self.listen),
+                );
+                return Err(err);
+            }
+        };
+        let ready_ms = daemon.ready_ms;
+        self.event(
+            EventKind::Operation,
+            format!(
+                "{}aima start --listen {}: healthy after {ready_ms}ms (pid {}, logs/{name}.stderr)",
+                if shown.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", shown.join(" "))
+                },
+                self.listen,
+                daemon.pid
+            ),
+        );
+        self.daemon = Some(daemon);
+        Ok(ready_ms)
+    }
+
+    /// Stops the daemon: `TERM` is the verified stop (SIGTERM to its process group, SIGKILL
+    /// after its grace); `KILL` sends SIGKILL and waits up to `bound` for the group to be gone.
+    /// `None` when no daemon runs.
+    pub fn signal_daemon(&mut self, signal: &str, bound: Duration) -> Option<Stopped> {
+        let mut daemon = self.daemon.take()?;
+        let pid = daemon.pid;
+        let stopped = if signal == "KILL" {
+            self.event(
+                EventKind::Fault,
+                format!("SIGKILL to the aima daemon (pid {pid})"),
+            );
+            daemon.signal(rustix::process::Signal::KILL);
+            daemon.wait_for_exit(bound)
+        } else {
+            self.event(
+                EventKind::Operation,
+                format!("SIGTERM to the aima daemon (pid {pid})"),
+            );
+            daemon.stop()
+        };
+        let verb = if stopped.verified {
+            "stopped"
+        } else {
+            "did NOT stop"
+        };
+        self.event(
+            EventKind::Observation,
+            format!("aima daemon {verb}: {}", stopped.describe()),
+        );
+        Some(stopped)
+    }
+
+    /// Sends SIGTERM to the daemon's process group without waiting for it to end.
+    pub fn terminate_daemon(&mut self) {
+        if let Some(daemon) = &self.daemon {
+            let pid = daemon.pid;
+            daemon.signal(rustix::process::Signal::TERM);
+            self.event(
+                EventKind::Operation,
+                format!("SIGTERM to the aima daemon (pid {pid})"),
+            );
+        }
+    }
+
+    /// Waits up to `bound` for the daemon to end by itself (stopping it after that).
+    pub fn wait_daemon(&mut self, bound: Duration) -> Option<Stopped> {
+        let mut daemon = self.daemon.take()?;
+        let stopped = daemon.wait_for_exit(bound);
+        self.event(
+            EventKind::Observation,
+            format!("aima daemon: {}", stopped.describe()),
+        );
+        Some(stopped)
+    }
+
+    /// A request to the daemon's API carrying the run's token.
+    pub fn api(&self, method: &str, path: &str) -> HttpRequest {
+        HttpRequest::new(method, path).bearer(&self.api_token)
+    }
+
+    /// Sends one HTTP request to the daemon and records it in the timeline.
+    pub fn http(&mut self, step: &str, request: HttpRequest) -> anyhow::Result<HttpReply> {
+        let shown = request.describe();
+        match request.send(self.listen) {
+            Ok(reply) => {
+                let text = format!("{step}: {shown} -> {}", reply.summary());
+                self.say(&text);
+                self.timeline.record(EventKind::Operation, text);
+                Ok(reply)
+            }
+            Err(err) => {
+                self.event(EventKind::Operation, format!("{step}: {shown} -> {err}"));
+                Err(anyhow::anyhow!("{shown}: {err}"))
+            }
         }
     }
 
@@ -184,4 +346,15 @@ impl RunContext {
         );
         Ok(())
     }
+}
+
+/// A token no other run shares: a digest of the run id, the time and the process id.
+fn fresh_token(run_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!("{run_id}/{nanos}/{}", std::process::id()).as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }

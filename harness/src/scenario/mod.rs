@@ -1,12 +1,28 @@
 //! The scenario registry: which scenarios exist, their criteria, their documents, and running one.
 
+pub mod aima_json;
+pub mod aima_ops;
 pub mod context;
+pub mod judging;
+pub mod manifest;
 mod runner;
+pub mod s06;
+pub mod s07;
+pub mod s13;
+pub mod s15;
+pub mod s16;
+pub mod s19;
 pub mod s20;
+pub mod s21;
+pub mod s22;
 #[cfg(test)]
 mod spec;
 
-pub use runner::{RunOptions, RunRefused, run_scenario};
+pub use runner::{RunOptions, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
+
+use context::RunContext;
+
+use crate::verdict::CriterionResult;
 
 /// One success criterion: a stable id (`S20.C1`) and a one-line statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,15 +39,99 @@ pub struct ScenarioInfo {
     /// The scenario's document, relative to the repository root.
     pub document: &'static str,
     pub criteria: &'static [Criterion],
+    /// The service port when `--port` is not given; `None` picks a free one.
+    pub default_port: Option<u16>,
+    /// `Some(extra environment)`: the runner starts `aima start` before the steps;
+    /// `None`: the scenario starts (and restarts) its daemons itself.
+    pub daemon_env: Option<&'static [(&'static str, &'static str)]>,
+    /// Runs the steps and judges every criterion, in order.
+    pub run: fn(&mut RunContext) -> Vec<CriterionResult>,
 }
 
-/// Every scenario the harness implements.
-pub const SCENARIOS: [ScenarioInfo; 1] = [ScenarioInfo {
-    number: 20,
-    title: "Port contention and resource exhaustion",
-    document: "scenarios/20-port-contention.md",
-    criteria: &s20::CRITERIA,
-}];
+/// Every scenario the harness implements, in catalog order.
+pub const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        number: 6,
+        title: "Lifecycle stress",
+        document: "scenarios/06-lifecycle-stress.md",
+        criteria: &s06::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s06::run,
+    },
+    ScenarioInfo {
+        number: 7,
+        title: "Orphans and chaos",
+        document: "scenarios/07-orphans-and-chaos.md",
+        criteria: &s07::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&s07::DAEMON_ENV),
+        run: s07::run,
+    },
+    ScenarioInfo {
+        number: 13,
+        title: "HTTP API surface",
+        document: "scenarios/13-http-api.md",
+        criteria: &s13::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s13::run,
+    },
+    ScenarioInfo {
+        number: 15,
+        title: "API authentication",
+        document: "scenarios/15-api-auth.md",
+        criteria: &s15::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s15::run,
+    },
+    ScenarioInfo {
+        number: 16,
+        title: "Two services side by side",
+        document: "scenarios/16-two-services.md",
+        criteria: &s16::CRITERIA,
+        default_port: None,
+        daemon_env: Some(&[]),
+        run: s16::run,
+    },
+    ScenarioInfo {
+        number: 19,
+        title: "Restart survival",
+        document: "scenarios/19-restart-survival.md",
+        criteria: &s19::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s19::run,
+    },
+    ScenarioInfo {
+        number: 20,
+        title: "Port contention and resource exhaustion",
+        document: "scenarios/20-port-contention.md",
+        criteria: &s20::CRITERIA,
+        default_port: Some(8000),
+        daemon_env: Some(&[]),
+        run: s20::run,
+    },
+    ScenarioInfo {
+        number: 21,
+        title: "Timeout cascade",
+        document: "scenarios/21-timeout-cascade.md",
+        criteria: &s21::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s21::run,
+    },
+    ScenarioInfo {
+        number: 22,
+        title: "Graceful shutdown",
+        document: "scenarios/22-graceful-shutdown.md",
+        criteria: &s22::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s22::run,
+    },
+];
 
 /// Looks a scenario up by number.
 pub fn find(number: u32) -> Option<&'static ScenarioInfo> {

@@ -1,7 +1,9 @@
 //! Running one scenario end to end: refuse if the port is busy, isolate (own data dir, own
 //! instance, simulator image), start the daemon, run the steps, clean up, judge and report.
+//! A scenario that panics is caught here: cleanup still runs and the report says it crashed.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
@@ -9,7 +11,6 @@ use anyhow::Context;
 
 use crate::exec::locate_binaries;
 use crate::fixtures::census::DockerView;
-use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::port_check::{check_port, free_port};
 use crate::fixtures::run_marker::{RunMarker, sweep_stale};
 use crate::fixtures::sim_image::simulator_image;
@@ -17,8 +18,14 @@ use crate::reaper::{RUN_ENV, Reaper, take_leftovers};
 use crate::report::{self, Report};
 use crate::timeline::EventKind;
 
+use super::aima_ops::{QUICK, service_ids, stop};
 use super::context::RunContext;
-use super::s20;
+use super::judging::all_skipped;
+use super::{ScenarioInfo, find};
+
+/// Names a scenario number whose run panics on purpose, to prove `scenario all` counts a
+/// crashed scenario as a failure (the harness's own tests set it).
+pub const SELF_TEST_PANIC_VAR: &str = "HARNESS_SELF_TEST_PANIC";
 
 /// What to run and where to write.
 #[derive(Debug, Clone)]
@@ -26,7 +33,8 @@ pub struct RunOptions {
     pub scenario: u32,
     pub aima_bin: Option<PathBuf>,
     pub sim_bin: Option<PathBuf>,
-    pub port: u16,
+    /// The service port; `None` means the scenario's default (8000 for scenario 20) or a free one.
+    pub port: Option<u16>,
     pub reports: PathBuf,
     /// No step lines on stderr (tests).
     pub quiet: bool,
@@ -50,15 +58,23 @@ fn run_id(scenario: u32) -> String {
     format!("{stamp}-s{scenario}-{:x}", std::process::id())
 }
 
+fn refused(err: impl std::fmt::Display) -> RunRefused {
+    RunRefused(err.to_string())
+}
+
 /// Runs a scenario; `Err(RunRefused)` when preconditions (free port, Docker) are not met.
 pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let info = super::find(options.scenario).ok_or_else(|| {
+    let info = find(options.scenario).ok_or_else(|| {
         RunRefused(format!(
             "no scenario {}; see `harness list`",
             options.scenario
         ))
     })?;
-    let port_state = check_port(options.port);
+    let port = match options.port.or(info.default_port) {
+        Some(port) => port,
+        None => free_port().context("choosing a free service port")?,
+    };
+    let port_state = check_port(port);
     if !port_state.is_free() {
         return Err(RunRefused(format!(
             "{}; the scenario needs it free before it starts (pick another with --port)",
@@ -66,9 +82,9 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         ))
         .into());
     }
-    let docker = DockerView::connect().map_err(|e| RunRefused(format!("{e:#}")))?;
+    let docker = DockerView::connect().map_err(|e| refused(format!("{e:#}")))?;
     let bins = locate_binaries(options.aima_bin.as_deref(), options.sim_bin.as_deref())
-        .map_err(|e| RunRefused(format!("{e:#}")))?;
+        .map_err(|e| refused(format!("{e:#}")))?;
     let started_at = SystemTime::now();
     let wall = Instant::now();
     let run_id = run_id(options.scenario);
@@ -76,7 +92,7 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let data_dir = run_dir.join("data");
     std::fs::create_dir_all(&data_dir).context("creating the run's data dir")?;
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-    let mut marker = RunMarker::new(&run_id, &data_dir, vec![options.port, listen.port()]);
+    let mut marker = RunMarker::new(&run_id, &data_dir, vec![port, listen.port()]);
     marker.write().context("writing the run marker")?;
     // Earlier runs first: what their reapers cleaned up, then runs nobody cleaned up.
     let mut leftovers: Vec<String> = take_leftovers().iter().map(|r| r.summary()).collect();
@@ -85,12 +101,12 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     marker.set_reaper(reaper.pid)?;
 
     let image = simulator_image(&bins.sim, &[], &run_id, &run_dir)
-        .map_err(|e| RunRefused(format!("{e:#}")))?;
+        .map_err(|e| refused(format!("{e:#}")))?;
     let base_env = vec![
         ("AIMA_DATA_DIR".to_owned(), data_dir.display().to_string()),
         ("AIMA_VLLM_IMAGE".to_owned(), image),
         ("AIMA_VLLM_GPU".to_owned(), "false".to_owned()),
-        ("AIMA_VLLM_PORT".to_owned(), options.port.to_string()),
+        ("AIMA_VLLM_PORT".to_owned(), port.to_string()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
         (RUN_ENV.to_owned(), run_id.clone()),
     ];
@@ -98,10 +114,11 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         run_id,
         run_dir.clone(),
         data_dir,
-        options.port,
+        port,
         bins,
         base_env,
         docker,
+        listen,
         options.quiet,
     );
     ctx.say(&format!(
@@ -120,38 +137,31 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     }
     ctx.take_baseline()?;
 
-    let observations =
-        match AimaDaemon::start(&ctx.bins.aima, &ctx.base_env, listen, &run_dir.join("logs")) {
-            Ok(mut daemon) => {
-                ctx.event(
-                    EventKind::Operation,
-                    format!(
-                        "aima start --listen {listen}: healthy after {}ms (pid {})",
-                        daemon.ready_ms, daemon.pid
-                    ),
-                );
-                let observations = s20::run_steps(&mut ctx);
-                clean_up(&mut ctx);
-                let stopped = daemon.stop();
-                // "Stopped" only once verified: no process of its group left, its port closed.
-                let (kind, verb) = if stopped.verified {
-                    (EventKind::Operation, "stopped")
-                } else {
-                    (EventKind::Observation, "did NOT stop")
-                };
-                ctx.event(kind, format!("aima daemon {verb}: {}", stopped.describe()));
-                observations
-            }
-            Err(err) => s20::Observations {
-                missing: vec![format!("{err:#}")],
-                ..s20::Observations::default()
-            },
-        };
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_steps(&mut ctx, info)));
+    let (criteria, crashed) = match outcome {
+        Ok(criteria) => (criteria, None),
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            ctx.event(
+                EventKind::Observation,
+                format!("the scenario crashed (a harness bug): {message}"),
+            );
+            let reason = format!("the scenario crashed before judging: {message}");
+            (all_skipped(info.criteria, &reason), Some(message))
+        }
+    };
+    clean_up(&mut ctx);
+    if ctx.daemon.is_some() {
+        ctx.signal_daemon("TERM", std::time::Duration::from_secs(10));
+    }
     let orphans = ctx.census("at the end of the run")?;
     remove_own_containers(&mut ctx);
 
-    let criteria = s20::judge(&observations);
-    let report = report::build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
+    let mut report = report::build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
+    report.crashed = crashed;
+    if report.crashed.is_some() {
+        report.outcome = "fail";
+    }
     report::write_all(&report, &run_dir)?;
     // The reaper's final check; it also removes the run marker.
     if let Some(problem) = reaper.finish() {
@@ -160,29 +170,41 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     Ok(RunOutcome { run_dir, report })
 }
 
+/// Starts the daemon when the scenario wants one, then runs its steps and judges them.
+fn run_steps(ctx: &mut RunContext, info: &ScenarioInfo) -> Vec<crate::verdict::CriterionResult> {
+    if std::env::var(SELF_TEST_PANIC_VAR).ok() == Some(info.number.to_string()) {
+        panic!(
+            "{SELF_TEST_PANIC_VAR}={} asked this run to panic",
+            info.number
+        );
+    }
+    if let Some(env) = info.daemon_env {
+        if let Err(err) = ctx.start_daemon(env) {
+            let reason = format!("the aima daemon did not start: {err:#}");
+            return all_skipped(info.criteria, &reason);
+        }
+    }
+    (info.run)(ctx)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// The scenario's cleanup: stop every service of this run's data dir.
 fn clean_up(ctx: &mut RunContext) {
-    let quick = std::time::Duration::from_secs(30);
     let list = ctx.aima(
         "cleanup: list services",
         &["service", "list", "--output", "json"],
         &[],
-        quick,
+        QUICK,
     );
-    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(list.stdout.trim())
-        .ok()
-        .and_then(|v| v["items"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|item| item["id"].as_str().map(str::to_owned))
-        .collect();
-    for id in ids {
-        ctx.aima(
-            "cleanup: stop service",
-            &["service", "stop", &id],
-            &[],
-            quick,
-        );
+    for id in service_ids(&list.stdout) {
+        stop(ctx, "cleanup: stop service", &id);
     }
 }
 
@@ -190,13 +212,13 @@ fn clean_up(ctx: &mut RunContext) {
 fn remove_own_containers(ctx: &mut RunContext) {
     let own = ctx.docker.owned_by_run(&ctx.instance, &ctx.run_id);
     for container in own {
-        let result = ctx.docker.remove(&container.id);
+        let result = match ctx.docker.remove(&container.id) {
+            Ok(()) => "removed".to_owned(),
+            Err(err) => format!("not removed: {err:#}"),
+        };
         ctx.event(
             EventKind::Heal,
-            format!(
-                "removed own leftover container {}: {result:?}",
-                container.name
-            ),
+            format!("own leftover container {}: {result}", container.name),
         );
     }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use harness::{check_port, free_port, locate_binaries};
+use harness::{
+    BinaryPaths, SELF_TEST_PANIC_VAR, check_port, free_port, locate_binaries, workspace_binaries,
+};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
 
@@ -37,6 +39,17 @@ impl Expectation {
     }
 }
 
+/// The aima under test: `HARNESS_AIMA_BIN` (another build or a wrapper) or the workspace's,
+/// as built before the tests ran.
+fn binaries() -> Result<BinaryPaths, Failed> {
+    let built = workspace_binaries().map_err(|e| format!("{e:#}"))?;
+    match std::env::var_os("HARNESS_AIMA_BIN") {
+        Some(real) => locate_binaries(Some(&PathBuf::from(real)), Some(&built.sim)),
+        None => Ok(built),
+    }
+    .map_err(|e| format!("{e:#}").into())
+}
+
 fn faulty_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faulty")
 }
@@ -58,24 +71,39 @@ pub fn docker(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// A scenario-20 case against real aima (`wrapper: None`) or a faulty wrapper script.
-pub fn scenario_case(name: &str, wrapper: Option<&'static str>, expect: Expectation) -> Trial {
+/// Docker is needed: `Some(completion)` to return at once when it is missing (ignored locally,
+/// a failure under CI).
+fn without_docker() -> Option<Result<Completion, Failed>> {
+    let why = docker_missing()?;
+    if std::env::var_os("CI").is_some() {
+        return Some(Err(format!("Docker is required in CI: {why}").into()));
+    }
+    Some(Ok(Completion::ignored_with(format!("no Docker: {why}"))))
+}
+
+/// A case of scenario `number` against real aima (`wrapper: None`) or a faulty wrapper script.
+pub fn scenario_case(
+    name: &str,
+    number: u32,
+    wrapper: Option<&'static str>,
+    expect: Expectation,
+) -> Trial {
     let label = name.replace("::", "-");
     Trial::ignorable_test(name, move || {
-        if let Some(why) = docker_missing() {
-            if std::env::var_os("CI").is_some() {
-                return Err(format!("Docker is required in CI: {why}").into());
-            }
-            return Ok(Completion::ignored_with(format!("no Docker: {why}")));
+        if let Some(done) = without_docker() {
+            return done;
         }
-        run_case(&label, wrapper, &expect).map(|()| Completion::Completed)
+        run_case(&label, number, wrapper, &expect).map(|()| Completion::Completed)
     })
 }
 
-fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<(), Failed> {
-    // HARNESS_AIMA_BIN tests another aima build (or a wrapper) than the workspace's.
-    let real = std::env::var_os("HARNESS_AIMA_BIN").map(PathBuf::from);
-    let bins = locate_binaries(real.as_deref(), None).map_err(|e| format!("{e:#}"))?;
+fn run_case(
+    label: &str,
+    number: u32,
+    wrapper: Option<&str>,
+    expect: &Expectation,
+) -> Result<(), Failed> {
+    let bins = binaries()?;
     let reports = tempfile::Builder::new()
         .prefix(&format!("harness-{label}-"))
         .tempdir()
@@ -87,7 +115,8 @@ fn run_case(label: &str, wrapper: Option<&str>, expect: &Expectation) -> Result<
     };
     let port = free_port().map_err(|e| e.to_string())?;
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["scenario", "20", "--quiet", "--port", &port.to_string()])
+        .args(["scenario", &number.to_string(), "--quiet"])
+        .args(["--port", &port.to_string()])
         .arg("--aima-bin")
         .arg(&aima)
         .arg("--sim-bin")
@@ -253,4 +282,86 @@ pub fn refuses_a_busy_port() -> Result<(), Failed> {
         return Err("a refused run must not create a run folder".into());
     }
     Ok(())
+}
+
+/// `harness scenario all` with the given manifest text (and environment); returns the exit code
+/// and the catalog it wrote.
+fn run_all(manifest: &str, env: &[(&str, &str)]) -> Result<(Option<i32>, Value, String), Failed> {
+    let bins = binaries()?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let manifest_path = dir.path().join("manifest.txt");
+    std::fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
+    let reports = dir.path().join("reports");
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["scenario", "all", "--quiet", "--manifest"])
+        .arg(&manifest_path)
+        .arg("--aima-bin")
+        .arg(&bins.aima)
+        .arg("--sim-bin")
+        .arg(&bins.sim)
+        .arg("--reports")
+        .arg(&reports)
+        .envs(env.iter().copied())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let catalog = std::fs::read_dir(&reports)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("catalog.json"))
+        .find(|p| p.exists())
+        .ok_or_else(|| format!("no catalog.json written; stdout:\n{stdout}"))?;
+    let catalog: Value =
+        serde_json::from_slice(&std::fs::read(catalog).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    Ok((output.status.code(), catalog, stdout))
+}
+
+/// A manifest that leaves out implemented scenarios fails `all` before anything runs.
+pub fn all_fails_on_a_scenario_missing_from_the_manifest() -> Result<(), Failed> {
+    let (code, catalog, stdout) = run_all("# every scenario removed\n", &[])?;
+    let problems = catalog["manifest_problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names_one = problems.iter().any(|p| {
+        p.as_str()
+            .is_some_and(|p| p.contains("missing from the manifest"))
+    });
+    if code != Some(1) || catalog["outcome"] != "fail" || !names_one {
+        return Err(format!(
+            "expected exit 1 naming the left-out scenarios, got {code:?}:\n{stdout}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A scenario that panics is reported as crashed and fails `all`.
+pub fn all_fails_when_a_scenario_panics() -> Trial {
+    Trial::ignorable_test("catalog::all_fails_when_a_scenario_panics", || {
+        if let Some(done) = without_docker() {
+            return done;
+        }
+        let (code, catalog, stdout) = run_all(
+            "6 scenarios/06-lifecycle-stress.md\n",
+            &[(SELF_TEST_PANIC_VAR, "6")],
+        )?;
+        let scenario = &catalog["scenarios"][0];
+        let crashed = scenario["criteria"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| {
+                c["verdicts"][0] == "skip"
+                    && c["detail"].as_str().is_some_and(|d| d.contains("crashed"))
+            });
+        if code != Some(1) || scenario["outcome"] != "fail" || !crashed {
+            return Err(format!(
+                "expected a crashed, failing scenario 6 and exit 1, got {code:?}:\n{stdout}"
+            )
+            .into());
+        }
+        Ok(Completion::Completed)
+    })
 }

@@ -9,6 +9,7 @@ mod stop;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +22,7 @@ use crate::domain::ServiceId;
 use crate::domain::{EngineSpec, EngineType};
 use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
-use crate::host::{HostProbe, PortHolder};
+use crate::host::{HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
 use crate::runtime::fake::FakeRuntime;
 use crate::runtime::{ContainerInfo, SharedRuntime};
@@ -31,6 +32,9 @@ use crate::store::{Change, Store};
 const ME: Owner = Owner {
     pid: 4242,
     start_time: 77,
+    boot_id: 0xb007,
+    pid_ns: 4026531836,
+    lease_until: i64::MAX,
 };
 /// The port the fixture's service gets: vLLM's default, as nothing else holds it.
 const PORT: u16 = 8000;
@@ -59,11 +63,11 @@ impl FakeHost {
 
 #[async_trait]
 impl HostProbe for FakeHost {
-    fn port_blocked(&self, port: u16) -> Option<PortHolder> {
-        self.blocked.lock().unwrap().get(&port).cloned()
+    fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder> {
+        self.blocked.lock().unwrap().get(&addr.port()).cloned()
     }
 
-    async fn health_status(&self, _port: u16, _path: &str) -> Option<u16> {
+    async fn health_status(&self, _addr: SocketAddr, _path: &str) -> Option<u16> {
         Some(if self.unhealthy.load(Ordering::SeqCst) {
             503
         } else {
@@ -75,8 +79,14 @@ impl HostProbe for FakeHost {
         ME
     }
 
-    fn owner_alive(&self, owner: Owner) -> bool {
-        owner == ME
+    fn owner_liveness(&self, owner: Owner) -> Liveness {
+        if owner.pid_ns != ME.pid_ns {
+            Liveness::Unknowable
+        } else if (owner.pid, owner.start_time) == (ME.pid, ME.start_time) {
+            Liveness::Alive
+        } else {
+            Liveness::Dead
+        }
     }
 }
 
@@ -184,6 +194,7 @@ impl Fixture {
 /// Registers a model and a vLLM service on it; `port` as `--port` would give it.
 fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
     let model = ops::create_model(
+        &deps.config,
         store,
         CreateModel {
             name: "tiny".into(),
@@ -199,6 +210,7 @@ fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
         engine_type: EngineType::Vllm,
         port,
         name: None,
+        bind: None,
     };
     ops::create_service(deps, store, req).unwrap().id
 }

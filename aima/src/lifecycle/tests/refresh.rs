@@ -47,6 +47,7 @@ async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() 
     let dead = Owner {
         pid: 31337,
         start_time: 1,
+        ..ME
     };
     f.force_status(Status::Starting, Some(dead), None);
     let mine = f.add_labelled(&f.id.clone(), true);
@@ -70,6 +71,7 @@ async fn a_stop_whose_process_died_is_failed_not_stuck_at_stopping() {
     let dead = Owner {
         pid: 31338,
         start_time: 1,
+        ..ME
     };
     f.force_status(Status::Stopping, Some(dead), None);
     let mine = f.add_labelled(&f.id.clone(), true);
@@ -90,6 +92,7 @@ async fn a_dead_owner_is_noticed_even_with_docker_away() {
         Some(Owner {
             pid: 1,
             start_time: 9,
+            ..ME
         }),
         None,
     );
@@ -145,4 +148,83 @@ async fn settled_states_need_no_docker_at_all() {
     refresh_all(&f.deps, &mut f.store).await.unwrap();
 
     assert!(f.rt.calls().is_empty(), "{:?}", f.rt.calls());
+}
+
+/// An owner that lives in another PID namespace (a starter in a container): its pid means
+/// nothing to this host.
+fn in_another_namespace(lease_until: i64) -> Owner {
+    Owner {
+        pid: 1,
+        start_time: 5,
+        pid_ns: ME.pid_ns + 1,
+        lease_until,
+        ..ME
+    }
+}
+
+#[tokio::test]
+async fn a_starter_in_another_pid_namespace_is_not_declared_dead_while_its_lease_holds() {
+    let mut f = Fixture::new();
+    let theirs = in_another_namespace(crate::clock::now_ms() + 60_000);
+    f.force_status(Status::Starting, Some(theirs), None);
+    let mine = f.add_labelled(&f.id.clone(), true);
+
+    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+    assert_eq!((svc.status, svc.owner), (Status::Starting, Some(theirs)));
+    assert!(f.rt.removed().is_empty());
+    assert!(f.rt.containers().iter().any(|c| c.id == mine));
+}
+
+#[tokio::test]
+async fn a_lapsed_lease_fails_the_start_wherever_its_owner_runs() {
+    let lapsed = crate::clock::now_ms() - 1;
+    // In another namespace (unknowable), and here but alive yet silent (hung).
+    for owner in [
+        in_another_namespace(lapsed),
+        Owner {
+            lease_until: lapsed,
+            ..ME
+        },
+    ] {
+        let mut f = Fixture::new();
+        f.force_status(Status::Starting, Some(owner), None);
+        let mine = f.add_labelled(&f.id.clone(), true);
+
+        let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+
+        assert_eq!(svc.status, Status::Failed);
+        let error = svc.last_error.unwrap();
+        assert!(error.contains("has not renewed its lease"), "{error}");
+        assert_eq!(f.rt.removed(), [mine]);
+    }
+}
+
+#[tokio::test]
+async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_on() {
+    let mut f = Fixture::new();
+    let claimed = Owner {
+        lease_until: crate::clock::now_ms() + 300,
+        ..ME
+    };
+    f.force_status(Status::Starting, Some(claimed), None);
+    let lease = std::time::Duration::from_millis(300);
+    let id = f.id.clone();
+    let beating =
+        super::super::lease::keep_alive(&mut f.store, &id, Status::Starting, claimed, lease);
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(700), beating).await;
+    let renewed = f.service().owner.unwrap().lease_until;
+    assert!(
+        renewed > claimed.lease_until,
+        "{renewed} <= {}",
+        claimed.lease_until
+    );
+
+    // Someone else took the row over: the heartbeat no longer touches it.
+    f.force_status(Status::Stopping, Some(claimed), None);
+    let before = f.service().owner.unwrap().lease_until;
+    let beating =
+        super::super::lease::keep_alive(&mut f.store, &id, Status::Starting, claimed, lease);
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(400), beating).await;
+    assert_eq!(f.service().owner.unwrap().lease_until, before);
 }

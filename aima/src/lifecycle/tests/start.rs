@@ -269,18 +269,18 @@ async fn docker_unreachable_is_docker_unavailable() {
 async fn an_unusable_docker_host_is_docker_unavailable() {
     let mut f = Fixture::new();
     f.deps.connect = std::sync::Arc::new(|| {
-        Err(crate::error::Error::new(
-            Kind::DockerUnavailable,
-            "DOCKER_HOST=tcp://127.0.0.1:99999 is invalid: port 99999 is out of range (1-65535)",
-        )
-        .with_help("fix or unset DOCKER_HOST"))
+        let bad = crate::runtime::DockerEndpoint::parse(Some("tcp://127.0.0.1:99999"));
+        Err(bad.expect_err("port 99999 is out of range").into())
     });
 
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::DockerUnavailable);
     assert!(err.message.contains("DOCKER_HOST"), "{}", err.message);
-    assert_eq!(err.help.as_deref(), Some("fix or unset DOCKER_HOST"));
+    assert_eq!(
+        err.help.as_deref(),
+        Some("fix or unset DOCKER_HOST (unset means unix:///var/run/docker.sock)")
+    );
     assert_eq!(err.attempts.len(), 1);
     assert_eq!(f.service().status, Status::Failed);
 }

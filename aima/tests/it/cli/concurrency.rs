@@ -87,3 +87,38 @@ fn readers_and_writers_interleave_without_errors() {
         );
     }
 }
+
+/// `model delete` racing `service create` on the same model: each either wins or is refused
+/// with a clear code (create: not found 3 or conflict 4; delete: conflict 4), and neither
+/// ever fails as storage (9) or internal (1), whichever order the processes land in.
+#[test]
+fn a_model_deleted_during_service_creates_is_never_a_storage_failure() {
+    let aima = Aima::new();
+    let mut codes: std::collections::BTreeMap<String, usize> = Default::default();
+    for _ in 0..15 {
+        let model = aima.create_model();
+        let spawn = |args: &[&str]| {
+            aima.command(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn aima")
+        };
+        let creates: Vec<_> = (0..3)
+            .map(|_| spawn(&create_service_args(&model, "vllm", &[])))
+            .collect();
+        let delete = spawn(&["model", "delete", &model]);
+        for (what, child, allowed) in creates
+            .into_iter()
+            .map(|c| ("create", c, &[0, 3, 4][..]))
+            .chain([("delete", delete, &[0, 4][..])])
+        {
+            let out = child.wait_with_output().expect("wait for aima");
+            let code = out.status.code().unwrap_or(-1);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(allowed.contains(&code), "{what} exited {code}:\n{stderr}");
+            *codes.entry(format!("{what} exit {code}")).or_default() += 1;
+        }
+    }
+    eprintln!("FIGURES delete/create race, 15 rounds: {codes:?}");
+}

@@ -135,3 +135,54 @@ fn a_failed_start_as_shown_by_start_get_and_list() {
         insta::assert_snapshot!("service_get_failed", get.stdout);
     });
 }
+
+/// Names come from whoever can reach the API: in tables and detail views their escape
+/// sequences and line breaks are shown escaped, never sent to the terminal; JSON keeps them
+/// as data.
+#[test]
+fn escape_sequences_in_names_are_neutralised_in_table_output() {
+    let aima = Aima::new();
+    let hostile = "evil\x1b]0;owned\x07\x1b[2J\nfake-row\u{202e}";
+    let created = aima
+        .run(&[
+            "model",
+            "create",
+            "--name",
+            hostile,
+            "--source",
+            "ollama",
+            "--repo",
+            "tinyllama",
+            "-o",
+            "json",
+        ])
+        .success();
+    let model = crate::support::setup::string_at(&created.json(), "/id");
+    aima.run(&create_service_args(&model, "vllm", &["--name", hostile]))
+        .success();
+    for args in [
+        &["model", "list"][..],
+        &["model", "get", &model],
+        &["service", "list"],
+    ] {
+        let out = aima.run(args).success();
+        assert!(!out.stdout.contains('\x1b'), "{args:?}: {:?}", out.stdout);
+        assert!(
+            !out.stdout.contains('\u{202e}'),
+            "{args:?}: {:?}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("evil\\u{1b}]0;owned\\u{7}"),
+            "{args:?}: {}",
+            out.stdout
+        );
+        assert!(
+            !out.stdout.lines().any(|l| l.starts_with("fake-row")),
+            "{}",
+            out.stdout
+        );
+    }
+    let json = aima.run(&["model", "get", &model, "-o", "json"]).success();
+    assert_eq!(json.json()["name"], hostile);
+}

@@ -260,3 +260,44 @@ fn daemon_with_silent_docker() -> (TcpListener, Aima, Daemon, String) {
     let service = daemon.create_service(free_port());
     (silent_docker, data, daemon, service)
 }
+
+/// A model's host path is checked by the API as by the CLI (`model_paths`): each path a hostile
+/// neighbour would send is a usage error with nothing stored, including one with a NUL byte.
+#[test]
+fn hostile_paths_are_refused_by_the_api_and_nothing_is_stored() {
+    let aima = Aima::new();
+    let root = aima.data_dir().join("models");
+    let model = root.join("tiny");
+    std::fs::create_dir_all(&model).unwrap();
+    std::os::unix::fs::symlink("/etc", root.join("escape")).unwrap();
+    let daemon = Daemon::start(&aima, &[]);
+    let escape = root.join("escape");
+    let hostile = ["/", "/srv/models/../../var/run", "/a:/b:rw"];
+    let mut paths: Vec<String> = hostile.iter().map(|p| p.to_string()).collect();
+    paths.push(format!("{}/x\0y", root.display()));
+    paths.push(escape.display().to_string());
+    for path in &paths {
+        let body = serde_json::json!({"name": "m", "source": "local", "repo": "m", "path": path});
+        let (code, err) = daemon.call("POST", "/api/v2/models", Some(&body.to_string()));
+        assert_eq!(
+            (code, &err["error"]["code"]),
+            (400, &"usage".into()),
+            "{path:?}: {err}"
+        );
+    }
+    let body = serde_json::json!({"name": "m", "source": "huggingface", "repo": "m",
+                                  "path": model.display().to_string()});
+    let (code, err) = daemon.call("POST", "/api/v2/models", Some(&body.to_string()));
+    assert_eq!(code, 400, "{err}");
+    let (_, list) = daemon.call("GET", "/api/v2/models", None);
+    assert_eq!(list["total"], 0, "{list}");
+
+    let body = serde_json::json!({"name": "m", "source": "local", "repo": "m",
+                                  "path": format!("{}/./tiny", root.display())});
+    let (code, created) = daemon.call("POST", "/api/v2/models", Some(&body.to_string()));
+    assert_eq!(code, 201, "{created}");
+    let canonical = model.canonicalize().unwrap();
+    assert_eq!(created["path"], canonical.to_str().unwrap());
+    drop(daemon);
+    assert!(integrity_ok(&aima));
+}

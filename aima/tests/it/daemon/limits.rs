@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::aima::Aima;
 use crate::support::daemon::{Daemon, integrity_ok};
 use crate::support::http::http;
+use crate::support::unix_http::http_unix;
 
 /// Opens a connection that sends part of a request head (with `padding` bytes of a header
 /// value, under the head limit) and then nothing more.
@@ -162,6 +163,10 @@ fn connections_over_the_cap_are_refused_with_503() {
     let (code, body) = http(daemon.port, "GET", "/api/v2/health", None, None, 10).unwrap();
     assert_eq!(code, 503, "{body}");
     assert!(body.contains("AIMA_API_MAX_CONNECTIONS"), "{body}");
+    // The socket has slots of its own: a TCP flood leaves it usable.
+    let socket = data.data_dir().join("aima.sock");
+    let (code, body) = http_unix(&socket, "GET", "/api/v2/models", None, 10).unwrap();
+    assert_eq!(code, 200, "{body}");
     drop(held);
     crate::support::wait::wait_until(Duration::from_secs(10), "a free connection slot", || {
         timed_health(daemon.port).0 == 200
@@ -277,5 +282,42 @@ fn a_held_write_lock_delays_only_writes() {
     assert!(
         write_took >= Duration::from_secs(5),
         "the write did not wait for the lock: {write_took:?}"
+    );
+}
+
+/// A body still arriving when SIGTERM comes is answered 503 at once, rather than holding the
+/// shutdown for the body timeout.
+#[test]
+fn shutdown_refuses_a_body_still_arriving() {
+    let data = Aima::new();
+    let mut daemon = Daemon::start(&data, &[("AIMA_API_BODY_TIMEOUT_SECS", "60")]);
+    let token = daemon.token().unwrap();
+    let mut slow = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
+    write!(
+        slow,
+        "POST /api/v2/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let term = Instant::now();
+    daemon.signal("TERM");
+    let mut answer = String::new();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = slow.read_to_string(&mut answer);
+    let answered = term.elapsed();
+    let status = daemon.wait_exit(Duration::from_secs(20));
+    eprintln!(
+        "FIGURES shutdown with a body arriving: answered after {answered:?}, exited after {:?}",
+        term.elapsed()
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("shutting down"), "{answer}");
+    assert!(status.success(), "{status}");
+    assert!(
+        term.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        term.elapsed()
     );
 }

@@ -3,5 +3,6 @@
 
 mod docker;
 mod http;
+mod instance;
 mod limits;
 mod router;

@@ -3,8 +3,12 @@
 
 mod crash;
 mod docker_host;
+mod exposure;
 mod interrupt;
+mod lease;
 mod logs_restart;
+mod model_paths;
 mod port_blocked;
+mod prune;
 mod pull;
 mod start_stop;

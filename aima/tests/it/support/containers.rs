@@ -7,8 +7,8 @@ use aima::config::{Config, Env};
 
 use super::docker::docker;
 
-/// The `aima.instance` label of a data dir, as aima's own configuration computes it. The dir
-/// is created if missing, so that the path is the one aima will see.
+/// The `aima.instance` label of a data dir, as aima's own configuration reads it: the id in its
+/// `instance-id` file, created at first use. The dir is created if missing.
 pub fn instance_of(data_dir: &Path) -> String {
     Config::load(data_dir, Env::default())
         .expect("a usable data dir")

@@ -19,12 +19,24 @@ pub struct Lab {
 impl Lab {
     /// Requires Docker; `sim_env` is baked into the simulator image (e.g. `AIMA_SIM_CRASH=oom`).
     pub fn new(sim_env: &[&str]) -> Self {
-        Self::with_image(&sim_image(sim_env))
+        Self::with_env(sim_env, &[])
+    }
+
+    /// As [`Lab::new`], with `env` (`AIMA_*` settings) given to every command.
+    pub fn with_env(sim_env: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::of(&sim_image(sim_env), env)
     }
 
     /// A lab whose vLLM engine image is `image` (e.g. one that is only in a registry).
     pub fn with_image(image: &str) -> Self {
-        let aima = Aima::new().env("AIMA_VLLM_IMAGE", image);
+        Self::of(image, &[])
+    }
+
+    fn of(image: &str, env: &[(&str, &str)]) -> Self {
+        let aima = env
+            .iter()
+            .fold(Aima::new(), |aima, (k, v)| aima.env(k, v))
+            .env("AIMA_VLLM_IMAGE", image);
         let cleanup = Cleanup {
             instance: instance_of(aima.data_dir()),
             extra: Vec::new(),

@@ -4,9 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-/// True when Docker could publish `port`: aima's own probe, the one preflight uses.
+/// True when nothing holds `port` on any IPv4 address: aima's own probe, the one preflight
+/// uses, at the widest address Docker may publish on.
 pub fn port_is_free(port: u16) -> bool {
-    aima::host::ports::blocked_address(port).is_none()
+    !aima::host::ports::is_blocked(std::net::SocketAddr::from(([0, 0, 0, 0], port)))
 }
 
 /// python3 listening on `0.0.0.0:PORT` until dropped.

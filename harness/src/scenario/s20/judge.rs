@@ -4,9 +4,9 @@
 use crate::exec::CommandRecord;
 use crate::verdict::{CriterionResult, Evidence, Verdict};
 
-use super::aima_json::{attempt_lines, words};
 use super::criteria::CRITERIA;
 use super::observations::{Observations, StatusRead};
+use crate::scenario::aima_json::{attempt_lines, words};
 
 /// The scenario's target for detecting a foreign port holder.
 pub const FAST_FAIL_TARGET_MS: u64 = 1000;

@@ -9,9 +9,9 @@ use crate::fixtures::port_check::PortCheck;
 use crate::scenario::context::Census;
 use crate::verdict::{CriterionResult, Verdict};
 
-use super::aima_json::RecordedAttempt;
 use super::judge::judge;
 use super::observations::{Blocker, Cycle, Observations, PortRelease, StatusRead, StopRead};
+use crate::scenario::aima_json::RecordedAttempt;
 
 const PORT_MESSAGE: &str = "error: cannot start svc-1: port 8000 is in use by harness (pid 4242)\n  attempt 1/3 after 4ms [preflight]: port 8000 is in use by harness (pid 4242)\nhelp: stop pid 4242 or choose another port with --port";
 

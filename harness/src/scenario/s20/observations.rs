@@ -5,7 +5,8 @@ use crate::exec::CommandRecord;
 use crate::fixtures::port_check::PortCheck;
 use crate::scenario::context::Census;
 
-use super::aima_json::RecordedAttempt;
+use crate::scenario::aima_json::RecordedAttempt;
+pub use crate::scenario::aima_ops::StatusRead;
 
 /// The process that held the port.
 #[derive(Debug, Clone, Default)]
@@ -13,14 +14,6 @@ pub struct Blocker {
     pub pid: u32,
     /// The program name as the OS reports it.
     pub program: String,
-}
-
-/// A status read back through `service list --output json`.
-#[derive(Debug, Clone)]
-pub struct StatusRead {
-    pub service: String,
-    pub list: CommandRecord,
-    pub status: Option<String>,
 }
 
 /// `service stop` of one failed service and the status read back after it.

@@ -4,19 +4,20 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::exec::CommandRecord;
 use crate::fixtures::docker_host::INVALID_DOCKER_HOST;
 use crate::fixtures::port_blocker::PortBlocker;
 use crate::fixtures::port_check::check_port;
+use crate::scenario::aima_ops::create_service;
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
 
-use super::aima_json::{attempts_of_record, last_id, status_in_list};
-use super::observations::{Blocker, Cycle, Observations, PortRelease, StatusRead, StopRead};
+use crate::scenario::aima_json::attempts_of_record;
+use crate::scenario::aima_ops::{QUICK, create_model, read_status};
 
-const QUICK: Duration = Duration::from_secs(30);
+use super::observations::{Blocker, Cycle, Observations, PortRelease, StopRead};
 
 /// The harness's deadline for `service start --timeout SECS`: aima's own timeout plus 30 s, so
 /// a start that overruns its timeout is seen (and judged) rather than cut short.
@@ -38,7 +39,7 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
-    let model = create_model(ctx)?;
+    let model = create_model(ctx, "port-test-model")?;
     test1_blocked_start(ctx, obs, &model)?;
     let first = obs
         .status_after_failure
@@ -58,72 +59,6 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         obs.stops.push(StopRead { stop, after });
     }
     test7_cycles(ctx, obs, &model)
-}
-
-fn create_model(ctx: &mut RunContext) -> anyhow::Result<String> {
-    let args = [
-        "model",
-        "create",
-        "--name",
-        "port-test-model",
-        "--source",
-        "ollama",
-        "--repo",
-        "tinyllama",
-    ];
-    let create = ctx.aima("setup: model create", &args, &[], QUICK);
-    if !create.succeeded() {
-        bail!(
-            "model create failed ({}): {}",
-            create.outcome(),
-            create.stderr.trim()
-        );
-    }
-    let list = ctx.aima(
-        "setup: model list",
-        &["model", "list", "--output", "json"],
-        &[],
-        QUICK,
-    );
-    last_id(&list.stdout).context("model list --output json has no items[-1].id")
-}
-
-fn create_service(ctx: &mut RunContext, step: &str, model: &str) -> anyhow::Result<String> {
-    let args = [
-        "service",
-        "create",
-        "--model-id",
-        model,
-        "--engine-type",
-        "vllm",
-    ];
-    let create = ctx.aima(step, &args, &[], QUICK);
-    if !create.succeeded() {
-        bail!(
-            "service create failed ({}): {}",
-            create.outcome(),
-            create.stderr.trim()
-        );
-    }
-    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
-    last_id(&list.stdout).context("service list --output json has no items[-1].id")
-}
-
-fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRead {
-    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
-    let status = status_in_list(&list.stdout, service);
-    ctx.event(
-        EventKind::Observation,
-        format!(
-            "{service} status = {}",
-            status.as_deref().unwrap_or("<not found>")
-        ),
-    );
-    StatusRead {
-        service: service.to_owned(),
-        list,
-        status,
-    }
 }
 
 fn block(ctx: &mut RunContext) -> anyhow::Result<PortBlocker> {
@@ -181,7 +116,7 @@ fn test1_blocked_start(
         pid: blocker.pid,
         program: blocker.program.clone(),
     });
-    let service = create_service(ctx, "test 1: service create", model)?;
+    let service = create_service(ctx, "test 1: service create", model, None)?;
     let start = start(ctx, "test 1: start on blocked port", &service, 60);
     obs.blocked_start = Some(start);
     unblock(ctx, blocker);
@@ -224,7 +159,7 @@ fn test5_second_blocked_start(
     obs: &mut Observations,
     model: &str,
 ) -> anyhow::Result<String> {
-    let service = create_service(ctx, "test 5: service create", model)?;
+    let service = create_service(ctx, "test 5: service create", model, None)?;
     let blocker = block(ctx)?;
     let start = start(ctx, "test 5: second start on blocked port", &service, 60);
     obs.second_blocked_start = Some(start);
@@ -241,7 +176,7 @@ fn test5_second_blocked_start(
 }
 
 fn test7_cycles(ctx: &mut RunContext, obs: &mut Observations, model: &str) -> anyhow::Result<()> {
-    let service = create_service(ctx, "test 7: service create", model)?;
+    let service = create_service(ctx, "test 7: service create", model, None)?;
     let blocker = block(ctx)?;
     for n in 1..=3 {
         let start = start(ctx, &format!("test 7: cycle {n} start"), &service, 30);

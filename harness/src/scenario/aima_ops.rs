@@ -1,0 +1,181 @@
+//! The aima commands scenarios share: register a model, create, start, stop and read services,
+//! each recorded as evidence through the run context.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use crate::exec::CommandRecord;
+use crate::fixtures::http::HttpRequest;
+use crate::timeline::EventKind;
+
+use super::aima_json::{last_id, status_in_list};
+use super::context::RunContext;
+
+/// Deadline of commands that should answer at once.
+pub const QUICK: Duration = Duration::from_secs(30);
+
+/// A status read back through `service list --output json`.
+#[derive(Debug, Clone)]
+pub struct StatusRead {
+    pub service: String,
+    pub list: CommandRecord,
+    pub status: Option<String>,
+}
+
+impl StatusRead {
+    pub fn line(&self) -> String {
+        format!(
+            "{} status = {} (service list --output json)",
+            self.service,
+            self.status.as_deref().unwrap_or("<not found>")
+        )
+    }
+}
+
+/// Registers a model (source ollama, repository tinyllama) and returns its id.
+pub fn create_model(ctx: &mut RunContext, name: &str) -> anyhow::Result<String> {
+    let args = [
+        "model",
+        "create",
+        "--name",
+        name,
+        "--source",
+        "ollama",
+        "--repo",
+        "tinyllama",
+    ];
+    let create = ctx.aima("setup: model create", &args, &[], QUICK);
+    if !create.succeeded() {
+        bail!(
+            "model create failed ({}): {}",
+            create.outcome(),
+            create.stderr.trim()
+        );
+    }
+    let list = ctx.aima(
+        "setup: model list",
+        &["model", "list", "--output", "json"],
+        &[],
+        QUICK,
+    );
+    last_id(&list.stdout).context("model list --output json has no items[-1].id")
+}
+
+/// Creates a vllm service of `model` (on `port` when given) and returns its id.
+pub fn create_service(
+    ctx: &mut RunContext,
+    step: &str,
+    model: &str,
+    port: Option<u16>,
+) -> anyhow::Result<String> {
+    let port = port.map(|p| p.to_string());
+    let mut args = vec![
+        "service",
+        "create",
+        "--model-id",
+        model,
+        "--engine-type",
+        "vllm",
+    ];
+    if let Some(port) = &port {
+        args.extend(["--port", port]);
+    }
+    let create = ctx.aima(step, &args, &[], QUICK);
+    if !create.succeeded() {
+        bail!(
+            "service create failed ({}): {}",
+            create.outcome(),
+            create.stderr.trim()
+        );
+    }
+    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
+    last_id(&list.stdout).context("service list --output json has no items[-1].id")
+}
+
+/// Reads one service's status from `service list --output json`.
+pub fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRead {
+    let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);
+    let status = status_in_list(&list.stdout, service);
+    ctx.event(
+        EventKind::Observation,
+        format!(
+            "{service} status = {}",
+            status.as_deref().unwrap_or("<not found>")
+        ),
+    );
+    StatusRead {
+        service: service.to_owned(),
+        list,
+        status,
+    }
+}
+
+/// `service start ID --wait --timeout SECS`, with a deadline comfortably past the timeout.
+pub fn start_wait(ctx: &mut RunContext, step: &str, service: &str, timeout: u64) -> CommandRecord {
+    let secs = timeout.to_string();
+    ctx.aima(
+        step,
+        &["service", "start", service, "--wait", "--timeout", &secs],
+        &[],
+        Duration::from_secs(timeout + 30),
+    )
+}
+
+/// `service stop ID`.
+pub fn stop(ctx: &mut RunContext, step: &str, service: &str) -> CommandRecord {
+    ctx.aima(step, &["service", "stop", service], &[], QUICK)
+}
+
+/// `service get ID --output json`, parsed.
+pub fn get_service(ctx: &mut RunContext, step: &str, service: &str) -> (CommandRecord, Value) {
+    let get = ctx.aima(
+        step,
+        &["service", "get", service, "--output", "json"],
+        &[],
+        QUICK,
+    );
+    let value = serde_json::from_str(get.stdout.trim()).unwrap_or(Value::Null);
+    (get, value)
+}
+
+/// The ids of every service in the list, oldest first.
+pub fn service_ids(list_stdout: &str) -> Vec<String> {
+    serde_json::from_str::<Value>(list_stdout.trim())
+        .ok()
+        .and_then(|v| v["items"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The HTTP status of the engine's `GET /health` on a host port, or why nothing answered.
+pub fn engine_health(port: u16) -> Result<u16, String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    HttpRequest::new("GET", "/health")
+        .timeout(Duration::from_secs(5))
+        .send(addr)
+        .map(|r| r.status)
+        .map_err(|e| e.to_string())
+}
+
+/// The HTTP status of one chat completion on a host port (the engine serving a request).
+pub fn engine_chat(port: u16) -> Result<u16, String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    HttpRequest::new("POST", "/v1/chat/completions")
+        .json(r#"{"messages":[{"role":"user","content":"ping"}]}"#)
+        .timeout(Duration::from_secs(10))
+        .send(addr)
+        .map(|r| r.status)
+        .map_err(|e| e.to_string())
+}
+
+/// `status`, or `nothing answered: why`, for evidence lines.
+pub fn answer_text(answer: &Result<u16, String>) -> String {
+    match answer {
+        Ok(status) => status.to_string(),
+        Err(err) => format!("nothing answered ({err})"),
+    }
+}

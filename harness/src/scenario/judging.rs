@@ -1,0 +1,146 @@
+//! Building verdicts: a small accumulator of problems and evidence, so each scenario's checks
+//! read as a list of expectations. A criterion whose steps did not run is a SKIP, never a PASS.
+
+use crate::exec::CommandRecord;
+use crate::verdict::{CriterionResult, Evidence, Verdict};
+
+use super::Criterion;
+
+/// A verdict with the evidence behind it.
+pub type Judged = (Verdict, Evidence);
+
+/// A criterion that could not be judged, with the reason.
+pub fn skip(reason: impl Into<String>) -> Judged {
+    (Verdict::Skip(reason.into()), Evidence::default())
+}
+
+/// Pairs each criterion with its judgement, in order; a missing judgement is a SKIP.
+pub fn results(criteria: &[Criterion], judged: Vec<Judged>) -> Vec<CriterionResult> {
+    let mut judged = judged.into_iter();
+    criteria
+        .iter()
+        .map(|criterion| {
+            let (verdict, evidence) = judged
+                .next()
+                .unwrap_or_else(|| skip("the scenario produced no judgement for it"));
+            CriterionResult {
+                id: criterion.id.to_owned(),
+                title: criterion.title.to_owned(),
+                verdict,
+                evidence,
+            }
+        })
+        .collect()
+}
+
+/// Every criterion skipped for one reason (e.g. the daemon did not start).
+pub fn all_skipped(criteria: &[Criterion], reason: &str) -> Vec<CriterionResult> {
+    results(criteria, criteria.iter().map(|_| skip(reason)).collect())
+}
+
+/// Collects evidence and unmet expectations for one criterion.
+#[derive(Debug, Default)]
+pub struct Checks {
+    problems: Vec<String>,
+    pub evidence: Evidence,
+}
+
+impl Checks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `problem` unless `ok`.
+    pub fn expect(&mut self, ok: bool, problem: impl FnOnce() -> String) -> &mut Self {
+        if !ok {
+            self.problems.push(problem());
+        }
+        self
+    }
+
+    pub fn problem(&mut self, problem: impl Into<String>) -> &mut Self {
+        self.problems.push(problem.into());
+        self
+    }
+
+    /// Cites a command and expects it to have exited 0 on its own.
+    pub fn succeeded(&mut self, what: &str, record: &CommandRecord) -> &mut Self {
+        self.command(record);
+        self.expect(record.succeeded(), || {
+            format!("{what} did not succeed ({})", record.outcome())
+        })
+    }
+
+    /// Cites a command and expects it to have failed on its own (non-zero exit, no hang).
+    pub fn failed(&mut self, what: &str, record: &CommandRecord) -> &mut Self {
+        self.command(record);
+        if record.timed_out {
+            self.problems
+                .push(format!("{what} hung: {}", record.outcome()));
+        } else if record.succeeded() {
+            self.problems.push(format!("{what} exited 0"));
+        }
+        self
+    }
+
+    pub fn command(&mut self, record: &CommandRecord) -> &mut Self {
+        if !self.evidence.commands.contains(&record.index) {
+            self.evidence.commands.push(record.index);
+        }
+        self
+    }
+
+    pub fn figure(&mut self, name: &str, value: u64) -> &mut Self {
+        self.evidence.figures.insert(name.to_owned(), value);
+        self
+    }
+
+    pub fn read_back(&mut self, line: impl Into<String>) -> &mut Self {
+        self.evidence.read_back.push(line.into());
+        self
+    }
+
+    pub fn note(&mut self, line: impl Into<String>) -> &mut Self {
+        self.evidence.notes.push(line.into());
+        self
+    }
+
+    pub fn docker(&mut self, lines: impl IntoIterator<Item = String>) -> &mut Self {
+        self.evidence.docker.extend(lines);
+        self
+    }
+
+    pub fn done(&mut self) -> Judged {
+        let problems = std::mem::take(&mut self.problems);
+        (
+            Verdict::from_problems(problems),
+            std::mem::take(&mut self.evidence),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmet_expectations_fail_and_missing_judgements_skip() {
+        let (verdict, _) = Checks::new().expect(true, || "no".into()).done();
+        assert!(verdict.is_pass());
+        let (verdict, _) = Checks::new().expect(false, || "port differs".into()).done();
+        assert_eq!(verdict, Verdict::Fail("port differs".into()));
+        const TWO: [Criterion; 2] = [
+            Criterion {
+                id: "S1.C1",
+                title: "a",
+            },
+            Criterion {
+                id: "S1.C2",
+                title: "b",
+            },
+        ];
+        let out = results(&TWO, vec![(Verdict::Pass, Evidence::default())]);
+        assert!(out[0].verdict.is_pass());
+        assert!(matches!(out[1].verdict, Verdict::Skip(_)));
+    }
+}

@@ -1,0 +1,150 @@
+//! Judging scenario 6 from its observations.
+
+use std::collections::BTreeSet;
+
+use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::verdict::CriterionResult;
+
+use super::criteria::CRITERIA;
+use super::steps::{CYCLES, Observations};
+
+pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
+    let judged = if obs.cycles.is_empty() {
+        CRITERIA
+            .iter()
+            .map(|_| skip(obs.skip_reason("the start/stop cycles")))
+            .collect()
+    } else {
+        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs)]
+    };
+    results(&CRITERIA, judged)
+}
+
+fn c1(obs: &Observations) -> Judged {
+    let mut checks = Checks::new();
+    checks.expect(obs.cycles.len() == CYCLES, || {
+        format!("{} of {CYCLES} cycles ran", obs.cycles.len())
+    });
+    for (n, cycle) in obs.cycles.iter().enumerate() {
+        checks.succeeded(&format!("start of cycle {}", n + 1), &cycle.start);
+        checks.succeeded(&format!("stop of cycle {}", n + 1), &cycle.stop);
+    }
+    let starts: Vec<u64> = obs.cycles.iter().map(|c| c.start.duration_ms).collect();
+    let stops: Vec<u64> = obs.cycles.iter().map(|c| c.stop.duration_ms).collect();
+    checks.figure("start_max_ms", starts.iter().copied().max().unwrap_or(0));
+    checks.figure("stop_max_ms", stops.iter().copied().max().unwrap_or(0));
+    let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    checks.note(format!(
+        "start times (ms): {}; stop times (ms): {}",
+        list(&starts),
+        list(&stops)
+    ));
+    checks.done()
+}
+
+fn c2(obs: &Observations) -> Judged {
+    let mut checks = Checks::new();
+    let mut seen = BTreeSet::new();
+    for (n, cycle) in obs.cycles.iter().enumerate() {
+        checks.command(&cycle.get);
+        match &cycle.container_id {
+            None => {
+                checks.problem(format!("cycle {}: the record names no container", n + 1));
+            }
+            Some(id) => {
+                checks.read_back(format!("cycle {}: container_id = {id}", n + 1));
+                checks.expect(seen.insert(id.clone()), || {
+                    format!("cycle {}: container {id} was already used", n + 1)
+                });
+            }
+        }
+    }
+    checks.done()
+}
+
+fn c3(obs: &Observations) -> Judged {
+    let mut checks = Checks::new();
+    for (n, cycle) in obs.cycles.iter().enumerate() {
+        for (read, want) in [
+            (&cycle.after_start, "running"),
+            (&cycle.after_stop, "stopped"),
+        ] {
+            checks
+                .command(&read.list)
+                .read_back(format!("cycle {}: {}", n + 1, read.line()));
+            checks.expect(read.status.as_deref() == Some(want), || {
+                format!(
+                    "cycle {}: status {} where {want} was expected",
+                    n + 1,
+                    read.status.as_deref().unwrap_or("<not found>")
+                )
+            });
+        }
+    }
+    checks.done()
+}
+
+fn c4(obs: &Observations) -> Judged {
+    let mut checks = Checks::new();
+    checks.note(format!("port given at creation: {}", obs.assigned_port));
+    for (n, cycle) in obs.cycles.iter().enumerate() {
+        checks.command(&cycle.get);
+        checks.expect(cycle.port == Some(u64::from(obs.assigned_port)), || {
+            let port = cycle
+                .port
+                .map_or_else(|| "missing".to_owned(), |p| p.to_string());
+            format!("cycle {}: the record's port is {port}", n + 1)
+        });
+        match &cycle.health {
+            Ok(status) => {
+                checks.read_back(format!(
+                    "cycle {}: GET 127.0.0.1:{}/health -> {status}",
+                    n + 1,
+                    obs.assigned_port
+                ));
+                checks.expect(*status == 200, || {
+                    format!("cycle {}: the engine answered {status} on /health", n + 1)
+                });
+            }
+            Err(err) => {
+                checks.problem(format!(
+                    "cycle {}: nothing answered on port {}: {err}",
+                    n + 1,
+                    obs.assigned_port
+                ));
+            }
+        }
+    }
+    checks.done()
+}
+
+fn c5(obs: &Observations) -> Judged {
+    let Some(census) = &obs.final_census else {
+        return skip(obs.skip_reason("the final census"));
+    };
+    let mut checks = Checks::new();
+    for (n, cycle) in obs.cycles.iter().enumerate() {
+        checks.docker(
+            cycle
+                .left
+                .iter()
+                .map(|c| format!("after stop {}: {}", n + 1, c.line())),
+        );
+    }
+    if let Some(last) = obs.cycles.last() {
+        checks.expect(last.left.is_empty(), || {
+            format!(
+                "{} container(s) of the service remain after the last stop",
+                last.left.len()
+            )
+        });
+    }
+    checks.docker(census.lines());
+    checks.expect(census.counted.is_empty(), || {
+        format!(
+            "{} new aima.engine container(s) at the end",
+            census.counted.len()
+        )
+    });
+    checks.done()
+}

@@ -1,0 +1,134 @@
+//! Judging scenario 13 from its observations.
+
+use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::verdict::CriterionResult;
+
+use super::criteria::CRITERIA;
+use super::steps::{Exchange, Observations};
+
+pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
+    let routes = if obs.routes.is_empty() {
+        skip(obs.skip_reason("walking the routes"))
+    } else {
+        c1(obs)
+    };
+    results(
+        &CRITERIA,
+        vec![
+            routes,
+            refusal(obs, obs.invalid_json.as_ref(), "invalid JSON", false),
+            refusal(obs, obs.unknown_route.as_ref(), "the unknown route", false),
+            refusal(obs, obs.wrong_method.as_ref(), "the wrong method", true),
+            refusal(obs, obs.too_large.as_ref(), "the oversized body", false),
+            c6(obs),
+            c7(obs),
+        ],
+    )
+}
+
+/// Expects the exchange's status, a JSON body and the JSON content type.
+fn json_answer(checks: &mut Checks, exchange: &Exchange) {
+    match &exchange.reply {
+        Err(err) => {
+            checks.problem(format!("{}: no answer ({err})", exchange.request));
+        }
+        Ok(reply) => {
+            checks.read_back(format!("{} -> {}", exchange.request, reply.summary()));
+            checks.expect(reply.status == exchange.expected, || {
+                format!(
+                    "{} answered {}, expected {}",
+                    exchange.request, reply.status, exchange.expected
+                )
+            });
+            checks.expect(reply.is_json(), || {
+                format!(
+                    "{} is not JSON with Content-Type application/json (content type {})",
+                    exchange.request,
+                    reply.header("content-type").unwrap_or("missing")
+                )
+            });
+        }
+    }
+}
+
+fn c1(obs: &Observations) -> Judged {
+    let mut checks = Checks::new();
+    checks.expect(obs.routes.len() == 10, || {
+        format!("{} of 10 route calls ran", obs.routes.len())
+    });
+    for exchange in &obs.routes {
+        json_answer(&mut checks, exchange);
+    }
+    checks.done()
+}
+
+/// A refused request: its status, a JSON error with a code (and `Allow` for 405).
+fn refusal(obs: &Observations, exchange: Option<&Exchange>, what: &str, allow: bool) -> Judged {
+    let Some(exchange) = exchange else {
+        return skip(obs.skip_reason(&format!("sending {what}")));
+    };
+    let mut checks = Checks::new();
+    json_answer(&mut checks, exchange);
+    if let Ok(reply) = &exchange.reply {
+        let code = reply.error_code();
+        checks.read_back(format!(
+            "error.code = {}",
+            code.as_deref().unwrap_or("<none>")
+        ));
+        checks.expect(code.is_some(), || {
+            format!("{what}: the body has no error.code")
+        });
+        let has_message = reply.json().is_some_and(|v| {
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        });
+        checks.expect(has_message, || {
+            format!("{what}: the body has no error.message")
+        });
+        if allow {
+            let header = reply.header("allow");
+            checks.read_back(format!("Allow: {}", header.unwrap_or("<missing>")));
+            checks.expect(header.is_some_and(|h| !h.is_empty()), || {
+                format!("{what}: no Allow header")
+            });
+        }
+    }
+    checks.done()
+}
+
+fn c6(obs: &Observations) -> Judged {
+    if obs.concurrent.is_empty() {
+        return skip(obs.skip_reason("the concurrent list calls"));
+    }
+    let mut checks = Checks::new();
+    let mut slowest = 0;
+    for (n, reply) in obs.concurrent.iter().enumerate() {
+        match reply {
+            Err(err) => {
+                checks.problem(format!("call {}: no answer ({err})", n + 1));
+            }
+            Ok(reply) => {
+                slowest = slowest.max(reply.elapsed_ms);
+                let listed = reply.json().is_some_and(|v| v["items"].is_array());
+                checks.expect(reply.status == 200 && listed, || {
+                    format!("call {}: {}", n + 1, reply.summary())
+                });
+            }
+        }
+    }
+    checks.expect(obs.concurrent.len() == 10, || {
+        format!("{} of 10 calls ran", obs.concurrent.len())
+    });
+    checks.figure("concurrent_max_ms", slowest);
+    checks.done()
+}
+
+fn c7(obs: &Observations) -> Judged {
+    let Some(exchange) = &obs.health else {
+        return skip(obs.skip_reason("the health call"));
+    };
+    let mut checks = Checks::new();
+    json_answer(&mut checks, exchange);
+    checks.done()
+}

@@ -1,0 +1,153 @@
+//! Judging scenario 22 from its observations.
+
+use crate::scenario::aima_ops::answer_text;
+use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::verdict::CriterionResult;
+
+use super::criteria::CRITERIA;
+use super::steps::{Observations, SHUTDOWN_BOUND};
+
+pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
+    results(&CRITERIA, vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs)])
+}
+
+fn c1(obs: &Observations) -> Judged {
+    let Some(after) = &obs.after_term else {
+        return skip(obs.skip_reason("the request after SIGTERM"));
+    };
+    let mut checks = Checks::new();
+    match after {
+        Ok(reply) => {
+            checks.problem(format!(
+                "a new request 300ms after SIGTERM was answered: {}",
+                reply.summary()
+            ));
+        }
+        Err(err) => {
+            checks.read_back(format!("new request 300ms after SIGTERM: {err}"));
+        }
+    }
+    checks.done()
+}
+
+fn c2(obs: &Observations) -> Judged {
+    let (Some(reply), Some(exit)) = (&obs.in_flight, &obs.term_exit) else {
+        return skip(obs.skip_reason("the shutdown with a request in flight"));
+    };
+    let mut checks = Checks::new();
+    match reply {
+        Ok(reply) => {
+            checks.read_back(format!("in-flight start -> {}", reply.summary()));
+            let status = reply
+                .json()
+                .and_then(|v| v["status"].as_str().map(str::to_owned));
+            checks.expect(
+                reply.status == 200 && status.as_deref() == Some("running"),
+                || {
+                    format!(
+                        "the in-flight start answered {} with status {}",
+                        reply.status,
+                        status.as_deref().unwrap_or("<none>")
+                    )
+                },
+            );
+        }
+        Err(err) => {
+            checks.problem(format!("the in-flight start got no answer: {err}"));
+        }
+    }
+    checks.figure("shutdown_ms", exit.waited_ms);
+    checks.read_back(format!("the daemon {}", exit.describe()));
+    checks.expect(exit.exit_code == Some(0) && !exit.escalated, || {
+        format!(
+            "the daemon {}; expected exit 0 within {}s",
+            exit.describe(),
+            SHUTDOWN_BOUND.as_secs()
+        )
+    });
+    checks.done()
+}
+
+fn c3(obs: &Observations) -> Judged {
+    if obs.engines_after_exit.is_empty() {
+        return skip(obs.skip_reason("the shutdown"));
+    }
+    let mut checks = Checks::new();
+    for (service, state) in &obs.engines_after_exit {
+        let shown = state.as_deref().unwrap_or("no container");
+        checks.docker([format!("after the exit: {service}: {shown}")]);
+        checks.expect(state.as_deref() == Some("running"), || {
+            format!("{service}'s engine is {shown} after the shutdown")
+        });
+    }
+    checks.expect(obs.after_restart.len() == 2, || {
+        "the restarted daemon was not asked".into()
+    });
+    for (service, status) in &obs.after_restart {
+        let shown = status.as_deref().unwrap_or("<none>");
+        checks.read_back(format!("after the restart: {service} status = {shown}"));
+        checks.expect(shown == "running", || {
+            format!("{service} reads {shown} after the restart")
+        });
+    }
+    checks.done()
+}
+
+fn c4(obs: &Observations) -> Judged {
+    if obs.integrity_after_term.is_none() {
+        return skip(obs.skip_reason("the integrity checks"));
+    }
+    let mut checks = Checks::new();
+    for (when, check) in [
+        ("after SIGTERM", &obs.integrity_after_term),
+        ("after SIGKILL", &obs.integrity_after_kill),
+    ] {
+        match check {
+            None => {
+                checks.problem(format!("no integrity_check {when}"));
+            }
+            Some(Ok(answer)) => {
+                checks.read_back(format!("PRAGMA integrity_check {when}: {answer}"));
+                checks.expect(answer == "ok", || {
+                    format!("integrity_check {when} says {answer}")
+                });
+            }
+            Some(Err(err)) => {
+                checks.problem(format!("{when}: {err}"));
+            }
+        }
+    }
+    checks.done()
+}
+
+fn c5(obs: &Observations) -> Judged {
+    let (Some(exit), Some(health)) = (&obs.kill_exit, &obs.final_health) else {
+        return skip(obs.skip_reason("the SIGKILL and restart"));
+    };
+    let mut checks = Checks::new();
+    checks.note(format!("the daemon {} after SIGKILL", exit.describe()));
+    checks.read_back(format!(
+        "GET /api/v2/health after the restart -> {}",
+        answer_text(health)
+    ));
+    checks.expect(health == &Ok(200), || {
+        "the restarted daemon is not healthy".into()
+    });
+    for committed in &obs.committed {
+        checks.expect(obs.final_ids.contains(committed), || {
+            format!("{committed} was created (201) before SIGKILL but is missing after the restart")
+        });
+    }
+    checks.read_back(format!(
+        "created before SIGKILL: {}",
+        obs.committed.join(", ")
+    ));
+    for (service, status) in &obs.final_statuses {
+        checks.read_back(format!("after the restart: {service} status = {status}"));
+        checks.expect(
+            !matches!(status.as_str(), "failed" | "starting" | "stopping"),
+            || format!("{service} reads {status} after the restart"),
+        );
+    }
+    checks.done()
+}

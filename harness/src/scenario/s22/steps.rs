@@ -1,0 +1,201 @@
+//! Scenario 22's steps: services R and K on an engine that loads for a few seconds; K's start
+//! is in flight through the API when the daemon gets SIGTERM; a new connection is tried at
+//! once; then the exit, the engines, the database; a restart; writes followed by SIGKILL; a
+//! second restart.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fixtures::http::{HttpReply, HttpRequest};
+use crate::fixtures::port_check::free_port;
+use crate::scenario::context::RunContext;
+
+use super::integrity::integrity_check;
+
+/// Seconds the engine loads: long enough for SIGTERM to land while K's start is in flight.
+pub const LOAD_SECS: u64 = 5;
+/// aima's documented drain time for requests in flight, plus slack for a loaded machine.
+pub const SHUTDOWN_BOUND: Duration = Duration::from_secs(35);
+
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    pub missing: Vec<String>,
+    /// A new request sent 300 ms after SIGTERM.
+    pub after_term: Option<Result<HttpReply, String>>,
+    /// The in-flight start's answer.
+    pub in_flight: Option<Result<HttpReply, String>>,
+    pub term_exit: Option<crate::exec::group::Stopped>,
+    /// Docker states of R's and K's containers once the daemon is gone: (service, state).
+    pub engines_after_exit: Vec<(String, Option<String>)>,
+    pub integrity_after_term: Option<Result<String, String>>,
+    /// Statuses the restarted daemon reports for R and K.
+    pub after_restart: Vec<(String, Option<String>)>,
+    /// The model and service created (201) right before SIGKILL.
+    pub committed: Vec<String>,
+    pub kill_exit: Option<crate::exec::group::Stopped>,
+    pub integrity_after_kill: Option<Result<String, String>>,
+    /// After the second restart: health status, listed model and service ids, statuses.
+    pub final_health: Option<Result<u16, String>>,
+    pub final_ids: Vec<String>,
+    pub final_statuses: Vec<(String, String)>,
+}
+
+impl Observations {
+    pub fn skip_reason(&self, step: &str) -> String {
+        match self.missing.first() {
+            Some(why) => format!("{step} did not run: {why}"),
+            None => format!("{step} did not run"),
+        }
+    }
+}
+
+pub fn run_steps(ctx: &mut RunContext) -> Observations {
+    let mut obs = Observations::default();
+    if let Err(err) = steps(ctx, &mut obs) {
+        ctx.say(&format!("setup problem: {err:#}"));
+        obs.missing.push(format!("{err:#}"));
+    }
+    obs
+}
+
+fn call(
+    ctx: &mut RunContext,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut request = ctx.api(method, path).timeout(Duration::from_secs(90));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let reply = ctx.http("call", request)?;
+    anyhow::ensure!(
+        reply.status < 300,
+        "{method} {path} answered {}",
+        reply.summary()
+    );
+    reply
+        .json()
+        .ok_or_else(|| anyhow::anyhow!("{method} {path}: no JSON"))
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn create_service(ctx: &mut RunContext, model: &str) -> anyhow::Result<String> {
+    let body = format!(
+        r#"{{"model_id":"{model}","engine_type":"vllm","port":{}}}"#,
+        free_port()?
+    );
+    Ok(id(&call(ctx, "POST", "/api/v2/services", Some(&body))?))
+}
+
+fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
+    let load = LOAD_SECS.to_string();
+    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
+    let env = [("AIMA_VLLM_IMAGE", slow.as_str())];
+    ctx.start_daemon(&env)?;
+    let db = ctx.data_dir.join("aima.db");
+    let model = id(&call(
+        ctx,
+        "POST",
+        "/api/v2/models",
+        Some(r#"{"name":"drain-model","source":"ollama","repo":"tinyllama"}"#),
+    )?);
+    let running = create_service(ctx, &model)?;
+    let in_flight = create_service(ctx, &model)?;
+    call(
+        ctx,
+        "POST",
+        &format!("/api/v2/services/{running}/start"),
+        Some(r#"{"wait":true,"timeout":60}"#),
+    )?;
+
+    // K's start in flight, then SIGTERM once its container exists.
+    let request = ctx
+        .api("POST", &format!("/api/v2/services/{in_flight}/start"))
+        .json(r#"{"wait":true,"timeout":60}"#)
+        .timeout(Duration::from_secs(90));
+    let listen = ctx.listen;
+    let worker = std::thread::spawn(move || request.send(listen).map_err(|e| e.to_string()));
+    let since = Instant::now();
+    while ctx
+        .docker
+        .list_with_label(&format!("aima.service={in_flight}"))?
+        .is_empty()
+    {
+        anyhow::ensure!(
+            since.elapsed() < Duration::from_secs(20),
+            "K's start made no container within 20s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ctx.terminate_daemon();
+    std::thread::sleep(Duration::from_millis(300));
+    let probe = HttpRequest::new("GET", "/api/v2/health").timeout(Duration::from_secs(2));
+    obs.after_term = Some(
+        ctx.http("new request after SIGTERM", probe)
+            .map_err(|e| format!("{e:#}")),
+    );
+    obs.term_exit = ctx.wait_daemon(SHUTDOWN_BOUND);
+    obs.in_flight = Some(
+        worker
+            .join()
+            .unwrap_or_else(|_| Err("the request thread panicked".into())),
+    );
+    for service in [&running, &in_flight] {
+        let state = ctx
+            .docker
+            .list_with_label(&format!("aima.service={service}"))?
+            .into_iter()
+            .next()
+            .map(|c| c.state);
+        obs.engines_after_exit.push((service.clone(), state));
+    }
+    obs.integrity_after_term = Some(integrity_check(&db));
+
+    // Restart: R and K are adopted.
+    ctx.start_daemon(&env)?;
+    for service in [&running, &in_flight] {
+        let record = call(ctx, "GET", &format!("/api/v2/services/{service}"), None)?;
+        obs.after_restart.push((
+            service.clone(),
+            record["status"].as_str().map(str::to_owned),
+        ));
+    }
+
+    // Committed writes, then SIGKILL at once.
+    let committed_model = id(&call(
+        ctx,
+        "POST",
+        "/api/v2/models",
+        Some(r#"{"name":"last-words","source":"ollama","repo":"tinyllama"}"#),
+    )?);
+    let committed_service = create_service(ctx, &committed_model)?;
+    obs.committed = vec![committed_model, committed_service];
+    obs.kill_exit = ctx.signal_daemon("KILL", Duration::from_secs(5));
+    obs.integrity_after_kill = Some(integrity_check(&db));
+
+    ctx.start_daemon(&env)?;
+    let health = HttpRequest::new("GET", "/api/v2/health");
+    obs.final_health = Some(
+        ctx.http("health after the restart", health)
+            .map(|r| r.status)
+            .map_err(|e| format!("{e:#}")),
+    );
+    let models = call(ctx, "GET", "/api/v2/models", None)?;
+    let services = call(ctx, "GET", "/api/v2/services", None)?;
+    for list in [&models, &services] {
+        obs.final_ids
+            .extend(list["items"].as_array().into_iter().flatten().map(id));
+    }
+    obs.final_statuses = services["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| (id(s), s["status"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    Ok(())
+}
