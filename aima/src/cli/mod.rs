@@ -5,8 +5,8 @@ mod commands;
 mod progress;
 mod render;
 mod service_verbs;
-mod verbs;
 mod terminal;
+mod verbs;
 
 use std::ffi::OsString;
 use std::io::Write;
