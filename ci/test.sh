@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and developers run it on a fresh machine:
-#   1. a Docker daemon (integration tests and the harness use real containers), and Debian's
-#      docker-registry for the image pull tests;
+#   1. a Docker daemon (integration tests and the harness use real containers), headless
+#      Chromium (the status page's browser test) and Debian's docker-registry (the image pull
+#      tests);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
-#   3. the conformance harness on scenario 20 as a gate, three runs (exit 0 only when every
-#      criterion passes in every run).
+#   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
+#      runs each (exit 0 only when every criterion of every scenario passes in every run; a
+#      scenario missing, refused or crashed fails the gate);
+#   4. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/docker-up.sh
+bash ci/browser-up.sh
 # The pull tests run a real registry: Debian's docker-registry.
 bash ci/registry.sh
 
@@ -21,11 +25,17 @@ command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast
 
-# The scenario uses port 8000; on a machine where something else holds it, use a free port.
-port=8000
+# Scenario 20 contends for port 8000 by default (the others pick free ports); on a machine where
+# something else holds it, every scenario runs on one free port instead.
+port_args=()
 if ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", 8000))' 2>/dev/null; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  echo "test: port 8000 is busy here; running scenario 20 on port $port"
+  echo "test: port 8000 is busy here; running the scenarios on port $port"
+  port_args=(--port "$port")
 fi
-# Three full runs, so the figures (fast-fail time, wall time) come with a median.
-cargo run -q -p harness -- scenario 20 --port "$port" --repeat 3
+# Three full runs of each scenario, so every figure comes with a median; one combined report.
+cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
+
+# The bench's smoke run, on the debug build CI already has (the figures in README come from
+# the release build: `cargo run -p harness -- bench`).
+cargo run -q -p harness -- bench --quick --debug

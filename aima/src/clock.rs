@@ -23,10 +23,17 @@ pub fn ago(ms: i64, now: i64) -> String {
     let secs = (now - ms).max(0) / 1000;
     match secs {
         0..=1 => "just now".to_owned(),
-        2..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
+        _ => format!("{} ago", span(secs)),
+    }
+}
+
+/// "42s", "3m", "2h", "4d": a length of time in its largest whole unit.
+pub fn span(secs: i64) -> String {
+    match secs.max(0) {
+        s @ 0..=59 => format!("{s}s"),
+        s @ 60..=3599 => format!("{}m", s / 60),
+        s @ 3600..=86_399 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
     }
 }
 

@@ -13,6 +13,7 @@
 //! - `daemon`: `aima start`: serves the API, runs the reconciler, shuts down gracefully.
 //! - `ops`: the single entry both front ends call, for models and services alike.
 //! - `lifecycle`: start (preflight, attempts, retries), stop, and refreshing recorded states.
+//! - `metrics`: the daemon's Prometheus metrics: counters kept in memory, the text format.
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
 //! - `runtime`: adapter: the container runtime trait, its Docker implementation and a fake.
 //! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
@@ -32,6 +33,7 @@ pub mod error;
 pub mod host;
 pub mod instance;
 pub mod lifecycle;
+mod metrics;
 mod ops;
 pub mod runtime;
 pub mod store;

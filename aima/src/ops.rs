@@ -11,9 +11,9 @@ use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, Status};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
-use crate::store::{NewService, Store};
+use crate::store::{NewService, ServiceEvent, Store};
 
 mod logs;
 mod resolve;
@@ -124,6 +124,24 @@ pub async fn refresh_and_list_services(
     Ok(services)
 }
 
+/// Services as recorded, oldest first, without asking Docker: for read-only views (the status
+/// page), which must not change anything; the reconciler keeps the records true.
+pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
+    store.list_services()
+}
+
+/// One service as recorded, without asking Docker (see [`list_services_recorded`]), with its
+/// newest `changes` status changes from the change log, newest first.
+pub fn get_service_recorded(
+    store: &Store,
+    id: &str,
+    changes: usize,
+) -> Result<(Service, Vec<ServiceEvent>)> {
+    let svc = store.get_service(&resolve::service(store, id)?)?;
+    let events = store.recent_events_of(svc.id.as_str(), changes)?;
+    Ok((svc, events))
+}
+
 /// One service, refreshed against Docker (may fail it and remove its containers).
 pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
     lifecycle::refresh(deps, store, &resolve::service(store, id)?).await
@@ -143,9 +161,9 @@ pub async fn stop_service(
     deps: &Deps,
     store: &mut Store,
     id: &str,
-    force: bool,
+    mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &resolve::service(store, id)?, force).await
+    lifecycle::stop(deps, store, &resolve::service(store, id)?, mode).await
 }
 
 /// `stop` (from any state, all containers removed, port released) and then `start`, with the
@@ -154,13 +172,13 @@ pub async fn restart_service(
     deps: &Deps,
     store: &mut Store,
     id: &str,
-    force: bool,
+    mode: StopMode,
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
     let id = resolve::service(store, id)?;
     // A port still held after the stop fails the start's preflight, which names the holder.
-    lifecycle::stop(deps, store, &id, force).await?;
+    lifecycle::stop(deps, store, &id, mode).await?;
     lifecycle::start(deps, store, &id, opts, interrupt).await
 }
 

@@ -24,6 +24,21 @@ pub fn run_all(options: &RunOptions, repeat: u32, manifest: Option<&Path>) -> Ex
         }
     };
     let plan = plan(&entries);
+    // Build (or locate) the aima under test once; every run then uses exactly these binaries.
+    let bins =
+        match crate::exec::locate_binaries(options.aima_bin.as_deref(), options.sim_bin.as_deref())
+        {
+            Ok(bins) => bins,
+            Err(err) => {
+                eprintln!("error: cannot run all scenarios: {err:#}");
+                return ExitCode::from(EXIT_REFUSED);
+            }
+        };
+    let options = RunOptions {
+        aima_bin: Some(bins.aima),
+        sim_bin: Some(bins.sim),
+        ..options.clone()
+    };
     let started = SystemTime::now();
     let wall = Instant::now();
     let stamp = humantime::format_rfc3339_seconds(started).to_string();

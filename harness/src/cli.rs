@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::bench::{BenchOptions, run_bench};
 use crate::fixtures::port_blocker::holder::{BlockPortArgs, hold_port};
 use crate::reaper::{ReaperArgs, run_reaper};
 use crate::report::{plain_summary, series, series_table};
@@ -75,6 +76,28 @@ enum Commands {
     },
     /// List the scenarios and their criteria.
     List,
+    /// Measure aima against raw Docker (alternating, in one run) and write bench.md,
+    /// bench.json and SVG plots under reports/<run id>/.
+    Bench {
+        /// A smoke run: few repetitions and smaller sizes (what CI runs).
+        #[arg(long)]
+        quick: bool,
+        /// Repetitions per figure (default 20, or 3 with --quick).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        runs: Option<u32>,
+        /// Measure the dev (debug) build instead of the release build.
+        #[arg(long)]
+        debug: bool,
+        /// aima binary (default: the workspace's build of the chosen profile, rebuilt first).
+        #[arg(long)]
+        aima_bin: Option<PathBuf>,
+        /// aima-engine-sim binary (default: next to the workspace's aima).
+        #[arg(long)]
+        sim_bin: Option<PathBuf>,
+        /// Where report folders go.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
     /// Fixture processes the harness starts itself.
     #[command(hide = true)]
     Fixture {
@@ -111,6 +134,30 @@ pub fn run(cli: Cli) -> ExitCode {
         Commands::Fixture {
             fixture: Fixture::BlockPort(args),
         } => helper_exit(hold_port(&args)),
+        Commands::Bench {
+            quick,
+            runs,
+            debug,
+            aima_bin,
+            sim_bin,
+            reports,
+        } => {
+            let options = BenchOptions {
+                quick,
+                runs: runs.map(|n| n as usize),
+                release: !debug,
+                aima_bin,
+                sim_bin,
+                reports,
+            };
+            match run_bench(&options) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: the bench could not run: {err:#}");
+                    ExitCode::from(EXIT_REFUSED)
+                }
+            }
+        }
         Commands::Reaper(args) => helper_exit(run_reaper(&args)),
         Commands::Scenario {
             target,

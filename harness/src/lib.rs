@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //!
-//! - `cli` — the command line: `scenario N|all`, `list`, and the hidden helper processes
+//! - `bench` — `bench [--quick]`: aima against raw Docker in one run, figures and plots.
+//! - `cli` — the command line: `scenario N|all`, `list`, `bench`, and the hidden helper processes
 //!   (`fixture block-port`, `reaper`).
 //! - `catalog` — `scenario all`: the required manifest, every scenario, the combined report.
 //! - `scenario` — the registry of scenarios, the manifest, the per-run context and the runner,
@@ -24,6 +25,7 @@
 //! - `report` — `report.json` and its renderings: Markdown, JUnit, the SVG timeline, series,
 //!   and the catalog report of `scenario all`.
 
+pub(crate) mod bench;
 pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod exec;

@@ -34,7 +34,7 @@ pub(crate) async fn require_token(
 }
 
 /// The credentials of `Bearer <token>`, whatever the case of the scheme name.
-fn bearer_credentials(value: &str) -> Option<&str> {
+pub(super) fn bearer_credentials(value: &str) -> Option<&str> {
     let (scheme, credentials) = value.trim_start().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -43,7 +43,7 @@ fn bearer_credentials(value: &str) -> Option<&str> {
 
 /// Compares digests byte by byte without an early exit, so neither the position of the first
 /// difference nor the token's length shows in the timing.
-fn same_secret(given: &str, expected: &str) -> bool {
+pub(super) fn same_secret(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
     a.iter()

@@ -2,6 +2,13 @@
 //! otherwise be reachable from any page the operator opens: cross-site requests carry an
 //! `Origin` header, and DNS rebinding arrives with a foreign `Host`. aima's clients (its CLI
 //! peers, scripts, curl) send neither, so both are refused with 403.
+//!
+//! The one exception is aima's own status page: a browser sends `Origin` on the page's
+//! same-site requests too (the login form's POST). Page paths (never `/api/`) accept an
+//! `Origin` naming exactly the site the request was sent to (`http://` + its `Host`); any
+//! other origin is refused there as everywhere. The `Host` check below still applies, so a
+//! rebinding page that is "same-origin" with itself gains nothing on a daemon without a token,
+//! and with a token it cannot sign in without knowing it.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -16,19 +23,31 @@ pub(crate) async fn refuse_web_pages(
     req: Request,
     next: Next,
 ) -> Response {
-    if req.headers().contains_key(header::ORIGIN) {
-        return forbidden("requests from web pages (with an Origin header) are refused");
-    }
-    // With a token a rebinding page cannot authenticate anyway; without one, only loopback
-    // names may reach the API.
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok());
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let own_page = super::page::is_page_path(req.uri().path())
+            && host.is_some_and(|host| same_site(origin.as_bytes(), host));
+        if !own_page {
+            return forbidden("requests from web pages (with an Origin header) are refused");
+        }
+    }
+    // With a token a rebinding page cannot authenticate anyway; without one, only loopback
+    // names may reach the API.
     if state.token.is_none() && host.is_some_and(|h| !is_loopback_host(h)) {
         return forbidden("only loopback host names may reach an API without a token");
     }
     next.run(req).await
+}
+
+/// `origin` is `http://<host>`: the page was loaded from the very address it now talks to.
+/// `null` and every other scheme, name or port is another site.
+fn same_site(origin: &[u8], host: &str) -> bool {
+    origin
+        .strip_prefix(b"http://")
+        .is_some_and(|rest| rest.eq_ignore_ascii_case(host.as_bytes()))
 }
 
 /// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
@@ -55,7 +74,23 @@ fn forbidden(message: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_host;
+    use super::{is_loopback_host, same_site};
+
+    #[test]
+    fn only_the_exact_site_is_same_site() {
+        assert!(same_site(b"http://127.0.0.1:9090", "127.0.0.1:9090"));
+        assert!(same_site(b"http://LOCALHOST:9090", "localhost:9090"));
+        for (origin, host) in [
+            (&b"http://127.0.0.1:9091"[..], "127.0.0.1:9090"),
+            (b"http://evil.example", "127.0.0.1:9090"),
+            (b"https://127.0.0.1:9090", "127.0.0.1:9090"),
+            (b"null", "127.0.0.1:9090"),
+            (b"http://127.0.0.1:9090.evil.example", "127.0.0.1:9090"),
+            (b"http://127.0.0.1", "127.0.0.1:9090"),
+        ] {
+            assert!(!same_site(origin, host), "{origin:?} {host}");
+        }
+    }
 
     #[test]
     fn loopback_names_are_recognised() {

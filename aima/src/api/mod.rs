@@ -2,19 +2,30 @@
 //!
 //! Handlers only translate HTTP to calls of `ops` and back; no lifecycle logic lives
 //! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes.
+//!
+//! Beside the operations: `/api/v2/events` (the services' change log as server-sent events,
+//! tailed by `feed`), `/metrics` (Prometheus), `/api/v2/openapi.json`, and an access log. One
+//! route table builds the router and lists the routes the OpenAPI document is checked against.
+//! The read-only status page for people (`GET /`, [`page`]) shares the listener and the token.
 
 mod auth;
 mod body;
 mod browsers;
 mod error;
+mod events;
+mod feed;
 mod health;
+mod metrics;
 mod models;
+mod openapi;
+mod page;
 mod paging;
 mod routes;
 mod services;
 mod state;
 mod transport;
 
-pub use routes::{BODY_LIMIT, router};
+pub use openapi::OPENAPI;
+pub use routes::{BODY_LIMIT, router, routes};
 pub use state::ApiState;
 pub(crate) use transport::Transport;

@@ -1,56 +1,161 @@
 //! The route table, the 404 and 405 answers, and helpers the handlers share.
 
+use std::collections::BTreeMap;
+
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Router, middleware};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiState, auth, browsers, health, models, services};
+use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, page, services};
 use crate::error::{Error, Kind, Result};
 use crate::store::Store;
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Every route: method, path and handler. The one table builds the router and lists the
+/// routes, so the OpenAPI document can be checked against it.
+struct Table {
+    routes: BTreeMap<&'static str, MethodRouter<ApiState>>,
+    listed: Vec<(Method, &'static str)>,
+}
+
+impl Table {
+    fn new() -> Self {
+        Table {
+            routes: BTreeMap::new(),
+            listed: Vec::new(),
+        }
+    }
+
+    fn add<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, ApiState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a method routes can take");
+        let route = self.routes.remove(path).unwrap_or_default();
+        self.routes.insert(path, route.on(filter, handler));
+        self.listed.push((method, path));
+        self
+    }
+
+    fn into_router(self) -> Router<ApiState> {
+        self.routes
+            .into_iter()
+            .fold(Router::new(), |router, (path, route)| {
+                router.route(path, route)
+            })
+    }
+}
+
+/// Open to callers without the token: health only.
+fn open() -> Table {
+    Table::new().add(Method::GET, "/api/v2/health", health::health)
+}
+
+/// Everything else needs the token, when the daemon has one.
+fn protected() -> Table {
+    Table::new()
+        .add(Method::GET, "/api/v2/models", models::list)
+        .add(Method::POST, "/api/v2/models", models::create)
+        .add(Method::GET, "/api/v2/models/{id}", models::get)
+        .add(Method::DELETE, "/api/v2/models/{id}", models::delete)
+        .add(Method::GET, "/api/v2/services", services::list)
+        .add(Method::POST, "/api/v2/services", services::create)
+        .add(Method::GET, "/api/v2/services/{id}", services::get)
+        .add(Method::DELETE, "/api/v2/services/{id}", services::delete)
+        .add(Method::POST, "/api/v2/services/prune", services::prune)
+        .add(Method::POST, "/api/v2/services/{id}/start", services::start)
+        .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
+        .add(Method::GET, "/api/v2/events", events::events)
+        .add(Method::GET, "/api/v2/openapi.json", openapi::document)
+        .add(Method::GET, "/metrics", metrics::metrics)
+}
+
+/// The status page's sign-in and its files: open, as health is.
+fn page_open() -> Table {
+    Table::new()
+        .add(Method::POST, "/login", page::login)
+        .add(Method::POST, "/logout", page::logout)
+        .add(Method::GET, "/page/app.js", page::script)
+        .add(Method::GET, "/page/app.css", page::style)
+}
+
+/// The status page itself: the token, or the session the page's login form sets. Its live
+/// updates are the API's event stream under the page's sign-in (a browser's `EventSource`
+/// cannot send the bearer header).
+fn page_signed_in() -> Table {
+    Table::new()
+        .add(Method::GET, "/", page::overview)
+        .add(Method::GET, "/services/{id}", page::service)
+        .add(Method::GET, "/page/events", events::events)
+}
+
+/// Every route as `(METHOD, path)`, in the table's order.
+pub fn routes() -> Vec<(String, String)> {
+    let tables = [open(), protected(), page_open(), page_signed_in()];
+    tables
+        .iter()
+        .flat_map(|table| &table.listed)
+        .map(|(method, path)| (method.to_string(), (*path).to_owned()))
+        .collect()
+}
+
 pub fn router(state: ApiState) -> Router {
-    let protected = Router::new()
-        .route("/api/v2/models", get(models::list).post(models::create))
-        .route(
-            "/api/v2/models/{id}",
-            get(models::get).delete(models::delete),
-        )
-        .route(
-            "/api/v2/services",
-            get(services::list).post(services::create),
-        )
-        .route(
-            "/api/v2/services/{id}",
-            get(services::get).delete(services::delete),
-        )
-        .route("/api/v2/services/prune", post(services::prune))
-        .route("/api/v2/services/{id}/start", post(services::start))
-        .route("/api/v2/services/{id}/stop", post(services::stop))
+    let protected = protected()
+        .into_router()
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ));
-    Router::new()
-        .route("/api/v2/health", get(health::health))
+    let page = page_signed_in()
+        .into_router()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            page::require_session,
+        ));
+    open()
+        .into_router()
         .merge(protected)
+        .merge(page_open().into_router())
+        .merge(page)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             browsers::refuse_web_pages,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(access_log())
         .with_state(state)
+}
+
+/// One line per request at `info`, with its status and latency.
+fn access_log() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+> {
+    use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+    use tracing::Level;
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Millis),
+        )
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
     Error::new(Kind::NotFound, format!("no route {method} {}", uri.path()))
-        .with_help("the API lives under /api/v2: models, services and health")
+        .with_help("the API lives under /api/v2 (see /api/v2/openapi.json); metrics at /metrics")
         .into()
 }
 

@@ -13,7 +13,7 @@ use super::paging::{Page, PageQuery};
 use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
-use crate::lifecycle::StartOptions;
+use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 use crate::store::Store;
 
@@ -119,6 +119,9 @@ impl StartRequest {
     }
 }
 
+/// Answers 200 with the running service after `wait`, and 202 with the service still
+/// `starting` after a detached start (its engine container runs; health is checked later).
+///
 /// Runs the start as a tracked task: a client that hangs up does not cut it short (which would
 /// leave the row `starting` under a live owner), and shutdown waits for it or interrupts it.
 /// No server timeout applies; the start's own `timeout` bounds it.
@@ -126,8 +129,13 @@ pub(crate) async fn start(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
-) -> ApiResult<Json<Service>> {
+) -> ApiResult<(StatusCode, Json<Service>)> {
     let timeout = req.timeout()?;
+    let status = if req.wait {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
     let deps = state.deps.clone();
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
@@ -147,7 +155,7 @@ pub(crate) async fn start(
     let svc = task
         .await
         .map_err(|e| Error::internal("the start task failed").caused_by(e))??;
-    Ok(Json(svc))
+    Ok((status, Json(svc)))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -156,6 +164,9 @@ pub(crate) struct StopRequest {
     /// Kill the engine instead of stopping it gracefully.
     #[serde(default)]
     force: bool,
+    /// Seconds between SIGTERM and SIGKILL (default: the engine's `stop_secs`).
+    #[serde(default)]
+    time: Option<u32>,
 }
 
 pub(crate) async fn stop(
@@ -163,8 +174,9 @@ pub(crate) async fn stop(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
 ) -> ApiResult<Json<Service>> {
+    let mode = StopMode::from_request(req.force, req.time)?;
     let mut store = open_store(&state)?;
-    let stopped = ops::stop_service(&state.deps, &mut store, &id, req.force).await?;
+    let stopped = ops::stop_service(&state.deps, &mut store, &id, mode).await?;
     if !stopped.port_released {
         tracing::warn!(
             service = %stopped.service.id,

@@ -1,11 +1,15 @@
-//! What every handler shares: the lifecycle's dependencies and the daemon's task bookkeeping.
+//! What every handler shares: the lifecycle's dependencies, the daemon's task bookkeeping, its
+//! metrics and the change-log feed.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::Deps;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -17,10 +21,14 @@ pub struct ApiState {
     pub(crate) tasks: TaskTracker,
     /// Cancelled when shutdown gives up waiting: starts still running are interrupted.
     pub(crate) abort: CancellationToken,
-    /// Cancelled when shutdown begins: bodies still being sent are refused with 503.
+    /// Cancelled when shutdown begins: bodies still being sent are refused with 503, and
+    /// event streams end so their connections can close.
     pub(crate) closing: CancellationToken,
     /// How long a request may take to send its body before it is answered 408.
     pub(crate) body_timeout: Duration,
+    pub(crate) metrics: Arc<Metrics>,
+    /// The newest change-log `seq` the feed has read; event streams wait on it.
+    pub(crate) newest: Arc<watch::Sender<i64>>,
 }
 
 impl ApiState {
@@ -32,6 +40,21 @@ impl ApiState {
             abort: CancellationToken::new(),
             closing: CancellationToken::new(),
             body_timeout: Duration::from_secs(10),
+            metrics: Arc::new(Metrics::default()),
+            newest: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// Tails the change log until `stop`, feeding the metrics and the event streams.
+    pub(crate) fn feed(
+        &self,
+        stop: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        super::feed::run(
+            self.deps.config.db_path(),
+            self.metrics.clone(),
+            self.newest.clone(),
+            stop,
+        )
     }
 }

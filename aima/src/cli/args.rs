@@ -1,8 +1,11 @@
 //! The command line, as clap parses it. Domain types stay free of clap: their accepted values
 //! are given here, from the types' own names.
 
+use std::path::PathBuf;
+
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 use super::verbs::pull_policy;
 pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
@@ -18,23 +21,36 @@ fn model_source() -> impl TypedValueParser<Value = ModelSource> {
         .map(|s| ModelSource::parse(&s).expect("clap accepts only the listed model sources"))
 }
 
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the build script records the commit (`unknown` outside git).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AIMA_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "aima",
-    version,
+    version = VERSION,
     about = "Run AI inference engines as Docker containers on a shared server"
 )]
 pub(crate) struct Cli {
     /// Output format: `table` for people, `json` for scripts (one JSON document on stdout).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
+    /// Directory holding aima's state database and config.toml (default: ~/.aima).
+    #[arg(long, global = true, env = "AIMA_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
+    /// Aligned tables and detail views.
     Table,
+    /// One JSON document on stdout.
     Json,
 }
 
@@ -42,8 +58,9 @@ pub(crate) enum Output {
 pub(crate) enum Command {
     /// Run the daemon: HTTP API and reconciler.
     Start {
-        /// Address to listen on (default from config, else 127.0.0.1:9090).
-        #[arg(long)]
+        /// Address to listen on, IP:PORT (default: [api] listen in config.toml, else
+        /// 127.0.0.1:9090).
+        #[arg(long, env = "AIMA_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
     },
     /// Register and manage models.
@@ -52,14 +69,31 @@ pub(crate) enum Command {
     /// Create, start, stop and inspect services (a model served by an engine on a port).
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Show the version, data dir, Docker endpoint and the effective engine settings with
+    /// where each comes from.
+    Info,
+    /// Print a shell completion script (e.g. `aima completions bash > /etc/bash_completion.d/aima`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) on stdout, or write one page per command into a directory.
+    Man {
+        /// Write aima.1, aima-service.1, aima-service-start.1, … into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ModelCommand {
     /// Register a model.
     Create {
+        /// A name for people; need not be unique.
         #[arg(long)]
         name: String,
+        /// Where the engine gets the model from.
         #[arg(long, value_parser = model_source())]
         source: ModelSource,
         /// Repository id (e.g. `tinyllama`, `Qwen/Qwen2-0.5B`).
@@ -75,9 +109,13 @@ pub(crate) enum ModelCommand {
     /// List models, oldest first.
     List,
     /// Show one model.
-    Get { id: String },
+    Get {
+        /// Model id (model-…).
+        id: String,
+    },
     /// Delete a model (refused while services use it, unless --force).
     Delete {
+        /// Model id (model-…).
         id: String,
         /// Also delete the services that use it (none may be starting or running).
         #[arg(long)]
@@ -89,13 +127,16 @@ pub(crate) enum ModelCommand {
 pub(crate) enum ServiceCommand {
     /// Create a service; its host port is chosen now and kept.
     Create {
+        /// The model to serve (model-…).
         #[arg(long)]
         model_id: String,
+        /// The inference engine to run it with.
         #[arg(long, value_parser = engine_type())]
         engine_type: EngineType,
         /// Host port (default: the engine's default port, skipping ports of other services).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         port: Option<u16>,
+        /// A name for people (default: MODEL-ENGINE-XXXX).
         #[arg(long)]
         name: Option<String>,
         /// Host address to publish the engine on (default: the engine's `bind`, 127.0.0.1).
@@ -106,7 +147,10 @@ pub(crate) enum ServiceCommand {
     /// List services, oldest first.
     List(ListArgs),
     /// Show one service, with its last error and start attempts.
-    Get { id: String },
+    Get {
+        /// Service id (svc-…).
+        id: String,
+    },
     /// Start a service's engine container.
     Start(StartArgs),
     /// Stop a service (from any state), then start it again.
@@ -115,13 +159,21 @@ pub(crate) enum ServiceCommand {
     Logs(LogsArgs),
     /// Stop a service from any state and remove its containers.
     Stop {
+        /// Service id (svc-…).
         id: String,
         /// Kill the engine instead of stopping it gracefully.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "time")]
         force: bool,
+        /// Seconds the engine gets after SIGTERM before it is killed, as `docker stop -t`
+        /// (default: the engine's `stop_secs`, 10).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(0..=86_400))]
+        time: Option<u32>,
     },
     /// Delete a service (refused while it is starting or running).
-    Delete { id: String },
+    Delete {
+        /// Service id (svc-…).
+        id: String,
+    },
     /// Remove this data dir's containers that belong to no live service (never another
     /// instance's or an unlabelled container).
     Prune,
@@ -129,11 +181,12 @@ pub(crate) enum ServiceCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct StartArgs {
+    /// Service id (svc-…).
     pub(crate) id: String,
     /// Wait until the engine answers its health check.
     #[arg(long)]
     pub(crate) wait: bool,
-    /// Seconds the whole start may take (default 300).
+    /// Seconds the whole start may take, attempts and health wait included.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout: u64,
     /// When to pull the engine image (default: the engine's setting, else `missing`).

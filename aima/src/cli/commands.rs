@@ -1,15 +1,26 @@
 //! Running one parsed command and turning its result into the text to print.
 
 use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand};
-use super::{render, service_verbs};
+use super::{docs, info, render, service_verbs};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::lifecycle::Deps;
+use crate::lifecycle::{Deps, StopMode};
 use crate::ops;
 use crate::store::Store;
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
+    // Generated documentation needs no data dir.
+    match &cli.command {
+        Command::Completions { shell } => return Ok(docs::completions(*shell)),
+        Command::Man { out_dir } => {
+            return match out_dir {
+                None => docs::man_page(),
+                Some(dir) => docs::write_man_pages(dir),
+            };
+        }
+        _ => {}
+    }
     let config = Config::from_env(env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -22,6 +33,15 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             .map(|()| String::new()),
         Command::Model(cmd) => model(&config, cmd, cli.output),
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+        Command::Info => {
+            let info = runtime.block_on(info::gather(&Deps::real(config)));
+            Ok(if cli.output == Output::Json {
+                render::to_json(&info)
+            } else {
+                info::render_table(&info)
+            })
+        }
+        Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
 }
 
@@ -119,8 +139,9 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&service_verbs::restart(&deps, &mut store, args, output).await?)
         }
         ServiceCommand::Logs(args) => service_verbs::logs(&deps, &store, args, output).await?,
-        ServiceCommand::Stop { id, force } => {
-            let stopped = ops::stop_service(&deps, &mut store, &id, force).await?;
+        ServiceCommand::Stop { id, force, time } => {
+            let mode = StopMode::from_request(force, time)?;
+            let stopped = ops::stop_service(&deps, &mut store, &id, mode).await?;
             if !stopped.port_released {
                 eprintln!(
                     "warning: port {} is still held by something else after the stop",

@@ -2,6 +2,10 @@
 
 mod args;
 mod commands;
+mod docs;
+mod hints;
+mod info;
+mod logging;
 mod progress;
 mod render;
 mod service_verbs;
@@ -21,17 +25,19 @@ use crate::error::{Error, Kind};
 
 /// Entry point of the binary: the arguments and the environment are read here, once.
 pub fn main() -> ExitCode {
-    let env = Env::capture();
+    let mut env = Env::capture();
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e, asked_for_json(&args)),
+        Err(e) => return usage_error(e, &args),
     };
-    init_logging(
-        matches!(cli.command, Command::Start { .. }),
-        env.get("AIMA_LOG"),
-    );
     let output = cli.output;
+    if let Some(dir) = &cli.data_dir {
+        env = env.with("AIMA_DATA_DIR", &dir.to_string_lossy());
+    }
+    if let Err(err) = logging::init(matches!(cli.command, Command::Start { .. }), &env) {
+        return report(&err, output);
+    }
     match commands::run(cli, env) {
         Ok(text) => {
             if !text.is_empty() {
@@ -75,8 +81,9 @@ fn asked_for_json(args: &[OsString]) -> bool {
         || args.iter().any(|a| *a == "--output=json" || *a == "-ojson")
 }
 
-/// clap's own message, plus the JSON error object when the caller asked for JSON.
-fn usage_error(e: clap::Error, wants_json: bool) -> ExitCode {
+/// clap's own message and a hint for common slips, plus the JSON error object when the caller
+/// asked for JSON.
+fn usage_error(e: clap::Error, args: &[OsString]) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -94,7 +101,12 @@ fn usage_error(e: clap::Error, wants_json: bool) -> ExitCode {
         );
     }
     let _ = e.print();
-    if wants_json {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let hint = hints::slip(&words, e.kind());
+    if let Some(hint) = &hint {
+        eprintln!("help: {hint}");
+    }
+    if asked_for_json(args) {
         let text = e.render().to_string();
         let first = text
             .lines()
@@ -102,22 +114,9 @@ fn usage_error(e: clap::Error, wants_json: bool) -> ExitCode {
             .unwrap_or("invalid usage")
             .trim_start_matches("error: ")
             .to_owned();
-        print_stdout(&render::json_error(&Error::new(Kind::Usage, first)));
+        let mut error = Error::new(Kind::Usage, first);
+        error.help = hint;
+        print_stdout(&render::json_error(&error));
     }
     ExitCode::from(Kind::Usage.exit_code())
-}
-
-/// Logs go to stderr only, filtered by `AIMA_LOG` (default: warnings; the daemon: info).
-fn init_logging(daemon: bool, aima_log: Option<&str>) {
-    use tracing_subscriber::EnvFilter;
-    let default = if daemon { "info" } else { "warn" };
-    let filter = aima_log
-        .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
 }

@@ -186,7 +186,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
     out
 }
 
-fn detail(pairs: &[(&str, String)]) -> String {
+pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
@@ -197,6 +197,47 @@ fn detail(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Attempt, EngineType, ModelId, Phase, ServiceId, Status};
+
+    #[test]
+    fn engine_log_lines_reach_the_terminal_escaped() {
+        let attempt = Attempt {
+            number: 1,
+            phase: Phase::Health,
+            elapsed_ms: 5,
+            reason: "the engine exited during start-up".to_owned(),
+            code: None,
+            log_tail: vec!["\x1b[2J\x1b]0;pwned\x07boom\r".to_owned()],
+        };
+        let svc = Service {
+            id: ServiceId::generate(),
+            name: "s".to_owned(),
+            model_id: ModelId::generate(),
+            engine_type: EngineType::Vllm,
+            port: 8000,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            endpoint: "http://127.0.0.1:8000".to_owned(),
+            status: Status::Failed,
+            last_error: Some("cannot start: \x1b[31mred".to_owned()),
+            attempts: vec![attempt.clone()],
+            container_id: None,
+            owner: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        // As `cli` prints them: the detail view on stdout, the error on stderr.
+        let shown = terminal::block(&service_detail(&svc)).into_owned();
+        let error = Error::new(crate::error::Kind::StartFailed, "cannot start")
+            .with_attempts(vec![attempt]);
+        let printed = terminal::block(&error.render()).into_owned();
+        for text in [shown, printed] {
+            assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+            assert!(
+                text.contains("\\u{1b}[2J\\u{1b}]0;pwned\\u{7}boom\\r"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn tables_align_columns() {

@@ -11,7 +11,7 @@ use super::progress::StartDisplay;
 use super::{render, terminal};
 use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::lifecycle::{Deps, StartEvent, StartOptions};
+use crate::lifecycle::{Deps, StartEvent, StartOptions, StopMode};
 use crate::ops::{self, LogSource, LogsRequest};
 use crate::store::Store;
 
@@ -54,8 +54,9 @@ pub(crate) async fn restart(
     args: RestartArgs,
     output: Output,
 ) -> Result<Service> {
+    let mode = StopMode::from_request(args.force, args.time)?;
     with_progress(&args.start, output, async |opts| {
-        ops::restart_service(deps, store, &args.start.id, args.force, opts, interrupted()).await
+        ops::restart_service(deps, store, &args.start.id, mode, opts, interrupted()).await
     })
     .await
 }

@@ -31,8 +31,11 @@ pub(crate) struct RestartArgs {
     #[command(flatten)]
     pub(crate) start: StartArgs,
     /// Kill the engine instead of stopping it gracefully.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "time")]
     pub(crate) force: bool,
+    /// Seconds the engine gets after SIGTERM before it is killed (as `service stop --time`).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(0..=86_400))]
+    pub(crate) time: Option<u32>,
 }
 
 #[derive(Debug, Args)]

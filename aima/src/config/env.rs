@@ -9,12 +9,19 @@ use std::collections::BTreeMap;
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
-    /// `AIMA_*`, `DOCKER_HOST` and `HOME` from this process's environment.
+    /// `AIMA_*`, `DOCKER_HOST`, `HOME` and `NO_COLOR` from this process's environment.
     pub fn capture() -> Self {
-        Self::from_pairs(
-            std::env::vars()
-                .filter(|(k, _)| k.starts_with("AIMA_") || k == "DOCKER_HOST" || k == "HOME"),
-        )
+        Self::from_pairs(std::env::vars().filter(|(k, _)| {
+            k.starts_with("AIMA_") || ["DOCKER_HOST", "HOME", "NO_COLOR"].contains(&k.as_str())
+        }))
+    }
+
+    /// The same environment with `key` set to `value` (a command-line flag that overrides it).
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        if !value.is_empty() {
+            self.0.insert(key.to_owned(), value.to_owned());
+        }
+        self
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(

@@ -3,6 +3,7 @@
 
 mod env;
 mod error;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 pub use env::Env;
 pub use error::ConfigError;
+pub use sources::{Source, Sources};
 
 use crate::domain::{EngineSpec, EngineType, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
@@ -38,6 +40,8 @@ pub struct Config {
     pub api_token: Option<String>,
     /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
     pub api_auth: ApiAuth,
+    /// Where each setting above came from, for `aima info`.
+    pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
     /// `DOCKER_HOST` are parsed from it where they are used, so a bad value fails only the
     /// command that needs it.
@@ -113,6 +117,8 @@ struct FileEngine {
     health_path: Option<String>,
     start_attempts: Option<u32>,
     backoff_ms: Option<u64>,
+    /// At most 65535 s, so an absurd value is refused with the file's line.
+    stop_secs: Option<u16>,
     extra_args: Option<Vec<String>>,
     pull: Option<String>,
 }
@@ -139,18 +145,44 @@ impl Config {
                 name: name.clone(),
             });
         }
+        let mut sources = Sources::default();
         let mut engines = BTreeMap::new();
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
-                apply_file(&mut spec, o)?;
+                apply_file(&mut spec, o, &mut sources)?;
             }
-            apply_env(&mut spec, &env)?;
+            apply_env(&mut spec, &env, &mut sources)?;
             if spec.api_key.is_some() && !spec.takes_api_key() {
                 return Err(ConfigError::NoApiKey { engine });
             }
             engines.insert(engine, spec);
         }
+        let api_listen = layered(
+            &mut sources,
+            "api.listen",
+            file.api.listen,
+            (&env, "AIMA_LISTEN"),
+        )
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let api_token = layered(
+            &mut sources,
+            "api.token",
+            file.api.token,
+            (&env, "AIMA_API_TOKEN"),
+        );
+        let api_auth = match env.get("AIMA_API_AUTH") {
+            Some(value) => {
+                sources.set("api.auth", Source::Env("AIMA_API_AUTH".to_owned()));
+                ApiAuth::from_env(value)?
+            }
+            None => {
+                if file.api.auth.is_some() {
+                    sources.set("api.auth", Source::File);
+                }
+                file.api.auth.unwrap_or_default()
+            }
+        };
         let model_roots = match env.get("AIMA_MODEL_ROOTS") {
             Some(list) => list.split(':').map(PathBuf::from).collect(),
             None => file
@@ -182,16 +214,10 @@ impl Config {
             legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),
             engines,
-            api_listen: file.api.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-            api_token: env
-                .get("AIMA_API_TOKEN")
-                .map(str::to_owned)
-                .or(file.api.token)
-                .filter(|t| !t.trim().is_empty()),
-            api_auth: match env.get("AIMA_API_AUTH") {
-                Some(value) => ApiAuth::from_env(value)?,
-                None => file.api.auth.unwrap_or_default(),
-            },
+            api_listen,
+            api_token: api_token.filter(|t| !t.trim().is_empty()),
+            api_auth,
+            sources,
             env,
         })
     }
@@ -249,49 +275,86 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
     })
 }
 
-fn apply_file(spec: &mut EngineSpec, o: &FileEngine) -> Result<()> {
+/// A string setting: the environment variable beats the file; records which one gave it.
+fn layered(
+    sources: &mut Sources,
+    key: &str,
+    from_file: Option<String>,
+    (env, var): (&Env, &str),
+) -> Option<String> {
+    if let Some(v) = env.get(var) {
+        sources.set(key, Source::Env(var.to_owned()));
+        return Some(v.to_owned());
+    }
+    if from_file.is_some() {
+        sources.set(key, Source::File);
+    }
+    from_file
+}
+
+fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> Result<()> {
+    let engine = spec.engine;
+    let mut from_file =
+        |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
     if let Some(v) = &o.image {
         spec.image = v.clone();
+        from_file("image");
     }
     if let Some(v) = o.gpu {
         spec.gpu = v;
+        from_file("gpu");
     }
     if let Some(v) = o.port {
         spec.default_port = v.get();
+        from_file("port");
     }
     if let Some(v) = o.bind {
         spec.bind = v;
+        from_file("bind");
     }
     if let Some(v) = &o.api_key {
         spec.api_key = Some(Secret::new(v.clone()));
+        from_file("api_key");
     }
     if let Some(v) = o.memory {
         spec.limits.memory_bytes = Some(v);
+        from_file("memory");
     }
     if let Some(v) = o.pids_limit {
         spec.limits.pids = v.get();
+        from_file("pids_limit");
     }
     if let Some(v) = o.log_max_size {
         spec.limits.log_max_bytes = v;
+        from_file("log_max_size");
     }
     if let Some(v) = o.log_max_files {
         spec.limits.log_max_files = v.get();
+        from_file("log_max_files");
     }
 
     if let Some(v) = &o.health_path {
         spec.health_path = v.clone();
+        from_file("health_path");
     }
     if let Some(v) = o.start_attempts {
         spec.start_attempts = v.clamp(1, 10);
+        from_file("start_attempts");
     }
     if let Some(v) = o.backoff_ms {
         spec.backoff_ms = v;
+        from_file("backoff_ms");
+    }
+    if let Some(v) = o.stop_secs {
+        spec.stop_secs = v.into();
     }
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
+        from_file("extra_args");
     }
     if let Some(v) = &o.pull {
-        spec.pull = pull_policy(format!("engines.{}.pull in config.toml", spec.engine), v)?;
+        spec.pull = pull_policy(format!("engines.{engine}.pull in config.toml"), v)?;
+        from_file("pull");
     }
     Ok(())
 }
@@ -315,15 +378,24 @@ fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u6
     })
 }
 
-fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
+fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<()> {
     let prefix = spec.engine.env_prefix();
+    let engine = spec.engine;
+    let mut from_env = |field: &str, var: &str| {
+        sources.set(
+            format!("engines.{engine}.{field}"),
+            Source::Env(var.to_owned()),
+        );
+    };
     let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
         var,
         expected: expected.to_owned(),
         value: value.to_owned(),
     };
-    if let Some(image) = env.get(&format!("{prefix}_IMAGE")) {
+    let var = format!("{prefix}_IMAGE");
+    if let Some(image) = env.get(&var) {
         spec.image = image.to_owned();
+        from_env("image", &var);
     }
     let var = format!("{prefix}_GPU");
     if let Some(gpu) = env.get(&var) {
@@ -332,6 +404,7 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             "false" | "0" | "no" => false,
             _ => return Err(bad(var, "true or false", gpu)),
         };
+        from_env("gpu", &var);
     }
     let var = format!("{prefix}_PORT");
     if let Some(port) = env.get(&var) {
@@ -339,19 +412,28 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             Ok(p) if p > 0 => p,
             _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
+        from_env("port", &var);
     }
     let var = format!("{prefix}_PULL");
     if let Some(pull) = env.get(&var) {
-        spec.pull = pull_policy(var, pull)?;
+        spec.pull = pull_policy(var.clone(), pull)?;
+        from_env("pull", &var);
     }
     let var = format!("{prefix}_BIND");
     if let Some(bind) = env.get(&var) {
-        spec.bind = bind
-            .parse()
-            .map_err(|_| bad(var, "an IP address such as 127.0.0.1 or 0.0.0.0", bind))?;
+        spec.bind = bind.parse().map_err(|_| {
+            bad(
+                var.clone(),
+                "an IP address such as 127.0.0.1 or 0.0.0.0",
+                bind,
+            )
+        })?;
+        from_env("bind", &var);
     }
-    if let Some(key) = env.get(&format!("{prefix}_API_KEY")) {
+    let var = format!("{prefix}_API_KEY");
+    if let Some(key) = env.get(&var) {
         spec.api_key = Some(Secret::new(key.to_owned()));
+        from_env("api_key", &var);
     }
     let size_of = |var: String| -> Result<Option<u64>> {
         match env.get(&var) {
@@ -370,17 +452,25 @@ fn apply_env(spec: &mut EngineSpec, env: &Env) -> Result<()> {
             },
         }
     };
-    if let Some(bytes) = size_of(format!("{prefix}_MEMORY"))? {
+    let var = format!("{prefix}_MEMORY");
+    if let Some(bytes) = size_of(var.clone())? {
         spec.limits.memory_bytes = Some(bytes);
+        from_env("memory", &var);
     }
-    if let Some(n) = count_of(format!("{prefix}_PIDS_LIMIT"))? {
+    let var = format!("{prefix}_PIDS_LIMIT");
+    if let Some(n) = count_of(var.clone())? {
         spec.limits.pids = n;
+        from_env("pids_limit", &var);
     }
-    if let Some(bytes) = size_of(format!("{prefix}_LOG_MAX_SIZE"))? {
+    let var = format!("{prefix}_LOG_MAX_SIZE");
+    if let Some(bytes) = size_of(var.clone())? {
         spec.limits.log_max_bytes = bytes;
+        from_env("log_max_size", &var);
     }
-    if let Some(n) = count_of(format!("{prefix}_LOG_MAX_FILES"))? {
+    let var = format!("{prefix}_LOG_MAX_FILES");
+    if let Some(n) = count_of(var.clone())? {
         spec.limits.log_max_files = n;
+        from_env("log_max_files", &var);
     }
     Ok(())
 }
@@ -407,6 +497,27 @@ mod tests {
         let vllm = cfg.engine(EngineType::Vllm);
         assert_eq!((vllm.image.as_str(), vllm.gpu), ("from-env", false));
         assert_eq!(cfg.engine(EngineType::Ollama).image, "ollama/ollama:latest");
+    }
+
+    #[test]
+    fn sources_name_the_layer_that_won() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[api]\nlisten = \"127.0.0.1:9999\"\n[engines.vllm]\nimage = \"from-file\"\ngpu = true\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([("AIMA_VLLM_GPU", "false")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(cfg.sources.of("engines.vllm.image"), Source::File);
+        assert_eq!(
+            cfg.sources.of("engines.vllm.gpu"),
+            Source::Env("AIMA_VLLM_GPU".into())
+        );
+        assert_eq!(cfg.sources.of("engines.vllm.port"), Source::Default);
+        assert_eq!(cfg.sources.of("api.listen"), Source::File);
+        assert_eq!(cfg.api_listen, "127.0.0.1:9999");
+        assert_eq!(cfg.sources.of("api.token"), Source::Default);
     }
 
     #[test]
@@ -512,6 +623,20 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("no API key"), "{err}");
+    }
+
+    #[test]
+    fn the_stop_grace_period_comes_from_the_file_and_defaults_to_ten_seconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[engines.ollama]\nstop_secs = 2\n").unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.engine(EngineType::Ollama).stop_secs, 2);
+        assert_eq!(cfg.engine(EngineType::Vllm).stop_secs, 10);
+
+        std::fs::write(&config, "[engines.vllm]\nstop_secs = -1\n").unwrap();
+        let text = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(text.contains("malformed at line 2"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The reconciler: every period, make recorded states true (`lifecycle::refresh_all`) and remove
 //! this instance's orphaned containers. Idempotent; safe beside CLI commands on the same store.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -9,6 +10,7 @@ use super::orphans::{Reaper, orphans};
 use crate::domain::Service;
 use crate::error::Result;
 use crate::lifecycle::{self, Deps, labels};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// What one pass changed, for the log.
@@ -23,13 +25,16 @@ pub(crate) struct Pass {
 pub(crate) struct Reconciler {
     deps: Deps,
     reaper: Reaper,
+    /// Where passes and removed containers are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl Reconciler {
-    pub(crate) fn new(deps: Deps, reap_grace: Duration) -> Self {
+    pub(crate) fn new(deps: Deps, reap_grace: Duration, metrics: Arc<Metrics>) -> Self {
         Reconciler {
             deps,
             reaper: Reaper::new(reap_grace),
+            metrics,
         }
     }
 
@@ -40,8 +45,14 @@ impl Reconciler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 result = self.pass() => match result {
-                    Ok(pass) => log(&pass),
-                    Err(e) => tracing::warn!("reconcile pass failed: {}", e.message),
+                    Ok(pass) => {
+                        self.metrics.reconcile_pass(true, pass.reaped.len());
+                        log(&pass);
+                    }
+                    Err(e) => {
+                        self.metrics.reconcile_pass(false, 0);
+                        tracing::warn!("reconcile pass failed: {}", e.message);
+                    }
                 },
             }
             tokio::select! {

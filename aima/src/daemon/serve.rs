@@ -26,8 +26,13 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let stop = CancellationToken::new();
-    let reconciler = Reconciler::new(state.deps.clone(), settings.reap_grace);
+    let reconciler = Reconciler::new(
+        state.deps.clone(),
+        settings.reap_grace,
+        state.metrics.clone(),
+    );
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
+    let feeding = tokio::spawn(state.feed(stop.clone()));
 
     let (tasks, abort, closing) = (
         state.tasks.clone(),
@@ -68,6 +73,7 @@ pub(crate) async fn serve(
         }
     }
     let _ = reconciling.await;
+    let _ = feeding.await;
     tracing::info!("aima daemon stopped");
     Ok(())
 }

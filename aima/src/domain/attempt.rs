@@ -40,6 +40,9 @@ pub struct Attempt {
     /// Milliseconds from the start command to the end of this attempt.
     pub elapsed_ms: u64,
     pub reason: String,
+    /// The failure's stable code (`port_in_use`, `image_missing`, …), for machines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// The engine's last log lines, when it exited.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -73,6 +76,7 @@ mod tests {
             phase: Phase::Preflight,
             elapsed_ms: 12,
             reason: "port 8000 is in use".into(),
+            code: None,
             log_tail: vec![],
         };
         assert_eq!(

@@ -43,6 +43,9 @@ impl fmt::Display for EngineType {
     }
 }
 
+/// Seconds a graceful stop waits after SIGTERM before SIGKILL, as `docker stop` does.
+pub const DEFAULT_STOP_SECS: u32 = 10;
+
 /// Everything aima needs to run one engine type; built-in values overridden by config and env.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngineSpec {
@@ -56,6 +59,8 @@ pub struct EngineSpec {
     pub gpu: bool,
     pub start_attempts: u32,
     pub backoff_ms: u64,
+    /// Seconds a graceful stop waits after SIGTERM before it kills the engine.
+    pub stop_secs: u32,
     pub extra_args: Vec<String>,
     /// When `service start` pulls the image.
     pub pull: PullPolicy,
@@ -159,6 +164,7 @@ impl EngineSpec {
             gpu,
             start_attempts: 3,
             backoff_ms: 500,
+            stop_secs: DEFAULT_STOP_SECS,
             extra_args: Vec::new(),
             pull: PullPolicy::Missing,
             limits: EngineLimits::default(),

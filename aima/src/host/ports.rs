@@ -9,6 +9,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -49,13 +50,13 @@ fn try_bind(addr: SocketAddr) -> io::Result<()> {
 
 /// Finds the process owning a TCP socket bound to `port`, from /proc (Linux).
 pub fn holder_of(port: u16) -> PortHolder {
-    let inodes: Vec<u64> = ["/proc/net/tcp", "/proc/net/tcp6"]
+    let sockets: Vec<TcpEntry> = ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
         .flat_map(|text| socket_inodes(&text, port))
         .collect();
-    for inode in inodes {
-        if let Some(pid) = pid_with_socket(inode) {
+    for socket in sockets {
+        if let Some(pid) = pid_with_socket(socket) {
             let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok();
             let program = read("comm").map(|b| String::from_utf8_lossy(&b).trim().to_owned());
             let command = read("cmdline").map(|b| one_line(&b));
@@ -83,9 +84,16 @@ fn one_line(cmdline: &[u8]) -> String {
         .join(" ")
 }
 
-/// Inodes of sockets bound to `port` in one /proc/net/tcp table, skipping TIME_WAIT leftovers
-/// (state 06, inode 0) that belong to no process.
-fn socket_inodes(table: &str, port: u16) -> Vec<u64> {
+/// A socket of /proc/net/tcp: its inode, and the uid that created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TcpEntry {
+    inode: u64,
+    uid: u32,
+}
+
+/// Sockets bound to `port` in one /proc/net/tcp table, skipping TIME_WAIT leftovers (state 06,
+/// inode 0) that belong to no process.
+fn socket_inodes(table: &str, port: u16) -> Vec<TcpEntry> {
     table
         .lines()
         .skip(1)
@@ -93,28 +101,42 @@ fn socket_inodes(table: &str, port: u16) -> Vec<u64> {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let local_port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
             let state = *fields.get(3)?;
+            let uid: u32 = fields.get(7)?.parse().ok()?;
             let inode: u64 = fields.get(9)?.parse().ok()?;
             let bound_here = local_port == port && (state == "0A" || state == "07") && inode != 0;
-            bound_here.then_some(inode)
+            bound_here.then_some(TcpEntry { inode, uid })
         })
         .collect()
 }
 
-fn pid_with_socket(inode: u64) -> Option<u32> {
-    let wanted = format!("socket:[{inode}]");
-    std::fs::read_dir("/proc")
+/// The process with an fd on the socket. Reading every fd link of every process is the slow
+/// part of naming a holder, so the processes of the socket's own uid (almost always its holder)
+/// are read first, and the others only when none of them has it.
+fn pid_with_socket(socket: TcpEntry) -> Option<u32> {
+    let wanted = format!("socket:[{}]", socket.inode);
+    let processes: Vec<(u32, bool)> = std::fs::read_dir("/proc")
         .ok()?
         .flatten()
-        .find_map(|proc_entry| {
-            let pid: u32 = proc_entry.file_name().to_str()?.parse().ok()?;
-            let fds = std::fs::read_dir(proc_entry.path().join("fd")).ok()?;
-            fds.flatten()
-                .any(|fd| {
-                    std::fs::read_link(fd.path())
-                        .is_ok_and(|target| target.as_os_str() == wanted.as_str())
-                })
-                .then_some(pid)
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let same_uid = entry.metadata().is_ok_and(|m| m.uid() == socket.uid);
+            Some((pid, same_uid))
         })
+        .collect();
+    let has_socket = |pid: u32| {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            return false;
+        };
+        fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|target| target.as_os_str() == wanted.as_str())
+        })
+    };
+    let first = processes.iter().filter(|(_, same)| *same);
+    let then = processes.iter().filter(|(_, same)| !*same);
+    first
+        .chain(then)
+        .map(|(pid, _)| *pid)
+        .find(|pid| has_socket(*pid))
 }
 
 #[cfg(test)]
@@ -212,7 +234,13 @@ mod tests {
         let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
    0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n\
    1: 0100007F:1F40 0100007F:9C40 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000\n";
-        assert_eq!(socket_inodes(table, 8000), vec![12345]);
+        assert_eq!(
+            socket_inodes(table, 8000),
+            vec![TcpEntry {
+                inode: 12345,
+                uid: 0
+            }]
+        );
         assert!(socket_inodes(table, 8001).is_empty());
     }
 

@@ -44,6 +44,7 @@ impl Run<'_> {
             phase: failure.phase,
             elapsed_ms: self.began.elapsed().as_millis() as u64,
             reason: failure.reason().to_owned(),
+            code: Some(failure.code().to_owned()),
             log_tail: failure.log_tail.clone(),
         });
     }
@@ -68,6 +69,11 @@ impl Run<'_> {
             Phase::Connect,
             &format!("connecting to Docker for service {}", self.svc.id),
         );
+        // The host's side of the port check needs no Docker: it runs while Docker is reached
+        // and its containers listed (naming a holder from /proc is the slowest part).
+        let host = self.deps.host.clone();
+        let addr = self.svc.published_address();
+        let host_check = tokio::task::spawn_blocking(move || host.port_blocked(addr));
         let rt = self
             .deps
             .docker()
@@ -81,7 +87,7 @@ impl Run<'_> {
                 self.svc.port, self.spec.image
             ),
         );
-        preflight(self.deps, rt.as_ref(), self.svc, self.spec).await?;
+        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
         if let Some(dir) = &self.model_path {
             // The directory may have been replaced (by a symlink elsewhere) since registration.
             crate::host::model_dir::allowed_dir(dir, &self.deps.config.model_roots).map_err(

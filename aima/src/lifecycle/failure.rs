@@ -12,6 +12,8 @@ pub(super) struct Failure {
     pub phase: Phase,
     pub retry: bool,
     pub log_tail: Vec<String>,
+    /// A finer code than the error's kind (`image_missing` rather than `start_failed`).
+    pub cause: Option<&'static str>,
 }
 
 impl Failure {
@@ -32,7 +34,19 @@ impl Failure {
             phase,
             retry: false,
             log_tail: Vec::new(),
+            cause: None,
         }
+    }
+
+    /// Names what went wrong more precisely than the error's kind does.
+    pub fn cause(mut self, cause: &'static str) -> Self {
+        self.cause = Some(cause);
+        self
+    }
+
+    /// The attempt's stable code: the finer cause when there is one, else the error's kind.
+    pub fn code(&self) -> &'static str {
+        self.cause.unwrap_or(self.error.code.code())
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

@@ -21,8 +21,8 @@ pub(crate) use progress::StartEvent;
 pub(crate) use refresh::{refresh, refresh_all};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;
-pub(crate) use stop::Stopped;
 pub(crate) use stop::stop;
+pub(crate) use stop::{StopMode, Stopped};
 
 use crate::config::Config;
 use crate::error::Result;

@@ -1,11 +1,14 @@
 //! Checks made before any container exists. Their failures are never retried: another attempt
 //! would meet the same taken port or missing GPU. The image comes next ([`super::pull`]).
 
+use tokio::task::JoinHandle;
+
 use super::failure::Failure;
 use super::{Deps, labels};
 use crate::config::Config;
 use crate::domain::{EngineSpec, Phase, Service};
 use crate::error::{Detail, Kind};
+use crate::host::PortHolder;
 use crate::runtime::{ContainerInfo, Runtime};
 
 pub(super) async fn preflight(
@@ -13,6 +16,7 @@ pub(super) async fn preflight(
     rt: &dyn Runtime,
     svc: &Service,
     spec: &EngineSpec,
+    host_check: JoinHandle<Option<PortHolder>>,
 ) -> Result<(), Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
     remove_leftovers(deps, rt, svc).await?;
@@ -27,7 +31,12 @@ pub(super) async fn preflight(
     }
 
     let addr = svc.published_address();
-    if let Some(holder) = deps.host.port_blocked(addr) {
+    let holder = match host_check.await {
+        Ok(holder) => holder,
+        // The probe panicked: probe again here, where a panic is reported as one.
+        Err(_) => deps.host.port_blocked(addr),
+    };
+    if let Some(holder) = holder {
         let mut failure = Failure::fatal(
             Kind::PortInUse,
             Phase::Preflight,
@@ -60,7 +69,8 @@ pub(super) async fn preflight(
         )
         .help(format!(
             "install the NVIDIA container toolkit, or run without a GPU: {var}=false"
-        )));
+        ))
+        .cause("no_gpu_runtime"));
     }
     Ok(())
 }

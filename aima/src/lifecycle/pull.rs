@@ -36,7 +36,8 @@ impl Run<'_> {
                         self.spec.engine.env_prefix().trim_start_matches("AIMA_")
                     )),
                     Phase::Preflight,
-                ));
+                )
+                .cause("image_missing"));
             }
             _ => {}
         }
@@ -61,7 +62,7 @@ impl Run<'_> {
                 );
                 Ok(())
             }
-            Ok(Err(e)) => Err(Failure::from_runtime(e, Phase::Pull)),
+            Ok(Err(e)) => Err(Failure::from_runtime(e, Phase::Pull).cause("image_pull")),
             Err(_) => {
                 let secs = self.opts.timeout.as_secs();
                 Err(Failure::fatal(

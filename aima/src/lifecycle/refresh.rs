@@ -3,8 +3,8 @@
 
 use super::failure::exit_summary;
 use super::{Deps, labels, lease};
-use crate::domain::{Service, ServiceId, Status};
-use crate::error::Result;
+use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
+use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
 
@@ -78,6 +78,10 @@ async fn resolve(
             let _ = rt.stop_and_remove(&c.id, true).await;
         }
     }
+    let mut attempts = svc.attempts.clone();
+    if failed && svc.status == Status::Starting {
+        attempts.push(start_ended(&svc, &reason));
+    }
     let change = Change {
         to,
         last_error: if failed {
@@ -85,7 +89,7 @@ async fn resolve(
         } else {
             svc.last_error.as_deref()
         },
-        attempts: &svc.attempts,
+        attempts: &attempts,
         container_id: if failed {
             None
         } else {
@@ -94,9 +98,32 @@ async fn resolve(
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    Ok(store
-        .change_service(&svc.id, &[svc.status], change)?
-        .unwrap_or(svc))
+    match store.change_service(&svc.id, &[svc.status], change)? {
+        Some(changed) => Ok(changed),
+        // Another reader (the daemon's reconciler, a CLI command) acted first: show the row as
+        // it now is, not the state both of us found stale.
+        None => store.get_service(&svc.id),
+    }
+}
+
+/// The attempt that ends a start found failed on a later look, so that the last attempt always
+/// says how a failed start ended: its process died (interrupted), or its engine did not come up
+/// after the start detached (health).
+fn start_ended(svc: &Service, reason: &str) -> Attempt {
+    let (phase, code) = if svc.owner.is_some() {
+        (Phase::Interrupted, Kind::Interrupted)
+    } else {
+        (Phase::Health, Kind::StartFailed)
+    };
+    Attempt {
+        number: svc.attempts.len() as u32 + 1,
+        phase,
+        // From the last recorded change: the claim, or the hand-over of a detached start.
+        elapsed_ms: (crate::clock::now_ms() - svc.updated_at).max(0) as u64,
+        reason: reason.to_owned(),
+        code: Some(code.code().to_owned()),
+        log_tail: Vec::new(),
+    }
 }
 
 /// For a detached start or a running service: has its container come up, or gone away?

@@ -147,7 +147,10 @@ async fn fail(
     attempts: Vec<Attempt>,
     began: Instant,
 ) -> Error {
-    if let Some(rt) = runtime {
+    // Before any container was created (connect, preflight) there is nothing of this start
+    // to remove: preflight removed the leftovers of earlier ones.
+    let created_something = !matches!(failure.phase, Phase::Connect | Phase::Preflight);
+    if let Some(rt) = runtime.filter(|_| created_something) {
         let _ = remove_leftovers(deps, rt.as_ref(), svc).await;
     }
     let error = failure

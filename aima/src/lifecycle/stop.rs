@@ -13,6 +13,37 @@ use crate::store::{Change, Store};
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
 
+/// The longest grace period a stop may be given, as for `--time`.
+pub const MAX_STOP_SECS: u32 = 86_400;
+
+/// How a stop ends the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// SIGKILL at once (`--force`).
+    Kill,
+    /// SIGTERM, then SIGKILL after this many seconds; `None`: the engine's `stop_secs`.
+    Graceful(Option<u32>),
+}
+
+impl StopMode {
+    /// From the front ends' `force` and `time`; asking for both is a usage error.
+    pub fn from_request(force: bool, time: Option<u32>) -> Result<Self> {
+        if let Some(secs) = time.filter(|secs| *secs > MAX_STOP_SECS) {
+            return Err(Error::usage(format!(
+                "a grace period of {secs} s is too long: at most {MAX_STOP_SECS} s (a day)"
+            )));
+        }
+        match (force, time) {
+            (true, Some(_)) => Err(Error::usage(
+                "a forced stop kills at once, so it takes no grace period",
+            )
+            .with_help("give either --force or --time SECS (`force` or `time` over the API)")),
+            (true, None) => Ok(StopMode::Kill),
+            (false, time) => Ok(StopMode::Graceful(time)),
+        }
+    }
+}
+
 pub(crate) struct Stopped {
     pub service: Service,
     /// False when something still held the port after the wait (reported, not an error).
@@ -23,9 +54,15 @@ pub(crate) async fn stop(
     deps: &Deps,
     store: &mut Store,
     id: &ServiceId,
-    force: bool,
+    mode: StopMode,
 ) -> Result<Stopped> {
     let svc = store.get_service(id)?;
+    let grace = match mode {
+        StopMode::Kill => None,
+        StopMode::Graceful(secs) => {
+            Some(secs.unwrap_or(deps.config.engine(svc.engine_type).stop_secs))
+        }
+    };
     let rt = deps.docker().await?;
     let keep = |to| Change {
         to,
@@ -49,9 +86,11 @@ pub(crate) async fn stop(
             .await
             .map_err(docker_error)?;
         for c in &own {
-            rt.stop_and_remove(&c.id, force)
-                .await
-                .map_err(docker_error)?;
+            match grace {
+                None => rt.stop_and_remove(&c.id, true).await,
+                Some(secs) => rt.stop_within(&c.id, secs).await,
+            }
+            .map_err(docker_error)?;
         }
         Ok::<_, Error>(own.len())
     };

@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
@@ -16,20 +15,27 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
+use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
 
+use crate::domain::DEFAULT_STOP_SECS;
+
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, KEPT_CAPS, PullProgress, Runtime,
-    RuntimeError, RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion, KEPT_CAPS,
+    PullProgress, Runtime, RuntimeError, RuntimeResult,
 };
 
 mod streams;
 
+/// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
+/// still accept it.
+const BASE_API: &ClientVersion = &ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
 const CALL_SECS: u64 = 20;
-/// Seconds `docker stop` waits after SIGTERM before SIGKILL.
-const STOP_GRACE_SECS: i32 = 10;
 
 pub struct DockerRuntime {
     /// Replaced once by the version-negotiated client in [`Runtime::ping`].
@@ -40,8 +46,17 @@ pub struct DockerRuntime {
 impl DockerRuntime {
     /// Connects lazily (bollard opens sockets per request); [`Runtime::ping`] proves the endpoint.
     pub fn connect(endpoint: DockerEndpoint) -> RuntimeResult<Self> {
+        let docker = Self::client_at(&endpoint, BASE_API)?;
+        Ok(DockerRuntime {
+            docker: Mutex::new(docker),
+            endpoint,
+        })
+    }
+
+    /// A client of `endpoint` speaking `version` (no I/O yet).
+    fn client_at(endpoint: &DockerEndpoint, version: &ClientVersion) -> RuntimeResult<Docker> {
         let client_timeout = CALL_SECS * 3;
-        let docker = match &endpoint {
+        match endpoint {
             DockerEndpoint::Unix(path) => {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
@@ -50,25 +65,15 @@ impl DockerRuntime {
                             .to_owned(),
                     });
                 }
-                Docker::connect_with_unix(
-                    &path.to_string_lossy(),
-                    client_timeout,
-                    bollard::API_DEFAULT_VERSION,
-                )
+                Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
             }
-            DockerEndpoint::Tcp { host: h, port } => Docker::connect_with_http(
-                &format!("tcp://{h}:{port}"),
-                client_timeout,
-                bollard::API_DEFAULT_VERSION,
-            ),
+            DockerEndpoint::Tcp { host: h, port } => {
+                Docker::connect_with_http(&format!("tcp://{h}:{port}"), client_timeout, version)
+            }
         }
         .map_err(|e| RuntimeError::Unavailable {
             address: endpoint.to_string(),
             reason: e.to_string(),
-        })?;
-        Ok(DockerRuntime {
-            docker: Mutex::new(docker),
-            endpoint,
         })
     }
 
@@ -92,6 +97,29 @@ impl DockerRuntime {
                 operation,
                 secs,
             }),
+        }
+    }
+
+    /// Removes a container at once (killing it if it runs), with its anonymous volumes.
+    async fn remove(&self, id: &str) -> RuntimeResult<()> {
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        match self
+            .bounded(
+                "remove container",
+                CALL_SECS,
+                self.client().remove_container(id, Some(options)),
+            )
+            .await
+        {
+            // 404: gone already; 409: removal already in progress elsewhere.
+            Ok(())
+            | Err(RuntimeError::Api {
+                status: 404 | 409, ..
+            }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -167,13 +195,22 @@ impl Runtime for DockerRuntime {
     }
 
     async fn ping(&self) -> RuntimeResult<()> {
-        // Negotiating the API version doubles as the ping: bollard speaks a newer API than some
-        // daemons (Docker 20.10 knows 1.41), and the negotiated client is kept for later calls.
-        let negotiated = self
-            .bounded("ping", PING_SECS, self.client().negotiate_version())
-            .await?;
-        *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
-        Ok(())
+        // `/_ping` at API 1.41 answers in about a millisecond; `/version` (what negotiating
+        // reads) asks containerd too and takes many. Only a daemon that refuses 1.41 (older
+        // than Docker 20.10, or one that dropped it) costs the negotiation, from bollard's own
+        // version down to the daemon's; the negotiated client is kept for later calls.
+        match self.bounded("ping", PING_SECS, self.client().ping()).await {
+            Ok(_) => Ok(()),
+            Err(RuntimeError::Api { status: 400, .. }) => {
+                let fresh = Self::client_at(&self.endpoint, bollard::API_DEFAULT_VERSION)?;
+                let negotiated = self
+                    .bounded("ping", PING_SECS, fresh.negotiate_version())
+                    .await?;
+                *self.docker.lock().unwrap_or_else(|e| e.into_inner()) = negotiated;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
@@ -239,6 +276,16 @@ impl Runtime for DockerRuntime {
             .unwrap_or_default()
             .keys()
             .any(|r| r.contains("nvidia")))
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        let v = self
+            .bounded("version", CALL_SECS, self.client().version())
+            .await?;
+        Ok(DockerVersion {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+        })
     }
 
     async fn host_memory(&self) -> RuntimeResult<u64> {
@@ -388,45 +435,33 @@ impl Runtime for DockerRuntime {
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
-        if !force {
-            let options = StopContainerOptionsBuilder::new()
-                .t(STOP_GRACE_SECS)
-                .build();
-            let secs = CALL_SECS + STOP_GRACE_SECS as u64;
-            match self
-                .bounded(
-                    "stop container",
-                    secs,
-                    self.client().stop_container(id, Some(options)),
-                )
-                .await
-            {
-                // 304: already stopped; 404: already gone.
-                Ok(())
-                | Err(RuntimeError::Api {
-                    status: 304 | 404, ..
-                }) => {}
-                Err(e) => return Err(e),
-            }
+        if force {
+            self.remove(id).await
+        } else {
+            self.stop_within(id, DEFAULT_STOP_SECS).await
         }
-        let options = RemoveContainerOptionsBuilder::new()
-            .force(true)
-            .v(true)
-            .build();
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        // Docker takes the grace period as an i32; a longer one is a day anyway.
+        let t = i32::try_from(grace_secs).unwrap_or(i32::MAX);
+        let options = StopContainerOptionsBuilder::new().t(t).build();
+        let secs = CALL_SECS + u64::from(grace_secs);
         match self
             .bounded(
-                "remove container",
-                CALL_SECS,
-                self.client().remove_container(id, Some(options)),
+                "stop container",
+                secs,
+                self.client().stop_container(id, Some(options)),
             )
             .await
         {
-            // 404: gone already; 409: removal already in progress elsewhere.
+            // 304: already stopped; 404: already gone.
             Ok(())
             | Err(RuntimeError::Api {
-                status: 404 | 409, ..
-            }) => Ok(()),
-            Err(e) => Err(e),
+                status: 304 | 404, ..
+            }) => {}
+            Err(e) => return Err(e),
         }
+        self.remove(id).await
     }
 }

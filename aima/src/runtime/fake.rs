@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, PullProgress, Runtime, RuntimeError,
-    RuntimeResult,
+    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, PullProgress, Runtime,
+    RuntimeError, RuntimeResult,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -26,6 +26,7 @@ pub enum Op {
     List,
     ImageExists,
     HasGpuRuntime,
+    Version,
     HostMemory,
     Create,
     Start,
@@ -43,6 +44,7 @@ pub enum Call {
     List(Vec<String>),
     ImageExists(String),
     HasGpuRuntime,
+    Version,
     HostMemory,
     /// The container name asked for.
     Create(String),
@@ -54,6 +56,10 @@ pub enum Call {
     StopAndRemove {
         id: String,
         force: bool,
+    },
+    StopWithin {
+        id: String,
+        grace_secs: u32,
     },
 }
 
@@ -234,6 +240,13 @@ impl FakeRuntime {
 }
 
 impl World {
+    /// Like Docker with `force`: removing a container that is already gone is not an error.
+    fn remove(&mut self, id: &str) {
+        if self.containers.remove(id).is_some() {
+            self.removed.push(id.to_owned());
+        }
+    }
+
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("fake{:08}", self.next_id)
@@ -298,6 +311,14 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        self.world().enter(Op::Version, Call::Version)?;
+        Ok(DockerVersion {
+            version: "0.0.0-fake".to_owned(),
+            api_version: "1.41".to_owned(),
+        })
     }
 
     async fn host_memory(&self) -> RuntimeResult<u64> {
@@ -415,9 +436,18 @@ impl Runtime for FakeRuntime {
             force,
         };
         w.enter(Op::StopAndRemove, call)?;
-        if w.containers.remove(id).is_some() {
-            w.removed.push(id.to_owned());
-        }
+        w.remove(id);
+        Ok(())
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        let mut w = self.world();
+        let call = Call::StopWithin {
+            id: id.to_owned(),
+            grace_secs,
+        };
+        w.enter(Op::StopAndRemove, call)?;
+        w.remove(id);
         Ok(())
     }
 }

@@ -65,6 +65,13 @@ pub struct ContainerInfo {
     pub published_ports: Vec<u16>,
 }
 
+/// What the Docker daemon says it is: its release and the API version it speaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DockerVersion {
+    pub version: String,
+    pub api_version: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerState {
     pub running: bool,
@@ -158,6 +165,7 @@ pub trait Runtime: Send + Sync {
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
     async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
@@ -179,8 +187,11 @@ pub trait Runtime: Send + Sync {
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()>;
-    /// Stops (SIGTERM, then SIGKILL after a grace period; at once when `force`) and removes.
+    /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
+    /// removes.
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+    /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
 }
 
 pub type SharedRuntime = Arc<dyn Runtime>;

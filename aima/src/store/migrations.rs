@@ -43,6 +43,46 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE services ADD COLUMN owner_boot_id TEXT;
     ALTER TABLE services ADD COLUMN owner_pid_ns INTEGER;
     ALTER TABLE services ADD COLUMN owner_lease_until INTEGER;",
+    // 4: the change log of services, written by triggers so that every writer (any CLI process,
+    // the daemon) records its changes in the same transaction; the daemon tails it for
+    // `/api/v2/events` and `/metrics`. `began_at` is when the start that ended here claimed the
+    // service. The newest 10,000 events are kept.
+    "CREATE TABLE service_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        service_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        last_error TEXT,
+        attempt TEXT,
+        began_at INTEGER
+    );
+    CREATE INDEX service_events_by_service ON service_events(service_id, seq);
+    CREATE TRIGGER service_created AFTER INSERT ON services BEGIN
+        INSERT INTO service_events (service_id, name, at, to_status)
+        VALUES (NEW.id, NEW.name, NEW.updated_at, NEW.status);
+    END;
+    CREATE TRIGGER service_status_changed AFTER UPDATE OF status ON services
+    WHEN OLD.status IS NOT NEW.status BEGIN
+        INSERT INTO service_events
+            (service_id, name, at, from_status, to_status, last_error, attempt, began_at)
+        VALUES (NEW.id, NEW.name, NEW.updated_at, OLD.status, NEW.status, NEW.last_error,
+            json_extract(NEW.attempts, '$[#-1]'),
+            CASE WHEN OLD.status = 'starting' THEN
+                (SELECT at FROM service_events
+                 WHERE service_id = NEW.id AND to_status = 'starting'
+                 ORDER BY seq DESC LIMIT 1)
+            END);
+    END;
+    CREATE TRIGGER service_deleted AFTER DELETE ON services BEGIN
+        INSERT INTO service_events (service_id, name, at, from_status, to_status)
+        VALUES (OLD.id, OLD.name, CAST(unixepoch('subsec') * 1000 AS INTEGER), OLD.status,
+            'deleted');
+    END;
+    CREATE TRIGGER service_events_bounded AFTER INSERT ON service_events BEGIN
+        DELETE FROM service_events WHERE seq <= NEW.seq - 10000;
+    END;",
 ];
 
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.

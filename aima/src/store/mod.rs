@@ -9,6 +9,7 @@
 //! an async task of a multi-thread runtime hands that worker's other tasks to another thread
 //! first ([`tokio::task::block_in_place`]), so it never stalls unrelated requests.
 
+mod events;
 mod migrations;
 mod models;
 mod services;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{Classified, Kind, Result};
 
+pub use events::ServiceEvent;
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are

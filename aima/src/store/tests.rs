@@ -248,6 +248,91 @@ fn active_services_cannot_be_deleted() {
     assert!(store.list_services().unwrap().is_empty());
 }
 
+/// Every status change lands in the change log, from whichever writer; a change that keeps the
+/// status (a detached start handing over) does not.
+#[test]
+fn status_changes_are_logged_in_order() {
+    use crate::domain::{Attempt, Phase};
+    let (mut store, model) = store_with_model();
+    let new = NewService {
+        model_id: model.clone(),
+        engine_type: EngineType::Vllm,
+        name: Some("logged".into()),
+        port: Some(18_000),
+        default_port: 8000,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+    };
+    let id = store.create_service(new).unwrap().id;
+    assert!(set_status(
+        &mut store,
+        &id,
+        Status::Created,
+        Status::Starting
+    ));
+    assert!(set_status(
+        &mut store,
+        &id,
+        Status::Starting,
+        Status::Starting
+    ));
+    let attempt = Attempt {
+        number: 1,
+        phase: Phase::Preflight,
+        elapsed_ms: 5,
+        reason: "port 18000 is in use".into(),
+        code: Some("port_in_use".into()),
+        log_tail: vec![],
+    };
+    let failed = Change {
+        to: Status::Failed,
+        last_error: Some("cannot start"),
+        attempts: std::slice::from_ref(&attempt),
+        container_id: None,
+        owner: None,
+    };
+    store
+        .change_service(&id, &[Status::Starting], failed)
+        .unwrap();
+    store.delete_service(&id).unwrap();
+
+    let events = store.events_after(0, 100).unwrap();
+    let steps: Vec<(Option<&str>, &str)> = events
+        .iter()
+        .map(|e| (e.from.as_deref(), e.to.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (None, "created"),
+            (Some("created"), "starting"),
+            (Some("starting"), "failed"),
+            (Some("failed"), "deleted"),
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(events.iter().all(|e| e.name == "logged"));
+    let end = &events[2];
+    assert_eq!(end.attempt.as_ref(), Some(&attempt));
+    assert_eq!(end.last_error.as_deref(), Some("cannot start"));
+    assert_eq!(end.began_at, Some(events[1].at));
+    assert_eq!(store.last_event_seq().unwrap(), events[3].seq);
+    assert_eq!(
+        store.events_after(events[1].seq, 1).unwrap()[0].seq,
+        end.seq
+    );
+}
+
+#[test]
+fn services_are_counted_by_status() {
+    let (mut store, model) = store_with_model();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    let counts = store.count_by_status().unwrap();
+    assert_eq!(counts.len(), Status::ALL.len());
+    assert_eq!(counts[0], (Status::Created, 2));
+    assert!(counts[1..].iter().all(|(_, n)| *n == 0));
+}
+
 /// The race behind "model deleted while a service is created": the model is read, another
 /// process deletes it, then the insert runs. That is a conflict, not a storage failure.
 #[test]

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Fail at startup instead of serving.
     #[arg(long, env = "AIMA_SIM_CRASH", value_enum)]
     pub crash: Option<Crash>,
+    /// Ignore SIGTERM, as a PID-1 engine without a handler does: `docker stop` then waits out
+    /// its whole grace period and kills.
+    #[arg(long, env = "AIMA_SIM_IGNORE_SIGTERM")]
+    pub ignore_sigterm: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

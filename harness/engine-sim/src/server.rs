@@ -80,10 +80,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     });
     let mut server = tokio::spawn(server.into_future());
 
-    let signal_name = tokio::select! {
-        result = &mut server => return Ok(result??),
-        _ = sigterm.recv() => "SIGTERM",
-        _ = sigint.recv() => "SIGINT",
+    let signal_name = loop {
+        tokio::select! {
+            result = &mut server => return Ok(result??),
+            _ = sigterm.recv() => {
+                if !args.ignore_sigterm {
+                    break "SIGTERM";
+                }
+                info!(target: "sim", "Received SIGTERM, ignoring it");
+            }
+            _ = sigint.recv() => break "SIGINT",
+        }
     };
     info!(target: "sim", "Received {signal_name}, shutting down");
     let _ = stop_tx.send(());

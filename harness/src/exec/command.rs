@@ -188,6 +188,27 @@ pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Invented records for the judges' unit tests.
+#[cfg(test)]
+impl CommandRecord {
+    pub(crate) fn invented(exit_code: Option<i32>, stdout: &str, duration_ms: u64) -> Self {
+        CommandRecord {
+            index: 1,
+            step: "invented".into(),
+            display: "aima".into(),
+            exit_code,
+            timed_out: false,
+            deadline_ms: 60_000,
+            duration_ms,
+            started_at_ms: 0,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            stdout_log: None,
+            stderr_log: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,14 +18,23 @@ pub struct BinaryPaths {
 /// (`cargo build -p aima -p aima-engine-sim --bins`, quick when nothing changed), so a stale
 /// binary is never tested; a failed build refuses the run.
 pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Result<BinaryPaths> {
+    locate_binaries_with(aima, sim, false)
+}
+
+/// As [`locate_binaries`], building the release profile (`target/release`) when `release`.
+pub(crate) fn locate_binaries_with(
+    aima: Option<&Path>,
+    sim: Option<&Path>,
+    release: bool,
+) -> anyhow::Result<BinaryPaths> {
     if let (Some(aima), Some(sim)) = (aima, sim) {
         return Ok(BinaryPaths {
             aima: absolute(aima)?,
             sim: absolute(sim)?,
         });
     }
-    build_aima()?;
-    let built = workspace_binaries()?;
+    build_aima(release)?;
+    let built = profile_binaries(if release { "release" } else { "debug" })?;
     Ok(BinaryPaths {
         aima: aima.map(absolute).transpose()?.unwrap_or(built.aima),
         sim: sim.map(absolute).transpose()?.unwrap_or(built.sim),
@@ -35,7 +44,11 @@ pub fn locate_binaries(aima: Option<&Path>, sim: Option<&Path>) -> anyhow::Resul
 /// The workspace's debug binaries as they are, without building (the test suite builds them
 /// first); an error when one is missing.
 pub fn workspace_binaries() -> anyhow::Result<BinaryPaths> {
-    let debug_dir = workspace_target_dir()?.join("debug");
+    profile_binaries("debug")
+}
+
+fn profile_binaries(profile_dir: &str) -> anyhow::Result<BinaryPaths> {
+    let debug_dir = workspace_target_dir()?.join(profile_dir);
     Ok(BinaryPaths {
         aima: absolute(&debug_dir.join("aima"))?,
         sim: absolute(&debug_dir.join("aima-engine-sim"))?,
@@ -87,7 +100,7 @@ fn workspace_target_dir() -> anyhow::Result<PathBuf> {
         .context("cargo metadata has no target_directory")
 }
 
-fn build_aima() -> anyhow::Result<()> {
+fn build_aima(release: bool) -> anyhow::Result<()> {
     const ARGS: [&str; 7] = [
         "build",
         "-q",
@@ -98,8 +111,11 @@ fn build_aima() -> anyhow::Result<()> {
         "--bins",
     ];
     let status = duct::cmd("cargo", ARGS)
-        .before_spawn(|command| {
+        .before_spawn(move |command| {
             command.arg("--manifest-path").arg(manifest_path());
+            if release {
+                command.arg("--release");
+            }
             Ok(())
         })
         .stdout_to_stderr()

@@ -7,4 +7,5 @@ mod locate;
 pub(crate) mod procfs;
 
 pub(crate) use command::{CommandRecord, Invocation, millis};
+pub(crate) use locate::locate_binaries_with;
 pub use locate::{BinaryPaths, locate_binaries, workspace_binaries};

@@ -93,7 +93,7 @@ fn summarise(runs: &ScenarioRuns, repeat: u32) -> ScenarioSummary {
         .iter()
         .map(|(id, title)| {
             let verdicts = runs.runs.iter().map(|(r, _)| verdict_word(r, id)).collect();
-            let results = runs
+            let mut results = runs
                 .runs
                 .iter()
                 .filter_map(|(r, _)| r.criteria.iter().find(|c| &c.id == id));
@@ -101,7 +101,7 @@ fn summarise(runs: &ScenarioRuns, repeat: u32) -> ScenarioSummary {
                 .clone()
                 .find_map(|c| c.verdict.reason().map(str::to_owned));
             let figures = results
-                .last()
+                .next_back()
                 .map(|c| {
                     c.evidence
                         .figures

@@ -112,7 +112,13 @@ async fn a_stop_during_a_waiting_start_wins() {
         crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
     let stopper = async {
         until_started(&rt, &other, &id).await;
-        crate::lifecycle::stop(&deps, &mut other, &id, false).await
+        crate::lifecycle::stop(
+            &deps,
+            &mut other,
+            &id,
+            crate::lifecycle::StopMode::Graceful(None),
+        )
+        .await
     };
 
     let (started, stopped) = tokio::join!(start, stopper);

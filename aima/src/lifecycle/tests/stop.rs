@@ -4,7 +4,7 @@
 use super::{Fixture, ME, PORT};
 use crate::domain::Status;
 use crate::error::Kind;
-use crate::lifecycle::stop;
+use crate::lifecycle::{StopMode, stop};
 use crate::runtime::fake::{Call, Op};
 
 #[tokio::test]
@@ -21,8 +21,12 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let theirs = f.add_labelled(&other, false);
         let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
 
-        let first = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
-        let again = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+        let first = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+            .await
+            .unwrap();
+        let again = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+            .await
+            .unwrap();
 
         assert_eq!(first.service.status, Status::Stopped, "from {from:?}");
         assert!(first.port_released);
@@ -47,7 +51,9 @@ async fn stop_after_a_start_removes_the_engine_and_keeps_the_record() {
     f.rt.crash_on_start(1, &["RuntimeError: Engine core initialization failed"]);
     f.start(true).await.unwrap();
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        .await
+        .unwrap();
 
     assert_eq!(stopped.service.status, Status::Stopped);
     assert_eq!(
@@ -70,7 +76,9 @@ async fn force_kills_instead_of_stopping_gracefully() {
         f.rt.count(|c| matches!(c, Call::StopAndRemove { force: false, .. }))
     };
 
-    stop(&f.deps, &mut f.store, &f.id, true).await.unwrap();
+    stop(&f.deps, &mut f.store, &f.id, StopMode::Kill)
+        .await
+        .unwrap();
 
     assert_eq!(graceful_removals(&f), 0);
     assert_eq!(
@@ -80,12 +88,51 @@ async fn force_kills_instead_of_stopping_gracefully() {
 }
 
 #[tokio::test]
+async fn a_graceful_stop_waits_the_given_time_else_the_engine_default() {
+    let graceful = |f: &Fixture, secs: u32| {
+        f.rt.count(|c| matches!(c, Call::StopWithin { grace_secs, .. } if *grace_secs == secs))
+    };
+    let mut f = Fixture::new();
+    f.start(true).await.unwrap();
+    stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(Some(2)))
+        .await
+        .unwrap();
+    assert_eq!(graceful(&f, 2), 1, "the time asked for");
+
+    f.start(true).await.unwrap();
+    stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        .await
+        .unwrap();
+    let default = f.deps.config.engine(f.service().engine_type).stop_secs;
+    assert_eq!(default, crate::domain::DEFAULT_STOP_SECS);
+    assert_eq!(graceful(&f, default), 1, "the engine's stop_secs");
+    assert_eq!(
+        f.rt.count(|c| matches!(c, Call::StopAndRemove { .. })),
+        0,
+        "nothing was killed outright"
+    );
+}
+
+#[test]
+fn force_and_a_grace_period_exclude_each_other() {
+    let err = StopMode::from_request(true, Some(3)).unwrap_err();
+    assert_eq!(err.code, Kind::Usage);
+    let err = StopMode::from_request(false, Some(86_401)).unwrap_err();
+    assert_eq!(err.code, Kind::Usage);
+    assert_eq!(StopMode::from_request(true, None).unwrap(), StopMode::Kill);
+    assert_eq!(
+        StopMode::from_request(false, Some(0)).unwrap(),
+        StopMode::Graceful(Some(0))
+    );
+}
+
+#[tokio::test]
 async fn a_stop_with_docker_away_fails_clearly_and_changes_nothing() {
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
     f.rt.unreachable();
 
-    let Err(err) = stop(&f.deps, &mut f.store, &f.id, false).await else {
+    let Err(err) = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await else {
         panic!("stop succeeded with Docker away");
     };
 
@@ -100,7 +147,9 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
     f.start(true).await.unwrap();
     f.host.block(PORT, "docker-proxy", 4321);
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, false).await.unwrap();
+    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        .await
+        .unwrap();
 
     assert!(!stopped.port_released);
     assert_eq!(stopped.service.status, Status::Stopped);
@@ -117,7 +166,7 @@ async fn stop_and_start_classify_docker_failures_alike() {
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
     f.rt.fail_next(Op::StopAndRemove, refused());
-    let Err(on_stop) = stop(&f.deps, &mut f.store, &f.id, false).await else {
+    let Err(on_stop) = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await else {
         panic!("stop succeeded though Docker refused");
     };
     assert_eq!(on_stop.code, Kind::StartFailed, "{on_stop:?}");
@@ -135,7 +184,7 @@ async fn stop_and_start_classify_docker_failures_alike() {
     let mut h = Fixture::new();
     h.start(true).await.unwrap();
     h.rt.unreachable();
-    let stop_away = stop(&h.deps, &mut h.store, &h.id, false)
+    let stop_away = stop(&h.deps, &mut h.store, &h.id, StopMode::Graceful(None))
         .await
         .err()
         .unwrap();

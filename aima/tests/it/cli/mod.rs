@@ -1,7 +1,10 @@
-//! The CLI as a process on a data dir of its own: its contract, errors, output and concurrency.
+//! The CLI as a process on a data dir of its own: its contract, conventions, errors,
+//! output, `info` and concurrency.
 
 mod concurrency;
 mod contract;
+mod conventions;
 mod errors;
+mod info;
 mod output;
 mod verbs;

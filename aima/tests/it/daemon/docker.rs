@@ -70,11 +70,34 @@ impl Setup {
 }
 
 /// `running`, `exited`, … or None when the container does not exist.
-fn state_of(container: &str) -> Option<String> {
+pub(super) fn state_of(container: &str) -> Option<String> {
     let out = docker(&["inspect", "--format", "{{.State.Status}}", container]);
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A simulator container carrying aima's labels for `instance` and `service`, as an aima would
+/// have left it.
+pub(super) fn labelled_container(image: &str, instance: &str, service: &str) -> String {
+    let labels = [
+        "aima.managed=true".to_owned(),
+        "aima.engine=vllm".to_owned(),
+        format!("aima.service={service}"),
+        format!("aima.instance={instance}"),
+    ];
+    let mut args = vec!["run", "-d"];
+    for l in &labels {
+        args.extend(["--label", l.as_str()]);
+    }
+    args.extend([image, "--model", "x", "--port", "8000"]);
+    let out = docker(&args);
+    assert!(
+        out.status.success(),
+        "docker run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 fn status_of(daemon: &Daemon, service: &str) -> String {
@@ -83,7 +106,7 @@ fn status_of(daemon: &Daemon, service: &str) -> String {
     svc["status"].as_str().unwrap().to_owned()
 }
 
-fn start_and_wait(daemon: &Daemon, service: &str) -> String {
+pub(super) fn start_and_wait(daemon: &Daemon, service: &str) -> String {
     let (code, svc) = daemon.call_timeout(
         "POST",
         &format!("/api/v2/services/{service}/start"),
@@ -154,26 +177,7 @@ fn reaper_removes_own_orphans_and_spares_other_instances() {
     let setup = Setup::new(&[]);
     let _daemon = setup.daemon();
     let foreign_instance = format!("foreign-{}", std::process::id());
-    let run = |instance: &str| {
-        let labels = [
-            "aima.managed=true".to_owned(),
-            "aima.engine=vllm".to_owned(),
-            "aima.service=svc-deadbeef".to_owned(),
-            format!("aima.instance={instance}"),
-        ];
-        let mut args = vec!["run", "-d"];
-        for l in &labels {
-            args.extend(["--label", l.as_str()]);
-        }
-        args.extend([setup.image.as_str(), "--model", "x", "--port", "8000"]);
-        let out = docker(&args);
-        assert!(
-            out.status.success(),
-            "docker run: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let run = |instance: &str| labelled_container(&setup.image, instance, "svc-deadbeef");
     let foreign = run(&foreign_instance);
     let _foreign_cleanup = Cleanup {
         instance: foreign_instance.clone(),
@@ -269,7 +273,7 @@ fn detached_start_becomes_running_through_the_reconciler() {
     let daemon = setup.daemon();
     let service = daemon.create_service(free_port());
     let (code, svc) = daemon.call("POST", &format!("/api/v2/services/{service}/start"), None);
-    assert_eq!(code, 200, "{svc}");
+    assert_eq!(code, 202, "a detached start is accepted, not done: {svc}");
     assert_eq!(svc["status"], "starting", "{svc}");
     let began = Instant::now();
     wait_until(

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
+use super::docker::{labelled_container, start_and_wait, state_of};
 use crate::support::aima::Aima;
 use crate::support::containers::{Cleanup, instance_of};
 use crate::support::daemon::{Daemon, integrity_ok};
-use crate::support::docker::{docker, sim_image};
+use crate::support::docker::sim_image;
 use crate::support::ports::free_port;
 use crate::support::wait::wait_until;
 
@@ -17,31 +18,6 @@ fn eager(aima: Aima, image: &str) -> Aima {
     aima.env("AIMA_VLLM_IMAGE", image)
         .env("AIMA_RECONCILE_SECS", "1")
         .env("AIMA_REAP_GRACE_SECS", "1")
-}
-
-/// A simulator container carrying aima's labels for `instance` and `service`.
-fn labelled_container(image: &str, instance: &str, service: &str) -> String {
-    let labels = [
-        "aima.managed=true".to_owned(),
-        "aima.engine=vllm".to_owned(),
-        format!("aima.service={service}"),
-        format!("aima.instance={instance}"),
-    ];
-    let mut args = vec!["run", "-d"];
-    for l in &labels {
-        args.extend(["--label", l.as_str()]);
-    }
-    args.extend([image, "--model", "x", "--port", "8000"]);
-    let out = docker(&args);
-    assert!(out.status.success(), "docker run: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn state_of(container: &str) -> Option<String> {
-    let out = docker(&["inspect", "--format", "{{.State.Status}}", container]);
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[test]
@@ -58,14 +34,7 @@ fn two_hosts_with_the_same_data_dir_path_never_reap_each_others_engines() {
     };
     let mut daemon_a = Daemon::start(&aima, &[]);
     let service = daemon_a.create_service(free_port());
-    let (code, svc) = daemon_a.call_timeout(
-        "POST",
-        &format!("/api/v2/services/{service}/start"),
-        Some(r#"{"wait": true, "timeout": 60}"#),
-        90,
-    );
-    assert_eq!(code, 200, "{svc}");
-    let engine_a = svc["container_id"].as_str().unwrap().to_owned();
+    let engine_a = start_and_wait(&daemon_a, &service);
     daemon_a.signal("TERM");
     assert!(daemon_a.wait_exit(Duration::from_secs(10)).success());
     assert!(integrity_ok(&aima));

@@ -5,4 +5,5 @@ mod docker;
 mod http;
 mod instance;
 mod limits;
+mod observability;
 mod router;

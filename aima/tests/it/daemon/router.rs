@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use aima::api::{ApiState, BODY_LIMIT, router};
+use std::collections::BTreeSet;
+
+use aima::api::{ApiState, BODY_LIMIT, OPENAPI, router, routes};
 use aima::config::{Config, Env};
 use aima::error::Detail;
 use aima::host::RealHost;
@@ -222,6 +224,14 @@ async fn services_crud_and_stop() {
         )
         .await;
     assert_eq!(forced.status, StatusCode::OK, "{}", forced.json);
+    let graceful = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/stop"),
+            Some(r#"{"time": 3}"#),
+        )
+        .await;
+    assert_eq!(graceful.status, StatusCode::OK, "{}", graceful.json);
 
     let deleted = api
         .call("DELETE", &format!("/api/v2/services/{id}"), None)
@@ -303,8 +313,9 @@ async fn unknown_ids_are_404() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let api = api(None, true);
+    // `/` is the status page (tests in `page`).
     for uri in [
-        "/",
+        "/services",
         "/api/v1/models",
         "/api/v2/nope",
         "/api/v2/services/x/y/z",
@@ -333,6 +344,7 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
     let model = api.model().await;
     let id = api.service(&model).await;
     let start = format!("/api/v2/services/{id}/start");
+    let stop = format!("/api/v2/services/{id}/stop");
     for (uri, body) in [
         ("/api/v2/models", "{not json"),
         ("/api/v2/models", ""),
@@ -354,6 +366,9 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
         (start.as_str(), r#"{"timeout": 0}"#),
         (start.as_str(), r#"{"timeout": 100000}"#),
         (start.as_str(), r#"{"detach": true}"#),
+        (stop.as_str(), r#"{"force": true, "time": 1}"#),
+        (stop.as_str(), r#"{"time": -1}"#),
+        (stop.as_str(), r#"{"time": 86401}"#),
     ] {
         let r = api.call("POST", uri, Some(body)).await;
         assert_error(&r, StatusCode::BAD_REQUEST, "usage");
@@ -427,6 +442,129 @@ async fn web_pages_are_refused() {
         StatusCode::BAD_REQUEST,
         "a loopback request reaches the handler"
     );
+}
+
+/// The OpenAPI document lists exactly the routes the router serves (the route table is the one
+/// source of both), each of its operations reaches a handler, and its references resolve.
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let doc: Value = serde_json::from_str(OPENAPI).unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .map(|method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = routes().into_iter().collect();
+    assert_eq!(
+        documented, served,
+        "the OpenAPI document and the routes differ"
+    );
+
+    let api = api(Some("t"), true);
+    let r = api
+        .call_as(Some("t"), "GET", "/api/v2/openapi.json", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r.json["paths"], doc["paths"]);
+
+    for (method, path) in &served {
+        let id = if path.contains("/models/") {
+            "model-00000000"
+        } else {
+            "svc-00000000"
+        };
+        let req = Request::builder()
+            .method(method.as_str())
+            .uri(path.replace("{id}", id))
+            .header(header::AUTHORIZATION, "Bearer t")
+            .body(Body::empty())
+            .unwrap();
+        let res = api.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let streams = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|kind| kind == "text/event-stream");
+        let body = if streams {
+            String::new() // a stream that stays open: its status is the answer
+        } else {
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(!body.contains("no route"), "{method} {path}: {body}");
+        let documented = &doc["paths"][path][method.to_lowercase()]["responses"];
+        assert!(
+            documented.get(status.as_str()).is_some(),
+            "{method} {path} answered {status}, which the document does not list: {body}"
+        );
+    }
+
+    let text = OPENAPI;
+    for reference in text.split("\"$ref\": \"#/").skip(1) {
+        let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
+        assert!(
+            doc.pointer(&pointer).is_some(),
+            "{pointer} does not resolve"
+        );
+    }
+}
+
+/// `/metrics` needs the token like every route but health, and counts requests by route.
+#[tokio::test]
+async fn metrics_need_the_token_and_count_requests() {
+    let api = api(Some("t"), true);
+    let refused = api.call("GET", "/metrics", None).await;
+    assert_error(&refused, StatusCode::UNAUTHORIZED, "unauthorized");
+    api.call_as(Some("t"), "GET", "/api/v2/services/svc-00000000", None)
+        .await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .header(header::AUTHORIZATION, "Bearer t")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for line in [
+        r#"aima_http_requests_total{method="GET",route="/api/v2/services/{id}",status="404"} 1"#,
+        r#"aima_http_requests_total{method="GET",route="/metrics",status="401"} 1"#,
+        r#"aima_services{status="created"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+}
+
+/// A detached start answers 202 with the service still starting; a waited one 200.
+#[tokio::test]
+async fn detached_start_is_accepted_with_202() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let svc = api.service(&model).await;
+    let r = api
+        .call("POST", &format!("/api/v2/services/{svc}/start"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    assert_eq!(r.json["status"], "starting", "{}", r.json);
 }
 
 #[tokio::test]
@@ -537,11 +675,50 @@ async fn the_api_finds_services_by_name_and_prefix_and_takes_a_pull_policy() {
             Some(r#"{"pull": "missing"}"#),
         )
         .await;
-    assert_eq!(pulled.status, StatusCode::OK, "{}", pulled.json);
+    assert_eq!(pulled.status, StatusCode::ACCEPTED, "{}", pulled.json);
     assert_eq!(pulled.json["status"], "starting", "{}", pulled.json);
     assert_eq!(
         api.docker.count(|c| matches!(c, fake::Call::Pull(_))),
         1,
         "pulled once, for the last start only"
     );
+}
+
+/// `Last-Event-ID` replays the change log after that event; a bad one is a 400.
+#[tokio::test]
+async fn events_resume_after_last_event_id() {
+    use futures_util::StreamExt;
+    let api = api(None, true);
+    let model = api.model().await;
+    let svc = api.service(&model).await;
+    let req = Request::builder()
+        .uri("/api/v2/events")
+        .header("last-event-id", "0")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut frames = res.into_body().into_data_stream();
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(10), frames.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&frame).into_owned();
+    assert!(text.starts_with("event: service\nid: 1\n"), "{text}");
+    let data: Value =
+        serde_json::from_str(text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(
+        (data["service_id"].as_str(), data["to"].as_str()),
+        (Some(svc.as_str()), Some("created"))
+    );
+    assert_eq!(data["from"], Value::Null);
+
+    let bad = Request::builder()
+        .uri("/api/v2/events")
+        .header("last-event-id", "yesterday")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(bad).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use crate::support::docker::docker;
+use crate::support::docker::{docker, inspect};
 use crate::support::lab::Lab;
 use crate::support::ports::free_port;
 use crate::support::run::Outcome;
@@ -43,11 +43,7 @@ fn outside_address() -> Option<IpAddr> {
 
 /// `docker port` of the service's container: one `ADDR:PORT` per published address.
 fn docker_port(lab: &Lab, svc: &str) -> Vec<String> {
-    let shown = lab.run(&["service", "get", svc, "-o", "json"]).success();
-    let container = shown.json()["container_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no container recorded: {shown}"))
-        .to_owned();
+    let container = lab.container_of(svc);
     let out = docker(&["port", &container]);
     assert!(out.status.success(), "docker port {container}: {out:?}");
     String::from_utf8_lossy(&out.stdout)
@@ -155,20 +151,10 @@ fn a_vllm_api_key_is_required_by_the_engine_and_never_printed() {
     assert_eq!(get(addr, "/v1/models", Some(KEY)), Some(200));
 
     // In the environment, not on the command line that `ps` shows every local user.
-    let shown = lab.run(&["service", "get", &svc, "-o", "json"]).success();
-    let container = shown.json()["container_id"].as_str().unwrap().to_owned();
-    let cmd = docker(&["inspect", "--format", "{{json .Config.Cmd}}", &container]);
-    assert!(!String::from_utf8_lossy(&cmd.stdout).contains(KEY));
-    let label = docker(&[
-        "inspect",
-        "--format",
-        "{{index .Config.Labels \"aima.instance\"}}",
-        &container,
-    ]);
-    assert_eq!(
-        String::from_utf8_lossy(&label.stdout).trim(),
-        lab.instance()
-    );
+    let container = lab.container_of(&svc);
+    assert!(!inspect(&container, "{{json .Config.Cmd}}").contains(KEY));
+    let label = inspect(&container, "{{index .Config.Labels \"aima.instance\"}}");
+    assert_eq!(label, lab.instance());
     lab.run(&["service", "stop", &svc]).success();
 }
 
@@ -183,10 +169,8 @@ fn an_engine_runs_confined_with_default_and_configured_limits() {
     );
     let (svc, _) = lab.service();
     start(&lab, &svc);
-    let shown = lab.run(&["service", "get", &svc, "-o", "json"]).success();
-    let container = shown.json()["container_id"].as_str().unwrap().to_owned();
-    let inspected = docker(&["inspect", "--format", "{{json .HostConfig}}", &container]);
-    let host: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let host_config = inspect(&lab.container_of(&svc), "{{json .HostConfig}}");
+    let host: serde_json::Value = serde_json::from_str(&host_config).unwrap();
     let info = docker(&["info", "--format", "{{.MemTotal}}"]);
     let total: u64 = String::from_utf8_lossy(&info.stdout)
         .trim()

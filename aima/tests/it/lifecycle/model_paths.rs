@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::aima::Aima;
-use crate::support::docker::docker;
+use crate::support::docker::inspect;
 use crate::support::lab::Lab;
 use crate::support::ports::free_port;
 
@@ -66,10 +66,9 @@ fn a_local_model_is_mounted_read_only_at_a_fixed_target() {
     lab.run(&["service", "start", &svc, "--wait", "--timeout", "60"])
         .success();
 
-    let shown = lab.run(&["service", "get", &svc, "-o", "json"]).success();
-    let container = shown.json()["container_id"].as_str().unwrap().to_owned();
-    let inspected = docker(&["inspect", "--format", "{{json .Mounts}}", &container]);
-    let mounts: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let container = lab.container_of(&svc);
+    let mounts: serde_json::Value =
+        serde_json::from_str(&inspect(&container, "{{json .Mounts}}")).unwrap();
     let canonical = model_dir.canonicalize().unwrap();
     assert_eq!(mounts.as_array().map(Vec::len), Some(1), "{mounts}");
     let mount = &mounts[0];
@@ -77,18 +76,7 @@ fn a_local_model_is_mounted_read_only_at_a_fixed_target() {
     assert_eq!(mount["Source"], canonical.to_str().unwrap(), "{mount}");
     assert_eq!(mount["Destination"], "/model", "{mount}");
     assert_eq!(mount["RW"], false, "{mount}");
-    let label = docker(&[
-        "inspect",
-        "--format",
-        "{{index .Config.Labels \"aima.instance\"}}",
-        &container,
-    ]);
-    assert_eq!(
-        String::from_utf8_lossy(&label.stdout).trim(),
-        lab.instance()
-    );
-    let args = docker(&["inspect", "--format", "{{json .Args}}", &container]);
-    assert!(String::from_utf8_lossy(&args.stdout).contains("\"/model\""));
+    assert!(inspect(&container, "{{json .Args}}").contains("\"/model\""));
 
     // Swapped for a symlink out of the roots after registration: the next start refuses it.
     lab.run(&["service", "stop", &svc]).success();
@@ -103,11 +91,7 @@ fn a_local_model_is_mounted_read_only_at_a_fixed_target() {
     let (remote, _) = lab.service();
     lab.run(&["service", "start", &remote, "--wait", "--timeout", "60"])
         .success();
-    let shown = lab
-        .run(&["service", "get", &remote, "-o", "json"])
-        .success();
-    let container = shown.json()["container_id"].as_str().unwrap().to_owned();
-    let inspected = docker(&["inspect", "--format", "{{json .Mounts}}", &container]);
-    assert_eq!(String::from_utf8_lossy(&inspected.stdout).trim(), "[]");
+    let container = lab.container_of(&remote);
+    assert_eq!(inspect(&container, "{{json .Mounts}}"), "[]");
     lab.run(&["service", "stop", &remote]).success();
 }

@@ -122,3 +122,27 @@ fn a_detached_start_becomes_running_when_next_looked_at() {
 fn http_get(port: u16, path: &str) -> (u16, String) {
     crate::support::http::http(port, "GET", path, None, None, 5).expect("an answer from the engine")
 }
+
+/// An engine that ignores SIGTERM (as a PID-1 process without a handler does) is killed once
+/// the grace period given with `--time` is over, not after the default ten seconds.
+#[test]
+fn stop_time_bounds_the_grace_of_an_engine_that_ignores_sigterm() {
+    let lab = Lab::new(&["AIMA_SIM_IGNORE_SIGTERM=true"]);
+    let (svc, port) = lab.service();
+    lab.run(&["service", "start", &svc, "--wait", "--timeout", "60"])
+        .success();
+
+    lab.run(&["service", "stop", &svc, "--force", "--time", "1"])
+        .failure(2);
+    let stopped = lab
+        .run(&["service", "stop", &svc, "--time", "1", "-o", "json"])
+        .success();
+    assert_eq!(stopped.json()["status"], "stopped", "{stopped}");
+    assert!(
+        stopped.elapsed < Duration::from_secs(8),
+        "a 1 s grace, not the default 10 s: {:?}\n{stopped}",
+        stopped.elapsed
+    );
+    assert!(port_is_free(port));
+    assert!(lab.containers().is_empty(), "{:?}", lab.containers());
+}

@@ -102,3 +102,10 @@ fn sim_binary() -> PathBuf {
     })
     .clone()
 }
+
+/// `docker inspect --format FORMAT container`, trimmed; panics when Docker refuses.
+pub fn inspect(container: &str, format: &str) -> String {
+    let out = docker(&["inspect", "--format", format, container]);
+    assert!(out.status.success(), "docker inspect {container}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

@@ -78,6 +78,15 @@ impl Lab {
         instance_of(self.data_dir())
     }
 
+    /// The container recorded for `svc` (`service get`), which must have one.
+    pub fn container_of(&self, svc: &str) -> String {
+        let shown = self.run(&["service", "get", svc, "-o", "json"]).success();
+        shown.json()["container_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no container recorded: {shown}"))
+            .to_owned()
+    }
+
     /// Containers of this lab's data dir, in any state.
     pub fn containers(&self) -> Vec<String> {
         containers_with(&[&format!("aima.instance={}", self.instance())])

@@ -2,6 +2,7 @@
 //! evidence, the daemon as a child process, real Docker and its containers, ports and waiting.
 
 pub mod aima;
+pub mod browser;
 pub mod containers;
 pub mod daemon;
 pub mod docker;
@@ -14,5 +15,6 @@ pub mod registry;
 pub mod run;
 pub mod setup;
 pub mod snapshot;
+pub mod sse;
 pub mod unix_http;
 pub mod wait;

@@ -148,3 +148,70 @@ fn c5(obs: &Observations) -> Judged {
     });
     checks.done()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::CommandRecord;
+    use crate::scenario::aima_ops::StatusRead;
+    use crate::scenario::context::Census;
+
+    use super::super::steps::Cycle;
+
+    fn read(status: &str) -> StatusRead {
+        StatusRead {
+            service: "svc-1".into(),
+            list: CommandRecord::invented(Some(0), "", 5),
+            status: Some(status.into()),
+        }
+    }
+
+    fn cycle(container: &str) -> Cycle {
+        Cycle {
+            start: CommandRecord::invented(Some(0), "", 800),
+            after_start: read("running"),
+            get: CommandRecord::invented(Some(0), "", 5),
+            container_id: Some(container.into()),
+            port: Some(8000),
+            health: Ok(200),
+            stop: CommandRecord::invented(Some(0), "", 300),
+            after_stop: read("stopped"),
+            left: vec![],
+        }
+    }
+
+    fn healthy() -> Observations {
+        Observations {
+            service: "svc-1".into(),
+            assigned_port: 8000,
+            cycles: (1..=CYCLES).map(|n| cycle(&format!("c{n}"))).collect(),
+            final_census: Some(Census::default()),
+            ..Observations::default()
+        }
+    }
+
+    #[test]
+    fn five_clean_cycles_pass_and_a_reused_container_or_stale_status_fails() {
+        assert!(judge(&healthy()).iter().all(|r| r.verdict.is_pass()));
+        let mut reused = healthy();
+        reused.cycles[3].container_id = Some("c1".into());
+        let verdicts: Vec<bool> = judge(&reused).iter().map(|r| r.verdict.is_pass()).collect();
+        assert_eq!(verdicts, [true, false, true, true, true]);
+        let mut stale = healthy();
+        stale.cycles[2].after_stop = read("stopping");
+        stale.cycles[4].port = Some(8001);
+        let verdicts: Vec<bool> = judge(&stale).iter().map(|r| r.verdict.is_pass()).collect();
+        assert_eq!(verdicts, [true, true, false, false, true]);
+    }
+
+    #[test]
+    fn no_cycle_means_every_criterion_is_skipped() {
+        let none = Observations {
+            missing: vec!["model create failed".into()],
+            ..Observations::default()
+        };
+        for result in judge(&none) {
+            assert!(matches!(result.verdict, crate::verdict::Verdict::Skip(_)));
+        }
+    }
+}

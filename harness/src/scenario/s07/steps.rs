@@ -250,6 +250,11 @@ fn yank(ctx: &mut RunContext, model: &str) -> anyhow::Result<YankedService> {
         .unwrap_or_default()
         .to_owned();
     ctx.docker.remove(&container)?;
+    // The fault is in place only once Docker no longer knows the container.
+    let since = Instant::now();
+    while ctx.docker.state_of(&container).is_some() && since.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     ctx.event(
         EventKind::Fault,
         format!(

@@ -159,6 +159,16 @@ fn c4(obs: &Observations) -> Judged {
         "DOCKER_HOST={} for this command only",
         obs.docker_host
     ));
+    for (what, endpoint, record) in &obs.docker_variants {
+        with_command(&mut evidence, record);
+        evidence
+            .figures
+            .insert(format!("{what}_endpoint_ms"), record.duration_ms);
+        evidence.notes.push(format!(
+            "not judged: with a {what} endpoint (DOCKER_HOST={endpoint}) the start {}",
+            record.outcome()
+        ));
+    }
     let mut problems = Vec::new();
     if record.timed_out || record.duration_ms > DOCKER_DOWN_BOUND_MS {
         problems.push(format!(

@@ -72,6 +72,7 @@ fn healthy() -> Observations {
             30,
         )),
         docker_host: "tcp://127.0.0.1:99999".into(),
+        docker_variants: vec![],
         second_blocked_start: Some(record(5, PORT_MESSAGE, 40)),
         second_record: Some(record(0, "", 10)),
         second_attempts: Some(vec![attempt]),

@@ -49,6 +49,9 @@ pub struct Observations {
     pub census_after_failure: Option<Census>,
     pub docker_down_start: Option<CommandRecord>,
     pub docker_host: String,
+    /// The same start against a refused and a silent endpoint: (what, DOCKER_HOST, command).
+    /// Measured and reported, not judged.
+    pub docker_variants: Vec<(String, String, CommandRecord)>,
     pub second_blocked_start: Option<CommandRecord>,
     pub second_record: Option<CommandRecord>,
     pub second_attempts: Option<Vec<RecordedAttempt>>,

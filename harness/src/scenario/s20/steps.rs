@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::exec::CommandRecord;
-use crate::fixtures::docker_host::INVALID_DOCKER_HOST;
+use crate::fixtures::docker_host::{INVALID_DOCKER_HOST, SilentEndpoint, refused_endpoint};
 use crate::fixtures::port_blocker::PortBlocker;
 use crate::fixtures::port_check::check_port;
 use crate::scenario::aima_ops::create_service;
@@ -142,6 +142,7 @@ fn test4_docker_down(ctx: &mut RunContext, obs: &mut Observations, service: &str
     );
     obs.docker_down_start = Some(start);
     ctx.event(EventKind::Heal, "DOCKER_HOST restored");
+    docker_variants(ctx, obs, &args, deadline);
     // If aima ignored DOCKER_HOST the service may now run and hold the port; put it back.
     let read = read_status(ctx, "test 4: status after", service);
     if read.status.as_deref() == Some("running") {
@@ -151,6 +152,43 @@ fn test4_docker_down(ctx: &mut RunContext, obs: &mut Observations, service: &str
             &[],
             QUICK,
         );
+    }
+}
+
+/// The same start against an endpoint that refuses connections and one that never answers;
+/// their times are reported as unjudged figures.
+fn docker_variants(
+    ctx: &mut RunContext,
+    obs: &mut Observations,
+    args: &[&str],
+    deadline: Duration,
+) {
+    let silent = SilentEndpoint::open();
+    let endpoints = [
+        ("refused", refused_endpoint().ok()),
+        (
+            "silent",
+            silent.as_ref().ok().map(|s| s.docker_host.clone()),
+        ),
+    ];
+    for (what, endpoint) in endpoints {
+        let Some(endpoint) = endpoint else {
+            ctx.event(
+                EventKind::Observation,
+                format!("no {what} Docker endpoint could be made"),
+            );
+            continue;
+        };
+        ctx.event(
+            EventKind::Fault,
+            format!("DOCKER_HOST={endpoint} ({what} endpoint) for the next command"),
+        );
+        let env = [("DOCKER_HOST", endpoint.as_str())];
+        let step = format!("test 4: start with a {what} Docker endpoint");
+        let record = ctx.aima(&step, args, &env, deadline);
+        ctx.event(EventKind::Heal, "DOCKER_HOST restored");
+        obs.docker_variants
+            .push((what.to_owned(), endpoint, record));
     }
 }
 

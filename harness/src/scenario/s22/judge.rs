@@ -151,3 +151,74 @@ fn c5(obs: &Observations) -> Judged {
     }
     checks.done()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::group::Stopped;
+    use crate::fixtures::http::HttpReply;
+
+    fn exit(code: i32) -> Stopped {
+        Stopped {
+            verified: true,
+            was_running: true,
+            escalated: false,
+            exit_code: Some(code),
+            waited_ms: 5_000,
+            evidence: vec![],
+        }
+    }
+
+    fn running() -> HttpReply {
+        HttpReply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"id":"svc-2","status":"running"}"#.into(),
+            elapsed_ms: 5_000,
+        }
+    }
+
+    fn healthy() -> Observations {
+        let running_both = vec![
+            ("svc-1".to_owned(), Some("running".to_owned())),
+            ("svc-2".to_owned(), Some("running".to_owned())),
+        ];
+        Observations {
+            after_term: Some(Err("connection refused".into())),
+            in_flight: Some(Ok(running())),
+            term_exit: Some(exit(0)),
+            engines_after_exit: running_both.clone(),
+            integrity_after_term: Some(Ok("ok".into())),
+            after_restart: running_both,
+            committed: vec!["model-1".into(), "svc-3".into()],
+            kill_exit: Some(exit(-1)),
+            integrity_after_kill: Some(Ok("ok".into())),
+            final_health: Some(Ok(200)),
+            final_ids: vec![
+                "model-1".into(),
+                "svc-1".into(),
+                "svc-2".into(),
+                "svc-3".into(),
+            ],
+            final_statuses: vec![("svc-3".into(), "created".into())],
+            ..Observations::default()
+        }
+    }
+
+    fn passes(obs: &Observations) -> Vec<bool> {
+        judge(obs).iter().map(|r| r.verdict.is_pass()).collect()
+    }
+
+    #[test]
+    fn each_shutdown_fault_fails_its_criterion() {
+        assert_eq!(passes(&healthy()), [true; 5]);
+        let mut answered = healthy();
+        answered.after_term = Some(Ok(running()));
+        answered.term_exit = Some(exit(1));
+        assert_eq!(passes(&answered), [false, false, true, true, true]);
+        let mut lost = healthy();
+        lost.final_ids.retain(|id| id != "svc-3");
+        lost.integrity_after_kill = Some(Ok("row 3 missing from index".into()));
+        assert_eq!(passes(&lost), [true, true, true, false, false]);
+    }
+}

@@ -1,0 +1,69 @@
+//! Tails the services' change log: every change, by any aima process sharing the data dir,
+//! counts in the metrics and wakes the `/api/v2/events` streams. A poll of an indexed range is
+//! cheap; it runs on the blocking pool so a busy store never holds up an async worker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::store::{ServiceEvent, Store};
+
+/// How often the log is read.
+pub(crate) const EVERY: Duration = Duration::from_millis(250);
+const BATCH: usize = 500;
+
+/// Polls until `stop`; starts after the newest event, so counters begin at zero.
+pub(crate) async fn run(
+    db: PathBuf,
+    metrics: Arc<Metrics>,
+    newest: Arc<watch::Sender<i64>>,
+    stop: CancellationToken,
+) {
+    let mut last = match read(db.clone(), |store| store.last_event_seq()).await {
+        Ok(seq) => seq,
+        Err(e) => {
+            tracing::warn!("cannot read the change log: {}", e.message);
+            0
+        }
+    };
+    newest.send_replace(last);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+        let after = last;
+        match read(db.clone(), move |store| store.events_after(after, BATCH)).await {
+            Ok(events) => {
+                for event in &events {
+                    metrics.service_event(event);
+                }
+                if let Some(event) = events.last() {
+                    last = event.seq;
+                    newest.send_replace(last);
+                }
+            }
+            Err(e) => tracing::warn!("cannot read the change log: {}", e.message),
+        }
+    }
+}
+
+/// Runs `f` on a store opened on the blocking pool.
+pub(crate) async fn read<T: Send + 'static>(
+    db: PathBuf,
+    f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(move || f(&Store::open(&db)?))
+        .await
+        .map_err(|e| Error::internal("a store task failed").caused_by(e))?
+}
+
+/// Events after `seq`, for a stream catching up.
+pub(crate) async fn events_after(db: PathBuf, seq: i64) -> Result<Vec<ServiceEvent>> {
+    read(db, move |store| store.events_after(seq, BATCH)).await
+}

@@ -1,0 +1,276 @@
+//! `aima info`: what this aima is and what it would run with — version and commit, data dir,
+//! instance, the Docker endpoint (credentials masked) and what answers there, and every engine
+//! setting with the layer it came from (default, config file, environment).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::render;
+use crate::config::{Config, Source};
+use crate::lifecycle::Deps;
+use crate::runtime::DockerEndpoint;
+
+/// Docker gets this long in total to answer: `info` must stay quick when it is away.
+const DOCKER_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Info {
+    version: &'static str,
+    commit: &'static str,
+    data_dir: String,
+    data_dir_source: &'static str,
+    instance: String,
+    config_file: ConfigFile,
+    api: Api,
+    docker: Docker,
+    engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigFile {
+    path: String,
+    exists: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Api {
+    listen: Setting,
+    /// Whether a token is configured; never the token.
+    token: Setting,
+}
+
+#[derive(Debug, Serialize)]
+struct Docker {
+    /// As `DOCKER_HOST` names it, with any credentials masked.
+    endpoint: String,
+    source: &'static str,
+    reachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_version: Option<String>,
+    /// Whether Docker has an NVIDIA runtime for engines that ask for a GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_runtime: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Setting {
+    value: Value,
+    /// `default`, `file` or `env`.
+    source: &'static str,
+    /// The variable that set it, when `source` is `env`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env: Option<String>,
+}
+
+impl Setting {
+    fn new(value: Value, source: Source) -> Self {
+        Setting {
+            value,
+            source: source.kind(),
+            env: match source {
+                Source::Env(var) => Some(var),
+                _ => None,
+            },
+        }
+    }
+
+    fn shown(&self) -> (String, String) {
+        let value = match &self.value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let source = match &self.env {
+            Some(var) => format!("env {var}"),
+            None if self.source == "file" => "config file".to_owned(),
+            None => self.source.to_owned(),
+        };
+        (value, source)
+    }
+}
+
+pub(crate) async fn gather(deps: &Deps) -> Info {
+    let config = &deps.config;
+    let env = &config.env;
+    let config_path = config.data_dir.join("config.toml");
+    let token_set = config.api_token.is_some();
+    Info {
+        version: env!("CARGO_PKG_VERSION"),
+        commit: env!("AIMA_COMMIT"),
+        data_dir: config.data_dir.display().to_string(),
+        data_dir_source: if env.get("AIMA_DATA_DIR").is_some() {
+            "env"
+        } else {
+            "default"
+        },
+        instance: config.instance.clone(),
+        config_file: ConfigFile {
+            exists: config_path.is_file(),
+            path: config_path.display().to_string(),
+        },
+        api: Api {
+            listen: Setting::new(json!(config.api_listen), config.sources.of("api.listen")),
+            token: Setting::new(
+                json!(if token_set { "set" } else { "not set" }),
+                config.sources.of("api.token"),
+            ),
+        },
+        docker: docker(deps).await,
+        engines: engines(config),
+    }
+}
+
+async fn docker(deps: &Deps) -> Docker {
+    let docker_host = deps.config.env.get("DOCKER_HOST");
+    let mut out = Docker {
+        endpoint: String::new(),
+        source: if docker_host.is_some() {
+            "env"
+        } else {
+            "default"
+        },
+        reachable: false,
+        version: None,
+        api_version: None,
+        gpu_runtime: None,
+        error: None,
+    };
+    match DockerEndpoint::parse(docker_host) {
+        Ok(endpoint) => out.endpoint = endpoint.to_string(),
+        Err(e) => {
+            out.error = Some(e.to_string());
+            return out;
+        }
+    }
+    let asked = async {
+        let rt = deps.docker().await?;
+        let version = rt.version().await?;
+        let gpu = rt.has_gpu_runtime().await?;
+        Ok::<_, crate::error::Error>((version, gpu))
+    };
+    match tokio::time::timeout(DOCKER_WAIT, asked).await {
+        Ok(Ok((version, gpu))) => {
+            out.reachable = true;
+            out.version = Some(version.version);
+            out.api_version = Some(version.api_version);
+            out.gpu_runtime = Some(gpu);
+        }
+        Ok(Err(e)) => out.error = Some(e.message),
+        Err(_) => {
+            out.error = Some(format!(
+                "Docker did not answer within {}s",
+                DOCKER_WAIT.as_secs()
+            ));
+        }
+    }
+    out
+}
+
+fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>> {
+    config
+        .engines
+        .iter()
+        .map(|(engine, spec)| {
+            let setting = |field: &'static str, value: Value| {
+                let source = config.sources.of(&format!("engines.{engine}.{field}"));
+                (field, Setting::new(value, source))
+            };
+            let settings = BTreeMap::from([
+                setting("image", json!(spec.image)),
+                setting("gpu", json!(spec.gpu)),
+                setting("port", json!(spec.default_port)),
+                setting("health_path", json!(spec.health_path)),
+                setting("start_attempts", json!(spec.start_attempts)),
+                setting("backoff_ms", json!(spec.backoff_ms)),
+                setting("extra_args", json!(spec.extra_args)),
+                setting("bind", json!(spec.bind.to_string())),
+                // Whether a key is set, never the key.
+                setting(
+                    "api_key",
+                    json!(if spec.api_key.is_some() {
+                        "set"
+                    } else {
+                        "not set"
+                    }),
+                ),
+                setting(
+                    "memory",
+                    spec.limits
+                        .memory_bytes
+                        .map_or_else(|| json!("3/4 of the Docker host's memory"), |b| json!(b)),
+                ),
+                setting("pids_limit", json!(spec.limits.pids)),
+                setting("log_max_size", json!(spec.limits.log_max_bytes)),
+                setting("log_max_files", json!(spec.limits.log_max_files)),
+            ]);
+            (engine.to_string(), settings)
+        })
+        .collect()
+}
+
+/// The detail view, then the engine settings as a table.
+pub(crate) fn render_table(info: &Info) -> String {
+    let docker = &info.docker;
+    let docker_line = match (&docker.version, &docker.error) {
+        (Some(v), _) => format!(
+            "{} ({}), Docker {v}, API {}",
+            docker.endpoint,
+            docker.source,
+            docker.api_version.as_deref().unwrap_or("?")
+        ),
+        (None, Some(e)) if docker.endpoint.is_empty() => format!("unusable: {e}"),
+        (None, Some(e)) => format!("{} ({}), unreachable: {e}", docker.endpoint, docker.source),
+        (None, None) => docker.endpoint.clone(),
+    };
+    let gpu = match docker.gpu_runtime {
+        Some(true) => "nvidia",
+        Some(false) => "none",
+        None => "unknown (Docker unreachable)",
+    };
+    let (listen, listen_source) = info.api.listen.shown();
+    let (token, token_source) = info.api.token.shown();
+    let config_file = if info.config_file.exists {
+        info.config_file.path.clone()
+    } else {
+        format!("{} (absent)", info.config_file.path)
+    };
+    let pairs = [
+        (
+            "version",
+            format!("{} (commit {})", info.version, info.commit),
+        ),
+        (
+            "data dir",
+            format!("{} ({})", info.data_dir, info.data_dir_source),
+        ),
+        ("instance", info.instance.clone()),
+        ("config file", config_file),
+        ("api listen", format!("{listen} ({listen_source})")),
+        ("api token", format!("{token} ({token_source})")),
+        ("docker", docker_line),
+        ("gpu runtime", gpu.to_owned()),
+    ];
+    let mut out = render::detail(&pairs);
+    out.push('\n');
+    let rows: Vec<Vec<String>> = info
+        .engines
+        .iter()
+        .flat_map(|(engine, settings)| {
+            settings.iter().map(move |(name, setting)| {
+                let (value, source) = setting.shown();
+                vec![engine.clone(), (*name).to_owned(), value, source]
+            })
+        })
+        .collect();
+    out.push_str(&render::table(
+        &["ENGINE", "SETTING", "VALUE", "SOURCE"],
+        &rows,
+    ));
+    out
+}

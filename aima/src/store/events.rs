@@ -1,0 +1,106 @@
+//! The services' change log (`service_events`), written by triggers in every writer's own
+//! transaction, so changes made by CLI processes and by the daemon alike are in it, in order.
+
+use rusqlite::{Row, params};
+use serde::Serialize;
+
+use super::Store;
+use crate::domain::{Attempt, Status};
+use crate::error::Result;
+
+/// One change of a service's status: created (`from` absent), a transition, or `deleted`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceEvent {
+    /// Increases with every change; resume a stream after it (`Last-Event-ID`).
+    pub seq: i64,
+    pub service_id: String,
+    pub name: String,
+    #[serde(serialize_with = "as_rfc3339")]
+    pub at: i64,
+    pub from: Option<String>,
+    /// A status, or `deleted`.
+    pub to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The service's last start attempt when it changed, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
+    /// For the end of a start: when that start claimed the service.
+    #[serde(skip)]
+    pub began_at: Option<i64>,
+}
+
+fn as_rfc3339<S: serde::Serializer>(ms: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::rfc3339(*ms))
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<ServiceEvent> {
+    let attempt: Option<String> = r.get(7)?;
+    Ok(ServiceEvent {
+        seq: r.get(0)?,
+        service_id: r.get(1)?,
+        name: r.get(2)?,
+        at: r.get(3)?,
+        from: r.get(4)?,
+        to: r.get(5)?,
+        last_error: r.get(6)?,
+        // An attempt this build cannot read is left out rather than failing the feed.
+        attempt: attempt.and_then(|a| serde_json::from_str(&a).ok()),
+        began_at: r.get(8)?,
+    })
+}
+
+impl Store {
+    /// Up to `limit` events after `seq`, oldest first.
+    pub fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<ServiceEvent>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, service_id, name, at, from_status, to_status, last_error, attempt, began_at
+             FROM service_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![seq, limit as i64], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The newest `limit` events of one service, newest first (the status page's history).
+    pub fn recent_events_of(&self, service_id: &str, limit: usize) -> Result<Vec<ServiceEvent>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, service_id, name, at, from_status, to_status, last_error, attempt, began_at
+             FROM service_events WHERE service_id = ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![service_id, limit as i64], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The newest event's `seq` (0 when there is none).
+    pub fn last_event_seq(&self) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM service_events",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// How many services are in each status, every status listed.
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT status, COUNT(*) FROM services GROUP BY status")?;
+        let counted: Vec<(String, u64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Status::ALL
+            .into_iter()
+            .map(|status| {
+                let n = counted
+                    .iter()
+                    .find(|(s, _)| s == status.as_str())
+                    .map_or(0, |(_, n)| *n);
+                (status, n)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,74 @@
+//! `aima info`: version, data dir, instance, the Docker endpoint (credentials masked) and what
+//! answers there, and each engine setting with the layer it came from — against real Docker.
+
+use crate::support::aima::Aima;
+use crate::support::docker::require_docker;
+use crate::support::snapshot::settings;
+
+fn info_settings(aima: &Aima) -> insta::Settings {
+    let mut s = settings(aima, &[]);
+    s.add_filter(r"commit [0-9a-f]{12}|commit unknown", "commit [COMMIT]");
+    s.add_filter(r#""commit": "[^"]+""#, r#""commit": "[COMMIT]""#);
+    s.add_filter(r"\b[0-9a-f]{12}(?:[0-9a-f]{4})?\b", "[INSTANCE]");
+    s.add_filter(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    s.add_filter(
+        r"Docker [^,]+, API [0-9.]+",
+        "Docker [DOCKER_VERSION], API [API]",
+    );
+    s.add_filter(r#""(version|api_version)": "[^"]+""#, r#""$1": "[V]""#);
+    s
+}
+
+#[test]
+fn info_shows_settings_and_their_sources() {
+    require_docker();
+    let aima = Aima::new()
+        .env("AIMA_OLLAMA_IMAGE", "ollama-from-env:1")
+        .env("AIMA_API_TOKEN", "s3cret-token")
+        .env("AIMA_VLLM_API_KEY", "s3cret-key");
+    std::fs::create_dir_all(aima.data_dir()).unwrap();
+    std::fs::write(
+        aima.data_dir().join("config.toml"),
+        "[api]\nlisten = \"127.0.0.1:9191\"\n[engines.vllm]\nimage = \"vllm-from-file:1\"\nstart_attempts = 2\n",
+    )
+    .unwrap();
+    let table = aima.run(&["info"]).success();
+    let json = aima.run(&["info", "-o", "json"]).success();
+    assert!(!table.stdout.contains("s3cret"), "{table}");
+    assert!(!json.stdout.contains("s3cret"), "{json}");
+    let v = json.json();
+    assert_eq!(v["docker"]["reachable"], true, "{json}");
+    assert_eq!(v["engines"]["vllm"]["image"]["source"], "file");
+    assert_eq!(v["engines"]["ollama"]["image"]["env"], "AIMA_OLLAMA_IMAGE");
+    assert_eq!(v["engines"]["vllm"]["gpu"]["env"], "AIMA_VLLM_GPU");
+    assert_eq!(v["api"]["token"]["value"], "set");
+    assert_eq!(v["engines"]["vllm"]["api_key"]["value"], "set");
+    assert_eq!(v["engines"]["vllm"]["api_key"]["env"], "AIMA_VLLM_API_KEY");
+    info_settings(&aima).bind(|| {
+        insta::assert_snapshot!("info_table", table.stdout);
+        insta::assert_snapshot!("info_json", json.stdout);
+    });
+}
+
+#[test]
+fn info_masks_docker_credentials_and_survives_docker_away() {
+    let aima = Aima::new();
+    let out = aima
+        .run_env(
+            &[("DOCKER_HOST", "tcp://admin:hunter2@127.0.0.1:1")],
+            &["info", "-o", "json"],
+        )
+        .success();
+    assert!(!out.stdout.contains("hunter2"), "{out}");
+    assert!(!out.stderr.contains("hunter2"), "{out}");
+    let v = out.json();
+    assert_eq!(v["docker"]["endpoint"], "tcp://***@127.0.0.1:1", "{out}");
+    assert_eq!(v["docker"]["reachable"], false, "{out}");
+    assert!(
+        v["docker"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not reachable"),
+        "{out}"
+    );
+}
