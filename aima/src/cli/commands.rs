@@ -1,6 +1,8 @@
 //! Running one parsed command and turning its result into the text to print.
 
-use super::args::{Cli, Command, ModelCommand, Output, ServiceCommand};
+use super::args::{
+    CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
+};
 use super::{docs, info, render, service_verbs};
 use crate::config::{Config, Env};
 use crate::domain::Service;
@@ -33,6 +35,8 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             .map(|()| String::new()),
         Command::Model(cmd) => model(&config, cmd, cli.output),
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+        Command::Inference(cmd) => runtime.block_on(inference(Deps::real(config), cmd, cli.output)),
+        Command::Cache(cmd) => runtime.block_on(cache(Deps::real(config), cmd, cli.output)),
         Command::Info => {
             let info = runtime.block_on(info::gather(&Deps::real(config)));
             Ok(if cli.output == Output::Json {
@@ -43,6 +47,64 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         }
         Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
+}
+
+async fn inference(deps: Deps, cmd: InferenceCommand, output: Output) -> Result<String> {
+    let mut store = open(&deps.config)?;
+    let InferenceCommand::Chat {
+        service,
+        message,
+        max_tokens,
+        stream,
+    } = cmd;
+    let json = output == Output::Json;
+    // Streamed pieces go straight to the terminal; JSON output waits for the whole answer.
+    let print = |delta: &str| {
+        use std::io::Write;
+        if !json {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(super::terminal::block(delta).as_bytes());
+            let _ = out.flush();
+        }
+    };
+    let req = ops::ChatRequest {
+        service,
+        message,
+        max_tokens,
+        stream,
+    };
+    let answer = ops::chat(&deps, &mut store, req, &print).await?;
+    Ok(if json {
+        render::to_json(&answer)
+    } else if stream {
+        // Already printed piece by piece: end the line.
+        String::new()
+    } else {
+        super::terminal::block(&answer.content).into_owned()
+    })
+}
+
+async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> {
+    let json = output == Output::Json;
+    Ok(match cmd {
+        CacheCommand::List => {
+            let caches = ops::list_caches(&deps).await?;
+            if json {
+                render::json_list(&caches)
+            } else {
+                render::caches_table(&caches)
+            }
+        }
+        CacheCommand::Rm { engine } => {
+            let mut store = open(&deps.config)?;
+            let volume = ops::remove_cache(&deps, &mut store, engine).await?;
+            if json {
+                render::to_json(&serde_json::json!({ "engine": engine, "volume": volume }))
+            } else {
+                format!("removed the {engine} cache (volume {volume})")
+            }
+        }
+    })
 }
 
 fn open(config: &Config) -> Result<Store> {

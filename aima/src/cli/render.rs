@@ -129,6 +129,25 @@ pub(crate) fn pruned_table(pruned: &[crate::ops::Pruned]) -> String {
     )
 }
 
+/// The engine caches that exist, or a sentence saying none does yet.
+pub(crate) fn caches_table(caches: &[crate::lifecycle::cache::CacheInfo]) -> String {
+    if caches.is_empty() {
+        return "no engine cache yet: an engine's is created by its first start".to_owned();
+    }
+    let rows: Vec<Vec<String>> = caches
+        .iter()
+        .map(|c| {
+            vec![
+                c.engine.to_string(),
+                c.volume.clone(),
+                c.target.clone(),
+                c.mountpoint.clone(),
+            ]
+        })
+        .collect();
+    table(&["ENGINE", "VOLUME", "IN CONTAINER", "ON HOST"], &rows)
+}
+
 pub(crate) fn model_detail(m: &Model) -> String {
     let now = clock::now_ms();
     let mut pairs = vec![

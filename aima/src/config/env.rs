@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
-    /// `AIMA_*`, `DOCKER_HOST`, `HOME` and `NO_COLOR` from this process's environment.
+    /// `AIMA_*`, `DOCKER_HOST`, `HOME`, `NO_COLOR` and `HF_TOKEN` from this process's environment.
     pub fn capture() -> Self {
         Self::from_pairs(std::env::vars().filter(|(k, _)| {
-            k.starts_with("AIMA_") || ["DOCKER_HOST", "HOME", "NO_COLOR"].contains(&k.as_str())
+            k.starts_with("AIMA_")
+                || ["DOCKER_HOST", "HOME", "NO_COLOR", "HF_TOKEN"].contains(&k.as_str())
         }))
     }
 

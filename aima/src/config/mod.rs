@@ -108,6 +108,9 @@ struct FileEngine {
     port: Option<NonZeroU16>,
     bind: Option<IpAddr>,
     api_key: Option<String>,
+    hf_token: Option<String>,
+    #[serde(default, deserialize_with = "size")]
+    shm_size: Option<u64>,
     #[serde(default, deserialize_with = "size")]
     memory: Option<u64>,
     pids_limit: Option<NonZeroU32>,
@@ -316,6 +319,12 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
         spec.api_key = Some(Secret::new(v.clone()));
         from_file("api_key");
     }
+    if let Some(v) = &o.hf_token {
+        spec.hf_token = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = o.shm_size {
+        spec.shm_bytes = Some(v);
+    }
     if let Some(v) = o.memory {
         spec.limits.memory_bytes = Some(v);
         from_file("memory");
@@ -435,6 +444,10 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
         spec.api_key = Some(Secret::new(key.to_owned()));
         from_env("api_key", &var);
     }
+    // The operator's own Hugging Face token, as the Hugging Face tools read it.
+    if let Some(token) = env.get("HF_TOKEN") {
+        spec.hf_token = Some(Secret::new(token.to_owned()));
+    }
     let size_of = |var: String| -> Result<Option<u64>> {
         match env.get(&var) {
             None => Ok(None),
@@ -452,6 +465,9 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
             },
         }
     };
+    if let Some(bytes) = size_of(format!("{prefix}_SHM_SIZE"))? {
+        spec.shm_bytes = Some(bytes);
+    }
     let var = format!("{prefix}_MEMORY");
     if let Some(bytes) = size_of(var.clone())? {
         spec.limits.memory_bytes = Some(bytes);
@@ -579,6 +595,27 @@ mod tests {
             text.contains("config.toml is malformed at line 3"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn hf_token_and_shm_size_come_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[engines.vllm]\nhf_token = \"hf_file\"\nshm_size = \"2g\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.hf_token.as_ref().unwrap().expose(), "hf_file");
+        assert_eq!(vllm.shm_bytes, Some(2 << 30));
+        let env = Env::from_pairs([("HF_TOKEN", "hf_env"), ("AIMA_VLLM_SHM_SIZE", "16g")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        let vllm = cfg.engine(EngineType::Vllm);
+        assert_eq!(vllm.hf_token.as_ref().unwrap().expose(), "hf_env");
+        assert_eq!(vllm.shm_bytes, Some(16 << 30));
+        let bad = Env::from_pairs([("AIMA_VLLM_SHM_SIZE", "lots")]);
+        assert!(Config::load(dir.path(), bad).is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@ pub enum Phase {
     Connect,
     /// Checks made before any container exists: leftovers, port, image, GPU.
     Preflight,
-    /// Pulling the engine image from its registry.
+    /// Pulling what the engine needs: its image from a registry (before any container), or,
+    /// for an engine that fetches models through its own API (Ollama), the model.
     Pull,
     Create,
     Start,

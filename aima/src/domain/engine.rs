@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::pull::PullPolicy;
 
+/// vLLM's default `/dev/shm`: room for its workers' shared tensors (Docker's 64 MB is too small
+/// for tensor parallelism). Only what is used counts against the container's memory.
+pub const VLLM_SHM_BYTES: u64 = 4 << 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineType {
@@ -70,6 +74,33 @@ pub struct EngineSpec {
     pub bind: IpAddr,
     /// The key clients must present (vLLM, llama.cpp), handed over in the engine's environment.
     pub api_key: Option<Secret>,
+    /// A Hugging Face token for gated repositories (`HF_TOKEN` of the operator's environment, or
+    /// `hf_token` in config), handed to engines that download from Hugging Face.
+    pub hf_token: Option<Secret>,
+    /// Size of the container's `/dev/shm` in bytes; `None`: Docker's 64 MB default. vLLM needs
+    /// more for its workers' shared tensors.
+    pub shm_bytes: Option<u64>,
+}
+
+/// What an engine is told to load, as decided at service create and start
+/// ([`crate::lifecycle::model_ref`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelRef {
+    /// A path inside the container (under [`crate::runtime::MOUNT_TARGET`]).
+    Mounted(String),
+    /// A repository id the engine downloads into its cache (vLLM `--model`, llama.cpp `-hf`).
+    Repository(String),
+    /// A model name pulled into the engine through its API after it is healthy (Ollama).
+    Pulled(String),
+}
+
+/// Where an engine keeps downloaded models inside its container: a named Docker volume per
+/// engine type is mounted there, so a restart finds what an earlier start downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineCache {
+    pub target: &'static str,
+    /// An environment variable pointing the engine at `target`, when its default differs.
+    pub env: Option<&'static str>,
 }
 
 /// What an engine container may use. Engines run models of very different sizes, so the memory
@@ -170,22 +201,48 @@ impl EngineSpec {
             limits: EngineLimits::default(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             api_key: None,
+            hf_token: None,
+            shm_bytes: (engine == EngineType::Vllm).then_some(VLLM_SHM_BYTES),
         }
     }
 
-    /// Arguments handed to the image's own entrypoint. `model` is a repo id or a mounted path.
-    pub fn container_args(&self, model: &str) -> Vec<String> {
-        let mut args = match self.engine {
-            // The ollama image's entrypoint is `ollama`; its address comes from OLLAMA_HOST.
-            EngineType::Ollama => vec!["serve".to_owned()],
-            EngineType::Vllm | EngineType::Llamacpp => vec![
-                "--model".to_owned(),
-                model.to_owned(),
-                "--port".to_owned(),
-                self.container_port.to_string(),
-                "--host".to_owned(),
-                "0.0.0.0".to_owned(),
-            ],
+    /// Where this engine's downloads live inside its container.
+    pub fn cache(&self) -> EngineCache {
+        match self.engine {
+            EngineType::Vllm => EngineCache {
+                target: "/root/.cache/huggingface",
+                env: None,
+            },
+            EngineType::Llamacpp => EngineCache {
+                target: "/cache/llama.cpp",
+                env: Some("LLAMA_CACHE"),
+            },
+            EngineType::Ollama => EngineCache {
+                target: "/root/.ollama",
+                env: None,
+            },
+        }
+    }
+
+    /// Arguments handed to the image's own entrypoint.
+    pub fn container_args(&self, model: &ModelRef) -> Vec<String> {
+        let port = self.container_port.to_string();
+        let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let mut args = match (self.engine, model) {
+            // The ollama image's entrypoint is `ollama`; its address comes from OLLAMA_HOST, and
+            // its model is pulled through the API once it is up.
+            (EngineType::Ollama, _) => owned(&["serve"]),
+            (
+                EngineType::Vllm,
+                ModelRef::Mounted(m) | ModelRef::Repository(m) | ModelRef::Pulled(m),
+            ) => owned(&["--model", m, "--port", &port, "--host", "0.0.0.0"]),
+            // The llama.cpp image sets LLAMA_ARG_HOST=0.0.0.0 itself: no `--host`.
+            (EngineType::Llamacpp, ModelRef::Repository(repo)) => {
+                owned(&["-hf", repo, "--port", &port])
+            }
+            (EngineType::Llamacpp, ModelRef::Mounted(m) | ModelRef::Pulled(m)) => {
+                owned(&["--model", m, "--port", &port])
+            }
         };
         args.extend(self.extra_args.iter().cloned());
         args
@@ -193,13 +250,24 @@ impl EngineSpec {
 
     /// The engine listens on every address *inside* its container; what the host exposes is
     /// decided by the published address ([`EngineSpec::bind`]).
+    /// Secrets go in the environment rather than in arguments, so `ps` on the host cannot show
+    /// them.
     pub fn container_env(&self) -> Vec<String> {
-        match self.engine {
+        let mut env = match self.engine {
             EngineType::Ollama => vec![format!("OLLAMA_HOST=0.0.0.0:{}", self.container_port)],
-            // In the environment rather than as `--api-key`, so `ps` on the host cannot show it.
             EngineType::Vllm => self.api_key_env("VLLM_API_KEY"),
             EngineType::Llamacpp => self.api_key_env("LLAMA_API_KEY"),
+        };
+        let cache = self.cache();
+        if let Some(var) = cache.env {
+            env.push(format!("{var}={}", cache.target));
         }
+        if self.engine != EngineType::Ollama
+            && let Some(token) = &self.hf_token
+        {
+            env.push(format!("HF_TOKEN={}", token.expose()));
+        }
+        env
     }
 
     fn api_key_env(&self, var: &str) -> Vec<String> {
@@ -232,7 +300,7 @@ mod tests {
         let spec = EngineSpec::builtin(EngineType::Vllm);
         assert_eq!(spec.default_port, 8000);
         assert_eq!(
-            spec.container_args("tinyllama"),
+            spec.container_args(&ModelRef::Repository("tinyllama".into())),
             [
                 "--model",
                 "tinyllama",
@@ -260,9 +328,53 @@ mod tests {
         assert!(spec.container_env().is_empty());
         spec.api_key = Some(Secret::new("s3cret-key".to_owned()));
         assert_eq!(spec.container_env(), ["VLLM_API_KEY=s3cret-key"]);
-        assert!(!spec.container_args("m").concat().contains("s3cret"));
+        assert!(
+            !spec
+                .container_args(&ModelRef::Repository("m".into()))
+                .concat()
+                .contains("s3cret")
+        );
         assert!(!format!("{spec:?}").contains("s3cret"));
         assert!(!serde_json::to_string(&spec).unwrap().contains("s3cret"));
+    }
+
+    #[test]
+    fn llama_cpp_gets_a_file_or_a_repository_and_no_duplicate_host() {
+        let spec = EngineSpec::builtin(EngineType::Llamacpp);
+        assert_eq!(
+            spec.container_args(&ModelRef::Mounted("/model/tiny.gguf".into())),
+            ["--model", "/model/tiny.gguf", "--port", "8080"]
+        );
+        assert_eq!(
+            spec.container_args(&ModelRef::Repository("org/repo-GGUF".into())),
+            ["-hf", "org/repo-GGUF", "--port", "8080"]
+        );
+        assert_eq!(spec.container_env(), ["LLAMA_CACHE=/cache/llama.cpp"]);
+    }
+
+    #[test]
+    fn the_hf_token_reaches_hugging_face_engines_only_and_is_never_shown() {
+        for engine in EngineType::ALL {
+            let mut spec = EngineSpec::builtin(engine);
+            spec.hf_token = Some(Secret::new("hf_secret".to_owned()));
+            let env = spec.container_env().join(" ");
+            assert_eq!(
+                env.contains("HF_TOKEN=hf_secret"),
+                engine != EngineType::Ollama,
+                "{engine}"
+            );
+            assert!(!format!("{spec:?}").contains("hf_secret"));
+            assert!(!serde_json::to_string(&spec).unwrap().contains("hf_secret"));
+        }
+    }
+
+    #[test]
+    fn only_vllm_gets_a_larger_shared_memory_by_default() {
+        let shm: Vec<Option<u64>> = EngineType::ALL
+            .iter()
+            .map(|e| EngineSpec::builtin(*e).shm_bytes)
+            .collect();
+        assert_eq!(shm, [Some(VLLM_SHM_BYTES), None, None]);
     }
 
     #[test]

@@ -9,7 +9,10 @@ mod pull;
 mod service;
 
 pub use attempt::{Attempt, Phase};
-pub use engine::{DEFAULT_STOP_SECS, EngineLimits, EngineSpec, EngineType, Secret, parse_size};
+pub use engine::{
+    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
+    VLLM_SHM_BYTES, parse_size,
+};
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use pull::PullPolicy;

@@ -2,6 +2,7 @@
 //! answer its health check, is the process that owns a start still alive. [`HostProbe`] is the
 //! seam; [`RealHost`] asks the OS.
 
+pub mod engine_api;
 mod engine_health;
 pub mod model_dir;
 pub mod ports;

@@ -1,6 +1,6 @@
-//! Which host directories may be mounted into an engine: only a `local` model's path, and only
-//! an existing directory under one of the configured model roots, resolved to its canonical form
-//! (no `..`, no symlink leading elsewhere) and free of `:` and NUL.
+//! Which host paths may be mounted into an engine: only a `local` model's path, and only an
+//! existing directory (or a `.gguf` model file) under one of the configured model roots, resolved
+//! to its canonical form (no `..`, no symlink leading elsewhere) and free of `:` and NUL.
 //!
 //! The API is open to every local account, while Docker's own socket is limited to its group:
 //! without this check aima would let anyone mount any host directory (`/`, `/var/run`).
@@ -21,7 +21,8 @@ pub fn for_new_model(
     match (source, path) {
         (ModelSource::Local, Some(path)) => allowed_dir(path, roots).map(Some),
         (ModelSource::Local, None) => {
-            Err(Error::usage("a local model needs --path DIR").with_help(roots_help(roots)))
+            Err(Error::usage("a local model needs --path DIR|FILE.gguf")
+                .with_help(roots_help(roots)))
         }
         (_, Some(path)) => Err(Error::usage(format!(
             "--path {} is only for local models, not {} ones",
@@ -33,7 +34,8 @@ pub fn for_new_model(
     }
 }
 
-/// `path` as a canonical directory under one of `roots`, or a usage error saying why not.
+/// `path` as a canonical directory or `.gguf` file under one of `roots`, or a usage error saying
+/// why not.
 /// Checked again at every start, since the directory may have changed since registration.
 pub fn allowed_dir(path: &str, roots: &[PathBuf]) -> Result<String> {
     let refuse = |why: &str| {
@@ -46,13 +48,13 @@ pub fn allowed_dir(path: &str, roots: &[PathBuf]) -> Result<String> {
         return Err(refuse("contains ':', which Docker mounts cannot name"));
     }
     if !Path::new(path).is_absolute() {
-        return Err(refuse("must be an absolute directory"));
+        return Err(refuse("must be an absolute path"));
     }
     let canonical = Path::new(path)
         .canonicalize()
         .map_err(|e| refuse(&format!("cannot be resolved ({e})")))?;
-    if !canonical.is_dir() {
-        return Err(refuse("is not a directory"));
+    if !canonical.is_dir() && !(canonical.is_file() && is_gguf(&canonical)) {
+        return Err(refuse("is not a directory or a .gguf file"));
     }
     let under_a_root = roots
         .iter()
@@ -73,6 +75,12 @@ pub fn allowed_dir(path: &str, roots: &[PathBuf]) -> Result<String> {
     Ok(text.to_owned())
 }
 
+/// Whether `path` names a GGUF model file (by its extension, as llama.cpp's tools do).
+pub fn is_gguf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+}
+
 /// The path as it may be printed: a NUL or control character would garble the terminal.
 fn shown(path: &str) -> String {
     format!("{path:?}")
@@ -81,7 +89,7 @@ fn shown(path: &str) -> String {
 fn roots_help(roots: &[PathBuf]) -> String {
     let list: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
     format!(
-        "a local model's path must be an existing directory under a model root ({}); \
+        "a local model's path must be an existing directory or .gguf file under a model root ({}); \
          configure roots with [models] roots in config.toml or AIMA_MODEL_ROOTS",
         list.join(", ")
     )
@@ -162,7 +170,12 @@ mod tests {
         let r = roots();
         let file = r.root.join("weights.bin");
         std::fs::write(&file, b"").unwrap();
-        assert!(refused(file.to_str().unwrap(), &r).contains("not a directory"));
+        assert!(refused(file.to_str().unwrap(), &r).contains("not a directory or a .gguf file"));
+        let gguf = r.model.join("tiny.gguf");
+        std::fs::write(&gguf, b"GGUF").unwrap();
+        let roots = [r.root.clone()];
+        let stored = for_new_model(ModelSource::Local, gguf.to_str(), &roots).unwrap();
+        assert_eq!(stored.as_deref(), gguf.canonicalize().unwrap().to_str());
         let missing = r.root.join("missing");
         assert!(refused(missing.to_str().unwrap(), &r).contains("cannot be resolved"));
     }

@@ -4,17 +4,19 @@
 
 use std::time::{Duration, Instant};
 
-use super::failure::{Failure, exit_summary, is_fatal_engine_log};
+use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
+use super::model_ref::{Resolved, resolve};
 use super::preflight::preflight;
 use super::progress::StartEvent;
+use super::pull;
 use super::start::StartOptions;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Phase, Service};
+use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{ContainerLimits, ContainerSpec, Runtime, RuntimeError, SharedRuntime};
 
 const POLL: Duration = Duration::from_millis(250);
-const LOG_LINES: usize = 20;
+const LOG_LINES: usize = 30;
 
 /// The container that came up, and whether it already answered its health check.
 pub(super) struct Started {
@@ -27,10 +29,8 @@ pub(super) struct Run<'a> {
     pub(super) deps: &'a Deps,
     pub(super) svc: &'a Service,
     pub(super) spec: &'a EngineSpec,
-    /// What the engine is told to load: the mount target for a local model, else the repo id.
-    pub(super) model_ref: String,
-    /// A local model directory, mounted read-only into the container.
-    pub(super) model_path: Option<String>,
+    /// The service's model, resolved for its engine after preflight.
+    pub(super) model: Model,
     pub(super) began: Instant,
     pub(super) attempts: Vec<Attempt>,
     pub(super) opts: &'a StartOptions<'a>,
@@ -88,15 +88,17 @@ impl Run<'_> {
             ),
         );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
-        if let Some(dir) = &self.model_path {
-            // The directory may have been replaced (by a symlink elsewhere) since registration.
-            crate::host::model_dir::allowed_dir(dir, &self.deps.config.model_roots).map_err(
-                |mut e| {
-                    e.code = Kind::StartFailed;
-                    Failure::of(e, Phase::Preflight)
-                },
-            )?;
+        // Again at every start: the files may have changed (or become a symlink elsewhere)
+        // since the service was created.
+        let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
+            .map_err(|mut e| {
+                e.code = Kind::StartFailed;
+                Failure::of(e, Phase::Preflight)
+            })?;
+        if let Some(note) = &resolved.note {
+            self.step(Phase::Preflight, note);
         }
+
         let limits = self.container_limits(rt.as_ref()).await?;
         let deadline = self.began + self.opts.timeout;
         self.ensure_image(rt.as_ref(), deadline).await?;
@@ -106,7 +108,10 @@ impl Run<'_> {
                 Phase::Create,
                 &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
             );
-            match self.one_attempt(rt.as_ref(), n, &limits, deadline).await {
+            match self
+                .one_attempt(rt.as_ref(), n, &limits, &resolved, deadline)
+                .await
+            {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -150,14 +155,15 @@ impl Run<'_> {
         rt: &dyn Runtime,
         n: u32,
         limits: &ContainerLimits,
+        resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        let spec = self.container_spec(n, limits);
+        let spec = self.container_spec(n, limits, resolved);
         let id = rt
             .create(&spec)
             .await
             .map_err(|e| Failure::from_runtime(e, Phase::Create))?;
-        let result = self.bring_up(rt, &id, deadline).await;
+        let result = self.bring_up(rt, &id, resolved, deadline).await;
         if let Err(mut failure) = result {
             // The container is about to go: keep what the engine said, for `service logs`.
             if failure.log_tail.is_empty() {
@@ -174,6 +180,7 @@ impl Run<'_> {
         &self,
         rt: &dyn Runtime,
         id: &str,
+        resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
         match rt.start(id, self.svc.port).await {
@@ -210,6 +217,11 @@ impl Run<'_> {
                 .await
                 == Some(200)
             {
+                if let ModelRef::Pulled(model) = &resolved.model {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let say = |line: &str| self.step(Phase::Pull, line);
+                    pull::ensure_model(self.svc.local_address(), model, left, &say).await?;
+                }
                 return Ok(Started {
                     container_id: id.to_owned(),
                     healthy: true,
@@ -269,26 +281,48 @@ impl Run<'_> {
 
     async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
-        let reason = format!(
-            "the engine exited during start-up {}",
-            exit_summary(code, &log_tail)
-        );
-        let mut failure = if oom || is_fatal_engine_log(&log_tail) {
-            Failure::fatal(Kind::StartFailed, Phase::Health, reason)
-                .help("the engine ran out of memory: use a smaller model or free memory; retrying will not help")
-        } else {
-            Failure::retryable(Phase::Health, reason).help("see the engine's log lines above")
+        let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+        let cause = fatal_cause(&log_tail);
+        let mut failure = match (cause, oom) {
+            (Some((cause, line)), _) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!("the engine exited during start-up with code {code_text}: {line}"),
+            )
+            .help(cause.help()),
+            (None, true) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!(
+                    "the engine was killed for running out of memory {}",
+                    exit_summary(code, &log_tail)
+                ),
+            )
+            .help(EngineCause::OutOfMemory.help()),
+            (None, false) => Failure::retryable(
+                Phase::Health,
+                format!(
+                    "the engine exited during start-up {}",
+                    exit_summary(code, &log_tail)
+                ),
+            )
+            .help("see the engine's log lines above"),
         };
         failure.log_tail = log_tail;
         failure
     }
 
-    fn container_spec(&self, n: u32, limits: &ContainerLimits) -> ContainerSpec {
+    fn container_spec(
+        &self,
+        n: u32,
+        limits: &ContainerLimits,
+        resolved: &Resolved,
+    ) -> ContainerSpec {
         let svc = self.svc;
         ContainerSpec {
             name: format!("aima-{}-{}-a{n}", svc.id, self.deps.config.instance),
             image: self.spec.image.clone(),
-            args: self.spec.container_args(&self.model_ref),
+            args: self.spec.container_args(&resolved.model),
             env: self.spec.container_env(),
             labels: labels::labels_for(&svc.id, svc.engine_type, &self.deps.config.instance),
             host_ip: svc.bind,
@@ -296,7 +330,12 @@ impl Run<'_> {
             container_port: self.spec.container_port,
             gpu: self.spec.gpu,
             limits: limits.clone(),
-            mount: self.model_path.clone(),
+            mount: resolved.mount.clone(),
+            cache: Some(super::cache::volume_for(
+                self.spec,
+                &self.deps.config.instance,
+            )),
+            shm_bytes: self.spec.shm_bytes,
         }
     }
 }

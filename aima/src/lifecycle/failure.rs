@@ -2,6 +2,7 @@
 //! will read it, plus the phase it happened in and the engine's last log lines.
 
 use crate::domain::Phase;
+
 use crate::error::{Error, Kind};
 use crate::runtime::RuntimeError;
 
@@ -69,11 +70,107 @@ impl Failure {
     }
 }
 
-/// Engine output that no retry will fix: the model does not fit, or the engine says it is fatal.
-pub(super) fn is_fatal_engine_log(lines: &[String]) -> bool {
-    lines.iter().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.contains("out of memory") || l.contains("outofmemory") || l.contains("oom-kill")
+/// Why an engine's start-up can never succeed, as its own output says: another attempt would
+/// load the same missing, invalid or oversized model again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EngineCause {
+    ModelNotFound,
+    InvalidFormat,
+    UnsupportedArchitecture,
+    /// A gated, private or missing repository.
+    Repository,
+    OutOfMemory,
+}
+
+/// Fragments of engine lines (llama.cpp, vLLM/Hugging Face, Ollama), lower-cased, per cause.
+const CAUSES: [(EngineCause, &[&str]); 5] = [
+    (
+        EngineCause::Repository,
+        &[
+            "gated repo",
+            "repository not found",
+            "repositorynotfound",
+            "401 client error",
+            "403 client error",
+            "is restricted",
+            "invalid username or password",
+        ],
+    ),
+    (
+        EngineCause::ModelNotFound,
+        &[
+            "no such file or directory",
+            "failed to open gguf file",
+            "does not appear to have a file named",
+            "is not a valid model identifier",
+            "file does not exist",
+            "model not found",
+        ],
+    ),
+    (
+        EngineCause::UnsupportedArchitecture,
+        &[
+            "unknown model architecture",
+            "are not supported for now",
+            "unsupported model architecture",
+            "model architecture not supported",
+        ],
+    ),
+    (
+        EngineCause::OutOfMemory,
+        &[
+            "out of memory",
+            "outofmemory",
+            "oom-kill",
+            "cannot allocate memory",
+            "failed to allocate",
+        ],
+    ),
+    (
+        EngineCause::InvalidFormat,
+        &[
+            "failed to read magic",
+            "invalid magic",
+            "not a valid gguf",
+            "headertoolarge",
+            "error while deserializing header",
+            "error loading model",
+            "failed to load model",
+        ],
+    ),
+];
+
+impl EngineCause {
+    pub(super) fn help(self) -> &'static str {
+        match self {
+            EngineCause::ModelNotFound => {
+                "the engine found no model where it looked: check the model's path or repository id; retrying will not help"
+            }
+            EngineCause::InvalidFormat => {
+                "the model file is not in a format this engine loads (llama.cpp needs a valid .gguf): replace it, or serve it with another engine; retrying will not help"
+            }
+            EngineCause::UnsupportedArchitecture => {
+                "this engine version does not support the model's architecture: use a newer engine image or another engine; retrying will not help"
+            }
+            EngineCause::Repository => {
+                "the repository is gated, private or missing: check its id, and for a gated one set HF_TOKEN in aima's environment (or hf_token in config.toml); retrying will not help"
+            }
+            EngineCause::OutOfMemory => {
+                "the engine ran out of memory: use a smaller model or free memory; retrying will not help"
+            }
+        }
+    }
+}
+
+/// The first engine line naming a cause no retry will fix, and that cause: the most specific
+/// line, since engines follow it with more general ones ("exiting due to model loading error").
+pub(super) fn fatal_cause(lines: &[String]) -> Option<(EngineCause, &str)> {
+    lines.iter().find_map(|line| {
+        let lower = line.to_ascii_lowercase();
+        CAUSES
+            .iter()
+            .find(|(_, fragments)| fragments.iter().any(|f| lower.contains(f)))
+            .map(|(cause, _)| (*cause, line.as_str()))
     })
 }
 
@@ -140,13 +237,72 @@ mod tests {
         assert_eq!(exit_summary(None, &[]), "with code unknown");
     }
 
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
     #[test]
     fn out_of_memory_logs_are_fatal() {
-        assert!(is_fatal_engine_log(&[
-            "torch.OutOfMemoryError: CUDA out of memory".into()
-        ]));
-        assert!(!is_fatal_engine_log(&[
-            "RuntimeError: Engine core initialization failed".into()
-        ]));
+        let oom = lines("torch.OutOfMemoryError: CUDA out of memory");
+        assert_eq!(fatal_cause(&oom).unwrap().0, EngineCause::OutOfMemory);
+        let generic = lines("RuntimeError: Engine core initialization failed");
+        assert_eq!(fatal_cause(&generic), None);
+    }
+
+    #[test]
+    fn an_invalid_gguf_is_named_by_the_first_line_giving_the_cause() {
+        // llama-server's output for a file that is not GGUF (shape of the real engine's lines).
+        let log = lines(
+            "build: 1 (abc) with cc for x86_64-linux-gnu\n\
+             gguf_init_from_file_impl: invalid magic characters: 'nope', expected 'GGUF'\n\
+             llama_model_load: error loading model: llama_model_loader: failed to load model from /model/bad.gguf\n\
+             llama_model_load_from_file_impl: failed to load model\n\
+             srv    load_model: failed to load model, '/model/bad.gguf'\n\
+             main: exiting due to model loading error",
+        );
+        let (cause, line) = fatal_cause(&log).unwrap();
+        assert_eq!(cause, EngineCause::InvalidFormat);
+        assert!(line.contains("invalid magic characters"), "{line}");
+    }
+
+    #[test]
+    fn each_cause_is_recognised_from_engine_output() {
+        let cases = [
+            (
+                "llama_model_load: error loading model architecture: unknown model architecture: 'mamba9'",
+                EngineCause::UnsupportedArchitecture,
+            ),
+            (
+                "ValueError: Model architectures ['FooForCausalLM'] are not supported for now.",
+                EngineCause::UnsupportedArchitecture,
+            ),
+            (
+                "huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for url",
+                EngineCause::Repository,
+            ),
+            (
+                "huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error. Repository Not Found for url",
+                EngineCause::Repository,
+            ),
+            (
+                "gguf_init_from_file: failed to open GGUF file '/model/missing.gguf' (No such file or directory)",
+                EngineCause::ModelNotFound,
+            ),
+            (
+                "OSError: /model does not appear to have a file named config.json.",
+                EngineCause::ModelNotFound,
+            ),
+            (
+                "ggml_backend_cpu_buffer_type_alloc_buffer: failed to allocate buffer of size 99999999",
+                EngineCause::OutOfMemory,
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(fatal_cause(&lines(line)).map(|c| c.0), Some(want), "{line}");
+        }
+        let benign = lines(
+            "main: server is listening on http://0.0.0.0:8080\nsrv  update_slots: all slots are idle",
+        );
+        assert_eq!(fatal_cause(&benign), None);
     }
 }

@@ -3,9 +3,12 @@
 //! host come in through [`Deps`], so the logic runs against fakes in tests.
 
 mod attempt_loop;
+pub(crate) mod cache;
 mod failure;
+mod image;
 pub(crate) mod labels;
 mod lease;
+pub(crate) mod model_ref;
 mod preflight;
 mod progress;
 mod pull;

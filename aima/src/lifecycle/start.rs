@@ -54,11 +54,7 @@ pub(crate) async fn start(
         deps,
         svc: &svc,
         spec: &spec,
-        model_ref: match &model.path {
-            Some(_) => crate::runtime::MOUNT_TARGET.to_owned(),
-            None => model.repo,
-        },
-        model_path: model.path,
+        model,
         began,
         attempts: Vec::new(),
         opts: &opts,

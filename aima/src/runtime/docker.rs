@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
-    MountBindOptionsPropagationEnum, MountType, PortBinding,
+    MountBindOptionsPropagationEnum, MountType, MountVolumeOptions, PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptions,
+    StopContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
@@ -21,8 +22,8 @@ use futures_util::StreamExt;
 use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion, KEPT_CAPS,
-    PullProgress, Runtime, RuntimeError, RuntimeResult,
+    CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion,
+    KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 mod streams;
@@ -188,6 +189,21 @@ fn read_only_bind(dir: &str) -> Mount {
     }
 }
 
+/// The engine's cache: a named volume, read-write, created (with aima's labels) on first use.
+fn cache_volume(cache: &CacheVolume) -> Mount {
+    Mount {
+        target: Some(cache.target.clone()),
+        source: Some(cache.name.clone()),
+        typ: Some(MountType::VOLUME),
+        read_only: Some(false),
+        volume_options: Some(MountVolumeOptions {
+            labels: Some(cache.labels.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 #[async_trait]
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
@@ -322,7 +338,14 @@ impl Runtime for DockerRuntime {
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 device_requests: gpus,
-                mounts: spec.mount.as_ref().map(|dir| vec![read_only_bind(dir)]),
+                mounts: Some(
+                    spec.mount
+                        .iter()
+                        .map(|dir| read_only_bind(dir))
+                        .chain(spec.cache.iter().map(cache_volume))
+                        .collect(),
+                ),
+                shm_size: spec.shm_bytes.map(|b| b as i64),
                 memory: Some(spec.limits.memory_bytes as i64),
                 // Equal to the memory limit: no swap on top of it.
                 memory_swap: Some(spec.limits.memory_bytes as i64),
@@ -463,5 +486,39 @@ impl Runtime for DockerRuntime {
             Err(e) => return Err(e),
         }
         self.remove(id).await
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        let filters = HashMap::from([("label", labels.to_vec())]);
+        let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
+        let listed = self
+            .bounded(
+                "list volumes",
+                CALL_SECS,
+                self.client().list_volumes(Some(options)),
+            )
+            .await?;
+        let mut volumes: Vec<VolumeInfo> = listed
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeInfo {
+                name: v.name,
+                labels: v.labels,
+                mountpoint: v.mountpoint,
+            })
+            .collect();
+        volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(volumes)
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        self.bounded(
+            "remove volume",
+            CALL_SECS,
+            self.client()
+                .remove_volume(name, None::<RemoveVolumeOptions>),
+        )
+        .await
     }
 }

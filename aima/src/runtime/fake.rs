@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use super::{
     ContainerInfo, ContainerSpec, ContainerState, DockerVersion, PullProgress, Runtime,
-    RuntimeError, RuntimeResult,
+    RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -89,6 +89,8 @@ struct World {
     exits: VecDeque<Exit>,
     containers: BTreeMap<String, Container>,
     created: Vec<String>,
+    specs: Vec<ContainerSpec>,
+    volumes: BTreeMap<String, VolumeInfo>,
     removed: Vec<String>,
     calls: Vec<Call>,
     next_id: u32,
@@ -217,6 +219,16 @@ impl FakeRuntime {
     /// Ids of the containers created through [`Runtime::create`], in order.
     pub fn created(&self) -> Vec<String> {
         self.world().created.clone()
+    }
+
+    /// What every [`Runtime::create`] was asked for, in order.
+    pub fn specs(&self) -> Vec<ContainerSpec> {
+        self.world().specs.clone()
+    }
+
+    /// Named volumes that exist (created by a container that mounted them).
+    pub fn volumes(&self) -> Vec<VolumeInfo> {
+        self.world().volumes.values().cloned().collect()
     }
 
     /// Ids of the containers removed, in order.
@@ -351,6 +363,17 @@ impl Runtime for FakeRuntime {
         };
         w.containers.insert(id.clone(), container);
         w.created.push(id.clone());
+        if let Some(cache) = &spec.cache {
+            // Like Docker: a named volume is created by the first container mounting it.
+            w.volumes
+                .entry(cache.name.clone())
+                .or_insert_with(|| VolumeInfo {
+                    name: cache.name.clone(),
+                    labels: cache.labels.clone(),
+                    mountpoint: format!("/var/lib/docker/volumes/{}/_data", cache.name),
+                });
+        }
+        w.specs.push(spec.clone());
         Ok(id)
     }
 
@@ -449,5 +472,32 @@ impl Runtime for FakeRuntime {
         w.enter(Op::StopAndRemove, call)?;
         w.remove(id);
         Ok(())
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        let w = self.world();
+        if w.unreachable {
+            return Err(RuntimeError::Unavailable {
+                address: "fake".to_owned(),
+                reason: "unreachable".to_owned(),
+            });
+        }
+        let carries = |v: &VolumeInfo| {
+            labels.iter().all(|l| {
+                let (k, val) = l.split_once('=').unwrap_or((l, ""));
+                v.labels.get(k).is_some_and(|x| x == val)
+            })
+        };
+        Ok(w.volumes.values().filter(|v| carries(v)).cloned().collect())
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        match self.world().volumes.remove(name) {
+            Some(_) => Ok(()),
+            None => Err(RuntimeError::Api {
+                status: 404,
+                message: format!("get {name}: no such volume"),
+            }),
+        }
     }
 }

@@ -38,6 +38,27 @@ pub struct ContainerSpec {
     pub limits: ContainerLimits,
     /// A local model's host directory, mounted read-only at [`MOUNT_TARGET`].
     pub mount: Option<String>,
+    /// The engine's download cache: a named volume, created by Docker on first use.
+    pub cache: Option<CacheVolume>,
+    /// Size of `/dev/shm` in bytes; Docker's default (64 MB) when `None`.
+    pub shm_bytes: Option<u64>,
+}
+
+/// A named Docker volume mounted read-write at `target`, labelled so aima can list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheVolume {
+    pub name: String,
+    pub target: String,
+    pub labels: HashMap<String, String>,
+}
+
+/// A named volume as Docker lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VolumeInfo {
+    pub name: String,
+    pub labels: HashMap<String, String>,
+    /// Where its data lives on the Docker host.
+    pub mountpoint: String,
 }
 
 /// Confinement of an engine container: memory (no swap beyond it), processes, log rotation.
@@ -192,6 +213,10 @@ pub trait Runtime: Send + Sync {
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
     /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
     async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
+    /// Named volumes carrying every one of `labels` (`key=value`).
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>>;
+    /// Removes a named volume; Docker refuses (409) while a container uses it.
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()>;
 }
 
 pub type SharedRuntime = Arc<dyn Runtime>;

@@ -2,6 +2,7 @@
 //! the retry policy and how failures are classified. No Docker, no sockets, no sleeps to speak of.
 
 mod claim;
+mod image;
 mod pull;
 mod refresh;
 mod start;

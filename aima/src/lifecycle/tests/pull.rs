@@ -1,124 +1,207 @@
-//! The pull step against the fake runtime: when the policy pulls, what a registry refusal does
-//! to the start, and what a person watching is shown.
+//! Ollama's pull phase against a fake Ollama API (a tiny HTTP server on a real socket): the model
+//! is pulled at the first start and not again at a restart, and every start mounts the same
+//! named cache volume.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::Fixture;
-use crate::domain::{Phase, PullPolicy, Status};
-use crate::error::{Detail, Kind};
-use crate::lifecycle::{StartEvent, StartOptions};
-use crate::runtime::fake::{Call, Op};
-use crate::runtime::{PullFailure, RuntimeError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 
-fn pulls(f: &Fixture) -> usize {
-    f.rt.count(|c| matches!(c, Call::Pull(_)))
+use super::Fixture;
+use crate::domain::{EngineType, ModelSource, Phase, ServiceId, Status};
+use crate::error::Kind;
+use crate::lifecycle::StartOptions;
+use crate::ops::{self, CreateModel, CreateService};
+
+/// The requests the fake Ollama got (`POST /api/show`, ...), and whether it has the model.
+#[derive(Default)]
+struct FakeOllama {
+    requests: Mutex<Vec<String>>,
+    has_model: Mutex<bool>,
+    /// What `/api/pull` answers with instead of success.
+    pull_error: Mutex<Option<String>>,
 }
 
-fn opts(pull: Option<PullPolicy>) -> StartOptions<'static> {
-    StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull,
+impl FakeOllama {
+    async fn serve(self: Arc<Self>) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut got = Vec::new();
+                    // Headers and the small JSON body arrive together or soon after.
+                    loop {
+                        let n = conn.read(&mut buf).await.unwrap_or(0);
+                        got.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&got);
+                        if n == 0 || text.contains("\r\n\r\n") && text.trim_end().ends_with('}') {
+                            break;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&got).into_owned();
+                    let line = text.lines().next().unwrap_or_default();
+                    let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                    me.requests.lock().unwrap().push(format!("POST {path}"));
+                    let (status, body) = me.answer(&path);
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        port
+    }
+
+    fn answer(&self, path: &str) -> (&'static str, String) {
+        let mut has = self.has_model.lock().unwrap();
+        match path {
+            "/api/show" if *has => ("200 OK", "{\"details\":{}}".to_owned()),
+            "/api/show" => (
+                "404 Not Found",
+                "{\"error\":\"model 'tinyllama' not found\"}".to_owned(),
+            ),
+            "/api/pull" => match self.pull_error.lock().unwrap().clone() {
+                Some(error) => (
+                    "200 OK",
+                    format!("{{\"status\":\"pulling manifest\"}}\n{{\"error\":\"{error}\"}}\n"),
+                ),
+                None => {
+                    *has = true;
+                    (
+                        "200 OK",
+                        "{\"status\":\"pulling manifest\"}\n{\"status\":\"downloading\",\"total\":100,\"completed\":100}\n{\"status\":\"success\"}\n".to_owned(),
+                    )
+                }
+            },
+            _ => ("404 Not Found", String::new()),
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 }
 
-#[tokio::test]
-async fn a_missing_image_is_pulled_and_the_service_runs() {
-    let mut f = Fixture::new();
-    f.rt.image_missing();
-
-    let svc = f.start(true).await.unwrap();
-
-    assert_eq!(svc.status, Status::Running);
-    assert_eq!(pulls(&f), 1);
-    assert!(svc.attempts.is_empty(), "{:?}", svc.attempts);
-}
-
-#[tokio::test]
-async fn a_present_image_is_pulled_only_under_always() {
-    let mut f = Fixture::new();
-    f.start(true).await.unwrap();
-    assert_eq!(pulls(&f), 0, "policy missing, image present: no pull");
-
-    let mut f = Fixture::new();
-    f.start_with(opts(Some(PullPolicy::Always)), std::future::pending())
-        .await
-        .unwrap();
-    assert_eq!(pulls(&f), 1, "--pull always overrides the engine's policy");
-}
-
-#[tokio::test]
-async fn pull_never_from_the_command_line_overrides_the_engine() {
-    let mut f = Fixture::with_engine(|spec| spec.pull = PullPolicy::Always);
-    f.rt.image_missing();
-
-    let err = f
-        .start_with(opts(Some(PullPolicy::Never)), std::future::pending())
-        .await
-        .unwrap_err();
-
-    assert_eq!(pulls(&f), 0);
-    assert!(
-        err.help.as_deref().unwrap().contains("--pull missing"),
-        "{err:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_registry_refusal_fails_once_in_the_pull_phase_without_retry() {
-    let mut f = Fixture::new();
-    f.rt.image_missing();
-    f.rt.fail_next(
-        Op::Pull,
-        RuntimeError::Pull {
-            image: "vllm/vllm-openai:latest".into(),
-            failure: PullFailure::UnknownImage,
-            detail: Detail("manifest unknown".into()),
+fn ollama_service(f: &mut Fixture, port: u16) -> ServiceId {
+    let model = ops::create_model(
+        &f.deps.config,
+        &mut f.store,
+        CreateModel {
+            name: "tiny".into(),
+            source: ModelSource::Ollama,
+            repo: "tinyllama".into(),
+            path: None,
+            model_type: None,
         },
-    );
+    )
+    .unwrap();
+    let req = CreateService {
+        model_id: model.id.to_string(),
+        engine_type: EngineType::Ollama,
+        port: Some(port),
+        name: None,
+        bind: None,
+    };
+    ops::create_service(&f.deps, &mut f.store, req).unwrap().id
+}
 
-    let err = f.start(true).await.unwrap_err();
-
-    assert_eq!(err.code, Kind::StartFailed);
-    assert!(err.message.contains("has no such image"), "{}", err.message);
-    assert_eq!(err.causes(), ["manifest unknown"]);
-    assert_eq!(pulls(&f), 1, "not retried");
-    assert_eq!(err.attempts.len(), 1);
-    assert_eq!(err.attempts[0].phase, Phase::Pull);
-    assert!(f.rt.created().is_empty());
-    assert_eq!(f.service().status, Status::Failed);
+async fn start(f: &mut Fixture, id: &ServiceId) -> crate::error::Result<crate::domain::Service> {
+    let opts = StartOptions {
+        wait: true,
+        timeout: Duration::from_secs(30),
+        progress: None,
+        pull: None,
+    };
+    crate::lifecycle::start(&f.deps, &mut f.store, id, opts, std::future::pending()).await
 }
 
 #[tokio::test]
-async fn a_watcher_sees_the_pull_step_and_its_layers() {
+async fn a_restart_finds_the_model_in_the_store_and_does_not_pull_again() {
     let mut f = Fixture::new();
-    f.rt.image_missing();
-    let seen = Mutex::new(Vec::new());
-    let record = |e: StartEvent<'_>| {
-        let line = match e {
-            StartEvent::Step { phase, .. } => phase.as_str().to_owned(),
-            StartEvent::Pulling(tally) => tally.summary(),
-            StartEvent::EngineLog(line) => line.to_owned(),
-        };
-        seen.lock().unwrap().push(line);
-    };
-    let opts = StartOptions {
-        progress: Some(&record),
-        ..opts(None)
-    };
+    let ollama = Arc::new(FakeOllama::default());
+    let port = ollama.clone().serve().await;
+    let id = ollama_service(&mut f, port);
 
-    f.start_with(opts, std::future::pending()).await.unwrap();
+    let svc = start(&mut f, &id).await.unwrap();
+    assert_eq!(svc.status, Status::Running);
+    assert_eq!(ollama.requests(), ["POST /api/show", "POST /api/pull"]);
 
-    let seen = seen.into_inner().unwrap();
-    let at = |what: &str| seen.iter().position(|s| s == what);
+    crate::lifecycle::stop(
+        &f.deps,
+        &mut f.store,
+        &id,
+        crate::lifecycle::StopMode::Graceful(None),
+    )
+    .await
+    .unwrap();
+    start(&mut f, &id).await.unwrap();
+    assert_eq!(
+        ollama.requests(),
+        ["POST /api/show", "POST /api/pull", "POST /api/show"],
+        "the second start asks, finds the model, and pulls nothing"
+    );
+
+    // Both containers mounted the same named volume at Ollama's store.
+    let specs = f.rt.specs();
+    let caches: Vec<_> = specs.iter().map(|s| s.cache.clone().unwrap()).collect();
+    assert_eq!(caches.len(), 2);
+    assert_eq!(caches[0], caches[1]);
+    assert_eq!(caches[0].target, "/root/.ollama");
+    assert_eq!(
+        caches[0].name,
+        format!("aima-cache-ollama-{}", f.deps.config.instance)
+    );
+    assert_eq!(specs[0].args, ["serve"]);
+}
+
+#[tokio::test]
+async fn a_failed_pull_fails_the_start_once_with_ollamas_reason() {
+    let mut f = Fixture::new();
+    let ollama = Arc::new(FakeOllama::default());
+    *ollama.pull_error.lock().unwrap() = Some("pull model manifest: file does not exist".into());
+    let port = ollama.clone().serve().await;
+    let id = ollama_service(&mut f, port);
+
+    let err = start(&mut f, &id).await.unwrap_err();
+    assert_eq!(err.code, Kind::StartFailed);
+    assert_eq!(err.attempts.len(), 1, "a missing model is not retried");
+    assert_eq!(err.attempts[0].phase, Phase::Pull);
     assert!(
-        at("pull") < at("create") && at("pull").is_some(),
-        "{seen:?}"
+        err.message.contains("file does not exist"),
+        "{}",
+        err.message
     );
     assert!(
-        seen.contains(&"1/1 layers, 0.0/0.0 MB".to_owned()),
-        "{seen:?}"
+        f.rt.containers().is_empty(),
+        "the engine container is removed"
     );
+}
+
+#[tokio::test]
+async fn a_vllm_restart_mounts_the_same_hugging_face_cache() {
+    let mut f = Fixture::new();
+    let id = f.id.clone();
+    start(&mut f, &id).await.unwrap();
+    crate::lifecycle::stop(
+        &f.deps,
+        &mut f.store,
+        &id,
+        crate::lifecycle::StopMode::Graceful(None),
+    )
+    .await
+    .unwrap();
+    start(&mut f, &id).await.unwrap();
+    let specs = f.rt.specs();
+    assert_eq!(specs.len(), 2);
+    assert_eq!(specs[0].cache, specs[1].cache);
+    let cache = specs[0].cache.clone().unwrap();
+    assert_eq!(cache.target, "/root/.cache/huggingface");
+    assert_eq!(specs[0].shm_bytes, Some(crate::domain::VLLM_SHM_BYTES));
+    assert_eq!(f.rt.volumes().len(), 1, "one volume, created once");
 }

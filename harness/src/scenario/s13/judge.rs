@@ -132,3 +132,66 @@ fn c7(obs: &Observations) -> Judged {
     json_answer(&mut checks, exchange);
     checks.done()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::http::HttpReply;
+
+    fn reply(status: u16, content_type: &str, body: &str) -> Result<HttpReply, String> {
+        Ok(HttpReply {
+            status,
+            headers: vec![
+                ("content-type".into(), content_type.into()),
+                ("allow".into(), "GET,POST".into()),
+            ],
+            body: body.into(),
+            elapsed_ms: 3,
+        })
+    }
+
+    fn exchange(expected: u16, answer: Result<HttpReply, String>) -> Option<Exchange> {
+        Some(Exchange {
+            request: "X /api/v2/x".into(),
+            expected,
+            reply: answer,
+        })
+    }
+
+    fn error(status: u16) -> Option<Exchange> {
+        let body = r#"{"error":{"code":"usage","message":"bad"}}"#;
+        exchange(status, reply(status, "application/json", body))
+    }
+
+    fn healthy() -> Observations {
+        let ok = reply(200, "application/json", r#"{"items":[],"total":0}"#);
+        Observations {
+            routes: (0..10)
+                .map(|_| exchange(200, ok.clone()).unwrap())
+                .collect(),
+            health: exchange(200, ok.clone()),
+            invalid_json: error(400),
+            unknown_route: error(404),
+            wrong_method: error(405),
+            too_large: error(413),
+            concurrent: vec![ok; 10],
+            ..Observations::default()
+        }
+    }
+
+    fn passes(obs: &Observations) -> Vec<bool> {
+        judge(obs).iter().map(|r| r.verdict.is_pass()).collect()
+    }
+
+    #[test]
+    fn plain_text_errors_and_a_failed_list_call_fail_their_criteria() {
+        assert_eq!(passes(&healthy()), [true; 7]);
+        let mut plain = healthy();
+        plain.unknown_route = exchange(404, reply(404, "text/plain", "not found"));
+        plain.concurrent[4] = Err("connection reset".into());
+        assert_eq!(passes(&plain), [true, true, false, true, true, false, true]);
+        let mut wrong = healthy();
+        wrong.too_large = exchange(413, reply(400, "application/json", "{}"));
+        assert_eq!(passes(&wrong), [true, true, true, true, false, true, true]);
+    }
+}

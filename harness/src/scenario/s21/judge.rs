@@ -143,3 +143,65 @@ fn c4(obs: &Observations) -> Judged {
     }
     checks.done()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::CommandRecord;
+    use crate::fixtures::http::HttpReply;
+    use crate::scenario::aima_ops::StatusRead;
+
+    use super::super::steps::Probe;
+
+    fn read(status: &str) -> Option<StatusRead> {
+        Some(StatusRead {
+            service: "svc-1".into(),
+            list: CommandRecord::invented(Some(0), "", 5),
+            status: Some(status.into()),
+        })
+    }
+
+    fn healthy() -> Observations {
+        let mut short = CommandRecord::invented(Some(8), "", 3_400);
+        short.stderr = "error: the engine was not healthy within the 3 s timeout".into();
+        let answer = HttpReply {
+            status: 200,
+            headers: vec![],
+            body: r#"{"status":"running"}"#.into(),
+            elapsed_ms: 8_000,
+        };
+        Observations {
+            short_start: Some(short),
+            after_short: read("failed"),
+            retry: Some(CommandRecord::invented(Some(0), "", 8_500)),
+            after_retry: read("running"),
+            retry_health: Some(Ok(200)),
+            api_start: Some((Ok(answer), 8_600)),
+            probes: (0..8)
+                .map(|_| Probe {
+                    path: "/api/v2/health",
+                    answer: Ok(200),
+                    elapsed_ms: 20,
+                })
+                .collect(),
+            ..Observations::default()
+        }
+    }
+
+    fn passes(obs: &Observations) -> Vec<bool> {
+        judge(obs).iter().map(|r| r.verdict.is_pass()).collect()
+    }
+
+    #[test]
+    fn a_slow_or_wrong_timeout_and_a_stalled_daemon_fail_their_criteria() {
+        assert_eq!(passes(&healthy()), [true; 4]);
+        let mut late = healthy();
+        late.short_start = Some(CommandRecord::invented(Some(7), "timeout", 12_000));
+        late.after_short = read("starting");
+        assert_eq!(passes(&late), [false, false, true, true]);
+        let mut stalled = healthy();
+        stalled.probes[3].answer = Err("timed out".into());
+        stalled.probes[3].elapsed_ms = PROBE_BOUND_MS;
+        assert_eq!(passes(&stalled), [true, true, true, false]);
+    }
+}

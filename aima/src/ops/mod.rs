@@ -4,7 +4,11 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+mod chat;
+
 use std::time::Duration;
+
+pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, Status};
@@ -102,6 +106,11 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     }
     let model_id = resolve::model(store, &req.model_id)?;
     let spec = deps.config.engine(req.engine_type);
+    // An engine that cannot load this model is refused now, not at its first start. A model
+    // that does not exist is left to the store, which says so in its own words.
+    if let Ok(model) = store.get_model(&model_id) {
+        lifecycle::model_ref::resolve(req.engine_type, &model, &deps.config.model_roots)?;
+    }
     store.create_service(NewService {
         model_id,
         engine_type: req.engine_type,
@@ -239,4 +248,14 @@ pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec
         });
     }
     Ok(pruned)
+}
+
+/// This data dir's engine caches (named volumes) that exist.
+pub async fn list_caches(deps: &Deps) -> Result<Vec<lifecycle::cache::CacheInfo>> {
+    lifecycle::cache::list(deps).await
+}
+
+/// Removes one engine's cache; refused while a service of that engine is starting or running.
+pub async fn remove_cache(deps: &Deps, store: &mut Store, engine: EngineType) -> Result<String> {
+    lifecycle::cache::remove(deps, store, engine).await
 }
