@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and developers run it on a fresh machine:
-#   1. a Docker daemon (integration tests and the harness use real containers) and headless
-#      Chromium (the status page's browser test);
+#   1. a Docker daemon (integration tests and the harness use real containers), headless
+#      Chromium (the status page's browser test) and Debian's docker-registry (the image pull
+#      tests);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
@@ -12,6 +13,8 @@ cd "$(dirname "$0")/.."
 
 bash ci/docker-up.sh
 bash ci/browser-up.sh
+# The pull tests run a real registry: Debian's docker-registry.
+bash ci/registry.sh
 
 if ! command -v cargo-nextest >/dev/null; then
   echo "test: installing cargo-nextest"

@@ -97,7 +97,7 @@ pub trait Classified: StdError + Send + Sync + 'static {
 }
 
 /// A cause known only by its text (a message from a peer, a process's command line).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Detail(pub String);
 
@@ -234,7 +234,7 @@ impl Classified for BadId {
 
     fn help(&self) -> Option<String> {
         Some(format!(
-            "{what} ids look like {prefix}1a2b3c4d; run `aima {what} list` to see them",
+            "{what} ids look like {prefix}1a2b3c4d; a {what}'s name or a unique id prefix works too; run `aima {what} list` to see them",
             what = self.what,
             prefix = self.prefix
         ))

@@ -11,7 +11,7 @@ use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::ApiResult;
 use super::paging::{Page, PageQuery};
 use super::routes::{open_store, with_store};
-use crate::domain::{EngineType, Service};
+use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
@@ -55,7 +55,7 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<Page<Service>>> {
     q.limit()?;
     let mut store = open_store(&state)?;
-    let services = ops::refresh_and_list_services(&state.deps, &mut store).await?;
+    let services = ops::refresh_and_list_services(&state.deps, &mut store, None).await?;
     Ok(Json(Page::cut(services, &q, |s| s.id.as_str())?))
 }
 
@@ -101,6 +101,10 @@ pub(crate) struct StartRequest {
     /// Seconds the whole start may take.
     #[serde(default)]
     timeout: Option<u64>,
+    /// When to pull the engine image (`missing`, `always`, `never`); the engine's setting when
+    /// absent.
+    #[serde(default)]
+    pull: Option<PullPolicy>,
 }
 
 impl StartRequest {
@@ -140,6 +144,7 @@ pub(crate) async fn start(
             wait: req.wait,
             timeout,
             progress: None,
+            pull: req.pull,
         };
         let interrupt = async move {
             abort.cancelled().await;

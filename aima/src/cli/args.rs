@@ -7,7 +7,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
-use crate::domain::{EngineType, ModelSource};
+use super::verbs::pull_policy;
+pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
+use crate::domain::{EngineType, ModelSource, PullPolicy};
 
 fn engine_type() -> impl TypedValueParser<Value = EngineType> {
     PossibleValuesParser::new(EngineType::ALL.map(EngineType::as_str))
@@ -179,7 +181,7 @@ pub(crate) enum ServiceCommand {
         bind: Option<std::net::IpAddr>,
     },
     /// List services, oldest first.
-    List,
+    List(ListArgs),
     /// Show one service, with its last error and start attempts.
     Get {
         /// Service id (svc-…).
@@ -187,6 +189,10 @@ pub(crate) enum ServiceCommand {
     },
     /// Start a service's engine container.
     Start(StartArgs),
+    /// Stop a service (from any state), then start it again.
+    Restart(RestartArgs),
+    /// Show a service's engine logs, or the lines kept from a failed attempt.
+    Logs(LogsArgs),
     /// Stop a service from any state and remove its containers.
     Stop {
         /// Service id (svc-…).
@@ -219,4 +225,7 @@ pub(crate) struct StartArgs {
     /// Seconds the whole start may take, attempts and health wait included.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout: u64,
+    /// When to pull the engine image (default: the engine's setting, else `missing`).
+    #[arg(long, value_parser = pull_policy())]
+    pub(crate) pull: Option<PullPolicy>,
 }

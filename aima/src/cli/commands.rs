@@ -1,16 +1,13 @@
 //! Running one parsed command and turning its result into the text to print.
 
-use std::io::IsTerminal;
-use std::time::Duration;
-
 use super::args::{
-    CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand, StartArgs,
+    CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{docs, info, render};
+use super::{docs, info, render, service_verbs};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
-use crate::lifecycle::{Deps, StartOptions, StopMode};
+use crate::lifecycle::{Deps, StopMode};
 use crate::ops;
 use crate::store::Store;
 
@@ -193,18 +190,17 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             };
             one(&ops::create_service(&deps, &mut store, req)?)
         }
-        ServiceCommand::List => {
-            let services = ops::refresh_and_list_services(&deps, &mut store).await?;
-            if json {
-                render::json_list(&services)
-            } else {
-                render::services_table(&services)
-            }
-        }
+        ServiceCommand::List(args) => service_verbs::list(&deps, &mut store, args, output).await?,
         ServiceCommand::Get { id } => {
             one(&ops::refresh_and_get_service(&deps, &mut store, &id).await?)
         }
-        ServiceCommand::Start(args) => one(&start(&deps, &mut store, args, output).await?),
+        ServiceCommand::Start(args) => {
+            one(&service_verbs::start(&deps, &mut store, args, output).await?)
+        }
+        ServiceCommand::Restart(args) => {
+            one(&service_verbs::restart(&deps, &mut store, args, output).await?)
+        }
+        ServiceCommand::Logs(args) => service_verbs::logs(&deps, &store, args, output).await?,
         ServiceCommand::Stop { id, force, time } => {
             let mode = StopMode::from_request(force, time)?;
             let stopped = ops::stop_service(&deps, &mut store, &id, mode).await?;
@@ -233,29 +229,4 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             }
         }
     })
-}
-
-async fn start(deps: &Deps, store: &mut Store, args: StartArgs, output: Output) -> Result<Service> {
-    let show = |line: &str| eprintln!("… {}", super::terminal::block(line));
-    let progress: Option<&(dyn Fn(&str) + Send + Sync)> =
-        (output == Output::Table && std::io::stderr().is_terminal()).then_some(&show);
-    let opts = StartOptions {
-        wait: args.wait,
-        timeout: Duration::from_secs(args.timeout),
-        progress,
-    };
-    ops::start_service(deps, store, &args.id, opts, interrupted()).await
-}
-
-/// Resolves with the signal's name on Ctrl-C or SIGTERM.
-async fn interrupted() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-    }
 }

@@ -6,8 +6,11 @@ mod docs;
 mod hints;
 mod info;
 mod logging;
+mod progress;
 mod render;
+mod service_verbs;
 mod terminal;
+mod verbs;
 
 use std::ffi::OsString;
 use std::io::Write;

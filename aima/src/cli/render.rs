@@ -93,12 +93,15 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 s.port.to_string(),
                 s.bind.to_string(),
                 s.status.as_str().to_owned(),
+                s.endpoint.clone(),
                 clock::ago(s.created_at, now),
             ]
         })
         .collect();
     table(
-        &["ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "CREATED"],
+        &[
+            "ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "ENDPOINT", "CREATED",
+        ],
         &rows,
     )
 }
@@ -177,6 +180,7 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
         ("bind", s.bind.to_string()),
+        ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
     if let Some(err) = &s.last_error {
@@ -231,6 +235,7 @@ mod tests {
             engine_type: EngineType::Vllm,
             port: 8000,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            endpoint: "http://127.0.0.1:8000".to_owned(),
             status: Status::Failed,
             last_error: Some("cannot start: \x1b[31mred".to_owned()),
             attempts: vec![attempt.clone()],

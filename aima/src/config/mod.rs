@@ -16,7 +16,7 @@ pub use env::Env;
 pub use error::ConfigError;
 pub use sources::{Source, Sources};
 
-use crate::domain::{EngineSpec, EngineType, Secret, parse_size};
+use crate::domain::{EngineSpec, EngineType, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -123,6 +123,7 @@ struct FileEngine {
     /// At most 65535 s, so an absurd value is refused with the file's line.
     stop_secs: Option<u16>,
     extra_args: Option<Vec<String>>,
+    pull: Option<String>,
 }
 
 impl Config {
@@ -152,7 +153,7 @@ impl Config {
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
-                apply_file(&mut spec, o, &mut sources);
+                apply_file(&mut spec, o, &mut sources)?;
             }
             apply_env(&mut spec, &env, &mut sources)?;
             if spec.api_key.is_some() && !spec.takes_api_key() {
@@ -294,7 +295,7 @@ fn layered(
     from_file
 }
 
-fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) {
+fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> Result<()> {
     let engine = spec.engine;
     let mut from_file =
         |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
@@ -360,6 +361,20 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) {
         spec.extra_args = v.clone();
         from_file("extra_args");
     }
+    if let Some(v) = &o.pull {
+        spec.pull = pull_policy(format!("engines.{engine}.pull in config.toml"), v)?;
+        from_file("pull");
+    }
+    Ok(())
+}
+
+/// `missing`, `always` or `never`; `var` names where the value came from.
+fn pull_policy(var: String, value: &str) -> Result<PullPolicy> {
+    PullPolicy::parse(value).ok_or_else(|| ConfigError::BadValue {
+        var,
+        expected: "missing, always or never".to_owned(),
+        value: value.to_owned(),
+    })
 }
 
 /// A size in the file (`"16g"`), refused with the file's line when it does not parse.
@@ -407,6 +422,11 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
             _ => return Err(bad(var, "a port between 1 and 65535", port)),
         };
         from_env("port", &var);
+    }
+    let var = format!("{prefix}_PULL");
+    if let Some(pull) = env.get(&var) {
+        spec.pull = pull_policy(var.clone(), pull)?;
+        from_env("pull", &var);
     }
     let var = format!("{prefix}_BIND");
     if let Some(bind) = env.get(&var) {

@@ -107,6 +107,7 @@ mod tests {
             engine_type: EngineType::Vllm,
             port: 18000,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            endpoint: "http://127.0.0.1:18000".to_owned(),
             status,
             last_error: None,
             attempts: Vec::new(),

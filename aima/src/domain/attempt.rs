@@ -9,12 +9,13 @@ pub enum Phase {
     Connect,
     /// Checks made before any container exists: leftovers, port, image, GPU.
     Preflight,
+    /// Pulling what the engine needs: its image from a registry (before any container), or,
+    /// for an engine that fetches models through its own API (Ollama), the model.
+    Pull,
     Create,
     Start,
     /// Waiting for the engine to answer its health endpoint.
     Health,
-    /// Pulling the model into an engine that fetches it through its own API (Ollama).
-    Pull,
     /// The start was cut short (signal, dead owner process).
     Interrupted,
 }
@@ -24,10 +25,10 @@ impl Phase {
         match self {
             Phase::Connect => "connect",
             Phase::Preflight => "preflight",
+            Phase::Pull => "pull",
             Phase::Create => "create",
             Phase::Start => "start",
             Phase::Health => "health",
-            Phase::Pull => "pull",
             Phase::Interrupted => "interrupted",
         }
     }

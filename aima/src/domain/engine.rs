@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::pull::PullPolicy;
+
 /// vLLM's default `/dev/shm`: room for its workers' shared tensors (Docker's 64 MB is too small
 /// for tensor parallelism). Only what is used counts against the container's memory.
 pub const VLLM_SHM_BYTES: u64 = 4 << 30;
@@ -64,6 +66,8 @@ pub struct EngineSpec {
     /// Seconds a graceful stop waits after SIGTERM before it kills the engine.
     pub stop_secs: u32,
     pub extra_args: Vec<String>,
+    /// When `service start` pulls the image.
+    pub pull: PullPolicy,
     /// Container limits; see [`EngineLimits`].
     pub limits: EngineLimits,
     /// Host address new services publish on when `--bind` is absent: loopback by default.
@@ -193,6 +197,7 @@ impl EngineSpec {
             backoff_ms: 500,
             stop_secs: DEFAULT_STOP_SECS,
             extra_args: Vec::new(),
+            pull: PullPolicy::Missing,
             limits: EngineLimits::default(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             api_key: None,

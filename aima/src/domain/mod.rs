@@ -5,6 +5,7 @@ mod attempt;
 mod engine;
 mod ids;
 mod model;
+mod pull;
 mod service;
 
 pub use attempt::{Attempt, Phase};
@@ -14,4 +15,5 @@ pub use engine::{
 };
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
-pub use service::{Owner, Service, Status};
+pub use pull::PullPolicy;
+pub use service::{Owner, Service, Status, endpoint_url};

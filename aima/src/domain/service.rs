@@ -92,6 +92,8 @@ pub struct Service {
     pub port: u16,
     /// Host address the port is published on (`127.0.0.1` unless the operator chose otherwise).
     pub bind: IpAddr,
+    /// Where clients send requests: `http://ADDR:PORT`, derived from the published address.
+    pub endpoint: String,
     pub status: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
@@ -119,6 +121,11 @@ impl Service {
     pub fn published_address(&self) -> SocketAddr {
         SocketAddr::new(self.bind, self.port)
     }
+}
+
+/// `http://127.0.0.1:8000`, `http://[::1]:8000`: the URL of an engine reached at `addr`.
+pub fn endpoint_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
 }
 
 pub(super) fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::preflight;
+use super::progress::StartEvent;
 use super::pull;
 use super::start::StartOptions;
 use super::{Deps, labels};
@@ -63,9 +64,9 @@ impl Run<'_> {
         }
     }
 
-    fn say(&self, line: &str) {
+    pub(super) fn step(&self, phase: Phase, text: &str) {
         if let Some(progress) = self.opts.progress {
-            progress(line);
+            progress(StartEvent::Step { phase, text });
         }
     }
 
@@ -79,7 +80,10 @@ impl Run<'_> {
 
     /// Records every failure but the last, which the caller records on the way out.
     async fn attempts_unrecorded(&mut self) -> Result<Started, Failure> {
-        self.say(&format!("connecting to Docker for service {}", self.svc.id));
+        self.step(
+            Phase::Connect,
+            &format!("connecting to Docker for service {}", self.svc.id),
+        );
         // The host's side of the port check needs no Docker: it runs while Docker is reached
         // and its containers listed (naming a holder from /proc is the slowest part).
         let host = self.deps.host.clone();
@@ -91,10 +95,13 @@ impl Run<'_> {
             .await
             .map_err(|e| Failure::of(e, Phase::Connect))?;
         self.runtime = Some(rt.clone());
-        self.say(&format!(
-            "checking port {} and image {}",
-            self.svc.port, self.spec.image
-        ));
+        self.step(
+            Phase::Preflight,
+            &format!(
+                "checking port {} and image {}",
+                self.svc.port, self.spec.image
+            ),
+        );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
@@ -104,17 +111,18 @@ impl Run<'_> {
                 Failure::of(e, Phase::Preflight)
             })?;
         if let Some(note) = &resolved.note {
-            self.say(note);
+            self.step(Phase::Preflight, note);
         }
 
         let limits = self.container_limits(rt.as_ref()).await?;
         let deadline = self.began + self.opts.timeout;
+        self.ensure_image(rt.as_ref(), deadline).await?;
         let max = self.spec.start_attempts.max(1);
         for n in 1..=max {
-            self.say(&format!(
-                "attempt {n}/{max}: starting {} container",
-                self.spec.engine
-            ));
+            self.step(
+                Phase::Create,
+                &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
+            );
             match self.one_attempt(&rt, n, &limits, &resolved, deadline).await {
                 Ok(started) => return Ok(started),
                 Err(failure)
@@ -122,10 +130,10 @@ impl Run<'_> {
                         && n < max
                         && Instant::now() + self.spec.backoff(n) < deadline =>
                 {
-                    self.say(&format!(
-                        "attempt {n} failed: {}; retrying",
-                        failure.reason()
-                    ));
+                    self.step(
+                        Phase::Create,
+                        &format!("attempt {n} failed: {}; retrying", failure.reason()),
+                    );
                     self.record(&failure);
                     tokio::time::sleep(self.spec.backoff(n)).await;
                 }
@@ -181,9 +189,14 @@ impl Run<'_> {
         };
         let rt = rt.as_ref();
         let result = self.bring_up(rt, &id, resolved, deadline).await;
-        if result.is_err() {
+        if let Err(mut failure) = result {
+            // The container is about to go: keep what the engine said, for `service logs`.
+            if failure.log_tail.is_empty() {
+                failure.log_tail = rt.logs_tail(&id, LOG_LINES).await.unwrap_or_default();
+            }
             // Best effort: a failure to remove is caught again by cleanup and the next preflight.
             let _ = rt.stop_and_remove(&id, true).await;
+            return Err(failure);
         }
         result
     }
@@ -206,11 +219,15 @@ impl Run<'_> {
                 healthy: false,
             });
         }
-        self.say(&format!(
-            "waiting for {} to answer {}",
-            self.spec.engine, self.spec.health_path
-        ));
-        loop {
+        self.step(
+            Phase::Health,
+            &format!(
+                "waiting for {} to answer {}",
+                self.spec.engine, self.spec.health_path
+            ),
+        );
+        let mut last_line = String::new();
+        for poll in 0u64.. {
             let state = rt
                 .state(id)
                 .await
@@ -227,7 +244,7 @@ impl Run<'_> {
             {
                 if let ModelRef::Pulled(model) = &resolved.model {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    let say = |line: &str| self.say(line);
+                    let say = |line: &str| self.step(Phase::Pull, line);
                     pull::ensure_model(self.svc.local_address(), model, left, &say).await?;
                 }
                 return Ok(Started {
@@ -246,7 +263,25 @@ impl Run<'_> {
                     "raise --timeout if the model needs longer to load, or check the engine's logs",
                 ));
             }
+            if poll % 4 == 3 {
+                self.show_engine_log(rt, id, &mut last_line).await;
+            }
             tokio::time::sleep(POLL).await;
+        }
+        unreachable!("the health wait returns from inside its loop")
+    }
+
+    /// Shows the engine's newest log line while it loads, when someone watches and it changed.
+    async fn show_engine_log(&self, rt: &dyn Runtime, id: &str, last: &mut String) {
+        let Some(progress) = self.opts.progress else {
+            return;
+        };
+        if let Ok(lines) = rt.logs_tail(id, 1).await
+            && let Some(line) = lines.last()
+            && line != last
+        {
+            last.clone_from(line);
+            progress(StartEvent::EngineLog(line));
         }
     }
 

@@ -5,10 +5,12 @@
 mod attempt_loop;
 pub(crate) mod cache;
 mod failure;
+mod image;
 pub(crate) mod labels;
 mod lease;
 pub(crate) mod model_ref;
 mod preflight;
+mod progress;
 mod pull;
 mod refresh;
 mod start;
@@ -19,6 +21,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub(crate) use progress::StartEvent;
 pub(crate) use refresh::{refresh, refresh_all};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;

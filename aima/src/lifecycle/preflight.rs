@@ -1,5 +1,5 @@
 //! Checks made before any container exists. Their failures are never retried: another attempt
-//! would meet the same taken port, missing image or missing GPU.
+//! would meet the same taken port or missing GPU. The image comes next ([`super::pull`]).
 
 use tokio::task::JoinHandle;
 
@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::domain::{EngineSpec, Phase, Service};
 use crate::error::{Detail, Kind};
 use crate::host::PortHolder;
-use crate::runtime::{ContainerInfo, Runtime, RuntimeError};
+use crate::runtime::{ContainerInfo, Runtime};
 
 pub(super) async fn preflight(
     deps: &Deps,
@@ -56,12 +56,6 @@ pub(super) async fn preflight(
         )));
     }
 
-    if !rt.image_exists(&spec.image).await.map_err(fail)? {
-        let missing = RuntimeError::ImageMissing {
-            image: spec.image.clone(),
-        };
-        return Err(Failure::from_runtime(missing, Phase::Preflight).cause("image_missing"));
-    }
     if spec.gpu && !rt.has_gpu_runtime().await.map_err(fail)? {
         let var = format!("{}_GPU", spec.engine.env_prefix());
         return Err(Failure::fatal(

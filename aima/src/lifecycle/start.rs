@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use super::attempt_loop::{Run, Started};
 use super::failure::Failure;
 use super::preflight::remove_leftovers;
+use super::progress::Progress;
 use super::{Deps, lease};
-use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
+use crate::domain::{Attempt, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, Store};
@@ -20,8 +21,10 @@ pub(crate) struct StartOptions<'a> {
     pub wait: bool,
     /// Deadline for the whole start, attempts and health wait included.
     pub timeout: Duration,
-    /// Progress lines for a person watching (None: silent).
-    pub progress: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+    /// Progress for a person watching (None: silent).
+    pub progress: Option<Progress<'a>>,
+    /// When to pull the engine image; `None`: the engine's configured policy.
+    pub pull: Option<PullPolicy>,
 }
 
 /// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
@@ -102,9 +105,7 @@ fn busy(svc: &Service) -> Error {
             "service {id} is already running on port {}",
             svc.port
         ))
-        .with_help(format!(
-            "to restart it: aima service stop {id} && aima service start {id}"
-        )),
+        .with_help(format!("to restart it: aima service restart {id}")),
         other => Error::conflict(format!(
             "service {id} is {} and cannot be started now",
             other.as_str()

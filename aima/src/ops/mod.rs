@@ -11,13 +11,18 @@ use std::time::Duration;
 pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
-use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, ServiceId};
+use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, Status};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, ServiceEvent, Store};
+
+mod logs;
+mod resolve;
+
+pub use logs::{LogSource, LogsRequest};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -83,13 +88,14 @@ pub fn list_models_after(
 }
 
 pub fn get_model(store: &Store, id: &str) -> Result<Model> {
-    store.get_model(&ModelId::parse(id)?)
+    store.get_model(&resolve::model(store, id)?)
 }
 
 /// Refused while services use the model; `force` deletes those services too, unless one of
 /// them is starting or running.
 pub fn delete_model(store: &mut Store, id: &str, force: bool) -> Result<Model> {
-    store.delete_model(&ModelId::parse(id)?, force)
+    let id = resolve::model(store, id)?;
+    store.delete_model(&id, force)
 }
 
 pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Result<Service> {
@@ -98,7 +104,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
             "port 0 is not a usable port: pick one between 1 and 65535",
         ));
     }
-    let model_id = ModelId::parse(&req.model_id)?;
+    let model_id = resolve::model(store, &req.model_id)?;
     let spec = deps.config.engine(req.engine_type);
     // An engine that cannot load this model is refused now, not at its first start. A model
     // that does not exist is left to the store, which says so in its own words.
@@ -115,9 +121,16 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     })
 }
 
-/// Services, oldest first, each refreshed against Docker (may fail them, remove containers).
-pub async fn refresh_and_list_services(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
-    lifecycle::refresh_all(deps, store).await
+/// Services, oldest first, each refreshed against Docker (may fail them, remove containers);
+/// only those in `status` when given (filtered after the refresh, so the status is current).
+pub async fn refresh_and_list_services(
+    deps: &Deps,
+    store: &mut Store,
+    status: Option<Status>,
+) -> Result<Vec<Service>> {
+    let mut services = lifecycle::refresh_all(deps, store).await?;
+    services.retain(|s| status.is_none_or(|st| s.status == st));
+    Ok(services)
 }
 
 /// Services as recorded, oldest first, without asking Docker: for read-only views (the status
@@ -133,14 +146,14 @@ pub fn get_service_recorded(
     id: &str,
     changes: usize,
 ) -> Result<(Service, Vec<ServiceEvent>)> {
-    let svc = store.get_service(&ServiceId::parse(id)?)?;
+    let svc = store.get_service(&resolve::service(store, id)?)?;
     let events = store.recent_events_of(svc.id.as_str(), changes)?;
     Ok((svc, events))
 }
 
 /// One service, refreshed against Docker (may fail it and remove its containers).
 pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await
+    lifecycle::refresh(deps, store, &resolve::service(store, id)?).await
 }
 
 pub async fn start_service(
@@ -150,7 +163,7 @@ pub async fn start_service(
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
-    lifecycle::start(deps, store, &ServiceId::parse(id)?, opts, interrupt).await
+    lifecycle::start(deps, store, &resolve::service(store, id)?, opts, interrupt).await
 }
 
 pub async fn stop_service(
@@ -159,12 +172,40 @@ pub async fn stop_service(
     id: &str,
     mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &ServiceId::parse(id)?, mode).await
+    lifecycle::stop(deps, store, &resolve::service(store, id)?, mode).await
+}
+
+/// `stop` (from any state, all containers removed, port released) and then `start`, with the
+/// guarantees of each: a start that fails leaves the service `failed` and no container behind.
+pub async fn restart_service(
+    deps: &Deps,
+    store: &mut Store,
+    id: &str,
+    mode: StopMode,
+    opts: StartOptions<'_>,
+    interrupt: impl std::future::Future<Output = &'static str>,
+) -> Result<Service> {
+    let id = resolve::service(store, id)?;
+    // A port still held after the stop fails the start's preflight, which names the holder.
+    lifecycle::stop(deps, store, &id, mode).await?;
+    lifecycle::start(deps, store, &id, opts, interrupt).await
+}
+
+/// The service's engine logs into `sink` (see [`LogsRequest`]); says where they came from.
+pub async fn service_logs(
+    deps: &Deps,
+    store: &Store,
+    id: &str,
+    req: LogsRequest,
+    sink: &mut (dyn FnMut(String) + Send),
+) -> Result<LogSource> {
+    let svc = store.get_service(&resolve::service(store, id)?)?;
+    logs::logs(deps, &svc, req, sink).await
 }
 
 /// Refreshes first, so a service whose engine is gone can be deleted at once.
 pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    let svc = lifecycle::refresh(deps, store, &ServiceId::parse(id)?).await?;
+    let svc = lifecycle::refresh(deps, store, &resolve::service(store, id)?).await?;
     store.delete_service(&svc.id)
 }
 

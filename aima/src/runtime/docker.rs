@@ -23,8 +23,10 @@ use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
     CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion,
-    KEPT_CAPS, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
+
+mod streams;
 
 /// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
 /// still accept it.
@@ -445,6 +447,24 @@ impl Runtime for DockerRuntime {
             .map(str::to_owned)
             .filter(|l| !l.trim().is_empty())
             .collect())
+    }
+
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()> {
+        self.pull_image(image, progress).await
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()> {
+        self.stream_logs(id, tail, follow, sink).await
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {

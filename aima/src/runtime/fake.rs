@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, Runtime, RuntimeError,
-    RuntimeResult, VolumeInfo,
+    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, PullProgress, Runtime,
+    RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -32,6 +32,8 @@ pub enum Op {
     Start,
     State,
     LogsTail,
+    Pull,
+    Logs,
     StopAndRemove,
 }
 
@@ -49,6 +51,8 @@ pub enum Call {
     Start(String),
     State(String),
     LogsTail(String),
+    Pull(String),
+    Logs(String),
     StopAndRemove {
         id: String,
         force: bool,
@@ -408,6 +412,43 @@ impl Runtime for FakeRuntime {
         w.enter(Op::LogsTail, Call::LogsTail(id.to_owned()))?;
         let logs = &w.container(id)?.logs;
         Ok(logs[logs.len().saturating_sub(lines)..].to_vec())
+    }
+
+    /// Reports one layer downloading then complete, after which the image is present.
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()> {
+        self.world().enter(Op::Pull, Call::Pull(image.to_owned()))?;
+        for (status, current) in [("Downloading", Some(512)), ("Pull complete", None)] {
+            progress(&PullProgress {
+                layer: "fakelayer01".to_owned(),
+                status: status.to_owned(),
+                current,
+                total: current.map(|_| 1024),
+            });
+        }
+        self.world().image_missing = false;
+        Ok(())
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        _follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()> {
+        let lines = {
+            let mut w = self.world();
+            w.enter(Op::Logs, Call::Logs(id.to_owned()))?;
+            let logs = &w.container(id)?.logs;
+            let from = tail.map_or(0, |n| logs.len().saturating_sub(n));
+            logs[from..].to_vec()
+        };
+        lines.into_iter().for_each(sink);
+        Ok(())
     }
 
     /// Like Docker with `force`: removing a container that is already gone is not an error.

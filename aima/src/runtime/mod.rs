@@ -6,6 +6,7 @@ mod docker;
 mod endpoint;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
+mod pull;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,8 +16,9 @@ use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
 pub use endpoint::{DockerEndpoint, EndpointError};
+pub use pull::{PullFailure, PullProgress};
 
-use crate::error::{Classified, Kind};
+use crate::error::{Classified, Detail, Kind};
 
 /// Where a local model's directory appears inside the engine container (read-only).
 pub const MOUNT_TARGET: &str = "/model";
@@ -113,6 +115,14 @@ pub enum RuntimeError {
     PortConflict { port: u16, detail: String },
     #[error("engine image {image} is not present locally")]
     ImageMissing { image: String },
+    #[error("cannot pull engine image {image}: {}", failure.describe())]
+    Pull {
+        image: String,
+        failure: PullFailure,
+        /// Docker's own words.
+        #[source]
+        detail: Detail,
+    },
     #[error("no such container {0}")]
     NoSuchContainer(String),
     #[error("Docker answered {status}: {message}")]
@@ -140,6 +150,7 @@ impl Classified for RuntimeError {
             RuntimeError::PortConflict { .. } => Kind::PortInUse,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
+            | RuntimeError::Pull { .. }
             | RuntimeError::NoSuchContainer(_)
             | RuntimeError::Api { .. } => Kind::StartFailed,
         }
@@ -156,8 +167,9 @@ impl Classified for RuntimeError {
                 Some("free the port, or create this service on another port with --port".to_owned())
             }
             RuntimeError::ImageMissing { image } => Some(format!(
-                "pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"
+                "let aima pull it (--pull missing, the default), pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"
             )),
+            RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
             RuntimeError::NoSuchContainer(_) | RuntimeError::Api { .. } => None,
         }
     }
@@ -181,6 +193,21 @@ pub trait Runtime: Send + Sync {
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
+    /// Pulls `image`, reporting Docker's progress messages; not bounded in time (the caller is).
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()>;
+    /// The container's log lines (the last `tail` when given) into `sink`; with `follow`, keeps
+    /// going until the container stops.
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()>;
     /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
     /// removes.
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;

@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::Store;
 use super::models::bad_column;
 use crate::clock;
-use crate::domain::{Attempt, EngineType, Model, ModelId, Owner, Service, ServiceId, Status};
+use crate::domain::{
+    Attempt, EngineType, Model, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
+};
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
@@ -34,7 +36,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         }),
         _ => None,
     };
-    Ok(Service {
+    let mut svc = Service {
         id: ServiceId::parse(&r.get::<_, String>(0)?).map_err(|e| bad_column(0, e))?,
         name: r.get(1)?,
         model_id: ModelId::parse(&r.get::<_, String>(2)?).map_err(|e| bad_column(2, e))?,
@@ -54,7 +56,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         owner,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
-    })
+        endpoint: String::new(),
+    };
+    svc.endpoint = endpoint_url(svc.local_address());
+    Ok(svc)
 }
 
 /// What `service create` asks for; the port is chosen inside the write transaction.

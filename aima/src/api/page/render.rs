@@ -257,6 +257,7 @@ mod tests {
             engine_type: EngineType::Vllm,
             port: 8123,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            endpoint: "http://127.0.0.1:8123".to_owned(),
             status: Status::Failed,
             last_error: Some(format!("engine said {HOSTILE}")),
             attempts: vec![Attempt {

@@ -99,6 +99,7 @@ fn waiting() -> StartOptions<'static> {
         wait: true,
         timeout: Duration::from_secs(30),
         progress: None,
+        pull: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! the retry policy and how failures are classified. No Docker, no sockets, no sleeps to speak of.
 
 mod claim;
+mod image;
 mod pull;
 mod refresh;
 mod start;
@@ -138,6 +139,7 @@ impl Fixture {
             wait,
             timeout: Duration::from_secs(30),
             progress: None,
+            pull: None,
         };
         self.start_with(opts, std::future::pending()).await
     }

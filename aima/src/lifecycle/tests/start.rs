@@ -350,6 +350,7 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
         wait: true,
         timeout: Duration::from_secs(2),
         progress: None,
+        pull: None,
     };
 
     let err = f
@@ -362,8 +363,8 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
 }
 
 #[tokio::test]
-async fn a_missing_image_fails_in_preflight_with_the_override_hint() {
-    let mut f = Fixture::new();
+async fn a_missing_image_under_pull_never_fails_in_preflight_with_the_override_hint() {
+    let mut f = Fixture::with_engine(|spec| spec.pull = crate::domain::PullPolicy::Never);
     f.rt.image_missing();
 
     let err = f.start(true).await.unwrap_err();
@@ -443,6 +444,7 @@ async fn an_engine_never_healthy_times_out_and_is_removed() {
         wait: true,
         timeout: Duration::from_millis(300),
         progress: None,
+        pull: None,
     };
 
     let err = f
@@ -465,6 +467,7 @@ async fn an_interrupted_start_is_failed_and_cleaned_up() {
         wait: true,
         timeout: Duration::from_secs(30),
         progress: None,
+        pull: None,
     };
     let signal = async {
         tokio::time::sleep(Duration::from_millis(100)).await;

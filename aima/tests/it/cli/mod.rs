@@ -7,3 +7,4 @@ mod conventions;
 mod errors;
 mod info;
 mod output;
+mod verbs;

@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 
 use aima::api::{ApiState, BODY_LIMIT, OPENAPI, router, routes};
 use aima::config::{Config, Env};
+use aima::error::Detail;
 use aima::host::RealHost;
 use aima::lifecycle::Deps;
-use aima::runtime::SharedRuntime;
 use aima::runtime::fake::{self, FakeRuntime};
+use aima::runtime::{PullFailure, RuntimeError, SharedRuntime};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -246,6 +247,14 @@ async fn services_crud_and_stop() {
 async fn start_failure_carries_code_and_attempts() {
     let api = api(None, true);
     api.docker.image_missing();
+    api.docker.fail_next(
+        fake::Op::Pull,
+        RuntimeError::Pull {
+            image: "vllm/vllm-openai:latest".into(),
+            failure: PullFailure::Unauthorized,
+            detail: Detail("unauthorized: authentication required".into()),
+        },
+    );
     let model = api.model().await;
     let id = api.service(&model).await;
     let r = api
@@ -257,6 +266,19 @@ async fn start_failure_carries_code_and_attempts() {
         .await;
     assert!(r.status.is_server_error(), "{}: {}", r.status, r.json);
     assert_eq!(r.json["error"]["code"], "start_failed", "{}", r.json);
+    assert_eq!(
+        r.json["error"]["attempts"][0]["phase"], "pull",
+        "{}",
+        r.json
+    );
+    assert!(
+        r.json["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("docker login"),
+        "{}",
+        r.json
+    );
     assert!(
         !r.json["error"]["attempts"].as_array().unwrap().is_empty(),
         "{}",
@@ -603,6 +625,63 @@ async fn the_bearer_scheme_is_case_insensitive() {
         let res = api.app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }
+}
+
+#[tokio::test]
+async fn the_api_finds_services_by_name_and_prefix_and_takes_a_pull_policy() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let id = api.service(&model).await;
+    let name = {
+        let r = api
+            .call("GET", &format!("/api/v2/services/{id}"), None)
+            .await;
+        let port = r.json["port"].as_u64().unwrap();
+        assert_eq!(r.json["endpoint"], format!("http://127.0.0.1:{port}"));
+        r.json["name"].as_str().unwrap().to_owned()
+    };
+    for given in [name.as_str(), &id[4..10], "tiny"] {
+        let uri = if given == "tiny" {
+            format!("/api/v2/models/{given}")
+        } else {
+            format!("/api/v2/services/{given}")
+        };
+        let r = api.call("GET", &uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{given}: {}", r.json);
+    }
+
+    api.docker.image_missing();
+    let never = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{name}/start"),
+            Some(r#"{"wait": true, "pull": "never"}"#),
+        )
+        .await;
+    assert_error(&never, StatusCode::BAD_GATEWAY, "start_failed");
+    assert_eq!(never.json["error"]["attempts"][0]["phase"], "preflight");
+    let bogus = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"pull": "sometimes"}"#),
+        )
+        .await;
+    assert_error(&bogus, StatusCode::BAD_REQUEST, "usage");
+    let pulled = api
+        .call(
+            "POST",
+            &format!("/api/v2/services/{id}/start"),
+            Some(r#"{"pull": "missing"}"#),
+        )
+        .await;
+    assert_eq!(pulled.status, StatusCode::ACCEPTED, "{}", pulled.json);
+    assert_eq!(pulled.json["status"], "starting", "{}", pulled.json);
+    assert_eq!(
+        api.docker.count(|c| matches!(c, fake::Call::Pull(_))),
+        1,
+        "pulled once, for the last start only"
+    );
 }
 
 /// `Last-Event-ID` replays the change log after that event; a bad one is a 400.

@@ -7,6 +7,7 @@ use super::aima::Aima;
 use super::containers::{Cleanup, containers_with, instance_of};
 use super::docker::sim_image;
 use super::ports::free_port;
+use super::run::Outcome;
 
 /// On drop it stops every service of its data dir, then removes whatever container still
 /// carries its instance label.
@@ -23,11 +24,19 @@ impl Lab {
 
     /// As [`Lab::new`], with `env` (`AIMA_*` settings) given to every command.
     pub fn with_env(sim_env: &[&str], env: &[(&str, &str)]) -> Self {
-        let image = sim_image(sim_env);
+        Self::of(&sim_image(sim_env), env)
+    }
+
+    /// A lab whose vLLM engine image is `image` (e.g. one that is only in a registry).
+    pub fn with_image(image: &str) -> Self {
+        Self::of(image, &[])
+    }
+
+    fn of(image: &str, env: &[(&str, &str)]) -> Self {
         let aima = env
             .iter()
             .fold(Aima::new(), |aima, (k, v)| aima.env(k, v))
-            .env("AIMA_VLLM_IMAGE", &image);
+            .env("AIMA_VLLM_IMAGE", image);
         let cleanup = Cleanup {
             instance: instance_of(aima.data_dir()),
             extra: Vec::new(),
@@ -44,6 +53,25 @@ impl Lab {
         let port = free_port();
         let id = self.create_service(&model, &["--port", &port.to_string()]);
         (id, port)
+    }
+
+    /// `service VERB ID --wait --timeout 120 EXTRA… -o json` (`start` or `restart`), which
+    /// must succeed with the service running.
+    pub fn bring_up(&self, verb: &str, svc: &str, extra: &[&str]) -> Outcome {
+        let mut args = vec![
+            "service",
+            verb,
+            svc,
+            "--wait",
+            "--timeout",
+            "120",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.run(&args).success();
+        assert_eq!(out.json()["status"], "running", "{out}");
+        out
     }
 
     pub fn instance(&self) -> String {

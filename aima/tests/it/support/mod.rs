@@ -10,6 +10,8 @@ pub mod http;
 pub mod lab;
 pub mod port_blocker;
 pub mod ports;
+pub mod pty;
+pub mod registry;
 pub mod run;
 pub mod setup;
 pub mod snapshot;

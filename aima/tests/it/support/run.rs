@@ -39,7 +39,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn of(mut cmd: assert_cmd::Command, command: String) -> Self {
+    pub fn of(mut cmd: assert_cmd::Command, command: String) -> Self {
         let began = Instant::now();
         let out = cmd.output().expect("cannot run aima");
         Outcome {

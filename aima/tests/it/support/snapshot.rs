@@ -22,6 +22,8 @@ pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     s.add_filter(r"\b\d+ms\b", "[N]ms");
     s.add_filter(r#""elapsed_ms": \d+"#, r#""elapsed_ms": "[N]""#);
     s.add_filter(r"pid \d+", "pid [PID]");
+    // The simulator image's tag is a hash of its content.
+    s.add_filter(r"aima-engine-sim:[0-9a-f]+", "aima-engine-sim:[TAG]");
     // The interpreter's install path differs between machines.
     s.add_filter(r"(running: )\S*/python3\b", "${1}python3");
     s.add_filter(r"kill \d+", "kill [PID]");

@@ -91,10 +91,13 @@ fn c1(obs: &Observations) -> Judged {
             blocker.program
         ));
     }
-    let headline = record
-        .stderr
-        .lines()
-        .find(|l| !l.trim().is_empty())
+    // Progress lines may come first (a start off a terminal prints one per step): the headline
+    // is the first `error:` line, else the first line at all.
+    let mut lines = record.stderr.lines().filter(|l| !l.trim().is_empty());
+    let headline = lines
+        .clone()
+        .find(|l| l.starts_with("error:"))
+        .or_else(|| lines.next())
         .unwrap_or("");
     evidence.notes.push(format!("headline: {headline:?}"));
     if headline.is_empty() {

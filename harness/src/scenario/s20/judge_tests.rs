@@ -160,6 +160,29 @@ fn docker_raw_text_and_slowness_fail_c1() {
 }
 
 #[test]
+fn progress_lines_before_the_error_are_not_its_headline() {
+    let mut obs = healthy();
+    let raw = "… connecting to Docker\nerror: Error response from daemon: port is already allocated (pid 4242, port 8000)";
+    obs.blocked_start = Some(record(5, raw, 40));
+    let results = judge(&obs);
+    let reason = results[0].verdict.reason().unwrap().to_owned();
+    assert!(reason.contains("raw error"), "{reason}");
+    let progress = format!("… connecting to Docker\n{PORT_MESSAGE}");
+    obs.blocked_start = Some(record(5, &progress, 40));
+    let results = judge(&obs);
+    assert!(results[0].verdict.reason().is_none(), "{:?}", results[0]);
+    assert!(
+        results[0]
+            .evidence
+            .notes
+            .iter()
+            .any(|n| n.starts_with("headline: \"error: cannot start")),
+        "{:?}",
+        results[0].evidence
+    );
+}
+
+#[test]
 fn a_leftover_container_fails_c3_and_c7() {
     let mut obs = healthy();
     let leak = Census {

@@ -1,0 +1,167 @@
+//! The day-to-day service verbs on the command line: `start` and `restart` with live progress,
+//! `list` with filters, and `logs`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::args::{ListArgs, LogsArgs, Output, RestartArgs, StartArgs};
+use super::progress::StartDisplay;
+use super::{render, terminal};
+use crate::domain::Service;
+use crate::error::{Error, Result};
+use crate::lifecycle::{Deps, StartEvent, StartOptions, StopMode};
+use crate::ops::{self, LogSource, LogsRequest};
+use crate::store::Store;
+
+/// Runs `opts`-shaped work (a start or a restart) with the progress display around it.
+async fn with_progress<T>(
+    args: &StartArgs,
+    output: Output,
+    run: impl AsyncFnOnce(StartOptions<'_>) -> Result<T>,
+) -> Result<T> {
+    let display = StartDisplay::new(output, Duration::from_secs(args.timeout));
+    let show = |event: StartEvent<'_>| display.show(event);
+    let progress: Option<&(dyn Fn(StartEvent<'_>) + Send + Sync)> =
+        display.is_shown().then_some(&show);
+    let opts = StartOptions {
+        wait: args.wait,
+        timeout: Duration::from_secs(args.timeout),
+        progress,
+        pull: args.pull,
+    };
+    let result = run(opts).await;
+    display.finish();
+    result
+}
+
+pub(crate) async fn start(
+    deps: &Deps,
+    store: &mut Store,
+    args: StartArgs,
+    output: Output,
+) -> Result<Service> {
+    with_progress(&args, output, async |opts| {
+        ops::start_service(deps, store, &args.id, opts, interrupted()).await
+    })
+    .await
+}
+
+pub(crate) async fn restart(
+    deps: &Deps,
+    store: &mut Store,
+    args: RestartArgs,
+    output: Output,
+) -> Result<Service> {
+    let mode = StopMode::from_request(args.force, args.time)?;
+    with_progress(&args.start, output, async |opts| {
+        ops::restart_service(deps, store, &args.start.id, mode, opts, interrupted()).await
+    })
+    .await
+}
+
+pub(crate) async fn list(
+    deps: &Deps,
+    store: &mut Store,
+    args: ListArgs,
+    output: Output,
+) -> Result<String> {
+    let services = ops::refresh_and_list_services(deps, store, args.status).await?;
+    Ok(if args.quiet {
+        services.iter().map(|s| format!("{}\n", s.id)).collect()
+    } else if output == Output::Json {
+        render::json_list(&services)
+    } else {
+        render::services_table(&services)
+    })
+}
+
+/// Lines go straight to stdout as they come (`-f` may run for hours), with control characters
+/// escaped as all engine output aima prints (JSON carries them as they are); where they came
+/// from goes to stderr when they are kept lines of a failed attempt.
+pub(crate) async fn logs(
+    deps: &Deps,
+    store: &Store,
+    args: LogsArgs,
+    output: Output,
+) -> Result<String> {
+    if args.follow && output == Output::Json {
+        return Err(Error::usage(
+            "--follow streams plain lines and cannot be combined with --output json",
+        )
+        .with_help("drop --follow to get the lines as one JSON document"));
+    }
+    let req = LogsRequest {
+        tail: args.tail,
+        follow: args.follow,
+        attempt: args.attempt,
+    };
+    let mut lines = Vec::new();
+    let json = output == Output::Json;
+    let mut sink = |line: String| {
+        if json {
+            lines.push(line);
+        } else {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", terminal::cell(&line));
+            let _ = out.flush();
+        }
+    };
+    let source = ops::service_logs(deps, store, &args.id, req, &mut sink).await?;
+    if json {
+        return Ok(render::to_json(&LogsJson::new(&args.id, source, lines)));
+    }
+    if let LogSource::Kept { attempt, reason } = &source {
+        eprintln!(
+            "note: the container is gone; these are the lines kept from attempt {attempt}, which failed: {}",
+            terminal::cell(reason)
+        );
+        if args.follow {
+            eprintln!("note: nothing to follow: no container runs");
+        }
+    }
+    Ok(String::new())
+}
+
+/// `service logs -o json`: the lines and where they came from.
+#[derive(Serialize)]
+struct LogsJson<'a> {
+    service: &'a str,
+    /// `container` or `attempt` (lines kept from a failed attempt).
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt: Option<u32>,
+    lines: Vec<String>,
+}
+
+impl<'a> LogsJson<'a> {
+    fn new(service: &'a str, source: LogSource, lines: Vec<String>) -> Self {
+        let (source, container, attempt) = match source {
+            LogSource::Container { name, attempt } => ("container", Some(name), attempt),
+            LogSource::Kept { attempt, .. } => ("attempt", None, Some(attempt)),
+        };
+        LogsJson {
+            service,
+            source,
+            container,
+            attempt,
+            lines,
+        }
+    }
+}
+
+/// Resolves with the signal's name on Ctrl-C or SIGTERM.
+pub(crate) async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}

@@ -1,0 +1,91 @@
+//! The Docker calls that stream for as long as they take: pulling an image and reading (or
+//! following) a container's logs. Their callers bound them in time.
+
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{CreateImageOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::DockerRuntime;
+use crate::error::Detail;
+use crate::runtime::pull::split_reference;
+use crate::runtime::{PullFailure, PullProgress, RuntimeError, RuntimeResult};
+
+impl DockerRuntime {
+    pub(super) async fn pull_image(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()> {
+        let (repository, tag) = split_reference(image);
+        let mut options = CreateImageOptionsBuilder::new().from_image(repository);
+        if let Some(tag) = tag {
+            options = options.tag(tag);
+        }
+        let client = self.client();
+        let mut stream = client.create_image(Some(options.build()), None, None);
+        let failed = |message: String| RuntimeError::Pull {
+            image: image.to_owned(),
+            failure: PullFailure::classify(&message),
+            detail: Detail(message),
+        };
+        while let Some(item) = stream.next().await {
+            let info = match item {
+                Ok(info) => info,
+                Err(BollardError::DockerResponseServerError { message, .. })
+                | Err(BollardError::DockerStreamError { error: message }) => {
+                    return Err(failed(message));
+                }
+                Err(other) => return Err(self.classify(other)),
+            };
+            if let Some(error) = info.error_detail.and_then(|d| d.message) {
+                return Err(failed(error));
+            }
+            let detail = info.progress_detail.unwrap_or_default();
+            progress(&PullProgress {
+                layer: info.id.unwrap_or_default(),
+                status: info.status.unwrap_or_default(),
+                current: detail.current.and_then(|c| u64::try_from(c).ok()),
+                total: detail.total.and_then(|t| u64::try_from(t).ok()),
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) async fn stream_logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()> {
+        let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .follow(follow)
+            .tail(&tail)
+            .build();
+        let client = self.client();
+        let mut stream = client.logs(id, Some(options));
+        // Docker hands over chunks, not lines: hold back a partial line until it is complete.
+        let mut partial = String::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => return Err(RuntimeError::NoSuchContainer(id.to_owned())),
+                Err(e) => return Err(self.classify(e)),
+            };
+            partial.push_str(&chunk.to_string());
+            while let Some(end) = partial.find('\n') {
+                let line: String = partial.drain(..=end).collect();
+                sink(line.trim_end_matches(['\n', '\r']).to_owned());
+            }
+        }
+        if !partial.is_empty() {
+            sink(partial);
+        }
+        Ok(())
+    }
+}
