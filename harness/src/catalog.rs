@@ -14,7 +14,7 @@ use crate::scenario::{RunOptions, RunRefused, find, run_scenario};
 
 /// Runs the manifest's scenarios and writes `reports/all-<stamp>/catalog.md` (and `.json`,
 /// `junit.xml`), each run's own report folder beside them.
-pub fn run_all(options: &RunOptions, repeat: u32, manifest: Option<&Path>) -> ExitCode {
+pub fn run_all(options: &RunOptions, repeat: u32, manifest: Option<&Path>, tier: &str) -> ExitCode {
     let path = manifest.map(Path::to_owned).unwrap_or_else(default_path);
     let entries = match load(&path) {
         Ok(entries) => entries,
@@ -23,7 +23,14 @@ pub fn run_all(options: &RunOptions, repeat: u32, manifest: Option<&Path>) -> Ex
             return ExitCode::from(EXIT_REFUSED);
         }
     };
-    let plan = plan(&entries);
+    // The listed-versus-implemented check spans every tier; only this tier's scenarios run.
+    let mut plan = plan(&entries);
+    let entries: Vec<_> = entries.into_iter().filter(|e| e.tier == tier).collect();
+    if entries.is_empty() {
+        // Nothing to run must not read as a pass.
+        plan.problems
+            .push(format!("the manifest lists no scenario of tier {tier:?}"));
+    }
     // Build (or locate) the aima under test once; every run then uses exactly these binaries.
     let bins =
         match crate::exec::locate_binaries(options.aima_bin.as_deref(), options.sim_bin.as_deref())

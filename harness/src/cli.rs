@@ -73,6 +73,10 @@ enum Commands {
         /// The manifest `all` must satisfy (default: scenarios/manifest.txt of the workspace).
         #[arg(long)]
         manifest: Option<PathBuf>,
+        /// The manifest tier `all` runs: `simulator` (Docker and the engine simulator only) or
+        /// `real-engine` (needs the inputs `ci/real-engine.sh` prepares).
+        #[arg(long, default_value = crate::scenario::manifest::DEFAULT_TIER)]
+        tier: String,
     },
     /// List the scenarios and their criteria.
     List,
@@ -168,6 +172,7 @@ pub fn run(cli: Cli) -> ExitCode {
             quiet,
             repeat,
             manifest,
+            tier,
         } => {
             let options = RunOptions {
                 scenario: 0,
@@ -178,7 +183,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 quiet,
             };
             match target {
-                Target::All => crate::catalog::run_all(&options, repeat, manifest.as_deref()),
+                Target::All => {
+                    crate::catalog::run_all(&options, repeat, manifest.as_deref(), &tier)
+                }
                 Target::One(number) => {
                     let options = RunOptions {
                         scenario: number,

@@ -1,6 +1,10 @@
 //! The required manifest (`scenarios/manifest.txt`): the scenarios `harness scenario all` must
 //! run. A scenario listed but not implemented, implemented but not listed, or listed with
 //! another document is a failure of `all`, never silently left out.
+//!
+//! Each line may name a tier after the document (default [`DEFAULT_TIER`]): `all` runs one tier
+//! (`--tier`), while the listed-versus-implemented check always spans every tier. The
+//! `real-engine` tier needs inputs built outside the harness (a real llama.cpp image).
 
 use std::path::{Path, PathBuf};
 
@@ -9,11 +13,16 @@ use super::{SCENARIOS, ScenarioInfo, find};
 /// The manifest's place in the repository.
 pub const MANIFEST: &str = "scenarios/manifest.txt";
 
+/// The tier of a manifest line that names none: scenarios that need only Docker and the engine
+/// simulator.
+pub const DEFAULT_TIER: &str = "simulator";
+
 /// One line of the manifest: a scenario number and its document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub number: u32,
     pub document: String,
+    pub tier: String,
 }
 
 /// A manifest line that cannot be read.
@@ -25,7 +34,7 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     #[error(
-        "{path} line {line}: {problem}; expected `<number> <document>`, e.g. `20 scenarios/20-port-contention.md`"
+        "{path} line {line}: {problem}; expected `<number> <document> [tier]`, e.g. `20 scenarios/20-port-contention.md`"
     )]
     Line {
         path: PathBuf,
@@ -41,7 +50,8 @@ pub fn default_path() -> PathBuf {
         .join(MANIFEST)
 }
 
-/// Reads the manifest: one `<number> <document>` per line; blank lines and `#` comments skipped.
+/// Reads the manifest: one `<number> <document> [tier]` per line; blank lines and `#` comments
+/// skipped.
 pub fn load(path: &Path) -> Result<Vec<Entry>, ManifestError> {
     let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
         path: path.to_owned(),
@@ -62,9 +72,10 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
             continue;
         }
         let mut parts = line.split_whitespace();
-        let (Some(number), Some(document), None) = (parts.next(), parts.next(), parts.next())
+        let (Some(number), Some(document), tier, None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err((n + 1, format!("{line:?} is not two fields")));
+            return Err((n + 1, format!("{line:?} is not two or three fields")));
         };
         let number: u32 = number
             .parse()
@@ -75,6 +86,7 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
         entries.push(Entry {
             number,
             document: document.to_owned(),
+            tier: tier.unwrap_or(DEFAULT_TIER).to_owned(),
         });
     }
     Ok(entries)
@@ -124,14 +136,25 @@ mod tests {
 
     #[test]
     fn parses_entries_and_refuses_bad_lines() {
-        let entries = parse("# required\n20 scenarios/20-port-contention.md  # ports\n\n").unwrap();
+        let entries =
+            parse("# required\n20 scenarios/20-port-contention.md  # ports\n2 b.md real-engine\n")
+                .unwrap();
         assert_eq!(
             entries,
-            [Entry {
-                number: 20,
-                document: "scenarios/20-port-contention.md".into()
-            }]
+            [
+                Entry {
+                    number: 20,
+                    document: "scenarios/20-port-contention.md".into(),
+                    tier: DEFAULT_TIER.into(),
+                },
+                Entry {
+                    number: 2,
+                    document: "b.md".into(),
+                    tier: "real-engine".into(),
+                }
+            ]
         );
+        assert!(parse("20 a.md simulator extra").is_err());
         assert_eq!(parse("x scenarios/a.md").unwrap_err().0, 1);
         assert_eq!(parse("\n20\n").unwrap_err().0, 2);
         assert!(parse("20 a.md\n20 a.md").unwrap_err().1.contains("twice"));
@@ -142,6 +165,7 @@ mod tests {
         let missing = plan(&[Entry {
             number: 99,
             document: "scenarios/99-x.md".into(),
+            tier: DEFAULT_TIER.into(),
         }]);
         assert!(missing.problems[0].contains("not implemented"));
         assert!(
@@ -153,6 +177,7 @@ mod tests {
         let wrong = plan(&[Entry {
             number: 20,
             document: "scenarios/other.md".into(),
+            tier: DEFAULT_TIER.into(),
         }]);
         assert!(
             wrong
