@@ -6,7 +6,7 @@
 //! Beside the operations: `/api/v2/events` (the services' change log as server-sent events,
 //! tailed by `feed`), `/metrics` (Prometheus), `/api/v2/openapi.json`, and an access log. One
 //! route table builds the router and lists the routes the OpenAPI document is checked against.
-//! The read-only status page for people (`GET /`, [`page`]) shares the listener and the token.
+//! The read-only status page for people (`GET /`, `page`) shares the listener and the token.
 
 mod auth;
 mod body;

@@ -83,7 +83,7 @@ pub struct EngineSpec {
 }
 
 /// What an engine is told to load, as decided at service create and start
-/// ([`crate::lifecycle::model_ref`]).
+/// (`lifecycle::model_ref`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelRef {
     /// A path inside the container (under [`crate::runtime::MOUNT_TARGET`]).
