@@ -113,14 +113,16 @@ fn remove_containers(target: &Target) -> Vec<String> {
         Ok(docker) => docker,
         Err(err) => return vec![format!("could not check containers: {err:#}")],
     };
-    docker
+    let mut actions: Vec<String> = docker
         .owned_by_run(&target.instance, &target.run_id)
         .into_iter()
         .map(|container| match docker.remove(&container.id) {
             Ok(()) => format!("removed container {}", container.line()),
             Err(err) => format!("could not remove container {}: {err:#}", container.name),
         })
-        .collect()
+        .collect();
+    actions.extend(docker.remove_instance_volumes(&target.instance));
+    actions
 }
 
 /// Stops the announced groups that still have members, the groups led by a process carrying

@@ -221,4 +221,8 @@ fn remove_own_containers(ctx: &mut RunContext) {
             format!("own leftover container {}: {result}", container.name),
         );
     }
+    // The data dir's engine cache volumes go with it (after its containers, which mount them).
+    for line in ctx.docker.remove_instance_volumes(&ctx.instance) {
+        ctx.event(EventKind::Heal, line);
+    }
 }

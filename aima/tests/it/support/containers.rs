@@ -48,5 +48,11 @@ impl Drop for Cleanup {
         for name in names.chain(self.extra.iter().map(String::as_str)) {
             let _ = docker(&["rm", "--force", "--volumes", name]);
         }
+        // The data dir's engine cache volumes (named, so `rm --volumes` leaves them).
+        let filter = format!("label=aima.instance={}", self.instance);
+        let listed = docker(&["volume", "ls", "-q", "--filter", &filter]);
+        for volume in String::from_utf8_lossy(&listed.stdout).split_whitespace() {
+            let _ = docker(&["volume", "rm", volume]);
+        }
     }
 }
