@@ -4,7 +4,8 @@
 //! configuration and registering it, `docker ps` shows it (`Created`) while `docker rm` answers
 //! "no such container", which the runtime takes for "already gone". So one pass of list-and-remove
 //! can miss a container whose create was in flight, from a start just interrupted or killed.
-//! The sweep lists again until none is left, for as long as Docker may take to create one.
+//! The sweep lists again until none of the containers it first saw is left, for as long as
+//! Docker may take to create one; containers that appear later are left to their own start.
 
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,16 @@ pub(super) async fn remove_all(
 ) -> RuntimeResult<usize> {
     let began = Instant::now();
     let mut removed = std::collections::HashSet::new();
+    let mut first_look: Option<std::collections::HashSet<String>> = None;
     loop {
         let listed = labels::service_containers(rt, service, &deps.config).await?;
+        // Only what the first look saw: a container that appears later belongs to a start that
+        // began after this sweep (another process claimed the service meanwhile), not to us.
+        let ours = first_look.get_or_insert_with(|| listed.iter().map(|c| c.id.clone()).collect());
+        let listed: Vec<_> = listed
+            .into_iter()
+            .filter(|c| ours.contains(&c.id))
+            .collect();
         if listed.is_empty() {
             return Ok(removed.len());
         }
