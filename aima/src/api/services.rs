@@ -105,6 +105,9 @@ pub(crate) struct StartRequest {
     /// absent.
     #[serde(default)]
     pull: Option<PullPolicy>,
+    /// The Swarm node to run on (Swarm runtime only).
+    #[serde(default)]
+    node: Option<String>,
 }
 
 impl StartRequest {
@@ -145,6 +148,7 @@ pub(crate) async fn start(
             timeout,
             progress: None,
             pull: req.pull,
+            node: req.node,
         };
         let interrupt = async move {
             abort.cancelled().await;

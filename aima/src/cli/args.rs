@@ -228,4 +228,7 @@ pub(crate) struct StartArgs {
     /// When to pull the engine image (default: the engine's setting, else `missing`).
     #[arg(long, value_parser = pull_policy())]
     pub(crate) pull: Option<PullPolicy>,
+    /// Run the engine on this Swarm node (`docker node ls`); Swarm runtime only.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) node: Option<String>,
 }

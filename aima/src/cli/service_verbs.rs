@@ -30,6 +30,7 @@ async fn with_progress<T>(
         timeout: Duration::from_secs(args.timeout),
         progress,
         pull: args.pull,
+        node: args.node.clone(),
     };
     let result = run(opts).await;
     display.finish();

@@ -3,6 +3,7 @@
 
 mod env;
 mod error;
+mod runtime;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 pub use env::Env;
 pub use error::ConfigError;
+pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
 use crate::domain::{EngineSpec, EngineType, PullPolicy, Secret, parse_size};
@@ -40,6 +42,8 @@ pub struct Config {
     pub api_token: Option<String>,
     /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
     pub api_auth: ApiAuth,
+    /// Which runtime runs the engines (`[runtime]`, `AIMA_RUNTIME`).
+    pub runtime: RuntimeSettings,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -83,6 +87,8 @@ struct FileConfig {
     engines: BTreeMap<String, FileEngine>,
     #[serde(default)]
     models: FileModels,
+    #[serde(default)]
+    runtime: runtime::FileRuntime,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +215,7 @@ impl Config {
                 }
             },
         };
+        let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -220,6 +227,7 @@ impl Config {
             api_listen,
             api_token: api_token.filter(|t| !t.trim().is_empty()),
             api_auth,
+            runtime,
             sources,
             env,
         })

@@ -89,6 +89,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             published_ports: Vec::new(),
+            node: None,
         }
     }
 

@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
-use super::preflight::preflight;
+use super::preflight::{Target, preflight};
 use super::progress::StartEvent;
 use super::pull;
 use super::start::StartOptions;
@@ -102,7 +102,19 @@ impl Run<'_> {
                 self.svc.port, self.spec.image
             ),
         );
-        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
+        let placement = self.placement();
+        // This machine's port holders matter only where the engine may run (a Swarm may place
+        // it on another node).
+        let here = rt
+            .here(&placement)
+            .await
+            .map_err(|e| Failure::from_runtime(e, Phase::Preflight))?;
+        let host_check = here.possible.then_some(host_check);
+        let target = Target {
+            node: self.opts.node.as_deref(),
+            this_node: here.node.as_deref(),
+        };
+        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check, target).await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
@@ -201,6 +213,15 @@ impl Run<'_> {
         result
     }
 
+    /// Where the engine may run: the configured constraints, and the node asked for.
+    fn placement(&self) -> Vec<String> {
+        let mut constraints = self.deps.config.runtime.constraints.clone();
+        if let Some(node) = &self.opts.node {
+            constraints.push(format!("node.hostname=={node}"));
+        }
+        constraints
+    }
+
     async fn bring_up(
         &self,
         rt: &dyn Runtime,
@@ -210,8 +231,28 @@ impl Run<'_> {
     ) -> Result<Started, Failure> {
         match rt.start(id, self.svc.port).await {
             Ok(()) => {}
-            Err(e @ RuntimeError::PortConflict { .. }) => return Err(self.lost_port_race(e)),
+            Err(e @ RuntimeError::PortConflict { node: None, .. }) => {
+                return Err(self.lost_port_race(e));
+            }
+            Err(e @ RuntimeError::PortConflict { node: Some(_), .. }) => {
+                return Err(taken_on_node(e, self.svc.port));
+            }
             Err(e) => return Err(Failure::from_runtime(e, Phase::Start)),
+        }
+        // On a Swarm the engine answers on its node's address, not necessarily this host's.
+        let placed = rt
+            .placement(id)
+            .await
+            .map_err(|e| Failure::from_runtime(e, Phase::Start))?;
+        let reach = placed.as_ref().map_or_else(
+            || self.svc.local_address(),
+            |p| std::net::SocketAddr::new(p.address, self.svc.port),
+        );
+        if let Some(p) = &placed {
+            self.step(
+                Phase::Start,
+                &format!("running on Swarm node {} ({})", p.node, reach),
+            );
         }
         if !self.opts.wait {
             return Ok(Started {
@@ -238,14 +279,14 @@ impl Run<'_> {
             if self
                 .deps
                 .host
-                .health_status(self.svc.local_address(), &self.spec.health_path)
+                .health_status(reach, &self.spec.health_path)
                 .await
                 == Some(200)
             {
                 if let ModelRef::Pulled(model) = &resolved.model {
                     let left = deadline.saturating_duration_since(Instant::now());
                     let say = |line: &str| self.step(Phase::Pull, line);
-                    pull::ensure_model(self.svc.local_address(), model, left, &say).await?;
+                    pull::ensure_model(reach, model, left, &say).await?;
                 }
                 return Ok(Started {
                     container_id: id.to_owned(),
@@ -304,7 +345,13 @@ impl Run<'_> {
         Failure::of(error, Phase::Start)
     }
 
-    async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
+    async fn exited(
+        &self,
+        rt: &dyn Runtime,
+        id: &str,
+        code: Option<i64>,
+        oom: bool,
+    ) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
         let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
         let cause = fatal_cause(&log_tail);
@@ -363,6 +410,28 @@ impl Run<'_> {
                 &self.deps.config.instance,
             )),
             shm_bytes: self.spec.shm_bytes,
+            placement: self.placement(),
+            stop_secs: self.spec.stop_secs,
         }
     }
+}
+
+/// A Swarm could not publish the port on the node it chose: name the port and the node, with
+/// the Swarm's words as the cause (the holder is on that node, out of this host's sight).
+fn taken_on_node(e: RuntimeError, port: u16) -> Failure {
+    let RuntimeError::PortConflict {
+        node: Some(node), ..
+    } = &e
+    else {
+        return Failure::from_runtime(e, Phase::Start);
+    };
+    let error = Error::new(
+        Kind::PortInUse,
+        format!("port {port} is in use on Swarm node {node}"),
+    )
+    .with_help(format!(
+        "free port {port} on node {node} (`ss -ltnp 'sport = :{port}'` there), start on another node with --node, or create this service on another port with --port"
+    ))
+    .caused_by(e);
+    Failure::of(error, Phase::Start)
 }

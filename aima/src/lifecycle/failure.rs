@@ -222,6 +222,7 @@ mod tests {
         let busy = RuntimeError::PortConflict {
             port: 8000,
             detail: "bind: address already in use".into(),
+            node: None,
         };
         let f = Failure::from_runtime(busy, Phase::Start);
         assert_eq!((f.error.code, f.retry), (Kind::PortInUse, false));

@@ -29,6 +29,7 @@ impl Run<'_> {
             (PullPolicy::Never, false) => {
                 let missing = RuntimeError::ImageMissing {
                     image: image.clone(),
+                    node: None,
                 };
                 return Err(Failure::of(
                     Error::from(missing).with_help(format!(

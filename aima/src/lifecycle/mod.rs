@@ -28,10 +28,10 @@ pub(crate) use start::start;
 pub(crate) use stop::stop;
 pub(crate) use stop::{StopMode, Stopped};
 
-use crate::config::Config;
+use crate::config::{Config, RuntimeKind};
 use crate::error::Result;
 use crate::host::{HostProbe, RealHost};
-use crate::runtime::{DockerEndpoint, DockerRuntime, SharedRuntime};
+use crate::runtime::{DockerEndpoint, DockerRuntime, SharedRuntime, SwarmRuntime};
 
 /// Opens a runtime on demand: most commands never need Docker.
 pub type Connector = Arc<dyn Fn() -> Result<SharedRuntime> + Send + Sync>;
@@ -45,12 +45,14 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Real Docker (at the configuration's `DOCKER_HOST`) and the real host.
+    /// Real Docker (at the configuration's `DOCKER_HOST`), as plain Docker or as a Swarm
+    /// manager (`[runtime] kind`), and the real host.
     pub fn real(config: Config) -> Self {
         let endpoint = config.env.get("DOCKER_HOST").map(str::to_owned);
+        let kind = config.runtime.kind;
         Deps {
             config,
-            connect: Arc::new(move || connect(endpoint.as_deref())),
+            connect: Arc::new(move || connect(endpoint.as_deref(), kind)),
             host: Arc::new(RealHost),
         }
     }
@@ -64,7 +66,10 @@ impl Deps {
 }
 
 /// `DOCKER_HOST`'s value, parsed only now: a bad one fails the commands that need Docker.
-fn connect(docker_host: Option<&str>) -> Result<SharedRuntime> {
+fn connect(docker_host: Option<&str>, kind: RuntimeKind) -> Result<SharedRuntime> {
     let endpoint = DockerEndpoint::parse(docker_host)?;
-    Ok(Arc::new(DockerRuntime::connect(endpoint)?))
+    Ok(match kind {
+        RuntimeKind::Docker => Arc::new(DockerRuntime::connect(endpoint)?),
+        RuntimeKind::Swarm => Arc::new(SwarmRuntime::connect(endpoint)?),
+    })
 }

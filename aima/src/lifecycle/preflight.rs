@@ -11,12 +11,23 @@ use crate::error::{Detail, Kind};
 use crate::host::PortHolder;
 use crate::runtime::{ContainerInfo, Runtime};
 
+/// Where the engine is to run, as far as the start knows before it runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Target<'a> {
+    /// The Swarm node asked for (`--node`); `None`: any node (or the one Docker host).
+    pub node: Option<&'a str>,
+    /// This machine's Swarm node name, when it runs on a Swarm.
+    pub this_node: Option<&'a str>,
+}
+
+/// `host_check` is this machine's port probe, `None` when the engine cannot run here.
 pub(super) async fn preflight(
     deps: &Deps,
     rt: &dyn Runtime,
     svc: &Service,
     spec: &EngineSpec,
-    host_check: JoinHandle<Option<PortHolder>>,
+    host_check: Option<JoinHandle<Option<PortHolder>>>,
+    target: Target<'_>,
 ) -> Result<(), Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
     remove_leftovers(deps, rt, svc).await?;
@@ -25,22 +36,28 @@ pub(super) async fn preflight(
     let containers = rt.list(&[]).await.map_err(fail)?;
     if let Some(c) = containers
         .iter()
-        .find(|c| c.published_ports.contains(&port))
+        .find(|c| c.published_ports.contains(&port) && may_collide(c, target))
     {
         return Err(taken_by_container(port, c, &deps.config));
     }
 
     let addr = svc.published_address();
-    let holder = match host_check.await {
-        Ok(holder) => holder,
-        // The probe panicked: probe again here, where a panic is reported as one.
-        Err(_) => deps.host.port_blocked(addr),
+    let holder = match host_check {
+        None => None,
+        Some(check) => match check.await {
+            Ok(holder) => holder,
+            // The probe panicked: probe again here, where a panic is reported as one.
+            Err(_) => deps.host.port_blocked(addr),
+        },
     };
     if let Some(holder) = holder {
         let mut failure = Failure::fatal(
             Kind::PortInUse,
             Phase::Preflight,
-            format!("port {port} is in use by {holder}"),
+            match target.this_node {
+                Some(node) => format!("port {port} is in use on Swarm node {node} by {holder}"),
+                None => format!("port {port} is in use by {holder}"),
+            },
         );
         if let Some(command) = &holder.command {
             failure.error = failure
@@ -75,6 +92,16 @@ pub(super) async fn preflight(
     Ok(())
 }
 
+/// Whether a container (or Swarm service) publishing the port stands in the way: on plain
+/// Docker always; on a Swarm when it runs on the node asked for, or when no node was asked for
+/// (the Swarm may choose its node).
+fn may_collide(c: &ContainerInfo, target: Target<'_>) -> bool {
+    match (c.node.as_deref(), target.node) {
+        (Some(theirs), Some(ours)) => theirs == ours,
+        _ => true,
+    }
+}
+
 /// The port is published by a container: name it, and say what its owner can do.
 fn taken_by_container(port: u16, c: &ContainerInfo, config: &Config) -> Failure {
     let in_use = |by: String| {
@@ -85,6 +112,11 @@ fn taken_by_container(port: u16, c: &ContainerInfo, config: &Config) -> Failure 
         )
     };
     let service = c.labels.get(labels::SERVICE);
+    // On a Swarm: the service, and the node its task publishes the port on.
+    let (what, on) = match &c.node {
+        Some(node) => ("Swarm service", format!(" on node {node}")),
+        None => ("container", String::new()),
+    };
     let same_instance = c
         .labels
         .get(labels::INSTANCE)
@@ -92,23 +124,29 @@ fn taken_by_container(port: u16, c: &ContainerInfo, config: &Config) -> Failure 
     let elsewhere = "or create this service on another port with --port";
     match service {
         Some(other) if same_instance => {
-            in_use(format!("aima service {other} (container {})", c.name)).help(format!(
+            in_use(format!("aima service {other} ({what} {}{on})", c.name)).help(format!(
                 "stop that service first (`aima service stop {other}`), {elsewhere}"
             ))
         }
         Some(other) => in_use(format!(
-            "aima service {other} of another aima data dir (container {})",
+            "aima service {other} of another aima data dir ({what} {}{on})",
             c.name
         ))
         .help(format!("stop it with the aima that owns it, {elsewhere}")),
-        None => in_use(format!(
-            "container {} (image {}), which aima does not manage",
-            c.name, c.image
-        ))
-        .help(format!(
-            "remove it if it is yours (`docker rm -f {}`), {elsewhere}",
-            c.name
-        )),
+        None => {
+            let remove = match c.node {
+                Some(_) => "docker service rm",
+                None => "docker rm -f",
+            };
+            in_use(format!(
+                "{what} {}{on} (image {}), which aima does not manage",
+                c.name, c.image
+            ))
+            .help(format!(
+                "remove it if it is yours (`{remove} {}`), {elsewhere}",
+                c.name
+            ))
+        }
     }
 }
 

@@ -156,7 +156,12 @@ async fn look_at_container(
     }
     if svc.status == Status::Starting {
         let path = &deps.config.engine(svc.engine_type).health_path;
-        if deps.host.health_status(svc.local_address(), path).await == Some(200) {
+        // On a Swarm the engine answers on its node's address.
+        let reach = match rt.placement(container).await {
+            Ok(Some(placed)) => std::net::SocketAddr::new(placed.address, svc.port),
+            _ => svc.local_address(),
+        };
+        if deps.host.health_status(reach, path).await == Some(200) {
             return Some((
                 Status::Running,
                 "the engine answered its health check".to_owned(),

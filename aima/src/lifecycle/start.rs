@@ -11,6 +11,7 @@ use super::failure::Failure;
 use super::preflight::remove_leftovers;
 use super::progress::Progress;
 use super::{Deps, lease};
+use crate::config::RuntimeKind;
 use crate::domain::{Attempt, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
@@ -25,6 +26,8 @@ pub(crate) struct StartOptions<'a> {
     pub progress: Option<Progress<'a>>,
     /// When to pull the engine image; `None`: the engine's configured policy.
     pub pull: Option<PullPolicy>,
+    /// The Swarm node to run on (`--node`); `None`: wherever the constraints allow.
+    pub node: Option<String>,
 }
 
 /// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
@@ -35,6 +38,9 @@ pub(crate) async fn start(
     opts: StartOptions<'_>,
     interrupt: impl Future<Output = &'static str>,
 ) -> Result<Service> {
+    if let Some(node) = &opts.node {
+        check_node(deps, node)?;
+    }
     let svc = super::refresh(deps, store, id).await?;
     let me = lease::claim(deps);
     let claim = Change {
@@ -93,6 +99,23 @@ pub(crate) async fn start(
         },
         Err(failure) => Err(fail(deps, store, &svc, runtime, failure, attempts, began).await),
     }
+}
+
+/// `--node` places engines on a Swarm: refused on plain Docker, and checked to be a name.
+fn check_node(deps: &Deps, node: &str) -> Result<()> {
+    if deps.config.runtime.kind != RuntimeKind::Swarm {
+        return Err(Error::usage(format!(
+            "--node {node} places the engine on a Swarm node, but this data dir runs engines on plain Docker"
+        ))
+        .with_help("set [runtime] kind = \"swarm\" in config.toml (or AIMA_RUNTIME=swarm), or leave out --node"));
+    }
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if node.is_empty() || !node.chars().all(valid) {
+        return Err(Error::usage(format!(
+            "{node:?} is not a node name: use the name `docker node ls` shows"
+        )));
+    }
+    Ok(())
 }
 
 fn busy(svc: &Service) -> Error {

@@ -36,7 +36,7 @@ const BASE_API: &ClientVersion = &ClientVersion {
 };
 /// Ping is how we learn Docker is there at all: it must answer fast or be reported.
 const PING_SECS: u64 = 3;
-const CALL_SECS: u64 = 20;
+pub(super) const CALL_SECS: u64 = 20;
 
 pub struct DockerRuntime {
     /// Replaced once by the version-negotiated client in [`Runtime::ping`].
@@ -78,14 +78,14 @@ impl DockerRuntime {
         })
     }
 
-    fn client(&self) -> Docker {
+    pub(super) fn client(&self) -> Docker {
         self.docker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         operation: &'static str,
         secs: u64,
@@ -176,6 +176,7 @@ fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
             RuntimeError::PortConflict {
                 port,
                 detail: message,
+                node: None,
             }
         }
         other => other,
@@ -184,7 +185,7 @@ fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
 
 /// A read-only bind mount through the structured `Mounts` API: the source is one field, never
 /// parsed out of a `src:dst:mode` string, and Docker refuses a source that does not exist.
-fn read_only_bind(dir: &str) -> Mount {
+pub(super) fn read_only_bind(dir: &str) -> Mount {
     Mount {
         target: Some(super::MOUNT_TARGET.to_owned()),
         source: Some(dir.to_owned()),
@@ -199,7 +200,7 @@ fn read_only_bind(dir: &str) -> Mount {
 }
 
 /// The engine's cache: a named volume, read-write, created (with aima's labels) on first use.
-fn cache_volume(cache: &CacheVolume) -> Mount {
+pub(super) fn cache_volume(cache: &CacheVolume) -> Mount {
     Mount {
         target: Some(cache.target.clone()),
         source: Some(cache.name.clone()),
@@ -274,6 +275,7 @@ impl Runtime for DockerRuntime {
                     .iter()
                     .filter_map(|p| p.public_port)
                     .collect(),
+                node: None,
             })
             .collect())
     }
@@ -388,6 +390,7 @@ impl Runtime for DockerRuntime {
             Ok(c) => Ok(c.id),
             Err(RuntimeError::Api { status: 404, .. }) => Err(RuntimeError::ImageMissing {
                 image: spec.image.clone(),
+                node: None,
             }),
             Err(e) => Err(e),
         }
@@ -464,7 +467,7 @@ impl Runtime for DockerRuntime {
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
-        self.stream_logs(id, tail, follow, sink).await
+        self.stream_logs(false, id, tail, follow, sink).await
     }
 
     async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {

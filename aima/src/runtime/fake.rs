@@ -138,7 +138,11 @@ impl FakeRuntime {
         let detail = format!(
             "driver failed programming external connectivity: listen tcp4 0.0.0.0:{port}: bind: address already in use"
         );
-        self.fail_next(Op::Start, RuntimeError::PortConflict { port, detail });
+        self.fail_next(Op::Start, RuntimeError::PortConflict {
+                port,
+                detail,
+                node: None,
+            });
     }
 
     /// The next `times` engines exit with code 1 right after start, printing `logs`.
@@ -178,6 +182,7 @@ impl FakeRuntime {
                 state: if port.is_some() { "running" } else { "created" }.to_owned(),
                 labels,
                 published_ports: port.into_iter().collect(),
+                node: None,
             },
             state: ContainerState {
                 running: port.is_some(),
@@ -345,6 +350,7 @@ impl Runtime for FakeRuntime {
         if w.image_missing {
             return Err(RuntimeError::ImageMissing {
                 image: spec.image.clone(),
+                node: None,
             });
         }
         let id = w.new_id();
@@ -356,6 +362,7 @@ impl Runtime for FakeRuntime {
                 state: "created".to_owned(),
                 labels: spec.labels.clone(),
                 published_ports: Vec::new(),
+                node: None,
             },
             state: ContainerState::default(),
             port: spec.host_port,

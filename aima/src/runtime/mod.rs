@@ -1,12 +1,14 @@
-//! The container runtime as the lifecycle sees it: a small trait, a Docker implementation on
-//! bollard, and a scriptable fake for tests (unit tests, and integration tests through the
-//! `test-support` feature). No bollard type leaves this module.
+//! The container runtime as the lifecycle sees it: a small trait, two implementations on
+//! bollard — plain Docker, and Docker Swarm (an engine is a one-replica Swarm service) — and a
+//! scriptable fake for tests (unit tests, and integration tests through the `test-support`
+//! feature). No bollard type leaves this module.
 
 mod docker;
 mod endpoint;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod pull;
+mod swarm;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
+pub(crate) use swarm::SwarmRuntime;
 pub use endpoint::{DockerEndpoint, EndpointError};
 pub use pull::{PullFailure, PullProgress};
 
@@ -42,6 +45,12 @@ pub struct ContainerSpec {
     pub cache: Option<CacheVolume>,
     /// Size of `/dev/shm` in bytes; Docker's default (64 MB) when `None`.
     pub shm_bytes: Option<u64>,
+    /// Where a Swarm may run it: placement constraints (`node.hostname==gpu-1`). Plain Docker
+    /// runs everything on its one host and takes none.
+    pub placement: Vec<String>,
+    /// The grace period between SIGTERM and SIGKILL when the runtime itself stops the engine
+    /// (a Swarm removing a service's task on another node).
+    pub stop_secs: u32,
 }
 
 /// A named Docker volume mounted read-write at `target`, labelled so aima can list it.
@@ -84,6 +93,22 @@ pub struct ContainerInfo {
     pub state: String,
     pub labels: HashMap<String, String>,
     pub published_ports: Vec<u16>,
+    /// The Swarm node it runs on; `None` on plain Docker (the one host).
+    pub node: Option<String>,
+}
+
+/// Whether an engine may run on this machine, and its node name there (Swarm only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Here {
+    pub possible: bool,
+    pub node: Option<String>,
+}
+
+/// Where a Swarm placed an engine: the node's name and the address its port is published on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub node: String,
+    pub address: IpAddr,
 }
 
 /// What the Docker daemon says it is: its release and the API version it speaks.
@@ -110,11 +135,24 @@ pub enum RuntimeError {
         operation: &'static str,
         secs: u64,
     },
-    /// Docker refused to publish the port because something holds it.
-    #[error("Docker could not publish host port {port}: {detail}")]
-    PortConflict { port: u16, detail: String },
-    #[error("engine image {image} is not present locally")]
-    ImageMissing { image: String },
+    /// Docker refused to publish the port because something holds it (on a Swarm: on `node`).
+    #[error("Docker could not publish host port {port}{}: {detail}", on_node(node))]
+    PortConflict {
+        port: u16,
+        detail: String,
+        node: Option<String>,
+    },
+    #[error("engine image {image} is not present {}", node.as_ref().map_or_else(|| "locally".to_owned(), |n| format!("on node {n}")))]
+    ImageMissing { image: String, node: Option<String> },
+    /// The Swarm failed or rejected the engine's task for another reason (in its own words).
+    #[error("the Swarm could not run the engine{}: {message}", on_node(node))]
+    Task {
+        node: Option<String>,
+        message: String,
+    },
+    /// The Swarm runtime is configured, but this Docker is no Swarm manager.
+    #[error("Docker at {address} is not a Swarm manager (its swarm state is {state})")]
+    NotSwarmManager { address: String, state: String },
     #[error("cannot pull engine image {image}: {}", failure.describe())]
     Pull {
         image: String,
@@ -144,12 +182,13 @@ impl RuntimeError {
 impl Classified for RuntimeError {
     fn kind(&self) -> Kind {
         match self {
-            RuntimeError::Unavailable { .. } | RuntimeError::Timeout { .. } => {
-                Kind::DockerUnavailable
-            }
+            RuntimeError::Unavailable { .. }
+            | RuntimeError::Timeout { .. }
+            | RuntimeError::NotSwarmManager { .. } => Kind::DockerUnavailable,
             RuntimeError::PortConflict { .. } => Kind::PortInUse,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
+            | RuntimeError::Task { .. }
             | RuntimeError::Pull { .. }
             | RuntimeError::NoSuchContainer(_)
             | RuntimeError::Api { .. } => Kind::StartFailed,
@@ -166,13 +205,32 @@ impl Classified for RuntimeError {
             RuntimeError::PortConflict { .. } => {
                 Some("free the port, or create this service on another port with --port".to_owned())
             }
-            RuntimeError::ImageMissing { image } => Some(format!(
+            RuntimeError::ImageMissing { image, node: None } => Some(format!(
                 "let aima pull it (--pull missing, the default), pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"
             )),
+            RuntimeError::ImageMissing {
+                image,
+                node: Some(node),
+            } => Some(format!(
+                "load or pull {image} on node {node} (`docker pull {image}` there), or place the engine on a node that has it (--node)"
+            )),
+            RuntimeError::Task { .. } => Some(
+                "see the task's history (`docker service ps --no-trunc SERVICE`) and the node's Docker".to_owned(),
+            ),
+            RuntimeError::NotSwarmManager { .. } => Some(
+                "run aima against a Swarm manager (`docker swarm init`, or DOCKER_HOST of a manager), or use plain Docker: AIMA_RUNTIME=docker".to_owned(),
+            ),
             RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
             RuntimeError::NoSuchContainer(_) | RuntimeError::Api { .. } => None,
         }
     }
+}
+
+/// ` on node NAME` when a node is known, else nothing.
+fn on_node(node: &Option<String>) -> String {
+    node.as_ref()
+        .map(|n| format!(" on node {n}"))
+        .unwrap_or_default()
 }
 
 pub type RuntimeResult<T> = Result<T, RuntimeError>;
@@ -181,6 +239,22 @@ pub type RuntimeResult<T> = Result<T, RuntimeError>;
 pub trait Runtime: Send + Sync {
     /// The endpoint, as people name it in errors (`unix:///var/run/docker.sock`).
     fn address(&self) -> String;
+    /// Where the engine `id` runs, when not on this host: a Swarm's node. `None` on plain
+    /// Docker, where the service's own bind address reaches it.
+    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
+        let _ = id;
+        Ok(None)
+    }
+    /// Whether an engine placed by `constraints` may run on the machine aima runs on (so that
+    /// this machine's port holders matter), and this machine's node name on a Swarm. Always on
+    /// plain Docker.
+    async fn here(&self, constraints: &[String]) -> RuntimeResult<Here> {
+        let _ = constraints;
+        Ok(Here {
+            possible: true,
+            node: None,
+        })
+    }
     async fn ping(&self) -> RuntimeResult<()>;
     /// Containers in any state carrying every one of `labels` (`key=value`); all if empty.
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;

@@ -100,6 +100,7 @@ fn waiting() -> StartOptions<'static> {
         timeout: Duration::from_secs(30),
         progress: None,
         pull: None,
+        node: None,
     }
 }
 

@@ -21,6 +21,7 @@ fn opts(pull: Option<PullPolicy>) -> StartOptions<'static> {
         timeout: Duration::from_secs(30),
         progress: None,
         pull,
+        node: None,
     }
 }
 

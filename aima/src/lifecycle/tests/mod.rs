@@ -140,6 +140,7 @@ impl Fixture {
             timeout: Duration::from_secs(30),
             progress: None,
             pull: None,
+            node: None,
         };
         self.start_with(opts, std::future::pending()).await
     }

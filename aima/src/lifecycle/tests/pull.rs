@@ -117,6 +117,7 @@ async fn start(f: &mut Fixture, id: &ServiceId) -> crate::error::Result<crate::d
         timeout: Duration::from_secs(30),
         progress: None,
         pull: None,
+        node: None,
     };
     crate::lifecycle::start(&f.deps, &mut f.store, id, opts, std::future::pending()).await
 }

@@ -351,6 +351,7 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
         timeout: Duration::from_secs(2),
         progress: None,
         pull: None,
+        node: None,
     };
 
     let err = f
@@ -445,6 +446,7 @@ async fn an_engine_never_healthy_times_out_and_is_removed() {
         timeout: Duration::from_millis(300),
         progress: None,
         pull: None,
+        node: None,
     };
 
     let err = f
@@ -468,6 +470,7 @@ async fn an_interrupted_start_is_failed_and_cleaned_up() {
         timeout: Duration::from_secs(30),
         progress: None,
         pull: None,
+        node: None,
     };
     let signal = async {
         tokio::time::sleep(Duration::from_millis(100)).await;

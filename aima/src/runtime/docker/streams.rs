@@ -51,8 +51,10 @@ impl DockerRuntime {
         Ok(())
     }
 
-    pub(super) async fn stream_logs(
+    /// The log lines of a container, or with `of_service` of a Swarm service's tasks.
+    pub(in crate::runtime) async fn stream_logs(
         &self,
+        of_service: bool,
         id: &str,
         tail: Option<usize>,
         follow: bool,
@@ -66,7 +68,11 @@ impl DockerRuntime {
             .tail(&tail)
             .build();
         let client = self.client();
-        let mut stream = client.logs(id, Some(options));
+        let mut stream = if of_service {
+            client.service_logs(id, Some(options)).boxed()
+        } else {
+            client.logs(id, Some(options)).boxed()
+        };
         // Docker hands over chunks, not lines: hold back a partial line until it is complete.
         let mut partial = String::new();
         while let Some(chunk) = stream.next().await {

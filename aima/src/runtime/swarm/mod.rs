@@ -1,0 +1,449 @@
+//! The Swarm implementation of [`Runtime`]: an engine is a one-replica Swarm service whose id
+//! stands where a container id stands on plain Docker. Everything not about running engines
+//! (images, volumes, memory, version) is the manager's Docker, through [`DockerRuntime`].
+//!
+//! A start creates the service and watches its one task: the first failure is classified with
+//! the node it happened on, and the Swarm never replaces the task (restart condition `none`),
+//! so a failed service is removed by the lifecycle like a failed container, with nothing left
+//! retrying.
+
+mod spec;
+mod tasks;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bollard::models::{Node, Task};
+use bollard::query_parameters::{
+    ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, LogsOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::docker::CALL_SECS;
+use super::{
+    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerRuntime, DockerVersion,
+    Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+};
+use tasks::{NodeView, Progress, TaskView};
+
+/// Between two looks at a new task: a failure shows within a second, so look often.
+const WATCH: Duration = Duration::from_millis(100);
+/// How long a task may take to be placed and started (the node may pull the image).
+const START_SECS: u64 = 120;
+/// Swarm's label on a task's container, naming its service.
+const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
+
+pub struct SwarmRuntime {
+    docker: DockerRuntime,
+}
+
+impl SwarmRuntime {
+    pub fn connect(endpoint: DockerEndpoint) -> RuntimeResult<Self> {
+        Ok(SwarmRuntime {
+            docker: DockerRuntime::connect(endpoint)?,
+        })
+    }
+
+    async fn nodes(&self) -> RuntimeResult<Vec<NodeView>> {
+        let nodes = self
+            .docker
+            .bounded(
+                "list Swarm nodes",
+                CALL_SECS,
+                self.docker.client().list_nodes(None::<ListNodesOptions>),
+            )
+            .await?;
+        Ok(nodes.into_iter().map(node_view).collect())
+    }
+
+    /// The tasks of one service, or of all when `service` is `None`.
+    async fn tasks(&self, service: Option<&str>) -> RuntimeResult<Vec<TaskView>> {
+        let mut filters = HashMap::new();
+        if let Some(id) = service {
+            filters.insert("service", vec![id.to_owned()]);
+        }
+        let options = ListTasksOptionsBuilder::new().filters(&filters).build();
+        let listed = self
+            .docker
+            .bounded(
+                "list Swarm tasks",
+                CALL_SECS,
+                self.docker.client().list_tasks(Some(options)),
+            )
+            .await?;
+        Ok(listed.into_iter().map(task_view).collect())
+    }
+
+    /// The local node's id, as the manager's Docker reports it.
+    async fn local_node(&self) -> RuntimeResult<String> {
+        let info = self
+            .docker
+            .bounded("info", CALL_SECS, self.docker.client().info())
+            .await?;
+        Ok(info.swarm.and_then(|s| s.node_id).unwrap_or_default())
+    }
+
+    /// The service's image and first published port, for classifying its task's failure.
+    async fn image_and_port(&self, id: &str) -> RuntimeResult<(String, u16)> {
+        let service = self
+            .docker
+            .bounded(
+                "inspect Swarm service",
+                CALL_SECS,
+                self.docker.client().inspect_service(id, None),
+            )
+            .await
+            .map_err(|e| no_such_service(id, e))?;
+        let image = service
+            .spec
+            .as_ref()
+            .and_then(|s| s.task_template.as_ref())
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default();
+        let port = spec::published_ports(service.spec.as_ref())
+            .first()
+            .copied()
+            .unwrap_or(0);
+        Ok((image, port))
+    }
+
+    /// The containers of a service's tasks on the manager's own node.
+    async fn local_containers(&self, service: &str) -> RuntimeResult<Vec<ContainerInfo>> {
+        self.docker
+            .list(&[format!("{SERVICE_ID_LABEL}={service}")])
+            .await
+    }
+
+    /// Removes the service, first stopping its task containers on this node with `grace`
+    /// (`None`: kill), then waits until the Swarm lists no task of it and this node no
+    /// container, so that its port is free when this returns.
+    async fn remove_service(&self, id: &str, grace: Option<u32>) -> RuntimeResult<()> {
+        for c in self.local_containers(id).await? {
+            match grace {
+                None => self.docker.stop_and_remove(&c.id, true).await?,
+                Some(secs) => self.docker.stop_within(&c.id, secs).await?,
+            }
+        }
+        match self
+            .docker
+            .bounded(
+                "remove Swarm service",
+                CALL_SECS,
+                self.docker.client().delete_service(id),
+            )
+            .await
+        {
+            Ok(()) | Err(RuntimeError::Api { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let until = Instant::now() + Duration::from_secs(CALL_SECS + u64::from(grace.unwrap_or(0)));
+        loop {
+            let tasks_left = self.tasks(Some(id)).await?.iter().any(TaskView::is_active);
+            let containers_left = !self.local_containers(id).await?.is_empty();
+            if !tasks_left && !containers_left {
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                return Err(RuntimeError::Timeout {
+                    address: self.address(),
+                    operation: "removing the Swarm service's tasks",
+                    secs: until.elapsed().as_secs(),
+                });
+            }
+            tokio::time::sleep(WATCH).await;
+        }
+    }
+}
+
+fn node_view(node: Node) -> NodeView {
+    NodeView {
+        id: node.id.unwrap_or_default(),
+        hostname: node
+            .description
+            .and_then(|d| d.hostname)
+            .unwrap_or_default(),
+        addr: node.status.and_then(|s| s.addr).unwrap_or_default(),
+    }
+}
+
+fn task_view(task: Task) -> TaskView {
+    let status = task.status.unwrap_or_default();
+    let container = status.container_status.unwrap_or_default();
+    TaskView {
+        id: task.id.unwrap_or_default(),
+        service_id: task.service_id.unwrap_or_default(),
+        node_id: task.node_id.filter(|n| !n.is_empty()),
+        state: status.state.map(|s| s.to_string()).unwrap_or_default(),
+        desired: task.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+        err: status.err.filter(|e| !e.is_empty()),
+        exit_code: container.exit_code,
+        container_id: container.container_id.filter(|c| !c.is_empty()),
+        version: task.version.and_then(|v| v.index).unwrap_or(0),
+    }
+}
+
+/// A 404 on a service is the Swarm's "no such container".
+fn no_such_service(id: &str, e: RuntimeError) -> RuntimeError {
+    match e {
+        RuntimeError::Api { status: 404, .. } => RuntimeError::NoSuchContainer(id.to_owned()),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Runtime for SwarmRuntime {
+    fn address(&self) -> String {
+        self.docker.address()
+    }
+
+    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
+        let tasks = self.tasks(Some(id)).await?;
+        let nodes = self.nodes().await?;
+        Ok(tasks::newest(&tasks, id).and_then(|t| tasks::placement_of(t, &nodes)))
+    }
+
+    async fn here(&self, constraints: &[String]) -> RuntimeResult<Here> {
+        let local = self.local_node().await?;
+        let nodes = self.nodes().await?;
+        Ok(Here {
+            possible: tasks::candidates(&nodes, constraints)
+                .iter()
+                .any(|n| n.id == local),
+            node: Some(tasks::node_name(&nodes, &local)),
+        })
+    }
+
+    /// Docker answers, and is a Swarm manager (only managers create services).
+    async fn ping(&self) -> RuntimeResult<()> {
+        self.docker.ping().await?;
+        let info = self
+            .docker
+            .bounded("info", CALL_SECS, self.docker.client().info())
+            .await?;
+        let swarm = info.swarm.unwrap_or_default();
+        let state = swarm
+            .local_node_state
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if state == "active" && swarm.control_available == Some(true) {
+            return Ok(());
+        }
+        let state = match (state.as_str(), swarm.control_available) {
+            ("active", _) => "active, as a worker".to_owned(),
+            ("", _) => "unknown".to_owned(),
+            (other, _) => other.to_owned(),
+        };
+        Err(RuntimeError::NotSwarmManager {
+            address: self.address(),
+            state,
+        })
+    }
+
+    /// Services carrying every one of `labels`, one entry per service: its id, name, image,
+    /// its newest task's state and node, and its ports while that task holds them.
+    async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>> {
+        let mut filters = HashMap::new();
+        if !labels.is_empty() {
+            filters.insert("label", labels.to_vec());
+        }
+        let options = ListServicesOptionsBuilder::new().filters(&filters).build();
+        let services = self
+            .docker
+            .bounded(
+                "list Swarm services",
+                CALL_SECS,
+                self.docker.client().list_services(Some(options)),
+            )
+            .await?;
+        if services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tasks = self.tasks(None).await?;
+        let nodes = self.nodes().await?;
+        Ok(services
+            .into_iter()
+            .map(|s| {
+                let id = s.id.clone().unwrap_or_default();
+                let task = tasks::newest(&tasks, &id);
+                let active = task.is_some_and(TaskView::is_active);
+                let spec = s.spec.as_ref();
+                ContainerInfo {
+                    name: spec.and_then(|s| s.name.clone()).unwrap_or_default(),
+                    image: spec
+                        .and_then(|s| s.task_template.as_ref())
+                        .and_then(|t| t.container_spec.as_ref())
+                        .and_then(|c| c.image.clone())
+                        .unwrap_or_default(),
+                    state: task.map_or_else(|| "no task".to_owned(), |t| t.state.clone()),
+                    labels: spec.and_then(|s| s.labels.clone()).unwrap_or_default(),
+                    published_ports: if active {
+                        spec::published_ports(spec)
+                    } else {
+                        Vec::new()
+                    },
+                    node: task
+                        .and_then(|t| t.node_id.as_deref())
+                        .map(|n| tasks::node_name(&nodes, n)),
+                    id,
+                }
+            })
+            .collect())
+    }
+
+    async fn image_exists(&self, image: &str) -> RuntimeResult<bool> {
+        self.docker.image_exists(image).await
+    }
+
+    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+        self.docker.has_gpu_runtime().await
+    }
+
+    async fn version(&self) -> RuntimeResult<DockerVersion> {
+        self.docker.version().await
+    }
+
+    async fn host_memory(&self) -> RuntimeResult<u64> {
+        self.docker.host_memory().await
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+        if spec.gpu {
+            return Err(RuntimeError::Task {
+                node: None,
+                message: "aima does not place GPU engines on a Swarm yet".to_owned(),
+            });
+        }
+        let created = self
+            .docker
+            .bounded(
+                "create Swarm service",
+                CALL_SECS,
+                self.docker
+                    .client()
+                    .create_service(spec::service_spec(spec), None),
+            )
+            .await?;
+        created.id.ok_or_else(|| RuntimeError::Api {
+            status: 200,
+            message: "the Swarm created a service but gave no id".to_owned(),
+        })
+    }
+
+    /// Watches the service's task until its container runs, or the task fails: a failure
+    /// before the engine ran is classified with its node; an engine that ran and exited is
+    /// left to [`Runtime::state`], as a container that exited.
+    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()> {
+        let (image, _) = self.image_and_port(id).await?;
+        let until = Instant::now() + Duration::from_secs(START_SECS);
+        let mut nodes = self.nodes().await?;
+        loop {
+            let tasks = self.tasks(Some(id)).await?;
+            let task = tasks::newest(&tasks, id);
+            if task.is_some_and(|t| t.node_id.iter().any(|n| !nodes.iter().any(|v| &v.id == n))) {
+                nodes = self.nodes().await?;
+            }
+            match tasks::progress(task, &nodes, host_port, &image) {
+                Progress::Running | Progress::Exited => return Ok(()),
+                Progress::Failed(e) => return Err(e),
+                Progress::Waiting => {}
+            }
+            if Instant::now() >= until {
+                return Err(RuntimeError::Timeout {
+                    address: self.address(),
+                    operation: "starting the Swarm service's task",
+                    secs: START_SECS,
+                });
+            }
+            tokio::time::sleep(WATCH).await;
+        }
+    }
+
+    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+        let tasks = self.tasks(Some(id)).await?;
+        let Some(task) = tasks::newest(&tasks, id) else {
+            // A service without a task was removed, or never got one: look which.
+            self.image_and_port(id).await?;
+            return Ok(ContainerState::default());
+        };
+        let running = matches!(task.state.as_str(), "running" | "starting" | "ready" | "preparing" | "assigned" | "accepted" | "pending");
+        // The kernel's verdict is on the node; on the manager's own node it can be read.
+        let mut oom_killed = false;
+        if !running && let Some(container) = &task.container_id {
+            let local = self.local_node().await.unwrap_or_default();
+            if task.node_id.as_deref() == Some(local.as_str())
+                && let Ok(state) = self.docker.state(container).await
+            {
+                oom_killed = state.oom_killed;
+            }
+        }
+        Ok(ContainerState {
+            running,
+            exit_code: task.exit_code,
+            oom_killed,
+        })
+    }
+
+    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let collect = async {
+            let client = self.docker.client();
+            let mut stream = client.service_logs(id, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                text.push_str(&chunk?.to_string());
+            }
+            Ok(text)
+        };
+        let text = self
+            .docker
+            .bounded("read service logs", CALL_SECS, collect)
+            .await
+            .map_err(|e| no_such_service(id, e))?;
+        Ok(text
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.trim().is_empty())
+            .collect())
+    }
+
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn for<'p> Fn(&'p PullProgress) + Send + Sync),
+    ) -> RuntimeResult<()> {
+        self.docker.pull(image, progress).await
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+        sink: &mut (dyn FnMut(String) + Send),
+    ) -> RuntimeResult<()> {
+        self.docker.stream_logs(true, id, tail, follow, sink).await
+    }
+
+    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+        let grace = (!force).then_some(crate::domain::DEFAULT_STOP_SECS);
+        self.remove_service(id, grace).await
+    }
+
+    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+        self.remove_service(id, Some(grace_secs)).await
+    }
+
+    async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {
+        self.docker.list_volumes(labels).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
+        self.docker.remove_volume(name).await
+    }
+}
