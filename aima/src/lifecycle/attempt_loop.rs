@@ -87,7 +87,7 @@ impl Run<'_> {
         // The host's side of the port check needs no Docker: it runs while Docker is reached
         // and its containers listed (naming a holder from /proc is the slowest part).
         let host = self.deps.host.clone();
-        let addr = self.svc.published_address();
+        let addr = super::published_address(&self.deps.config, self.svc);
         let host_check = tokio::task::spawn_blocking(move || host.port_blocked(addr));
         let rt = self
             .deps
@@ -114,7 +114,15 @@ impl Run<'_> {
             node: self.opts.node.as_deref(),
             this_node: here.node.as_deref(),
         };
-        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check, target).await?;
+        preflight(
+            self.deps,
+            rt.as_ref(),
+            self.svc,
+            self.spec,
+            host_check,
+            target,
+        )
+        .await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
@@ -333,7 +341,7 @@ impl Run<'_> {
         let holder = self
             .deps
             .host
-            .port_blocked(self.svc.published_address())
+            .port_blocked(super::published_address(&self.deps.config, self.svc))
             .map_or_else(|| "another program".to_owned(), |holder| holder.to_string());
         let help = e.help().unwrap_or_default();
         let error = Error::new(
@@ -345,13 +353,7 @@ impl Run<'_> {
         Failure::of(error, Phase::Start)
     }
 
-    async fn exited(
-        &self,
-        rt: &dyn Runtime,
-        id: &str,
-        code: Option<i64>,
-        oom: bool,
-    ) -> Failure {
+    async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
         let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
         let cause = fatal_cause(&log_tail);

@@ -19,6 +19,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 pub(crate) use progress::StartEvent;
@@ -29,6 +30,7 @@ pub(crate) use stop::stop;
 pub(crate) use stop::{StopMode, Stopped};
 
 use crate::config::{Config, RuntimeKind};
+use crate::domain::Service;
 use crate::error::Result;
 use crate::host::{HostProbe, RealHost};
 use crate::runtime::{DockerEndpoint, DockerRuntime, SharedRuntime, SwarmRuntime};
@@ -62,6 +64,22 @@ impl Deps {
         let runtime = (self.connect)()?;
         runtime.ping().await?;
         Ok(runtime)
+    }
+}
+
+/// The address the engine's port is published on, which this machine's probes check: the
+/// service's bind address on plain Docker; every address on a Swarm, whose host-mode ports
+/// take no address.
+pub(crate) fn published_address(config: &Config, svc: &Service) -> SocketAddr {
+    match config.runtime.kind {
+        RuntimeKind::Docker => svc.published_address(),
+        RuntimeKind::Swarm => {
+            let any = match svc.bind {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            SocketAddr::new(any, svc.port)
+        }
     }
 }
 

@@ -41,7 +41,7 @@ pub(super) async fn preflight(
         return Err(taken_by_container(port, c, &deps.config));
     }
 
-    let addr = svc.published_address();
+    let addr = super::published_address(&deps.config, svc);
     let holder = match host_check {
         None => None,
         Some(check) => match check.await {

@@ -98,7 +98,8 @@ pub(crate) async fn stop(
         removed = remove_all => removed?,
         never = lease::keep_alive(store, id, Status::Stopping, me, deps.config.lease) => match never {},
     };
-    let port_released = removed == 0 || wait_for_release(deps, svc.published_address()).await;
+    let port_released =
+        removed == 0 || wait_for_release(deps, super::published_address(&deps.config, &svc)).await;
     let stopped = Change {
         container_id: None,
         ..keep(Status::Stopped)

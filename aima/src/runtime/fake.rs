@@ -138,11 +138,14 @@ impl FakeRuntime {
         let detail = format!(
             "driver failed programming external connectivity: listen tcp4 0.0.0.0:{port}: bind: address already in use"
         );
-        self.fail_next(Op::Start, RuntimeError::PortConflict {
+        self.fail_next(
+            Op::Start,
+            RuntimeError::PortConflict {
                 port,
                 detail,
                 node: None,
-            });
+            },
+        );
     }
 
     /// The next `times` engines exit with code 1 right after start, printing `logs`.

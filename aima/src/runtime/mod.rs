@@ -17,9 +17,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
-pub(crate) use swarm::SwarmRuntime;
 pub use endpoint::{DockerEndpoint, EndpointError};
 pub use pull::{PullFailure, PullProgress};
+pub(crate) use swarm::SwarmRuntime;
 
 use crate::error::{Classified, Detail, Kind};
 

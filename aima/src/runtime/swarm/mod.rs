@@ -71,8 +71,13 @@ impl SwarmRuntime {
                 CALL_SECS,
                 self.docker.client().list_tasks(Some(options)),
             )
-            .await?;
-        Ok(listed.into_iter().map(task_view).collect())
+            .await;
+        match listed {
+            Ok(listed) => Ok(listed.into_iter().map(task_view).collect()),
+            // The service is gone, and its tasks with it.
+            Err(RuntimeError::Api { status: 404, .. }) if service.is_some() => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The local node's id, as the manager's Docker reports it.
@@ -176,7 +181,10 @@ fn task_view(task: Task) -> TaskView {
         service_id: task.service_id.unwrap_or_default(),
         node_id: task.node_id.filter(|n| !n.is_empty()),
         state: status.state.map(|s| s.to_string()).unwrap_or_default(),
-        desired: task.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+        desired: task
+            .desired_state
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         err: status.err.filter(|e| !e.is_empty()),
         exit_code: container.exit_code,
         container_id: container.container_id.filter(|c| !c.is_empty()),
@@ -367,7 +375,10 @@ impl Runtime for SwarmRuntime {
             self.image_and_port(id).await?;
             return Ok(ContainerState::default());
         };
-        let running = matches!(task.state.as_str(), "running" | "starting" | "ready" | "preparing" | "assigned" | "accepted" | "pending");
+        let running = matches!(
+            task.state.as_str(),
+            "running" | "starting" | "ready" | "preparing" | "assigned" | "accepted" | "pending"
+        );
         // The kernel's verdict is on the node; on the manager's own node it can be read.
         let mut oom_killed = false;
         if !running && let Some(container) = &task.container_id {

@@ -148,19 +148,28 @@ mod tests {
         let spec = service_spec(&engine());
         assert_eq!(published_ports(Some(&spec)), [18124]);
         let port = &spec.endpoint_spec.as_ref().unwrap().ports.as_ref().unwrap()[0];
-        assert_eq!(port.publish_mode, Some(EndpointPortConfigPublishModeEnum::HOST));
+        assert_eq!(
+            port.publish_mode,
+            Some(EndpointPortConfigPublishModeEnum::HOST)
+        );
         let replicated = spec.mode.as_ref().unwrap().replicated.as_ref().unwrap();
         assert_eq!(replicated.replicas, Some(1));
         let task = spec.task_template.as_ref().unwrap();
         let restart = task.restart_policy.as_ref().unwrap();
-        assert_eq!(restart.condition, Some(TaskSpecRestartPolicyConditionEnum::NONE));
+        assert_eq!(
+            restart.condition,
+            Some(TaskSpecRestartPolicyConditionEnum::NONE)
+        );
         assert_eq!(
             task.placement.as_ref().unwrap().constraints.as_deref(),
             Some(&["node.hostname==gpu-2".to_owned()][..])
         );
         let container = task.container_spec.as_ref().unwrap();
         assert_eq!(container.stop_grace_period, Some(7 * NANOS_PER_SEC));
-        assert_eq!(container.labels, spec.labels, "containers are labelled as the service");
+        assert_eq!(
+            container.labels, spec.labels,
+            "containers are labelled as the service"
+        );
         let shm = container.mounts.as_ref().unwrap().last().unwrap();
         assert_eq!(shm.target.as_deref(), Some("/dev/shm"));
     }

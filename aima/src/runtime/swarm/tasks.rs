@@ -91,7 +91,12 @@ pub(super) fn placement_of(task: &TaskView, nodes: &[NodeView]) -> Option<Placem
 }
 
 /// Reads the newest task of an engine that publishes `port` from `image`.
-pub(super) fn progress(task: Option<&TaskView>, nodes: &[NodeView], port: u16, image: &str) -> Progress {
+pub(super) fn progress(
+    task: Option<&TaskView>,
+    nodes: &[NodeView],
+    port: u16,
+    image: &str,
+) -> Progress {
     let Some(task) = task else {
         return Progress::Waiting;
     };
@@ -229,7 +234,13 @@ mod tests {
     #[test]
     fn a_missing_image_and_an_unknown_reason_are_told_apart() {
         let nodes = nodes();
-        let missing = task("s", "n1aaaaaaaaaaaaaaaa", "rejected", "No such image: sim:1", 1);
+        let missing = task(
+            "s",
+            "n1aaaaaaaaaaaaaaaa",
+            "rejected",
+            "No such image: sim:1",
+            1,
+        );
         assert_eq!(
             progress(Some(&missing), &nodes, 1, "sim:1"),
             Progress::Failed(RuntimeError::ImageMissing {
@@ -237,25 +248,46 @@ mod tests {
                 node: Some("gpu-1".into())
             })
         );
-        let mount = task("s", "n1aaaaaaaaaaaaaaaa", "rejected", "invalid mount config", 1);
+        let mount = task(
+            "s",
+            "n1aaaaaaaaaaaaaaaa",
+            "rejected",
+            "invalid mount config",
+            1,
+        );
         let Progress::Failed(RuntimeError::Task { node, message }) =
             progress(Some(&mount), &nodes, 1, "sim:1")
         else {
             panic!("not a task failure");
         };
-        assert_eq!((node.as_deref(), message.as_str()), (Some("gpu-1"), "invalid mount config"));
+        assert_eq!(
+            (node.as_deref(), message.as_str()),
+            (Some("gpu-1"), "invalid mount config")
+        );
     }
 
     #[test]
     fn an_engine_that_ran_and_exited_is_left_to_the_lifecycle() {
-        let exited = task("s", "n1aaaaaaaaaaaaaaaa", "failed", "task: non-zero exit (137)", 1);
+        let exited = task(
+            "s",
+            "n1aaaaaaaaaaaaaaaa",
+            "failed",
+            "task: non-zero exit (137)",
+            1,
+        );
         assert_eq!(progress(Some(&exited), &nodes(), 1, "i"), Progress::Exited);
     }
 
     #[test]
     fn an_unplaceable_task_fails_at_once_and_a_placeable_one_is_waited_for() {
         let nodes = nodes();
-        let stuck = task("s", "", "pending", "no suitable node (scheduling constraints not satisfied on 2 nodes)", 1);
+        let stuck = task(
+            "s",
+            "",
+            "pending",
+            "no suitable node (scheduling constraints not satisfied on 2 nodes)",
+            1,
+        );
         assert!(matches!(
             progress(Some(&stuck), &nodes, 1, "i"),
             Progress::Failed(RuntimeError::Task { node: None, .. })
