@@ -13,3 +13,4 @@ mod port_blocked;
 mod prune;
 mod pull;
 mod start_stop;
+mod swarm;

@@ -17,11 +17,23 @@ pub struct PortBlocker {
 
 impl PortBlocker {
     pub fn python(port: u16) -> Self {
+        Self::spawn(port, "AF_INET", "'0.0.0.0'", "")
+    }
+
+    /// python3 listening on `[::]:PORT` with IPV6_V6ONLY, until dropped: a holder that an IPv4
+    /// probe does not see, but that stops Docker publishing the port on IPv6.
+    pub fn python_v6_only(port: u16) -> Self {
+        let v6only = "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)";
+        Self::spawn(port, "AF_INET6", "'::'", v6only)
+    }
+
+    fn spawn(port: u16, family: &str, host: &str, option: &str) -> Self {
         let script = format!(
             "import socket, time\n\
-             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+             s = socket.socket(socket.{family}, socket.SOCK_STREAM)\n\
              s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
-             s.bind(('0.0.0.0', {port}))\n\
+             {option}\n\
+             s.bind(({host}, {port}))\n\
              s.listen(1)\n\
              print('ready', flush=True)\n\
              time.sleep(600)\n"

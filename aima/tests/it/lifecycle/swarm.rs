@@ -1,0 +1,130 @@
+//! The Swarm runtime (`AIMA_RUNTIME=swarm`) on a real single-node Swarm with the engine
+//! simulator: an engine is a one-replica service answering on its node's published port, stop
+//! removes it and frees the port, and a taken port fails the start at once, naming port and
+//! node, with no service left for the Swarm to re-schedule.
+
+use crate::support::lab::Lab;
+use crate::support::port_blocker::{PortBlocker, port_is_free};
+use crate::support::swarm::{SwarmHold, services_with, this_node};
+
+/// A lab on the Swarm runtime; declared after the hold, so it is dropped (and its services
+/// stopped) before the swarm is left.
+fn swarm_lab() -> (SwarmHold, Lab) {
+    let hold = SwarmHold::join();
+    (hold, Lab::with_env(&[], &[("AIMA_RUNTIME", "swarm")]))
+}
+
+fn services_of(lab: &Lab) -> Vec<String> {
+    services_with(&[&format!("aima.instance={}", lab.instance())])
+}
+
+#[test]
+fn swarm_start_runs_a_service_on_the_nodes_port_and_stop_removes_it_and_frees_the_port() {
+    let (_hold, lab) = swarm_lab();
+    let (svc, port) = lab.service();
+
+    let out = lab.bring_up("start", &svc, &[]);
+    assert_eq!(services_of(&lab).len(), 1, "{out}");
+    let health = reqwest_free_get(port);
+    assert!(
+        health.contains("ok"),
+        "the engine did not answer on the node's port: {health}"
+    );
+    let logs = lab.run(&["service", "logs", &svc, "--tail", "5"]).success();
+    assert!(!logs.stdout.trim().is_empty(), "{logs}");
+
+    let stopped = lab.run(&["service", "stop", &svc, "-o", "json"]).success();
+    assert_eq!(stopped.json()["status"], "stopped", "{stopped}");
+    assert!(
+        services_of(&lab).is_empty(),
+        "services left: {:?}",
+        services_of(&lab)
+    );
+    assert!(
+        lab.containers().is_empty(),
+        "containers left: {:?}",
+        lab.containers()
+    );
+    assert!(port_is_free(port), "port {port} still held after stop");
+}
+
+#[test]
+fn swarm_start_on_a_port_held_on_the_node_fails_at_once_naming_port_and_node() {
+    let (_hold, lab) = swarm_lab();
+    let (svc, port) = lab.service();
+    let blocker = PortBlocker::python(port);
+    let node = this_node();
+
+    let out = lab
+        .run(&["service", "start", &svc, "--wait", "--timeout", "60"])
+        .failure(5)
+        .stderr_has(&format!(
+            "port {port} is in use on Swarm node {node} by python3 (pid {})",
+            blocker.pid()
+        ));
+    eprintln!(
+        "swarm port-blocked start (preflight) failed after {:?}",
+        out.elapsed
+    );
+    assert_eq!(lab.listed_service(&svc)["status"], "failed");
+    assert!(
+        services_of(&lab).is_empty(),
+        "a service was left: {:?}",
+        services_of(&lab)
+    );
+}
+
+/// A holder the host probe does not see (IPv6 only): the Swarm's task fails publishing the
+/// port; aima classifies that first failure with the node, removes the service, and nothing
+/// re-schedules it.
+#[test]
+fn swarm_task_failing_to_publish_the_port_ends_the_start_with_the_node_and_no_service_left() {
+    let (_hold, lab) = swarm_lab();
+    let (svc, port) = lab.service();
+    let _blocker = PortBlocker::python_v6_only(port);
+    let node = this_node();
+
+    let out = lab
+        .run(&["service", "start", &svc, "--wait", "--timeout", "60"])
+        .failure(5)
+        .stderr_has(&format!("port {port} is in use on Swarm node {node}"))
+        .stderr_has("address already in use");
+    eprintln!(
+        "swarm port-blocked start (task) failed after {:?}",
+        out.elapsed
+    );
+    let listed = lab.listed_service(&svc);
+    assert_eq!(listed["status"], "failed", "{listed:#}");
+    let attempts = listed["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "{listed:#}");
+    assert_eq!(attempts[0]["phase"], "start");
+    assert_eq!(attempts[0]["code"], "port_in_use");
+    assert!(
+        services_of(&lab).is_empty(),
+        "a service was left: {:?}",
+        services_of(&lab)
+    );
+    // Nothing comes back: the Swarm has no service to re-schedule a task for (it would within
+    // a few seconds, as a new task after each failure).
+    for _ in 0..6 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(
+            services_of(&lab).is_empty() && lab.containers().is_empty(),
+            "something re-appeared"
+        );
+    }
+}
+
+/// `GET /health` on the node's published port (the single node is this machine, on loopback).
+fn reqwest_free_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).unwrap();
+    body
+}
