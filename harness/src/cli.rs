@@ -10,7 +10,7 @@ use crate::bench::{BenchOptions, run_bench};
 use crate::fixtures::port_blocker::holder::{BlockPortArgs, hold_port};
 use crate::reaper::{ReaperArgs, run_reaper};
 use crate::report::{plain_summary, series, series_table};
-use crate::scenario::{RunOptions, RunRefused, SCENARIOS, run_scenario};
+use crate::scenario::{AimaRuntime, RunOptions, RunRefused, SCENARIOS, run_scenario};
 
 /// Exit code when the run could not start (busy port, no Docker, unknown scenario, unreadable
 /// manifest).
@@ -77,6 +77,10 @@ enum Commands {
         /// `real-engine` (needs the inputs `ci/real-engine.sh` prepares).
         #[arg(long, default_value = crate::scenario::manifest::DEFAULT_TIER)]
         tier: String,
+        /// The runtime aima runs engines on: `docker`, or `swarm` (Docker must be a Swarm
+        /// manager: `bash ci/swarm.sh run …` makes a single-node swarm for the run).
+        #[arg(long, value_enum, default_value_t = AimaRuntime::Docker)]
+        runtime: AimaRuntime,
     },
     /// List the scenarios and their criteria.
     List,
@@ -173,6 +177,7 @@ pub fn run(cli: Cli) -> ExitCode {
             repeat,
             manifest,
             tier,
+            runtime,
         } => {
             let options = RunOptions {
                 scenario: 0,
@@ -181,6 +186,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 port,
                 reports,
                 quiet,
+                runtime,
             };
             match target {
                 Target::All => {

@@ -19,7 +19,7 @@ pub mod s22;
 #[cfg(test)]
 mod spec;
 
-pub use runner::{RunOptions, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
+pub use runner::{AimaRuntime, RunOptions, RunRefused, SELF_TEST_PANIC_VAR, run_scenario};
 
 use context::RunContext;
 

@@ -38,6 +38,26 @@ pub struct RunOptions {
     pub reports: PathBuf,
     /// No step lines on stderr (tests).
     pub quiet: bool,
+    /// The runtime aima runs engines on (`AIMA_RUNTIME` of every aima command).
+    pub runtime: AimaRuntime,
+}
+
+/// Which runtime the aima under test uses: plain Docker, or a Docker Swarm (which must be
+/// active, with this Docker as a manager: `bash ci/swarm.sh run …` makes one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AimaRuntime {
+    #[default]
+    Docker,
+    Swarm,
+}
+
+impl AimaRuntime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AimaRuntime::Docker => "docker",
+            AimaRuntime::Swarm => "swarm",
+        }
+    }
 }
 
 /// The run could not start: nothing was judged.
@@ -83,6 +103,12 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         .into());
     }
     let docker = DockerView::connect().map_err(|e| refused(format!("{e:#}")))?;
+    if options.runtime == AimaRuntime::Swarm && !docker.is_swarm_manager() {
+        return Err(refused(
+            "--runtime swarm needs Docker in swarm mode as a manager; `bash ci/swarm.sh run cargo run -p harness -- scenario N --runtime swarm` turns a single-node swarm on for the run",
+        )
+        .into());
+    }
     let bins = locate_binaries(options.aima_bin.as_deref(), options.sim_bin.as_deref())
         .map_err(|e| refused(format!("{e:#}")))?;
     let started_at = SystemTime::now();
@@ -109,6 +135,7 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         ("AIMA_VLLM_PORT".to_owned(), port.to_string()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
         (RUN_ENV.to_owned(), run_id.clone()),
+        ("AIMA_RUNTIME".to_owned(), options.runtime.as_str().to_owned()),
     ];
     let mut ctx = RunContext::new(
         run_id,
