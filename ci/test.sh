@@ -7,7 +7,8 @@
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
 #      scenario missing, refused or crashed fails the gate);
-#   4. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
+#   4. scenario 20 on the Swarm runtime (a single-node swarm that ci/swarm.sh makes and leaves);
+#   5. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,11 @@ fi
 # a median; one combined report. The `real-engine` tier (scenario 2, the real llama.cpp server)
 # runs with `bash ci/real-engine.sh`; it is not part of this gate until it has passed here.
 cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
+
+# Scenario 20 once more on the Swarm runtime, on a single-node swarm on loopback that
+# ci/swarm.sh turns on for it (and leaves again only if it turned it on), on a free port.
+swarm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bash ci/swarm.sh run cargo run -q -p harness -- scenario 20 --runtime swarm --quiet --port "$swarm_port"
 
 # The bench's smoke run, on the debug build CI already has (the figures in README come from
 # the release build: `cargo run -p harness -- bench`).
