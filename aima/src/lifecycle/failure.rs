@@ -63,8 +63,10 @@ impl Failure {
     /// one may be retried.
     pub fn from_runtime(e: RuntimeError, phase: Phase) -> Self {
         let retry = e.is_transient();
+        let cause = matches!(e, RuntimeError::ImageMissing { .. }).then_some("image_missing");
         Failure {
             retry,
+            cause,
             ..Failure::of(Error::from(e), phase)
         }
     }

@@ -215,7 +215,7 @@ impl Classified for RuntimeError {
                 "load or pull {image} on node {node} (`docker pull {image}` there), or place the engine on a node that has it (--node)"
             )),
             RuntimeError::Task { .. } => Some(
-                "see the task's history (`docker service ps --no-trunc SERVICE`) and the node's Docker".to_owned(),
+                "check the Swarm's nodes (`docker node ls`) and the task's history (`docker service ps --no-trunc SERVICE`)".to_owned(),
             ),
             RuntimeError::NotSwarmManager { .. } => Some(
                 "run aima against a Swarm manager (`docker swarm init`, or DOCKER_HOST of a manager), or use plain Docker: AIMA_RUNTIME=docker".to_owned(),

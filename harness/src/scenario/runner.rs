@@ -135,7 +135,10 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         ("AIMA_VLLM_PORT".to_owned(), port.to_string()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
         (RUN_ENV.to_owned(), run_id.clone()),
-        ("AIMA_RUNTIME".to_owned(), options.runtime.as_str().to_owned()),
+        (
+            "AIMA_RUNTIME".to_owned(),
+            options.runtime.as_str().to_owned(),
+        ),
     ];
     let mut ctx = RunContext::new(
         run_id,

@@ -14,9 +14,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bollard::models::{Node, Task};
+use bollard::models::{Node, ServiceSpecMode, ServiceSpecModeReplicated, Task};
 use bollard::query_parameters::{
     ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, LogsOptionsBuilder,
+    UpdateServiceOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -121,14 +122,28 @@ impl SwarmRuntime {
             .await
     }
 
-    /// Removes the service, first stopping its task containers on this node with `grace`
-    /// (`None`: kill), then waits until the Swarm lists no task of it and this node no
-    /// container, so that its port is free when this returns.
+    /// Removes the service, so that its port is free on its node when this returns: its task
+    /// containers on this node are stopped with `grace` (`None`: killed); the service is scaled
+    /// to no replica and its tasks on other nodes waited for until their node reports them
+    /// down (once removed, the Swarm no longer says); then the service is removed.
     async fn remove_service(&self, id: &str, grace: Option<u32>) -> RuntimeResult<()> {
         for c in self.local_containers(id).await? {
             match grace {
                 None => self.docker.stop_and_remove(&c.id, true).await?,
                 Some(secs) => self.docker.stop_within(&c.id, secs).await?,
+            }
+        }
+        let secs = CALL_SECS + u64::from(grace.unwrap_or(0));
+        if self.scale_to_zero(id).await? {
+            let until = Instant::now() + Duration::from_secs(secs);
+            while self
+                .tasks(Some(id))
+                .await?
+                .iter()
+                .any(|t| t.state == "running")
+                && Instant::now() < until
+            {
+                tokio::time::sleep(WATCH).await;
             }
         }
         match self
@@ -143,7 +158,7 @@ impl SwarmRuntime {
             Ok(()) | Err(RuntimeError::Api { status: 404, .. }) => {}
             Err(e) => return Err(e),
         }
-        let until = Instant::now() + Duration::from_secs(CALL_SECS + u64::from(grace.unwrap_or(0)));
+        let until = Instant::now() + Duration::from_secs(secs);
         loop {
             let tasks_left = self.tasks(Some(id)).await?.iter().any(TaskView::is_active);
             let containers_left = !self.local_containers(id).await?.is_empty();
@@ -158,6 +173,51 @@ impl SwarmRuntime {
                 });
             }
             tokio::time::sleep(WATCH).await;
+        }
+    }
+}
+
+impl SwarmRuntime {
+    /// Sets the service's replicas to 0 (its tasks' nodes stop them with the grace period of
+    /// its spec); false when there is no such service.
+    async fn scale_to_zero(&self, id: &str) -> RuntimeResult<bool> {
+        let client = self.docker.client();
+        let service = match self
+            .docker
+            .bounded(
+                "inspect Swarm service",
+                CALL_SECS,
+                client.inspect_service(id, None),
+            )
+            .await
+        {
+            Ok(service) => service,
+            Err(RuntimeError::Api { status: 404, .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let (Some(mut spec), Some(version)) = (service.spec, service.version.and_then(|v| v.index))
+        else {
+            return Ok(true);
+        };
+        spec.mode = Some(ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated { replicas: Some(0) }),
+            ..Default::default()
+        });
+        let options = UpdateServiceOptionsBuilder::new()
+            .version(i32::try_from(version).unwrap_or(i32::MAX))
+            .build();
+        match self
+            .docker
+            .bounded(
+                "scale Swarm service",
+                CALL_SECS,
+                client.update_service(id, spec, options, None),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(RuntimeError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }
@@ -212,9 +272,20 @@ impl Runtime for SwarmRuntime {
         Ok(tasks::newest(&tasks, id).and_then(|t| tasks::placement_of(t, &nodes)))
     }
 
+    /// Also refuses a node asked for by name that the Swarm does not have, naming those it has.
     async fn here(&self, constraints: &[String]) -> RuntimeResult<Here> {
         let local = self.local_node().await?;
         let nodes = self.nodes().await?;
+        if let Some(unknown) = tasks::unknown_node(&nodes, constraints) {
+            let known: Vec<&str> = nodes.iter().map(|n| n.hostname.as_str()).collect();
+            return Err(RuntimeError::Task {
+                node: None,
+                message: format!(
+                    "the Swarm has no node named {unknown} (its nodes: {})",
+                    known.join(", ")
+                ),
+            });
+        }
         Ok(Here {
             possible: tasks::candidates(&nodes, constraints)
                 .iter()

@@ -179,6 +179,16 @@ pub(super) fn candidates<'n>(nodes: &'n [NodeView], constraints: &[String]) -> V
         .collect()
 }
 
+/// A `node.hostname==NAME` constraint naming no node of the Swarm: its name.
+pub(super) fn unknown_node<'c>(nodes: &[NodeView], constraints: &'c [String]) -> Option<&'c str> {
+    constraints.iter().find_map(|c| {
+        let (attribute, value) = c.split_once("==")?;
+        let name = value.trim();
+        (attribute.trim() == "node.hostname" && !nodes.iter().any(|n| n.hostname == name))
+            .then_some(name)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +349,12 @@ mod tests {
         assert_eq!(names(&["node.id==n1aaaaaaaaaaaaaaaa"]), ["gpu-1"]);
         assert_eq!(names(&["node.labels.gpu==true"]), ["gpu-1", "gpu-2"]);
         assert_eq!(names(&["node.hostname==gpu-3"]), Vec::<String>::new());
+        let asked = |c: &str| vec![c.to_owned()];
+        assert_eq!(
+            unknown_node(&nodes, &asked("node.hostname==gpu-3")),
+            Some("gpu-3")
+        );
+        assert_eq!(unknown_node(&nodes, &asked("node.hostname==gpu-2")), None);
+        assert_eq!(unknown_node(&nodes, &asked("node.labels.x==gpu-3")), None);
     }
 }
