@@ -16,9 +16,11 @@
 //! - `lifecycle`: start (preflight, attempts, retries), stop, and refreshing recorded states.
 //! - `metrics`: the daemon's Prometheus metrics: counters kept in memory, the text format.
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
-//! - `runtime`: adapter: the container runtime trait, its Docker implementation and a fake.
+//! - `runtime`: adapter: the container runtime trait, its Docker and Docker Swarm
+//!   implementations, and a fake.
 //! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
-//! - `config`: the environment, read once, and `config.toml`, validated into one value.
+//! - `config`: the environment, read once, and `config.toml`, validated into one value
+//!   (engines, API, models, and `[runtime]`: plain Docker or a Swarm).
 //! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.
 //! - `domain`: the records: models, services, attempts, statuses, engine types and ids.

@@ -160,3 +160,54 @@ pub(super) async fn remove_leftovers(
         .await
         .map_err(|e| Failure::from_runtime(e, Phase::Preflight))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publisher(node: Option<&str>) -> ContainerInfo {
+        ContainerInfo {
+            id: "s1".into(),
+            name: "web".into(),
+            image: "nginx".into(),
+            state: "running".into(),
+            labels: Default::default(),
+            published_ports: vec![8000],
+            node: node.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_publisher_on_another_node_than_the_one_asked_for_is_no_conflict() {
+        let on = |node| Target {
+            node,
+            this_node: None,
+        };
+        assert!(may_collide(&publisher(None), on(None)));
+        assert!(may_collide(&publisher(None), on(Some("gpu-1"))));
+        assert!(
+            may_collide(&publisher(Some("gpu-1")), on(None)),
+            "the Swarm may choose gpu-1"
+        );
+        assert!(may_collide(&publisher(Some("gpu-1")), on(Some("gpu-1"))));
+        assert!(!may_collide(&publisher(Some("gpu-2")), on(Some("gpu-1"))));
+    }
+
+    #[test]
+    fn a_swarm_publisher_is_named_with_its_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path(), crate::config::Env::default()).unwrap();
+        let failure = taken_by_container(8000, &publisher(Some("gpu-2")), &config);
+        assert_eq!(
+            failure.reason(),
+            "port 8000 is in use by Swarm service web on node gpu-2 (image nginx), which aima does not manage"
+        );
+        assert!(
+            failure
+                .error
+                .help
+                .unwrap()
+                .contains("docker service rm web")
+        );
+    }
+}

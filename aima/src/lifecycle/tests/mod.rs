@@ -7,6 +7,7 @@ mod pull;
 mod refresh;
 mod start;
 mod stop;
+mod swarm;
 
 use std::collections::HashMap;
 use std::future::Future;
