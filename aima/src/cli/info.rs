@@ -25,6 +25,8 @@ pub(crate) struct Info {
     instance: String,
     config_file: ConfigFile,
     api: Api,
+    /// Where engines run: `docker`, or `swarm` (`[runtime] kind`, `AIMA_RUNTIME`).
+    runtime: Setting,
     docker: Docker,
     engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
     /// The engines' download caches (named volumes) that exist; empty when Docker is away.
@@ -123,6 +125,10 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
                 config.sources.of("api.token"),
             ),
         },
+        runtime: Setting::new(
+            json!(config.runtime.kind.as_str()),
+            config.sources.of("runtime.kind"),
+        ),
         docker: docker(deps).await,
         engines: engines(config),
         caches: Vec::new(),
@@ -251,6 +257,7 @@ pub(crate) fn render_table(info: &Info) -> String {
         None => "unknown (Docker unreachable)",
     };
     let (listen, listen_source) = info.api.listen.shown();
+    let (runtime, runtime_source) = info.runtime.shown();
     let (token, token_source) = info.api.token.shown();
     let config_file = if info.config_file.exists {
         info.config_file.path.clone()
@@ -270,6 +277,7 @@ pub(crate) fn render_table(info: &Info) -> String {
         ("config file", config_file),
         ("api listen", format!("{listen} ({listen_source})")),
         ("api token", format!("{token} ({token_source})")),
+        ("runtime", format!("{runtime} ({runtime_source})")),
         ("docker", docker_line),
         ("gpu runtime", gpu.to_owned()),
     ];
