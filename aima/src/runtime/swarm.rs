@@ -7,6 +7,7 @@
 //! so a failed service is removed by the lifecycle like a failed container, with nothing left
 //! retrying.
 
+mod remove;
 mod spec;
 mod tasks;
 
@@ -14,10 +15,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bollard::models::{Node, ServiceSpecMode, ServiceSpecModeReplicated, Task};
+use bollard::models::{Node, Task};
 use bollard::query_parameters::{
     ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, LogsOptionsBuilder,
-    UpdateServiceOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -120,105 +120,6 @@ impl SwarmRuntime {
         self.docker
             .list(&[format!("{SERVICE_ID_LABEL}={service}")])
             .await
-    }
-
-    /// Removes the service, so that its port is free on its node when this returns: its task
-    /// containers on this node are stopped with `grace` (`None`: killed); the service is scaled
-    /// to no replica and its tasks on other nodes waited for until their node reports them
-    /// down (once removed, the Swarm no longer says); then the service is removed.
-    async fn remove_service(&self, id: &str, grace: Option<u32>) -> RuntimeResult<()> {
-        for c in self.local_containers(id).await? {
-            match grace {
-                None => self.docker.stop_and_remove(&c.id, true).await?,
-                Some(secs) => self.docker.stop_within(&c.id, secs).await?,
-            }
-        }
-        let secs = CALL_SECS + u64::from(grace.unwrap_or(0));
-        if self.scale_to_zero(id).await? {
-            let until = Instant::now() + Duration::from_secs(secs);
-            while self
-                .tasks(Some(id))
-                .await?
-                .iter()
-                .any(|t| t.state == "running")
-                && Instant::now() < until
-            {
-                tokio::time::sleep(WATCH).await;
-            }
-        }
-        match self
-            .docker
-            .bounded(
-                "remove Swarm service",
-                CALL_SECS,
-                self.docker.client().delete_service(id),
-            )
-            .await
-        {
-            Ok(()) | Err(RuntimeError::Api { status: 404, .. }) => {}
-            Err(e) => return Err(e),
-        }
-        let until = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let tasks_left = self.tasks(Some(id)).await?.iter().any(TaskView::is_active);
-            let containers_left = !self.local_containers(id).await?.is_empty();
-            if !tasks_left && !containers_left {
-                return Ok(());
-            }
-            if Instant::now() >= until {
-                return Err(RuntimeError::Timeout {
-                    address: self.address(),
-                    operation: "removing the Swarm service's tasks",
-                    secs: until.elapsed().as_secs(),
-                });
-            }
-            tokio::time::sleep(WATCH).await;
-        }
-    }
-}
-
-impl SwarmRuntime {
-    /// Sets the service's replicas to 0 (its tasks' nodes stop them with the grace period of
-    /// its spec); false when there is no such service.
-    async fn scale_to_zero(&self, id: &str) -> RuntimeResult<bool> {
-        let client = self.docker.client();
-        let service = match self
-            .docker
-            .bounded(
-                "inspect Swarm service",
-                CALL_SECS,
-                client.inspect_service(id, None),
-            )
-            .await
-        {
-            Ok(service) => service,
-            Err(RuntimeError::Api { status: 404, .. }) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        let (Some(mut spec), Some(version)) = (service.spec, service.version.and_then(|v| v.index))
-        else {
-            return Ok(true);
-        };
-        spec.mode = Some(ServiceSpecMode {
-            replicated: Some(ServiceSpecModeReplicated { replicas: Some(0) }),
-            ..Default::default()
-        });
-        let options = UpdateServiceOptionsBuilder::new()
-            .version(i32::try_from(version).unwrap_or(i32::MAX))
-            .build();
-        match self
-            .docker
-            .bounded(
-                "scale Swarm service",
-                CALL_SECS,
-                client.update_service(id, spec, options, None),
-            )
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(RuntimeError::Api { status: 404, .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 }
 
