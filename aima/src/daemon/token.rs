@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::config::{ApiAuth, Config};
 use crate::error::{Classified, Kind};
+use crate::disk::is_full;
 
 pub(crate) const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
@@ -37,6 +38,7 @@ impl Classified for TokenError {
     fn kind(&self) -> Kind {
         match self {
             TokenError::TokenAndOptOut => Kind::Usage,
+            TokenError::File { source, .. } if is_full(source) => Kind::DiskFull,
             _ => Kind::Storage,
         }
     }
@@ -46,6 +48,10 @@ impl Classified for TokenError {
             TokenError::TokenAndOptOut => {
                 "remove one of the two: the token, or the opt-out".to_owned()
             }
+            TokenError::File { path, source, .. } if is_full(source) => format!(
+                "free space on the disk holding {} (`df -h` shows it), or set AIMA_API_TOKEN",
+                path.display()
+            ),
             TokenError::File { .. } => {
                 "check the data dir's permissions, or set AIMA_API_TOKEN".to_owned()
             }
@@ -87,8 +93,11 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     match created {
         Ok(mut file) => {
             let token = random_token().map_err(|e| file_error("generate")(e))?;
-            file.write_all(format!("{token}\n").as_bytes())
-                .map_err(|e| file_error("write")(e))?;
+            if let Err(e) = file.write_all(format!("{token}\n").as_bytes()) {
+                // A half-written file would be refused as empty at every later start.
+                let _ = std::fs::remove_file(&path);
+                return Err(file_error("write")(e));
+            }
             tracing::info!(
                 path = %path.display(),
                 "generated an API token (mode 0600): TCP clients send it as `Authorization: Bearer <token>`"
