@@ -135,19 +135,17 @@ impl Classified for DiskFull {
 
     fn help(&self) -> Option<String> {
         let path = self.path().display();
-        let free_it = match self.place() {
+        let lower = match self {
+            DiskFull::BelowMinimum { place, .. } => format!(", or lower {}", place.setting()),
+            DiskFull::Full { .. } => String::new(),
+        };
+        Some(match self.place() {
             Place::DataDir => format!(
-                "free space on the disk holding {path} (`df -h {path}` shows it), or point AIMA_DATA_DIR at a disk with room; what aima recorded before is kept"
+                "free space on the disk holding {path} (`df -h {path}` shows it) or point AIMA_DATA_DIR at a disk with room{lower}; what aima recorded before is kept"
             ),
             Place::DockerRoot => format!(
-                "free space on the Docker host's disk holding {path} (`docker system df`; `docker image prune` removes unused images)"
+                "free space on the Docker host's disk holding {path} (`docker system df`; `docker image prune` removes unused images){lower}"
             ),
-        };
-        Some(match self {
-            DiskFull::BelowMinimum { place, .. } => {
-                format!("{free_it}, or lower {}", place.setting())
-            }
-            DiskFull::Full { .. } => free_it,
         })
     }
 }
@@ -201,8 +199,12 @@ mod tests {
     #[test]
     fn no_space_and_quota_errors_are_a_full_disk() {
         use rustix::io::Errno;
-        assert!(is_full(&io::Error::from_raw_os_error(Errno::NOSPC.raw_os_error())));
-        assert!(is_full(&io::Error::from_raw_os_error(Errno::DQUOT.raw_os_error())));
+        assert!(is_full(&io::Error::from_raw_os_error(
+            Errno::NOSPC.raw_os_error()
+        )));
+        assert!(is_full(&io::Error::from_raw_os_error(
+            Errno::DQUOT.raw_os_error()
+        )));
         assert!(!is_full(&io::Error::from(io::ErrorKind::PermissionDenied)));
     }
 
@@ -221,8 +223,14 @@ mod tests {
         assert_eq!(err.code, Kind::DiskFull);
         assert_eq!(err.code.exit_code(), 11);
         assert_eq!(err.code.http_status(), 507);
-        assert!(err.message.starts_with("cannot record the change: only "), "{err:?}");
-        assert!(err.message.contains(&dir.path().display().to_string()), "{err:?}");
+        assert!(
+            err.message.starts_with("cannot record the change: only "),
+            "{err:?}"
+        );
+        assert!(
+            err.message.contains(&dir.path().display().to_string()),
+            "{err:?}"
+        );
         assert!(err.message.contains("TiB aima keeps free there"), "{err:?}");
         assert!(
             err.help.as_deref().unwrap().contains("AIMA_DATA_MIN_FREE"),

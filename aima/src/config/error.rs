@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::disk::is_full;
 use crate::domain::EngineType;
 use crate::error::{Classified, Detail, Kind};
-use crate::disk::is_full;
 use crate::instance::InstanceError;
 
 /// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the

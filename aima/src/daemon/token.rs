@@ -10,8 +10,8 @@ use std::path::Path;
 use std::path::PathBuf;
 
 use crate::config::{ApiAuth, Config};
+use crate::disk::{DiskFull, Place, is_full};
 use crate::error::{Classified, Kind};
-use crate::disk::is_full;
 
 pub(crate) const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
@@ -32,13 +32,15 @@ pub(crate) enum TokenError {
     Exposed { path: PathBuf, mode: u32 },
     #[error("the API token file {} is empty", .0.display())]
     Empty(PathBuf),
+    #[error(transparent)]
+    Full(DiskFull),
 }
 
 impl Classified for TokenError {
     fn kind(&self) -> Kind {
         match self {
             TokenError::TokenAndOptOut => Kind::Usage,
-            TokenError::File { source, .. } if is_full(source) => Kind::DiskFull,
+            TokenError::Full(e) => e.kind(),
             _ => Kind::Storage,
         }
     }
@@ -48,10 +50,7 @@ impl Classified for TokenError {
             TokenError::TokenAndOptOut => {
                 "remove one of the two: the token, or the opt-out".to_owned()
             }
-            TokenError::File { path, source, .. } if is_full(source) => format!(
-                "free space on the disk holding {} (`df -h` shows it), or set AIMA_API_TOKEN",
-                path.display()
-            ),
+            TokenError::Full(e) => return e.help(),
             TokenError::File { .. } => {
                 "check the data dir's permissions, or set AIMA_API_TOKEN".to_owned()
             }
@@ -79,10 +78,17 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     let path = data_dir.join(TOKEN_FILE);
     let file_error = |action: &'static str| {
         let path = path.clone();
-        move |source| TokenError::File {
-            action,
-            path,
-            source,
+        move |source: std::io::Error| {
+            if is_full(&source) {
+                let what = format!("cannot {action} the API token file {}", path.display());
+                TokenError::Full(DiskFull::full(&what, Place::DataDir, data_dir, source))
+            } else {
+                TokenError::File {
+                    action,
+                    path,
+                    source,
+                }
+            }
         }
     };
     let created = std::fs::OpenOptions::new()
