@@ -103,12 +103,8 @@ impl Run<'_> {
             ),
         );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
-        self.docker_room(
-            rt.as_ref(),
-            &format!("start service {}", self.svc.id),
-            Phase::Preflight,
-        )
-        .await?;
+        self.docker_room(rt.as_ref(), "Docker's disk is too full", Phase::Preflight)
+            .await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)

@@ -61,8 +61,12 @@ impl Run<'_> {
                     "pulled the engine image"
                 );
                 // The image took its room: what is left must still hold the container.
-                self.docker_room(rt, "create the engine container", Phase::Create)
-                    .await
+                self.docker_room(
+                    rt,
+                    "Docker's disk is too full after the pull",
+                    Phase::Create,
+                )
+                .await
             }
             Ok(Err(e)) if e.kind() == Kind::DiskFull => Err(Failure::from_runtime(e, Phase::Pull)),
             Ok(Err(e)) => Err(Failure::from_runtime(e, Phase::Pull).cause("image_pull")),

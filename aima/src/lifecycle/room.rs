@@ -14,11 +14,12 @@ use crate::error::Error;
 use crate::runtime::Runtime;
 
 impl Run<'_> {
-    /// Refuses `doing` (phrased to follow "cannot") when Docker's disk is below the minimum.
+    /// Refuses with `what` ("Docker's disk is too full") when Docker's disk is below the
+    /// minimum; the start's own error puts "cannot start service …" before it.
     pub(super) async fn docker_room(
         &self,
         rt: &dyn Runtime,
-        doing: &str,
+        what: &str,
         phase: Phase,
     ) -> Result<(), Failure> {
         let min = self.deps.config.disk.docker_min_free;
@@ -48,7 +49,7 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        DiskFull::against(&format!("cannot {doing}"), Place::DockerRoot, path, free, min)
+        DiskFull::against(what, Place::DockerRoot, path, free, min)
             .map_err(|e| Failure::of(Error::from(e), phase))
     }
 

@@ -23,8 +23,7 @@ use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
     CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint,
-    DockerVersion,
-    KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    DockerVersion, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 mod streams;
@@ -332,7 +331,9 @@ impl Runtime for DockerRuntime {
                 let host = host.rsplit('@').next().unwrap_or(host);
                 let host = host.trim_start_matches('[').trim_end_matches(']');
                 host == "localhost"
-                    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
             }
         };
         Ok(DataRoot {

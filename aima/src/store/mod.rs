@@ -4,10 +4,14 @@
 //! writers queue on the busy timeout instead of failing with "database is locked".
 //!
 //! A full disk never costs what is recorded: a write is one transaction, so one that runs out of
-//! room rolls back whole. Before each write the store checks that its disk keeps the configured
-//! minimum free ([`crate::config::DiskLimits`]), and a write or open that fails for lack of room
-//! anyway (SQLite's "database or disk is full", or an I/O error while the disk has next to
-//! nothing free) becomes the one [`DiskFull`] error naming the data dir and its free space.
+//! room rolls back whole. A write that begins something new (a model, a service, a start) is
+//! refused at once when the disk is below the configured minimum
+//! ([`crate::config::DiskLimits`]); writes that record how work already under way ended (a
+//! start's outcome, a stop, a lease) and deletions go ahead while there is room at all, so a
+//! nearly full disk never leaves a running engine recorded as `starting`. A write or open that
+//! fails for lack of room (SQLite's "database or disk is full", or an I/O error while the disk
+//! has next to nothing free) becomes the one [`DiskFull`] error naming the data dir and its free
+//! space.
 //!
 //! Opening only reads: the journal mode and schema version are checked, and the migrations'
 //! write transaction runs only when the schema is behind. So a write lock held elsewhere (or a
@@ -15,6 +19,8 @@
 //! an async task of a multi-thread runtime hands that worker's other tasks to another thread
 //! first ([`tokio::task::block_in_place`]), so it never stalls unrelated requests.
 
+#[cfg(test)]
+mod disk_tests;
 mod events;
 mod migrations;
 mod models;
@@ -77,6 +83,7 @@ impl Classified for StoreError {
     }
 }
 
+const WHAT: &str = "cannot write the state database";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Below this much free space, an I/O error of the database is taken for a full disk: SQLite
@@ -145,12 +152,16 @@ impl Store {
     }
 
     /// Runs `f` in an immediate (write-locked) transaction, committed when it returns `Ok`.
-    /// Refused at once, before any lock, when the disk is below the configured minimum.
-    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        const WHAT: &str = "cannot write the state database";
+    /// Before a write that begins something new: refused when the disk holding the database is
+    /// below the configured minimum.
+    pub(crate) fn room_for_new(&self) -> Result<()> {
         if let Some(dir) = &self.dir {
             DiskFull::check(WHAT, Place::DataDir, dir, self.min_free)?;
         }
+        Ok(())
+    }
+
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.blocking(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;

@@ -5,6 +5,7 @@ mod claim;
 mod image;
 mod pull;
 mod refresh;
+mod room;
 mod start;
 mod stop;
 
@@ -98,7 +99,11 @@ impl HostProbe for FakeHost {
     }
 
     fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
-        assert_eq!(path, Path::new(DATA_ROOT), "only Docker's data root is measured");
+        assert_eq!(
+            path,
+            Path::new(DATA_ROOT),
+            "only Docker's data root is measured"
+        );
         match *self.docker_free.lock().unwrap() {
             Some(free) => Ok(free),
             None => Err(std::io::ErrorKind::NotFound.into()),

@@ -147,9 +147,11 @@ fn a_full_data_dir_fails_every_command_clearly_and_loses_nothing() {
         &["service", "get", &svc],
     ];
 
-    // Below the 1 MiB minimum: every write is refused before it begins; reads still work.
+    // Below the 1 MiB minimum: what begins something new (a record, a start, the daemon) is
+    // refused before it begins; reads still work (as would stops and deletions).
     fs.fill_leaving(256 << 10);
-    for args in writes {
+    let new_work = [writes[0], writes[1], writes[2], writes[5]];
+    for args in new_work {
         refused(&aima, &[], args, "below the 1 MiB aima keeps free there");
     }
     for args in reads {

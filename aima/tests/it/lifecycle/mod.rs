@@ -4,6 +4,7 @@
 mod chat_cache;
 mod crash;
 mod docker_host;
+mod docker_room;
 mod exposure;
 mod interrupt;
 mod lease;
