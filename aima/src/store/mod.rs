@@ -151,7 +151,6 @@ impl Store {
         Ok(store)
     }
 
-    /// Runs `f` in an immediate (write-locked) transaction, committed when it returns `Ok`.
     /// Before a write that begins something new: refused when the disk holding the database is
     /// below the configured minimum.
     pub(crate) fn room_for_new(&self) -> Result<()> {
@@ -161,6 +160,8 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `f` in an immediate (write-locked) transaction, committed when it returns `Ok`; a
+    /// failure for lack of room is the [`DiskFull`] error.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.blocking(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
