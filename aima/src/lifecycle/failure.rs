@@ -196,9 +196,15 @@ pub(super) fn engine_words(line: &str) -> &str {
         return line;
     };
     let is_time = time.split('.').count() >= 3
-        && time.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        && time
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     let is_level = level.len() == 1 && "DIWEFT".contains(level);
-    if is_time && is_level { rest.trim_start() } else { line }
+    if is_time && is_level {
+        rest.trim_start()
+    } else {
+        line
+    }
 }
 
 /// "with code 1: <the engine's most telling line>", for an engine that exited.
