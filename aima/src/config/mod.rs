@@ -1,6 +1,7 @@
 //! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
 //! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
+mod disk;
 mod env;
 mod error;
 mod runtime;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE, DiskLimits};
 pub use env::Env;
 pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
@@ -37,6 +39,8 @@ pub struct Config {
     pub model_roots: Vec<PathBuf>,
     /// How long a start's or stop's claim holds without a heartbeat (`AIMA_LEASE_SECS`).
     pub lease: std::time::Duration,
+    /// Free space kept on the data dir's disk and on Docker's data root (`[disk]`).
+    pub disk: DiskLimits,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
@@ -89,6 +93,7 @@ struct FileConfig {
     models: FileModels,
     #[serde(default)]
     runtime: runtime::FileRuntime,
+    disk: disk::FileDisk,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -216,10 +221,12 @@ impl Config {
             },
         };
         let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
+        let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
             lease,
+            disk,
             instance: identity.id,
             legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),

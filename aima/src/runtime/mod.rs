@@ -111,6 +111,15 @@ pub struct Placement {
     pub address: IpAddr,
 }
 
+/// Where the Docker daemon keeps images, containers and volumes (`DockerRootDir`), and whether
+/// that path names a directory of this machine (a daemon reached over a unix socket or on a
+/// loopback address) or of another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRoot {
+    pub path: String,
+    pub local: bool,
+}
+
 /// What the Docker daemon says it is: its release and the API version it speaks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DockerVersion {
@@ -186,6 +195,11 @@ impl Classified for RuntimeError {
             | RuntimeError::Timeout { .. }
             | RuntimeError::NotSwarmManager { .. } => Kind::DockerUnavailable,
             RuntimeError::PortConflict { .. } => Kind::PortInUse,
+            RuntimeError::Pull {
+                failure: PullFailure::NoSpace,
+                ..
+            } => Kind::DiskFull,
+            RuntimeError::Api { message, .. } if no_space(message) => Kind::DiskFull,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
             | RuntimeError::Task { .. }
@@ -221,6 +235,10 @@ impl Classified for RuntimeError {
                 "run aima against a Swarm manager (`docker swarm init`, or DOCKER_HOST of a manager), or use plain Docker: AIMA_RUNTIME=docker".to_owned(),
             ),
             RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
+            RuntimeError::Api { message, .. } if no_space(message) => Some(
+                "free space on the Docker host's disk (`docker system df`; `docker image prune` removes unused images)"
+                    .to_owned(),
+            ),
             RuntimeError::NoSuchContainer(_) | RuntimeError::Api { .. } => None,
         }
     }
@@ -231,6 +249,13 @@ fn on_node(node: &Option<String>) -> String {
     node.as_ref()
         .map(|n| format!(" on node {n}"))
         .unwrap_or_default()
+}
+
+/// Docker reports a full disk only in words (`write /var/lib/docker/…: no space left on
+/// device`): this is the one place they are read.
+pub(crate) fn no_space(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("no space left on device") || m.contains("disk quota exceeded")
 }
 
 pub type RuntimeResult<T> = Result<T, RuntimeError>;
@@ -263,6 +288,8 @@ pub trait Runtime: Send + Sync {
     async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
+    /// Where Docker stores images and containers.
+    async fn data_root(&self) -> RuntimeResult<DataRoot>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;

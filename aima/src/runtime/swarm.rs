@@ -23,8 +23,8 @@ use futures_util::StreamExt;
 
 use super::docker::CALL_SECS;
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerRuntime, DockerVersion,
-    Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerRuntime,
+    DockerVersion, Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 use tasks::{NodeView, Progress, TaskView};
 
@@ -286,6 +286,11 @@ impl Runtime for SwarmRuntime {
 
     async fn host_memory(&self) -> RuntimeResult<u64> {
         self.docker.host_memory().await
+    }
+
+    /// The manager's: other nodes' disks are out of its sight.
+    async fn data_root(&self) -> RuntimeResult<DataRoot> {
+        self.docker.data_root().await
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {

@@ -5,6 +5,7 @@ mod claim;
 mod image;
 mod pull;
 mod refresh;
+mod room;
 mod start;
 mod stop;
 mod swarm;
@@ -12,6 +13,7 @@ mod swarm;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,7 +28,7 @@ use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
 use crate::host::{HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
-use crate::runtime::fake::FakeRuntime;
+use crate::runtime::fake::{DATA_ROOT, FakeRuntime};
 use crate::runtime::{ContainerInfo, SharedRuntime};
 use crate::store::{Change, Store};
 
@@ -42,13 +44,29 @@ const ME: Owner = Owner {
 const PORT: u16 = 8000;
 
 /// The host as the lifecycle sees it: scripted port holders and engine health.
-#[derive(Default)]
 struct FakeHost {
     blocked: Mutex<HashMap<u16, PortHolder>>,
     unhealthy: AtomicBool,
+    /// Free bytes on the disk of Docker's data root; `None`: the path is not visible here.
+    docker_free: Mutex<Option<u64>>,
+}
+
+impl Default for FakeHost {
+    /// Ports free, engines healthy, 1 TiB free for Docker.
+    fn default() -> Self {
+        FakeHost {
+            blocked: Mutex::default(),
+            unhealthy: AtomicBool::default(),
+            docker_free: Mutex::new(Some(1 << 40)),
+        }
+    }
 }
 
 impl FakeHost {
+    fn docker_free(&self, free: Option<u64>) {
+        *self.docker_free.lock().unwrap() = free;
+    }
+
     fn block(&self, port: u16, program: &str, pid: u32) {
         let holder = PortHolder {
             pid: Some(pid),
@@ -79,6 +97,18 @@ impl HostProbe for FakeHost {
 
     fn current_owner(&self) -> Owner {
         ME
+    }
+
+    fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
+        assert_eq!(
+            path,
+            Path::new(DATA_ROOT),
+            "only Docker's data root is measured"
+        );
+        match *self.docker_free.lock().unwrap() {
+            Some(free) => Ok(free),
+            None => Err(std::io::ErrorKind::NotFound.into()),
+        }
     }
 
     fn owner_liveness(&self, owner: Owner) -> Liveness {

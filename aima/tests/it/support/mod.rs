@@ -17,5 +17,6 @@ pub mod setup;
 pub mod snapshot;
 pub mod sse;
 pub mod swarm;
+pub mod tmpfs;
 pub mod unix_http;
 pub mod wait;
