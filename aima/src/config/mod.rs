@@ -93,6 +93,7 @@ struct FileConfig {
     models: FileModels,
     #[serde(default)]
     runtime: runtime::FileRuntime,
+    #[serde(default)]
     disk: disk::FileDisk,
 }
 
