@@ -45,6 +45,8 @@ PY
   done
   kill "$pid"
   "$aima" service delete "$svc" >/dev/null
+  # The engine cache volume a Swarm task created for this throw-away data dir goes with it.
+  docker volume ls -q --filter "label=aima.instance=$(cat "$dir/instance-id")" | xargs -r docker volume rm >/dev/null
   rm -rf "$dir"
   local sorted
   sorted=$(printf '%s\n' "${times[@]}" | sort -n | paste -sd' ')
