@@ -57,6 +57,9 @@ struct Docker {
     /// Whether Docker has an NVIDIA runtime for engines that ask for a GPU.
     #[serde(skip_serializing_if = "Option::is_none")]
     gpu_runtime: Option<bool>,
+    /// How Docker can hand GPUs over (NVIDIA runtime, CDI), or why it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_support: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -156,6 +159,7 @@ async fn docker(deps: &Deps) -> Docker {
         version: None,
         api_version: None,
         gpu_runtime: None,
+        gpu_support: None,
         error: None,
     };
     match DockerEndpoint::parse(docker_host) {
@@ -168,7 +172,7 @@ async fn docker(deps: &Deps) -> Docker {
     let asked = async {
         let rt = deps.docker().await?;
         let version = rt.version().await?;
-        let gpu = rt.has_gpu_runtime().await?;
+        let gpu = rt.gpu_support().await?;
         Ok::<_, crate::error::Error>((version, gpu))
     };
     match tokio::time::timeout(DOCKER_WAIT, asked).await {
@@ -176,7 +180,8 @@ async fn docker(deps: &Deps) -> Docker {
             out.reachable = true;
             out.version = Some(version.version);
             out.api_version = Some(version.api_version);
-            out.gpu_runtime = Some(gpu);
+            out.gpu_runtime = Some(gpu.path().is_some());
+            out.gpu_support = Some(gpu.describe());
         }
         Ok(Err(e)) => out.error = Some(e.message),
         Err(_) => {
@@ -245,11 +250,10 @@ pub(crate) fn render_table(info: &Info) -> String {
         (None, Some(e)) => format!("{} ({}), unreachable: {e}", docker.endpoint, docker.source),
         (None, None) => docker.endpoint.clone(),
     };
-    let gpu = match docker.gpu_runtime {
-        Some(true) => "nvidia",
-        Some(false) => "none",
-        None => "unknown (Docker unreachable)",
-    };
+    let gpu = docker
+        .gpu_support
+        .as_deref()
+        .unwrap_or("unknown (Docker unreachable)");
     let (listen, listen_source) = info.api.listen.shown();
     let (token, token_source) = info.api.token.shown();
     let config_file = if info.config_file.exists {

@@ -1,9 +1,10 @@
 //! The machine aima runs on, as the lifecycle asks about it: who holds a port, does an engine
-//! answer its health check, is the process that owns a start still alive. [`HostProbe`] is the
+//! answer its health check, is the process that owns a start still alive, what its GPUs hold. [`HostProbe`] is the
 //! seam; [`RealHost`] asks the OS.
 
 pub mod engine_api;
 mod engine_health;
+pub mod gpus;
 pub mod model_dir;
 pub mod ports;
 mod process;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use gpus::GpuReport;
 pub use ports::PortHolder;
 pub use process::Liveness;
 
@@ -28,6 +30,9 @@ pub trait HostProbe: Send + Sync {
     fn current_owner(&self) -> Owner;
     /// Whether the owner's process still runs, as far as this host can tell.
     fn owner_liveness(&self, owner: Owner) -> Liveness;
+    /// The host's GPUs, their free memory and the processes using them (blocking: it may run
+    /// `nvidia-smi`).
+    fn gpus(&self) -> GpuReport;
 }
 
 pub struct RealHost;
@@ -48,5 +53,9 @@ impl HostProbe for RealHost {
 
     fn owner_liveness(&self, owner: Owner) -> Liveness {
         process::liveness(owner)
+    }
+
+    fn gpus(&self) -> GpuReport {
+        gpus::probe()
     }
 }

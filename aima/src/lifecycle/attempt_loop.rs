@@ -8,19 +8,27 @@ use tokio::task::JoinHandle;
 
 use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
-use super::preflight::preflight;
+use super::preflight::{Cleared, describe, preflight};
 use super::progress::StartEvent;
 use super::pull;
 use super::start::StartOptions;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service};
+use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service, size_text};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{
-    ContainerLimits, ContainerSpec, Runtime, RuntimeError, RuntimeResult, SharedRuntime,
+    ContainerLimits, ContainerSpec, ContainerState, GpuRequest, Runtime, RuntimeError,
+    RuntimeResult, SharedRuntime,
 };
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 30;
+
+/// What to do about an engine out of memory at its container limit `limit`.
+fn oom_help(limit: &str) -> String {
+    format!(
+        "the engine needs more than {limit}: raise the limit (create the service with a larger --memory, or set the engine's memory in config.toml), or serve a smaller model; retrying will not help"
+    )
+}
 
 /// The container that came up, and whether it already answered its health check.
 pub(super) struct Started {
@@ -35,6 +43,8 @@ pub(super) struct Run<'a> {
     pub(super) spec: &'a EngineSpec,
     /// The service's model, resolved for its engine after preflight.
     pub(super) model: Model,
+    /// The data dir's services when this start claimed its own: the holders of GPUs.
+    pub(super) others: Vec<Service>,
     pub(super) began: Instant,
     pub(super) attempts: Vec<Attempt>,
     pub(super) opts: &'a StartOptions<'a>,
@@ -98,11 +108,24 @@ impl Run<'_> {
         self.step(
             Phase::Preflight,
             &format!(
-                "checking port {} and image {}",
-                self.svc.port, self.spec.image
+                "checking port {}, {} and image {}",
+                self.svc.port,
+                describe(&self.spec.default_gpus()),
+                self.spec.image
             ),
         );
-        preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
+        let Cleared { gpus, notes } = preflight(
+            self.deps,
+            rt.as_ref(),
+            self.svc,
+            self.spec,
+            &self.others,
+            host_check,
+        )
+        .await?;
+        for note in &notes {
+            self.step(Phase::Preflight, note);
+        }
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
@@ -123,7 +146,10 @@ impl Run<'_> {
                 Phase::Create,
                 &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
             );
-            match self.one_attempt(&rt, n, &limits, &resolved, deadline).await {
+            match self
+                .one_attempt(&rt, n, &limits, gpus.as_ref(), &resolved, deadline)
+                .await
+            {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -167,10 +193,12 @@ impl Run<'_> {
         rt: &SharedRuntime,
         n: u32,
         limits: &ContainerLimits,
+        gpus: Option<&GpuRequest>,
         resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        let spec = self.container_spec(n, limits, resolved);
+        let mut spec = self.container_spec(n, limits, resolved);
+        spec.gpus = gpus.cloned();
         let creator = rt.clone();
         let creating = self
             .creating
@@ -188,7 +216,9 @@ impl Run<'_> {
             }
         };
         let rt = rt.as_ref();
-        let result = self.bring_up(rt, &id, resolved, deadline).await;
+        let result = self
+            .bring_up(rt, &id, resolved, limits.memory_bytes, deadline)
+            .await;
         if let Err(mut failure) = result {
             // The container is about to go: keep what the engine said, for `service logs`.
             if failure.log_tail.is_empty() {
@@ -206,6 +236,7 @@ impl Run<'_> {
         rt: &dyn Runtime,
         id: &str,
         resolved: &Resolved,
+        memory: u64,
         deadline: Instant,
     ) -> Result<Started, Failure> {
         match rt.start(id, self.svc.port).await {
@@ -233,7 +264,7 @@ impl Run<'_> {
                 .await
                 .map_err(|e| Failure::from_runtime(e, Phase::Health))?;
             if !state.running {
-                return Err(self.exited(rt, id, state.exit_code, state.oom_killed).await);
+                return Err(self.exited(rt, id, &state, memory).await);
             }
             if self
                 .deps
@@ -304,28 +335,46 @@ impl Run<'_> {
         Failure::of(error, Phase::Start)
     }
 
-    async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
+    /// Why the engine stopped during start-up. Out of memory — the kernel's OOM killer
+    /// (`OOMKilled`) or the engine's own words — names the container's limit and is not retried.
+    async fn exited(
+        &self,
+        rt: &dyn Runtime,
+        id: &str,
+        state: &ContainerState,
+        memory: u64,
+    ) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
+        let code = state.exit_code;
         let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
-        let cause = fatal_cause(&log_tail);
-        let mut failure = match (cause, oom) {
-            (Some((cause, line)), _) => Failure::fatal(
+        let limit = size_text(memory);
+        let oom = EngineCause::OutOfMemory;
+        let mut failure = match (fatal_cause(&log_tail), state.oom_killed) {
+            (_, true) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!(
+                    "out of memory: the kernel's OOM killer stopped the engine at its memory limit of {limit} (exit code {code_text})"
+                ),
+            )
+            .help(oom_help(&limit))
+            .cause(oom.code()),
+            (Some((EngineCause::OutOfMemory, line)), false) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!(
+                    "out of memory (memory limit {limit}): the engine exited during start-up with code {code_text}: {line}"
+                ),
+            )
+            .help(oom_help(&limit))
+            .cause(oom.code()),
+            (Some((cause, line)), false) => Failure::fatal(
                 Kind::StartFailed,
                 Phase::Health,
                 format!("the engine exited during start-up with code {code_text}: {line}"),
             )
             .help(cause.help())
             .cause(cause.code()),
-            (None, true) => Failure::fatal(
-                Kind::StartFailed,
-                Phase::Health,
-                format!(
-                    "the engine was killed for running out of memory {}",
-                    exit_summary(code, &log_tail)
-                ),
-            )
-            .help(EngineCause::OutOfMemory.help())
-            .cause(EngineCause::OutOfMemory.code()),
             (None, false) => Failure::retryable(
                 Phase::Health,
                 format!(
@@ -355,7 +404,7 @@ impl Run<'_> {
             host_ip: svc.bind,
             host_port: svc.port,
             container_port: self.spec.container_port,
-            gpu: self.spec.gpu,
+            gpus: None,
             limits: limits.clone(),
             mount: resolved.mount.clone(),
             cache: Some(super::cache::volume_for(

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, PullProgress, Runtime,
+    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, GpuSupport, PullProgress, Runtime,
     RuntimeError, RuntimeResult, VolumeInfo,
 };
 
@@ -319,10 +319,17 @@ impl Runtime for FakeRuntime {
         Ok(!w.image_missing)
     }
 
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+    async fn gpu_support(&self) -> RuntimeResult<GpuSupport> {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
-        Ok(!w.no_gpu)
+        Ok(if w.no_gpu {
+            GpuSupport::default()
+        } else {
+            GpuSupport {
+                nvidia_runtimes: vec!["nvidia".to_owned()],
+                cdi_spec_dirs: Vec::new(),
+            }
+        })
     }
 
     async fn version(&self) -> RuntimeResult<DockerVersion> {

@@ -258,6 +258,8 @@ mod tests {
             port: 8123,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:8123".to_owned(),
+            gpus: None,
+            memory_bytes: None,
             status: Status::Failed,
             last_error: Some(format!("engine said {HOSTILE}")),
             attempts: vec![Attempt {
