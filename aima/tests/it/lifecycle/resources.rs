@@ -73,7 +73,10 @@ fn a_started_engine_carries_its_memory_limit_and_no_device_request() {
 /// The spec the lifecycle builds for attempt 1 of a service with `gpus`, labelled for cleanup.
 fn spec_with(gpus: &str, instance: &str, image: &str) -> ContainerSpec {
     ContainerSpec {
-        name: format!("aima-gpu-request-{instance}-{}", gpus.replace([',', '='], "-")),
+        name: format!(
+            "aima-gpu-request-{instance}-{}",
+            gpus.replace([',', '='], "-")
+        ),
         image: image.to_owned(),
         args: vec!["--model".into(), "m".into(), "--port".into(), "8000".into()],
         env: Vec::new(),
