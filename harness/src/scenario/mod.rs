@@ -16,6 +16,7 @@ pub mod s19;
 pub mod s20;
 pub mod s21;
 pub mod s22;
+pub mod s23;
 #[cfg(test)]
 mod spec;
 
@@ -140,6 +141,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: None,
         run: s22::run,
+    },
+    ScenarioInfo {
+        number: 23,
+        title: "Memory and GPU exhaustion",
+        document: "scenarios/23-memory-and-gpu-exhaustion.md",
+        criteria: &s23::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s23::run,
     },
 ];
 
