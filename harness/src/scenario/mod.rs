@@ -17,6 +17,7 @@ pub mod s20;
 pub mod s21;
 pub mod s22;
 pub mod s23;
+pub mod s24;
 #[cfg(test)]
 mod spec;
 
@@ -150,6 +151,15 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: None,
         run: s23::run,
+    },
+    ScenarioInfo {
+        number: 24,
+        title: "GPU contention (needs a GPU)",
+        document: "scenarios/24-gpu-contention.md",
+        criteria: &s24::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s24::run,
     },
 ];
 

@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::fixtures::census::ContainerInfo;
 use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
-use crate::scenario::aima_ops::{QUICK, create_model};
+use crate::scenario::aima_ops::{create_model, create_service_with};
 use crate::scenario::context::RunContext;
 
 /// MiB the engine allocates (and writes) while it loads.
@@ -70,7 +69,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
     let model = create_model(ctx, "memory-model")?;
 
-    let tight = create(
+    let tight = create_service_with(
         ctx,
         &model,
         ctx.port,
@@ -83,7 +82,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
             .list_with_label(&format!("aima.service={tight}"))?,
     );
 
-    let roomy = create(
+    let roomy = create_service_with(
         ctx,
         &model,
         free_port()?,
@@ -105,44 +104,11 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let _ = ctx.http("stop", ctx.api("POST", &stop).json("{}"));
 
     obs.gpu_path = ctx.docker.gpu_path()?;
-    let gpu = create(ctx, &model, free_port()?, &["--gpus", GPU])?;
+    let gpu = create_service_with(ctx, &model, free_port()?, &["--gpus", GPU])?;
     obs.gpu_start = Some(api_start(ctx, "start needing a GPU", &gpu));
     obs.gpu_read = Some(api_get(ctx, "read back", &gpu));
     obs.gpu_left = Some(ctx.docker.list_with_label(&format!("aima.service={gpu}"))?);
     Ok(())
-}
-
-/// `service create` of a vLLM service with `extra` flags; returns its id.
-fn create(ctx: &mut RunContext, model: &str, port: u16, extra: &[&str]) -> anyhow::Result<String> {
-    let port = port.to_string();
-    let mut args = vec![
-        "service",
-        "create",
-        "--model-id",
-        model,
-        "--engine-type",
-        "vllm",
-        "--port",
-        &port,
-        "--output",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let step = format!("setup: service create {}", extra.join(" "));
-    let create = ctx.aima(&step, &args, &[], QUICK);
-    if !create.succeeded() {
-        bail!(
-            "service create failed ({}): {}",
-            create.outcome(),
-            create.stderr.trim()
-        );
-    }
-    let created: Value =
-        serde_json::from_str(create.stdout.trim()).context("service create -o json")?;
-    created["id"]
-        .as_str()
-        .map(str::to_owned)
-        .context("service create -o json has no id")
 }
 
 fn api_start(ctx: &mut RunContext, step: &str, service: &str) -> Result<HttpReply, String> {
