@@ -17,7 +17,8 @@
 //! - `metrics`: the daemon's Prometheus metrics: counters kept in memory, the text format.
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
 //! - `runtime`: adapter: the container runtime trait, its Docker implementation and a fake.
-//! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
+//! - `host`: adapter: probes of the machine: port holders, engine health, process liveness,
+//!   GPUs (`nvidia-smi`).
 //! - `config`: the environment, read once, and `config.toml`, validated into one value.
 //! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.

@@ -58,18 +58,19 @@ pub(super) fn held_by(svc: &Service, gpus: &Gpus, holder: &Service, theirs: &Gpu
 }
 
 /// The device request to send, given what Docker offers; refused when it offers no GPU path.
+/// (Failures are boxed here: these plain functions hand them up through `?`.)
 pub(super) fn request(
     gpus: &Gpus,
     support: &GpuSupport,
     spec: &EngineSpec,
     docker: &str,
-) -> Result<Option<GpuRequest>, Failure> {
+) -> Result<Option<GpuRequest>, Box<Failure>> {
     if gpus.is_none() {
         return Ok(None);
     }
     let Some(path) = support.path() else {
         let var = format!("{}_GPUS", spec.engine.env_prefix());
-        return Err(Failure::fatal(
+        return Err(Box::new(Failure::fatal(
             Kind::StartFailed,
             Phase::Preflight,
             format!(
@@ -80,16 +81,16 @@ pub(super) fn request(
         .help(format!(
             "install the NVIDIA container toolkit (or enable CDI with NVIDIA's device specs), or run without GPUs: create the service with --gpus none, or set {var}=none for new services"
         ))
-        .cause("no_gpu_runtime"));
+        .cause("no_gpu_runtime")));
     };
     if let (GpuPath::Cdi, Gpus::Count(n)) = (path, gpus) {
-        return Err(Failure::fatal(
+        return Err(Box::new(Failure::fatal(
             Kind::StartFailed,
             Phase::Preflight,
             format!("Docker at {docker} offers GPUs only through CDI, which names devices: it cannot take count={n}"),
         )
         .help("create the service with --gpus all or with device indexes (--gpus 0,1)")
-        .cause("no_gpu_runtime"));
+        .cause("no_gpu_runtime")));
     }
     Ok(Some(GpuRequest {
         gpus: gpus.clone(),
@@ -104,7 +105,7 @@ pub(super) fn check_host(
     report: &GpuReport,
     need: Option<u64>,
     engine: &str,
-) -> Result<Vec<String>, Failure> {
+) -> Result<Vec<String>, Box<Failure>> {
     let (devices, apps) = match report {
         GpuReport::NoTooling(why) | GpuReport::Failed(why) => {
             return Ok(vec![format!("GPU memory and processes not checked: {why}")]);
@@ -120,16 +121,18 @@ pub(super) fn check_host(
             for id in ids {
                 let Some(device) = devices.iter().find(|d| d.is(id)) else {
                     let have: Vec<&str> = devices.iter().map(|d| d.index.as_str()).collect();
-                    return Err(Failure::fatal(
-                        Kind::StartFailed,
-                        Phase::Preflight,
-                        format!(
-                            "GPU {id} does not exist on this host (nvidia-smi lists: {})",
-                            list_or_none(&have)
-                        ),
-                    )
-                    .help("create the service with --gpus naming a device nvidia-smi lists")
-                    .cause("no_such_gpu"));
+                    return Err(Box::new(
+                        Failure::fatal(
+                            Kind::StartFailed,
+                            Phase::Preflight,
+                            format!(
+                                "GPU {id} does not exist on this host (nvidia-smi lists: {})",
+                                list_or_none(&have)
+                            ),
+                        )
+                        .help("create the service with --gpus naming a device nvidia-smi lists")
+                        .cause("no_such_gpu"),
+                    ));
                 };
                 chosen.push(device);
             }
@@ -156,7 +159,7 @@ pub(super) fn check_host(
             } else {
                 format!("; in use by {}", named.join(", "))
             };
-            return Err(Failure::fatal(
+            return Err(Box::new(Failure::fatal(
                 Kind::GpuInUse,
                 Phase::Preflight,
                 format!(
@@ -169,7 +172,7 @@ pub(super) fn check_host(
                 ),
             )
             .help("free the GPU (stop the processes named), choose another with --gpus, or lower the engine's gpu_memory")
-            .cause("gpu_memory"));
+            .cause("gpu_memory")));
         }
         if !named.is_empty() {
             notes.push(format!(

@@ -75,13 +75,14 @@ pub(super) async fn preflight(
         });
     }
     let support = rt.gpu_support().await.map_err(fail)?;
-    let request = gpus::request(&wanted, &support, spec, &rt.address())?;
+    let request = gpus::request(&wanted, &support, spec, &rt.address()).map_err(|e| *e)?;
     let notes = gpus::check_host(
         &wanted,
         &host_gpus(deps, rt).await,
         spec.gpu_memory_bytes,
         spec.engine.as_str(),
-    )?;
+    )
+    .map_err(|e| *e)?;
     Ok(Cleared {
         gpus: request,
         notes,
