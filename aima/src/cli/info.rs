@@ -206,6 +206,22 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
             let settings = BTreeMap::from([
                 setting("image", json!(spec.image)),
                 setting("gpu", json!(spec.gpu)),
+                // What new services get without --gpus; follows `gpu` unless `gpus` is set.
+                (
+                    "gpus",
+                    Setting::new(
+                        json!(spec.default_gpus().to_string()),
+                        config.sources.of(&format!(
+                            "engines.{engine}.{}",
+                            if spec.gpus.is_some() { "gpus" } else { "gpu" }
+                        )),
+                    ),
+                ),
+                setting(
+                    "gpu_memory",
+                    spec.gpu_memory_bytes
+                        .map_or_else(|| json!("not checked"), |b| json!(b)),
+                ),
                 setting("port", json!(spec.default_port)),
                 setting("health_path", json!(spec.health_path)),
                 setting("start_attempts", json!(spec.start_attempts)),

@@ -107,12 +107,7 @@ impl Run<'_> {
         self.runtime = Some(rt.clone());
         self.step(
             Phase::Preflight,
-            &format!(
-                "checking port {}, {} and image {}",
-                self.svc.port,
-                describe(&self.spec.default_gpus()),
-                self.spec.image
-            ),
+            &describe(self.svc.port, &self.spec.default_gpus(), &self.spec.image),
         );
         let Cleared { gpus, notes } = preflight(
             self.deps,

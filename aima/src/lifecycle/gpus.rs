@@ -36,25 +36,34 @@ pub(super) fn holder<'a>(
 
 /// Refuses `gpus` when `holder` has them, in the words of a port conflict.
 pub(super) fn held_by(svc: &Service, gpus: &Gpus, holder: &Service, theirs: &Gpus) -> Failure {
-    let which = match gpus {
-        Gpus::Devices(ids) if ids.len() == 1 => format!("GPU {}", ids[0]),
-        other => format!("GPUs {other}"),
-    };
-    Failure::fatal(
-        Kind::GpuInUse,
-        Phase::Preflight,
-        format!(
-            "{which} is in use by aima service {} ({}, {}, GPUs {theirs})",
-            holder.id,
-            holder.name,
-            holder.status.as_str()
+    let by = format!(
+        "aima service {} ({}, {}, GPUs {theirs})",
+        holder.id,
+        holder.name,
+        holder.status.as_str()
+    );
+    let reason = match (gpus, theirs) {
+        (Gpus::Devices(mine), Gpus::Devices(held)) => {
+            let shared: Vec<&str> = mine
+                .iter()
+                .filter(|d| held.contains(d))
+                .map(String::as_str)
+                .collect();
+            match shared.as_slice() {
+                [one] => format!("GPU {one} is in use by {by}"),
+                many => format!("GPUs {} are in use by {by}", many.join(",")),
+            }
+        }
+        _ => format!(
+            "this service's GPUs ({gpus}) may be those of {by}: Docker picks the devices of `all` and `count=N` itself"
         ),
-    )
-    .help(format!(
-        "stop that service first (`aima service stop {}`), or run {} on other GPUs: create it with --gpus naming devices that service does not use",
-        holder.id, svc.id
-    ))
-    .cause("gpu_in_use")
+    };
+    Failure::fatal(Kind::GpuInUse, Phase::Preflight, reason)
+        .help(format!(
+            "stop that service first (`aima service stop {}`), or run {} on other GPUs: create it with --gpus naming devices that service does not use",
+            holder.id, svc.id
+        ))
+        .cause("gpu_in_use")
 }
 
 /// The device request to send, given what Docker offers; refused when it offers no GPU path.

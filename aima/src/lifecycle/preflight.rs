@@ -100,11 +100,11 @@ async fn host_gpus(deps: &Deps, rt: &dyn Runtime) -> GpuReport {
         .unwrap_or_else(|e| GpuReport::Failed(format!("the GPU probe failed: {e}")))
 }
 
-/// The GPUs of a start, for the progress line.
-pub(super) fn describe(gpus: &Gpus) -> String {
+/// What preflight checks, for the progress line: the port, the GPUs if any, the image.
+pub(super) fn describe(port: u16, gpus: &Gpus, image: &str) -> String {
     match gpus {
-        Gpus::None => "no GPU".to_owned(),
-        other => format!("GPUs {other}"),
+        Gpus::None => format!("checking port {port} and image {image}"),
+        some => format!("checking port {port}, GPUs {some} and image {image}"),
     }
 }
 

@@ -91,7 +91,8 @@ async fn all_gpus_meet_any_other_gpu_service_and_none_meets_nothing() {
         err.message
     );
     assert!(
-        err.message.contains("GPUs all is in use"),
+        err.message
+            .contains("this service's GPUs (all) may be those of aima service"),
         "{}",
         err.message
     );
