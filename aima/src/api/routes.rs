@@ -168,7 +168,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 
 /// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.
 pub(crate) fn open_store(state: &ApiState) -> ApiResult<Store> {
-    Ok(Store::open(&state.deps.config.db_path())?)
+    Ok(Store::open_in(&state.deps.config)?)
 }
 
 /// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
@@ -177,8 +177,8 @@ pub(crate) async fn with_store<T: Send + 'static>(
     state: &ApiState,
     f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let path = state.deps.config.db_path();
-    tokio::task::spawn_blocking(move || f(&mut Store::open(&path)?))
+    let config = state.deps.config.clone();
+    tokio::task::spawn_blocking(move || f(&mut Store::open_in(&config)?))
         .await
         .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }

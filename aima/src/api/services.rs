@@ -147,7 +147,7 @@ pub(crate) async fn start(
     let deps = state.deps.clone();
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
-        let mut store = Store::open(&deps.config.db_path())?;
+        let mut store = Store::open_in(&deps.config)?;
         let opts = StartOptions {
             wait: req.wait,
             timeout,

@@ -64,7 +64,7 @@ impl Reconciler {
     }
 
     pub(crate) async fn pass(&mut self) -> Result<Pass> {
-        let mut store = Store::open(&self.deps.config.db_path())?;
+        let mut store = Store::open_in(&self.deps.config)?;
         let before = store.list_services()?;
         let after = lifecycle::refresh_all(&self.deps, &mut store).await?;
         let changed = changes(&before, &after);

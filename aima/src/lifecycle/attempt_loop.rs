@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 
-use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
+use super::failure::{EngineCause, Failure, engine_words, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::{Cleared, describe, preflight};
 use super::progress::StartEvent;
@@ -121,6 +121,8 @@ impl Run<'_> {
         for note in &notes {
             self.step(Phase::Preflight, note);
         }
+        self.docker_room(rt.as_ref(), "Docker's disk is too full", Phase::Preflight)
+            .await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
@@ -259,7 +261,7 @@ impl Run<'_> {
                 .await
                 .map_err(|e| Failure::from_runtime(e, Phase::Health))?;
             if !state.running {
-                return Err(self.exited(rt, id, &state, memory).await);
+                return Err(self.exited(rt, id, resolved, &state, memory).await);
             }
             if self
                 .deps
@@ -336,6 +338,7 @@ impl Run<'_> {
         &self,
         rt: &dyn Runtime,
         id: &str,
+        resolved: &Resolved,
         state: &ContainerState,
         memory: u64,
     ) -> Failure {
@@ -366,7 +369,11 @@ impl Run<'_> {
             (Some((cause, line)), false) => Failure::fatal(
                 Kind::StartFailed,
                 Phase::Health,
-                format!("the engine exited during start-up with code {code_text}: {line}"),
+                format!(
+                    "the engine exited during start-up with code {code_text}: {}; it was loading {}",
+                    engine_words(line),
+                    resolved.describe()
+                ),
             )
             .help(cause.help())
             .cause(cause.code()),
