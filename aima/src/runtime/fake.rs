@@ -222,6 +222,14 @@ impl FakeRuntime {
         c.logs.extend(logs.iter().map(|l| l.to_string()));
     }
 
+    /// The kernel's OOM killer stops a running container (exit code 137, `OOMKilled`).
+    pub fn oom_kill(&self, id: &str) {
+        self.exit_container(id, 137, &[]);
+        if let Some(c) = self.world().containers.get_mut(id) {
+            c.state.oom_killed = true;
+        }
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.world().calls.clone()
     }

@@ -212,3 +212,34 @@ async fn the_memory_limit_reaches_the_container_and_an_oom_kill_names_it_once() 
     assert_eq!(err.attempts[0].code.as_deref(), Some("out_of_memory"));
     assert!(f.rt.containers().is_empty());
 }
+
+#[tokio::test]
+async fn a_detached_engine_killed_for_memory_later_is_failed_naming_its_limit() {
+    let mut f = Fixture::new();
+    let id = add_service_with(&f.deps, &mut f.store, None, None, Some("96m"));
+    f.host.set_healthy(false);
+    let opts = StartOptions {
+        wait: false,
+        timeout: Duration::from_secs(30),
+        progress: None,
+        pull: None,
+    };
+    let svc = super::super::start(&f.deps, &mut f.store, &id, opts, std::future::pending())
+        .await
+        .unwrap();
+    f.rt.oom_kill(&svc.container_id.unwrap());
+
+    let svc = crate::lifecycle::refresh(&f.deps, &mut f.store, &id)
+        .await
+        .unwrap();
+
+    assert_eq!(svc.status, Status::Failed);
+    let error = svc.last_error.unwrap();
+    assert!(
+        error.contains(
+            "out of memory: the kernel's OOM killer stopped the engine at its memory limit of 96m"
+        ),
+        "{error}"
+    );
+    assert!(f.rt.containers().is_empty());
+}
