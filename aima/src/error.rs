@@ -31,6 +31,8 @@ pub enum Kind {
     NotFound,
     Conflict,
     PortInUse,
+    /// A GPU the start needs is held by another service, or lacks the free memory it needs.
+    GpuInUse,
     DockerUnavailable,
     StartFailed,
     Timeout,
@@ -57,6 +59,7 @@ impl Kind {
             Kind::Storage => 9,
             Kind::Engine => 10,
             Kind::DiskFull => 11,
+            Kind::GpuInUse => 12,
             Kind::Interrupted => 130,
         }
     }
@@ -66,7 +69,7 @@ impl Kind {
         match self {
             Kind::Usage => 400,
             Kind::NotFound => 404,
-            Kind::Conflict | Kind::PortInUse => 409,
+            Kind::Conflict | Kind::PortInUse | Kind::GpuInUse => 409,
             Kind::DockerUnavailable | Kind::Interrupted => 503,
             Kind::StartFailed | Kind::Engine => 502,
             Kind::Timeout => 504,
@@ -83,6 +86,7 @@ impl Kind {
             Kind::NotFound => "not_found",
             Kind::Conflict => "conflict",
             Kind::PortInUse => "port_in_use",
+            Kind::GpuInUse => "gpu_in_use",
             Kind::DockerUnavailable => "docker_unavailable",
             Kind::StartFailed => "start_failed",
             Kind::Timeout => "timeout",
@@ -333,6 +337,7 @@ mod tests {
             Kind::NotFound,
             Kind::Conflict,
             Kind::PortInUse,
+            Kind::GpuInUse,
             Kind::DockerUnavailable,
             Kind::StartFailed,
             Kind::Timeout,

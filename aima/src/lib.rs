@@ -18,7 +18,8 @@
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
 //! - `runtime`: adapter: the container runtime trait, its Docker and Docker Swarm
 //!   implementations, and a fake.
-//! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
+//! - `host`: adapter: probes of the machine: port holders, engine health, process liveness,
+//!   GPUs (`nvidia-smi`).
 //! - `config`: the environment, read once, and `config.toml`, validated into one value
 //!   (engines, API, models, and `[runtime]`: plain Docker or a Swarm).
 //! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).

@@ -103,6 +103,13 @@ fn main() -> ExitCode {
             Some("term-exit-1.sh"),
             Expectation::failing(&["S22.C2"]),
         ),
+        scenario_case("s23::conformance", 23, None, Expectation::all_pass()),
+        scenario_case(
+            "s23::faulty::ignores_the_memory_limit",
+            23,
+            Some("ignore-memory.sh"),
+            Expectation::failing(&["S23.C1", "S23.C2", "S23.C3"]),
+        ),
         // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
         scenario_case(
             "s20::wrapper::no_exec_leaves_no_aima",

@@ -30,6 +30,12 @@ pub(crate) struct CreateServiceBody {
     /// Host address to publish on, as `--bind`.
     #[serde(default)]
     bind: Option<std::net::IpAddr>,
+    /// GPUs, as `--gpus`.
+    #[serde(default)]
+    gpus: Option<String>,
+    /// Memory limit, as `--memory`.
+    #[serde(default)]
+    memory: Option<String>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -40,6 +46,8 @@ impl From<CreateServiceBody> for CreateService {
             port: b.port,
             name: b.name,
             bind: b.bind,
+            gpus: b.gpus,
+            memory: b.memory,
         }
     }
 }

@@ -179,6 +179,14 @@ pub(crate) enum ServiceCommand {
         /// `0.0.0.0` exposes it on every IPv4 address: engines have no authentication.
         #[arg(long, value_name = "ADDR")]
         bind: Option<std::net::IpAddr>,
+        /// GPUs for the engine: `all`, `none`, `count=N` (any N), or device indexes or UUIDs
+        /// separated by commas (`0`, `0,1`). Default: the engine's `gpus` setting (vLLM: all).
+        #[arg(long, value_name = "GPUS")]
+        gpus: Option<String>,
+        /// Memory limit of the engine container, swap included (`64m`, `2g`). Default: the
+        /// engine's `memory` setting (3/4 of the Docker host's memory).
+        #[arg(long, value_name = "SIZE")]
+        memory: Option<String>,
     },
     /// List services, oldest first.
     List(ListArgs),

@@ -180,6 +180,8 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             port,
             name,
             bind,
+            gpus,
+            memory,
         } => {
             let req = ops::CreateService {
                 model_id,
@@ -187,6 +189,8 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 port,
                 name,
                 bind,
+                gpus,
+                memory,
             };
             one(&ops::create_service(&deps, &mut store, req)?)
         }

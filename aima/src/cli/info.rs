@@ -61,6 +61,9 @@ struct Docker {
     /// Whether Docker has an NVIDIA runtime for engines that ask for a GPU.
     #[serde(skip_serializing_if = "Option::is_none")]
     gpu_runtime: Option<bool>,
+    /// How Docker can hand GPUs over (NVIDIA runtime, CDI), or why it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_support: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -180,6 +183,7 @@ async fn docker(deps: &Deps) -> Docker {
         version: None,
         api_version: None,
         gpu_runtime: None,
+        gpu_support: None,
         error: None,
     };
     match DockerEndpoint::parse(docker_host) {
@@ -192,7 +196,7 @@ async fn docker(deps: &Deps) -> Docker {
     let asked = async {
         let rt = deps.docker().await?;
         let version = rt.version().await?;
-        let gpu = rt.has_gpu_runtime().await?;
+        let gpu = rt.gpu_support().await?;
         Ok::<_, crate::error::Error>((version, gpu))
     };
     match tokio::time::timeout(DOCKER_WAIT, asked).await {
@@ -200,7 +204,8 @@ async fn docker(deps: &Deps) -> Docker {
             out.reachable = true;
             out.version = Some(version.version);
             out.api_version = Some(version.api_version);
-            out.gpu_runtime = Some(gpu);
+            out.gpu_runtime = Some(gpu.path().is_some());
+            out.gpu_support = Some(gpu.describe());
         }
         Ok(Err(e)) => out.error = Some(e.message),
         Err(_) => {
@@ -225,6 +230,22 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
             let settings = BTreeMap::from([
                 setting("image", json!(spec.image)),
                 setting("gpu", json!(spec.gpu)),
+                // What new services get without --gpus; follows `gpu` unless `gpus` is set.
+                (
+                    "gpus",
+                    Setting::new(
+                        json!(spec.default_gpus().to_string()),
+                        config.sources.of(&format!(
+                            "engines.{engine}.{}",
+                            if spec.gpus.is_some() { "gpus" } else { "gpu" }
+                        )),
+                    ),
+                ),
+                setting(
+                    "gpu_memory",
+                    spec.gpu_memory_bytes
+                        .map_or_else(|| json!("not checked"), |b| json!(b)),
+                ),
                 setting("port", json!(spec.default_port)),
                 setting("health_path", json!(spec.health_path)),
                 setting("start_attempts", json!(spec.start_attempts)),
@@ -278,11 +299,10 @@ pub(crate) fn render_table(info: &Info) -> String {
         (None, Some(e)) => format!("{} ({}), unreachable: {e}", docker.endpoint, docker.source),
         (None, None) => docker.endpoint.clone(),
     };
-    let gpu = match docker.gpu_runtime {
-        Some(true) => "nvidia",
-        Some(false) => "none",
-        None => "unknown (Docker unreachable)",
-    };
+    let gpu = docker
+        .gpu_support
+        .as_deref()
+        .unwrap_or("unknown (Docker unreachable)");
     let (listen, listen_source) = info.api.listen.shown();
     let (runtime, runtime_source) = info.runtime.shown();
     let (token, token_source) = info.api.token.shown();

@@ -92,6 +92,8 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 s.engine_type.to_string(),
                 s.port.to_string(),
                 s.bind.to_string(),
+                gpus_text(s),
+                memory_text(s),
                 s.status.as_str().to_owned(),
                 s.endpoint.clone(),
                 clock::ago(s.created_at, now),
@@ -100,7 +102,8 @@ pub(crate) fn services_table(services: &[Service]) -> String {
         .collect();
     table(
         &[
-            "ID", "NAME", "ENGINE", "PORT", "BIND", "STATUS", "ENDPOINT", "CREATED",
+            "ID", "NAME", "ENGINE", "PORT", "BIND", "GPUS", "MEMORY", "STATUS", "ENDPOINT",
+            "CREATED",
         ],
         &rows,
     )
@@ -180,6 +183,8 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("engine", s.engine_type.to_string()),
         ("port", s.port.to_string()),
         ("bind", s.bind.to_string()),
+        ("gpus", gpus_text(s)),
+        ("memory", memory_text(s)),
         ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
@@ -203,6 +208,19 @@ pub(crate) fn service_detail(s: &Service) -> String {
         }
     }
     out
+}
+
+/// The service's GPUs as `--gpus` takes them; `default` when the engine's setting decides.
+fn gpus_text(s: &Service) -> String {
+    s.gpus
+        .as_ref()
+        .map_or_else(|| "default".to_owned(), ToString::to_string)
+}
+
+/// The service's memory limit as `--memory` takes it; `default` when the engine's limit holds.
+fn memory_text(s: &Service) -> String {
+    s.memory_bytes
+        .map_or_else(|| "default".to_owned(), crate::domain::size_text)
 }
 
 pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
@@ -236,6 +254,8 @@ mod tests {
             port: 8000,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:8000".to_owned(),
+            gpus: None,
+            memory_bytes: None,
             status: Status::Failed,
             last_error: Some("cannot start: \x1b[31mred".to_owned()),
             attempts: vec![attempt.clone()],

@@ -20,7 +20,7 @@ pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
-use crate::domain::{EngineSpec, EngineType, PullPolicy, Secret, parse_size};
+use crate::domain::{EngineSpec, EngineType, Gpus, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -116,6 +116,10 @@ struct FileApi {
 struct FileEngine {
     image: Option<String>,
     gpu: Option<bool>,
+    #[serde(default, deserialize_with = "gpus")]
+    gpus: Option<Gpus>,
+    #[serde(default, deserialize_with = "size")]
+    gpu_memory: Option<u64>,
     /// Non-zero, so `port = 0` is refused with the file's line like any other bad value.
     port: Option<NonZeroU16>,
     bind: Option<IpAddr>,
@@ -323,6 +327,14 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
         spec.gpu = v;
         from_file("gpu");
     }
+    if let Some(v) = &o.gpus {
+        spec.gpus = Some(v.clone());
+        from_file("gpus");
+    }
+    if let Some(v) = o.gpu_memory {
+        spec.gpu_memory_bytes = Some(v);
+        from_file("gpu_memory");
+    }
     if let Some(v) = o.port {
         spec.default_port = v.get();
         from_file("port");
@@ -403,6 +415,14 @@ fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u6
     })
 }
 
+/// A GPU choice in the file (`"0,1"`), refused with the file's line when it does not parse.
+fn gpus<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Gpus>, D::Error> {
+    let text = String::deserialize(d)?;
+    Gpus::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<()> {
     let prefix = spec.engine.env_prefix();
     let engine = spec.engine;
@@ -430,6 +450,17 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
             _ => return Err(bad(var, "true or false", gpu)),
         };
         from_env("gpu", &var);
+    }
+    let var = format!("{prefix}_GPUS");
+    if let Some(text) = env.get(&var) {
+        spec.gpus = Some(Gpus::parse(text).map_err(|_| {
+            bad(
+                var.clone(),
+                "all, none, count=N, or device indexes or UUIDs separated by commas",
+                text,
+            )
+        })?);
+        from_env("gpus", &var);
     }
     let var = format!("{prefix}_PORT");
     if let Some(port) = env.get(&var) {
@@ -488,6 +519,11 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
     if let Some(bytes) = size_of(var.clone())? {
         spec.limits.memory_bytes = Some(bytes);
         from_env("memory", &var);
+    }
+    let var = format!("{prefix}_GPU_MEMORY");
+    if let Some(bytes) = size_of(var.clone())? {
+        spec.gpu_memory_bytes = Some(bytes);
+        from_env("gpu_memory", &var);
     }
     let var = format!("{prefix}_PIDS_LIMIT");
     if let Some(n) = count_of(var.clone())? {
@@ -690,6 +726,37 @@ mod tests {
         std::fs::write(&config, "[engines.vllm]\nstop_secs = -1\n").unwrap();
         let text = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(text.contains("malformed at line 2"), "{text}");
+    }
+
+    #[test]
+    fn gpus_come_from_file_and_env_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            "[engines.llamacpp]\ngpus = \"1\"\ngpu_memory = \"6g\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        let llama = cfg.engine(EngineType::Llamacpp);
+        assert_eq!(llama.default_gpus(), Gpus::Devices(vec!["1".into()]));
+        assert_eq!(llama.gpu_memory_bytes, Some(6 << 30));
+        assert_eq!(cfg.engine(EngineType::Vllm).default_gpus(), Gpus::All);
+        assert_eq!(cfg.engine(EngineType::Ollama).default_gpus(), Gpus::None);
+
+        let env = Env::from_pairs([("AIMA_LLAMACPP_GPUS", "count=2")]);
+        let cfg = Config::load(dir.path(), env).unwrap();
+        assert_eq!(
+            cfg.engine(EngineType::Llamacpp).default_gpus(),
+            Gpus::Count(2)
+        );
+        let env = Env::from_pairs([("AIMA_LLAMACPP_GPUS", "0;1")]);
+        let err = Config::load(dir.path(), env).unwrap_err();
+        assert_eq!(err.kind(), Kind::Usage);
+        assert!(err.to_string().contains("AIMA_LLAMACPP_GPUS"), "{err}");
+        std::fs::write(&config, "[engines.vllm]\ngpus = \"count=0\"\n").unwrap();
+        let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
+        assert!(err.contains("at line 2"), "{err}");
     }
 
     #[test]

@@ -109,6 +109,8 @@ mod tests {
             port: 18000,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:18000".to_owned(),
+            gpus: None,
+            memory_bytes: None,
             status,
             last_error: None,
             attempts: Vec::new(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::gpu::Gpus;
 use super::pull::PullPolicy;
 
 /// vLLM's default `/dev/shm`: room for its workers' shared tensors (Docker's 64 MB is too small
@@ -60,7 +61,13 @@ pub struct EngineSpec {
     /// Port the engine listens on inside its container.
     pub container_port: u16,
     pub health_path: String,
+    /// Whether new services get GPUs when neither `--gpus` nor [`EngineSpec::gpus`] says which.
     pub gpu: bool,
+    /// The GPUs new services get when `--gpus` is absent (`[engines.<type>] gpus`); beats `gpu`.
+    pub gpus: Option<Gpus>,
+    /// Free GPU memory (bytes) the engine needs on each of its devices to load; a start is
+    /// refused when the host shows less. `None`: not checked.
+    pub gpu_memory_bytes: Option<u64>,
     pub start_attempts: u32,
     pub backoff_ms: u64,
     /// Seconds a graceful stop waits after SIGTERM before it kills the engine.
@@ -153,6 +160,17 @@ pub fn parse_size(text: &str) -> Option<u64> {
         .filter(|n| *n > 0)
 }
 
+/// A size the way [`parse_size`] reads it, in the largest unit that divides it (`64m`, `2g`).
+pub fn size_text(bytes: u64) -> String {
+    [(30, "g"), (20, "m"), (10, "k")]
+        .into_iter()
+        .find(|(shift, _)| bytes >= 1 << shift && bytes % (1 << shift) == 0)
+        .map_or_else(
+            || bytes.to_string(),
+            |(shift, unit)| format!("{}{unit}", bytes >> shift),
+        )
+}
+
 /// A value that is never shown: `Debug` and serialisation print a placeholder.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -193,6 +211,8 @@ impl EngineSpec {
             container_port: port,
             health_path: health.to_owned(),
             gpu,
+            gpus: None,
+            gpu_memory_bytes: None,
             start_attempts: 3,
             backoff_ms: 500,
             stop_secs: DEFAULT_STOP_SECS,
@@ -203,6 +223,15 @@ impl EngineSpec {
             api_key: None,
             hf_token: None,
             shm_bytes: (engine == EngineType::Vllm).then_some(VLLM_SHM_BYTES),
+        }
+    }
+
+    /// The GPUs a new service of this engine gets when it names none.
+    pub fn default_gpus(&self) -> Gpus {
+        match (&self.gpus, self.gpu) {
+            (Some(gpus), _) => gpus.clone(),
+            (None, true) => Gpus::All,
+            (None, false) => Gpus::None,
         }
     }
 
@@ -385,6 +414,9 @@ mod tests {
         assert_eq!(parse_size("4096"), Some(4096));
         for bad in ["", "0", "m", "-1g", "1.5g", "12t"] {
             assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+        for text in ["64m", "2g", "1536m", "3k", "1000"] {
+            assert_eq!(size_text(parse_size(text).unwrap()), text);
         }
     }
 

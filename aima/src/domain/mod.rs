@@ -3,6 +3,7 @@
 
 mod attempt;
 mod engine;
+mod gpu;
 mod ids;
 mod model;
 mod pull;
@@ -11,8 +12,9 @@ mod service;
 pub use attempt::{Attempt, Phase};
 pub use engine::{
     DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
-    VLLM_SHM_BYTES, parse_size,
+    VLLM_SHM_BYTES, parse_size, size_text,
 };
+pub use gpu::Gpus;
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use pull::PullPolicy;

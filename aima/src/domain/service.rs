@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::attempt::Attempt;
 use super::engine::EngineType;
+use super::gpu::Gpus;
 use super::ids::{ModelId, ServiceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +95,12 @@ pub struct Service {
     pub bind: IpAddr,
     /// Where clients send requests: `http://ADDR:PORT`, derived from the published address.
     pub endpoint: String,
+    /// The GPUs its engine gets, chosen at create (`--gpus`, else the engine's default).
+    /// `None` only for services created before GPUs were chosen per service: those follow the
+    /// engine's configured default at each start.
+    pub gpus: Option<Gpus>,
+    /// Its container's memory limit in bytes (`--memory`); `None`: the engine's limit.
+    pub memory_bytes: Option<u64>,
     pub status: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,

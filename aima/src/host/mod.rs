@@ -1,10 +1,10 @@
 //! The machine aima runs on, as the lifecycle asks about it: who holds a port, does an engine
 //! answer its health check, is the process that owns a start still alive, how much room a disk
-//! has. [`HostProbe`] is the
-//! seam; [`RealHost`] asks the OS.
+//! has, what its GPUs hold. [`HostProbe`] is the seam; [`RealHost`] asks the OS.
 
 pub mod engine_api;
 mod engine_health;
+pub mod gpus;
 pub mod model_dir;
 pub mod ports;
 mod process;
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use gpus::GpuReport;
 pub use ports::PortHolder;
 pub use process::Liveness;
 
@@ -32,6 +33,9 @@ pub trait HostProbe: Send + Sync {
     fn owner_liveness(&self, owner: Owner) -> Liveness;
     /// Bytes free on the filesystem holding `path`, as seen from this host.
     fn free_bytes(&self, path: &Path) -> std::io::Result<u64>;
+    /// The host's GPUs, their free memory and the processes using them (blocking: it may run
+    /// `nvidia-smi`).
+    fn gpus(&self) -> GpuReport;
 }
 
 pub struct RealHost;
@@ -56,5 +60,9 @@ impl HostProbe for RealHost {
 
     fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
         crate::disk::free_bytes(path)
+    }
+
+    fn gpus(&self) -> GpuReport {
+        gpus::probe()
     }
 }

@@ -8,19 +8,27 @@ use tokio::task::JoinHandle;
 
 use super::failure::{EngineCause, Failure, engine_words, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
-use super::preflight::{Target, preflight};
+use super::preflight::{Cleared, Target, describe, preflight};
 use super::progress::StartEvent;
 use super::pull;
 use super::start::StartOptions;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service};
+use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service, size_text};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{
-    ContainerLimits, ContainerSpec, Runtime, RuntimeError, RuntimeResult, SharedRuntime,
+    ContainerLimits, ContainerSpec, ContainerState, GpuRequest, Runtime, RuntimeError,
+    RuntimeResult, SharedRuntime,
 };
 
 const POLL: Duration = Duration::from_millis(250);
 const LOG_LINES: usize = 30;
+
+/// What to do about an engine out of memory at its container limit `limit`.
+fn oom_help(limit: &str) -> String {
+    format!(
+        "the engine needs more than {limit}: raise the limit (create the service with a larger --memory, or set the engine's memory in config.toml), or serve a smaller model; retrying will not help"
+    )
+}
 
 /// The container that came up, and whether it already answered its health check.
 pub(super) struct Started {
@@ -35,6 +43,8 @@ pub(super) struct Run<'a> {
     pub(super) spec: &'a EngineSpec,
     /// The service's model, resolved for its engine after preflight.
     pub(super) model: Model,
+    /// The data dir's services when this start claimed its own: the holders of GPUs.
+    pub(super) others: Vec<Service>,
     pub(super) began: Instant,
     pub(super) attempts: Vec<Attempt>,
     pub(super) opts: &'a StartOptions<'a>,
@@ -97,10 +107,7 @@ impl Run<'_> {
         self.runtime = Some(rt.clone());
         self.step(
             Phase::Preflight,
-            &format!(
-                "checking port {} and image {}",
-                self.svc.port, self.spec.image
-            ),
+            &describe(self.svc.port, &self.spec.default_gpus(), &self.spec.image),
         );
         let placement = self.placement();
         // This machine's port holders matter only where the engine may run (a Swarm may place
@@ -114,15 +121,19 @@ impl Run<'_> {
             node: self.opts.node.as_deref(),
             this_node: here.node.as_deref(),
         };
-        preflight(
+        let Cleared { gpus, notes } = preflight(
             self.deps,
             rt.as_ref(),
             self.svc,
             self.spec,
+            &self.others,
             host_check,
             target,
         )
         .await?;
+        for note in &notes {
+            self.step(Phase::Preflight, note);
+        }
         self.docker_room(rt.as_ref(), "Docker's disk is too full", Phase::Preflight)
             .await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
@@ -145,7 +156,10 @@ impl Run<'_> {
                 Phase::Create,
                 &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
             );
-            match self.one_attempt(&rt, n, &limits, &resolved, deadline).await {
+            match self
+                .one_attempt(&rt, n, &limits, gpus.as_ref(), &resolved, deadline)
+                .await
+            {
                 Ok(started) => return Ok(started),
                 Err(failure)
                     if failure.retry
@@ -189,10 +203,12 @@ impl Run<'_> {
         rt: &SharedRuntime,
         n: u32,
         limits: &ContainerLimits,
+        gpus: Option<&GpuRequest>,
         resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
-        let spec = self.container_spec(n, limits, resolved);
+        let mut spec = self.container_spec(n, limits, resolved);
+        spec.gpus = gpus.cloned();
         let creator = rt.clone();
         let creating = self
             .creating
@@ -210,7 +226,9 @@ impl Run<'_> {
             }
         };
         let rt = rt.as_ref();
-        let result = self.bring_up(rt, &id, resolved, deadline).await;
+        let result = self
+            .bring_up(rt, &id, resolved, limits.memory_bytes, deadline)
+            .await;
         if let Err(mut failure) = result {
             // The container is about to go: keep what the engine said, for `service logs`.
             if failure.log_tail.is_empty() {
@@ -237,6 +255,7 @@ impl Run<'_> {
         rt: &dyn Runtime,
         id: &str,
         resolved: &Resolved,
+        memory: u64,
         deadline: Instant,
     ) -> Result<Started, Failure> {
         match rt.start(id, self.svc.port).await {
@@ -284,9 +303,7 @@ impl Run<'_> {
                 .await
                 .map_err(|e| Failure::from_runtime(e, Phase::Health))?;
             if !state.running {
-                return Err(self
-                    .exited(rt, id, resolved, state.exit_code, state.oom_killed)
-                    .await);
+                return Err(self.exited(rt, id, resolved, &state, memory).await);
             }
             if self
                 .deps
@@ -357,19 +374,41 @@ impl Run<'_> {
         Failure::of(error, Phase::Start)
     }
 
+    /// Why the engine stopped during start-up. Out of memory — the kernel's OOM killer
+    /// (`OOMKilled`) or the engine's own words — names the container's limit and is not retried.
     async fn exited(
         &self,
         rt: &dyn Runtime,
         id: &str,
         resolved: &Resolved,
-        code: Option<i64>,
-        oom: bool,
+        state: &ContainerState,
+        memory: u64,
     ) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
+        let code = state.exit_code;
         let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
-        let cause = fatal_cause(&log_tail);
-        let mut failure = match (cause, oom) {
-            (Some((cause, line)), _) => Failure::fatal(
+        let limit = size_text(memory);
+        let oom = EngineCause::OutOfMemory;
+        let mut failure = match (fatal_cause(&log_tail), state.oom_killed) {
+            (_, true) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!(
+                    "out of memory: the kernel's OOM killer stopped the engine at its memory limit of {limit} (exit code {code_text})"
+                ),
+            )
+            .help(oom_help(&limit))
+            .cause(oom.code()),
+            (Some((EngineCause::OutOfMemory, line)), false) => Failure::fatal(
+                Kind::StartFailed,
+                Phase::Health,
+                format!(
+                    "out of memory (memory limit {limit}): the engine exited during start-up with code {code_text}: {line}"
+                ),
+            )
+            .help(oom_help(&limit))
+            .cause(oom.code()),
+            (Some((cause, line)), false) => Failure::fatal(
                 Kind::StartFailed,
                 Phase::Health,
                 format!(
@@ -380,16 +419,6 @@ impl Run<'_> {
             )
             .help(cause.help())
             .cause(cause.code()),
-            (None, true) => Failure::fatal(
-                Kind::StartFailed,
-                Phase::Health,
-                format!(
-                    "the engine was killed for running out of memory {}",
-                    exit_summary(code, &log_tail)
-                ),
-            )
-            .help(EngineCause::OutOfMemory.help())
-            .cause(EngineCause::OutOfMemory.code()),
             (None, false) => Failure::retryable(
                 Phase::Health,
                 format!(
@@ -419,7 +448,7 @@ impl Run<'_> {
             host_ip: svc.bind,
             host_port: svc.port,
             container_port: self.spec.container_port,
-            gpu: self.spec.gpu,
+            gpus: None,
             limits: limits.clone(),
             mount: resolved.mount.clone(),
             cache: Some(super::cache::volume_for(

@@ -5,6 +5,7 @@
 mod attempt_loop;
 pub(crate) mod cache;
 mod failure;
+pub(crate) mod gpus;
 mod image;
 pub(crate) mod labels;
 mod lease;

@@ -4,12 +4,12 @@
 use tokio::task::JoinHandle;
 
 use super::failure::Failure;
-use super::{Deps, labels, sweep};
+use super::{Deps, gpus, labels, sweep};
 use crate::config::Config;
-use crate::domain::{EngineSpec, Phase, Service};
+use crate::domain::{EngineSpec, Gpus, Phase, Service};
 use crate::error::{Detail, Kind};
-use crate::host::PortHolder;
-use crate::runtime::{ContainerInfo, Runtime};
+use crate::host::{GpuReport, PortHolder};
+use crate::runtime::{ContainerInfo, GpuRequest, Runtime};
 
 /// Where the engine is to run, as far as the start knows before it runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,18 +20,30 @@ pub(super) struct Target<'a> {
     pub this_node: Option<&'a str>,
 }
 
+/// What preflight settled: the GPUs to request, and lines worth showing about them.
+pub(super) struct Cleared {
+    pub gpus: Option<GpuRequest>,
+    pub notes: Vec<String>,
+}
+
+/// `others`: the data dir's services as recorded when this start claimed its own;
 /// `host_check` is this machine's port probe, `None` when the engine cannot run here.
 pub(super) async fn preflight(
     deps: &Deps,
     rt: &dyn Runtime,
     svc: &Service,
     spec: &EngineSpec,
+    others: &[Service],
     host_check: Option<JoinHandle<Option<PortHolder>>>,
     target: Target<'_>,
-) -> Result<(), Failure> {
+) -> Result<Cleared, Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
     remove_leftovers(deps, rt, svc).await?;
     let port = svc.port;
+    let wanted = spec.default_gpus();
+    if let Some((holder, theirs)) = gpus::holder(svc, &wanted, others, &deps.config) {
+        return Err(gpus::held_by(svc, &wanted, holder, &theirs));
+    }
 
     let containers = rt.list(&[]).await.map_err(fail)?;
     if let Some(c) = containers
@@ -73,23 +85,44 @@ pub(super) async fn preflight(
         )));
     }
 
-    if spec.gpu && !rt.has_gpu_runtime().await.map_err(fail)? {
-        let var = format!("{}_GPU", spec.engine.env_prefix());
-        return Err(Failure::fatal(
-            Kind::StartFailed,
-            Phase::Preflight,
-            format!(
-                "engine {} asks for a GPU, but Docker at {} has no GPU runtime",
-                spec.engine,
-                rt.address()
-            ),
-        )
-        .help(format!(
-            "install the NVIDIA container toolkit, or run without a GPU: {var}=false"
-        ))
-        .cause("no_gpu_runtime"));
+    if wanted.is_none() {
+        return Ok(Cleared {
+            gpus: None,
+            notes: Vec::new(),
+        });
     }
-    Ok(())
+    let support = rt.gpu_support().await.map_err(fail)?;
+    let request = gpus::request(&wanted, &support, spec, &rt.address()).map_err(|e| *e)?;
+    let notes = gpus::check_host(
+        &wanted,
+        &host_gpus(deps, rt).await,
+        spec.gpu_memory_bytes,
+        spec.engine.as_str(),
+    )
+    .map_err(|e| *e)?;
+    Ok(Cleared {
+        gpus: request,
+        notes,
+    })
+}
+
+/// The host's GPUs, when Docker runs on this host: a remote Docker's GPUs are not ours to see.
+async fn host_gpus(deps: &Deps, rt: &dyn Runtime) -> GpuReport {
+    if rt.address().starts_with("tcp://") {
+        return GpuReport::NoTooling(format!("Docker at {} is not on this host", rt.address()));
+    }
+    let host = deps.host.clone();
+    tokio::task::spawn_blocking(move || host.gpus())
+        .await
+        .unwrap_or_else(|e| GpuReport::Failed(format!("the GPU probe failed: {e}")))
+}
+
+/// What preflight checks, for the progress line: the port, the GPUs if any, the image.
+pub(super) fn describe(port: u16, gpus: &Gpus, image: &str) -> String {
+    match gpus {
+        Gpus::None => format!("checking port {port} and image {image}"),
+        some => format!("checking port {port}, GPUs {some} and image {image}"),
+    }
 }
 
 /// Whether a container (or Swarm service) publishing the port stands in the way: on plain

@@ -3,7 +3,7 @@
 
 use super::failure::exit_summary;
 use super::{Deps, lease, sweep};
-use crate::domain::{Attempt, Phase, Service, ServiceId, Status};
+use crate::domain::{Attempt, Phase, Service, ServiceId, Status, size_text};
 use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, Store};
@@ -147,6 +147,18 @@ async fn look_at_container(
         }
         Err(_) => return None,
     };
+    if !state.running && state.oom_killed {
+        let limit = svc
+            .memory_bytes
+            .or(deps.config.engine(svc.engine_type).limits.memory_bytes)
+            .map_or_else(|| "its default share of the host".to_owned(), size_text);
+        return Some((
+            Status::Failed,
+            format!(
+                "out of memory: the kernel's OOM killer stopped the engine at its memory limit of {limit}"
+            ),
+        ));
+    }
     if !state.running {
         let logs = rt.logs_tail(container, 20).await.unwrap_or_default();
         return Some((

@@ -12,7 +12,7 @@ use super::preflight::remove_leftovers;
 use super::progress::Progress;
 use super::{Deps, lease};
 use crate::config::RuntimeKind;
-use crate::domain::{Attempt, Phase, PullPolicy, Service, ServiceId, Status};
+use crate::domain::{Attempt, EngineSpec, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, Store};
@@ -53,14 +53,16 @@ pub(crate) async fn start(
     let Some(svc) = store.change_service(id, &Status::STARTABLE, claim)? else {
         return Err(busy(&svc));
     };
-    let spec = deps.config.engine(svc.engine_type).clone();
+    let spec = service_spec(deps, &svc);
     let model = store.get_model(&svc.model_id)?;
+    let others = store.list_services()?;
     let began = Instant::now();
     let mut run = Run {
         deps,
         svc: &svc,
         spec: &spec,
         model,
+        others,
         began,
         attempts: Vec::new(),
         opts: &opts,
@@ -116,6 +118,16 @@ fn check_node(deps: &Deps, node: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The engine's settings with the service's own choices on top: its GPUs and memory limit.
+fn service_spec(deps: &Deps, svc: &Service) -> EngineSpec {
+    let mut spec = deps.config.engine(svc.engine_type).clone();
+    spec.gpus = Some(super::gpus::of(svc, &deps.config));
+    if let Some(bytes) = svc.memory_bytes {
+        spec.limits.memory_bytes = Some(bytes);
+    }
+    spec
 }
 
 fn busy(svc: &Service) -> Error {

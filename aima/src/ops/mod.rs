@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
-use crate::domain::{EngineType, Model, ModelId, ModelSource, Service, Status};
+use crate::domain::{EngineType, Gpus, Model, ModelId, ModelSource, Service, Status, parse_size};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
@@ -46,6 +46,11 @@ pub struct CreateService {
     pub name: Option<String>,
     /// Host address to publish on; the engine's configured `bind` (loopback) when absent.
     pub bind: Option<std::net::IpAddr>,
+    /// The GPUs its engine gets (`all`, `none`, `count=N`, `0,1`); the engine's default when
+    /// absent.
+    pub gpus: Option<String>,
+    /// Its container's memory limit (`64m`, `2g`); the engine's limit when absent.
+    pub memory: Option<String>,
 }
 
 pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Result<Model> {
@@ -98,14 +103,39 @@ pub fn delete_model(store: &mut Store, id: &str, force: bool) -> Result<Model> {
     store.delete_model(&id, force)
 }
 
+/// Docker refuses a container memory limit below 6 MiB.
+const MIN_MEMORY: u64 = 6 << 20;
+
 pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Result<Service> {
     if req.port == Some(0) {
         return Err(Error::usage(
             "port 0 is not a usable port: pick one between 1 and 65535",
         ));
     }
-    let model_id = resolve::model(store, &req.model_id)?;
     let spec = deps.config.engine(req.engine_type);
+    let gpus = match req.gpus.as_deref() {
+        Some(text) => {
+            Gpus::parse(text).map_err(|e| Error::usage(format!("bad --gpus {text:?}: {e}")))?
+        }
+        None => spec.default_gpus(),
+    };
+    let memory_bytes = match req.memory.as_deref() {
+        Some(text) => match parse_size(text) {
+            Some(bytes) if bytes >= MIN_MEMORY => Some(bytes),
+            Some(_) => {
+                return Err(Error::usage(format!(
+                    "--memory {text} is below Docker's smallest container limit, 6m"
+                )));
+            }
+            None => {
+                return Err(Error::usage(format!(
+                    "bad --memory {text:?}: expected a size in bytes or with k, m or g (64m, 2g)"
+                )));
+            }
+        },
+        None => None,
+    };
+    let model_id = resolve::model(store, &req.model_id)?;
     // An engine that cannot load this model is refused now, not at its first start. A model
     // that does not exist is left to the store, which says so in its own words.
     if let Ok(model) = store.get_model(&model_id) {
@@ -118,6 +148,8 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         port: req.port,
         default_port: spec.default_port,
         bind: req.bind.unwrap_or(spec.bind),
+        gpus,
+        memory_bytes,
     })
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountBindOptions,
     MountBindOptionsPropagationEnum, MountType, MountVolumeOptions, PortBinding,
 };
 use bollard::query_parameters::{
@@ -23,7 +23,8 @@ use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
     CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint,
-    DockerVersion, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    DockerVersion, GpuSupport, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult,
+    VolumeInfo,
 };
 
 mod streams;
@@ -295,15 +296,21 @@ impl Runtime for DockerRuntime {
         }
     }
 
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+    async fn gpu_support(&self) -> RuntimeResult<GpuSupport> {
         let info = self
             .bounded("info", CALL_SECS, self.client().info())
             .await?;
-        Ok(info
+        let mut nvidia_runtimes: Vec<String> = info
             .runtimes
             .unwrap_or_default()
-            .keys()
-            .any(|r| r.contains("nvidia")))
+            .into_keys()
+            .filter(|r| r.contains("nvidia"))
+            .collect();
+        nvidia_runtimes.sort();
+        Ok(GpuSupport {
+            nvidia_runtimes,
+            cdi_spec_dirs: info.cdi_spec_dirs.unwrap_or_default(),
+        })
     }
 
     async fn version(&self) -> RuntimeResult<DockerVersion> {
@@ -354,14 +361,7 @@ impl Runtime for DockerRuntime {
                 host_port: Some(spec.host_port.to_string()),
             }]),
         )]);
-        let gpus = spec.gpu.then(|| {
-            vec![DeviceRequest {
-                driver: Some("nvidia".to_owned()),
-                count: Some(-1),
-                capabilities: Some(vec![vec!["gpu".to_owned()]]),
-                ..Default::default()
-            }]
-        });
+        let gpus = spec.gpus.as_ref().and_then(super::gpu::device_requests);
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: Some(spec.args.clone()),

@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, PullProgress, Runtime,
-    RuntimeError, RuntimeResult, VolumeInfo,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, GpuSupport,
+    PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -230,6 +230,14 @@ impl FakeRuntime {
         c.logs.extend(logs.iter().map(|l| l.to_string()));
     }
 
+    /// The kernel's OOM killer stops a running container (exit code 137, `OOMKilled`).
+    pub fn oom_kill(&self, id: &str) {
+        self.exit_container(id, 137, &[]);
+        if let Some(c) = self.world().containers.get_mut(id) {
+            c.state.oom_killed = true;
+        }
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.world().calls.clone()
     }
@@ -337,10 +345,17 @@ impl Runtime for FakeRuntime {
         Ok(!w.image_missing)
     }
 
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
+    async fn gpu_support(&self) -> RuntimeResult<GpuSupport> {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
-        Ok(!w.no_gpu)
+        Ok(if w.no_gpu {
+            GpuSupport::default()
+        } else {
+            GpuSupport {
+                nvidia_runtimes: vec!["nvidia".to_owned()],
+                cdi_spec_dirs: Vec::new(),
+            }
+        })
     }
 
     async fn data_root(&self) -> RuntimeResult<DataRoot> {

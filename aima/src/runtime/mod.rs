@@ -7,6 +7,7 @@ mod docker;
 mod endpoint;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
+mod gpu;
 mod pull;
 mod swarm;
 
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
 pub use endpoint::{DockerEndpoint, EndpointError};
+pub use gpu::{GpuPath, GpuRequest, GpuSupport};
 pub use pull::{PullFailure, PullProgress};
 pub(crate) use swarm::SwarmRuntime;
 
@@ -37,7 +39,8 @@ pub struct ContainerSpec {
     pub host_ip: IpAddr,
     pub host_port: u16,
     pub container_port: u16,
-    pub gpu: bool,
+    /// The GPUs to hand over, and how; `None`: no GPU.
+    pub gpus: Option<GpuRequest>,
     pub limits: ContainerLimits,
     /// A local model's host directory, mounted read-only at [`MOUNT_TARGET`].
     pub mount: Option<String>,
@@ -284,7 +287,8 @@ pub trait Runtime: Send + Sync {
     /// Containers in any state carrying every one of `labels` (`key=value`); all if empty.
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool>;
+    /// How this Docker can hand GPUs to containers, as `docker info` reports it.
+    async fn gpu_support(&self) -> RuntimeResult<GpuSupport>;
     async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
@@ -321,3 +325,10 @@ pub trait Runtime: Send + Sync {
 }
 
 pub type SharedRuntime = Arc<dyn Runtime>;
+
+/// The real Docker runtime at `endpoint`, for integration tests that check what aima sends
+/// Docker at the runtime boundary (e.g. device requests a GPU-less host cannot start).
+#[cfg(feature = "test-support")]
+pub fn docker_at(endpoint: DockerEndpoint) -> RuntimeResult<SharedRuntime> {
+    Ok(Arc::new(DockerRuntime::connect(endpoint)?))
+}

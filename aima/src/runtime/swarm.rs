@@ -24,7 +24,8 @@ use futures_util::StreamExt;
 use super::docker::CALL_SECS;
 use super::{
     ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerRuntime,
-    DockerVersion, Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    DockerVersion, GpuSupport, Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult,
+    VolumeInfo,
 };
 use tasks::{NodeView, Progress, TaskView};
 
@@ -276,8 +277,8 @@ impl Runtime for SwarmRuntime {
         self.docker.image_exists(image).await
     }
 
-    async fn has_gpu_runtime(&self) -> RuntimeResult<bool> {
-        self.docker.has_gpu_runtime().await
+    async fn gpu_support(&self) -> RuntimeResult<GpuSupport> {
+        self.docker.gpu_support().await
     }
 
     async fn version(&self) -> RuntimeResult<DockerVersion> {
@@ -294,7 +295,7 @@ impl Runtime for SwarmRuntime {
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
-        if spec.gpu {
+        if spec.gpus.is_some() {
             return Err(RuntimeError::Task {
                 node: None,
                 message: "aima does not place GPU engines on a Swarm yet".to_owned(),

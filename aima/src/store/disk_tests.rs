@@ -125,6 +125,8 @@ fn below_the_minimum_outcomes_and_deletions_are_still_recorded() {
             port: None,
             default_port: EngineSpec::builtin(EngineType::Vllm).default_port,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            gpus: crate::domain::Gpus::None,
+            memory_bytes: None,
         })
         .unwrap();
     let free = crate::disk::free_bytes(dir.path()).unwrap();

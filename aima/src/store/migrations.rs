@@ -83,6 +83,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER service_events_bounded AFTER INSERT ON service_events BEGIN
         DELETE FROM service_events WHERE seq <= NEW.seq - 10000;
     END;",
+    // 5: per-service resources: the GPUs chosen at create (`all`, `none`, `count=N`, `0,1`) and
+    // a memory limit in bytes. Both NULL for rows from before: the engine's configuration
+    // decides for them at each start.
+    "ALTER TABLE services ADD COLUMN gpus TEXT;
+    ALTER TABLE services ADD COLUMN memory_bytes INTEGER;",
 ];
 
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.

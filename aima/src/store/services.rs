@@ -6,13 +6,13 @@ use super::Store;
 use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
-    Attempt, EngineType, Model, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
+    Attempt, EngineType, Gpus, Model, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
 };
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
-                       owner_boot_id, owner_pid_ns, owner_lease_until";
+                       owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes";
 
 /// A boot id as stored: 32 hex digits.
 fn boot_id_text(id: u128) -> String {
@@ -48,6 +48,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
             bind.parse()
                 .map_err(|_| bad_column(13, format!("bad bind address {bind}")))?
         },
+        gpus: match r.get::<_, Option<String>>(17)? {
+            Some(text) => Some(Gpus::parse(&text).map_err(|e| bad_column(17, e))?),
+            None => None,
+        },
+        memory_bytes: r.get::<_, Option<i64>>(18)?.map(|b| b as u64),
         status: Status::parse(&status)
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,
@@ -70,6 +75,8 @@ pub(crate) struct NewService {
     pub port: Option<u16>,
     pub default_port: u16,
     pub bind: std::net::IpAddr,
+    pub gpus: Gpus,
+    pub memory_bytes: Option<u64>,
 }
 
 /// A status change applied only if the row is still in one of the expected states.
@@ -119,9 +126,10 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7)",
-                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now],
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9)",
+                params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now,
+                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64)],
             )?;
             Ok(())
         })

@@ -35,6 +35,8 @@ fn create(
         port,
         default_port,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        gpus: crate::domain::Gpus::None,
+        memory_bytes: None,
     };
     store.create_service(new).map(|s| s.port)
 }
@@ -261,6 +263,8 @@ fn status_changes_are_logged_in_order() {
         port: Some(18_000),
         default_port: 8000,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        gpus: crate::domain::Gpus::None,
+        memory_bytes: None,
     };
     let id = store.create_service(new).unwrap().id;
     assert!(set_status(
@@ -350,6 +354,8 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
         port: None,
         default_port: 8000,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        gpus: crate::domain::Gpus::None,
+        memory_bytes: None,
     };
     let read = store.get_model(&model).unwrap();
     let mut other = Store::open(&db).unwrap();

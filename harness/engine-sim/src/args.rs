@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// Fail at startup instead of serving.
     #[arg(long, env = "AIMA_SIM_CRASH", value_enum)]
     pub crash: Option<Crash>,
+    /// Allocate this many MiB while loading, before the server answers, and keep it: every
+    /// page is written, so the kernel charges it to the container (a memory limit below it
+    /// ends in the OOM killer).
+    #[arg(long, env = "AIMA_SIM_ALLOC_MIB", value_name = "MIB")]
+    pub alloc_mib: Option<usize>,
     /// Ignore SIGTERM, as a PID-1 engine without a handler does: `docker stop` then waits out
     /// its whole grace period and kills.
     #[arg(long, env = "AIMA_SIM_IGNORE_SIGTERM")]

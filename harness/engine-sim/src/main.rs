@@ -5,6 +5,7 @@
 //! packages this very binary into a local Docker image (see `image`) so tests
 //! can run it as a real engine container without pulling anything.
 
+mod alloc;
 mod args;
 mod chat;
 mod context;

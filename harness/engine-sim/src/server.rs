@@ -77,6 +77,14 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
         std::process::exit(1);
     }
 
+    if let Some(mib) = args.alloc_mib {
+        info!(target: "sim", "Allocating {mib} MiB for model weights");
+        let held = crate::alloc::touch(mib);
+        info!(target: "sim", "Allocated and touched {} MiB", held.len() >> 20);
+        // Kept for the process's life, as loaded weights are.
+        std::mem::forget(held);
+    }
+
     let listener = TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -94,6 +94,45 @@ pub fn create_service(
     last_id(&list.stdout).context("service list --output json has no items[-1].id")
 }
 
+/// `service create` of a vLLM service on `port` with `extra` flags (`--memory 64m`), read from
+/// its JSON; returns its id.
+pub fn create_service_with(
+    ctx: &mut RunContext,
+    model: &str,
+    port: u16,
+    extra: &[&str],
+) -> anyhow::Result<String> {
+    let port = port.to_string();
+    let mut args = vec![
+        "service",
+        "create",
+        "--model-id",
+        model,
+        "--engine-type",
+        "vllm",
+        "--port",
+        &port,
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let step = format!("setup: service create {}", extra.join(" "));
+    let create = ctx.aima(&step, &args, &[], QUICK);
+    if !create.succeeded() {
+        bail!(
+            "service create failed ({}): {}",
+            create.outcome(),
+            create.stderr.trim()
+        );
+    }
+    let created: Value =
+        serde_json::from_str(create.stdout.trim()).context("service create --output json")?;
+    created["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("service create --output json has no id")
+}
+
 /// Reads one service's status from `service list --output json`.
 pub fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRead {
     let list = ctx.aima(step, &["service", "list", "--output", "json"], &[], QUICK);

@@ -16,6 +16,8 @@ pub mod s19;
 pub mod s20;
 pub mod s21;
 pub mod s22;
+pub mod s23;
+pub mod s24;
 #[cfg(test)]
 mod spec;
 
@@ -140,6 +142,24 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         default_port: None,
         daemon_env: None,
         run: s22::run,
+    },
+    ScenarioInfo {
+        number: 23,
+        title: "Memory and GPU exhaustion",
+        document: "scenarios/23-memory-and-gpu-exhaustion.md",
+        criteria: &s23::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s23::run,
+    },
+    ScenarioInfo {
+        number: 24,
+        title: "GPU contention (needs a GPU)",
+        document: "scenarios/24-gpu-contention.md",
+        criteria: &s24::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        run: s24::run,
     },
 ];
 

@@ -29,20 +29,20 @@ impl View<'_> {
         }
     }
 
-    /// The engine's memory limit: configured, or the default share of the Docker host.
+    /// The service's memory limit: its own, the engine's, or the default share of the host.
     fn memory(&self, svc: &Service) -> String {
-        match self.config.engine(svc.engine_type).limits.memory_bytes {
-            Some(bytes) => format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30)),
+        let limit = svc
+            .memory_bytes
+            .or(self.config.engine(svc.engine_type).limits.memory_bytes);
+        match limit {
+            Some(bytes) => crate::domain::size_text(bytes),
             None => "3/4 of host".to_owned(),
         }
     }
 
-    fn gpu(&self, svc: &Service) -> &'static str {
-        if self.config.engine(svc.engine_type).gpu {
-            "requested"
-        } else {
-            "none"
-        }
+    /// The service's GPUs as `--gpus` writes them.
+    fn gpu(&self, svc: &Service) -> String {
+        crate::lifecycle::gpus::of(svc, self.config).to_string()
     }
 
     /// "up 3m" for a running service; when it entered its status otherwise.
@@ -258,6 +258,8 @@ mod tests {
             port: 8123,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:8123".to_owned(),
+            gpus: None,
+            memory_bytes: None,
             status: Status::Failed,
             last_error: Some(format!("engine said {HOSTILE}")),
             attempts: vec![Attempt {

@@ -2,6 +2,7 @@
 //! the retry policy and how failures are classified. No Docker, no sockets, no sleeps to speak of.
 
 mod claim;
+mod gpus;
 mod image;
 mod pull;
 mod refresh;
@@ -26,7 +27,7 @@ use crate::domain::ServiceId;
 use crate::domain::{EngineSpec, EngineType};
 use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
-use crate::host::{HostProbe, Liveness, PortHolder};
+use crate::host::{GpuReport, HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
 use crate::runtime::fake::{DATA_ROOT, FakeRuntime};
 use crate::runtime::{ContainerInfo, SharedRuntime};
@@ -47,6 +48,8 @@ const PORT: u16 = 8000;
 struct FakeHost {
     blocked: Mutex<HashMap<u16, PortHolder>>,
     unhealthy: AtomicBool,
+    /// What `nvidia-smi` would say; `None`: there is none.
+    gpus: Mutex<Option<GpuReport>>,
     /// Free bytes on the disk of Docker's data root; `None`: the path is not visible here.
     docker_free: Mutex<Option<u64>>,
 }
@@ -57,6 +60,7 @@ impl Default for FakeHost {
         FakeHost {
             blocked: Mutex::default(),
             unhealthy: AtomicBool::default(),
+            gpus: Mutex::default(),
             docker_free: Mutex::new(Some(1 << 40)),
         }
     }
@@ -97,6 +101,12 @@ impl HostProbe for FakeHost {
 
     fn current_owner(&self) -> Owner {
         ME
+    }
+
+    fn gpus(&self) -> GpuReport {
+        self.gpus.lock().unwrap().clone().unwrap_or_else(|| {
+            GpuReport::NoTooling("nvidia-smi is not installed on this host".to_owned())
+        })
     }
 
     fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
@@ -226,6 +236,17 @@ impl Fixture {
 
 /// Registers a model and a vLLM service on it; `port` as `--port` would give it.
 fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
+    add_service_with(deps, store, port, None, None)
+}
+
+/// As [`add_service`], with `--gpus` and `--memory` as given.
+fn add_service_with(
+    deps: &Deps,
+    store: &mut Store,
+    port: Option<u16>,
+    gpus: Option<&str>,
+    memory: Option<&str>,
+) -> ServiceId {
     let model = ops::create_model(
         &deps.config,
         store,
@@ -244,6 +265,8 @@ fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
         port,
         name: None,
         bind: None,
+        gpus: gpus.map(str::to_owned),
+        memory: memory.map(str::to_owned),
     };
     ops::create_service(deps, store, req).unwrap().id
 }

@@ -107,6 +107,8 @@ fn ollama_service(f: &mut Fixture, port: u16) -> ServiceId {
         port: Some(port),
         name: None,
         bind: None,
+        gpus: None,
+        memory: None,
     };
     ops::create_service(&f.deps, &mut f.store, req).unwrap().id
 }

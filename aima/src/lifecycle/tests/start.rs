@@ -395,10 +395,20 @@ async fn a_gpu_engine_without_a_gpu_runtime_fails_in_preflight() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::StartFailed);
-    assert!(err.message.contains("asks for a GPU"), "{}", err.message);
     assert!(
-        err.help.as_deref().unwrap().contains("AIMA_VLLM_GPU=false"),
-        "{err:?}"
+        err.message.contains("asks for GPUs (all)"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("no usable GPU path"),
+        "{}",
+        err.message
+    );
+    let help = err.help.as_deref().unwrap();
+    assert!(
+        help.contains("--gpus none") && help.contains("AIMA_VLLM_GPUS=none"),
+        "{help}"
     );
     assert_eq!(err.attempts.len(), 1);
     assert!(f.rt.created().is_empty());

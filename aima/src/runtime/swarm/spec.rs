@@ -128,7 +128,7 @@ mod tests {
             host_ip: "127.0.0.1".parse().unwrap(),
             host_port: 18124,
             container_port: 8000,
-            gpu: false,
+            gpus: None,
             limits: ContainerLimits {
                 memory_bytes: 1 << 30,
                 pids: 512,

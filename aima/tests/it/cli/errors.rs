@@ -213,3 +213,45 @@ fn usage_errors_exit_2_and_help_exits_0() {
     aima.run(&["service", "frobnicate"]).failure(2);
     aima.run(&["--help"]).success();
 }
+
+#[test]
+fn bad_gpus_and_memory_are_usage_errors_saying_what_is_accepted() {
+    let (aima, model, _) = Aima::seeded();
+    for (flag, value, says) in [
+        ("--gpus", "0;1", "count=N"),
+        ("--gpus", "count=0", "whole number above 0"),
+        ("--memory", "lots", "64m, 2g"),
+        ("--memory", "1m", "smallest container limit, 6m"),
+    ] {
+        let args = create_service_args(&model, "vllm", &[flag, value]);
+        run_unchanged(&aima, &args)
+            .failure(2)
+            .stderr_has(flag)
+            .stderr_has(says);
+    }
+}
+
+#[test]
+fn a_service_that_needs_gpus_docker_cannot_give_is_refused_before_any_container() {
+    crate::support::docker::require_docker();
+    let (aima, model, _) = Aima::seeded();
+    let args = create_service_args(&model, "vllm", &["--gpus", "0", "--port", "18093"]);
+    let created = aima
+        .run(&[&args[..], &["-o", "json"]].concat())
+        .success()
+        .json();
+    assert_eq!(created["gpus"], "0", "{created:#}");
+    let id = created["id"].as_str().unwrap();
+    if std::process::Command::new("nvidia-smi").output().is_ok() {
+        eprintln!("skipped: this host has nvidia-smi, so a GPU start may succeed");
+        return;
+    }
+    aima.run(&["service", "start", id])
+        .failure(7)
+        .stderr_has("asks for GPUs (0)")
+        .stderr_has("no usable GPU path")
+        .stderr_has("--gpus none");
+    let instance = crate::support::containers::instance_of(aima.data_dir());
+    let left = crate::support::containers::containers_with(&[&format!("aima.instance={instance}")]);
+    assert!(left.is_empty(), "left: {left:?}");
+}

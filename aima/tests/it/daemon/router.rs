@@ -722,3 +722,46 @@ async fn events_resume_after_last_event_id() {
     let res = api.app.clone().oneshot(bad).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn gpus_and_memory_are_taken_at_create_and_a_held_gpu_refuses_a_start() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let body = |gpus: &str, memory: &str| {
+        json!({"model_id": model, "engine_type": "vllm", "port": free_port(),
+            "gpus": gpus, "memory": memory})
+        .to_string()
+    };
+    let holder = api
+        .call("POST", "/api/v2/services", Some(&body("0", "2g")))
+        .await;
+    assert_eq!(holder.status, StatusCode::CREATED, "{}", holder.json);
+    assert_eq!(holder.json["gpus"], "0");
+    assert_eq!(holder.json["memory_bytes"], 2u64 << 30);
+    let contender = api
+        .call("POST", "/api/v2/services", Some(&body("1,0", "512m")))
+        .await;
+    assert_eq!(contender.status, StatusCode::CREATED, "{}", contender.json);
+    for (gpus, memory) in [("0;1", "1g"), ("0", "lots")] {
+        let bad = api
+            .call("POST", "/api/v2/services", Some(&body(gpus, memory)))
+            .await;
+        assert_error(&bad, StatusCode::BAD_REQUEST, "usage");
+    }
+
+    let holder = holder.json["id"].as_str().unwrap();
+    let started = api
+        .call("POST", &format!("/api/v2/services/{holder}/start"), None)
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.json);
+    let contender = contender.json["id"].as_str().unwrap();
+    let refused = api
+        .call("POST", &format!("/api/v2/services/{contender}/start"), None)
+        .await;
+    assert_error(&refused, StatusCode::CONFLICT, "gpu_in_use");
+    let message = refused.json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("GPU 0 is in use by aima service {holder}")),
+        "{message}"
+    );
+}

@@ -1,5 +1,5 @@
 //! `service start` and `stop` against real Docker and the engine simulator: start and stop,
-//! a blocked port, a crashing engine, an interrupted start, Docker away.
+//! a blocked port, a crashing engine, an interrupted start, Docker away, memory and GPUs.
 
 mod chat_cache;
 mod crash;
@@ -14,5 +14,6 @@ mod ollama_store;
 mod port_blocked;
 mod prune;
 mod pull;
+mod resources;
 mod start_stop;
 mod swarm;
