@@ -44,6 +44,8 @@ const PORT: u16 = 8000;
 #[derive(Default)]
 struct FakeHost {
     blocked: Mutex<HashMap<u16, PortHolder>>,
+    /// A runtime whose containers' published ports Docker's proxy holds on this host.
+    proxied: Mutex<Option<Arc<FakeRuntime>>>,
     unhealthy: AtomicBool,
 }
 
@@ -57,6 +59,11 @@ impl FakeHost {
         self.blocked.lock().unwrap().insert(port, holder);
     }
 
+    /// The ports `rt`'s containers publish are held by `docker-proxy`, as long as they do.
+    fn proxy_for(&self, rt: Arc<FakeRuntime>) {
+        *self.proxied.lock().unwrap() = Some(rt);
+    }
+
     fn set_healthy(&self, healthy: bool) {
         self.unhealthy.store(!healthy, Ordering::SeqCst);
     }
@@ -65,7 +72,19 @@ impl FakeHost {
 #[async_trait]
 impl HostProbe for FakeHost {
     fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder> {
-        self.blocked.lock().unwrap().get(&addr.port()).cloned()
+        if let Some(holder) = self.blocked.lock().unwrap().get(&addr.port()) {
+            return Some(holder.clone());
+        }
+        let rt = self.proxied.lock().unwrap().clone()?;
+        let published = rt
+            .containers()
+            .iter()
+            .any(|c| c.published_ports.contains(&addr.port()));
+        published.then(|| PortHolder {
+            pid: Some(77),
+            program: Some("docker-proxy".to_owned()),
+            command: None,
+        })
     }
 
     async fn health_status(&self, _addr: SocketAddr, _path: &str) -> Option<u16> {
