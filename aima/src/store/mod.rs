@@ -12,6 +12,7 @@
 mod events;
 mod migrations;
 mod models;
+mod pool;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::error::{Classified, Kind, Result};
 
 pub use events::ServiceEvent;
+pub use pool::{PooledStore, StorePool};
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are
