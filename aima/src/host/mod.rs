@@ -7,6 +7,7 @@ mod engine_health;
 pub mod model_dir;
 pub mod ports;
 mod process;
+mod sock_diag;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -48,13 +48,26 @@ fn try_bind(addr: SocketAddr) -> io::Result<()> {
     socket.bind(&addr.into())
 }
 
-/// Finds the process owning a TCP socket bound to `port`, from /proc (Linux).
+/// Finds the process owning a TCP socket listening on `port`: the socket from the kernel's
+/// `sock_diag` (or /proc/net/tcp where that is missing), its process from /proc (Linux).
 pub fn holder_of(port: u16) -> PortHolder {
-    let sockets: Vec<TcpEntry> = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|text| socket_inodes(&text, port))
-        .collect();
+    let sockets: Vec<TcpEntry> = match super::sock_diag::listeners_on(port) {
+        Ok(listeners) => listeners
+            .into_iter()
+            .map(|l| TcpEntry {
+                inode: l.inode,
+                uid: l.uid,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::debug!("sock_diag unavailable ({e}): reading /proc/net/tcp");
+            ["/proc/net/tcp", "/proc/net/tcp6"]
+                .iter()
+                .filter_map(|table| std::fs::read_to_string(table).ok())
+                .flat_map(|text| socket_inodes(&text, port))
+                .collect()
+        }
+    };
     let Some(pid) = pid_with_socket(&sockets) else {
         return PortHolder {
             pid: None,
@@ -119,7 +132,11 @@ fn pid_with_socket(sockets: &[TcpEntry]) -> Option<u32> {
     let mut first = Vec::new();
     let mut then = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if pid == me {

@@ -117,7 +117,10 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(marked, 1, "the connection given back was not the one reused");
+        assert_eq!(
+            marked, 1,
+            "the connection given back was not the one reused"
+        );
 
         let other = Store::open(&path).unwrap();
         other
