@@ -6,7 +6,8 @@
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
-#      scenario missing, refused or crashed fails the gate);
+#      scenario missing, refused or crashed fails the gate): the `simulator` tier, then the
+#      `real-engine` tier (a real llama.cpp server, prepared by ci/real-engine.sh);
 #   4. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +35,17 @@ if ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", 8000))
   port_args=(--port "$port")
 fi
 # Three full runs of each scenario of the manifest's `simulator` tier, so every figure comes with
-# a median; one combined report. The `real-engine` tier (scenario 2, the real llama.cpp server)
-# runs with `bash ci/real-engine.sh`; it is not part of this gate until it has passed here.
+# a median; one combined report.
 cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
+
+# The `real-engine` tier (scenario 2: a real llama.cpp server), three runs as well. Sourcing
+# ci/real-engine.sh prepares its inputs: the llama.cpp image (built only when this machine does
+# not hold the tag of its pinned source; the first build compiles llama-server, about ten minutes
+# on two idle cores), the Python venv with `gguf` and `openai`, and the tiny GGUF, all cached
+# under ~/.cache/aima-ci.
+# shellcheck source=ci/real-engine.sh
+source ci/real-engine.sh
+cargo run -q -p harness -- scenario all --tier real-engine --quiet --repeat 3 "${port_args[@]}"
 
 # The bench's smoke run, on the debug build CI already has (the figures in README come from
 # the release build: `cargo run -p harness -- bench`).

@@ -3,8 +3,10 @@
 Usage: python tiny_gguf.py OUT.gguf
 
 The model is a 2-layer llama with a 64-wide embedding and a SentencePiece-style vocabulary of the
-special tokens, the 256 byte tokens and a few words, with a ChatML chat template. Its answers are
-random text; it exists so a real llama.cpp server has something valid to load and serve quickly.
+special tokens, the 256 byte tokens and a few words, with a ChatML chat template. Its weights are
+random, except that the output layer only has rows for the words, so its answers are random
+sequences of those words (readable in a report) rather than random bytes. It exists so a real
+llama.cpp server has something valid to load and serve quickly.
 The seed is fixed, so the file is the same on every machine.
 """
 
@@ -63,7 +65,12 @@ def main(out):
     # numpy shapes are the reverse of GGUF's dimension order.
     t("token_embd.weight", n_vocab, N_EMBD)
     w.add_tensor("output_norm.weight", np.ones(N_EMBD, dtype=np.float32))
-    t("output.weight", n_vocab, N_EMBD)
+    # Logits come from the output rows: large rows for the words (and end-of-text), zero for
+    # the other tokens, so sampling picks words.
+    output = np.zeros((n_vocab, N_EMBD), dtype=np.float32)
+    words = [i for i, tok in enumerate(tokens) if tok in WORDS]
+    output[words] = rng.standard_normal((len(words), N_EMBD)).astype(np.float32) * 2.0
+    w.add_tensor("output.weight", output)
     for i in range(N_LAYER):
         w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
         w.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(N_EMBD, dtype=np.float32))

@@ -35,6 +35,8 @@ pub enum Kind {
     StartFailed,
     Timeout,
     Storage,
+    /// A disk aima or Docker must write to is full, or below its configured free-space minimum.
+    DiskFull,
     /// A running engine refused or failed a request sent to its own API (e.g. a chat).
     Engine,
     Interrupted,
@@ -54,6 +56,7 @@ impl Kind {
             Kind::Timeout => 8,
             Kind::Storage => 9,
             Kind::Engine => 10,
+            Kind::DiskFull => 11,
             Kind::Interrupted => 130,
         }
     }
@@ -68,6 +71,8 @@ impl Kind {
             Kind::StartFailed | Kind::Engine => 502,
             Kind::Timeout => 504,
             Kind::Storage | Kind::Internal => 500,
+            // 507 Insufficient Storage (RFC 4918): the server cannot store what the request needs.
+            Kind::DiskFull => 507,
         }
     }
 
@@ -83,6 +88,7 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::Storage => "storage",
             Kind::Engine => "engine",
+            Kind::DiskFull => "disk_full",
             Kind::Interrupted => "interrupted",
         }
     }
@@ -332,6 +338,7 @@ mod tests {
             Kind::Timeout,
             Kind::Storage,
             Kind::Engine,
+            Kind::DiskFull,
             Kind::Interrupted,
         ];
         let codes: std::collections::HashSet<u8> = all.iter().map(|k| k.exit_code()).collect();

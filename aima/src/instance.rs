@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::disk::is_full;
 use crate::error::{Classified, Kind};
 
 /// Why the data dir's identity cannot be read or made (exit 9, as other data dir failures).
@@ -33,11 +34,18 @@ pub enum InstanceError {
 
 impl Classified for InstanceError {
     fn kind(&self) -> Kind {
-        Kind::Storage
+        match self {
+            InstanceError::Io { source, .. } if is_full(source) => Kind::DiskFull,
+            _ => Kind::Storage,
+        }
     }
 
     fn help(&self) -> Option<String> {
         Some(match self {
+            InstanceError::Io { path, source } if is_full(source) => format!(
+                "free space on the disk holding {} (`df -h` shows it), or point AIMA_DATA_DIR at a disk with room",
+                path.display()
+            ),
             InstanceError::Io { .. } | InstanceError::Vanished { .. } => {
                 "check the data dir's permissions".to_owned()
             }

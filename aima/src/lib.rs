@@ -20,6 +20,8 @@
 //! - `host`: adapter: probes of the machine: port holders, engine health, process liveness.
 //! - `config`: the environment, read once, and `config.toml`, validated into one value.
 //! - `instance`: the data dir's identity on a shared Docker daemon (`instance-id`).
+//! - `disk`: free space of a path, and the one "disk full" error (a refused check or a write
+//!   that ran out of room).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.
 //! - `domain`: the records: models, services, attempts, statuses, engine types and ids.
 //! - `clock`: wall-clock time as stored and as shown.
@@ -29,6 +31,7 @@ pub mod cli;
 mod clock;
 pub mod config;
 mod daemon;
+pub mod disk;
 pub mod domain;
 pub mod error;
 pub mod host;

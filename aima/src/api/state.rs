@@ -37,7 +37,7 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(deps: Deps, token: Option<String>) -> Self {
         ApiState {
-            stores: StorePool::new(&deps.config.db_path()),
+            stores: StorePool::new(&deps.config),
             deps,
             token: token.filter(|t| !t.is_empty()),
             tasks: TaskTracker::new(),

@@ -108,7 +108,7 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
 }
 
 fn open(config: &Config) -> Result<Store> {
-    Store::open(&config.db_path())
+    Store::open_in(config)
 }
 
 fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {

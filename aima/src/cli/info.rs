@@ -26,6 +26,8 @@ pub(crate) struct Info {
     config_file: ConfigFile,
     api: Api,
     docker: Docker,
+    /// The free-space minimums (`[disk]`), in bytes.
+    disk: BTreeMap<&'static str, Setting>,
     engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
     /// The engines' download caches (named volumes) that exist; empty when Docker is away.
     caches: Vec<crate::lifecycle::cache::CacheInfo>,
@@ -124,6 +126,22 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
             ),
         },
         docker: docker(deps).await,
+        disk: BTreeMap::from([
+            (
+                "data_min_free",
+                Setting::new(
+                    json!(config.disk.data_min_free),
+                    config.sources.of("disk.data_min_free"),
+                ),
+            ),
+            (
+                "docker_min_free",
+                Setting::new(
+                    json!(config.disk.docker_min_free),
+                    config.sources.of("disk.docker_min_free"),
+                ),
+            ),
+        ]),
         engines: engines(config),
         caches: Vec::new(),
     }
@@ -231,6 +249,15 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
         .collect()
 }
 
+/// `32 MiB (default)`; `no check (env AIMA_DATA_MIN_FREE)` for 0.
+fn min_free(setting: &Setting) -> String {
+    let (_, source) = setting.shown();
+    match setting.value.as_u64() {
+        Some(0) | None => format!("no check ({source})"),
+        Some(bytes) => format!("{} ({source})", crate::disk::Bytes(bytes)),
+    }
+}
+
 /// The detail view, then the engine settings as a table.
 pub(crate) fn render_table(info: &Info) -> String {
     let docker = &info.docker;
@@ -272,6 +299,8 @@ pub(crate) fn render_table(info: &Info) -> String {
         ("api token", format!("{token} ({token_source})")),
         ("docker", docker_line),
         ("gpu runtime", gpu.to_owned()),
+        ("data min free", min_free(&info.disk["data_min_free"])),
+        ("docker min free", min_free(&info.disk["docker_min_free"])),
     ];
     let mut out = render::detail(&pairs);
     out.push('\n');

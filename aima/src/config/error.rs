@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::disk::is_full;
 use crate::domain::EngineType;
 use crate::error::{Classified, Detail, Kind};
 use crate::instance::InstanceError;
@@ -54,6 +55,8 @@ impl Classified for ConfigError {
             ConfigError::BadValue { .. }
             | ConfigError::NoApiKey { .. }
             | ConfigError::RelativeModelRoot { .. } => Kind::Usage,
+            ConfigError::DataDir { source, .. } if is_full(source) => Kind::DiskFull,
+            ConfigError::Instance(e) => e.kind(),
             _ => Kind::Storage,
         }
     }
@@ -61,6 +64,12 @@ impl Classified for ConfigError {
     fn help(&self) -> Option<String> {
         let help = match self {
             ConfigError::NoDataDir => "set AIMA_DATA_DIR to a writable directory",
+            ConfigError::DataDir { dir, source } if is_full(source) => {
+                return Some(format!(
+                    "free space on the disk holding {} (`df -h` shows it), or point AIMA_DATA_DIR at a disk with room",
+                    dir.display()
+                ));
+            }
             ConfigError::DataDir { .. } => {
                 "set AIMA_DATA_DIR to a directory you can write, or fix its permissions"
             }

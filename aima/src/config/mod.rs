@@ -1,6 +1,7 @@
 //! Configuration: the process environment read once ([`Env`]), the data dir, `config.toml` in
 //! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
+mod disk;
 mod env;
 mod error;
 mod sources;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE, DiskLimits};
 pub use env::Env;
 pub use error::ConfigError;
 pub use sources::{Source, Sources};
@@ -35,6 +37,8 @@ pub struct Config {
     pub model_roots: Vec<PathBuf>,
     /// How long a start's or stop's claim holds without a heartbeat (`AIMA_LEASE_SECS`).
     pub lease: std::time::Duration,
+    /// Free space kept on the data dir's disk and on Docker's data root (`[disk]`).
+    pub disk: DiskLimits,
     pub engines: BTreeMap<EngineType, EngineSpec>,
     pub api_listen: String,
     pub api_token: Option<String>,
@@ -83,6 +87,8 @@ struct FileConfig {
     engines: BTreeMap<String, FileEngine>,
     #[serde(default)]
     models: FileModels,
+    #[serde(default)]
+    disk: disk::FileDisk,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,10 +215,12 @@ impl Config {
                 }
             },
         };
+        let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
             lease,
+            disk,
             instance: identity.id,
             legacy_instance: identity.legacy,
             data_dir: data_dir.to_owned(),

@@ -24,13 +24,20 @@ use crate::lifecycle::Deps;
 /// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
 pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
     let settings = Settings::from_env(&config.env)?;
+    // A daemon that cannot record what it does is no use: refuse before serving anything.
+    crate::disk::DiskFull::check(
+        "cannot start the daemon",
+        crate::disk::Place::DataDir,
+        &config.data_dir,
+        config.disk.data_min_free,
+    )?;
     let token = token::api_token(&config)?;
     let addr = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
     // Migrations run here, once, when the schema is behind; request handlers only read it.
-    drop(crate::store::Store::open(&config.db_path())?);
+    drop(crate::store::Store::open_in(&config)?);
     let tcp = bind(addr).await?;
     let (unix, socket_path) = socket::bind_socket(&config.data_dir)?;
     tracing::info!(

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::path::PathBuf;
 
 use crate::config::{ApiAuth, Config};
+use crate::disk::{DiskFull, Place, is_full};
 use crate::error::{Classified, Kind};
 
 pub(crate) const TOKEN_FILE: &str = "api-token";
@@ -31,12 +32,15 @@ pub(crate) enum TokenError {
     Exposed { path: PathBuf, mode: u32 },
     #[error("the API token file {} is empty", .0.display())]
     Empty(PathBuf),
+    #[error(transparent)]
+    Full(DiskFull),
 }
 
 impl Classified for TokenError {
     fn kind(&self) -> Kind {
         match self {
             TokenError::TokenAndOptOut => Kind::Usage,
+            TokenError::Full(e) => e.kind(),
             _ => Kind::Storage,
         }
     }
@@ -46,6 +50,7 @@ impl Classified for TokenError {
             TokenError::TokenAndOptOut => {
                 "remove one of the two: the token, or the opt-out".to_owned()
             }
+            TokenError::Full(e) => return e.help(),
             TokenError::File { .. } => {
                 "check the data dir's permissions, or set AIMA_API_TOKEN".to_owned()
             }
@@ -73,10 +78,17 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     let path = data_dir.join(TOKEN_FILE);
     let file_error = |action: &'static str| {
         let path = path.clone();
-        move |source| TokenError::File {
-            action,
-            path,
-            source,
+        move |source: std::io::Error| {
+            if is_full(&source) {
+                let what = format!("cannot {action} the API token file {}", path.display());
+                TokenError::Full(DiskFull::full(&what, Place::DataDir, data_dir, source))
+            } else {
+                TokenError::File {
+                    action,
+                    path,
+                    source,
+                }
+            }
         }
     };
     let created = std::fs::OpenOptions::new()
@@ -87,8 +99,11 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     match created {
         Ok(mut file) => {
             let token = random_token().map_err(|e| file_error("generate")(e))?;
-            file.write_all(format!("{token}\n").as_bytes())
-                .map_err(|e| file_error("write")(e))?;
+            if let Err(e) = file.write_all(format!("{token}\n").as_bytes()) {
+                // A half-written file would be refused as empty at every later start.
+                let _ = std::fs::remove_file(&path);
+                return Err(file_error("write")(e));
+            }
             tracing::info!(
                 path = %path.display(),
                 "generated an API token (mode 0600): TCP clients send it as `Authorization: Bearer <token>`"

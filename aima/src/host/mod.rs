@@ -1,5 +1,6 @@
 //! The machine aima runs on, as the lifecycle asks about it: who holds a port, does an engine
-//! answer its health check, is the process that owns a start still alive. [`HostProbe`] is the
+//! answer its health check, is the process that owns a start still alive, how much room a disk
+//! has. [`HostProbe`] is the
 //! seam; [`RealHost`] asks the OS.
 
 pub mod engine_api;
@@ -10,6 +11,7 @@ mod process;
 mod sock_diag;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,6 +31,8 @@ pub trait HostProbe: Send + Sync {
     fn current_owner(&self) -> Owner;
     /// Whether the owner's process still runs, as far as this host can tell.
     fn owner_liveness(&self, owner: Owner) -> Liveness;
+    /// Bytes free on the filesystem holding `path`, as seen from this host.
+    fn free_bytes(&self, path: &Path) -> std::io::Result<u64>;
 }
 
 pub struct RealHost;
@@ -49,5 +53,9 @@ impl HostProbe for RealHost {
 
     fn owner_liveness(&self, owner: Owner) -> Liveness {
         process::liveness(owner)
+    }
+
+    fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
+        crate::disk::free_bytes(path)
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 
-use super::failure::{EngineCause, Failure, exit_summary, fatal_cause};
+use super::failure::{EngineCause, Failure, engine_words, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::preflight;
 use super::progress::StartEvent;
@@ -103,6 +103,8 @@ impl Run<'_> {
             ),
         );
         preflight(self.deps, rt.as_ref(), self.svc, self.spec, host_check).await?;
+        self.docker_room(rt.as_ref(), "Docker's disk is too full", Phase::Preflight)
+            .await?;
         // Again at every start: the files may have changed (or become a symlink elsewhere)
         // since the service was created.
         let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
@@ -233,7 +235,9 @@ impl Run<'_> {
                 .await
                 .map_err(|e| Failure::from_runtime(e, Phase::Health))?;
             if !state.running {
-                return Err(self.exited(rt, id, state.exit_code, state.oom_killed).await);
+                return Err(self
+                    .exited(rt, id, resolved, state.exit_code, state.oom_killed)
+                    .await);
             }
             if self
                 .deps
@@ -304,7 +308,14 @@ impl Run<'_> {
         Failure::of(error, Phase::Start)
     }
 
-    async fn exited(&self, rt: &dyn Runtime, id: &str, code: Option<i64>, oom: bool) -> Failure {
+    async fn exited(
+        &self,
+        rt: &dyn Runtime,
+        id: &str,
+        resolved: &Resolved,
+        code: Option<i64>,
+        oom: bool,
+    ) -> Failure {
         let log_tail = rt.logs_tail(id, LOG_LINES).await.unwrap_or_default();
         let code_text = code.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
         let cause = fatal_cause(&log_tail);
@@ -312,7 +323,11 @@ impl Run<'_> {
             (Some((cause, line)), _) => Failure::fatal(
                 Kind::StartFailed,
                 Phase::Health,
-                format!("the engine exited during start-up with code {code_text}: {line}"),
+                format!(
+                    "the engine exited during start-up with code {code_text}: {}; it was loading {}",
+                    engine_words(line),
+                    resolved.describe()
+                ),
             )
             .help(cause.help())
             .cause(cause.code()),

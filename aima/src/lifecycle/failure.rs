@@ -87,6 +87,9 @@ const CAUSES: [(EngineCause, &[&str]); 5] = [
     (
         EngineCause::Repository,
         &[
+            // llama.cpp's `-hf` without a way to Hugging Face: the first line says why.
+            "could not establish connection",
+            "failed to resolve commit",
             "gated repo",
             "repository not found",
             "repositorynotfound",
@@ -164,7 +167,7 @@ impl EngineCause {
                 "this engine version does not support the model's architecture: use a newer engine image or another engine; retrying will not help"
             }
             EngineCause::Repository => {
-                "the repository is gated, private or missing: check its id, and for a gated one set HF_TOKEN in aima's environment (or hf_token in config.toml); retrying will not help"
+                "the engine could not get the repository: check its id; the engine container needs network access to Hugging Face, and a gated repository needs HF_TOKEN in aima's environment (or hf_token in config.toml)"
             }
             EngineCause::OutOfMemory => {
                 "the engine ran out of memory: use a smaller model or free memory; retrying will not help"
@@ -183,6 +186,25 @@ pub(super) fn fatal_cause(lines: &[String]) -> Option<(EngineCause, &str)> {
             .find(|(_, fragments)| fragments.iter().any(|f| lower.contains(f)))
             .map(|(cause, _)| (*cause, line.as_str()))
     })
+}
+
+/// An engine line without its logger's prefix: llama.cpp starts each line with the time since
+/// start and a level letter (`0.00.054.151 E gguf_init_from_reader: …`).
+pub(super) fn engine_words(line: &str) -> &str {
+    let mut parts = line.trim_start().splitn(3, ' ');
+    let (Some(time), Some(level), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return line;
+    };
+    let is_time = time.split('.').count() >= 3
+        && time
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let is_level = level.len() == 1 && "DIWEFT".contains(level);
+    if is_time && is_level {
+        rest.trim_start()
+    } else {
+        line
+    }
 }
 
 /// "with code 1: <the engine's most telling line>", for an engine that exited.
@@ -274,6 +296,31 @@ mod tests {
         let (cause, line) = fatal_cause(&log).unwrap();
         assert_eq!(cause, EngineCause::InvalidFormat);
         assert!(line.contains("invalid magic characters"), "{line}");
+    }
+
+    #[test]
+    fn llama_cpp_line_prefixes_are_dropped() {
+        assert_eq!(
+            engine_words("0.00.054.151 E gguf_init_from_reader: invalid magic characters"),
+            "gguf_init_from_reader: invalid magic characters"
+        );
+        assert_eq!(engine_words("ERROR boom"), "ERROR boom");
+        assert_eq!(engine_words("1.2 E not a time"), "1.2 E not a time");
+        assert_eq!(engine_words("0.00.1.2 X other"), "0.00.1.2 X other");
+    }
+
+    #[test]
+    fn hf_without_network_names_the_connection_not_the_load() {
+        // llama-server 11434 (the real-engine image) with `-hf` and no network, in order.
+        let log = lines(
+            "0.00.025.004 E get_repo_commit: error: HTTPLIB failed: Could not establish connection\n\
+             0.00.025.451 W get_repo_files: failed to resolve commit for owner/name\n\
+             0.00.030.404 E common_fit_params: encountered an error while trying to fit params to free device memory: failed to load model\n\
+             0.00.039.118 E srv  llama_server: exiting due to model loading error",
+        );
+        let (cause, line) = fatal_cause(&log).unwrap();
+        assert_eq!(cause, EngineCause::Repository);
+        assert!(line.contains("Could not establish connection"), "{line}");
     }
 
     #[test]

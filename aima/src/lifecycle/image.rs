@@ -9,7 +9,7 @@ use super::attempt_loop::Run;
 use super::failure::Failure;
 use super::progress::{PullTally, StartEvent};
 use crate::domain::{Phase, PullPolicy};
-use crate::error::{Error, Kind};
+use crate::error::{Classified, Error, Kind};
 use crate::runtime::{PullProgress, Runtime, RuntimeError};
 
 impl Run<'_> {
@@ -53,15 +53,22 @@ impl Run<'_> {
         let began = Instant::now();
         match tokio::time::timeout_at(deadline.into(), rt.pull(image, &report)).await {
             Ok(Ok(())) => {
-                let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+                let layers = tally.lock().unwrap_or_else(|e| e.into_inner()).layers();
                 tracing::info!(
                     image = %image,
-                    layers = tally.layers(),
+                    layers,
                     elapsed_ms = began.elapsed().as_millis() as u64,
                     "pulled the engine image"
                 );
-                Ok(())
+                // The image took its room: what is left must still hold the container.
+                self.docker_room(
+                    rt,
+                    "Docker's disk is too full after the pull",
+                    Phase::Create,
+                )
+                .await
             }
+            Ok(Err(e)) if e.kind() == Kind::DiskFull => Err(Failure::from_runtime(e, Phase::Pull)),
             Ok(Err(e)) => Err(Failure::from_runtime(e, Phase::Pull).cause("image_pull")),
             Err(_) => {
                 let secs = self.opts.timeout.as_secs();

@@ -13,6 +13,7 @@ mod preflight;
 mod progress;
 mod pull;
 mod refresh;
+mod room;
 mod start;
 mod stop;
 mod sweep;

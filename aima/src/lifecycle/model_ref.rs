@@ -25,6 +25,22 @@ pub struct Resolved {
     pub note: Option<String>,
 }
 
+impl Resolved {
+    /// What the engine was given, as the operator knows it: the host file or directory of a
+    /// mounted model, or the repository or name it fetches.
+    pub fn describe(&self) -> String {
+        match (&self.model, &self.mount) {
+            (ModelRef::Mounted(inside), Some(dir)) => {
+                let rest = inside.strip_prefix(MOUNT_TARGET).unwrap_or(inside);
+                format!("{dir}{rest} (mounted as {inside})")
+            }
+            (ModelRef::Mounted(inside), None) => inside.clone(),
+            (ModelRef::Repository(repo), _) => format!("repository {repo}"),
+            (ModelRef::Pulled(name), _) => format!("model {name}"),
+        }
+    }
+}
+
 /// `model` as `engine` will load it, or a usage error saying why it cannot.
 pub fn resolve(engine: EngineType, model: &Model, roots: &[PathBuf]) -> Result<Resolved> {
     match (&model.path, model.source) {

@@ -22,8 +22,8 @@ use futures_util::StreamExt;
 use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
-    CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DockerEndpoint, DockerVersion,
-    KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint,
+    DockerVersion, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 mod streams;
@@ -319,6 +319,27 @@ impl Runtime for DockerRuntime {
             .bounded("info", CALL_SECS, self.client().info())
             .await?;
         Ok(info.mem_total.unwrap_or(0).max(0) as u64)
+    }
+
+    async fn data_root(&self) -> RuntimeResult<DataRoot> {
+        let info = self
+            .bounded("info", CALL_SECS, self.client().info())
+            .await?;
+        let local = match &self.endpoint {
+            DockerEndpoint::Unix(_) => true,
+            DockerEndpoint::Tcp { host, .. } => {
+                let host = host.rsplit('@').next().unwrap_or(host);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                host == "localhost"
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        };
+        Ok(DataRoot {
+            path: info.docker_root_dir.unwrap_or_default(),
+            local,
+        })
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {

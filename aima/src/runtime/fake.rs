@@ -11,13 +11,15 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DockerVersion, PullProgress, Runtime,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, PullProgress, Runtime,
     RuntimeError, RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
 /// The memory of the fake Docker host: 16 GiB.
 pub const HOST_MEMORY: u64 = 16 << 30;
+/// Where the fake Docker keeps its data.
+pub const DATA_ROOT: &str = "/var/lib/docker";
 
 /// The runtime operations, to script a failure of the next call of one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +30,7 @@ pub enum Op {
     HasGpuRuntime,
     Version,
     HostMemory,
+    DataRoot,
     Create,
     Start,
     State,
@@ -46,6 +49,7 @@ pub enum Call {
     HasGpuRuntime,
     Version,
     HostMemory,
+    DataRoot,
     /// The container name asked for.
     Create(String),
     Start(String),
@@ -85,6 +89,7 @@ struct World {
     unreachable: bool,
     image_missing: bool,
     no_gpu: bool,
+    remote: bool,
     failures: HashMap<Op, VecDeque<RuntimeError>>,
     exits: VecDeque<Exit>,
     containers: BTreeMap<String, Container>,
@@ -122,6 +127,11 @@ impl FakeRuntime {
 
     pub fn no_gpu_runtime(&self) {
         self.world().no_gpu = true;
+    }
+
+    /// Docker runs on another machine: its data root is not a path of this one.
+    pub fn remote(&self) {
+        self.world().remote = true;
     }
 
     /// The next call of `op` fails with `error` (queued: call again for later calls).
@@ -323,6 +333,15 @@ impl Runtime for FakeRuntime {
         let mut w = self.world();
         w.enter(Op::HasGpuRuntime, Call::HasGpuRuntime)?;
         Ok(!w.no_gpu)
+    }
+
+    async fn data_root(&self) -> RuntimeResult<DataRoot> {
+        let mut w = self.world();
+        w.enter(Op::DataRoot, Call::DataRoot)?;
+        Ok(DataRoot {
+            path: DATA_ROOT.to_owned(),
+            local: !w.remote,
+        })
     }
 
     async fn version(&self) -> RuntimeResult<DockerVersion> {

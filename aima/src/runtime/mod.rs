@@ -86,6 +86,15 @@ pub struct ContainerInfo {
     pub published_ports: Vec<u16>,
 }
 
+/// Where the Docker daemon keeps images, containers and volumes (`DockerRootDir`), and whether
+/// that path names a directory of this machine (a daemon reached over a unix socket or on a
+/// loopback address) or of another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRoot {
+    pub path: String,
+    pub local: bool,
+}
+
 /// What the Docker daemon says it is: its release and the API version it speaks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DockerVersion {
@@ -148,6 +157,11 @@ impl Classified for RuntimeError {
                 Kind::DockerUnavailable
             }
             RuntimeError::PortConflict { .. } => Kind::PortInUse,
+            RuntimeError::Pull {
+                failure: PullFailure::NoSpace,
+                ..
+            } => Kind::DiskFull,
+            RuntimeError::Api { message, .. } if no_space(message) => Kind::DiskFull,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
             | RuntimeError::Pull { .. }
@@ -170,9 +184,20 @@ impl Classified for RuntimeError {
                 "let aima pull it (--pull missing, the default), pull it first (`docker pull {image}`), or point AIMA_<ENGINE>_IMAGE (e.g. AIMA_VLLM_IMAGE) at a local image"
             )),
             RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
+            RuntimeError::Api { message, .. } if no_space(message) => Some(
+                "free space on the Docker host's disk (`docker system df`; `docker image prune` removes unused images)"
+                    .to_owned(),
+            ),
             RuntimeError::NoSuchContainer(_) | RuntimeError::Api { .. } => None,
         }
     }
+}
+
+/// Docker reports a full disk only in words (`write /var/lib/docker/…: no space left on
+/// device`): this is the one place they are read.
+pub(crate) fn no_space(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("no space left on device") || m.contains("disk quota exceeded")
 }
 
 pub type RuntimeResult<T> = Result<T, RuntimeError>;
@@ -189,6 +214,8 @@ pub trait Runtime: Send + Sync {
     async fn version(&self) -> RuntimeResult<DockerVersion>;
     /// Total memory of the Docker host, in bytes.
     async fn host_memory(&self) -> RuntimeResult<u64>;
+    /// Where Docker stores images and containers.
+    async fn data_root(&self) -> RuntimeResult<DataRoot>;
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
     async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;

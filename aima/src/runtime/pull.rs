@@ -22,6 +22,8 @@ pub enum PullFailure {
     Unauthorized,
     /// The registry did not answer: wrong address, network down, TLS mismatch.
     Unreachable,
+    /// The Docker host's disk filled up while the layers were written.
+    NoSpace,
     /// Anything else Docker reported.
     Other,
 }
@@ -31,7 +33,9 @@ impl PullFailure {
     pub fn classify(message: &str) -> Self {
         let m = message.to_ascii_lowercase();
         let has = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
-        if has(&[
+        if super::no_space(&m) {
+            PullFailure::NoSpace
+        } else if has(&[
             "manifest unknown",
             "name unknown",
             "repository does not exist",
@@ -70,6 +74,7 @@ impl PullFailure {
                 "the registry refused access (credentials needed or denied)"
             }
             PullFailure::Unreachable => "the registry cannot be reached",
+            PullFailure::NoSpace => "the Docker host's disk is full",
             PullFailure::Other => "Docker could not pull it",
         }
     }
@@ -86,6 +91,7 @@ impl PullFailure {
             PullFailure::Unreachable => format!(
                 "check the address of {registry} and the network, or load the image by hand (`docker load`) and start with --pull never"
             ),
+            PullFailure::NoSpace => "free space on the Docker host's disk (`docker system df`; `docker image prune` removes unused images), then start again".to_owned(),
             PullFailure::Other => format!("try `docker pull {image}` to see Docker's full answer"),
         }
     }

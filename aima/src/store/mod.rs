@@ -3,12 +3,24 @@
 //! WAL lets readers run beside a writer; every write is a `BEGIN IMMEDIATE` transaction so two
 //! writers queue on the busy timeout instead of failing with "database is locked".
 //!
+//! A full disk never costs what is recorded: a write is one transaction, so one that runs out of
+//! room rolls back whole. A write that begins something new (a model, a service, a start) is
+//! refused at once when the disk is below the configured minimum
+//! ([`crate::config::DiskLimits`]); writes that record how work already under way ended (a
+//! start's outcome, a stop, a lease) and deletions go ahead while there is room at all, so a
+//! nearly full disk never leaves a running engine recorded as `starting`. A write or open that
+//! fails for lack of room (SQLite's "database or disk is full", or an I/O error while the disk
+//! has next to nothing free) becomes the one [`DiskFull`] error naming the data dir and its free
+//! space.
+//!
 //! Opening only reads: the journal mode and schema version are checked, and the migrations'
 //! write transaction runs only when the schema is behind. So a write lock held elsewhere (or a
 //! full disk) delays or fails only the calls that write. A write waiting for the lock inside
 //! an async task of a multi-thread runtime hands that worker's other tasks to another thread
 //! first ([`tokio::task::block_in_place`]), so it never stalls unrelated requests.
 
+#[cfg(test)]
+mod disk_tests;
 mod events;
 mod migrations;
 mod models;
@@ -17,13 +29,15 @@ mod services;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{Classified, Kind, Result};
+use crate::config::Config;
+use crate::disk::{DiskFull, Place};
+use crate::error::{Classified, Error, Kind, Result};
 
 pub use events::ServiceEvent;
 pub use pool::{PooledStore, StorePool};
@@ -72,27 +86,52 @@ impl Classified for StoreError {
     }
 }
 
+const WHAT: &str = "cannot write the state database";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Below this much free space, an I/O error of the database is taken for a full disk: SQLite
+/// reports running out of room while growing its shared-memory index as an I/O error.
+const NEARLY_FULL: u64 = 1 << 20;
 
 pub struct Store {
     conn: Connection,
+    /// The directory holding the database; `None` in memory.
+    dir: Option<PathBuf>,
+    /// Free space a write needs on `dir`'s disk (0: no check).
+    min_free: u64,
 }
 
 impl Store {
+    /// The data dir's store, keeping the configured free space on its disk before writes.
+    pub fn open_in(config: &Config) -> Result<Self> {
+        Self::open_keeping(&config.db_path(), config.disk.data_min_free)
+    }
+
+    /// The database at `path`, without a free-space check before writes (tools and tests).
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::init(conn)
+        Self::open_keeping(path, 0)
+    }
+
+    fn open_keeping(path: &Path, min_free: u64) -> Result<Self> {
+        let dir = path.parent().map(Path::to_owned);
+        let opened = Connection::open(path)
+            .map_err(|source| {
+                StoreError::Open {
+                    path: path.to_owned(),
+                    source,
+                }
+                .into()
+            })
+            .and_then(|conn| Self::init(conn, dir.clone(), min_free));
+        opened.map_err(|e| out_of_room(e, dir.as_deref(), "cannot open the state database"))
     }
 
     #[cfg(test)]
     pub(crate) fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None, 0)
     }
 
-    fn init(conn: Connection) -> Result<Self> {
+    fn init(conn: Connection, dir: Option<PathBuf>, min_free: u64) -> Result<Self> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // The last connection to close would checkpoint the WAL and delete it (two fsyncs and
         // an unlink), and the next command's first write would create it again (two more
@@ -101,7 +140,11 @@ impl Store {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            dir,
+            min_free,
+        };
         // Switching to WAL needs a moment of exclusive access (the busy timeout covers it); the
         // mode is persistent, so only a new database switches.
         let mode: String = store
@@ -116,7 +159,17 @@ impl Store {
         Ok(store)
     }
 
-    /// Runs `f` in an immediate (write-locked) transaction, committed when it returns `Ok`.
+    /// Before a write that begins something new: refused when the disk holding the database is
+    /// below the configured minimum.
+    pub(crate) fn room_for_new(&self) -> Result<()> {
+        if let Some(dir) = &self.dir {
+            DiskFull::check(WHAT, Place::DataDir, dir, self.min_free)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in an immediate (write-locked) transaction, committed when it returns `Ok`; a
+    /// failure for lack of room is the [`DiskFull`] error.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.blocking(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -124,6 +177,7 @@ impl Store {
             tx.commit()?;
             Ok(value)
         })
+        .map_err(|e| out_of_room(e, self.dir.as_deref(), WHAT))
     }
 
     /// Runs `f`, which may wait for the write lock, off the async worker when called from one.
@@ -160,4 +214,36 @@ impl Store {
             Err(StoreError::Integrity.into())
         }
     }
+}
+
+/// `e` as a [`DiskFull`] error when SQLite failed for lack of room under `dir`; else unchanged.
+fn out_of_room(e: Error, dir: Option<&Path>, what: &str) -> Error {
+    let Some(dir) = dir else { return e };
+    let Some(sqlite) = sqlite_cause(&e) else {
+        return e;
+    };
+    let full = match sqlite.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => true,
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            crate::disk::free_bytes(dir).is_ok_and(|free| free < NEARLY_FULL)
+        }
+        _ => false,
+    };
+    if full {
+        DiskFull::full(what, Place::DataDir, dir, sqlite).into()
+    } else {
+        e
+    }
+}
+
+/// The SQLite error behind `e`, if one is in its chain.
+fn sqlite_cause(e: &Error) -> Option<&rusqlite::Error> {
+    let mut cur = std::error::Error::source(e);
+    while let Some(cause) = cur {
+        if let Some(sqlite) = cause.downcast_ref::<rusqlite::Error>() {
+            return Some(sqlite);
+        }
+        cur = cause.source();
+    }
+    None
 }

@@ -33,6 +33,7 @@ pub(super) fn bad_column(col: usize, e: impl ToString) -> rusqlite::Error {
 
 impl Store {
     pub(crate) fn insert_model(&mut self, m: &Model) -> Result<()> {
+        self.room_for_new()?;
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO models (id, name, source, repo, path, model_type, created_at)

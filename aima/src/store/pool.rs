@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::Store;
+use crate::config::Config;
 use crate::error::Result;
 
 /// Idle connections kept: the feed, the reconciler and a few requests at once.
@@ -24,15 +25,22 @@ pub struct StorePool {
 
 struct Inner {
     path: PathBuf,
+    /// The free space kept on the data dir's disk before writes ([`Store::open_in`]).
+    min_free: u64,
     idle: Mutex<Vec<Store>>,
 }
 
 impl StorePool {
-    /// A pool of `path`; nothing is opened until the first [`StorePool::take`].
-    pub fn new(path: &Path) -> Self {
+    /// A pool of the data dir's store; nothing is opened until the first [`StorePool::take`].
+    pub fn new(config: &Config) -> Self {
+        Self::at(&config.db_path(), config.disk.data_min_free)
+    }
+
+    fn at(path: &Path, min_free: u64) -> Self {
         StorePool {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                min_free,
                 idle: Mutex::new(Vec::new()),
             }),
         }
@@ -43,7 +51,7 @@ impl StorePool {
         let idle = self.lock().pop();
         let store = match idle {
             Some(store) => store,
-            None => Store::open(&self.inner.path)?,
+            None => Store::open_keeping(&self.inner.path, self.inner.min_free)?,
         };
         Ok(PooledStore {
             store: Some(store),
@@ -100,7 +108,7 @@ mod tests {
     fn a_returned_connection_is_reused_and_sees_other_writers() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aima.db");
-        let pool = StorePool::new(&path);
+        let pool = StorePool::at(&path, 0);
         let first = pool.take().unwrap();
         // A temporary table exists for its own connection only.
         first
@@ -141,7 +149,7 @@ mod tests {
     #[test]
     fn at_most_keep_connections_stay_idle() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = StorePool::new(&dir.path().join("aima.db"));
+        let pool = StorePool::at(&dir.path().join("aima.db"), 0);
         let taken: Vec<_> = (0..KEEP + 3).map(|_| pool.take().unwrap()).collect();
         drop(taken);
         assert_eq!(pool.lock().len(), KEEP);
@@ -150,7 +158,7 @@ mod tests {
     #[test]
     fn a_connection_left_in_a_transaction_is_not_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = StorePool::new(&dir.path().join("aima.db"));
+        let pool = StorePool::at(&dir.path().join("aima.db"), 0);
         let store = pool.take().unwrap();
         store.conn().execute_batch("BEGIN").unwrap();
         drop(store);

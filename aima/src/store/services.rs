@@ -96,6 +96,7 @@ impl Store {
         new: &NewService,
         id: &ServiceId,
     ) -> Result<()> {
+        self.room_for_new()?;
         self.write(|tx| {
             // The model was read before the write lock: it may have been deleted since.
             if !model_exists(tx, &new.model_id)? {
@@ -178,6 +179,9 @@ impl Store {
         from: &[Status],
         change: Change<'_>,
     ) -> Result<Option<Service>> {
+        if change.to == Status::Starting {
+            self.room_for_new()?;
+        }
         let attempts = serde_json::to_string(change.attempts)
             .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
         let changed = self.write(|tx| {

@@ -23,11 +23,15 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// `serve` again, as aima starts the ollama image (`ollama serve`): the simulator then acts
+    /// as Ollama (see `ollama`), listening on `OLLAMA_HOST` and pulling models into its store.
+    #[arg(value_parser = ["serve"], value_name = "OLLAMA")]
+    pub ollama: Option<String>,
     /// Model name reported by /v1/models and chat completions.
-    #[arg(long)]
-    pub model: String,
-    #[arg(long)]
-    pub port: u16,
+    #[arg(long, required_unless_present = "ollama")]
+    pub model: Option<String>,
+    #[arg(long, required_unless_present = "ollama")]
+    pub port: Option<u16>,
     #[arg(long, default_value = "0.0.0.0")]
     pub host: String,
     /// Seconds during which /health answers 503, simulating weight loading.
@@ -83,6 +87,20 @@ mod tests {
     fn cli_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_serve_is_the_ollama_flavour() {
+        let cli = Cli::try_parse_from(["sim", "serve", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.ollama.as_deref(), Some("serve"));
+        assert!(
+            Cli::try_parse_from(["sim", "serve"]).is_err(),
+            "vLLM style needs --model"
+        );
+        assert!(Cli::try_parse_from(["sim", "serve", "run"]).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `aima-engine-sim`: a small vLLM-style inference engine simulator for tests.
+//! `aima-engine-sim`: a small vLLM-style inference engine simulator for tests (with an Ollama
+//! flavour, `ollama`).
 //!
 //! `serve` runs a real OpenAI-compatible HTTP server (see `server`), `image`
 //! packages this very binary into a local Docker image (see `image`) so tests
@@ -8,6 +9,7 @@ mod args;
 mod chat;
 mod context;
 mod image;
+mod ollama;
 mod server;
 
 use std::io::IsTerminal;

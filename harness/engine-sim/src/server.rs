@@ -1,5 +1,5 @@
 //! `serve`: the engine lifecycle (simulated loading, crashes, signals) and the
-//! HTTP routes of a vLLM-style OpenAI-compatible server.
+//! HTTP routes of a vLLM-style OpenAI-compatible server (or of Ollama's, see `ollama`).
 
 use std::error::Error;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use tracing::{error, info};
 
 use crate::args::{Crash, ServeArgs};
-use crate::chat;
+use crate::{chat, ollama};
 
 /// Upper bound on graceful shutdown, so a lingering keep-alive client cannot
 /// make `docker stop` fall back to SIGKILL.
@@ -44,8 +44,26 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    let addr = format!("{}:{}", args.host, args.port);
-    info!(target: "sim", "Starting engine for model {} on {addr}", args.model);
+    let (addr, app) = match (args.ollama.is_some(), &args.model, args.port) {
+        (true, _, _) => (ollama::address(), ollama::router(ollama::store())),
+        (false, Some(model), Some(port)) => {
+            let addr = format!("{}:{port}", args.host);
+            info!(target: "sim", "Starting engine for model {model} on {addr}");
+            let load_time = Duration::from_secs(args.load_secs);
+            let engine = Arc::new(Engine {
+                model: model.clone(),
+                ready_at: Instant::now() + load_time,
+                api_key: std::env::var("VLLM_API_KEY").ok().filter(|k| !k.is_empty()),
+            });
+            info!(target: "sim", "Loading model weights ({}s simulated)", args.load_secs);
+            tokio::spawn(async move {
+                tokio::time::sleep(load_time).await;
+                info!(target: "sim", "Application startup complete.");
+            });
+            (addr, router(engine))
+        }
+        _ => return Err("--model and --port are required (clap enforces it)".into()),
+    };
 
     if let Some(crash) = args.crash {
         // A short pause makes the failure look like it happened during init.
@@ -62,20 +80,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     let listener = TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let load_time = Duration::from_secs(args.load_secs);
-    let engine = Arc::new(Engine {
-        model: args.model,
-        ready_at: Instant::now() + load_time,
-        api_key: std::env::var("VLLM_API_KEY").ok().filter(|k| !k.is_empty()),
-    });
-    info!(target: "sim", "Loading model weights ({}s simulated)", args.load_secs);
-    tokio::spawn(async move {
-        tokio::time::sleep(load_time).await;
-        info!(target: "sim", "Application startup complete.");
-    });
-
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(engine)).with_graceful_shutdown(async {
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
         let _ = stop_rx.await;
     });
     let mut server = tokio::spawn(server.into_future());
@@ -160,7 +166,7 @@ async fn not_found() -> Response {
     api_error(StatusCode::NOT_FOUND, "not found")
 }
 
-fn api_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn api_error(status: StatusCode, message: &str) -> Response {
     let body = json!({"error": {"message": message, "type": "invalid_request_error", "code": status.as_u16()}});
     (status, Json(body)).into_response()
 }

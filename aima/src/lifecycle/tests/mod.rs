@@ -5,12 +5,14 @@ mod claim;
 mod image;
 mod pull;
 mod refresh;
+mod room;
 mod start;
 mod stop;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,7 +27,7 @@ use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
 use crate::host::{HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
-use crate::runtime::fake::FakeRuntime;
+use crate::runtime::fake::{DATA_ROOT, FakeRuntime};
 use crate::runtime::{ContainerInfo, SharedRuntime};
 use crate::store::{Change, Store};
 
@@ -41,15 +43,32 @@ const ME: Owner = Owner {
 const PORT: u16 = 8000;
 
 /// The host as the lifecycle sees it: scripted port holders and engine health.
-#[derive(Default)]
 struct FakeHost {
     blocked: Mutex<HashMap<u16, PortHolder>>,
     /// A runtime whose containers' published ports Docker's proxy holds on this host.
     proxied: Mutex<Option<Arc<FakeRuntime>>>,
     unhealthy: AtomicBool,
+    /// Free bytes on the disk of Docker's data root; `None`: the path is not visible here.
+    docker_free: Mutex<Option<u64>>,
+}
+
+impl Default for FakeHost {
+    /// Ports free, engines healthy, 1 TiB free for Docker.
+    fn default() -> Self {
+        FakeHost {
+            blocked: Mutex::default(),
+            proxied: Mutex::default(),
+            unhealthy: AtomicBool::default(),
+            docker_free: Mutex::new(Some(1 << 40)),
+        }
+    }
 }
 
 impl FakeHost {
+    fn docker_free(&self, free: Option<u64>) {
+        *self.docker_free.lock().unwrap() = free;
+    }
+
     fn block(&self, port: u16, program: &str, pid: u32) {
         let holder = PortHolder {
             pid: Some(pid),
@@ -97,6 +116,18 @@ impl HostProbe for FakeHost {
 
     fn current_owner(&self) -> Owner {
         ME
+    }
+
+    fn free_bytes(&self, path: &Path) -> std::io::Result<u64> {
+        assert_eq!(
+            path,
+            Path::new(DATA_ROOT),
+            "only Docker's data root is measured"
+        );
+        match *self.docker_free.lock().unwrap() {
+            Some(free) => Ok(free),
+            None => Err(std::io::ErrorKind::NotFound.into()),
+        }
     }
 
     fn owner_liveness(&self, owner: Owner) -> Liveness {

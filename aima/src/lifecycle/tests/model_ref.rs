@@ -194,3 +194,24 @@ fn a_path_moved_out_of_the_roots_is_refused_at_resolution() {
     let text = usage(r.resolve(EngineType::Vllm, ModelSource::Local, Some(&outside)));
     assert!(text.contains("not under a model root"), "{text}");
 }
+
+#[test]
+fn what_the_engine_was_given_is_described_by_its_host_path() {
+    let r = roots();
+    let dir = r.dir("tiny", &["tiny.gguf"]);
+    let described = r
+        .resolve(EngineType::Llamacpp, ModelSource::Local, Some(&dir))
+        .unwrap()
+        .describe();
+    let host = dir.join("tiny.gguf");
+    assert_eq!(
+        described,
+        format!("{} (mounted as /model/tiny.gguf)", host.display())
+    );
+    let repo = Resolved {
+        model: ModelRef::Repository("owner/name".into()),
+        mount: None,
+        note: None,
+    };
+    assert_eq!(repo.describe(), "repository owner/name");
+}

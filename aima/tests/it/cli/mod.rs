@@ -4,6 +4,7 @@
 mod concurrency;
 mod contract;
 mod conventions;
+mod disk_full;
 mod errors;
 mod info;
 mod output;

@@ -4,11 +4,13 @@
 mod chat_cache;
 mod crash;
 mod docker_host;
+mod docker_room;
 mod exposure;
 mod interrupt;
 mod lease;
 mod logs_restart;
 mod model_paths;
+mod ollama_store;
 mod port_blocked;
 mod prune;
 mod pull;

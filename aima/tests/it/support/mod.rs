@@ -16,5 +16,6 @@ pub mod run;
 pub mod setup;
 pub mod snapshot;
 pub mod sse;
+pub mod tmpfs;
 pub mod unix_http;
 pub mod wait;

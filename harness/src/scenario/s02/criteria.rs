@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 6] = [
+pub const CRITERIA: [Criterion; 7] = [
     Criterion {
         id: "S2.C1",
         title: "A model is registered from a local directory holding a GGUF and from the .gguf file itself",
@@ -26,6 +26,10 @@ pub const CRITERIA: [Criterion; 6] = [
     },
     Criterion {
         id: "S2.C6",
-        title: "An invalid GGUF fails after one attempt with the engine's line naming the cause, leaving no container",
+        title: "An invalid GGUF fails after one attempt with the engine's line naming the cause, and the file, leaving no container",
+    },
+    Criterion {
+        id: "S2.C7",
+        title: "A repository id is refused at create unless it is owner/name, which the engine fetches itself with -hf",
     },
 ];

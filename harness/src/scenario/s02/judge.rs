@@ -7,12 +7,20 @@ use crate::scenario::judging::{Checks, Judged, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
-use super::steps::{Observations, Served};
+use super::steps::{HF_REPO, Observations, Served};
 
 pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
     results(
         &CRITERIA,
-        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs), c6(obs)],
+        vec![
+            c1(obs),
+            c2(obs),
+            c3(obs),
+            c4(obs),
+            c5(obs),
+            c6(obs),
+            c7(obs),
+        ],
     )
 }
 
@@ -191,9 +199,80 @@ fn c6(obs: &Observations) -> Judged {
     checks.expect(!lower.contains("exiting due to"), || {
         format!("the reason is the engine's summary line, not the cause: {reason:?}")
     });
+    checks.expect(reason.contains("bad/broken.gguf"), || {
+        format!("the reason does not name the model file bad/broken.gguf: {reason:?}")
+    });
     checks.docker(obs.bad_left.iter().map(|c| format!("left {c}")));
     checks.expect(obs.bad_left.is_empty(), || {
         format!("containers left: {}", obs.bad_left.join(", "))
+    });
+    checks.done()
+}
+
+fn c7(obs: &Observations) -> Judged {
+    let (Some(refused), Some(create), Some(start)) =
+        (&obs.repo_refused, &obs.hf_create, &obs.hf_start)
+    else {
+        return skip(obs.skip_reason("the repository services"));
+    };
+    let mut checks = Checks::new();
+    // A repository id llama.cpp cannot take is refused at create, saying why.
+    checks.command(refused);
+    checks.expect(refused.exit_code == Some(2), || {
+        format!(
+            "service create of repository tinyllama: {}, expected exit 2",
+            refused.outcome()
+        )
+    });
+    checks.expect(
+        refused.stderr.contains("Hugging Face repository id"),
+        || format!("the refusal does not say why: {}", refused.stderr.trim()),
+    );
+    // An `owner/name` one is created and handed to the engine, which fetches it itself (-hf).
+    checks.succeeded(&format!("service create of repository {HF_REPO}"), create);
+    checks.failed(&format!("service start of repository {HF_REPO}"), start);
+    checks.expect(
+        start.stderr.contains("(-hf)") && start.stderr.contains("network"),
+        || {
+            "the start did not say that llama.cpp downloads the repository itself over the network"
+                .to_owned()
+        },
+    );
+    let attempts = obs
+        .hf_record
+        .as_ref()
+        .and_then(|r| r["attempts"].as_array().cloned())
+        .unwrap_or_default();
+    let first = attempts.first().cloned().unwrap_or_default();
+    let tail: Vec<&str> = first["log_tail"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let named = tail.iter().find(|l| l.contains(HF_REPO));
+    checks.read_back(format!(
+        "engine line naming the repository: {}",
+        named.copied().unwrap_or("<none>")
+    ));
+    checks.expect(named.is_some(), || {
+        format!("the engine's log never names {HF_REPO}: it was not asked for it")
+    });
+    let code = first["code"].as_str().unwrap_or_default();
+    checks.read_back(format!(
+        "{} attempt(s), code {code}, reason: {}",
+        attempts.len(),
+        first["reason"].as_str().unwrap_or_default()
+    ));
+    checks.expect(attempts.len() == 1 && code == "repository_unavailable", || {
+        format!(
+            "{} attempt(s) with code {code:?}: an unreachable repository must fail once as repository_unavailable",
+            attempts.len()
+        )
+    });
+    checks.docker(obs.hf_left.iter().map(|c| format!("left {c}")));
+    checks.expect(obs.hf_left.is_empty(), || {
+        format!("containers left: {}", obs.hf_left.join(", "))
     });
     checks.done()
 }

@@ -23,6 +23,9 @@ pub const OPENAI_PYTHON_ENV: &str = "HARNESS_OPENAI_PYTHON";
 const QUICK: Duration = Duration::from_secs(30);
 const START_TIMEOUT: u64 = 120;
 const MESSAGE: &str = "Say hello to aima.";
+/// A Hugging Face repository id that does not exist: the engine tries to fetch it through `-hf`
+/// and fails whether or not the machine can reach Hugging Face; nothing is downloaded.
+pub const HF_REPO: &str = "aima-ci/no-such-model-GGUF";
 
 /// One service of the run: how it started, was checked, asked and stopped.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +56,13 @@ pub struct Observations {
     pub bad_start: Option<CommandRecord>,
     pub bad_record: Option<Value>,
     pub bad_left: Vec<String>,
+    /// A llama.cpp service of a repository id that is not `owner/name`: its `service create`.
+    pub repo_refused: Option<CommandRecord>,
+    /// A llama.cpp service of a Hugging Face repository (`-hf`): create, start, record, leftovers.
+    pub hf_create: Option<CommandRecord>,
+    pub hf_start: Option<CommandRecord>,
+    pub hf_record: Option<Value>,
+    pub hf_left: Vec<String>,
 }
 
 impl Observations {
@@ -169,7 +179,97 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         &envs,
         QUICK,
     );
+
+    // 7. Repository ids: refused at create unless `owner/name`, which the engine gets as `-hf`.
+    repositories(ctx, &envs, obs)
+}
+
+fn repositories(
+    ctx: &mut RunContext,
+    envs: &[(&str, &str)],
+    obs: &mut Observations,
+) -> anyhow::Result<()> {
+    let (plain, _) = register_repo(ctx, envs, "tinyllama")?;
+    let port = free_port()?.to_string();
+    let args = [
+        "service",
+        "create",
+        "--model-id",
+        &plain,
+        "--engine-type",
+        "llamacpp",
+        "--port",
+        &port,
+    ];
+    obs.repo_refused = Some(ctx.aima(
+        "repository tinyllama: service create (refused)",
+        &args,
+        envs,
+        QUICK,
+    ));
+
+    let (hf, _) = register_repo(ctx, envs, HF_REPO)?;
+    let (service, create) = create_service(
+        ctx,
+        envs,
+        &format!("repository {HF_REPO}: service create"),
+        &hf,
+        free_port()?,
+    )?;
+    obs.hf_create = Some(create);
+    // Plain progress lines (not JSON), so the note about the network is in the record.
+    obs.hf_start = Some(start_wait(
+        ctx,
+        envs,
+        &format!("repository {HF_REPO}: service start --wait"),
+        &service,
+    ));
+    let get = ctx.aima(
+        &format!("repository {HF_REPO}: service get"),
+        &["service", "get", &service, "--output", "json"],
+        envs,
+        QUICK,
+    );
+    obs.hf_record = serde_json::from_str(&get.stdout).ok();
+    obs.hf_left = containers_of(ctx, &service)?;
+    ctx.aima(
+        "cleanup: stop the repository service",
+        &["service", "stop", &service],
+        envs,
+        QUICK,
+    );
     Ok(())
+}
+
+fn register_repo(
+    ctx: &mut RunContext,
+    envs: &[(&str, &str)],
+    repo: &str,
+) -> anyhow::Result<(String, CommandRecord)> {
+    let args = [
+        "model",
+        "create",
+        "--name",
+        repo,
+        "--source",
+        "huggingface",
+        "--repo",
+        repo,
+        "--output",
+        "json",
+    ];
+    let record = ctx.aima(&format!("register repository {repo}"), &args, envs, QUICK);
+    let id = serde_json::from_str::<Value>(&record.stdout)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned));
+    match id {
+        Some(id) => Ok((id, record)),
+        None => anyhow::bail!(
+            "model create of repository {repo} failed ({}): {}",
+            record.outcome(),
+            record.stderr.trim()
+        ),
+    }
 }
 
 fn register(
