@@ -157,31 +157,6 @@ mod tests {
         holder.execute_batch("ROLLBACK").unwrap();
     }
 
-    /// Closing the last connection neither checkpoints nor deletes the WAL (which would cost
-    /// the next write two fsyncs to create it again), and what it holds is read back.
-    #[test]
-    fn the_wal_outlives_the_last_connection_and_keeps_its_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("aima.db");
-        let store = Store::open(&path).unwrap();
-        store
-            .conn()
-            .execute_batch("CREATE TABLE kept (x); INSERT INTO kept VALUES (7)")
-            .unwrap();
-        drop(store);
-        let wal = std::fs::metadata(dir.path().join("aima.db-wal")).map(|m| m.len());
-        assert!(
-            matches!(wal, Ok(len) if len > 0),
-            "WAL after close: {wal:?}"
-        );
-        let store = Store::open(&path).unwrap();
-        let x: i64 = store
-            .conn()
-            .query_row("SELECT x FROM kept", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(x, 7);
-    }
-
     #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();

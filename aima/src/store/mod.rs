@@ -32,7 +32,6 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::config::Config;
@@ -133,11 +132,6 @@ impl Store {
 
     fn init(conn: Connection, dir: Option<PathBuf>, min_free: u64) -> Result<Self> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // The last connection to close would checkpoint the WAL and delete it (two fsyncs and
-        // an unlink), and the next command's first write would create it again (two more
-        // fsyncs): most of a short command's time on a busy disk. The WAL stays instead, and
-        // the automatic checkpoint every 1000 pages bounds it as before.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut store = Store {
