@@ -1,5 +1,10 @@
 //! Checks made before any container exists. Their failures are never retried: another attempt
 //! would meet the same taken port or missing GPU. The image comes next ([`super::pull`]).
+//!
+//! The port comes first, and a port held by a program of the host is a verdict at once: that
+//! is the common conflict, and the one a person waits on. Only when the port is free, or held
+//! for a container, does preflight list containers (to remove this service's leftovers and to
+//! name a container on the port); leftovers a conflict leaves are removed by the next start.
 
 use tokio::task::JoinHandle;
 
@@ -27,13 +32,25 @@ pub(super) async fn preflight(
     host_check: JoinHandle<Option<PortHolder>>,
 ) -> Result<Cleared, Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
-    remove_leftovers(deps, rt, svc).await?;
     let port = svc.port;
+    let addr = svc.published_address();
+    let holder = match host_check.await {
+        Ok(holder) => holder,
+        // The probe panicked: probe again here, where a panic is reported as one.
+        Err(_) => deps.host.port_blocked(addr),
+    };
+    // A program of the host holds the port: the verdict needs no container list. Only a
+    // container runtime's port proxy (or a holder the OS does not name) leaves the naming to
+    // Docker's list below.
+    if let Some(holder) = holder.as_ref().filter(|h| !may_be_a_container(h)) {
+        return Err(held_by(port, holder));
+    }
     let wanted = spec.default_gpus();
     if let Some((holder, theirs)) = gpus::holder(svc, &wanted, others, &deps.config) {
         return Err(gpus::held_by(svc, &wanted, holder, &theirs));
     }
 
+    let removed = remove_leftovers(deps, rt, svc).await?;
     let containers = rt.list(&[]).await.map_err(fail)?;
     if let Some(c) = containers
         .iter()
@@ -41,31 +58,14 @@ pub(super) async fn preflight(
     {
         return Err(taken_by_container(port, c, &deps.config));
     }
-
-    let addr = svc.published_address();
-    let holder = match host_check.await {
-        Ok(holder) => holder,
-        // The probe panicked: probe again here, where a panic is reported as one.
-        Err(_) => deps.host.port_blocked(addr),
+    // A leftover just removed may have been what held the port: look again.
+    let holder = if removed > 0 {
+        deps.host.port_blocked(addr)
+    } else {
+        holder
     };
     if let Some(holder) = holder {
-        let mut failure = Failure::fatal(
-            Kind::PortInUse,
-            Phase::Preflight,
-            format!("port {port} is in use by {holder}"),
-        );
-        if let Some(command) = &holder.command {
-            failure.error = failure
-                .error
-                .caused_by(Detail(format!("the holder is running: {command}")));
-        }
-        let stop_it = holder
-            .pid
-            .map(|pid| format!("stop that program (`kill {pid}`)"))
-            .unwrap_or_else(|| "free the port".to_owned());
-        return Err(failure.help(format!(
-            "{stop_it}, or create this service on another port with --port"
-        )));
+        return Err(held_by(port, &holder));
     }
 
     if wanted.is_none() {
@@ -106,6 +106,42 @@ pub(super) fn describe(port: u16, gpus: &Gpus, image: &str) -> String {
         Gpus::None => format!("checking port {port} and image {image}"),
         some => format!("checking port {port}, GPUs {some} and image {image}"),
     }
+}
+
+/// Programs that hold a port on behalf of a container: Docker's userland proxy, rootless
+/// Docker's and Podman's port forwarders.
+const CONTAINER_PROXIES: [&str; 3] = ["docker-proxy", "rootlesskit", "rootlessport"];
+
+/// Whether the container list may name the holder better than the OS did: the holder is a
+/// container's port proxy, or a process the OS does not name (a root-owned `docker-proxy`
+/// seen by an unprivileged user looks like that).
+fn may_be_a_container(holder: &PortHolder) -> bool {
+    holder.pid.is_none()
+        || holder
+            .program
+            .as_deref()
+            .is_none_or(|p| CONTAINER_PROXIES.contains(&p))
+}
+
+/// The port is held by a process of the host: name it, and how to stop it.
+fn held_by(port: u16, holder: &PortHolder) -> Failure {
+    let mut failure = Failure::fatal(
+        Kind::PortInUse,
+        Phase::Preflight,
+        format!("port {port} is in use by {holder}"),
+    );
+    if let Some(command) = &holder.command {
+        failure.error = failure
+            .error
+            .caused_by(Detail(format!("the holder is running: {command}")));
+    }
+    let stop_it = holder
+        .pid
+        .map(|pid| format!("stop that program (`kill {pid}`)"))
+        .unwrap_or_else(|| "free the port".to_owned());
+    failure.help(format!(
+        "{stop_it}, or create this service on another port with --port"
+    ))
 }
 
 /// The port is published by a container: name it, and say what its owner can do.
