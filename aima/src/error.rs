@@ -293,6 +293,46 @@ impl StdError for Error {
 }
 
 #[cfg(test)]
+impl Kind {
+    /// Every kind, for tests that must cover them all (exit codes, the API document).
+    pub(crate) const ALL: [Kind; 13] = [
+        Kind::Internal,
+        Kind::Usage,
+        Kind::NotFound,
+        Kind::Conflict,
+        Kind::PortInUse,
+        Kind::GpuInUse,
+        Kind::DockerUnavailable,
+        Kind::StartFailed,
+        Kind::Timeout,
+        Kind::Storage,
+        Kind::Engine,
+        Kind::DiskFull,
+        Kind::Interrupted,
+    ];
+
+    /// The kind's place in [`Kind::ALL`]; exhaustive, so a new kind does not compile until it
+    /// is listed there too.
+    fn position(self) -> usize {
+        match self {
+            Kind::Internal => 0,
+            Kind::Usage => 1,
+            Kind::NotFound => 2,
+            Kind::Conflict => 3,
+            Kind::PortInUse => 4,
+            Kind::GpuInUse => 5,
+            Kind::DockerUnavailable => 6,
+            Kind::StartFailed => 7,
+            Kind::Timeout => 8,
+            Kind::Storage => 9,
+            Kind::Engine => 10,
+            Kind::DiskFull => 11,
+            Kind::Interrupted => 12,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -330,23 +370,12 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_has_a_distinct_exit_code() {
-        let all = [
-            Kind::Internal,
-            Kind::Usage,
-            Kind::NotFound,
-            Kind::Conflict,
-            Kind::PortInUse,
-            Kind::GpuInUse,
-            Kind::DockerUnavailable,
-            Kind::StartFailed,
-            Kind::Timeout,
-            Kind::Storage,
-            Kind::Engine,
-            Kind::DiskFull,
-            Kind::Interrupted,
-        ];
-        let codes: std::collections::HashSet<u8> = all.iter().map(|k| k.exit_code()).collect();
-        assert_eq!(codes.len(), all.len());
+    fn every_kind_is_listed_once_and_has_a_distinct_exit_code() {
+        for (at, kind) in Kind::ALL.iter().enumerate() {
+            assert_eq!(kind.position(), at, "{kind:?} is listed out of place");
+        }
+        let codes: std::collections::HashSet<u8> =
+            Kind::ALL.iter().map(|k| k.exit_code()).collect();
+        assert_eq!(codes.len(), Kind::ALL.len());
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::path::PathBuf;
+
 use std::time::Duration;
 
 use axum::extract::State;
@@ -20,7 +20,7 @@ use super::ApiState;
 use super::error::ApiResult;
 use super::feed::{events_after, read};
 use crate::error::Error;
-use crate::store::ServiceEvent;
+use crate::store::{ServiceEvent, StorePool};
 
 /// Even without a wake-up from the feed, a stream looks at the log this often.
 const RECHECK: Duration = Duration::from_secs(1);
@@ -29,7 +29,7 @@ pub(crate) async fn events(
     State(state): State<ApiState>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let db = state.deps.config.db_path();
+    let db = state.stores.clone();
     let after = match last_event_id(&headers)? {
         Some(seq) => seq,
         None => read(db.clone(), |store| store.last_event_seq()).await?,
@@ -62,7 +62,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<i64>, Error> {
 }
 
 struct Tail {
-    db: PathBuf,
+    db: StorePool,
     after: i64,
     pending: VecDeque<ServiceEvent>,
     newest: watch::Receiver<i64>,

@@ -2,7 +2,6 @@
 //! counts in the metrics and wakes the `/api/v2/events` streams. A poll of an indexed range is
 //! cheap; it runs on the blocking pool so a busy store never holds up an async worker.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::store::{ServiceEvent, Store};
+use crate::store::{ServiceEvent, Store, StorePool};
 
 /// How often the log is read.
 pub(crate) const EVERY: Duration = Duration::from_millis(250);
@@ -19,7 +18,7 @@ const BATCH: usize = 500;
 
 /// Polls until `stop`; starts after the newest event, so counters begin at zero.
 pub(crate) async fn run(
-    db: PathBuf,
+    db: StorePool,
     metrics: Arc<Metrics>,
     newest: Arc<watch::Sender<i64>>,
     stop: CancellationToken,
@@ -53,17 +52,17 @@ pub(crate) async fn run(
     }
 }
 
-/// Runs `f` on a store opened on the blocking pool.
+/// Runs `f` on one of the daemon's connections, on the blocking pool.
 pub(crate) async fn read<T: Send + 'static>(
-    db: PathBuf,
+    db: StorePool,
     f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(move || f(&Store::open(&db)?))
+    tokio::task::spawn_blocking(move || f(&*db.take()?))
         .await
         .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }
 
 /// Events after `seq`, for a stream catching up.
-pub(crate) async fn events_after(db: PathBuf, seq: i64) -> Result<Vec<ServiceEvent>> {
+pub(crate) async fn events_after(db: StorePool, seq: i64) -> Result<Vec<ServiceEvent>> {
     read(db, move |store| store.events_after(seq, BATCH)).await
 }

@@ -13,7 +13,7 @@ use super::feed::read;
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub(crate) async fn metrics(State(state): State<ApiState>) -> ApiResult<Response> {
-    let counts = read(state.deps.config.db_path(), |store| store.count_by_status()).await?;
+    let counts = read(state.stores.clone(), |store| store.count_by_status()).await?;
     let body = state.metrics.render(&counts);
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response())
 }

@@ -21,4 +21,23 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
     }
+
+    #[test]
+    fn the_error_codes_are_exactly_the_kinds_and_the_http_only_ones() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let listed: std::collections::BTreeSet<&str> =
+            doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|code| code.as_str().unwrap())
+                .collect();
+        let mut expected: std::collections::BTreeSet<&str> = crate::error::Kind::ALL
+            .iter()
+            .map(|kind| kind.code())
+            .collect();
+        // Answered by the API's auth layer only, never by an operation.
+        expected.extend(["unauthorized", "forbidden"]);
+        assert_eq!(listed, expected);
+    }
 }

@@ -11,7 +11,7 @@ use axum::{Router, middleware};
 use super::error::{ApiError, ApiResult};
 use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, page, services};
 use crate::error::{Error, Kind, Result};
-use crate::store::Store;
+use crate::store::{PooledStore, Store};
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -166,9 +166,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::from(error).with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-/// A store per request: connections are cheap and `Store` is not `Sync`. Opening only reads.
-pub(crate) fn open_store(state: &ApiState) -> ApiResult<Store> {
-    Ok(Store::open_in(&state.deps.config)?)
+/// A connection of the daemon's pool for one request (`Store` is not `Sync`).
+pub(crate) fn open_store(state: &ApiState) -> ApiResult<PooledStore> {
+    Ok(state.stores.take()?)
 }
 
 /// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
@@ -177,8 +177,8 @@ pub(crate) async fn with_store<T: Send + 'static>(
     state: &ApiState,
     f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let config = state.deps.config.clone();
-    tokio::task::spawn_blocking(move || f(&mut Store::open_in(&config)?))
+    let stores = state.stores.clone();
+    tokio::task::spawn_blocking(move || f(&mut *stores.take()?))
         .await
         .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }

@@ -15,7 +15,6 @@ use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
-use crate::store::Store;
 
 /// The body of `POST /services`.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -148,9 +147,10 @@ pub(crate) async fn start(
         StatusCode::ACCEPTED
     };
     let deps = state.deps.clone();
+    let stores = state.stores.clone();
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
-        let mut store = Store::open_in(&deps.config)?;
+        let mut store = stores.take()?;
         let opts = StartOptions {
             wait: req.wait,
             timeout,

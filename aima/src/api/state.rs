@@ -10,10 +10,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::Deps;
 use crate::metrics::Metrics;
+use crate::store::StorePool;
 
 #[derive(Clone)]
 pub struct ApiState {
     pub(crate) deps: Deps,
+    /// Connections to the state store, kept open between requests.
+    pub(crate) stores: StorePool,
     /// The bearer token every route but health requires; `None` leaves the API open.
     pub(crate) token: Option<String>,
     /// Starts run as tracked tasks, so a client hanging up does not abandon one half-way
@@ -34,6 +37,7 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(deps: Deps, token: Option<String>) -> Self {
         ApiState {
+            stores: StorePool::new(&deps.config),
             deps,
             token: token.filter(|t| !t.is_empty()),
             tasks: TaskTracker::new(),
@@ -51,7 +55,7 @@ impl ApiState {
         stop: CancellationToken,
     ) -> impl Future<Output = ()> + Send + 'static {
         super::feed::run(
-            self.deps.config.db_path(),
+            self.stores.clone(),
             self.metrics.clone(),
             self.newest.clone(),
             stop,

@@ -11,7 +11,7 @@ use crate::domain::Service;
 use crate::error::Result;
 use crate::lifecycle::{self, Deps, labels};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Store, StorePool};
 
 /// What one pass changed, for the log.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,15 +24,23 @@ pub(crate) struct Pass {
 
 pub(crate) struct Reconciler {
     deps: Deps,
+    /// The daemon's store connections, shared with the API.
+    stores: StorePool,
     reaper: Reaper,
     /// Where passes and removed containers are counted.
     metrics: Arc<Metrics>,
 }
 
 impl Reconciler {
-    pub(crate) fn new(deps: Deps, reap_grace: Duration, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(
+        deps: Deps,
+        stores: StorePool,
+        reap_grace: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Reconciler {
             deps,
+            stores,
             reaper: Reaper::new(reap_grace),
             metrics,
         }
@@ -64,7 +72,7 @@ impl Reconciler {
     }
 
     pub(crate) async fn pass(&mut self) -> Result<Pass> {
-        let mut store = Store::open_in(&self.deps.config)?;
+        let mut store = self.stores.take()?;
         let before = store.list_services()?;
         let after = lifecycle::refresh_all(&self.deps, &mut store).await?;
         let changed = changes(&before, &after);

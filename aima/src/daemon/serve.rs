@@ -28,6 +28,7 @@ pub(crate) async fn serve(
     let stop = CancellationToken::new();
     let reconciler = Reconciler::new(
         state.deps.clone(),
+        state.stores.clone(),
         settings.reap_grace,
         state.metrics.clone(),
     );

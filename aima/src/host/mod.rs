@@ -8,6 +8,7 @@ pub mod gpus;
 pub mod model_dir;
 pub mod ports;
 mod process;
+mod sock_diag;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -48,29 +48,40 @@ fn try_bind(addr: SocketAddr) -> io::Result<()> {
     socket.bind(&addr.into())
 }
 
-/// Finds the process owning a TCP socket bound to `port`, from /proc (Linux).
+/// Finds the process owning a TCP socket listening on `port`: the socket from the kernel's
+/// `sock_diag` (or /proc/net/tcp where that is missing), its process from /proc (Linux).
 pub fn holder_of(port: u16) -> PortHolder {
-    let sockets: Vec<TcpEntry> = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|text| socket_inodes(&text, port))
-        .collect();
-    for socket in sockets {
-        if let Some(pid) = pid_with_socket(socket) {
-            let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok();
-            let program = read("comm").map(|b| String::from_utf8_lossy(&b).trim().to_owned());
-            let command = read("cmdline").map(|b| one_line(&b));
-            return PortHolder {
-                pid: Some(pid),
-                program,
-                command,
-            };
+    let sockets: Vec<TcpEntry> = match super::sock_diag::listeners_on(port) {
+        Ok(listeners) => listeners
+            .into_iter()
+            .map(|l| TcpEntry {
+                inode: l.inode,
+                uid: l.uid,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::debug!("sock_diag unavailable ({e}): reading /proc/net/tcp");
+            ["/proc/net/tcp", "/proc/net/tcp6"]
+                .iter()
+                .filter_map(|table| std::fs::read_to_string(table).ok())
+                .flat_map(|text| socket_inodes(&text, port))
+                .collect()
         }
-    }
+    };
+    let Some(pid) = pid_with_socket(&sockets) else {
+        return PortHolder {
+            pid: None,
+            program: None,
+            command: None,
+        };
+    };
+    let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok();
+    let program = read("comm").map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+    let command = read("cmdline").map(|b| one_line(&b));
     PortHolder {
-        pid: None,
-        program: None,
-        command: None,
+        pid: Some(pid),
+        program,
+        command,
     }
 }
 
@@ -109,34 +120,57 @@ fn socket_inodes(table: &str, port: u16) -> Vec<TcpEntry> {
         .collect()
 }
 
-/// The process with an fd on the socket. Reading every fd link of every process is the slow
-/// part of naming a holder, so the processes of the socket's own uid (almost always its holder)
-/// are read first, and the others only when none of them has it.
-fn pid_with_socket(socket: TcpEntry) -> Option<u32> {
-    let wanted = format!("socket:[{}]", socket.inode);
-    let processes: Vec<(u32, bool)> = std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let same_uid = entry.metadata().is_ok_and(|m| m.uid() == socket.uid);
-            Some((pid, same_uid))
-        })
-        .collect();
-    let has_socket = |pid: u32| {
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-            return false;
+/// The process with an fd on one of `sockets`. Reading every fd link of every process is the
+/// slow part of naming a holder, so this reads the list of processes once, looks at the
+/// processes of a socket's own uid first (almost always its holder), the others only when none
+/// of them has it, and this process last; it stops at the first fd that matches.
+fn pid_with_socket(sockets: &[TcpEntry]) -> Option<u32> {
+    if sockets.is_empty() {
+        return None;
+    }
+    let me = std::process::id();
+    let mut first = Vec::new();
+    let mut then = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
         };
-        fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|target| target.as_os_str() == wanted.as_str())
-        })
-    };
-    let first = processes.iter().filter(|(_, same)| *same);
-    let then = processes.iter().filter(|(_, same)| !*same);
+        if pid == me {
+            continue;
+        }
+        let uid = entry.metadata().map(|m| m.uid()).ok();
+        if sockets.iter().any(|s| Some(s.uid) == uid) {
+            first.push(pid);
+        } else {
+            then.push(pid);
+        }
+    }
+    let wanted: Vec<String> = sockets
+        .iter()
+        .map(|s| format!("socket:[{}]", s.inode))
+        .collect();
     first
+        .into_iter()
         .chain(then)
-        .map(|(pid, _)| *pid)
-        .find(|pid| has_socket(*pid))
+        .chain([me])
+        .find(|&pid| has_socket(pid, &wanted))
+}
+
+/// Whether one of `pid`'s fds is a socket in `wanted` (`socket:[INODE]`).
+fn has_socket(pid: u32, wanted: &[String]) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|target| {
+            let target = target.as_os_str();
+            wanted.iter().any(|w| target == w.as_str())
+        })
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,10 @@
 //! Checks made before any container exists. Their failures are never retried: another attempt
 //! would meet the same taken port or missing GPU. The image comes next ([`super::pull`]).
+//!
+//! The port comes first, and a port held by a program of the host is a verdict at once: that
+//! is the common conflict, and the one a person waits on. Only when the port is free, or held
+//! for a container, does preflight list containers (to remove this service's leftovers and to
+//! name a container on the port); leftovers a conflict leaves are removed by the next start.
 
 use tokio::task::JoinHandle;
 
@@ -38,22 +43,9 @@ pub(super) async fn preflight(
     target: Target<'_>,
 ) -> Result<Cleared, Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
-    remove_leftovers(deps, rt, svc).await?;
     let port = svc.port;
-    let wanted = spec.default_gpus();
-    if let Some((holder, theirs)) = gpus::holder(svc, &wanted, others, &deps.config) {
-        return Err(gpus::held_by(svc, &wanted, holder, &theirs));
-    }
-
-    let containers = rt.list(&[]).await.map_err(fail)?;
-    if let Some(c) = containers
-        .iter()
-        .find(|c| c.published_ports.contains(&port) && may_collide(c, target))
-    {
-        return Err(taken_by_container(port, c, &deps.config));
-    }
-
     let addr = super::published_address(&deps.config, svc);
+    let holder_checked = host_check.is_some();
     let holder = match host_check {
         None => None,
         Some(check) => match check.await {
@@ -62,27 +54,33 @@ pub(super) async fn preflight(
             Err(_) => deps.host.port_blocked(addr),
         },
     };
+    // A program of the host holds the port: the verdict needs no container list. Only a
+    // container runtime's port proxy (or a holder the OS does not name) leaves the naming to
+    // Docker's list below.
+    if let Some(holder) = holder.as_ref().filter(|h| !may_be_a_container(h)) {
+        return Err(held_by(port, holder, target.this_node));
+    }
+    let wanted = spec.default_gpus();
+    if let Some((holder, theirs)) = gpus::holder(svc, &wanted, others, &deps.config) {
+        return Err(gpus::held_by(svc, &wanted, holder, &theirs));
+    }
+
+    let removed = remove_leftovers(deps, rt, svc).await?;
+    let containers = rt.list(&[]).await.map_err(fail)?;
+    if let Some(c) = containers
+        .iter()
+        .find(|c| c.published_ports.contains(&port) && may_collide(c, target))
+    {
+        return Err(taken_by_container(port, c, &deps.config));
+    }
+    // A leftover just removed may have been what held the port: look again.
+    let holder = if removed > 0 && holder_checked {
+        deps.host.port_blocked(addr)
+    } else {
+        holder
+    };
     if let Some(holder) = holder {
-        let mut failure = Failure::fatal(
-            Kind::PortInUse,
-            Phase::Preflight,
-            match target.this_node {
-                Some(node) => format!("port {port} is in use on Swarm node {node} by {holder}"),
-                None => format!("port {port} is in use by {holder}"),
-            },
-        );
-        if let Some(command) = &holder.command {
-            failure.error = failure
-                .error
-                .caused_by(Detail(format!("the holder is running: {command}")));
-        }
-        let stop_it = holder
-            .pid
-            .map(|pid| format!("stop that program (`kill {pid}`)"))
-            .unwrap_or_else(|| "free the port".to_owned());
-        return Err(failure.help(format!(
-            "{stop_it}, or create this service on another port with --port"
-        )));
+        return Err(held_by(port, &holder, target.this_node));
     }
 
     if wanted.is_none() {
@@ -133,6 +131,45 @@ fn may_collide(c: &ContainerInfo, target: Target<'_>) -> bool {
         (Some(theirs), Some(ours)) => theirs == ours,
         _ => true,
     }
+}
+
+/// Programs that hold a port on behalf of a container: Docker's userland proxy, rootless
+/// Docker's and Podman's port forwarders.
+const CONTAINER_PROXIES: [&str; 3] = ["docker-proxy", "rootlesskit", "rootlessport"];
+
+/// Whether the container list may name the holder better than the OS did: the holder is a
+/// container's port proxy, or a process the OS does not name (a root-owned `docker-proxy`
+/// seen by an unprivileged user looks like that).
+fn may_be_a_container(holder: &PortHolder) -> bool {
+    holder.pid.is_none()
+        || holder
+            .program
+            .as_deref()
+            .is_none_or(|p| CONTAINER_PROXIES.contains(&p))
+}
+
+/// The port is held by a process of the host: name it, and how to stop it.
+fn held_by(port: u16, holder: &PortHolder, this_node: Option<&str>) -> Failure {
+    let mut failure = Failure::fatal(
+        Kind::PortInUse,
+        Phase::Preflight,
+        match this_node {
+            Some(node) => format!("port {port} is in use on Swarm node {node} by {holder}"),
+            None => format!("port {port} is in use by {holder}"),
+        },
+    );
+    if let Some(command) = &holder.command {
+        failure.error = failure
+            .error
+            .caused_by(Detail(format!("the holder is running: {command}")));
+    }
+    let stop_it = holder
+        .pid
+        .map(|pid| format!("stop that program (`kill {pid}`)"))
+        .unwrap_or_else(|| "free the port".to_owned());
+    failure.help(format!(
+        "{stop_it}, or create this service on another port with --port"
+    ))
 }
 
 /// The port is published by a container: name it, and say what its owner can do.

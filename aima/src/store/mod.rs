@@ -24,6 +24,7 @@ mod disk_tests;
 mod events;
 mod migrations;
 mod models;
+mod pool;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use crate::disk::{DiskFull, Place};
 use crate::error::{Classified, Error, Kind, Result};
 
 pub use events::ServiceEvent;
+pub use pool::{PooledStore, StorePool};
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 use super::timed::{Timed, run};
+use crate::fixtures::census::DockerView;
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::interrupt::{InterruptGuard, guard};
@@ -195,26 +196,29 @@ pub(crate) fn remove_with(label: &str) -> usize {
     ids.len()
 }
 
-/// Removes the run's and the data dir's containers when dropped or on Ctrl-C.
+/// Removes the run's and the data dir's containers, then the data dir's engine cache volumes
+/// (a bench data dir is thrown away, so its caches would only pile up), when dropped or on
+/// Ctrl-C.
 struct Cleanup {
     labels: Vec<String>,
+    instance: String,
     _interrupt: InterruptGuard,
 }
 
 impl Cleanup {
     fn new(run_id: &str, data_dir: &Path) -> Self {
+        let instance = instance_of(data_dir);
         let labels = vec![
             format!("{RUN_LABEL}={run_id}"),
-            format!("aima.instance={}", instance_of(data_dir)),
+            format!("aima.instance={instance}"),
         ];
-        let for_signal = labels.clone();
+        let (for_signal, instance_for_signal) = (labels.clone(), instance.clone());
         let interrupt = guard(format!("bench containers of {run_id}"), move || {
-            for label in &for_signal {
-                remove_with(label);
-            }
+            remove_all(&for_signal, &instance_for_signal);
         });
         Cleanup {
             labels,
+            instance,
             _interrupt: interrupt,
         }
     }
@@ -222,8 +226,23 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for label in &self.labels {
-            remove_with(label);
+        remove_all(&self.labels, &self.instance);
+    }
+}
+
+/// Containers first: Docker refuses to remove a volume a container still mounts.
+fn remove_all(labels: &[String], instance: &str) {
+    for label in labels {
+        remove_with(label);
+    }
+    match DockerView::connect() {
+        Ok(docker) => {
+            for line in docker.remove_instance_volumes(instance) {
+                if !line.starts_with("removed") {
+                    eprintln!("bench clean-up: {line}");
+                }
+            }
         }
+        Err(e) => eprintln!("bench clean-up: cannot remove the volumes of {instance}: {e:#}"),
     }
 }

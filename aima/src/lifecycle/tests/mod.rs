@@ -47,6 +47,8 @@ const PORT: u16 = 8000;
 /// The host as the lifecycle sees it: scripted port holders and engine health.
 struct FakeHost {
     blocked: Mutex<HashMap<u16, PortHolder>>,
+    /// A runtime whose containers' published ports Docker's proxy holds on this host.
+    proxied: Mutex<Option<Arc<FakeRuntime>>>,
     unhealthy: AtomicBool,
     /// What `nvidia-smi` would say; `None`: there is none.
     gpus: Mutex<Option<GpuReport>>,
@@ -59,6 +61,7 @@ impl Default for FakeHost {
     fn default() -> Self {
         FakeHost {
             blocked: Mutex::default(),
+            proxied: Mutex::default(),
             unhealthy: AtomicBool::default(),
             gpus: Mutex::default(),
             docker_free: Mutex::new(Some(1 << 40)),
@@ -80,6 +83,11 @@ impl FakeHost {
         self.blocked.lock().unwrap().insert(port, holder);
     }
 
+    /// The ports `rt`'s containers publish are held by `docker-proxy`, as long as they do.
+    fn proxy_for(&self, rt: Arc<FakeRuntime>) {
+        *self.proxied.lock().unwrap() = Some(rt);
+    }
+
     fn set_healthy(&self, healthy: bool) {
         self.unhealthy.store(!healthy, Ordering::SeqCst);
     }
@@ -88,7 +96,19 @@ impl FakeHost {
 #[async_trait]
 impl HostProbe for FakeHost {
     fn port_blocked(&self, addr: SocketAddr) -> Option<PortHolder> {
-        self.blocked.lock().unwrap().get(&addr.port()).cloned()
+        if let Some(holder) = self.blocked.lock().unwrap().get(&addr.port()) {
+            return Some(holder.clone());
+        }
+        let rt = self.proxied.lock().unwrap().clone()?;
+        let published = rt
+            .containers()
+            .iter()
+            .any(|c| c.published_ports.contains(&addr.port()));
+        published.then(|| PortHolder {
+            pid: Some(77),
+            program: Some("docker-proxy".to_owned()),
+            command: None,
+        })
     }
 
     async fn health_status(&self, _addr: SocketAddr, _path: &str) -> Option<u16> {

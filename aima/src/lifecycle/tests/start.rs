@@ -60,6 +60,46 @@ async fn a_port_held_by_a_host_process_fails_at_once_without_a_container() {
 }
 
 #[tokio::test]
+async fn a_port_held_by_a_host_process_is_judged_without_listing_containers() {
+    let mut f = Fixture::new();
+    f.host.block(PORT, "python3", 999);
+
+    let err = f.start(true).await.unwrap_err();
+
+    assert_eq!(err.code, Kind::PortInUse);
+    let lists = f.rt.count(|c| matches!(c, Call::List(_)));
+    assert_eq!(lists, 0, "calls: {:?}", f.rt.calls());
+}
+
+#[tokio::test]
+async fn a_port_held_by_dockers_proxy_is_named_after_its_container() {
+    let mut f = Fixture::new();
+    f.host.proxy_for(f.rt.clone());
+    f.rt.add_foreign("web", "nginx:1.25", PORT);
+
+    let err = f.start(true).await.unwrap_err();
+
+    assert_eq!(err.code, Kind::PortInUse);
+    assert!(
+        err.message.contains("container web (image nginx:1.25)"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_leftover_of_the_service_holding_the_port_is_removed_and_the_start_goes_on() {
+    let mut f = Fixture::new();
+    let leftover = f.add_labelled(&f.id.clone(), true);
+    f.host.proxy_for(f.rt.clone());
+
+    let svc = f.start(true).await.unwrap();
+
+    assert_eq!(svc.status, Status::Running);
+    assert_eq!(f.rt.removed(), [leftover]);
+}
+
+#[tokio::test]
 async fn a_foreign_container_on_the_port_is_named_and_left_alone() {
     let mut f = Fixture::new();
     let web = f.rt.add_foreign("web", "nginx:1.25", PORT);
