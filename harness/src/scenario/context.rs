@@ -249,6 +249,15 @@ impl RunContext {
     }
 
     /// Prints a console line stamped with the run's elapsed time.
+    /// A scenario's steps ended early: say why, and record it where the judges find it (their
+    /// criteria become SKIPs naming it).
+    pub fn note_setup(&self, steps: anyhow::Result<()>, missing: &mut Vec<String>) {
+        if let Err(err) = steps {
+            self.say(&format!("setup problem: {err:#}"));
+            missing.push(format!("{err:#}"));
+        }
+    }
+
     pub fn say(&self, text: &str) {
         if !self.quiet {
             let secs = self.timeline.elapsed_ms() as f64 / 1000.0;

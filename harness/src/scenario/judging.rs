@@ -9,6 +9,14 @@ use super::Criterion;
 /// A verdict with the evidence behind it.
 pub type Judged = (Verdict, Evidence);
 
+/// Why a criterion whose step did not run is skipped: the first setup problem, when there was one.
+pub fn not_run(missing: &[String], step: &str) -> String {
+    match missing.first() {
+        Some(why) => format!("{step} did not run: {why}"),
+        None => format!("{step} did not run"),
+    }
+}
+
 /// A criterion that could not be judged, with the reason.
 pub fn skip(reason: impl Into<String>) -> Judged {
     (Verdict::Skip(reason.into()), Evidence::default())

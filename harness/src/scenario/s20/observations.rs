@@ -65,9 +65,6 @@ pub struct Observations {
 impl Observations {
     /// The reason to give for a criterion whose steps did not run.
     pub fn skip_reason(&self, step: &str) -> String {
-        match self.missing.first() {
-            Some(why) => format!("{step} did not run: {why}"),
-            None => format!("{step} did not run"),
-        }
+        crate::scenario::judging::not_run(&self.missing, step)
     }
 }

@@ -31,10 +31,8 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
         port: ctx.port,
         ..Observations::default()
     };
-    if let Err(err) = steps(ctx, &mut obs) {
-        ctx.say(&format!("setup problem: {err:#}"));
-        obs.missing.push(format!("{err:#}"));
-    }
+    let steps = steps(ctx, &mut obs);
+    ctx.note_setup(steps, &mut obs.missing);
     obs
 }
 

@@ -43,19 +43,14 @@ pub struct Observations {
 
 impl Observations {
     pub fn skip_reason(&self, step: &str) -> String {
-        match self.missing.first() {
-            Some(why) => format!("{step} did not run: {why}"),
-            None => format!("{step} did not run"),
-        }
+        crate::scenario::judging::not_run(&self.missing, step)
     }
 }
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
     let mut obs = Observations::default();
-    if let Err(err) = steps(ctx, &mut obs) {
-        ctx.say(&format!("setup problem: {err:#}"));
-        obs.missing.push(format!("{err:#}"));
-    }
+    let steps = steps(ctx, &mut obs);
+    ctx.note_setup(steps, &mut obs.missing);
     obs
 }
 

@@ -27,10 +27,7 @@ pub struct Observations {
 
 impl Observations {
     pub fn skip_reason(&self, step: &str) -> String {
-        match self.missing.first() {
-            Some(why) => format!("{step} did not run: {why}"),
-            None => format!("{step} did not run"),
-        }
+        crate::scenario::judging::not_run(&self.missing, step)
     }
 }
 
