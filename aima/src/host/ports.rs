@@ -121,43 +121,43 @@ fn socket_inodes(table: &str, port: u16) -> Vec<TcpEntry> {
 }
 
 /// The process with an fd on one of `sockets`. Reading every fd link of every process is the
-/// slow part of naming a holder, so this reads the list of processes once, looks at the
-/// processes of a socket's own uid first (almost always its holder), the others only when none
-/// of them has it, and this process last; it stops at the first fd that matches.
+/// slow part of naming a holder, so this reads the list of processes once, looks at them in
+/// [`scan_order`], and stops at the first fd that matches.
 fn pid_with_socket(sockets: &[TcpEntry]) -> Option<u32> {
     if sockets.is_empty() {
         return None;
     }
-    let me = std::process::id();
-    let mut first = Vec::new();
-    let mut then = Vec::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let uid = entry.metadata().map(|m| m.uid()).ok();
-        if sockets.iter().any(|s| Some(s.uid) == uid) {
-            first.push(pid);
-        } else {
-            then.push(pid);
-        }
-    }
+    let processes: Vec<(u32, Option<u32>)> = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((pid, entry.metadata().map(|m| m.uid()).ok()))
+        })
+        .collect();
+    let uids: Vec<u32> = sockets.iter().map(|s| s.uid).collect();
     let wanted: Vec<String> = sockets
         .iter()
         .map(|s| format!("socket:[{}]", s.inode))
         .collect();
-    first
+    scan_order(processes, &uids, std::process::id())
         .into_iter()
-        .chain(then)
-        .chain([me])
         .find(|&pid| has_socket(pid, &wanted))
+}
+
+/// The order to search `processes` (pid, owner uid) for a socket created by one of `uids`:
+/// the processes of a socket's own uid first (almost always its holder), the others only
+/// after them, and `me` last. Within each group the highest pids come first: a program that
+/// has just taken a port is usually young, while the oldest processes (init, the container
+/// daemons) hold the most fds and take longest to read.
+fn scan_order(processes: Vec<(u32, Option<u32>)>, uids: &[u32], me: u32) -> Vec<u32> {
+    let mut order: Vec<(bool, u32)> = processes
+        .into_iter()
+        .filter(|&(pid, _)| pid != me)
+        .map(|(pid, uid)| (!uid.is_some_and(|u| uids.contains(&u)), pid))
+        .collect();
+    order.sort_unstable_by_key(|&(other_uid, pid)| (other_uid, std::cmp::Reverse(pid)));
+    order.into_iter().map(|(_, pid)| pid).chain([me]).collect()
 }
 
 /// Whether one of `pid`'s fds is a socket in `wanted` (`socket:[INODE]`).
@@ -276,6 +276,23 @@ mod tests {
             }]
         );
         assert!(socket_inodes(table, 8001).is_empty());
+    }
+
+    #[test]
+    fn the_socket_owners_processes_are_searched_first_newest_first() {
+        let processes = vec![
+            (1, Some(0)),
+            (7, Some(1000)),
+            (42, Some(1000)),
+            (99, Some(0)),
+            (100, None),
+            (500, Some(1000)),
+        ];
+        assert_eq!(
+            scan_order(processes.clone(), &[1000], 42),
+            vec![500, 7, 100, 99, 1, 42]
+        );
+        assert_eq!(scan_order(processes, &[0], 7), vec![99, 1, 500, 100, 42, 7]);
     }
 
     #[test]

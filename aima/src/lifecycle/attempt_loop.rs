@@ -20,7 +20,14 @@ use crate::runtime::{
     RuntimeResult, SharedRuntime,
 };
 
+/// How often the health wait looks: often at first (a small engine answers within a few
+/// hundred milliseconds, and a start is done only when it is seen to), then calmly.
+const POLL_EARLY: Duration = Duration::from_millis(50);
 const POLL: Duration = Duration::from_millis(250);
+/// How long the health wait polls at [`POLL_EARLY`].
+const EARLY: Duration = Duration::from_secs(2);
+/// How often a person watching is shown the engine's newest log line while it loads.
+const LOG_EVERY: Duration = Duration::from_secs(1);
 const LOG_LINES: usize = 30;
 
 /// What to do about an engine out of memory at its container limit `limit`.
@@ -297,7 +304,9 @@ impl Run<'_> {
             ),
         );
         let mut last_line = String::new();
-        for poll in 0u64.. {
+        let waiting = Instant::now();
+        let mut shown = waiting;
+        loop {
             let state = rt
                 .state(id)
                 .await
@@ -333,12 +342,17 @@ impl Run<'_> {
                     "raise --timeout if the model needs longer to load, or check the engine's logs",
                 ));
             }
-            if poll % 4 == 3 {
+            if shown.elapsed() >= LOG_EVERY {
                 self.show_engine_log(rt, id, &mut last_line).await;
+                shown = Instant::now();
             }
-            tokio::time::sleep(POLL).await;
+            let pause = if waiting.elapsed() < EARLY {
+                POLL_EARLY
+            } else {
+                POLL
+            };
+            tokio::time::sleep(pause).await;
         }
-        unreachable!("the health wait returns from inside its loop")
     }
 
     /// Shows the engine's newest log line while it loads, when someone watches and it changed.

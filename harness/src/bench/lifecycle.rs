@@ -55,7 +55,7 @@ pub(crate) fn start_stop(lab: &Lab, runs: usize) -> anyhow::Result<Vec<Figure>> 
             Series::new("aima CLI", "ms", aima_start),
             Series::new("docker run -d + poll", "ms", raw_start),
         )
-        .fact("aima polls health every 250 ms, the baseline every 50 ms"),
+        .fact("aima polls health every 50 ms for its first 2 s, then every 250 ms; the baseline every 50 ms"),
         Figure::new(
             "stop",
             "stop: `aima service stop` vs `docker stop`",
