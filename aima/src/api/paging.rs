@@ -68,23 +68,6 @@ impl<T> Page<T> {
         };
         Page { items, total, next }
     }
-
-    /// A page cut from a whole list held in memory.
-    pub(crate) fn cut(all: Vec<T>, q: &PageQuery, id: impl Fn(&T) -> &str) -> Result<Self> {
-        let limit = q.limit()?;
-        let total = all.len();
-        let start = match q.after() {
-            None => 0,
-            Some(after) => {
-                all.iter()
-                    .position(|item| id(item) == after)
-                    .ok_or_else(|| unknown_cursor(after))?
-                    + 1
-            }
-        };
-        let items: Vec<T> = all.into_iter().skip(start).take(limit + 1).collect();
-        Ok(Page::fetched(items, limit, total, id))
-    }
 }
 
 #[cfg(test)]
@@ -98,40 +81,29 @@ mod tests {
         }
     }
 
-    fn ids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("id-{i}")).collect()
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("id-{i}")).collect()
     }
 
     #[test]
-    fn pages_follow_each_other_to_the_end() {
-        let all = ids(5);
-        let first = Page::cut(all.clone(), &query(Some(2), None), |s| s).unwrap();
-        assert_eq!((first.items.as_slice(), first.total), (&ids(2)[..], 5));
-        assert_eq!(first.next.as_deref(), Some("id-1"));
-        let second = Page::cut(all.clone(), &query(Some(2), Some("id-1")), |s| s).unwrap();
-        assert_eq!(second.items, ["id-2", "id-3"]);
-        let last = Page::cut(all, &query(Some(2), Some("id-3")), |s| s).unwrap();
-        assert_eq!(
-            (last.items.as_slice(), last.next),
-            (&["id-4".to_owned()][..], None)
-        );
+    fn one_item_past_the_limit_means_a_next_page() {
+        let page = Page::fetched(ids(0..3), 2, 5, |s| s);
+        assert_eq!((page.items.as_slice(), page.total), (&ids(0..2)[..], 5));
+        assert_eq!(page.next.as_deref(), Some("id-1"));
+        let last = Page::fetched(ids(4..5), 2, 5, |s| s);
+        assert_eq!((last.items, last.next), (ids(4..5), None));
     }
 
     #[test]
-    fn the_default_caps_a_long_list() {
-        let page = Page::cut(ids(DEFAULT_LIMIT + 5), &query(None, None), |s| s).unwrap();
-        assert_eq!(page.items.len(), DEFAULT_LIMIT);
-        assert_eq!(page.total, DEFAULT_LIMIT + 5);
-        assert!(page.next.is_some());
-    }
-
-    #[test]
-    fn bad_limits_and_unknown_cursors_are_usage_errors() {
+    fn the_default_limit_and_its_bounds() {
+        assert_eq!(query(None, None).limit().unwrap(), DEFAULT_LIMIT);
+        assert_eq!(query(Some(MAX_LIMIT), None).limit().unwrap(), MAX_LIMIT);
         for limit in [0, MAX_LIMIT + 1] {
-            let err = Page::cut(ids(3), &query(Some(limit), None), |s| s).unwrap_err();
+            let err = query(Some(limit), None).limit().unwrap_err();
             assert_eq!(err.code, crate::error::Kind::Usage, "{limit}");
         }
-        let err = Page::cut(ids(3), &query(None, Some("gone")), |s| s).unwrap_err();
+        let err = unknown_cursor("gone");
+        assert_eq!(err.code, crate::error::Kind::Usage);
         assert!(err.message.contains("after=gone"), "{}", err.message);
     }
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::ApiResult;
-use super::paging::{Page, PageQuery};
+use super::paging::{Page, PageQuery, unknown_cursor};
 use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
@@ -54,16 +54,22 @@ impl From<CreateServiceBody> for CreateService {
 /// The longest start a request may ask for, as `service start --timeout` allows.
 const MAX_START_SECS: u64 = 86_400;
 
-/// A page of services, each refreshed (the whole list is: paging bounds the answer, not the
-/// refresh); see [`super::paging`].
+/// A page of services, each refreshed (the services of other pages are refreshed when their
+/// page is read, and by the reconciler); see [`super::paging`].
 pub(crate) async fn list(
     State(state): State<ApiState>,
     StrictQuery(q): StrictQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Service>>> {
-    q.limit()?;
+    let limit = q.limit()?;
     let mut store = open_store(&state)?;
-    let services = ops::refresh_and_list_services(&state.deps, &mut store, None).await?;
-    Ok(Json(Page::cut(services, &q, |s| s.id.as_str())?))
+    let after = q.after();
+    let (services, total) =
+        ops::refresh_and_list_services_after(&state.deps, &mut store, after, limit + 1)
+            .await?
+            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+    Ok(Json(Page::fetched(services, limit, total, |s| {
+        s.id.as_str()
+    })))
 }
 
 pub(crate) async fn create(

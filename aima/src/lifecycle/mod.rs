@@ -25,7 +25,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 pub(crate) use progress::StartEvent;
-pub(crate) use refresh::{refresh, refresh_all};
+pub(crate) use refresh::{refresh, refresh_all, refresh_each};
 pub(crate) use start::StartOptions;
 pub(crate) use start::start;
 pub(crate) use stop::stop;

@@ -19,6 +19,16 @@ pub(crate) async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> R
 
 pub(crate) async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
     let services = store.list_services()?;
+    refresh_each(deps, store, services).await
+}
+
+/// `services` (as just read from `store`), each refreshed; Docker is asked once, and only
+/// when one of them needs a look.
+pub(crate) async fn refresh_each(
+    deps: &Deps,
+    store: &mut Store,
+    services: Vec<Service>,
+) -> Result<Vec<Service>> {
     if !services.iter().any(needs_a_look) {
         return Ok(services);
     }

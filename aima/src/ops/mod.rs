@@ -11,7 +11,9 @@ use std::time::Duration;
 pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
-use crate::domain::{EngineType, Gpus, Model, ModelId, ModelSource, Service, Status, parse_size};
+use crate::domain::{
+    EngineType, Gpus, Model, ModelId, ModelSource, Service, ServiceId, Status, parse_size,
+};
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
@@ -88,7 +90,11 @@ pub fn list_models_after(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Option<(Vec<Model>, usize)>> {
-    let after = after.map(ModelId::parse).transpose()?;
+    let after = match after.map(ModelId::parse).transpose() {
+        Ok(after) => after,
+        // Not even an id: it names no model.
+        Err(_) => return Ok(None),
+    };
     store.models_after(after.as_ref(), limit)
 }
 
@@ -163,6 +169,26 @@ pub async fn refresh_and_list_services(
     let mut services = lifecycle::refresh_all(deps, store).await?;
     services.retain(|s| status.is_none_or(|st| s.status == st));
     Ok(services)
+}
+
+/// Up to `limit` services created after `after` (from the start without it), oldest first,
+/// each refreshed against Docker as [`refresh_and_list_services`] does, and how many services
+/// there are in all; `None` when `after` names no service.
+pub async fn refresh_and_list_services_after(
+    deps: &Deps,
+    store: &mut Store,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Option<(Vec<Service>, usize)>> {
+    let after = match after.map(ServiceId::parse).transpose() {
+        Ok(after) => after,
+        Err(_) => return Ok(None),
+    };
+    let Some((page, total)) = store.services_after(after.as_ref(), limit)? else {
+        return Ok(None);
+    };
+    let page = lifecycle::refresh_each(deps, store, page).await?;
+    Ok(Some((page, total)))
 }
 
 /// Services as recorded, oldest first, without asking Docker: for read-only views (the status

@@ -185,6 +185,48 @@ impl Store {
         }
     }
 
+    /// Up to `limit` rows of `table` (`columns`, read by `from_row`) created after the row whose
+    /// id is `after` (from the start without it), in creation order, and how many rows the
+    /// table holds; `None` when `after` names no row.
+    fn rows_after<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        after: Option<&str>,
+        limit: usize,
+        from_row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<(Vec<T>, usize)>> {
+        use rusqlite::OptionalExtension;
+        let from_seq: i64 = match after {
+            None => 0,
+            Some(id) => {
+                let seq = self
+                    .conn
+                    .query_row(
+                        &format!("SELECT seq FROM {table} WHERE id = ?1"),
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match seq {
+                    Some(seq) => seq,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {columns} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(rusqlite::params![from_seq, limit], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let total: usize =
+            self.conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        Ok(Some((rows, total)))
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }

@@ -69,30 +69,13 @@ impl Store {
         after: Option<&ModelId>,
         limit: usize,
     ) -> Result<Option<(Vec<Model>, usize)>> {
-        let from_seq: i64 = match after {
-            None => 0,
-            Some(id) => match self
-                .conn()
-                .query_row("SELECT seq FROM models WHERE id = ?1", [id.as_str()], |r| {
-                    r.get(0)
-                })
-                .optional()?
-            {
-                Some(seq) => seq,
-                None => return Ok(None),
-            },
-        };
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM models WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(rusqlite::params![from_seq, limit], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let total: usize = self
-            .conn()
-            .query_row("SELECT COUNT(*) FROM models", [], |r| r.get(0))?;
-        Ok(Some((rows, total)))
+        self.rows_after(
+            "models",
+            COLUMNS,
+            after.map(ModelId::as_str),
+            limit,
+            from_row,
+        )
     }
 
     pub(crate) fn get_model(&self, id: &ModelId) -> Result<Model> {

@@ -145,6 +145,22 @@ impl Store {
         Ok(rows)
     }
 
+    /// Up to `limit` services created after `after` (from the start without it), oldest first,
+    /// and how many there are in all; `None` when `after` names no service.
+    pub(crate) fn services_after(
+        &self,
+        after: Option<&ServiceId>,
+        limit: usize,
+    ) -> Result<Option<(Vec<Service>, usize)>> {
+        self.rows_after(
+            "services",
+            COLUMNS,
+            after.map(ServiceId::as_str),
+            limit,
+            from_row,
+        )
+    }
+
     /// The row as recorded, without the refresh that `ops` reads do.
     pub fn get_service(&self, id: &ServiceId) -> Result<Service> {
         self.conn()

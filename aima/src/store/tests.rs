@@ -390,6 +390,28 @@ fn models_are_read_a_page_at_a_time() {
 }
 
 #[test]
+fn services_are_paged_in_creation_order() {
+    let (mut store, model) = store_with_model();
+    for port in 18_200..18_205 {
+        create(&mut store, &model, EngineType::Vllm, Some(port)).unwrap();
+    }
+    let all: Vec<ServiceId> = store
+        .list_services()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let (first, total) = store.services_after(None, 2).unwrap().unwrap();
+    assert_eq!(total, 5);
+    assert_eq!([&first[0].id, &first[1].id], [&all[0], &all[1]]);
+    let (rest, _) = store.services_after(Some(&all[2]), 10).unwrap().unwrap();
+    let rest: Vec<&ServiceId> = rest.iter().map(|s| &s.id).collect();
+    assert_eq!(rest, [&all[3], &all[4]]);
+    let unknown = ServiceId::parse("svc-00000000").unwrap();
+    assert!(store.services_after(Some(&unknown), 2).unwrap().is_none());
+}
+
+#[test]
 fn a_services_recent_events_are_its_own_newest_first() {
     let (mut store, model) = store_with_model();
     create(&mut store, &model, EngineType::Vllm, Some(18_100)).unwrap();
