@@ -11,7 +11,8 @@ use libtest_mimic::{Arguments, Trial};
 
 use support::cases::{
     Expectation, all_fails_on_a_scenario_missing_from_the_manifest,
-    all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port, scenario_case,
+    all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port,
+    refuses_a_scenario_without_a_swarm_variant, scenario_case,
 };
 use support::leftovers::kill9_case;
 
@@ -23,6 +24,10 @@ fn main() -> ExitCode {
             block_port_fixture,
         ),
         Trial::test("cli::refuses_a_busy_port", refuses_a_busy_port),
+        Trial::test(
+            "cli::refuses_a_scenario_without_a_swarm_variant",
+            refuses_a_scenario_without_a_swarm_variant,
+        ),
         Trial::test(
             "catalog::all_fails_on_a_scenario_missing_from_the_manifest",
             all_fails_on_a_scenario_missing_from_the_manifest,

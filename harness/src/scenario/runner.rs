@@ -90,6 +90,13 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
             options.scenario
         ))
     })?;
+    if let (AimaRuntime::Swarm, Some(why)) = (options.runtime, info.not_on_swarm) {
+        return Err(refused(format!(
+            "scenario {} has no Swarm variant: {why}; run it with --runtime docker",
+            info.number
+        ))
+        .into());
+    }
     let port = match options.port.or(info.default_port) {
         Some(port) => port,
         None => free_port().context("choosing a free service port")?,

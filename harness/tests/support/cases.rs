@@ -261,16 +261,33 @@ pub fn block_port_fixture() -> Result<(), Failed> {
 pub fn refuses_a_busy_port() -> Result<(), Failed> {
     let holder = std::net::TcpListener::bind(("0.0.0.0", 0)).map_err(|e| e.to_string())?;
     let port = holder.local_addr().map_err(|e| e.to_string())?.port();
+    refused_run(
+        &["scenario", "20", "--port", &port.to_string()],
+        &format!("port {port}"),
+    )
+}
+
+/// A scenario with no Swarm variant is refused on the Swarm runtime, before it needs Docker.
+pub fn refuses_a_scenario_without_a_swarm_variant() -> Result<(), Failed> {
+    refused_run(
+        &["scenario", "7", "--runtime", "swarm"],
+        "scenario 7 has no Swarm variant",
+    )
+}
+
+/// `harness ARGS` exits 2 with `expected` in its stderr, and makes no run folder.
+fn refused_run(args: &[&str], expected: &str) -> Result<(), Failed> {
     let reports = tempfile::tempdir().map_err(|e| e.to_string())?;
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["scenario", "20", "--port", &port.to_string(), "--reports"])
+        .args(args)
+        .arg("--reports")
         .arg(reports.path())
         .output()
         .map_err(|e| e.to_string())?;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() != Some(2) || !stderr.contains(&format!("port {port}")) {
+    if output.status.code() != Some(2) || !stderr.contains(expected) {
         return Err(format!(
-            "expected exit 2 naming port {port}, got {:?}: {stderr}",
+            "expected exit 2 saying {expected:?}, got {:?}: {stderr}",
             output.status.code()
         )
         .into());
