@@ -68,6 +68,19 @@ impl Aima {
             .unwrap_or_else(|| panic!("{id} is not in the list: {list:#}"))
     }
 
+    /// [`Aima::listed_service`], which must be `failed` after exactly `attempts` attempts.
+    #[track_caller]
+    pub fn listed_failed(&self, id: &str, attempts: usize) -> Value {
+        let listed = self.listed_service(id);
+        assert_eq!(listed["status"], "failed", "{listed:#}");
+        assert_eq!(
+            listed["attempts"].as_array().map(Vec::len),
+            Some(attempts),
+            "{listed:#}"
+        );
+        listed
+    }
+
     /// Everything the store holds, as the JSON lists show it: to prove a command changed nothing.
     pub fn store_contents(&self) -> (Value, Value) {
         let models = self.run(&["model", "list", "-o", "json"]).success().json();
