@@ -17,6 +17,20 @@ pub const CREATE_REFERENCE_MODEL: [&str; 8] = [
     "tinyllama",
 ];
 
+/// `model create --name NAME --source SOURCE --repo REPO EXTRA…`.
+pub fn create_model_args<'a>(
+    name: &'a str,
+    source: &'a str,
+    repo: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "model", "create", "--name", name, "--source", source, "--repo", repo,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `service create --model-id MODEL --engine-type ENGINE EXTRA…`.
 pub fn create_service_args<'a>(model: &'a str, engine: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
