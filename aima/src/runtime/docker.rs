@@ -13,11 +13,9 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptions,
-    StopContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveVolumeOptions, StopContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
-use futures_util::StreamExt;
 
 use crate::domain::DEFAULT_STOP_SECS;
 
@@ -451,26 +449,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
-        let options = LogsOptionsBuilder::new()
-            .stdout(true)
-            .stderr(true)
-            .tail(&lines.to_string())
-            .build();
-        let collect = async {
-            let client = self.client();
-            let mut stream = client.logs(id, Some(options));
-            let mut text = String::new();
-            while let Some(chunk) = stream.next().await {
-                text.push_str(&chunk?.to_string());
-            }
-            Ok(text)
-        };
-        let text = self.bounded("read logs", CALL_SECS, collect).await?;
-        Ok(text
-            .lines()
-            .map(str::to_owned)
-            .filter(|l| !l.trim().is_empty())
-            .collect())
+        self.tail_lines(false, id, lines).await
     }
 
     async fn pull(

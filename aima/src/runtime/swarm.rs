@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bollard::models::{Node, Task};
 use bollard::query_parameters::{
-    ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, LogsOptionsBuilder,
+    ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
 };
-use futures_util::StreamExt;
 
 use super::docker::CALL_SECS;
 use super::{
@@ -375,30 +374,10 @@ impl Runtime for SwarmRuntime {
     }
 
     async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
-        let options = LogsOptionsBuilder::new()
-            .stdout(true)
-            .stderr(true)
-            .tail(&lines.to_string())
-            .build();
-        let collect = async {
-            let client = self.docker.client();
-            let mut stream = client.service_logs(id, Some(options));
-            let mut text = String::new();
-            while let Some(chunk) = stream.next().await {
-                text.push_str(&chunk?.to_string());
-            }
-            Ok(text)
-        };
-        let text = self
-            .docker
-            .bounded("read service logs", CALL_SECS, collect)
+        self.docker
+            .tail_lines(true, id, lines)
             .await
-            .map_err(|e| no_such_service(id, e))?;
-        Ok(text
-            .lines()
-            .map(str::to_owned)
-            .filter(|l| !l.trim().is_empty())
-            .collect())
+            .map_err(|e| no_such_service(id, e))
     }
 
     async fn pull(

@@ -21,24 +21,36 @@ fn store_with_model() -> (Store, ModelId) {
     (store, model.id)
 }
 
+/// The service `aima service create` would ask the store for: `engine` on `model`, with its
+/// default port unless `port` is given, on loopback, no GPUs, no memory limit.
+fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewService {
+    NewService {
+        model_id: model.clone(),
+        engine_type: engine,
+        name: None,
+        port,
+        default_port: EngineSpec::builtin(engine).default_port,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        gpus: crate::domain::Gpus::None,
+        memory_bytes: None,
+    }
+}
+
 fn create(
     store: &mut Store,
     model: &ModelId,
     engine: EngineType,
     port: Option<u16>,
 ) -> crate::error::Result<u16> {
-    let default_port = EngineSpec::builtin(engine).default_port;
-    let new = NewService {
-        model_id: model.clone(),
-        engine_type: engine,
-        name: None,
-        port,
-        default_port,
-        bind: std::net::Ipv4Addr::LOCALHOST.into(),
-        gpus: crate::domain::Gpus::None,
-        memory_bytes: None,
-    };
-    store.create_service(new).map(|s| s.port)
+    store
+        .create_service(new_service(model, engine, port))
+        .map(|s| s.port)
+}
+
+/// [`create`], which must succeed: the port the service got.
+#[track_caller]
+fn add(store: &mut Store, model: &ModelId, engine: EngineType, port: Option<u16>) -> u16 {
+    create(store, model, engine, port).unwrap()
 }
 
 fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bool {
@@ -52,74 +64,59 @@ fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bo
     store.change_service(id, &[from], change).unwrap().is_some()
 }
 
+/// [`set_status`], which must apply.
+#[track_caller]
+fn assert_moved(store: &mut Store, id: &ServiceId, from: Status, to: Status) {
+    assert!(set_status(store, id, from, to));
+}
+
+/// The ports of the services, in creation order.
+fn ports(store: &Store) -> Vec<u16> {
+    store
+        .list_services()
+        .unwrap()
+        .iter()
+        .map(|s| s.port)
+        .collect()
+}
+
 #[test]
 fn default_ports_skip_ports_held_by_other_services() {
     let (mut store, model) = store_with_model();
     let vllm: Vec<u16> = (0..3)
-        .map(|_| create(&mut store, &model, EngineType::Vllm, None).unwrap())
+        .map(|_| add(&mut store, &model, EngineType::Vllm, None))
         .collect();
     assert_eq!(vllm, [8000, 8001, 8002]);
-    assert_eq!(
-        create(&mut store, &model, EngineType::Ollama, None).unwrap(),
-        11434
-    );
-    assert_eq!(
-        create(&mut store, &model, EngineType::Llamacpp, None).unwrap(),
-        8080
-    );
+    assert_eq!(add(&mut store, &model, EngineType::Ollama, None), 11434);
+    assert_eq!(add(&mut store, &model, EngineType::Llamacpp, None), 8080);
 }
 
 #[test]
 fn a_default_port_skips_an_explicitly_taken_one() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, Some(8000)).unwrap();
-    assert_eq!(
-        create(&mut store, &model, EngineType::Vllm, None).unwrap(),
-        8001
-    );
+    add(&mut store, &model, EngineType::Vllm, Some(8000));
+    assert_eq!(add(&mut store, &model, EngineType::Vllm, None), 8001);
 }
 
 #[test]
 fn failed_and_stopped_services_do_not_hold_their_port() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
+    add(&mut store, &model, EngineType::Vllm, None);
     let [first, second] = store.list_services().unwrap().try_into().unwrap();
-    assert!(set_status(
-        &mut store,
-        &first.id,
-        Status::Created,
-        Status::Failed
-    ));
-    assert!(set_status(
-        &mut store,
-        &second.id,
-        Status::Created,
-        Status::Stopped
-    ));
+    assert_moved(&mut store, &first.id, Status::Created, Status::Failed);
+    assert_moved(&mut store, &second.id, Status::Created, Status::Stopped);
 
-    assert_eq!(
-        create(&mut store, &model, EngineType::Vllm, None).unwrap(),
-        8000
-    );
-    assert_eq!(
-        create(&mut store, &model, EngineType::Vllm, Some(8001)).unwrap(),
-        8001
-    );
+    assert_eq!(add(&mut store, &model, EngineType::Vllm, None), 8000);
+    assert_eq!(add(&mut store, &model, EngineType::Vllm, Some(8001)), 8001);
     // The stopped and failed services keep their port number: it is theirs when they start.
-    let ports: Vec<u16> = store
-        .list_services()
-        .unwrap()
-        .iter()
-        .map(|s| s.port)
-        .collect();
-    assert_eq!(ports, [8000, 8001, 8000, 8001]);
+    assert_eq!(ports(&store), [8000, 8001, 8000, 8001]);
 }
 
 #[test]
 fn an_explicit_port_held_by_an_active_service_is_a_conflict() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, Some(9001)).unwrap();
+    add(&mut store, &model, EngineType::Vllm, Some(9001));
     let holder = store.list_services().unwrap()[0].id.clone();
 
     for state in [Status::Created, Status::Starting, Status::Running] {
@@ -150,21 +147,15 @@ fn a_service_of_an_unknown_model_is_not_created() {
 fn lists_are_in_creation_order() {
     let (mut store, model) = store_with_model();
     for port in [9300, 9100, 9200] {
-        create(&mut store, &model, EngineType::Vllm, Some(port)).unwrap();
+        add(&mut store, &model, EngineType::Vllm, Some(port));
     }
-    let ports: Vec<u16> = store
-        .list_services()
-        .unwrap()
-        .iter()
-        .map(|s| s.port)
-        .collect();
-    assert_eq!(ports, [9300, 9100, 9200]);
+    assert_eq!(ports(&store), [9300, 9100, 9200]);
 }
 
 #[test]
 fn a_status_change_from_an_unexpected_state_is_not_applied() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
     let id = store.list_services().unwrap()[0].id.clone();
 
     assert!(!set_status(
@@ -174,12 +165,7 @@ fn a_status_change_from_an_unexpected_state_is_not_applied() {
         Status::Stopped
     ));
     assert_eq!(store.get_service(&id).unwrap().status, Status::Created);
-    assert!(set_status(
-        &mut store,
-        &id,
-        Status::Created,
-        Status::Starting
-    ));
+    assert_moved(&mut store, &id, Status::Created, Status::Starting);
     assert!(
         !set_status(&mut store, &id, Status::Created, Status::Starting),
         "one claim only"
@@ -189,7 +175,7 @@ fn a_status_change_from_an_unexpected_state_is_not_applied() {
 #[test]
 fn a_model_in_use_is_deleted_only_with_force() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
 
     let err = store.delete_model(&model, false).unwrap_err();
     assert_eq!(err.code, Kind::Conflict);
@@ -212,7 +198,7 @@ fn a_model_in_use_is_deleted_only_with_force() {
 #[test]
 fn a_model_with_an_active_service_is_kept_even_with_force() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
     let id = store.list_services().unwrap()[0].id.clone();
     set_status(&mut store, &id, Status::Created, Status::Running);
 
@@ -237,7 +223,7 @@ fn an_unused_model_is_deleted() {
 #[test]
 fn active_services_cannot_be_deleted() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
     let id = store.list_services().unwrap()[0].id.clone();
     set_status(&mut store, &id, Status::Created, Status::Starting);
 
@@ -257,28 +243,12 @@ fn status_changes_are_logged_in_order() {
     use crate::domain::{Attempt, Phase};
     let (mut store, model) = store_with_model();
     let new = NewService {
-        model_id: model.clone(),
-        engine_type: EngineType::Vllm,
         name: Some("logged".into()),
-        port: Some(18_000),
-        default_port: 8000,
-        bind: std::net::Ipv4Addr::LOCALHOST.into(),
-        gpus: crate::domain::Gpus::None,
-        memory_bytes: None,
+        ..new_service(&model, EngineType::Vllm, Some(18_000))
     };
     let id = store.create_service(new).unwrap().id;
-    assert!(set_status(
-        &mut store,
-        &id,
-        Status::Created,
-        Status::Starting
-    ));
-    assert!(set_status(
-        &mut store,
-        &id,
-        Status::Starting,
-        Status::Starting
-    ));
+    assert_moved(&mut store, &id, Status::Created, Status::Starting);
+    assert_moved(&mut store, &id, Status::Starting, Status::Starting);
     let attempt = Attempt {
         number: 1,
         phase: Phase::Preflight,
@@ -329,8 +299,8 @@ fn status_changes_are_logged_in_order() {
 #[test]
 fn services_are_counted_by_status() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
-    create(&mut store, &model, EngineType::Vllm, None).unwrap();
+    add(&mut store, &model, EngineType::Vllm, None);
+    add(&mut store, &model, EngineType::Vllm, None);
     let counts = store.count_by_status().unwrap();
     assert_eq!(counts.len(), Status::ALL.len());
     assert_eq!(counts[0], (Status::Created, 2));
@@ -347,16 +317,7 @@ fn a_model_deleted_before_the_insert_is_a_conflict() {
     let (seed, model) = store_with_model();
     let m = seed.get_model(&model).unwrap();
     store.insert_model(&m).unwrap();
-    let new = NewService {
-        model_id: model.clone(),
-        engine_type: EngineType::Vllm,
-        name: None,
-        port: None,
-        default_port: 8000,
-        bind: std::net::Ipv4Addr::LOCALHOST.into(),
-        gpus: crate::domain::Gpus::None,
-        memory_bytes: None,
-    };
+    let new = new_service(&model, EngineType::Vllm, None);
     let read = store.get_model(&model).unwrap();
     let mut other = Store::open(&db).unwrap();
     other.delete_model(&model, false).unwrap();
@@ -393,7 +354,7 @@ fn models_are_read_a_page_at_a_time() {
 fn services_are_paged_in_creation_order() {
     let (mut store, model) = store_with_model();
     for port in 18_200..18_205 {
-        create(&mut store, &model, EngineType::Vllm, Some(port)).unwrap();
+        add(&mut store, &model, EngineType::Vllm, Some(port));
     }
     let all: Vec<ServiceId> = store
         .list_services()
@@ -414,28 +375,13 @@ fn services_are_paged_in_creation_order() {
 #[test]
 fn a_services_recent_events_are_its_own_newest_first() {
     let (mut store, model) = store_with_model();
-    create(&mut store, &model, EngineType::Vllm, Some(18_100)).unwrap();
-    create(&mut store, &model, EngineType::Vllm, Some(18_101)).unwrap();
+    add(&mut store, &model, EngineType::Vllm, Some(18_100));
+    add(&mut store, &model, EngineType::Vllm, Some(18_101));
     let services = store.list_services().unwrap();
     let (mine, other) = (&services[0].id, &services[1].id);
-    assert!(set_status(
-        &mut store,
-        mine,
-        Status::Created,
-        Status::Starting
-    ));
-    assert!(set_status(
-        &mut store,
-        other,
-        Status::Created,
-        Status::Starting
-    ));
-    assert!(set_status(
-        &mut store,
-        mine,
-        Status::Starting,
-        Status::Running
-    ));
+    assert_moved(&mut store, mine, Status::Created, Status::Starting);
+    assert_moved(&mut store, other, Status::Created, Status::Starting);
+    assert_moved(&mut store, mine, Status::Starting, Status::Running);
 
     let recent = store.recent_events_of(mine.as_str(), 10).unwrap();
     let steps: Vec<&str> = recent.iter().map(|e| e.to.as_str()).collect();

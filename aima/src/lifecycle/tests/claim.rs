@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use super::{Fixture, ME};
+use super::{Fixture, ME, NewService, assert_has, start_waiting};
 use crate::domain::ServiceId;
 use crate::domain::Status;
 use crate::error::Kind;
-use crate::lifecycle::StartOptions;
 use crate::runtime::fake::FakeRuntime;
 use crate::store::{Change, Store};
 
@@ -19,7 +18,7 @@ async fn a_start_while_another_is_starting_is_refused() {
 
     assert_eq!(err.code, Kind::Conflict);
     assert_eq!(err.code.exit_code(), 4);
-    assert!(err.message.contains("already starting"), "{}", err.message);
+    assert_has(&err.message, "already starting");
     assert!(
         f.rt.created().is_empty(),
         "no container for a refused start"
@@ -39,11 +38,7 @@ async fn a_start_of_a_running_service_is_refused() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::Conflict);
-    assert!(
-        err.message.contains("already running on port 8000"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "already running on port 8000");
     assert_eq!(f.rt.created().len(), 1);
 }
 
@@ -53,12 +48,10 @@ async fn of_two_concurrent_starts_exactly_one_proceeds() {
     let (mut f, mut second, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let first =
-        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let first = start_waiting(&deps, &mut f.store, &id);
     let contender = async {
         until_started(&rt, &second, &id).await;
-        let pending = std::future::pending();
-        let refused = crate::lifecycle::start(&deps, &mut second, &id, waiting(), pending).await;
+        let refused = start_waiting(&deps, &mut second, &id).await;
         host.set_healthy(true);
         refused
     };
@@ -68,7 +61,7 @@ async fn of_two_concurrent_starts_exactly_one_proceeds() {
     assert_eq!(first.unwrap().status, Status::Running);
     let err = refused.unwrap_err();
     assert_eq!(err.code, Kind::Conflict);
-    assert!(err.message.contains("already starting"), "{}", err.message);
+    assert_has(&err.message, "already starting");
     assert_eq!(
         rt.created().len(),
         1,
@@ -82,7 +75,7 @@ fn two_processes() -> (Fixture, Store, tempfile::TempDir) {
     let db = dir.path().join("aima.db");
     let mut f = Fixture::new();
     f.store = Store::open(&db).unwrap();
-    f.id = super::add_service(&f.deps, &mut f.store, None);
+    f.id = f.add_service(NewService::default());
     let other = Store::open(&db).unwrap();
     (f, other, dir)
 }
@@ -94,23 +87,12 @@ async fn until_started(rt: &FakeRuntime, store: &Store, id: &ServiceId) {
     }
 }
 
-fn waiting() -> StartOptions<'static> {
-    StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
-        node: None,
-    }
-}
-
 #[tokio::test]
 async fn a_stop_during_a_waiting_start_wins() {
     let (mut f, mut other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt) = (f.deps.clone(), f.id.clone(), f.rt.clone());
-    let start =
-        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let start = start_waiting(&deps, &mut f.store, &id);
     let stopper = async {
         until_started(&rt, &other, &id).await;
         crate::lifecycle::stop(
@@ -140,8 +122,7 @@ async fn a_start_overtaken_by_a_stop_removes_its_container() {
     let (mut f, mut other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let start =
-        crate::lifecycle::start(&deps, &mut f.store, &id, waiting(), std::future::pending());
+    let start = start_waiting(&deps, &mut f.store, &id);
     let stopper = async {
         until_started(&rt, &other, &id).await;
         let stopping = Change {
@@ -161,10 +142,6 @@ async fn a_start_overtaken_by_a_stop_removes_its_container() {
 
     let err = started.unwrap_err();
     assert_eq!(err.code, Kind::Conflict);
-    assert!(
-        err.message.contains("stopped while it was starting"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "stopped while it was starting");
     assert!(rt.containers().is_empty(), "{:?}", rt.containers());
 }

@@ -12,19 +12,13 @@ use crate::runtime::{GpuPath, GpuRequest};
 /// The fixture plus services with these `--gpus`; returns their ids.
 fn with_gpu_services(f: &mut Fixture, gpus: &[&str]) -> Vec<ServiceId> {
     gpus.iter()
-        .map(|g| add_service_with(&f.deps, &mut f.store, None, Some(g), None))
+        .map(|g| {
+            f.add_service(NewService {
+                gpus: Some(g),
+                ..NewService::default()
+            })
+        })
         .collect()
-}
-
-async fn start_id(f: &mut Fixture, id: &ServiceId) -> Result<Service> {
-    let opts = StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
-        node: None,
-    };
-    super::super::start(&f.deps, &mut f.store, id, opts, std::future::pending()).await
 }
 
 fn gpu_requests(f: &Fixture) -> Vec<Option<GpuRequest>> {
@@ -35,23 +29,18 @@ fn gpu_requests(f: &Fixture) -> Vec<Option<GpuRequest>> {
 async fn a_second_service_on_a_running_services_gpu_is_refused_naming_it() {
     let mut f = Fixture::new();
     let ids = with_gpu_services(&mut f, &["0", "0"]);
-    let first = start_id(&mut f, &ids[0]).await.unwrap();
+    let first = f.start_service(&ids[0]).await.unwrap();
     assert_eq!(first.status, Status::Running);
 
-    let err = start_id(&mut f, &ids[1]).await.unwrap_err();
+    let err = f.start_service(&ids[1]).await.unwrap_err();
 
     assert_eq!((err.code, err.code.exit_code()), (Kind::GpuInUse, 12));
-    assert!(
-        err.message
-            .contains(&format!("GPU 0 is in use by aima service {}", ids[0])),
-        "{}",
-        err.message
+    assert_has(
+        &err.message,
+        &format!("GPU 0 is in use by aima service {}", ids[0]),
     );
     let help = err.help.as_deref().unwrap();
-    assert!(
-        help.contains(&format!("aima service stop {}", ids[0])),
-        "{help}"
-    );
+    assert_has(help, &format!("aima service stop {}", ids[0]));
     assert_eq!(err.attempts.len(), 1);
     assert_eq!(err.attempts[0].phase, Phase::Preflight);
     assert_eq!(err.attempts[0].code.as_deref(), Some("gpu_in_use"));
@@ -66,7 +55,7 @@ async fn services_on_different_gpus_both_run_each_with_exactly_its_devices() {
     let ids = with_gpu_services(&mut f, &["0", "1,2"]);
 
     for id in &ids {
-        assert_eq!(start_id(&mut f, id).await.unwrap().status, Status::Running);
+        assert_eq!(f.start_service(id).await.unwrap().status, Status::Running);
     }
 
     let device = |ids: &[&str]| {
@@ -82,23 +71,21 @@ async fn services_on_different_gpus_both_run_each_with_exactly_its_devices() {
 async fn all_gpus_meet_any_other_gpu_service_and_none_meets_nothing() {
     let mut f = Fixture::new();
     let ids = with_gpu_services(&mut f, &["1", "all", "none"]);
-    start_id(&mut f, &ids[0]).await.unwrap();
+    f.start_service(&ids[0]).await.unwrap();
 
-    let err = start_id(&mut f, &ids[1]).await.unwrap_err();
+    let err = f.start_service(&ids[1]).await.unwrap_err();
     assert_eq!(err.code, Kind::GpuInUse);
     assert!(
         err.message.starts_with("cannot start service"),
         "{}",
         err.message
     );
-    assert!(
-        err.message
-            .contains("this service's GPUs (all) may be those of aima service"),
-        "{}",
-        err.message
+    assert_has(
+        &err.message,
+        "this service's GPUs (all) may be those of aima service",
     );
 
-    let svc = start_id(&mut f, &ids[2]).await.unwrap();
+    let svc = f.start_service(&ids[2]).await.unwrap();
     assert_eq!(svc.status, Status::Running);
     assert_eq!(gpu_requests(&f).last(), Some(&None));
 }
@@ -107,14 +94,11 @@ async fn all_gpus_meet_any_other_gpu_service_and_none_meets_nothing() {
 async fn a_stopped_holder_frees_its_gpu() {
     let mut f = Fixture::new();
     let ids = with_gpu_services(&mut f, &["0", "0"]);
-    start_id(&mut f, &ids[0]).await.unwrap();
-    let stop = crate::lifecycle::StopMode::Graceful(None);
-    crate::lifecycle::stop(&f.deps, &mut f.store, &ids[0], stop)
-        .await
-        .unwrap();
+    f.start_service(&ids[0]).await.unwrap();
+    f.stop_service(&ids[0]).await;
 
     assert_eq!(
-        start_id(&mut f, &ids[1]).await.unwrap().status,
+        f.start_service(&ids[1]).await.unwrap().status,
         Status::Running
     );
 }
@@ -144,7 +128,7 @@ async fn too_little_free_gpu_memory_is_refused_naming_the_foreign_process() {
     *f.host.gpus.lock().unwrap() = Some(smi(3, vec![foreign]));
     let ids = with_gpu_services(&mut f, &["0"]);
 
-    let err = start_id(&mut f, &ids[0]).await.unwrap_err();
+    let err = f.start_service(&ids[0]).await.unwrap_err();
 
     assert_eq!(err.code, Kind::GpuInUse);
     for part in [
@@ -159,7 +143,7 @@ async fn too_little_free_gpu_memory_is_refused_naming_the_foreign_process() {
     // Enough free memory: the start proceeds.
     *f.host.gpus.lock().unwrap() = Some(smi(22, Vec::new()));
     assert_eq!(
-        start_id(&mut f, &ids[0]).await.unwrap().status,
+        f.start_service(&ids[0]).await.unwrap().status,
         Status::Running
     );
 }
@@ -169,13 +153,11 @@ async fn a_gpu_the_host_does_not_have_is_refused_and_no_tooling_is_said_plainly(
     let mut f = Fixture::new();
     *f.host.gpus.lock().unwrap() = Some(smi(22, Vec::new()));
     let ids = with_gpu_services(&mut f, &["3"]);
-    let err = start_id(&mut f, &ids[0]).await.unwrap_err();
+    let err = f.start_service(&ids[0]).await.unwrap_err();
     assert_eq!(err.code, Kind::StartFailed);
-    assert!(
-        err.message
-            .contains("GPU 3 does not exist on this host (nvidia-smi lists: 0)"),
-        "{}",
-        err.message
+    assert_has(
+        &err.message,
+        "GPU 3 does not exist on this host (nvidia-smi lists: 0)",
     );
 
     // Without nvidia-smi nothing about the host is checked, and the start says so.
@@ -196,17 +178,19 @@ async fn a_gpu_the_host_does_not_have_is_refused_and_no_tooling_is_said_plainly(
 #[tokio::test]
 async fn the_memory_limit_reaches_the_container_and_an_oom_kill_names_it_once() {
     let mut f = Fixture::new();
-    let id = add_service_with(&f.deps, &mut f.store, None, None, Some("64m"));
+    let id = f.add_service(NewService {
+        memory: Some("64m"),
+        ..NewService::default()
+    });
     f.rt.oom_killed_on_start();
 
-    let err = start_id(&mut f, &id).await.unwrap_err();
+    let err = f.start_service(&id).await.unwrap_err();
 
     assert_eq!(f.rt.specs()[0].limits.memory_bytes, 64 << 20);
     assert_eq!((err.code, err.code.exit_code()), (Kind::StartFailed, 7));
-    assert!(
-        err.message.contains("out of memory: the kernel's OOM killer stopped the engine at its memory limit of 64m (exit code 137)"),
-        "{}",
-        err.message
+    assert_has(
+        &err.message,
+        "out of memory: the kernel's OOM killer stopped the engine at its memory limit of 64m (exit code 137)",
     );
     assert!(err.help.as_deref().unwrap().contains("--memory"), "{err:?}");
     assert_eq!(err.attempts.len(), 1);
@@ -217,14 +201,14 @@ async fn the_memory_limit_reaches_the_container_and_an_oom_kill_names_it_once() 
 #[tokio::test]
 async fn a_detached_engine_killed_for_memory_later_is_failed_naming_its_limit() {
     let mut f = Fixture::new();
-    let id = add_service_with(&f.deps, &mut f.store, None, None, Some("96m"));
+    let id = f.add_service(NewService {
+        memory: Some("96m"),
+        ..NewService::default()
+    });
     f.host.set_healthy(false);
     let opts = StartOptions {
         wait: false,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
-        node: None,
+        ..start_opts()
     };
     let svc = super::super::start(&f.deps, &mut f.store, &id, opts, std::future::pending())
         .await
@@ -237,11 +221,9 @@ async fn a_detached_engine_killed_for_memory_later_is_failed_naming_its_limit() 
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
-    assert!(
-        error.contains(
-            "out of memory: the kernel's OOM killer stopped the engine at its memory limit of 96m"
-        ),
-        "{error}"
+    assert_has(
+        &error,
+        "out of memory: the kernel's OOM killer stopped the engine at its memory limit of 96m",
     );
     assert!(f.rt.containers().is_empty());
 }

@@ -2,9 +2,8 @@
 //! to the start, and what a person watching is shown.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
-use super::Fixture;
+use super::{Fixture, assert_has, start_opts};
 use crate::domain::{Phase, PullPolicy, Status};
 use crate::error::{Detail, Kind};
 use crate::lifecycle::{StartEvent, StartOptions};
@@ -17,11 +16,8 @@ fn pulls(f: &Fixture) -> usize {
 
 fn opts(pull: Option<PullPolicy>) -> StartOptions<'static> {
     StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
         pull,
-        node: None,
+        ..start_opts()
     }
 }
 
@@ -83,7 +79,7 @@ async fn a_registry_refusal_fails_once_in_the_pull_phase_without_retry() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::StartFailed);
-    assert!(err.message.contains("has no such image"), "{}", err.message);
+    assert_has(&err.message, "has no such image");
     assert_eq!(err.causes(), ["manifest unknown"]);
     assert_eq!(pulls(&f), 1, "not retried");
     assert_eq!(err.attempts.len(), 1);

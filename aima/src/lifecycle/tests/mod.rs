@@ -183,7 +183,7 @@ impl Fixture {
             host: host.clone(),
         };
         let mut store = Store::open_in_memory().unwrap();
-        let id = add_service(&deps, &mut store, None);
+        let id = add_service(&deps, &mut store, NewService::default());
         Fixture {
             rt,
             host,
@@ -198,12 +198,27 @@ impl Fixture {
     async fn start(&mut self, wait: bool) -> Result<Service> {
         let opts = StartOptions {
             wait,
-            timeout: Duration::from_secs(30),
-            progress: None,
-            pull: None,
-            node: None,
+            ..start_opts()
         };
         self.start_with(opts, std::future::pending()).await
+    }
+
+    /// Starts another service of the fixture's data dir as [`Fixture::start`] does, waiting.
+    async fn start_service(&mut self, id: &ServiceId) -> Result<Service> {
+        start_waiting(&self.deps, &mut self.store, id).await
+    }
+
+    /// Stops `id` gracefully, as `aima service stop` does.
+    async fn stop_service(&mut self, id: &ServiceId) {
+        let mode = super::StopMode::Graceful(None);
+        super::stop(&self.deps, &mut self.store, id, mode)
+            .await
+            .unwrap();
+    }
+
+    /// Registers another service on a new model, as [`add_service`] does.
+    fn add_service(&mut self, new: NewService<'_>) -> ServiceId {
+        add_service(&self.deps, &mut self.store, new)
     }
 
     async fn start_with(
@@ -254,19 +269,49 @@ impl Fixture {
     }
 }
 
-/// Registers a model and a vLLM service on it; `port` as `--port` would give it.
-fn add_service(deps: &Deps, store: &mut Store, port: Option<u16>) -> ServiceId {
-    add_service_with(deps, store, port, None, None)
+/// Start options as `aima service start` has them by default: wait for health within 30 s,
+/// silently, with the engine's pull policy, on any node.
+fn start_opts() -> StartOptions<'static> {
+    StartOptions {
+        wait: true,
+        timeout: Duration::from_secs(30),
+        progress: None,
+        pull: None,
+        node: None,
+    }
 }
 
-/// As [`add_service`], with `--gpus` and `--memory` as given.
-fn add_service_with(
-    deps: &Deps,
-    store: &mut Store,
+/// Starts `id` with [`start_opts`], never interrupted.
+fn start_waiting<'a>(
+    deps: &'a Deps,
+    store: &'a mut Store,
+    id: &'a ServiceId,
+) -> impl Future<Output = Result<Service>> + 'a {
+    super::start(deps, store, id, start_opts(), std::future::pending())
+}
+
+/// What `aima service create` is given for a test's service; by default a vLLM service with no
+/// `--port`, `--gpus` or `--memory`.
+struct NewService<'a> {
+    engine: EngineType,
     port: Option<u16>,
-    gpus: Option<&str>,
-    memory: Option<&str>,
-) -> ServiceId {
+    gpus: Option<&'a str>,
+    memory: Option<&'a str>,
+}
+
+impl Default for NewService<'_> {
+    fn default() -> Self {
+        NewService {
+            engine: EngineType::Vllm,
+            port: None,
+            gpus: None,
+            memory: None,
+        }
+    }
+}
+
+/// Registers a model (`tiny`, Ollama's `tinyllama`) and a service on it as `new` says.
+fn add_service(deps: &Deps, store: &mut Store, new: NewService<'_>) -> ServiceId {
     let model = ops::create_model(
         &deps.config,
         store,
@@ -281,12 +326,18 @@ fn add_service_with(
     .unwrap();
     let req = CreateService {
         model_id: model.id.to_string(),
-        engine_type: EngineType::Vllm,
-        port,
+        engine_type: new.engine,
+        port: new.port,
         name: None,
         bind: None,
-        gpus: gpus.map(str::to_owned),
-        memory: memory.map(str::to_owned),
+        gpus: new.gpus.map(str::to_owned),
+        memory: new.memory.map(str::to_owned),
     };
     ops::create_service(deps, store, req).unwrap().id
+}
+
+/// Asserts that `text` contains `part`, showing `text` when it does not.
+#[track_caller]
+fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }

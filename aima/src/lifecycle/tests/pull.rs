@@ -3,16 +3,13 @@
 //! named cache volume.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::Fixture;
-use crate::domain::{EngineType, ModelSource, Phase, ServiceId, Status};
+use super::{Fixture, NewService, assert_has};
+use crate::domain::{EngineType, Phase, ServiceId, Status};
 use crate::error::Kind;
-use crate::lifecycle::StartOptions;
-use crate::ops::{self, CreateModel, CreateService};
 
 /// The requests the fake Ollama got (`POST /api/show`, ...), and whether it has the model.
 #[derive(Default)]
@@ -88,62 +85,31 @@ impl FakeOllama {
     }
 }
 
-fn ollama_service(f: &mut Fixture, port: u16) -> ServiceId {
-    let model = ops::create_model(
-        &f.deps.config,
-        &mut f.store,
-        CreateModel {
-            name: "tiny".into(),
-            source: ModelSource::Ollama,
-            repo: "tinyllama".into(),
-            path: None,
-            model_type: None,
-        },
-    )
-    .unwrap();
-    let req = CreateService {
-        model_id: model.id.to_string(),
-        engine_type: EngineType::Ollama,
+/// The fixture, a fake Ollama answering `/api/pull` with `pull_error` (when given) instead of
+/// success, and an Ollama service on it.
+async fn ollama_fixture(pull_error: Option<&str>) -> (Fixture, Arc<FakeOllama>, ServiceId) {
+    let mut f = Fixture::new();
+    let ollama = Arc::new(FakeOllama::default());
+    *ollama.pull_error.lock().unwrap() = pull_error.map(str::to_owned);
+    let port = ollama.clone().serve().await;
+    let id = f.add_service(NewService {
+        engine: EngineType::Ollama,
         port: Some(port),
-        name: None,
-        bind: None,
-        gpus: None,
-        memory: None,
-    };
-    ops::create_service(&f.deps, &mut f.store, req).unwrap().id
-}
-
-async fn start(f: &mut Fixture, id: &ServiceId) -> crate::error::Result<crate::domain::Service> {
-    let opts = StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
-        node: None,
-    };
-    crate::lifecycle::start(&f.deps, &mut f.store, id, opts, std::future::pending()).await
+        ..NewService::default()
+    });
+    (f, ollama, id)
 }
 
 #[tokio::test]
 async fn a_restart_finds_the_model_in_the_store_and_does_not_pull_again() {
-    let mut f = Fixture::new();
-    let ollama = Arc::new(FakeOllama::default());
-    let port = ollama.clone().serve().await;
-    let id = ollama_service(&mut f, port);
+    let (mut f, ollama, id) = ollama_fixture(None).await;
 
-    let svc = start(&mut f, &id).await.unwrap();
+    let svc = f.start_service(&id).await.unwrap();
     assert_eq!(svc.status, Status::Running);
     assert_eq!(ollama.requests(), ["POST /api/show", "POST /api/pull"]);
 
-    crate::lifecycle::stop(
-        &f.deps,
-        &mut f.store,
-        &id,
-        crate::lifecycle::StopMode::Graceful(None),
-    )
-    .await
-    .unwrap();
-    start(&mut f, &id).await.unwrap();
+    f.stop_service(&id).await;
+    f.start_service(&id).await.unwrap();
     assert_eq!(
         ollama.requests(),
         ["POST /api/show", "POST /api/pull", "POST /api/show"],
@@ -165,21 +131,14 @@ async fn a_restart_finds_the_model_in_the_store_and_does_not_pull_again() {
 
 #[tokio::test]
 async fn a_failed_pull_fails_the_start_once_with_ollamas_reason() {
-    let mut f = Fixture::new();
-    let ollama = Arc::new(FakeOllama::default());
-    *ollama.pull_error.lock().unwrap() = Some("pull model manifest: file does not exist".into());
-    let port = ollama.clone().serve().await;
-    let id = ollama_service(&mut f, port);
+    let (mut f, _ollama, id) =
+        ollama_fixture(Some("pull model manifest: file does not exist")).await;
 
-    let err = start(&mut f, &id).await.unwrap_err();
+    let err = f.start_service(&id).await.unwrap_err();
     assert_eq!(err.code, Kind::StartFailed);
     assert_eq!(err.attempts.len(), 1, "a missing model is not retried");
     assert_eq!(err.attempts[0].phase, Phase::Pull);
-    assert!(
-        err.message.contains("file does not exist"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "file does not exist");
     assert!(
         f.rt.containers().is_empty(),
         "the engine container is removed"
@@ -190,16 +149,9 @@ async fn a_failed_pull_fails_the_start_once_with_ollamas_reason() {
 async fn a_vllm_restart_mounts_the_same_hugging_face_cache() {
     let mut f = Fixture::new();
     let id = f.id.clone();
-    start(&mut f, &id).await.unwrap();
-    crate::lifecycle::stop(
-        &f.deps,
-        &mut f.store,
-        &id,
-        crate::lifecycle::StopMode::Graceful(None),
-    )
-    .await
-    .unwrap();
-    start(&mut f, &id).await.unwrap();
+    f.start_service(&id).await.unwrap();
+    f.stop_service(&id).await;
+    f.start_service(&id).await.unwrap();
     let specs = f.rt.specs();
     assert_eq!(specs.len(), 2);
     assert_eq!(specs[0].cache, specs[1].cache);

@@ -1,7 +1,7 @@
 //! `refresh`: a detached start becomes `running` or `failed`; a start whose process died, or a
 //! running engine whose container went away, becomes `failed` with its containers removed.
 
-use super::{Fixture, ME};
+use super::{Fixture, ME, assert_has};
 use crate::domain::{Owner, Status};
 use crate::lifecycle::{refresh, refresh_all};
 
@@ -36,8 +36,8 @@ async fn a_detached_start_whose_engine_exits_is_failed_and_removed() {
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
-    assert!(error.contains("exited with code 1"), "{error}");
-    assert!(error.contains("unknown model tinyllama"), "{error}");
+    assert_has(&error, "exited with code 1");
+    assert_has(&error, "unknown model tinyllama");
     assert!(f.own_containers().is_empty());
 }
 
@@ -58,8 +58,8 @@ async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() 
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
-    assert!(error.contains("start interrupted"), "{error}");
-    assert!(error.contains("pid 31337"), "{error}");
+    assert_has(&error, "start interrupted");
+    assert_has(&error, "pid 31337");
     assert_eq!(svc.owner, None);
     assert_eq!(f.rt.removed(), [mine]);
     assert!(f.rt.containers().iter().any(|c| c.id == theirs));
@@ -80,7 +80,7 @@ async fn a_stop_whose_process_died_is_failed_not_stuck_at_stopping() {
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
-    assert!(error.contains("stop interrupted"), "{error}");
+    assert_has(&error, "stop interrupted");
     assert_eq!(f.rt.removed(), [mine]);
 }
 
@@ -212,7 +212,7 @@ async fn a_lapsed_lease_fails_the_start_wherever_its_owner_runs() {
 
         assert_eq!(svc.status, Status::Failed);
         let error = svc.last_error.unwrap();
-        assert!(error.contains("has not renewed its lease"), "{error}");
+        assert_has(&error, "has not renewed its lease");
         assert_eq!(f.rt.removed(), [mine]);
     }
 }

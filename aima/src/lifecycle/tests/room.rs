@@ -2,7 +2,7 @@
 //! is below the minimum, goes on (and says why) when it cannot be measured, and a pull that
 //! fills the disk is the same disk-full failure.
 
-use super::Fixture;
+use super::{Fixture, assert_has};
 use crate::domain::{Phase, Status};
 use crate::error::{Detail, Kind};
 use crate::runtime::fake::{Call, DATA_ROOT, Op};
@@ -19,12 +19,11 @@ async fn docker_below_the_minimum_fails_the_start_before_any_pull_or_container()
 
     assert_eq!(err.code, Kind::DiskFull);
     assert_eq!(err.code.exit_code(), 11);
-    assert!(
-        err.message.contains(&format!(
+    assert_has(
+        &err.message,
+        &format!(
             "only 300 MiB free on the disk holding {DATA_ROOT}, below the 2 GiB aima keeps free there"
-        )),
-        "{}",
-        err.message
+        ),
     );
     assert!(
         err.help
@@ -79,11 +78,7 @@ async fn a_pull_that_fills_docker_s_disk_is_disk_full_once() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::DiskFull, "{err:?}");
-    assert!(
-        err.message.contains("the Docker host's disk is full"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "the Docker host's disk is full");
     assert_eq!(err.attempts.len(), 1);
     assert_eq!(err.attempts[0].phase, Phase::Pull);
     assert_eq!(err.attempts[0].code.as_deref(), Some("disk_full"));

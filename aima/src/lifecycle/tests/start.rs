@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{Fixture, PORT};
+use super::{Fixture, PORT, assert_has, start_opts};
 use crate::domain::Phase;
 use crate::domain::Status;
 use crate::error::Kind;
@@ -37,6 +37,15 @@ fn assert_failed_clean(f: &Fixture, err: &crate::error::Error) {
     }
 }
 
+/// Docker refuses the next container create with `status` and `message`.
+fn fail_create(f: &Fixture, status: u16, message: &str) {
+    let refusal = RuntimeError::Api {
+        status,
+        message: message.to_owned(),
+    };
+    f.rt.fail_next(Op::Create, refusal);
+}
+
 #[tokio::test]
 async fn a_port_held_by_a_host_process_fails_at_once_without_a_container() {
     let mut f = Fixture::new();
@@ -46,12 +55,7 @@ async fn a_port_held_by_a_host_process_fails_at_once_without_a_container() {
 
     assert_eq!(err.code, Kind::PortInUse);
     assert_eq!(err.code.exit_code(), 5);
-    assert!(
-        err.message
-            .contains("port 8000 is in use by python3 (pid 999)"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "port 8000 is in use by python3 (pid 999)");
     assert!(err.help.as_deref().unwrap().contains("kill 999"), "{err:?}");
     assert_eq!(err.attempts.len(), 1);
     assert_eq!(err.attempts[0].phase, Phase::Preflight);
@@ -80,11 +84,7 @@ async fn a_port_held_by_dockers_proxy_is_named_after_its_container() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::PortInUse);
-    assert!(
-        err.message.contains("container web (image nginx:1.25)"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "container web (image nginx:1.25)");
 }
 
 #[tokio::test]
@@ -107,11 +107,7 @@ async fn a_foreign_container_on_the_port_is_named_and_left_alone() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::PortInUse);
-    assert!(
-        err.message.contains("container web (image nginx:1.25)"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "container web (image nginx:1.25)");
     assert!(
         err.help.as_deref().unwrap().contains("docker rm -f web"),
         "{err:?}"
@@ -134,11 +130,7 @@ async fn another_aima_service_on_the_port_is_named() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::PortInUse);
-    assert!(
-        err.message.contains(&format!("aima service {other}")),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, &format!("aima service {other}"));
     assert!(
         err.help
             .as_deref()
@@ -162,11 +154,7 @@ async fn a_service_of_another_aima_data_dir_is_named_as_such_and_left_alone() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::PortInUse);
-    assert!(
-        err.message.contains("of another aima data dir"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "of another aima data dir");
     assert!(
         !err.help.as_deref().unwrap().contains("aima service stop"),
         "{err:?}"
@@ -187,11 +175,7 @@ async fn an_engine_that_keeps_crashing_is_retried_up_to_the_limit() {
     assert_eq!(numbers, [1, 2, 3]);
     for a in &err.attempts {
         assert_eq!(a.phase, Phase::Health);
-        assert!(
-            a.reason.contains("exited during start-up with code 1"),
-            "{}",
-            a.reason
-        );
+        assert_has(&a.reason, "exited during start-up with code 1");
         assert!(a.reason.ends_with(ENGINE_ERROR), "{}", a.reason);
         assert_eq!(a.log_tail.last().map(String::as_str), Some(ENGINE_ERROR));
     }
@@ -203,9 +187,9 @@ async fn an_engine_that_keeps_crashing_is_retried_up_to_the_limit() {
     );
     let shown = err.render();
     for n in 1..=3 {
-        assert!(shown.contains(&format!("attempt {n}/3 after")), "{shown}");
+        assert_has(&shown, &format!("attempt {n}/3 after"));
     }
-    assert!(shown.contains("\nhelp: "), "{shown}");
+    assert_has(&shown, "\nhelp: ");
     assert_failed_clean(&f, &err);
 }
 
@@ -316,7 +300,7 @@ async fn an_unusable_docker_host_is_docker_unavailable() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::DockerUnavailable);
-    assert!(err.message.contains("DOCKER_HOST"), "{}", err.message);
+    assert_has(&err.message, "DOCKER_HOST");
     assert_eq!(
         err.help.as_deref(),
         Some("fix or unset DOCKER_HOST (unset means unix:///var/run/docker.sock)")
@@ -333,11 +317,7 @@ async fn a_port_conflict_reported_by_docker_at_start_is_port_in_use() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::PortInUse);
-    assert!(
-        err.message.contains("port 8000 is in use"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "port 8000 is in use");
     assert!(
         err.causes()
             .iter()
@@ -353,11 +333,7 @@ async fn a_port_conflict_reported_by_docker_at_start_is_port_in_use() {
 #[tokio::test]
 async fn a_transient_docker_error_is_retried() {
     let mut f = Fixture::new();
-    let busy = RuntimeError::Api {
-        status: 500,
-        message: "Internal Server Error".into(),
-    };
-    f.rt.fail_next(Op::Create, busy);
+    fail_create(&f, 500, "Internal Server Error");
 
     let svc = f.start(true).await.unwrap();
 
@@ -369,11 +345,7 @@ async fn a_transient_docker_error_is_retried() {
 #[tokio::test]
 async fn a_docker_client_error_is_not_retried() {
     let mut f = Fixture::new();
-    let bad = RuntimeError::Api {
-        status: 400,
-        message: "invalid reference format".into(),
-    };
-    f.rt.fail_next(Op::Create, bad);
+    fail_create(&f, 400, "invalid reference format");
 
     let err = f.start(true).await.unwrap_err();
 
@@ -387,11 +359,8 @@ async fn retries_stop_when_the_backoff_would_pass_the_deadline() {
     let mut f = Fixture::with_engine(|spec| spec.backoff_ms = 5_000);
     f.rt.crash_on_start(3, &[ENGINE_ERROR]);
     let opts = StartOptions {
-        wait: true,
         timeout: Duration::from_secs(2),
-        progress: None,
-        pull: None,
-        node: None,
+        ..start_opts()
     };
 
     let err = f
@@ -411,17 +380,10 @@ async fn a_missing_image_under_pull_never_fails_in_preflight_with_the_override_h
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::StartFailed);
-    assert!(
-        err.message.contains("vllm/vllm-openai:latest"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "vllm/vllm-openai:latest");
     let help = err.help.as_deref().unwrap();
-    assert!(
-        help.contains("docker pull vllm/vllm-openai:latest"),
-        "{help}"
-    );
-    assert!(help.contains("AIMA_VLLM_IMAGE"), "{help}");
+    assert_has(help, "docker pull vllm/vllm-openai:latest");
+    assert_has(help, "AIMA_VLLM_IMAGE");
     assert_eq!(err.attempts.len(), 1);
     assert_eq!(err.attempts[0].phase, Phase::Preflight);
     assert!(f.rt.created().is_empty());
@@ -435,16 +397,8 @@ async fn a_gpu_engine_without_a_gpu_runtime_fails_in_preflight() {
     let err = f.start(true).await.unwrap_err();
 
     assert_eq!(err.code, Kind::StartFailed);
-    assert!(
-        err.message.contains("asks for GPUs (all)"),
-        "{}",
-        err.message
-    );
-    assert!(
-        err.message.contains("no usable GPU path"),
-        "{}",
-        err.message
-    );
+    assert_has(&err.message, "asks for GPUs (all)");
+    assert_has(&err.message, "no usable GPU path");
     let help = err.help.as_deref().unwrap();
     assert!(
         help.contains("--gpus none") && help.contains("AIMA_VLLM_GPUS=none"),
@@ -492,11 +446,8 @@ async fn an_engine_never_healthy_times_out_and_is_removed() {
     let mut f = Fixture::new();
     f.host.set_healthy(false);
     let opts = StartOptions {
-        wait: true,
         timeout: Duration::from_millis(300),
-        progress: None,
-        pull: None,
-        node: None,
+        ..start_opts()
     };
 
     let err = f
@@ -516,11 +467,8 @@ async fn an_interrupted_start_is_failed_and_cleaned_up() {
     let mut f = Fixture::new();
     f.host.set_healthy(false);
     let opts = StartOptions {
-        wait: true,
         timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
-        node: None,
+        ..start_opts()
     };
     let signal = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -531,7 +479,7 @@ async fn an_interrupted_start_is_failed_and_cleaned_up() {
 
     assert_eq!(err.code, Kind::Interrupted);
     assert_eq!(err.code.exit_code(), 130);
-    assert!(err.message.contains("SIGTERM"), "{}", err.message);
+    assert_has(&err.message, "SIGTERM");
     assert_eq!(err.attempts.last().unwrap().phase, Phase::Interrupted);
     assert_eq!(
         f.rt.created().len(),

@@ -1,7 +1,7 @@
 //! `stop`: from every state it ends `stopped`, removes this service's containers and no other's,
 //! and running it again changes nothing.
 
-use super::{Fixture, ME, PORT};
+use super::{Fixture, ME, PORT, assert_has};
 use crate::domain::Status;
 use crate::error::Kind;
 use crate::lifecycle::{StopMode, stop};
@@ -137,7 +137,7 @@ async fn a_stop_with_docker_away_fails_clearly_and_changes_nothing() {
     };
 
     assert_eq!(err.code, Kind::DockerUnavailable);
-    assert!(err.message.contains("fake://docker"), "{}", err.message);
+    assert_has(&err.message, "fake://docker");
     assert_eq!(f.service().status, Status::Running);
 }
 

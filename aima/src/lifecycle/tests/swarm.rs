@@ -2,9 +2,7 @@
 //! a placement constraint (and is refused on plain Docker), and a port conflict a Swarm node
 //! reports ends the start as a port conflict naming that node.
 
-use std::time::Duration;
-
-use super::{Fixture, PORT};
+use super::{Fixture, PORT, assert_has, start_opts};
 use crate::config::RuntimeKind;
 use crate::domain::{Phase, Status};
 use crate::error::Kind;
@@ -14,11 +12,8 @@ use crate::runtime::fake::Op;
 
 fn on(node: &str) -> StartOptions<'static> {
     StartOptions {
-        wait: true,
-        timeout: Duration::from_secs(30),
-        progress: None,
-        pull: None,
         node: Some(node.to_owned()),
+        ..start_opts()
     }
 }
 
@@ -37,7 +32,7 @@ async fn a_node_on_plain_docker_is_a_usage_error_and_nothing_is_claimed() {
         .await
         .unwrap_err();
     assert_eq!(err.code, Kind::Usage, "{err:?}");
-    assert!(err.message.contains("--node gpu-1"), "{}", err.message);
+    assert_has(&err.message, "--node gpu-1");
     assert_eq!(f.service().status, Status::Created);
     assert!(
         f.rt.calls().is_empty(),

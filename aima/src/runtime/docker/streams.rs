@@ -1,11 +1,14 @@
-//! The Docker calls that stream for as long as they take: pulling an image and reading (or
-//! following) a container's logs. Their callers bound them in time.
+//! The Docker calls that stream: pulling an image and reading (or following) a container's logs,
+//! which their callers bound in time, and reading a log's tail, bounded here.
 
+use bollard::Docker;
+use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{CreateImageOptionsBuilder, LogsOptionsBuilder};
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
-use super::DockerRuntime;
+use super::{CALL_SECS, DockerRuntime};
 use crate::error::Detail;
 use crate::runtime::pull::split_reference;
 use crate::runtime::{PullFailure, PullProgress, RuntimeError, RuntimeResult};
@@ -51,6 +54,36 @@ impl DockerRuntime {
         Ok(())
     }
 
+    /// The last `lines` non-blank log lines of a container, or with `of_service` of a Swarm
+    /// service's tasks, read in one call bounded in time.
+    pub(in crate::runtime) async fn tail_lines(
+        &self,
+        of_service: bool,
+        id: &str,
+        lines: usize,
+    ) -> RuntimeResult<Vec<String>> {
+        let collect = async {
+            let client = self.client();
+            let mut stream = log_stream(&client, of_service, id, &lines.to_string(), false);
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                text.push_str(&chunk?.to_string());
+            }
+            Ok(text)
+        };
+        let operation = if of_service {
+            "read service logs"
+        } else {
+            "read logs"
+        };
+        let text = self.bounded(operation, CALL_SECS, collect).await?;
+        Ok(text
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.trim().is_empty())
+            .collect())
+    }
+
     /// The log lines of a container, or with `of_service` of a Swarm service's tasks.
     pub(in crate::runtime) async fn stream_logs(
         &self,
@@ -61,18 +94,8 @@ impl DockerRuntime {
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
         let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
-        let options = LogsOptionsBuilder::new()
-            .stdout(true)
-            .stderr(true)
-            .follow(follow)
-            .tail(&tail)
-            .build();
         let client = self.client();
-        let mut stream = if of_service {
-            client.service_logs(id, Some(options)).boxed()
-        } else {
-            client.logs(id, Some(options)).boxed()
-        };
+        let mut stream = log_stream(&client, of_service, id, &tail, follow);
         // Docker hands over chunks, not lines: hold back a partial line until it is complete.
         let mut partial = String::new();
         while let Some(chunk) = stream.next().await {
@@ -93,5 +116,27 @@ impl DockerRuntime {
             sink(partial);
         }
         Ok(())
+    }
+}
+
+/// Docker's log stream (stdout and stderr, the last `tail` lines or "all") of a container, or
+/// with `of_service` of a Swarm service's tasks.
+fn log_stream<'a>(
+    client: &'a Docker,
+    of_service: bool,
+    id: &'a str,
+    tail: &str,
+    follow: bool,
+) -> BoxStream<'a, Result<LogOutput, BollardError>> {
+    let options = LogsOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .follow(follow)
+        .tail(tail)
+        .build();
+    if of_service {
+        client.service_logs(id, Some(options)).boxed()
+    } else {
+        client.logs(id, Some(options)).boxed()
     }
 }

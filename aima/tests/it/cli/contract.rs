@@ -1,7 +1,7 @@
 //! The CLI contract the reference scenario types, run literally: ids, JSON shapes, default ports.
 
 use crate::support::aima::Aima;
-use crate::support::setup::create_service_args;
+use crate::support::setup::{create_model_args, create_service_args};
 
 #[test]
 fn the_reference_scenario_set_up_works_literally() {
@@ -106,18 +106,12 @@ fn several_services_may_share_one_model_and_engines_have_their_default_ports() {
         assert_eq!(out.json()["port"], port, "{out}");
     }
     // llama.cpp takes a repository only as `owner/name` (through `-hf`).
-    let gguf_repo = [
-        "model",
-        "create",
-        "--name",
+    let gguf_repo = create_model_args(
         "qwen",
-        "--source",
         "huggingface",
-        "--repo",
         "Qwen/Qwen2-0.5B-Instruct-GGUF",
-        "-o",
-        "json",
-    ];
+        &["-o", "json"],
+    );
     let gguf_model = aima.run(&gguf_repo).success().json()["id"]
         .as_str()
         .unwrap()

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::support::aima::Aima;
 use crate::support::daemon::integrity_ok;
 use crate::support::run::Outcome;
+use crate::support::setup::{create_model_args, create_service_args};
 use crate::support::tmpfs::Tmpfs;
 
 /// What the data dir held before the disk filled: model ids, and service ids with their status.
@@ -74,36 +75,23 @@ fn a_full_data_dir_fails_every_command_clearly_and_loses_nothing() {
     let mut services = Vec::new();
     for (name, port) in [("first", "23901"), ("second", "23902")] {
         let model = aima
-            .run(&[
-                "model",
-                "create",
-                "--name",
+            .run(&create_model_args(
                 name,
-                "--source",
                 "ollama",
-                "--repo",
                 "tinyllama",
-                "-o",
-                "json",
-            ])
+                &["-o", "json"],
+            ))
             .success()
             .json()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let svc = aima
-            .run(&[
-                "service",
-                "create",
-                "--model-id",
+            .run(&create_service_args(
                 &model,
-                "--engine-type",
                 "ollama",
-                "--port",
-                port,
-                "-o",
-                "json",
-            ])
+                &["--port", port, "-o", "json"],
+            ))
             .success()
             .json()["id"]
             .as_str()
@@ -115,26 +103,8 @@ fn a_full_data_dir_fails_every_command_clearly_and_loses_nothing() {
     let (model, svc) = services[0].clone();
 
     let writes: [&[&str]; 6] = [
-        &[
-            "model",
-            "create",
-            "--name",
-            "third",
-            "--source",
-            "ollama",
-            "--repo",
-            "tinyllama",
-        ],
-        &[
-            "service",
-            "create",
-            "--model-id",
-            &model,
-            "--engine-type",
-            "ollama",
-            "--port",
-            "23903",
-        ],
+        &create_model_args("third", "ollama", "tinyllama", &[]),
+        &create_service_args(&model, "ollama", &["--port", "23903"]),
         &["service", "start", &svc],
         &["service", "delete", &svc],
         &["model", "delete", &model, "--force"],
@@ -167,16 +137,7 @@ fn a_full_data_dir_fails_every_command_clearly_and_loses_nothing() {
     let out = refused(
         &aima,
         &no_minimum,
-        &[
-            "model",
-            "create",
-            "--name",
-            "big",
-            "--source",
-            "huggingface",
-            "--repo",
-            &repo,
-        ],
+        &create_model_args("big", "huggingface", &repo, &[]),
         "is full",
     );
     assert_eq!(

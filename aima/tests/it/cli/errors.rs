@@ -3,7 +3,7 @@
 
 use crate::support::aima::Aima;
 use crate::support::run::Outcome;
-use crate::support::setup::create_service_args;
+use crate::support::setup::{create_model_args, create_service_args};
 
 /// Runs `args` and checks that the store is the same afterwards.
 #[track_caller]
@@ -117,16 +117,7 @@ fn an_unusable_data_dir_is_a_storage_error_and_creates_nothing() {
     std::fs::write(&file, "not a directory").unwrap();
     let aima = Aima::at(tmp, file.join("sub"));
 
-    let create = [
-        "model",
-        "create",
-        "--name",
-        "m",
-        "--source",
-        "ollama",
-        "--repo",
-        "tinyllama",
-    ];
+    let create = create_model_args("m", "ollama", "tinyllama", &[]);
     aima.run(&create)
         .failure(9)
         .stderr_has(&format!(

@@ -2,23 +2,19 @@
 //! paths redacted so that only wording and layout changes show up in review.
 
 use crate::support::aima::Aima;
-use crate::support::setup::{CREATE_REFERENCE_MODEL, create_service_args};
+use crate::support::setup::{CREATE_REFERENCE_MODEL, create_model_args, create_service_args};
 use crate::support::snapshot::settings;
 
 /// A data dir with two models and three services (two vLLM, one Ollama).
 fn populated() -> (Aima, String, String) {
     let aima = Aima::new();
     let model = aima.create_model();
-    aima.run(&[
-        "model",
-        "create",
-        "--name",
+    aima.run(&create_model_args(
         "qwen",
-        "--source",
         "huggingface",
-        "--repo",
         "Qwen/Qwen2-0.5B",
-    ])
+        &[],
+    ))
     .success();
     let svc = aima.create_service(&model, &[]);
     aima.create_service(&model, &["--name", "second-vllm"]);
@@ -144,18 +140,12 @@ fn escape_sequences_in_names_are_neutralised_in_table_output() {
     let aima = Aima::new();
     let hostile = "evil\x1b]0;owned\x07\x1b[2J\nfake-row\u{202e}";
     let created = aima
-        .run(&[
-            "model",
-            "create",
-            "--name",
+        .run(&create_model_args(
             hostile,
-            "--source",
             "ollama",
-            "--repo",
             "tinyllama",
-            "-o",
-            "json",
-        ])
+            &["-o", "json"],
+        ))
         .success();
     let model = crate::support::setup::string_at(&created.json(), "/id");
     aima.run(&create_service_args(&model, "vllm", &["--name", hostile]))

@@ -11,6 +11,7 @@ use crate::support::containers::{Cleanup, instance_of};
 use crate::support::daemon::{Daemon, integrity_ok};
 use crate::support::docker::sim_image;
 use crate::support::ports::free_port;
+use crate::support::setup::create_model_args;
 use crate::support::wait::wait_until;
 
 /// Reconcile passes every second, orphans removed after one second: the reaper is eager.
@@ -64,17 +65,8 @@ fn containers_with_the_old_path_label_are_adopted_and_never_reaped() {
     let image = sim_image(&[]);
     let aima = eager(Aima::new(), &image);
     // A data dir from before ids: it has a database, and no id yet.
-    aima.run(&[
-        "model",
-        "create",
-        "--name",
-        "m",
-        "--source",
-        "ollama",
-        "--repo",
-        "tinyllama",
-    ])
-    .success();
+    aima.run(&create_model_args("m", "ollama", "tinyllama", &[]))
+        .success();
     let created = aima
         .run(&[
             "service",

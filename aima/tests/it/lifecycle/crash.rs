@@ -20,13 +20,7 @@ fn an_engine_crashing_at_start_is_retried_and_every_attempt_is_reported() {
         .stderr_has("help: ");
     eprintln!("crash-looping start failed after {:?}", out.elapsed);
 
-    let listed = lab.listed_service(&svc);
-    assert_eq!(listed["status"], "failed", "{listed:#}");
-    assert_eq!(
-        listed["attempts"].as_array().map(Vec::len),
-        Some(3),
-        "{listed:#}"
-    );
+    lab.listed_failed(&svc, 3);
     assert!(lab.containers().is_empty(), "left: {:?}", lab.containers());
 }
 
@@ -40,8 +34,6 @@ fn an_engine_out_of_memory_is_not_retried() {
         .stderr_has("1 start attempt(s)")
         .stderr_has("out of memory");
 
-    let listed = lab.listed_service(&svc);
-    assert_eq!(listed["status"], "failed");
-    assert_eq!(listed["attempts"].as_array().map(Vec::len), Some(1));
+    lab.listed_failed(&svc, 1);
     assert!(lab.containers().is_empty(), "left: {:?}", lab.containers());
 }

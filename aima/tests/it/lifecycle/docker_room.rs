@@ -14,18 +14,7 @@ fn a_start_is_refused_when_docker_s_disk_is_below_the_minimum() {
     let root = String::from_utf8_lossy(&info.stdout).trim().to_owned();
     assert!(!root.is_empty(), "docker info names no data root: {info:?}");
 
-    let out = lab
-        .run(&[
-            "service",
-            "start",
-            &svc,
-            "--wait",
-            "--timeout",
-            "60",
-            "-o",
-            "json",
-        ])
-        .failure(11);
+    let out = lab.run_waiting("start", &svc, "60", &[]).failure(11);
 
     let error = &out.json()["error"];
     assert_eq!(error["code"], "disk_full", "{out}");
@@ -45,10 +34,8 @@ fn a_start_is_refused_when_docker_s_disk_is_below_the_minimum() {
             .contains("AIMA_DOCKER_MIN_FREE"),
         "{out}"
     );
-    let listed = lab.listed_service(&svc);
-    assert_eq!(listed["status"], "failed", "{listed:#}");
+    let listed = lab.listed_failed(&svc, 1);
     assert_eq!(listed["attempts"][0]["code"], "disk_full", "{listed:#}");
-    assert_eq!(listed["attempts"].as_array().map(Vec::len), Some(1));
     let left = containers_with(&[&format!("aima.service={svc}")]);
     assert!(left.is_empty(), "containers left: {left:?}");
 }

@@ -28,13 +28,7 @@ fn a_blocked_port_fails_the_start_at_once_naming_port_and_program() {
         .stdout_is_empty();
     eprintln!("port-blocked start failed after {:?}", out.elapsed);
 
-    let listed = lab.listed_service(&svc);
-    assert_eq!(listed["status"], "failed", "{listed:#}");
-    assert_eq!(
-        listed["attempts"].as_array().map(Vec::len),
-        Some(1),
-        "{listed:#}"
-    );
+    let listed = lab.listed_failed(&svc, 1);
     assert_eq!(listed["attempts"][0]["phase"], "preflight");
     assert!(
         listed["last_error"]

@@ -31,18 +31,7 @@ fn prune_removes_only_this_instances_orphans() {
     let lab = Lab::new(&[]);
     let image = sim_image(&[]);
     let (service, _port) = lab.service();
-    let started = lab
-        .run(&[
-            "service",
-            "start",
-            &service,
-            "--wait",
-            "--timeout",
-            "60",
-            "-o",
-            "json",
-        ])
-        .success();
+    let started = lab.run_waiting("start", &service, "60", &[]).success();
     let live = started.json()["container_id"].as_str().unwrap().to_owned();
 
     let own = |svc: &str, instance: &str| {

@@ -76,13 +76,7 @@ fn an_unknown_image_fails_once_in_the_pull_phase_with_a_classified_error() {
         .stderr_has("[pull]")
         .stdout_is_empty();
     eprintln!("unknown image failed after {:?}", out.elapsed);
-    let listed = lab.listed_service(&svc);
-    assert_eq!(listed["status"], "failed", "{listed:#}");
-    assert_eq!(
-        listed["attempts"].as_array().map(Vec::len),
-        Some(1),
-        "{listed:#}"
-    );
+    let listed = lab.listed_failed(&svc, 1);
     assert_eq!(listed["attempts"][0]["phase"], "pull", "{listed:#}");
     assert!(lab.containers().is_empty());
     snapshot::settings(&lab, &[port, registry.port]).bind(|| {

@@ -23,18 +23,7 @@ fn after_a_blocked_start_the_service_starts_answers_and_stops_cleanly() {
         || port_is_free(port),
     );
 
-    let started = lab
-        .run(&[
-            "service",
-            "start",
-            &svc,
-            "--wait",
-            "--timeout",
-            "60",
-            "-o",
-            "json",
-        ])
-        .success();
+    let started = lab.run_waiting("start", &svc, "60", &[]).success();
     let json = started.json();
     assert_eq!(
         (json["status"].as_str(), json["port"].as_u64()),

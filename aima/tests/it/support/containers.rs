@@ -5,7 +5,7 @@ use std::path::Path;
 
 use aima::config::{Config, Env};
 
-use super::docker::docker;
+use super::docker::{docker, rows_with_labels};
 
 /// The `aima.instance` label of a data dir, as aima's own configuration reads it: the id in its
 /// `instance-id` file, created at first use. The dir is created if missing.
@@ -17,21 +17,7 @@ pub fn instance_of(data_dir: &Path) -> String {
 
 /// `docker ps -a` rows (`name status`) of the containers carrying every label (`key=value`).
 pub fn containers_with(labels: &[&str]) -> Vec<String> {
-    let mut args = vec!["ps", "-a", "--format", "{{.Names}} {{.Status}}"];
-    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
-    for filter in &filters {
-        args.extend(["--filter", filter.as_str()]);
-    }
-    let out = docker(&args);
-    assert!(
-        out.status.success(),
-        "docker ps: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    rows_with_labels(&["ps", "-a"], "{{.Names}} {{.Status}}", labels)
 }
 
 /// On drop, even after a failed assert, force-removes every container of `instance` plus the

@@ -109,3 +109,25 @@ pub fn inspect(container: &str, format: &str) -> String {
     assert!(out.status.success(), "docker inspect {container}: {out:?}");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// The output lines of `docker COMMAND --format FORMAT` filtered to the objects carrying every
+/// label (`key=value`); panics when Docker refuses.
+pub fn rows_with_labels(command: &[&str], format: &str, labels: &[&str]) -> Vec<String> {
+    let mut args = command.to_vec();
+    args.extend(["--format", format]);
+    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
+    for filter in &filters {
+        args.extend(["--filter", filter.as_str()]);
+    }
+    let out = docker(&args);
+    assert!(
+        out.status.success(),
+        "docker {}: {}",
+        command.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}

@@ -55,21 +55,26 @@ impl Lab {
         (id, port)
     }
 
-    /// `service VERB ID --wait --timeout 120 EXTRA… -o json` (`start` or `restart`), which
-    /// must succeed with the service running.
-    pub fn bring_up(&self, verb: &str, svc: &str, extra: &[&str]) -> Outcome {
+    /// `service VERB ID --wait --timeout SECS -o json EXTRA…`, as it comes out.
+    pub fn run_waiting(&self, verb: &str, svc: &str, secs: &str, extra: &[&str]) -> Outcome {
         let mut args = vec![
             "service",
             verb,
             svc,
             "--wait",
             "--timeout",
-            "120",
+            secs,
             "-o",
             "json",
         ];
         args.extend_from_slice(extra);
-        let out = self.run(&args).success();
+        self.run(&args)
+    }
+
+    /// `service VERB ID --wait --timeout 120 -o json EXTRA…` (`start` or `restart`), which
+    /// must succeed with the service running.
+    pub fn bring_up(&self, verb: &str, svc: &str, extra: &[&str]) -> Outcome {
+        let out = self.run_waiting(verb, svc, "120", extra).success();
         assert_eq!(out.json()["status"], "running", "{out}");
         out
     }

@@ -17,6 +17,20 @@ pub const CREATE_REFERENCE_MODEL: [&str; 8] = [
     "tinyllama",
 ];
 
+/// `model create --name NAME --source SOURCE --repo REPO EXTRA…`.
+pub fn create_model_args<'a>(
+    name: &'a str,
+    source: &'a str,
+    repo: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "model", "create", "--name", name, "--source", source, "--repo", repo,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `service create --model-id MODEL --engine-type ENGINE EXTRA…`.
 pub fn create_service_args<'a>(model: &'a str, engine: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
@@ -66,6 +80,19 @@ impl Aima {
             .and_then(|items| items.iter().find(|s| s["id"] == id))
             .cloned()
             .unwrap_or_else(|| panic!("{id} is not in the list: {list:#}"))
+    }
+
+    /// [`Aima::listed_service`], which must be `failed` after exactly `attempts` attempts.
+    #[track_caller]
+    pub fn listed_failed(&self, id: &str, attempts: usize) -> Value {
+        let listed = self.listed_service(id);
+        assert_eq!(listed["status"], "failed", "{listed:#}");
+        assert_eq!(
+            listed["attempts"].as_array().map(Vec::len),
+            Some(attempts),
+            "{listed:#}"
+        );
+        listed
     }
 
     /// Everything the store holds, as the JSON lists show it: to prove a command changed nothing.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::docker::docker;
+use super::docker::{docker, rows_with_labels};
 
 /// Holds the shared swarm for this test process; leaves it on drop, even after a failed assert.
 pub struct SwarmHold;
@@ -43,21 +43,7 @@ impl Drop for SwarmHold {
 
 /// `docker service ls` names of the Swarm services carrying every label (`key=value`).
 pub fn services_with(labels: &[&str]) -> Vec<String> {
-    let mut args = vec!["service", "ls", "--format", "{{.Name}}"];
-    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
-    for filter in &filters {
-        args.extend(["--filter", filter.as_str()]);
-    }
-    let out = docker(&args);
-    assert!(
-        out.status.success(),
-        "docker service ls: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    rows_with_labels(&["service", "ls"], "{{.Name}}", labels)
 }
 
 /// The Swarm's name for this machine's node.
