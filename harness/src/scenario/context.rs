@@ -14,6 +14,8 @@ use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::run_marker;
 use crate::timeline::{EventKind, Timeline};
 
+use super::judging::Observed;
+
 /// A census result split into containers that count and those of other live harness runs.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Census {
@@ -248,16 +250,22 @@ impl RunContext {
         }
     }
 
-    /// Prints a console line stamped with the run's elapsed time.
-    /// A scenario's steps ended early: say why, and record it where the judges find it (their
-    /// criteria become SKIPs naming it).
-    pub fn note_setup(&self, steps: anyhow::Result<()>, missing: &mut Vec<String>) {
-        if let Err(err) = steps {
+    /// Runs a scenario's `steps` on `obs` (its observations as they start). A step that fails
+    /// ends them early: the context says why and records it in `obs`'s setup problems, where the
+    /// judges find it (their criteria become SKIPs naming it).
+    pub fn observe<O: Observed>(
+        &mut self,
+        mut obs: O,
+        steps: impl FnOnce(&mut RunContext, &mut O) -> anyhow::Result<()>,
+    ) -> O {
+        if let Err(err) = steps(self, &mut obs) {
             self.say(&format!("setup problem: {err:#}"));
-            missing.push(format!("{err:#}"));
+            obs.missing_mut().push(format!("{err:#}"));
         }
+        obs
     }
 
+    /// Prints a console line stamped with the run's elapsed time.
     pub fn say(&self, text: &str) {
         if !self.quiet {
             let secs = self.timeline.elapsed_ms() as f64 / 1000.0;

@@ -17,6 +17,37 @@ pub fn not_run(missing: &[String], step: &str) -> String {
     }
 }
 
+/// A scenario's observations: what its steps saw, and the setup problems that ended them early
+/// (its `missing` field), which its judges name when a criterion's steps did not run.
+/// [`observed!`] implements it; [`RunContext::observe`](super::context::RunContext::observe)
+/// runs the steps that fill it.
+pub trait Observed {
+    /// The setup problems, in order (empty when every step ran).
+    fn missing(&self) -> &[String];
+    fn missing_mut(&mut self) -> &mut Vec<String>;
+
+    /// Why a criterion whose `step` did not run is skipped.
+    fn skip_reason(&self, step: &str) -> String {
+        not_run(self.missing(), step)
+    }
+}
+
+/// Implements [`Observed`] for a scenario's observations type, whose `missing: Vec<String>`
+/// field holds the setup problems.
+macro_rules! observed {
+    ($observations:ty) => {
+        impl $crate::scenario::judging::Observed for $observations {
+            fn missing(&self) -> &[String] {
+                &self.missing
+            }
+            fn missing_mut(&mut self) -> &mut Vec<String> {
+                &mut self.missing
+            }
+        }
+    };
+}
+pub(crate) use observed;
+
 /// A criterion that could not be judged, with the reason.
 pub fn skip(reason: impl Into<String>) -> Judged {
     (Verdict::Skip(reason.into()), Evidence::default())
@@ -150,5 +181,24 @@ mod tests {
         let out = results(&TWO, vec![(Verdict::Pass, Evidence::default())]);
         assert!(out[0].verdict.is_pass());
         assert!(matches!(out[1].verdict, Verdict::Skip(_)));
+    }
+
+    #[derive(Default)]
+    struct Seen {
+        missing: Vec<String>,
+    }
+    observed!(Seen);
+
+    #[test]
+    fn a_skip_names_the_first_setup_problem() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.skip_reason("the stop"), "the stop did not run");
+        seen.missing_mut().push("aima start exited early".into());
+        seen.missing_mut().push("later".into());
+        assert_eq!(
+            seen.skip_reason("the stop"),
+            "the stop did not run: aima start exited early"
+        );
+        assert_eq!(seen.missing().len(), 2);
     }
 }

@@ -25,11 +25,7 @@ pub struct Observations {
     pub holder_host: Option<Result<Value, String>>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
     let mut obs = Observations::default();
