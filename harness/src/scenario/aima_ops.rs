@@ -1,5 +1,5 @@
-//! The aima commands scenarios share: register a model, create, start, stop and read services,
-//! each recorded as evidence through the run context.
+//! The aima commands and API calls scenarios share: register a model, create, start, stop and
+//! read services, each recorded as evidence through the run context.
 
 use std::time::Duration;
 
@@ -131,6 +131,66 @@ pub fn create_service_with(
         .as_str()
         .map(str::to_owned)
         .context("service create --output json has no id")
+}
+
+/// One call to the daemon's API with the run's token, recorded under `step`: the reply's JSON,
+/// or an error when nothing answered within 90 s, the status was 300 or more, or the body is no
+/// JSON.
+pub fn api_call(
+    ctx: &mut RunContext,
+    step: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut request = ctx.api(method, path).timeout(Duration::from_secs(90));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let reply = ctx.http(step, request)?;
+    anyhow::ensure!(
+        reply.status < 300,
+        "{method} {path} answered {}",
+        reply.summary()
+    );
+    reply
+        .json()
+        .ok_or_else(|| anyhow::anyhow!("{method} {path}: no JSON"))
+}
+
+/// The `id` of a created record (empty when it has none).
+pub fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// `POST /api/v2/models` of a model named `name` (source ollama, repository tinyllama); returns
+/// its id.
+pub fn api_create_model(ctx: &mut RunContext, step: &str, name: &str) -> anyhow::Result<String> {
+    let body = format!(r#"{{"name":"{name}","source":"ollama","repo":"tinyllama"}}"#);
+    Ok(id_of(&api_call(
+        ctx,
+        step,
+        "POST",
+        "/api/v2/models",
+        Some(&body),
+    )?))
+}
+
+/// `POST /api/v2/services` of a vLLM service of `model` on `port`; returns its id.
+pub fn api_create_service(
+    ctx: &mut RunContext,
+    step: &str,
+    model: &str,
+    port: u16,
+) -> anyhow::Result<String> {
+    let body = format!(r#"{{"model_id":"{model}","engine_type":"vllm","port":{port}}}"#);
+    Ok(id_of(&api_call(
+        ctx,
+        step,
+        "POST",
+        "/api/v2/services",
+        Some(&body),
+    )?))
 }
 
 /// Reads one service's status from `service list --output json`.
