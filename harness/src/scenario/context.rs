@@ -173,6 +173,22 @@ impl RunContext {
         Ok(ready_ms)
     }
 
+    /// Starts the run's daemon on the simulator engine: the image built (or reused) with
+    /// `sim_env` is its vLLM image, said on the console with `about` when given. Returns the
+    /// image.
+    pub fn start_daemon_on_sim(
+        &mut self,
+        sim_env: &[(&str, &str)],
+        about: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let image = self.sim_image(sim_env)?;
+        if let Some(about) = about {
+            self.say(&format!("engine image {image} ({about})"));
+        }
+        self.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
+        Ok(image)
+    }
+
     /// Stops the daemon: `TERM` is the verified stop (SIGTERM to its process group, SIGKILL
     /// after its grace); `KILL` sends SIGKILL and waits up to `bound` for the group to be gone.
     /// `None` when no daemon runs.

@@ -52,11 +52,8 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
-    ctx.say(&format!(
-        "slow engine image {slow} (loads for {LOAD_SECS}s)"
-    ));
-    ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &slow)])?;
+    let about = format!("loads for {LOAD_SECS}s");
+    let slow = ctx.start_daemon_on_sim(&[("AIMA_SIM_LOAD_SECS", &load)], Some(&about))?;
     let model = create_model(ctx, "slow-model")?;
     let port = ctx.port;
     let service = create_service(ctx, "setup: service create", &model, Some(port))?;

@@ -48,9 +48,8 @@ pub fn run_steps(ctx: &mut RunContext) -> Observations {
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
+    let slow = ctx.start_daemon_on_sim(&[("AIMA_SIM_LOAD_SECS", &load)], None)?;
     let env = [("AIMA_VLLM_IMAGE", slow.as_str())];
-    ctx.start_daemon(&env)?;
     let db = ctx.data_dir.join("aima.db");
     let model = api_create_model(ctx, "call", "drain-model")?;
     let running = api_create_service(ctx, "call", &model, free_port()?)?;

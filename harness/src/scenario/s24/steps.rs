@@ -62,8 +62,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     obs.gpus = count_gpus()?;
     anyhow::ensure!(obs.gpus > 0, "nvidia-smi lists no GPU");
     ctx.say(&format!("GPU path: {path}; {} GPU(s)", obs.gpus));
-    let image = ctx.sim_image(&[])?;
-    ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
+    ctx.start_daemon_on_sim(&[], None)?;
     let model = create_model(ctx, "gpu-model")?;
 
     let holder = create_service_with(ctx, &model, ctx.port, &["--gpus", "0"])?;
