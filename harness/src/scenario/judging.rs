@@ -2,6 +2,7 @@
 //! read as a list of expectations. A criterion whose steps did not run is a SKIP, never a PASS.
 
 use crate::exec::CommandRecord;
+use crate::fixtures::http::HttpReply;
 use crate::verdict::{CriterionResult, Evidence, Verdict};
 
 use super::Criterion;
@@ -122,6 +123,36 @@ impl Checks {
         self
     }
 
+    /// Cites an API reply to a service request as `{shown} -> <summary>` and expects 200 with
+    /// the service status `want`; `what` names the request in problems.
+    pub fn service_reply(
+        &mut self,
+        what: &str,
+        shown: &str,
+        reply: &Result<HttpReply, String>,
+        want: &str,
+    ) -> &mut Self {
+        match reply {
+            Ok(reply) => {
+                self.read_back(format!("{shown} -> {}", reply.summary()));
+                let status = reply
+                    .json()
+                    .and_then(|v| v["status"].as_str().map(str::to_owned));
+                self.expect(
+                    reply.status == 200 && status.as_deref() == Some(want),
+                    || {
+                        format!(
+                            "{what} answered {} with status {}",
+                            reply.status,
+                            status.as_deref().unwrap_or("<none>")
+                        )
+                    },
+                )
+            }
+            Err(err) => self.problem(format!("{what} got no answer: {err}")),
+        }
+    }
+
     pub fn command(&mut self, record: &CommandRecord) -> &mut Self {
         if !self.evidence.commands.contains(&record.index) {
             self.evidence.commands.push(record.index);
@@ -200,5 +231,47 @@ mod tests {
             "the stop did not run: aima start exited early"
         );
         assert_eq!(seen.missing().len(), 2);
+    }
+
+    fn reply(status: u16, body: &str) -> Result<HttpReply, String> {
+        Ok(HttpReply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+            elapsed_ms: 3,
+        })
+    }
+
+    #[test]
+    fn a_service_reply_passes_only_with_200_and_the_wanted_status() {
+        let running = reply(200, r#"{"status":"running"}"#);
+        let (verdict, evidence) = Checks::new()
+            .service_reply("the start", "POST …/start", &running, "running")
+            .done();
+        assert!(verdict.is_pass());
+        assert!(evidence.read_back[0].starts_with("POST …/start -> 200 "));
+
+        let (verdict, _) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &running, "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop answered 200 with status running".into())
+        );
+        let (verdict, _) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &reply(409, "{}"), "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop answered 409 with status <none>".into())
+        );
+        let (verdict, evidence) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &Err("refused".into()), "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop got no answer: refused".into())
+        );
+        assert!(evidence.read_back.is_empty());
     }
 }
