@@ -99,20 +99,11 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(5));
     let listen = ctx.listen;
     let worker = std::thread::spawn(move || request.send(listen).map_err(|e| e.to_string()));
-    let since = Instant::now();
-    let k_container = loop {
-        let found = ctx
-            .docker
-            .list_with_label(&format!("aima.service={killed}"))?;
-        if let Some(c) = found.into_iter().next() {
-            break c.id;
-        }
-        anyhow::ensure!(
-            since.elapsed() < Duration::from_secs(20),
-            "K's start made no container within 20s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let k_container = ctx
+        .docker
+        .wait_for_service_container(&killed, Duration::from_secs(20))?
+        .ok_or_else(|| anyhow::anyhow!("K's start made no container within 20s"))?
+        .id;
     obs.killed_start = Some((killed.clone(), k_container));
     let exit = ctx.signal_daemon("KILL", Duration::from_secs(5));
     obs.kill = exit.map(|e| e.describe());

@@ -3,7 +3,7 @@
 //! once; then the exit, the engines, the database; a restart; writes followed by SIGKILL; a
 //! second restart.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::port_check::free_port;
@@ -69,18 +69,9 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(90));
     let listen = ctx.listen;
     let worker = std::thread::spawn(move || request.send(listen).map_err(|e| e.to_string()));
-    let since = Instant::now();
-    while ctx
-        .docker
-        .list_with_label(&format!("aima.service={in_flight}"))?
-        .is_empty()
-    {
-        anyhow::ensure!(
-            since.elapsed() < Duration::from_secs(20),
-            "K's start made no container within 20s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    ctx.docker
+        .wait_for_service_container(&in_flight, Duration::from_secs(20))?
+        .ok_or_else(|| anyhow::anyhow!("K's start made no container within 20s"))?;
     ctx.terminate_daemon();
     std::thread::sleep(Duration::from_millis(300));
     let probe = HttpRequest::new("GET", "/api/v2/health").timeout(Duration::from_secs(2));
