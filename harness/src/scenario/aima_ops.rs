@@ -1,5 +1,5 @@
-//! The aima commands scenarios share: register a model, create, start, stop and read services,
-//! each recorded as evidence through the run context.
+//! The aima commands and API calls scenarios share: register a model, create, start, stop and
+//! read services, each recorded as evidence through the run context.
 
 use std::time::Duration;
 
@@ -63,6 +63,18 @@ pub fn create_model(ctx: &mut RunContext, name: &str) -> anyhow::Result<String> 
     last_id(&list.stdout).context("model list --output json has no items[-1].id")
 }
 
+/// `service create --model-id MODEL --engine-type ENGINE`: how every service create begins.
+fn service_create<'a>(model: &'a str, engine: &'a str) -> Vec<&'a str> {
+    vec![
+        "service",
+        "create",
+        "--model-id",
+        model,
+        "--engine-type",
+        engine,
+    ]
+}
+
 /// Creates a vllm service of `model` (on `port` when given) and returns its id.
 pub fn create_service(
     ctx: &mut RunContext,
@@ -71,14 +83,7 @@ pub fn create_service(
     port: Option<u16>,
 ) -> anyhow::Result<String> {
     let port = port.map(|p| p.to_string());
-    let mut args = vec![
-        "service",
-        "create",
-        "--model-id",
-        model,
-        "--engine-type",
-        "vllm",
-    ];
+    let mut args = service_create(model, "vllm");
     if let Some(port) = &port {
         args.extend(["--port", port]);
     }
@@ -94,6 +99,62 @@ pub fn create_service(
     last_id(&list.stdout).context("service list --output json has no items[-1].id")
 }
 
+/// The engine a scenario's services run, and the environment the aima commands about them get
+/// (e.g. the engine's image).
+#[derive(Debug, Clone, Copy)]
+pub struct Engine<'a> {
+    /// `--engine-type` (`vllm`, `llamacpp`).
+    pub kind: &'a str,
+    pub env: &'a [(&'a str, &'a str)],
+}
+
+/// vLLM on the run's environment (the simulator image, unless the scenario's daemon says else).
+pub const VLLM: Engine<'static> = Engine {
+    kind: "vllm",
+    env: &[],
+};
+
+/// Runs a `create` command that prints the new record (`--output json`) with the extra
+/// environment `env`; returns the record's id and the command. `what` names the command in the
+/// error when it failed or printed no id.
+pub fn create_json(
+    ctx: &mut RunContext,
+    step: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    what: &str,
+) -> anyhow::Result<(String, CommandRecord)> {
+    let record = ctx.aima(step, args, env, QUICK);
+    let id = serde_json::from_str::<Value>(record.stdout.trim())
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned));
+    match id {
+        Some(id) if record.succeeded() => Ok((id, record)),
+        _ => bail!(
+            "{what} failed ({}): {}",
+            record.outcome(),
+            record.stderr.trim()
+        ),
+    }
+}
+
+/// `service create` of an `engine` service of `model` on `port` with `extra` flags
+/// (`--memory 64m`), read from its JSON; returns its id and the command.
+pub fn create_service_on(
+    ctx: &mut RunContext,
+    engine: Engine<'_>,
+    step: &str,
+    model: &str,
+    port: u16,
+    extra: &[&str],
+) -> anyhow::Result<(String, CommandRecord)> {
+    let port = port.to_string();
+    let mut args = service_create(model, engine.kind);
+    args.extend(["--port", &port, "--output", "json"]);
+    args.extend_from_slice(extra);
+    create_json(ctx, step, &args, engine.env, "service create")
+}
+
 /// `service create` of a vLLM service on `port` with `extra` flags (`--memory 64m`), read from
 /// its JSON; returns its id.
 pub fn create_service_with(
@@ -102,35 +163,68 @@ pub fn create_service_with(
     port: u16,
     extra: &[&str],
 ) -> anyhow::Result<String> {
-    let port = port.to_string();
-    let mut args = vec![
-        "service",
-        "create",
-        "--model-id",
-        model,
-        "--engine-type",
-        "vllm",
-        "--port",
-        &port,
-        "--output",
-        "json",
-    ];
-    args.extend_from_slice(extra);
     let step = format!("setup: service create {}", extra.join(" "));
-    let create = ctx.aima(&step, &args, &[], QUICK);
-    if !create.succeeded() {
-        bail!(
-            "service create failed ({}): {}",
-            create.outcome(),
-            create.stderr.trim()
-        );
+    create_service_on(ctx, VLLM, &step, model, port, extra).map(|(id, _)| id)
+}
+
+/// One call to the daemon's API with the run's token, recorded under `step`: the reply's JSON,
+/// or an error when nothing answered within 90 s, the status was 300 or more, or the body is no
+/// JSON.
+pub fn api_call(
+    ctx: &mut RunContext,
+    step: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut request = ctx.api(method, path).timeout(Duration::from_secs(90));
+    if let Some(body) = body {
+        request = request.json(body);
     }
-    let created: Value =
-        serde_json::from_str(create.stdout.trim()).context("service create --output json")?;
-    created["id"]
-        .as_str()
-        .map(str::to_owned)
-        .context("service create --output json has no id")
+    let reply = ctx.http(step, request)?;
+    anyhow::ensure!(
+        reply.status < 300,
+        "{method} {path} answered {}",
+        reply.summary()
+    );
+    reply
+        .json()
+        .ok_or_else(|| anyhow::anyhow!("{method} {path}: no JSON"))
+}
+
+/// The `id` of a created record (empty when it has none).
+pub fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// `POST /api/v2/models` of a model named `name` (source ollama, repository tinyllama); returns
+/// its id.
+pub fn api_create_model(ctx: &mut RunContext, step: &str, name: &str) -> anyhow::Result<String> {
+    let body = format!(r#"{{"name":"{name}","source":"ollama","repo":"tinyllama"}}"#);
+    Ok(id_of(&api_call(
+        ctx,
+        step,
+        "POST",
+        "/api/v2/models",
+        Some(&body),
+    )?))
+}
+
+/// `POST /api/v2/services` of a vLLM service of `model` on `port`; returns its id.
+pub fn api_create_service(
+    ctx: &mut RunContext,
+    step: &str,
+    model: &str,
+    port: u16,
+) -> anyhow::Result<String> {
+    let body = format!(r#"{{"model_id":"{model}","engine_type":"vllm","port":{port}}}"#);
+    Ok(id_of(&api_call(
+        ctx,
+        step,
+        "POST",
+        "/api/v2/services",
+        Some(&body),
+    )?))
 }
 
 /// Reads one service's status from `service list --output json`.
@@ -153,11 +247,22 @@ pub fn read_status(ctx: &mut RunContext, step: &str, service: &str) -> StatusRea
 
 /// `service start ID --wait --timeout SECS`, with a deadline comfortably past the timeout.
 pub fn start_wait(ctx: &mut RunContext, step: &str, service: &str, timeout: u64) -> CommandRecord {
+    start_wait_on(ctx, VLLM, step, service, timeout)
+}
+
+/// [`start_wait`] of a service of `engine`, with the engine's environment.
+pub fn start_wait_on(
+    ctx: &mut RunContext,
+    engine: Engine<'_>,
+    step: &str,
+    service: &str,
+    timeout: u64,
+) -> CommandRecord {
     let secs = timeout.to_string();
     ctx.aima(
         step,
         &["service", "start", service, "--wait", "--timeout", &secs],
-        &[],
+        engine.env,
         Duration::from_secs(timeout + 30),
     )
 }

@@ -14,6 +14,8 @@ use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::run_marker;
 use crate::timeline::{EventKind, Timeline};
 
+use super::judging::Observed;
+
 /// A census result split into containers that count and those of other live harness runs.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Census {
@@ -171,6 +173,22 @@ impl RunContext {
         Ok(ready_ms)
     }
 
+    /// Starts the run's daemon on the simulator engine: the image built (or reused) with
+    /// `sim_env` is its vLLM image, said on the console with `about` when given. Returns the
+    /// image.
+    pub fn start_daemon_on_sim(
+        &mut self,
+        sim_env: &[(&str, &str)],
+        about: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let image = self.sim_image(sim_env)?;
+        if let Some(about) = about {
+            self.say(&format!("engine image {image} ({about})"));
+        }
+        self.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
+        Ok(image)
+    }
+
     /// Stops the daemon: `TERM` is the verified stop (SIGTERM to its process group, SIGKILL
     /// after its grace); `KILL` sends SIGKILL and waits up to `bound` for the group to be gone.
     /// `None` when no daemon runs.
@@ -248,16 +266,22 @@ impl RunContext {
         }
     }
 
-    /// Prints a console line stamped with the run's elapsed time.
-    /// A scenario's steps ended early: say why, and record it where the judges find it (their
-    /// criteria become SKIPs naming it).
-    pub fn note_setup(&self, steps: anyhow::Result<()>, missing: &mut Vec<String>) {
-        if let Err(err) = steps {
+    /// Runs a scenario's `steps` on `obs` (its observations as they start). A step that fails
+    /// ends them early: the context says why and records it in `obs`'s setup problems, where the
+    /// judges find it (their criteria become SKIPs naming it).
+    pub fn observe<O: Observed>(
+        &mut self,
+        mut obs: O,
+        steps: impl FnOnce(&mut RunContext, &mut O) -> anyhow::Result<()>,
+    ) -> O {
+        if let Err(err) = steps(self, &mut obs) {
             self.say(&format!("setup problem: {err:#}"));
-            missing.push(format!("{err:#}"));
+            obs.missing_mut().push(format!("{err:#}"));
         }
+        obs
     }
 
+    /// Prints a console line stamped with the run's elapsed time.
     pub fn say(&self, text: &str) {
         if !self.quiet {
             let secs = self.timeline.elapsed_ms() as f64 / 1000.0;

@@ -2,6 +2,7 @@
 //! read as a list of expectations. A criterion whose steps did not run is a SKIP, never a PASS.
 
 use crate::exec::CommandRecord;
+use crate::fixtures::http::HttpReply;
 use crate::verdict::{CriterionResult, Evidence, Verdict};
 
 use super::Criterion;
@@ -16,6 +17,37 @@ pub fn not_run(missing: &[String], step: &str) -> String {
         None => format!("{step} did not run"),
     }
 }
+
+/// A scenario's observations: what its steps saw, and the setup problems that ended them early
+/// (its `missing` field), which its judges name when a criterion's steps did not run.
+/// [`observed!`] implements it; [`RunContext::observe`](super::context::RunContext::observe)
+/// runs the steps that fill it.
+pub trait Observed {
+    /// The setup problems, in order (empty when every step ran).
+    fn missing(&self) -> &[String];
+    fn missing_mut(&mut self) -> &mut Vec<String>;
+
+    /// Why a criterion whose `step` did not run is skipped.
+    fn skip_reason(&self, step: &str) -> String {
+        not_run(self.missing(), step)
+    }
+}
+
+/// Implements [`Observed`] for a scenario's observations type, whose `missing: Vec<String>`
+/// field holds the setup problems.
+macro_rules! observed {
+    ($observations:ty) => {
+        impl $crate::scenario::judging::Observed for $observations {
+            fn missing(&self) -> &[String] {
+                &self.missing
+            }
+            fn missing_mut(&mut self) -> &mut Vec<String> {
+                &mut self.missing
+            }
+        }
+    };
+}
+pub(crate) use observed;
 
 /// A criterion that could not be judged, with the reason.
 pub fn skip(reason: impl Into<String>) -> Judged {
@@ -91,6 +123,36 @@ impl Checks {
         self
     }
 
+    /// Cites an API reply to a service request as `{shown} -> <summary>` and expects 200 with
+    /// the service status `want`; `what` names the request in problems.
+    pub fn service_reply(
+        &mut self,
+        what: &str,
+        shown: &str,
+        reply: &Result<HttpReply, String>,
+        want: &str,
+    ) -> &mut Self {
+        match reply {
+            Ok(reply) => {
+                self.read_back(format!("{shown} -> {}", reply.summary()));
+                let status = reply
+                    .json()
+                    .and_then(|v| v["status"].as_str().map(str::to_owned));
+                self.expect(
+                    reply.status == 200 && status.as_deref() == Some(want),
+                    || {
+                        format!(
+                            "{what} answered {} with status {}",
+                            reply.status,
+                            status.as_deref().unwrap_or("<none>")
+                        )
+                    },
+                )
+            }
+            Err(err) => self.problem(format!("{what} got no answer: {err}")),
+        }
+    }
+
     pub fn command(&mut self, record: &CommandRecord) -> &mut Self {
         if !self.evidence.commands.contains(&record.index) {
             self.evidence.commands.push(record.index);
@@ -150,5 +212,66 @@ mod tests {
         let out = results(&TWO, vec![(Verdict::Pass, Evidence::default())]);
         assert!(out[0].verdict.is_pass());
         assert!(matches!(out[1].verdict, Verdict::Skip(_)));
+    }
+
+    #[derive(Default)]
+    struct Seen {
+        missing: Vec<String>,
+    }
+    observed!(Seen);
+
+    #[test]
+    fn a_skip_names_the_first_setup_problem() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.skip_reason("the stop"), "the stop did not run");
+        seen.missing_mut().push("aima start exited early".into());
+        seen.missing_mut().push("later".into());
+        assert_eq!(
+            seen.skip_reason("the stop"),
+            "the stop did not run: aima start exited early"
+        );
+        assert_eq!(seen.missing().len(), 2);
+    }
+
+    fn reply(status: u16, body: &str) -> Result<HttpReply, String> {
+        Ok(HttpReply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+            elapsed_ms: 3,
+        })
+    }
+
+    #[test]
+    fn a_service_reply_passes_only_with_200_and_the_wanted_status() {
+        let running = reply(200, r#"{"status":"running"}"#);
+        let (verdict, evidence) = Checks::new()
+            .service_reply("the start", "POST …/start", &running, "running")
+            .done();
+        assert!(verdict.is_pass());
+        assert!(evidence.read_back[0].starts_with("POST …/start -> 200 "));
+
+        let (verdict, _) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &running, "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop answered 200 with status running".into())
+        );
+        let (verdict, _) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &reply(409, "{}"), "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop answered 409 with status <none>".into())
+        );
+        let (verdict, evidence) = Checks::new()
+            .service_reply("the stop", "POST …/stop", &Err("refused".into()), "stopped")
+            .done();
+        assert_eq!(
+            verdict,
+            Verdict::Fail("the stop got no answer: refused".into())
+        );
+        assert!(evidence.read_back.is_empty());
     }
 }

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use crate::exec::CommandRecord;
 use crate::fixtures::port_check::{check_port, free_port};
-use crate::scenario::aima_json::last_id;
-use crate::scenario::aima_ops::{answer_text, engine_health};
+use crate::scenario::aima_ops::{
+    Engine, answer_text, create_json, create_service_on, engine_health, start_wait_on,
+};
 use crate::scenario::context::RunContext;
 
 /// The llama.cpp server image to run (`ci/llama-image.sh` prints its tag).
@@ -65,17 +66,10 @@ pub struct Observations {
     pub hf_left: Vec<String>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn input(var: &str) -> anyhow::Result<String> {
@@ -253,18 +247,9 @@ fn register_repo(
         "--output",
         "json",
     ];
-    let record = ctx.aima(&format!("register repository {repo}"), &args, envs, QUICK);
-    let id = serde_json::from_str::<Value>(&record.stdout)
-        .ok()
-        .and_then(|v| v["id"].as_str().map(str::to_owned));
-    match id {
-        Some(id) => Ok((id, record)),
-        None => anyhow::bail!(
-            "model create of repository {repo} failed ({}): {}",
-            record.outcome(),
-            record.stderr.trim()
-        ),
-    }
+    let step = format!("register repository {repo}");
+    let what = format!("model create of repository {repo}");
+    create_json(ctx, &step, &args, envs, &what)
 }
 
 fn register(
@@ -278,17 +263,15 @@ fn register(
         "model", "create", "--name", name, "--source", "local", "--repo", name, "--path", &path,
         "--output", "json",
     ];
-    let record = ctx.aima(&format!("register {name} from {path}"), &args, envs, QUICK);
-    let id = serde_json::from_str::<Value>(&record.stdout)
-        .ok()
-        .and_then(|v| v["id"].as_str().map(str::to_owned));
-    match id {
-        Some(id) => Ok((id, record)),
-        None => anyhow::bail!(
-            "model create of {path} failed ({}): {}",
-            record.outcome(),
-            record.stderr.trim()
-        ),
+    let step = format!("register {name} from {path}");
+    create_json(ctx, &step, &args, envs, &format!("model create of {path}"))
+}
+
+/// The llama.cpp engine on the run's image and model roots.
+fn llamacpp<'a>(envs: &'a [(&'a str, &'a str)]) -> Engine<'a> {
+    Engine {
+        kind: "llamacpp",
+        env: envs,
     }
 }
 
@@ -299,28 +282,7 @@ fn create_service(
     model: &str,
     port: u16,
 ) -> anyhow::Result<(String, CommandRecord)> {
-    let port = port.to_string();
-    let args = [
-        "service",
-        "create",
-        "--model-id",
-        model,
-        "--engine-type",
-        "llamacpp",
-        "--port",
-        &port,
-        "--output",
-        "json",
-    ];
-    let record = ctx.aima(step, &args, envs, QUICK);
-    match last_id(&format!("{{\"items\":[{}]}}", record.stdout)) {
-        Some(id) if record.succeeded() => Ok((id, record)),
-        _ => anyhow::bail!(
-            "service create failed ({}): {}",
-            record.outcome(),
-            record.stderr.trim()
-        ),
-    }
+    create_service_on(ctx, llamacpp(envs), step, model, port, &[])
 }
 
 fn start_wait(
@@ -329,13 +291,7 @@ fn start_wait(
     step: &str,
     service: &str,
 ) -> CommandRecord {
-    let secs = START_TIMEOUT.to_string();
-    ctx.aima(
-        step,
-        &["service", "start", service, "--wait", "--timeout", &secs],
-        envs,
-        Duration::from_secs(START_TIMEOUT + 30),
-    )
+    start_wait_on(ctx, llamacpp(envs), step, service, START_TIMEOUT)
 }
 
 fn serve(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;

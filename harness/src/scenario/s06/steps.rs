@@ -36,20 +36,14 @@ pub struct Observations {
     pub final_census: Option<Census>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations {
+    let obs = Observations {
         assigned_port: ctx.port,
         ..Observations::default()
     };
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(obs, steps)
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {

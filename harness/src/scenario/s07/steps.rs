@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::exec::CommandRecord;
+use crate::fixtures::census::ContainerInfo;
 use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
 use crate::scenario::aima_ops::{
@@ -51,17 +52,10 @@ pub struct YankedService {
     pub after_restart: StatusRead,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn image(ctx: &RunContext) -> String {
@@ -202,23 +196,14 @@ fn killed_start(ctx: &mut RunContext, model: &str) -> anyhow::Result<(String, St
             child.id()
         ),
     );
-    let since = Instant::now();
-    let container = loop {
-        let found = ctx
-            .docker
-            .list_with_label(&format!("aima.service={service}"))?;
-        if let Some(c) = found.into_iter().next() {
-            break c.id;
-        }
-        if since.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            anyhow::bail!("the start of {service} made no container within 20s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let found = ctx
+        .docker
+        .wait_for_service_container(&service, Duration::from_secs(20))?;
     let _ = child.kill();
     let _ = child.wait();
+    let Some(ContainerInfo { id: container, .. }) = found else {
+        anyhow::bail!("the start of {service} made no container within 20s");
+    };
     ctx.event(
         EventKind::Fault,
         format!(

@@ -27,20 +27,13 @@ pub struct Observations {
     pub concurrent: Vec<Result<HttpReply, String>>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 /// The request body limit aima documents (64 KiB); the oversized body is a little more.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn exchange(ctx: &mut RunContext, step: &str, request: HttpRequest, expected: u16) -> Exchange {

@@ -1,7 +1,7 @@
 //! Judging scenario 15 from its observations.
 
 use crate::fixtures::http::HttpReply;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;

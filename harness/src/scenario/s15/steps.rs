@@ -40,16 +40,10 @@ pub struct Observations {
     pub searched: usize,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
+    let mut obs = ctx.observe(Observations::default(), steps);
     obs.searched = search_logs(ctx, &mut obs.leaks);
     obs
 }

@@ -1,7 +1,7 @@
 //! Judging scenario 16 from its observations.
 
 use crate::scenario::aima_ops::answer_text;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;

@@ -47,17 +47,10 @@ pub struct Observations {
     pub reuse_ms: Option<u64>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn port_of(record: &Value) -> Option<u16> {

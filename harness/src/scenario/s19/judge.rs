@@ -1,7 +1,7 @@
 //! Judging scenario 19 from its observations.
 
 use crate::scenario::aima_ops::answer_text;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
@@ -97,27 +97,7 @@ fn c3(obs: &Observations) -> Judged {
         return skip(obs.skip_reason("stopping the adopted service"));
     };
     let mut checks = Checks::new();
-    match reply {
-        Ok(reply) => {
-            checks.read_back(format!("POST …/stop -> {}", reply.summary()));
-            let status = reply
-                .json()
-                .and_then(|v| v["status"].as_str().map(str::to_owned));
-            checks.expect(
-                reply.status == 200 && status.as_deref() == Some("stopped"),
-                || {
-                    format!(
-                        "the stop answered {} with status {}",
-                        reply.status,
-                        status.as_deref().unwrap_or("<none>")
-                    )
-                },
-            );
-        }
-        Err(err) => {
-            checks.problem(format!("the stop got no answer: {err}"));
-        }
-    }
+    checks.service_reply("the stop", "POST …/stop", reply, "stopped");
     checks.docker(left.iter().cloned());
     checks.expect(left.is_empty(), || {
         format!("{} container(s) of the service remain", left.len())

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
-use crate::scenario::aima_ops::engine_health;
+use crate::scenario::aima_ops::{api_call, api_create_model, api_create_service, engine_health};
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
 
@@ -38,39 +38,10 @@ pub struct Observations {
     pub resolved: Option<(Option<String>, Option<u64>, Vec<String>)>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
-}
-
-fn call(
-    ctx: &mut RunContext,
-    step: &str,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> anyhow::Result<Value> {
-    let mut request = ctx.api(method, path).timeout(Duration::from_secs(90));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let reply = ctx.http(step, request)?;
-    anyhow::ensure!(
-        reply.status < 300,
-        "{method} {path} answered {}",
-        reply.summary()
-    );
-    reply
-        .json()
-        .ok_or_else(|| anyhow::anyhow!("{method} {path}: no JSON"))
+    ctx.observe(Observations::default(), steps)
 }
 
 fn listed(value: &Value) -> Records {
@@ -90,24 +61,12 @@ fn listed(value: &Value) -> Records {
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", "60")])?;
     ctx.start_daemon(&[("AIMA_RECONCILE_SECS", "1")])?;
-    let model = call(
-        ctx,
-        "setup",
-        "POST",
-        "/api/v2/models",
-        Some(r#"{"name":"survivor","source":"ollama","repo":"tinyllama"}"#),
-    )?;
-    let model = model["id"].as_str().unwrap_or_default().to_owned();
-    let create = |ctx: &mut RunContext, port: u16| -> anyhow::Result<String> {
-        let body = format!(r#"{{"model_id":"{model}","engine_type":"vllm","port":{port}}}"#);
-        let svc = call(ctx, "setup", "POST", "/api/v2/services", Some(&body))?;
-        Ok(svc["id"].as_str().unwrap_or_default().to_owned())
-    };
+    let model = api_create_model(ctx, "setup", "survivor")?;
     let port = ctx.port;
-    let running = create(ctx, port)?;
-    create(ctx, free_port()?)?;
-    let killed = create(ctx, free_port()?)?;
-    let started = call(
+    let running = api_create_service(ctx, "setup", &model, port)?;
+    api_create_service(ctx, "setup", &model, free_port()?)?;
+    let killed = api_create_service(ctx, "setup", &model, free_port()?)?;
+    let started = api_call(
         ctx,
         "start R",
         "POST",
@@ -123,9 +82,9 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     // The daemon is restarted on the slow image, so K's start is still loading when it dies.
     ctx.signal_daemon("TERM", Duration::from_secs(10));
     ctx.start_daemon(&[("AIMA_RECONCILE_SECS", "1"), ("AIMA_VLLM_IMAGE", &slow)])?;
-    let models = call(ctx, "before the kill", "GET", "/api/v2/models", None)?;
+    let models = api_call(ctx, "before the kill", "GET", "/api/v2/models", None)?;
     obs.models_before = listed(&models).into_iter().map(|(id, _)| id).collect();
-    obs.services_before = listed(&call(
+    obs.services_before = listed(&api_call(
         ctx,
         "before the kill",
         "GET",
@@ -140,20 +99,11 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(5));
     let listen = ctx.listen;
     let worker = std::thread::spawn(move || request.send(listen).map_err(|e| e.to_string()));
-    let since = Instant::now();
-    let k_container = loop {
-        let found = ctx
-            .docker
-            .list_with_label(&format!("aima.service={killed}"))?;
-        if let Some(c) = found.into_iter().next() {
-            break c.id;
-        }
-        anyhow::ensure!(
-            since.elapsed() < Duration::from_secs(20),
-            "K's start made no container within 20s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let k_container = ctx
+        .docker
+        .wait_for_service_container(&killed, Duration::from_secs(20))?
+        .ok_or_else(|| anyhow::anyhow!("K's start made no container within 20s"))?
+        .id;
     obs.killed_start = Some((killed.clone(), k_container));
     let exit = ctx.signal_daemon("KILL", Duration::from_secs(5));
     obs.kill = exit.map(|e| e.describe());
@@ -162,9 +112,9 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let restart = Instant::now();
     ctx.start_daemon(&[("AIMA_RECONCILE_SECS", "1")])?;
     obs.restart_ready_ms = Some(crate::exec::millis(restart.elapsed()));
-    let models = call(ctx, "after the restart", "GET", "/api/v2/models", None)?;
+    let models = api_call(ctx, "after the restart", "GET", "/api/v2/models", None)?;
     obs.models_after = listed(&models).into_iter().map(|(id, _)| id).collect();
-    obs.services_after = listed(&call(
+    obs.services_after = listed(&api_call(
         ctx,
         "after the restart",
         "GET",
@@ -173,7 +123,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     )?);
 
     obs.resolved = Some(wait_resolved(ctx, &killed, restart));
-    let record = call(
+    let record = api_call(
         ctx,
         "R after the restart",
         "GET",

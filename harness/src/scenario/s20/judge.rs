@@ -7,6 +7,7 @@ use crate::verdict::{CriterionResult, Evidence, Verdict};
 use super::criteria::CRITERIA;
 use super::observations::{Observations, StatusRead};
 use crate::scenario::aima_json::{attempt_lines, words};
+use crate::scenario::judging::Observed;
 
 /// The scenario's target for detecting a foreign port holder.
 pub const FAST_FAIL_TARGET_MS: u64 = 1000;

@@ -62,9 +62,4 @@ pub struct Observations {
     pub port_release: Option<PortRelease>,
 }
 
-impl Observations {
-    /// The reason to give for a criterion whose steps did not run.
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);

@@ -27,13 +27,11 @@ fn start_deadline(timeout_secs: u64) -> Duration {
 
 /// Runs every step; a failed setup step is recorded in `missing` and ends the run early.
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations {
+    let obs = Observations {
         port: ctx.port,
         ..Observations::default()
     };
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(obs, steps)
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! Judging scenario 21 from its observations.
 
 use crate::scenario::aima_ops::answer_text;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
@@ -96,27 +96,7 @@ fn c4(obs: &Observations) -> Judged {
     };
     let mut checks = Checks::new();
     checks.figure("long_start_ms", *took);
-    match answer {
-        Ok(reply) => {
-            checks.read_back(format!("POST …/start (wait) -> {}", reply.summary()));
-            let status = reply
-                .json()
-                .and_then(|v| v["status"].as_str().map(str::to_owned));
-            checks.expect(
-                reply.status == 200 && status.as_deref() == Some("running"),
-                || {
-                    format!(
-                        "the long start answered {} with status {}",
-                        reply.status,
-                        status.as_deref().unwrap_or("<none>")
-                    )
-                },
-            );
-        }
-        Err(err) => {
-            checks.problem(format!("the long start got no answer: {err}"));
-        }
-    }
+    checks.service_reply("the long start", "POST …/start (wait)", answer, "running");
     let mut latencies: Vec<u64> = obs.probes.iter().map(|p| p.elapsed_ms).collect();
     latencies.sort_unstable();
     checks.figure("probes", latencies.len() as u64);

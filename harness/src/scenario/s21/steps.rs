@@ -44,26 +44,16 @@ pub struct Observations {
     pub probes: Vec<Probe>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
-    ctx.say(&format!(
-        "slow engine image {slow} (loads for {LOAD_SECS}s)"
-    ));
-    ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &slow)])?;
+    let about = format!("loads for {LOAD_SECS}s");
+    let slow = ctx.start_daemon_on_sim(&[("AIMA_SIM_LOAD_SECS", &load)], Some(&about))?;
     let model = create_model(ctx, "slow-model")?;
     let port = ctx.port;
     let service = create_service(ctx, "setup: service create", &model, Some(port))?;

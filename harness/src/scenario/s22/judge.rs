@@ -1,7 +1,7 @@
 //! Judging scenario 22 from its observations.
 
 use crate::scenario::aima_ops::answer_text;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
@@ -35,27 +35,7 @@ fn c2(obs: &Observations) -> Judged {
         return skip(obs.skip_reason("the shutdown with a request in flight"));
     };
     let mut checks = Checks::new();
-    match reply {
-        Ok(reply) => {
-            checks.read_back(format!("in-flight start -> {}", reply.summary()));
-            let status = reply
-                .json()
-                .and_then(|v| v["status"].as_str().map(str::to_owned));
-            checks.expect(
-                reply.status == 200 && status.as_deref() == Some("running"),
-                || {
-                    format!(
-                        "the in-flight start answered {} with status {}",
-                        reply.status,
-                        status.as_deref().unwrap_or("<none>")
-                    )
-                },
-            );
-        }
-        Err(err) => {
-            checks.problem(format!("the in-flight start got no answer: {err}"));
-        }
-    }
+    checks.service_reply("the in-flight start", "in-flight start", reply, "running");
     checks.figure("shutdown_ms", exit.waited_ms);
     checks.read_back(format!("the daemon {}", exit.describe()));
     checks.expect(exit.exit_code == Some(0) && !exit.escalated, || {

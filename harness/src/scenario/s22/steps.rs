@@ -3,12 +3,11 @@
 //! once; then the exit, the engines, the database; a restart; writes followed by SIGKILL; a
 //! second restart.
 
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::port_check::free_port;
+use crate::scenario::aima_ops::{api_call, api_create_model, api_create_service, id_of};
 use crate::scenario::context::RunContext;
 
 use super::integrity::integrity_check;
@@ -41,68 +40,23 @@ pub struct Observations {
     pub final_statuses: Vec<(String, String)>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
-}
-
-fn call(
-    ctx: &mut RunContext,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> anyhow::Result<Value> {
-    let mut request = ctx.api(method, path).timeout(Duration::from_secs(90));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let reply = ctx.http("call", request)?;
-    anyhow::ensure!(
-        reply.status < 300,
-        "{method} {path} answered {}",
-        reply.summary()
-    );
-    reply
-        .json()
-        .ok_or_else(|| anyhow::anyhow!("{method} {path}: no JSON"))
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_default().to_owned()
-}
-
-fn create_service(ctx: &mut RunContext, model: &str) -> anyhow::Result<String> {
-    let body = format!(
-        r#"{{"model_id":"{model}","engine_type":"vllm","port":{}}}"#,
-        free_port()?
-    );
-    Ok(id(&call(ctx, "POST", "/api/v2/services", Some(&body))?))
+    ctx.observe(Observations::default(), steps)
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let load = LOAD_SECS.to_string();
-    let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", &load)])?;
+    let slow = ctx.start_daemon_on_sim(&[("AIMA_SIM_LOAD_SECS", &load)], None)?;
     let env = [("AIMA_VLLM_IMAGE", slow.as_str())];
-    ctx.start_daemon(&env)?;
     let db = ctx.data_dir.join("aima.db");
-    let model = id(&call(
+    let model = api_create_model(ctx, "call", "drain-model")?;
+    let running = api_create_service(ctx, "call", &model, free_port()?)?;
+    let in_flight = api_create_service(ctx, "call", &model, free_port()?)?;
+    api_call(
         ctx,
-        "POST",
-        "/api/v2/models",
-        Some(r#"{"name":"drain-model","source":"ollama","repo":"tinyllama"}"#),
-    )?);
-    let running = create_service(ctx, &model)?;
-    let in_flight = create_service(ctx, &model)?;
-    call(
-        ctx,
+        "call",
         "POST",
         &format!("/api/v2/services/{running}/start"),
         Some(r#"{"wait":true,"timeout":60}"#),
@@ -115,18 +69,9 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(90));
     let listen = ctx.listen;
     let worker = std::thread::spawn(move || request.send(listen).map_err(|e| e.to_string()));
-    let since = Instant::now();
-    while ctx
-        .docker
-        .list_with_label(&format!("aima.service={in_flight}"))?
-        .is_empty()
-    {
-        anyhow::ensure!(
-            since.elapsed() < Duration::from_secs(20),
-            "K's start made no container within 20s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    ctx.docker
+        .wait_for_service_container(&in_flight, Duration::from_secs(20))?
+        .ok_or_else(|| anyhow::anyhow!("K's start made no container within 20s"))?;
     ctx.terminate_daemon();
     std::thread::sleep(Duration::from_millis(300));
     let probe = HttpRequest::new("GET", "/api/v2/health").timeout(Duration::from_secs(2));
@@ -154,7 +99,13 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     // Restart: R and K are adopted.
     ctx.start_daemon(&env)?;
     for service in [&running, &in_flight] {
-        let record = call(ctx, "GET", &format!("/api/v2/services/{service}"), None)?;
+        let record = api_call(
+            ctx,
+            "call",
+            "GET",
+            &format!("/api/v2/services/{service}"),
+            None,
+        )?;
         obs.after_restart.push((
             service.clone(),
             record["status"].as_str().map(str::to_owned),
@@ -162,13 +113,8 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     }
 
     // Committed writes, then SIGKILL at once.
-    let committed_model = id(&call(
-        ctx,
-        "POST",
-        "/api/v2/models",
-        Some(r#"{"name":"last-words","source":"ollama","repo":"tinyllama"}"#),
-    )?);
-    let committed_service = create_service(ctx, &committed_model)?;
+    let committed_model = api_create_model(ctx, "call", "last-words")?;
+    let committed_service = api_create_service(ctx, "call", &committed_model, free_port()?)?;
     obs.committed = vec![committed_model, committed_service];
     obs.kill_exit = ctx.signal_daemon("KILL", Duration::from_secs(5));
     obs.integrity_after_kill = Some(integrity_check(&db));
@@ -180,17 +126,22 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
             .map(|r| r.status)
             .map_err(|e| format!("{e:#}")),
     );
-    let models = call(ctx, "GET", "/api/v2/models", None)?;
-    let services = call(ctx, "GET", "/api/v2/services", None)?;
+    let models = api_call(ctx, "call", "GET", "/api/v2/models", None)?;
+    let services = api_call(ctx, "call", "GET", "/api/v2/services", None)?;
     for list in [&models, &services] {
         obs.final_ids
-            .extend(list["items"].as_array().into_iter().flatten().map(id));
+            .extend(list["items"].as_array().into_iter().flatten().map(id_of));
     }
     obs.final_statuses = services["items"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|s| (id(s), s["status"].as_str().unwrap_or_default().to_owned()))
+        .map(|s| {
+            (
+                id_of(s),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     Ok(())
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::fixtures::http::HttpReply;
-use crate::scenario::judging::{Checks, Judged, results, skip};
+use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;

@@ -42,26 +42,16 @@ pub struct Observations {
     pub gpu_left: Option<Vec<ContainerInfo>>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
-    let mut obs = Observations::default();
-    let steps = steps(ctx, &mut obs);
-    ctx.note_setup(steps, &mut obs.missing);
-    obs
+    ctx.observe(Observations::default(), steps)
 }
 
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let mib = ALLOC_MIB.to_string();
-    let image = ctx.sim_image(&[("AIMA_SIM_ALLOC_MIB", &mib)])?;
-    ctx.say(&format!(
-        "engine image {image} (writes {ALLOC_MIB} MiB while loading)"
-    ));
-    ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
+    let about = format!("writes {ALLOC_MIB} MiB while loading");
+    ctx.start_daemon_on_sim(&[("AIMA_SIM_ALLOC_MIB", &mib)], Some(&about))?;
     let model = create_model(ctx, "memory-model")?;
 
     let tight = create_service_with(

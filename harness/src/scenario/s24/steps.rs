@@ -25,11 +25,7 @@ pub struct Observations {
     pub holder_host: Option<Result<Value, String>>,
 }
 
-impl Observations {
-    pub fn skip_reason(&self, step: &str) -> String {
-        crate::scenario::judging::not_run(&self.missing, step)
-    }
-}
+crate::scenario::judging::observed!(Observations);
 
 pub fn run_steps(ctx: &mut RunContext) -> Observations {
     let mut obs = Observations::default();
@@ -66,8 +62,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     obs.gpus = count_gpus()?;
     anyhow::ensure!(obs.gpus > 0, "nvidia-smi lists no GPU");
     ctx.say(&format!("GPU path: {path}; {} GPU(s)", obs.gpus));
-    let image = ctx.sim_image(&[])?;
-    ctx.start_daemon(&[("AIMA_VLLM_IMAGE", &image)])?;
+    ctx.start_daemon_on_sim(&[], None)?;
     let model = create_model(ctx, "gpu-model")?;
 
     let holder = create_service_with(ctx, &model, ctx.port, &["--gpus", "0"])?;
