@@ -161,6 +161,7 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<PathBuf> {
         quick: options.quick,
         profile: if options.release { "release" } else { "dev" }.to_owned(),
         aima_bin: bins.aima.display().to_string(),
+        aima_version: version_of(&bins.aima),
         image,
         docker: format!("{} (API {})", server.version, server.api_version),
         load: format!("{load_before} / {}", load_average()),
@@ -199,4 +200,18 @@ fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+/// The first line `aima --version` prints (its version and commit), or why there is none.
+fn version_of(aima: &std::path::Path) -> String {
+    match std::process::Command::new(aima).arg("--version").output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        Ok(out) => format!("unknown (`aima --version` exited {})", out.status),
+        Err(e) => format!("unknown (`aima --version` failed: {e})"),
+    }
 }

@@ -93,6 +93,8 @@ pub(crate) struct BenchReport {
     pub quick: bool,
     pub profile: String,
     pub aima_bin: String,
+    /// The first line of `aima --version`: the version and the commit it was built from.
+    pub aima_version: String,
     pub image: String,
     pub docker: String,
     pub load: String,

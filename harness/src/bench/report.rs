@@ -53,7 +53,7 @@ pub(crate) fn markdown(report: &BenchReport) -> String {
     let _ = writeln!(md, "# aima bench — {}\n", report.run_id);
     let _ = writeln!(
         md,
-        "{} run, aima `{}` ({} build), engine image `{}`, Docker {}; started {}, took {:.0} s. \
+        "{} run, {} at `{}` ({} build), engine image `{}`, Docker {}; started {}, took {:.0} s. \
          Load average at start / end: {}. Every figure alternates aima and its baseline in \
          this run; the ratio is aima's median over the baseline's (below 1: aima is faster).\n",
         if report.quick {
@@ -61,6 +61,7 @@ pub(crate) fn markdown(report: &BenchReport) -> String {
         } else {
             "Full"
         },
+        report.aima_version,
         report.aima_bin,
         report.profile,
         report.image,
