@@ -6,13 +6,22 @@ use serde::{Deserialize, Serialize};
 
 /// 8 hex characters from the OS random source; collisions are caught by the store's unique key.
 fn random_hex8() -> String {
+    format!("{:08x}", random_u64() as u32)
+}
+
+/// A random positive number that tells one claim on a service from every other.
+pub(crate) fn random_claim() -> i64 {
+    (random_u64() >> 1) as i64 | 1
+}
+
+fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded from the OS per instance; mixing the time and pid makes two
     // processes started in the same instant still differ.
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(crate::clock::now_nanos());
     h.write_u32(std::process::id());
-    format!("{:08x}", h.finish() as u32)
+    h.finish()
 }
 
 /// A string that is not an id of this kind; reported as "not found", since no record has it.

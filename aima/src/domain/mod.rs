@@ -15,6 +15,7 @@ pub use engine::{
     VLLM_SHM_BYTES, parse_size, size_text,
 };
 pub use gpu::Gpus;
+pub(crate) use ids::random_claim;
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use pull::PullPolicy;

@@ -70,6 +70,10 @@ pub struct Owner {
     /// When the claim lapses unless renewed (ms since the epoch).
     #[serde(serialize_with = "as_rfc3339")]
     pub lease_until: i64,
+    /// This claim among the owner's: a daemon runs many starts and stops, and one that lost its
+    /// claim must not take a later claim of the same process for its own. 0: none recorded.
+    #[serde(skip)]
+    pub claim: i64,
 }
 
 fn as_uuid<S: Serializer>(id: &u128, s: S) -> Result<S::Ok, S::Error> {

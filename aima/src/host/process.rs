@@ -50,6 +50,7 @@ pub fn current() -> Owner {
         boot_id: boot_id(),
         pid_ns: pid_namespace(),
         lease_until: 0,
+        claim: 0,
     }
 }
 

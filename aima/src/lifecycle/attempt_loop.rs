@@ -59,6 +59,9 @@ pub(super) struct Run<'a> {
     /// The create request of the attempt in progress, run as its own task so that it survives
     /// this future being dropped (an interrupt): see [`Run::settle_create`].
     pub(super) creating: Option<JoinHandle<RuntimeResult<String>>>,
+    /// Every container this start created, removed or not: what it removes if it loses its
+    /// claim.
+    pub(super) created: Vec<String>,
 }
 
 impl Run<'_> {
@@ -76,8 +79,10 @@ impl Run<'_> {
     /// Waits for a create request left in flight by an interrupt (bounded by the runtime's own
     /// call limit), so that the clean-up after it sees the container if Docker made one.
     pub(super) async fn settle_create(&mut self) {
-        if let Some(creating) = self.creating.take() {
-            let _ = creating.await;
+        if let Some(creating) = self.creating.take()
+            && let Ok(Ok(id)) = creating.await
+        {
+            self.created.push(id);
         }
     }
 
@@ -232,6 +237,7 @@ impl Run<'_> {
                 ));
             }
         };
+        self.created.push(id.clone());
         let rt = rt.as_ref();
         let result = self
             .bring_up(rt, &id, resolved, limits.memory_bytes, deadline)

@@ -3,7 +3,7 @@
 //! process dead, or — wherever it runs, even in another PID namespace or on another host sharing
 //! the data dir — when its lease has lapsed: a hung starter is then reported `failed` too.
 
-use std::convert::Infallible;
+use std::time::{Duration, Instant};
 
 use super::Deps;
 use crate::clock;
@@ -11,36 +11,52 @@ use crate::domain::{Owner, ServiceId, Status};
 use crate::host::Liveness;
 use crate::store::Store;
 
-/// This process as the owner of a claim made now.
+/// This process as the owner of a new claim made now.
 pub(super) fn claim(deps: &Deps) -> Owner {
     Owner {
         lease_until: clock::now_ms() + deps.config.lease.as_millis() as i64,
+        claim: crate::domain::random_claim(),
         ..deps.host.current_owner()
     }
 }
 
-/// Renews `owner`'s lease on `id` a few times per lease period, for as long as it is polled
-/// (the caller races it against the work). Stops renewing, silently, once the row is no longer
-/// this owner's `status`: whoever took it over decides now.
-pub(super) async fn keep_alive(
+/// How often a claim's holder looks whether it still holds it: a stop or delete waits for a
+/// displaced starter, so this bounds how long it waits (a read, not a write).
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// The claim is no longer its holder's: a stop took the row over, or a reader took the holder
+/// for hung or gone. Whoever did decides now; the holder only removes what it created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Lost;
+
+/// Holds `owner`'s claim on `id` for as long as it is polled (the caller races it against the
+/// work): renews the lease a few times per lease period, and resolves as soon as the row is no
+/// longer this claim's `status`.
+pub(super) async fn hold(
     store: &mut Store,
     id: &ServiceId,
     status: Status,
     owner: Owner,
-    lease: std::time::Duration,
-) -> Infallible {
-    let every = (lease / 3).max(std::time::Duration::from_millis(100));
+    lease: Duration,
+) -> Lost {
+    let renew_every = (lease / 3).max(LOOK_EVERY);
+    let mut renewed = Instant::now();
     loop {
-        tokio::time::sleep(every).await;
-        let until = clock::now_ms() + lease.as_millis() as i64;
-        match store.renew_lease(id, status, &owner, until) {
+        tokio::time::sleep(LOOK_EVERY).await;
+        let held = if renewed.elapsed() >= renew_every {
+            renewed = Instant::now();
+            let until = clock::now_ms() + lease.as_millis() as i64;
+            store.renew_lease(id, status, &owner, until)
+        } else {
+            store.holds_claim(id, status, owner.claim)
+        };
+        match held {
             Ok(true) => {}
-            Ok(false) => break,
-            // The next beat tries again; the lease covers a few missed ones.
-            Err(e) => tracing::warn!(service = %id, "cannot renew the lease: {}", e.message),
+            Ok(false) => return Lost,
+            // The next look tries again; the lease covers a few missed beats.
+            Err(e) => tracing::warn!(service = %id, "cannot check the claim: {}", e.message),
         }
     }
-    std::future::pending().await
 }
 
 /// Why the owner of a `starting`/`stopping` row is gone, if it is: `None` while it may still

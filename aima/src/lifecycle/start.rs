@@ -12,7 +12,7 @@ use super::preflight::remove_leftovers;
 use super::progress::Progress;
 use super::{Deps, lease};
 use crate::config::RuntimeKind;
-use crate::domain::{Attempt, EngineSpec, Phase, PullPolicy, Service, ServiceId, Status};
+use crate::domain::{Attempt, EngineSpec, Owner, Phase, PullPolicy, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, Store};
@@ -68,39 +68,81 @@ pub(crate) async fn start(
         opts: &opts,
         runtime: None,
         creating: None,
+        created: Vec::new(),
     };
 
     let outcome = tokio::select! {
         outcome = run.attempts() => outcome,
         signal = interrupt => Err(Failure::fatal(Kind::Interrupted, Phase::Interrupted, format!("start interrupted by {signal}"))
             .help(format!("run `aima service start {id}` again when ready"))),
-        never = lease::keep_alive(store, id, Status::Starting, me, deps.config.lease) => match never {},
+        lease::Lost = lease::hold(store, id, Status::Starting, me, deps.config.lease) => {
+            return Err(give_way(store, &mut run, me).await);
+        }
     };
     if let Err(failure) = &outcome
         && failure.phase == Phase::Interrupted
     {
         // The attempt in progress was dropped unrecorded: account for it.
         run.record(failure);
-        // A create it had sent still completes in Docker: let it, so the clean-up removes it.
-        run.settle_create().await;
+    }
+    // A create request the attempt had sent still completes in Docker: let it, so that what
+    // follows knows every container this start made.
+    run.settle_create().await;
+    // The claim may have been lost since the last look: then nothing of this start is recorded.
+    if !store.holds_claim(id, Status::Starting, me.claim)? {
+        return Err(give_way(store, &mut run, me).await);
     }
     let attempts = std::mem::take(&mut run.attempts);
-    let runtime = run.runtime.clone();
     match outcome {
-        Ok(started) => match hand_over(store, &svc, &started, &attempts)? {
+        Ok(started) => match hand_over(store, &svc, &started, &attempts, me)? {
             Some(service) => Ok(service),
             None => {
-                // A `service stop` came in while we were starting: its container must not stay.
-                if let Some(rt) = runtime {
-                    let _ = rt.stop_and_remove(&started.container_id, true).await;
-                }
-                Err(Error::conflict(format!(
-                    "service {id} was stopped while it was starting"
-                )))
+                run.attempts = attempts;
+                Err(give_way(store, &mut run, me).await)
             }
         },
-        Err(failure) => Err(fail(deps, store, &svc, runtime, failure, attempts, began).await),
+        Err(failure) => {
+            let runtime = run.runtime.clone();
+            match fail(deps, store, &svc, runtime, failure, &attempts, me, began).await {
+                Some(error) => Err(error),
+                None => {
+                    run.attempts = attempts;
+                    Err(give_way(store, &mut run, me).await)
+                }
+            }
+        }
     }
+}
+
+/// This start lost its claim: a `service stop` (or `delete`) took the service over, or a reader
+/// took this start for hung. Removes every container it created — a stop waits for that, and
+/// no further one is made — then tells the stop it may go on.
+async fn give_way(store: &mut Store, run: &mut Run<'_>, me: Owner) -> Error {
+    let id = &run.svc.id;
+    run.settle_create().await;
+    if let Some(rt) = run.runtime.clone() {
+        for container in std::mem::take(&mut run.created) {
+            // What cannot be removed now is the stop's to remove: it lists them after this.
+            if let Err(e) = rt.stop_and_remove(&container, true).await {
+                tracing::warn!(service = %id, container, "cannot remove a container of a start that lost its claim: {e}");
+            }
+        }
+    }
+    if let Err(e) = store.yielded(id, me.claim) {
+        tracing::warn!(service = %id, "cannot tell the stop that this start gave way: {}", e.message);
+    }
+    let failure = Failure::fatal(
+        Kind::Conflict,
+        Phase::Interrupted,
+        format!("service {id} was stopped while it was starting"),
+    )
+    .help(format!(
+        "start it again when wanted: aima service start {id}"
+    ));
+    run.record(&failure);
+    failure
+        .error
+        .with_attempts(std::mem::take(&mut run.attempts))
 }
 
 /// `--node` places engines on a Swarm: refused on plain Docker, and checked to be a name.
@@ -155,6 +197,7 @@ fn hand_over(
     svc: &Service,
     started: &Started,
     attempts: &[Attempt],
+    me: Owner,
 ) -> Result<Option<Service>> {
     let to = if started.healthy {
         Status::Running
@@ -168,19 +211,25 @@ fn hand_over(
         container_id: Some(&started.container_id),
         owner: None,
     };
-    store.change_service(&svc.id, &[Status::Starting], change)
+    store.change_claimed(&svc.id, me.claim, change)
 }
 
-/// Removes whatever this start created, records the failure, and builds the error to show.
+/// Removes whatever this start created, records the failure, and builds the error to show;
+/// `None` when the claim was lost before the failure could be recorded.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the whole of one start's outcome"
+)]
 async fn fail(
     deps: &Deps,
     store: &mut Store,
     svc: &Service,
     runtime: Option<SharedRuntime>,
     failure: Failure,
-    attempts: Vec<Attempt>,
+    attempts: &[Attempt],
+    me: Owner,
     began: Instant,
-) -> Error {
+) -> Option<Error> {
     // Before any container was created (connect, preflight) there is nothing of this start
     // to remove: preflight removed the leftovers of earlier ones.
     let created_something = !matches!(failure.phase, Phase::Connect | Phase::Preflight);
@@ -193,22 +242,15 @@ async fn fail(
     let change = Change {
         to: Status::Failed,
         last_error: Some(&error.message),
-        attempts: &attempts,
+        attempts,
         container_id: None,
         owner: None,
     };
-    match store.change_service(&svc.id, &[Status::Starting], change) {
+    match store.change_claimed(&svc.id, me.claim, change) {
         Ok(Some(_)) => {}
-        // A `service stop` took the service over: its outcome, not this failure, is the truth.
-        Ok(None) => {
-            return Error::conflict(format!(
-                "service {} was stopped while it was starting",
-                svc.id
-            ))
-            .with_attempts(attempts);
-        }
-        Err(e) => return e,
+        Ok(None) => return None,
+        Err(e) => return Some(e),
     }
     tracing::debug!(service = %svc.id, elapsed_ms = began.elapsed().as_millis() as u64, "start failed");
-    error.with_attempts(attempts)
+    Some(error.with_attempts(attempts.to_vec()))
 }

@@ -5,13 +5,15 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels, lease};
-use crate::domain::{Service, ServiceId, Status};
+use crate::domain::{Owner, Service, ServiceId, Status};
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
 use crate::store::{Change, Store};
 
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
+/// How often a stop looks whether the start it displaced has given way.
+const STARTER_LOOK: Duration = Duration::from_millis(20);
 
 /// The longest grace period a stop may be given, as for `--time`.
 pub const MAX_STOP_SECS: u32 = 86_400;
@@ -78,7 +80,10 @@ pub(crate) async fn stop(
         owner: Some(me),
         ..keep(Status::Stopping)
     };
-    store.change_service(id, &[Status::Starting, Status::Running], stopping)?;
+    let (_, displaced) = store.take_over(id, &[Status::Starting, Status::Running], stopping)?;
+    if let Some(starter) = displaced {
+        wait_for_starter(deps, store, id, starter).await;
+    }
     let docker_error =
         |e: RuntimeError| Error::from(e).within(format_args!("cannot stop service {id}"));
     let remove_all = async {
@@ -92,14 +97,21 @@ pub(crate) async fn stop(
             }
             .map_err(docker_error)?;
         }
-        Ok::<_, Error>(own.len())
+        // Confirm: Docker may list a container it is still creating only once it can remove it.
+        let confirmed = super::sweep::remove_all(deps, rt.as_ref(), id)
+            .await
+            .map_err(docker_error)?;
+        Ok::<_, Error>(own.len() + confirmed)
     };
+    tokio::pin!(remove_all);
     let removed = tokio::select! {
-        removed = remove_all => removed?,
-        never = lease::keep_alive(store, id, Status::Stopping, me, deps.config.lease) => match never {},
+        removed = &mut remove_all => removed?,
+        // Whoever took the row over decides its status; the containers still go.
+        lease::Lost = lease::hold(store, id, Status::Stopping, me, deps.config.lease) => remove_all.await?,
     };
-    let port_released =
-        removed == 0 || wait_for_release(deps, super::published_address(&deps.config, &svc)).await;
+    // A displaced starter may have removed its container itself a moment ago.
+    let port_released = (removed == 0 && displaced.is_none())
+        || wait_for_release(deps, super::published_address(&deps.config, &svc)).await;
     let stopped = Change {
         container_id: None,
         ..keep(Status::Stopped)
@@ -112,6 +124,27 @@ pub(crate) async fn stop(
         service,
         port_released,
     })
+}
+
+/// A start this stop displaced removes every container it created, then says so: waits for
+/// that — or for the starter to be gone (dead, or its lease lapsed, which happens before this
+/// stop's own lease lapses) — so that no container of that start appears after the stop.
+async fn wait_for_starter(deps: &Deps, store: &mut Store, id: &ServiceId, starter: Owner) {
+    loop {
+        match store.is_yielding(id, starter.claim) {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(e) => {
+                tracing::warn!(service = %id, "cannot tell whether the start gave way: {}", e.message);
+                return;
+            }
+        }
+        if let Some(why) = lease::gone(deps, starter) {
+            tracing::info!(service = %id, "not waiting for the displaced start: {why}");
+            return;
+        }
+        tokio::time::sleep(STARTER_LOOK).await;
+    }
 }
 
 async fn wait_for_release(deps: &Deps, addr: SocketAddr) -> bool {

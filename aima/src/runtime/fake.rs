@@ -6,9 +6,10 @@
 //! feature (never into the product): the HTTP router's tests drive it without Docker.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 
 use super::{
     ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, GpuSupport,
@@ -105,6 +106,28 @@ struct World {
 #[derive(Debug, Default)]
 pub struct FakeRuntime {
     world: Mutex<World>,
+    /// Calls to hold at the door until the test opens it (see [`FakeRuntime::hold_next`]).
+    gates: Mutex<HashMap<Op, Arc<Gate>>>,
+}
+
+/// A call held before it reaches the fake Docker, so that a test can act while it is in
+/// flight (a stop during a create, say) and then let it through.
+#[derive(Debug)]
+pub struct Gate {
+    arrived: Semaphore,
+    open: Semaphore,
+}
+
+impl Gate {
+    /// Waits until the held call has come to the door.
+    pub async fn arrived(&self) {
+        self.arrived.acquire().await.expect("never closed").forget();
+    }
+
+    /// Lets the held call through.
+    pub fn open(&self) {
+        self.open.add_permits(1);
+    }
 }
 
 impl FakeRuntime {
@@ -114,6 +137,24 @@ impl FakeRuntime {
 
     fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Holds the next call of `op` (create, start or state) at the door until the gate opens.
+    pub fn hold_next(&self, op: Op) -> Arc<Gate> {
+        let gate = Arc::new(Gate {
+            arrived: Semaphore::new(0),
+            open: Semaphore::new(0),
+        });
+        self.gates.lock().unwrap().insert(op, gate.clone());
+        gate
+    }
+
+    async fn door(&self, op: Op) {
+        let gate = self.gates.lock().unwrap().remove(&op);
+        if let Some(gate) = gate {
+            gate.arrived.add_permits(1);
+            gate.open.acquire().await.expect("never closed").forget();
+        }
     }
 
     /// Every call fails as if the daemon were gone.
@@ -382,6 +423,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+        self.door(Op::Create).await;
         let mut w = self.world();
         w.enter(Op::Create, Call::Create(spec.name.clone()))?;
         if w.image_missing {
@@ -422,6 +464,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn start(&self, id: &str, _host_port: u16) -> RuntimeResult<()> {
+        self.door(Op::Start).await;
         let mut w = self.world();
         w.enter(Op::Start, Call::Start(id.to_owned()))?;
         let exit = w.exits.pop_front();
@@ -446,6 +489,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+        self.door(Op::State).await;
         let mut w = self.world();
         w.enter(Op::State, Call::State(id.to_owned()))?;
         Ok(w.container(id)?.state.clone())

@@ -88,6 +88,11 @@ const MIGRATIONS: &[&str] = &[
     // decides for them at each start.
     "ALTER TABLE services ADD COLUMN gpus TEXT;
     ALTER TABLE services ADD COLUMN memory_bytes INTEGER;",
+    // 6: which claim owns a `starting`/`stopping` row (one daemon process makes many claims),
+    // and the claim of a start that a stop displaced, until that starter has removed what it
+    // created: the stop waits for it (see lifecycle::stop).
+    "ALTER TABLE services ADD COLUMN owner_claim INTEGER;
+    ALTER TABLE services ADD COLUMN yielding_claim INTEGER;",
 ];
 
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.

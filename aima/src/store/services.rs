@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
-                       owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes";
+                       owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim";
 
 /// A boot id as stored: 32 hex digits.
 fn boot_id_text(id: u128) -> String {
@@ -33,6 +33,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
                 .unwrap_or(0),
             pid_ns: r.get::<_, Option<i64>>(15)?.unwrap_or(0) as u64,
             lease_until: r.get::<_, Option<i64>>(16)?.unwrap_or(0),
+            claim: r.get::<_, Option<i64>>(19)?.unwrap_or(0),
         }),
         _ => None,
     };
@@ -203,18 +204,66 @@ impl Store {
         from: &[Status],
         change: Change<'_>,
     ) -> Result<Option<Service>> {
+        Ok(self.apply(id, from, None, false, change)?.0)
+    }
+
+    /// Applies `change` only while the row is still `starting` under `claim`: a start that lost
+    /// its claim (to a stop, or to a reader that took it for hung) records nothing.
+    pub(crate) fn change_claimed(
+        &mut self,
+        id: &ServiceId,
+        claim: i64,
+        change: Change<'_>,
+    ) -> Result<Option<Service>> {
+        Ok(self
+            .apply(id, &[Status::Starting], Some(claim), false, change)?
+            .0)
+    }
+
+    /// A stop's claim: as [`Store::change_service`], and when it displaces a start in progress,
+    /// that start's claim is recorded as yielding (until [`Store::yielded`]) and its owner
+    /// returned, so the stop can wait for the starter to remove what it created.
+    pub(crate) fn take_over(
+        &mut self,
+        id: &ServiceId,
+        from: &[Status],
+        change: Change<'_>,
+    ) -> Result<(Option<Service>, Option<Owner>)> {
+        self.apply(id, from, None, true, change)
+    }
+
+    fn apply(
+        &mut self,
+        id: &ServiceId,
+        from: &[Status],
+        claim: Option<i64>,
+        displace: bool,
+        change: Change<'_>,
+    ) -> Result<(Option<Service>, Option<Owner>)> {
         if change.to == Status::Starting {
             self.room_for_new()?;
         }
         let attempts = serde_json::to_string(change.attempts)
             .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
-        let changed = self.write(|tx| {
-            Ok(tx.execute(
+        let (changed, displaced) = self.write(|tx| {
+            let before = tx
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM services WHERE id = ?1"),
+                    [id.as_str()],
+                    from_row,
+                )
+                .optional()?;
+            let displaced = before
+                .filter(|svc| displace && svc.status == Status::Starting && from.contains(&svc.status))
+                .and_then(|svc| svc.owner)
+                .filter(|owner| owner.claim != 0);
+            let changed = tx.execute(
                 &format!(
                     "UPDATE services SET status = ?2, last_error = ?3, attempts = ?4, container_id = ?5,
                         owner_pid = ?6, owner_start_time = ?7, updated_at = ?8,
-                        owner_boot_id = ?9, owner_pid_ns = ?10, owner_lease_until = ?11
-                     WHERE id = ?1 AND status IN ({})",
+                        owner_boot_id = ?9, owner_pid_ns = ?10, owner_lease_until = ?11,
+                        owner_claim = ?12, yielding_claim = coalesce(?13, yielding_claim)
+                     WHERE id = ?1 AND status IN ({}) AND (?14 IS NULL OR owner_claim = ?14)",
                     sql_list(from)
                 ),
                 params![
@@ -229,14 +278,55 @@ impl Store {
                     change.owner.map(|o| boot_id_text(o.boot_id)),
                     change.owner.map(|o| o.pid_ns as i64),
                     change.owner.map(|o| o.lease_until),
+                    change.owner.map(|o| o.claim).filter(|c| *c != 0),
+                    displaced.map(|o| o.claim),
+                    claim,
                 ],
-            )?)
+            )?;
+            Ok((changed, displaced))
         })?;
         if changed == 0 {
-            Ok(None)
+            Ok((None, None))
         } else {
-            self.get_service(id).map(Some)
+            Ok((Some(self.get_service(id)?), displaced))
         }
+    }
+
+    /// A displaced starter is done: it removed what it created.
+    pub(crate) fn yielded(&mut self, id: &ServiceId, claim: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE services SET yielding_claim = NULL WHERE id = ?1 AND yielding_claim = ?2",
+                params![id.as_str(), claim],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Whether the start that held `claim` still has to remove what it created.
+    pub(crate) fn is_yielding(&self, id: &ServiceId, claim: i64) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM services WHERE id = ?1 AND yielding_claim = ?2",
+                params![id.as_str(), claim],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether `claim` still holds the row in `status`: read often by the claim's holder.
+    pub(crate) fn holds_claim(&self, id: &ServiceId, status: Status, claim: i64) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM services WHERE id = ?1 AND status = ?2 AND coalesce(owner_claim, 0) = ?3",
+                params![id.as_str(), status.as_str(), claim],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 }
 
@@ -262,13 +352,15 @@ impl Store {
         let changed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE services SET owner_lease_until = ?5
-                 WHERE id = ?1 AND status = ?2 AND owner_pid = ?3 AND owner_start_time = ?4",
+                 WHERE id = ?1 AND status = ?2 AND owner_pid = ?3 AND owner_start_time = ?4
+                   AND coalesce(owner_claim, 0) = ?6",
                 params![
                     id.as_str(),
                     status.as_str(),
                     owner.pid,
                     owner.start_time as i64,
-                    until
+                    until,
+                    owner.claim
                 ],
             )?)
         })?;

@@ -2,6 +2,7 @@
 //! the retry policy and how failures are classified. No Docker, no sockets, no sleeps to speak of.
 
 mod claim;
+mod give_way;
 mod gpus;
 mod image;
 mod pull;
@@ -40,6 +41,7 @@ const ME: Owner = Owner {
     boot_id: 0xb007,
     pid_ns: 4026531836,
     lease_until: i64::MAX,
+    claim: 0,
 };
 /// The port the fixture's service gets: vLLM's default, as nothing else holds it.
 const PORT: u16 = 8000;

@@ -222,13 +222,13 @@ async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_
     let mut f = Fixture::new();
     let claimed = Owner {
         lease_until: crate::clock::now_ms() + 300,
+        claim: 7,
         ..ME
     };
     f.force_status(Status::Starting, Some(claimed), None);
     let lease = std::time::Duration::from_millis(300);
     let id = f.id.clone();
-    let beating =
-        super::super::lease::keep_alive(&mut f.store, &id, Status::Starting, claimed, lease);
+    let beating = super::super::lease::hold(&mut f.store, &id, Status::Starting, claimed, lease);
     let _ = tokio::time::timeout(std::time::Duration::from_millis(700), beating).await;
     let renewed = f.service().owner.unwrap().lease_until;
     assert!(
@@ -240,8 +240,12 @@ async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_
     // Someone else took the row over: the heartbeat no longer touches it.
     f.force_status(Status::Stopping, Some(claimed), None);
     let before = f.service().owner.unwrap().lease_until;
-    let beating =
-        super::super::lease::keep_alive(&mut f.store, &id, Status::Starting, claimed, lease);
-    let _ = tokio::time::timeout(std::time::Duration::from_millis(400), beating).await;
+    let beating = super::super::lease::hold(&mut f.store, &id, Status::Starting, claimed, lease);
+    let held = tokio::time::timeout(std::time::Duration::from_millis(400), beating).await;
+    assert_eq!(
+        held,
+        Ok(super::super::lease::Lost),
+        "the holder is told at once"
+    );
     assert_eq!(f.service().owner.unwrap().lease_until, before);
 }
