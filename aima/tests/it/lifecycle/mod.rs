@@ -16,4 +16,5 @@ mod prune;
 mod pull;
 mod resources;
 mod start_stop;
+mod stop_wins;
 mod swarm;
