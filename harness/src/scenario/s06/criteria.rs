@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 5] = [
+pub const CRITERIA: [Criterion; 6] = [
     Criterion {
         id: "S6.C1",
         title: "Five start/stop cycles of one service all succeed",
@@ -23,5 +23,9 @@ pub const CRITERIA: [Criterion; 5] = [
     Criterion {
         id: "S6.C5",
         title: "No container is left after the last stop",
+    },
+    Criterion {
+        id: "S6.C6",
+        title: "A stop during a slow start wins: nothing left, the starter ends, the port is free",
     },
 ];

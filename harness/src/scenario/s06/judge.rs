@@ -6,7 +6,11 @@ use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
+use super::race::{ROUNDS, WATCH};
 use super::steps::{CYCLES, Observations};
+
+/// The starter ends within a second of the stop's return.
+const STARTER_END_BOUND_MS: u64 = 1000;
 
 pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
     let judged = if obs.cycles.is_empty() {
@@ -15,7 +19,7 @@ pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
             .map(|_| skip(obs.skip_reason("the start/stop cycles")))
             .collect()
     } else {
-        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs)]
+        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs), c6(obs)]
     };
     results(&CRITERIA, judged)
 }
@@ -214,4 +218,92 @@ mod tests {
             assert!(matches!(result.verdict, crate::verdict::Verdict::Skip(_)));
         }
     }
+}
+
+fn c6(obs: &Observations) -> Judged {
+    if obs.races.is_empty() {
+        return skip(obs.skip_reason("the stop-during-start rounds"));
+    }
+    let mut checks = Checks::new();
+    checks.expect(obs.races.len() == ROUNDS, || {
+        format!("{} of {ROUNDS} rounds ran", obs.races.len())
+    });
+    let mut ends = Vec::new();
+    for (n, round) in obs.races.iter().enumerate() {
+        let n = n + 1;
+        checks.succeeded(&format!("round {n}: the stop"), &round.stop);
+        checks.succeeded(&format!("round {n}: the delete"), &round.delete);
+        let shown = |cs: &[crate::fixtures::census::ContainerInfo]| {
+            cs.iter()
+                .map(|c| format!("{} {} ({})", &c.id[..12.min(c.id.len())], c.name, c.state))
+                .collect::<Vec<_>>()
+        };
+        checks.docker(
+            shown(&round.at_stop)
+                .into_iter()
+                .map(|c| format!("round {n}, at stop: {c}")),
+        );
+        checks.expect(round.at_stop.is_empty(), || {
+            format!(
+                "round {n}: {} container(s) of {} when the stop returned",
+                round.at_stop.len(),
+                round.service
+            )
+        });
+        checks.docker(
+            shown(&round.seen_after)
+                .into_iter()
+                .map(|c| format!("round {n}, after delete: {c}")),
+        );
+        checks.expect(round.seen_after.is_empty(), || {
+            format!(
+                "round {n}: {} container(s) of the deleted service {} within {} s",
+                round.seen_after.len(),
+                round.service,
+                WATCH.as_secs()
+            )
+        });
+        checks.read_back(format!(
+            "round {n}: starter exit {:?}, ended {:?} ms after the stop returned: {}",
+            round.starter_exit,
+            round.starter_end_ms,
+            round.starter_stderr.lines().next().unwrap_or("")
+        ));
+        checks.expect(round.starter_exit == Some(4), || {
+            format!(
+                "round {n}: the starter ended with {:?}, not 4 (conflict)",
+                round.starter_exit
+            )
+        });
+        checks.expect(
+            round
+                .starter_stderr
+                .contains("stopped while it was starting"),
+            || format!("round {n}: the starter did not say it was stopped while starting"),
+        );
+        match round.starter_end_ms {
+            Some(ms) => {
+                ends.push(ms);
+                checks.expect(ms <= STARTER_END_BOUND_MS, || {
+                    format!("round {n}: the starter ended {ms} ms after the stop (bound {STARTER_END_BOUND_MS} ms)")
+                });
+            }
+            None => {
+                checks.problem(format!(
+                    "round {n}: the starter had not ended 30 s after the stop"
+                ));
+            }
+        }
+        for record in &round.again {
+            checks.succeeded(
+                &format!("round {n}: a new service on the same port"),
+                record,
+            );
+        }
+    }
+    checks.figure(
+        "starter_end_max_ms",
+        ends.iter().copied().max().unwrap_or(0),
+    );
+    checks.done()
 }

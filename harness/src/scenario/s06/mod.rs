@@ -1,7 +1,9 @@
-//! Scenario 6, lifecycle stress: five start/stop cycles of one service.
+//! Scenario 6, lifecycle stress: five start/stop cycles of one service, and a stop that must win
+//! over a start in progress.
 
 mod criteria;
 mod judge;
+mod race;
 mod steps;
 
 pub use criteria::CRITERIA;

@@ -1,5 +1,6 @@
 //! Scenario 6's steps: one service, five cycles of `start --wait` and `stop`, reading back the
-//! status, the record, the engine's health and Docker's view after each.
+//! status, the record, the engine's health and Docker's view after each; then the rounds of a
+//! stop during a slow start (`race`).
 
 use crate::exec::CommandRecord;
 use crate::fixtures::census::ContainerInfo;
@@ -8,6 +9,8 @@ use crate::scenario::aima_ops::{
     stop,
 };
 use crate::scenario::context::{Census, RunContext};
+
+use super::race::Round;
 
 pub const CYCLES: usize = 5;
 
@@ -34,6 +37,8 @@ pub struct Observations {
     pub assigned_port: u16,
     pub cycles: Vec<Cycle>,
     pub final_census: Option<Census>,
+    /// The stop-during-a-slow-start rounds.
+    pub races: Vec<Round>,
 }
 
 crate::scenario::judging::observed!(Observations);
@@ -74,5 +79,6 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         });
     }
     obs.final_census = Some(ctx.census("after the last stop")?);
+    obs.races = super::race::rounds(ctx, &model)?;
     Ok(())
 }
