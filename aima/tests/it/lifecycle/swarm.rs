@@ -128,3 +128,43 @@ fn reqwest_free_get(port: u16) -> String {
     stream.read_to_string(&mut body).unwrap();
     body
 }
+
+/// A stop during a start that waits for a slow engine on the Swarm: the stop returns with no
+/// Swarm service and no container of the service left, and the starter ends with exit 4.
+#[test]
+fn swarm_stop_during_a_waiting_start_wins() {
+    let hold = SwarmHold::join();
+    let lab = Lab::with_env(&["AIMA_SIM_LOAD_SECS=60"], &[("AIMA_RUNTIME", "swarm")]);
+    let (svc, _) = lab.service();
+    let mut starter = lab
+        .command(&["service", "start", &svc, "--wait", "--timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn aima");
+    crate::support::wait::wait_until(
+        std::time::Duration::from_secs(30),
+        "the engine's Swarm service",
+        || !services_of(&lab).is_empty(),
+    );
+
+    lab.run(&["service", "stop", &svc]).success();
+    let (services, containers) = (services_of(&lab), lab.containers());
+    let ended = crate::support::wait::wait_until(
+        std::time::Duration::from_secs(30),
+        "the starter to end",
+        || starter.try_wait().unwrap(),
+    );
+
+    assert!(
+        services.is_empty(),
+        "Swarm services at the stop: {services:?}"
+    );
+    assert!(
+        containers.is_empty(),
+        "containers at the stop: {containers:?}"
+    );
+    assert_eq!(ended.code(), Some(4));
+    drop(lab);
+    drop(hold);
+}
