@@ -153,73 +153,6 @@ fn c5(obs: &Observations) -> Judged {
     checks.done()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::exec::CommandRecord;
-    use crate::scenario::aima_ops::StatusRead;
-    use crate::scenario::context::Census;
-
-    use super::super::steps::Cycle;
-
-    fn read(status: &str) -> StatusRead {
-        StatusRead {
-            service: "svc-1".into(),
-            list: CommandRecord::invented(Some(0), "", 5),
-            status: Some(status.into()),
-        }
-    }
-
-    fn cycle(container: &str) -> Cycle {
-        Cycle {
-            start: CommandRecord::invented(Some(0), "", 800),
-            after_start: read("running"),
-            get: CommandRecord::invented(Some(0), "", 5),
-            container_id: Some(container.into()),
-            port: Some(8000),
-            health: Ok(200),
-            stop: CommandRecord::invented(Some(0), "", 300),
-            after_stop: read("stopped"),
-            left: vec![],
-        }
-    }
-
-    fn healthy() -> Observations {
-        Observations {
-            service: "svc-1".into(),
-            assigned_port: 8000,
-            cycles: (1..=CYCLES).map(|n| cycle(&format!("c{n}"))).collect(),
-            final_census: Some(Census::default()),
-            ..Observations::default()
-        }
-    }
-
-    #[test]
-    fn five_clean_cycles_pass_and_a_reused_container_or_stale_status_fails() {
-        assert!(judge(&healthy()).iter().all(|r| r.verdict.is_pass()));
-        let mut reused = healthy();
-        reused.cycles[3].container_id = Some("c1".into());
-        let verdicts: Vec<bool> = judge(&reused).iter().map(|r| r.verdict.is_pass()).collect();
-        assert_eq!(verdicts, [true, false, true, true, true]);
-        let mut stale = healthy();
-        stale.cycles[2].after_stop = read("stopping");
-        stale.cycles[4].port = Some(8001);
-        let verdicts: Vec<bool> = judge(&stale).iter().map(|r| r.verdict.is_pass()).collect();
-        assert_eq!(verdicts, [true, true, false, false, true]);
-    }
-
-    #[test]
-    fn no_cycle_means_every_criterion_is_skipped() {
-        let none = Observations {
-            missing: vec!["model create failed".into()],
-            ..Observations::default()
-        };
-        for result in judge(&none) {
-            assert!(matches!(result.verdict, crate::verdict::Verdict::Skip(_)));
-        }
-    }
-}
-
 fn c6(obs: &Observations) -> Judged {
     if obs.races.is_empty() {
         return skip(obs.skip_reason("the stop-during-start rounds"));
@@ -306,4 +239,121 @@ fn c6(obs: &Observations) -> Judged {
         ends.iter().copied().max().unwrap_or(0),
     );
     checks.done()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::CommandRecord;
+    use crate::scenario::aima_ops::StatusRead;
+    use crate::scenario::context::Census;
+
+    use super::super::race::Round;
+    use super::super::steps::Cycle;
+
+    fn read(status: &str) -> StatusRead {
+        StatusRead {
+            service: "svc-1".into(),
+            list: CommandRecord::invented(Some(0), "", 5),
+            status: Some(status.into()),
+        }
+    }
+
+    fn cycle(container: &str) -> Cycle {
+        Cycle {
+            start: CommandRecord::invented(Some(0), "", 800),
+            after_start: read("running"),
+            get: CommandRecord::invented(Some(0), "", 5),
+            container_id: Some(container.into()),
+            port: Some(8000),
+            health: Ok(200),
+            stop: CommandRecord::invented(Some(0), "", 300),
+            after_stop: read("stopped"),
+            left: vec![],
+        }
+    }
+
+    /// A round the stop won: nothing left, the starter ended with exit 4 at once.
+    fn won() -> Round {
+        Round {
+            service: "svc-2".into(),
+            stop: CommandRecord::invented(Some(0), "", 150),
+            delete: CommandRecord::invented(Some(0), "", 8),
+            at_stop: vec![],
+            seen_after: vec![],
+            starter_exit: Some(4),
+            starter_stderr: "error: service svc-2 was stopped while it was starting".into(),
+            starter_end_ms: Some(20),
+            again: vec![CommandRecord::invented(Some(0), "", 300)],
+        }
+    }
+
+    fn healthy() -> Observations {
+        Observations {
+            service: "svc-1".into(),
+            assigned_port: 8000,
+            cycles: (1..=CYCLES).map(|n| cycle(&format!("c{n}"))).collect(),
+            final_census: Some(Census::default()),
+            races: vec![won(); ROUNDS],
+            ..Observations::default()
+        }
+    }
+
+    #[test]
+    fn five_clean_cycles_pass_and_a_reused_container_or_stale_status_fails() {
+        assert!(judge(&healthy()).iter().all(|r| r.verdict.is_pass()));
+        let mut reused = healthy();
+        reused.cycles[3].container_id = Some("c1".into());
+        let verdicts: Vec<bool> = judge(&reused).iter().map(|r| r.verdict.is_pass()).collect();
+        assert_eq!(verdicts, [true, false, true, true, true, true]);
+        let mut stale = healthy();
+        stale.cycles[2].after_stop = read("stopping");
+        stale.cycles[4].port = Some(8001);
+        let verdicts: Vec<bool> = judge(&stale).iter().map(|r| r.verdict.is_pass()).collect();
+        assert_eq!(verdicts, [true, true, false, false, true, true]);
+    }
+
+    /// A starter that goes on after the stop: a ghost container, no exit, the port still taken.
+    #[test]
+    fn a_start_that_outlives_its_stop_fails_c6() {
+        let ghost = crate::fixtures::census::ContainerInfo {
+            id: "0123456789abcdef".into(),
+            name: "aima-svc-2-x-a2".into(),
+            image: "sim".into(),
+            state: "created".into(),
+            status: String::new(),
+            labels: Default::default(),
+        };
+        type Fault = fn(&mut Round, &crate::fixtures::census::ContainerInfo);
+        let faults: [(&str, Fault); 6] = [
+            ("a container at the stop", |r, g| r.at_stop.push(g.clone())),
+            ("a container after the delete", |r, g| {
+                r.seen_after.push(g.clone())
+            }),
+            ("a starter that never ends", |r, _| r.starter_end_ms = None),
+            ("a starter that ends late", |r, _| {
+                r.starter_end_ms = Some(5_000)
+            }),
+            ("a starter that exits 0", |r, _| r.starter_exit = Some(0)),
+            ("the port still taken", |r, _| {
+                r.again[0] = CommandRecord::invented(Some(5), "port in use", 20)
+            }),
+        ];
+        for (what, fault) in faults {
+            let mut obs = healthy();
+            fault(&mut obs.races[1], &ghost);
+            assert!(!judge(&obs)[5].verdict.is_pass(), "{what} passed");
+        }
+    }
+
+    #[test]
+    fn no_cycle_means_every_criterion_is_skipped() {
+        let none = Observations {
+            missing: vec!["model create failed".into()],
+            ..Observations::default()
+        };
+        for result in judge(&none) {
+            assert!(matches!(result.verdict, crate::verdict::Verdict::Skip(_)));
+        }
+    }
 }
