@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::store::{ServiceEvent, Store, StorePool};
 
@@ -57,9 +57,7 @@ pub(crate) async fn read<T: Send + 'static>(
     db: StorePool,
     f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(move || f(&*db.take()?))
-        .await
-        .map_err(|e| Error::internal("a store task failed").caused_by(e))?
+    db.call(move |store| f(store)).await
 }
 
 /// Events after `seq`, for a stream catching up.

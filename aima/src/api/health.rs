@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::ApiState;
-use super::routes::with_store;
 
 #[derive(Serialize)]
 pub(crate) struct Health {
@@ -58,5 +57,5 @@ pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<H
 
 /// Opens the store and reads its header: cheap, and never waits for the write lock.
 async fn check_store(state: &ApiState) -> crate::error::Result<()> {
-    with_store(state, |store| store.readable()).await
+    state.with_store(|store| store.readable()).await
 }

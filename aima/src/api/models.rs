@@ -8,7 +8,6 @@ use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::ApiResult;
 use super::paging::{Page, PageQuery, unknown_cursor};
-use super::routes::with_store;
 use crate::domain::{Model, ModelSource};
 use crate::ops::{self, CreateModel};
 
@@ -43,13 +42,14 @@ pub(crate) async fn list(
     StrictQuery(q): StrictQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Model>>> {
     let limit = q.limit()?;
-    let page = with_store(&state, move |store| {
-        let after = q.after();
-        let (models, total) = ops::list_models_after(store, after, limit + 1)?
-            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
-        Ok(Page::fetched(models, limit, total, |m| m.id.as_str()))
-    })
-    .await?;
+    let page = state
+        .with_store(move |store| {
+            let after = q.after();
+            let (models, total) = ops::list_models_after(store, after, limit + 1)?
+                .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+            Ok(Page::fetched(models, limit, total, |m| m.id.as_str()))
+        })
+        .await?;
     Ok(Json(page))
 }
 
@@ -58,10 +58,9 @@ pub(crate) async fn create(
     JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
     let config = state.deps.config.clone();
-    let model = with_store(&state, move |store| {
-        ops::create_model(&config, store, body.into())
-    })
-    .await?;
+    let model = state
+        .with_store(move |store| ops::create_model(&config, store, body.into()))
+        .await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 
@@ -70,7 +69,9 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Model>> {
     Ok(Json(
-        with_store(&state, move |store| ops::get_model(store, &id)).await?,
+        state
+            .with_store(move |store| ops::get_model(store, &id))
+            .await?,
     ))
 }
 
@@ -87,6 +88,8 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
-    let model = with_store(&state, move |store| ops::delete_model(store, &id, q.force)).await?;
+    let model = state
+        .with_store(move |store| ops::delete_model(store, &id, q.force))
+        .await?;
     Ok(Json(model))
 }

@@ -1,4 +1,4 @@
-//! The route table, the 404 and 405 answers, and helpers the handlers share.
+//! The route table, and the 404 and 405 answers.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +8,9 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Router, middleware};
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiError;
 use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, page, services};
-use crate::error::{Error, Kind, Result};
-use crate::store::{PooledStore, Store};
+use crate::error::{Error, Kind};
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -164,21 +163,4 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     let error = Error::usage(format!("{method} is not allowed on {}", uri.path()))
         .with_help("the Allow header lists the methods this route takes");
     ApiError::from(error).with_status(StatusCode::METHOD_NOT_ALLOWED)
-}
-
-/// A connection of the daemon's pool for one request (`Store` is not `Sync`).
-pub(crate) fn open_store(state: &ApiState) -> ApiResult<PooledStore> {
-    Ok(state.stores.take()?)
-}
-
-/// Runs `f` on a store on the blocking pool: a slow disk, a big list or a write waiting for the
-/// lock never holds up an async worker, so other requests go on.
-pub(crate) async fn with_store<T: Send + 'static>(
-    state: &ApiState,
-    f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let stores = state.stores.clone();
-    tokio::task::spawn_blocking(move || f(&mut *stores.take()?))
-        .await
-        .map_err(|e| Error::internal("a store task failed").caused_by(e))?
 }

@@ -10,7 +10,6 @@ use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::ApiResult;
 use super::paging::{Page, PageQuery, unknown_cursor};
-use super::routes::{open_store, with_store};
 use crate::domain::{EngineType, PullPolicy, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
@@ -61,10 +60,10 @@ pub(crate) async fn list(
     StrictQuery(q): StrictQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Service>>> {
     let limit = q.limit()?;
-    let mut store = open_store(&state)?;
+    let store = state.stores.handle().await?;
     let after = q.after();
     let (services, total) =
-        ops::refresh_and_list_services_after(&state.deps, &mut store, after, limit + 1)
+        ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1)
             .await?
             .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
     Ok(Json(Page::fetched(services, limit, total, |s| {
@@ -77,10 +76,9 @@ pub(crate) async fn create(
     JsonBody(body): JsonBody<CreateServiceBody>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     let deps = state.deps.clone();
-    let svc = with_store(&state, move |store| {
-        ops::create_service(&deps, store, body.into())
-    })
-    .await?;
+    let svc = state
+        .with_store(move |store| ops::create_service(&deps, store, body.into()))
+        .await?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
@@ -88,9 +86,9 @@ pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
-    let mut store = open_store(&state)?;
+    let store = state.stores.handle().await?;
     Ok(Json(
-        ops::refresh_and_get_service(&state.deps, &mut store, &id).await?,
+        ops::refresh_and_get_service(&state.deps, &store, &id).await?,
     ))
 }
 
@@ -98,10 +96,8 @@ pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
-    let mut store = open_store(&state)?;
-    Ok(Json(
-        ops::delete_service(&state.deps, &mut store, &id).await?,
-    ))
+    let store = state.stores.handle().await?;
+    Ok(Json(ops::delete_service(&state.deps, &store, &id).await?))
 }
 
 /// The body of `POST /services/{id}/start`; absent means a detached start with the default
@@ -156,7 +152,7 @@ pub(crate) async fn start(
     let stores = state.stores.clone();
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
-        let mut store = stores.take()?;
+        let store = stores.handle().await?;
         let opts = StartOptions {
             wait: req.wait,
             timeout,
@@ -168,7 +164,7 @@ pub(crate) async fn start(
             abort.cancelled().await;
             "the daemon shutting down"
         };
-        ops::start_service(&deps, &mut store, &id, opts, interrupt).await
+        ops::start_service(&deps, &store, &id, opts, interrupt).await
     });
     let svc = task
         .await
@@ -193,8 +189,8 @@ pub(crate) async fn stop(
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
 ) -> ApiResult<Json<Service>> {
     let mode = StopMode::from_request(req.force, req.time)?;
-    let mut store = open_store(&state)?;
-    let stopped = ops::stop_service(&state.deps, &mut store, &id, mode).await?;
+    let store = state.stores.handle().await?;
+    let stopped = ops::stop_service(&state.deps, &store, &id, mode).await?;
     if !stopped.port_released {
         tracing::warn!(
             service = %stopped.service.id,
@@ -214,8 +210,8 @@ pub(crate) struct PrunedList {
 
 /// `POST /services/prune`, as `aima service prune`: removes this instance's orphaned containers.
 pub(crate) async fn prune(State(state): State<ApiState>) -> ApiResult<Json<PrunedList>> {
-    let mut store = open_store(&state)?;
-    let items = ops::prune_services(&state.deps, &mut store).await?;
+    let store = state.stores.handle().await?;
+    let items = ops::prune_services(&state.deps, &store).await?;
     Ok(Json(PrunedList {
         total: items.len(),
         items,

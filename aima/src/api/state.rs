@@ -35,6 +35,15 @@ pub struct ApiState {
 }
 
 impl ApiState {
+    /// Runs `f` on a store of the pool, on the blocking pool: a slow disk, a big list or a
+    /// write waiting for the lock never holds up an async worker, so other requests go on.
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::store::Store) -> crate::error::Result<T> + Send + 'static,
+    ) -> crate::error::Result<T> {
+        self.stores.call(f).await
+    }
+
     pub fn new(deps: Deps, token: Option<String>) -> Self {
         ApiState {
             stores: StorePool::new(&deps.config),

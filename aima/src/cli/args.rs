@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
-use super::verbs::pull_policy;
-pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs};
-use crate::domain::{EngineType, ModelSource, PullPolicy};
+pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs, StartArgs};
+use crate::domain::{EngineType, ModelSource};
 
 fn engine_type() -> impl TypedValueParser<Value = EngineType> {
     PossibleValuesParser::new(EngineType::ALL.map(EngineType::as_str))
@@ -221,22 +220,4 @@ pub(crate) enum ServiceCommand {
     /// Remove this data dir's containers that belong to no live service (never another
     /// instance's or an unlabelled container).
     Prune,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct StartArgs {
-    /// Service id (svc-…).
-    pub(crate) id: String,
-    /// Wait until the engine answers its health check.
-    #[arg(long)]
-    pub(crate) wait: bool,
-    /// Seconds the whole start may take, attempts and health wait included.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub(crate) timeout: u64,
-    /// When to pull the engine image (default: the engine's setting, else `missing`).
-    #[arg(long, value_parser = pull_policy())]
-    pub(crate) pull: Option<PullPolicy>,
-    /// Run the engine on this Swarm node (`docker node ls`); Swarm runtime only.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) node: Option<String>,
 }

@@ -9,7 +9,7 @@ use crate::domain::Service;
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StopMode};
 use crate::ops;
-use crate::store::Store;
+use crate::store::{Store, StoreHandle};
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
     // Generated documentation needs no data dir.
@@ -50,7 +50,7 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
 }
 
 async fn inference(deps: Deps, cmd: InferenceCommand, output: Output) -> Result<String> {
-    let mut store = open(&deps.config)?;
+    let store = handle(&deps.config)?;
     let InferenceCommand::Chat {
         service,
         message,
@@ -73,7 +73,7 @@ async fn inference(deps: Deps, cmd: InferenceCommand, output: Output) -> Result<
         max_tokens,
         stream,
     };
-    let answer = ops::chat(&deps, &mut store, req, &print).await?;
+    let answer = ops::chat(&deps, &store, req, &print).await?;
     Ok(if json {
         render::to_json(&answer)
     } else if stream {
@@ -96,8 +96,8 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
             }
         }
         CacheCommand::Rm { engine } => {
-            let mut store = open(&deps.config)?;
-            let volume = ops::remove_cache(&deps, &mut store, engine).await?;
+            let store = handle(&deps.config)?;
+            let volume = ops::remove_cache(&deps, &store, engine).await?;
             if json {
                 render::to_json(&serde_json::json!({ "engine": engine, "volume": volume }))
             } else {
@@ -109,6 +109,11 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
 
 fn open(config: &Config) -> Result<Store> {
     Store::open_in(config)
+}
+
+/// The store for commands that run async operations.
+fn handle(config: &Config) -> Result<StoreHandle> {
+    Ok(StoreHandle::new(Box::new(open(config)?)))
 }
 
 fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
@@ -164,7 +169,7 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
 }
 
 async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<String> {
-    let mut store = open(&deps.config)?;
+    let store = handle(&deps.config)?;
     let json = output == Output::Json;
     let one = |s: &Service| {
         if json {
@@ -192,22 +197,20 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 gpus,
                 memory,
             };
-            one(&ops::create_service(&deps, &mut store, req)?)
+            one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }
-        ServiceCommand::List(args) => service_verbs::list(&deps, &mut store, args, output).await?,
-        ServiceCommand::Get { id } => {
-            one(&ops::refresh_and_get_service(&deps, &mut store, &id).await?)
-        }
+        ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
+        ServiceCommand::Get { id } => one(&ops::refresh_and_get_service(&deps, &store, &id).await?),
         ServiceCommand::Start(args) => {
-            one(&service_verbs::start(&deps, &mut store, args, output).await?)
+            one(&service_verbs::start(&deps, &store, args, output).await?)
         }
         ServiceCommand::Restart(args) => {
-            one(&service_verbs::restart(&deps, &mut store, args, output).await?)
+            one(&service_verbs::restart(&deps, &store, args, output).await?)
         }
         ServiceCommand::Logs(args) => service_verbs::logs(&deps, &store, args, output).await?,
         ServiceCommand::Stop { id, force, time } => {
             let mode = StopMode::from_request(force, time)?;
-            let stopped = ops::stop_service(&deps, &mut store, &id, mode).await?;
+            let stopped = ops::stop_service(&deps, &store, &id, mode).await?;
             if !stopped.port_released {
                 eprintln!(
                     "warning: port {} is still held by something else after the stop",
@@ -217,7 +220,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&stopped.service)
         }
         ServiceCommand::Prune => {
-            let pruned = ops::prune_services(&deps, &mut store).await?;
+            let pruned = ops::prune_services(&deps, &store).await?;
             if json {
                 render::json_list(&pruned)
             } else {
@@ -225,7 +228,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             }
         }
         ServiceCommand::Delete { id } => {
-            let s = ops::delete_service(&deps, &mut store, &id).await?;
+            let s = ops::delete_service(&deps, &store, &id).await?;
             if json {
                 render::to_json(&s)
             } else {

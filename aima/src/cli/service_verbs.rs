@@ -13,7 +13,7 @@ use crate::domain::Service;
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StartEvent, StartOptions, StopMode};
 use crate::ops::{self, LogSource, LogsRequest};
-use crate::store::Store;
+use crate::store::StoreHandle;
 
 /// Runs `opts`-shaped work (a start or a restart) with the progress display around it.
 async fn with_progress<T>(
@@ -39,7 +39,7 @@ async fn with_progress<T>(
 
 pub(crate) async fn start(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     args: StartArgs,
     output: Output,
 ) -> Result<Service> {
@@ -51,7 +51,7 @@ pub(crate) async fn start(
 
 pub(crate) async fn restart(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     args: RestartArgs,
     output: Output,
 ) -> Result<Service> {
@@ -64,7 +64,7 @@ pub(crate) async fn restart(
 
 pub(crate) async fn list(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     args: ListArgs,
     output: Output,
 ) -> Result<String> {
@@ -83,7 +83,7 @@ pub(crate) async fn list(
 /// from goes to stderr when they are kept lines of a failed attempt.
 pub(crate) async fn logs(
     deps: &Deps,
-    store: &Store,
+    store: &StoreHandle,
     args: LogsArgs,
     output: Output,
 ) -> Result<String> {

@@ -1,9 +1,8 @@
-//! Arguments of the day-to-day service verbs: `list` filters, `restart` and `logs`.
+//! Arguments of the day-to-day service verbs: `list` filters, `start`, `restart` and `logs`.
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-use super::args::StartArgs;
 use crate::domain::{PullPolicy, Status};
 
 fn status() -> impl TypedValueParser<Value = Status> {
@@ -11,7 +10,7 @@ fn status() -> impl TypedValueParser<Value = Status> {
         .map(|s| Status::parse(&s).expect("clap accepts only the listed statuses"))
 }
 
-pub(crate) fn pull_policy() -> impl TypedValueParser<Value = PullPolicy> {
+fn pull_policy() -> impl TypedValueParser<Value = PullPolicy> {
     PossibleValuesParser::new(PullPolicy::ALL.map(PullPolicy::as_str))
         .map(|s| PullPolicy::parse(&s).expect("clap accepts only the listed pull policies"))
 }
@@ -24,6 +23,24 @@ pub(crate) struct ListArgs {
     /// Print only the ids, one per line (whatever --output says), as `docker ps -q`.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    /// Service id (svc-…).
+    pub(crate) id: String,
+    /// Wait until the engine answers its health check.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Seconds the whole start may take, attempts and health wait included.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout: u64,
+    /// When to pull the engine image (default: the engine's setting, else `missing`).
+    #[arg(long, value_parser = pull_policy())]
+    pub(crate) pull: Option<PullPolicy>,
+    /// Run the engine on this Swarm node (`docker node ls`); Swarm runtime only.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) node: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,6 @@
 
 mod connections;
 mod listen;
-pub(crate) mod orphans;
 mod reconcile;
 mod serve;
 mod settings;

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::orphans::{Reaper, orphans};
 use crate::domain::Service;
 use crate::error::Result;
+use crate::lifecycle::orphans::{Reaper, orphans};
 use crate::lifecycle::{self, Deps, labels};
 use crate::metrics::Metrics;
-use crate::store::{Store, StorePool};
+use crate::store::{StoreHandle, StorePool};
 
 /// What one pass changed, for the log.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -72,17 +72,17 @@ impl Reconciler {
     }
 
     pub(crate) async fn pass(&mut self) -> Result<Pass> {
-        let mut store = self.stores.take()?;
-        let before = store.list_services()?;
-        let after = lifecycle::refresh_all(&self.deps, &mut store).await?;
+        let store = self.stores.handle().await?;
+        let before = store.list_services().await?;
+        let after = lifecycle::refresh_all(&self.deps, &store).await?;
         let changed = changes(&before, &after);
-        let reaped = self.reap(&mut store).await?;
+        let reaped = self.reap(&store).await?;
         Ok(Pass { changed, reaped })
     }
 
     /// Lists containers before reading services, so a container created after the read (by a
     /// start claimed after it) is not in the list.
-    async fn reap(&mut self, store: &mut Store) -> Result<Vec<String>> {
+    async fn reap(&mut self, store: &StoreHandle) -> Result<Vec<String>> {
         let Ok(rt) = self.deps.docker().await else {
             return Ok(Vec::new()); // refresh_all has said Docker is away
         };
@@ -94,7 +94,7 @@ impl Reconciler {
                 return Ok(Vec::new());
             }
         };
-        let services = store.list_services()?;
+        let services = store.list_services().await?;
         let found: Vec<&str> = orphans(&containers, &services, instance)
             .into_iter()
             .map(|c| c.id.as_str())

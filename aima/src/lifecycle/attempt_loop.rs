@@ -9,11 +9,10 @@ use tokio::task::JoinHandle;
 use super::failure::{EngineCause, Failure, engine_words, exit_summary, fatal_cause};
 use super::model_ref::{Resolved, resolve};
 use super::preflight::{Cleared, Target, describe, preflight};
-use super::progress::StartEvent;
+use super::progress::{Progress, StartEvent};
 use super::pull;
-use super::start::StartOptions;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, Service, size_text};
+use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, PullPolicy, Service, size_text};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{
     ContainerLimits, ContainerSpec, ContainerState, GpuRequest, Runtime, RuntimeError,
@@ -35,6 +34,20 @@ fn oom_help(limit: &str) -> String {
     format!(
         "the engine needs more than {limit}: raise the limit (create the service with a larger --memory, or set the engine's memory in config.toml), or serve a smaller model; retrying will not help"
     )
+}
+
+/// How a start is to run, as its caller asks.
+pub(crate) struct StartOptions<'a> {
+    /// Wait until the engine answers its health endpoint.
+    pub wait: bool,
+    /// Deadline for the whole start, attempts and health wait included.
+    pub timeout: Duration,
+    /// Progress for a person watching (None: silent).
+    pub progress: Option<Progress<'a>>,
+    /// When to pull the engine image; `None`: the engine's configured policy.
+    pub pull: Option<PullPolicy>,
+    /// The Swarm node to run on (`--node`); `None`: wherever the constraints allow.
+    pub node: Option<String>,
 }
 
 /// The container that came up, and whether it already answered its health check.

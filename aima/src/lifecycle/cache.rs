@@ -12,7 +12,7 @@ use super::labels::{INSTANCE, MANAGED};
 use crate::domain::{EngineSpec, EngineType, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::{CacheVolume, RuntimeError};
-use crate::store::Store;
+use crate::store::StoreHandle;
 
 /// The label naming the engine type whose cache a volume is.
 pub const CACHE: &str = "aima.cache";
@@ -73,10 +73,11 @@ pub async fn list(deps: &Deps) -> Result<Vec<CacheInfo>> {
 
 /// Removes `engine`'s cache: refused while a service of that engine is starting or running,
 /// since its container has the volume mounted.
-pub async fn remove(deps: &Deps, store: &mut Store, engine: EngineType) -> Result<String> {
+pub async fn remove(deps: &Deps, store: &StoreHandle, engine: EngineType) -> Result<String> {
     super::refresh_all(deps, store).await?;
     let busy: Vec<String> = store
-        .list_services()?
+        .list_services()
+        .await?
         .into_iter()
         .filter(|s| {
             s.engine_type == engine && matches!(s.status, Status::Starting | Status::Running)

@@ -9,7 +9,7 @@ use super::Deps;
 use crate::clock;
 use crate::domain::{Owner, ServiceId, Status};
 use crate::host::Liveness;
-use crate::store::Store;
+use crate::store::StoreHandle;
 
 /// This process as the owner of a new claim made now.
 pub(super) fn claim(deps: &Deps) -> Owner {
@@ -33,7 +33,7 @@ pub(super) struct Lost;
 /// work): renews the lease a few times per lease period, and resolves as soon as the row is no
 /// longer this claim's `status`.
 pub(super) async fn hold(
-    store: &mut Store,
+    store: &StoreHandle,
     id: &ServiceId,
     status: Status,
     owner: Owner,
@@ -46,9 +46,9 @@ pub(super) async fn hold(
         let held = if renewed.elapsed() >= renew_every {
             renewed = Instant::now();
             let until = clock::now_ms() + lease.as_millis() as i64;
-            store.renew_lease(id, status, &owner, until)
+            store.renew_lease(id, status, owner, until).await
         } else {
-            store.holds_claim(id, status, owner.claim)
+            store.holds_claim(id, status, owner.claim).await
         };
         match held {
             Ok(true) => {}

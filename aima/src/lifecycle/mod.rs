@@ -10,6 +10,7 @@ mod image;
 pub(crate) mod labels;
 mod lease;
 pub(crate) mod model_ref;
+pub(crate) mod orphans;
 mod preflight;
 mod progress;
 mod pull;
@@ -24,9 +25,9 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
+pub(crate) use attempt_loop::StartOptions;
 pub(crate) use progress::StartEvent;
 pub(crate) use refresh::{refresh, refresh_all, refresh_each};
-pub(crate) use start::StartOptions;
 pub(crate) use start::start;
 pub(crate) use stop::stop;
 pub(crate) use stop::{StopMode, Stopped};

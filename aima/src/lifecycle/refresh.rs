@@ -6,10 +6,10 @@ use super::{Deps, lease, sweep};
 use crate::domain::{Attempt, Phase, Service, ServiceId, Status, size_text};
 use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
-use crate::store::{Change, Store};
+use crate::store::{Change, StoreHandle};
 
-pub(crate) async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> Result<Service> {
-    let svc = store.get_service(id)?;
+pub(crate) async fn refresh(deps: &Deps, store: &StoreHandle, id: &ServiceId) -> Result<Service> {
+    let svc = store.get_service(id).await?;
     if !needs_a_look(&svc) {
         return Ok(svc);
     }
@@ -17,8 +17,8 @@ pub(crate) async fn refresh(deps: &Deps, store: &mut Store, id: &ServiceId) -> R
     resolve(deps, store, svc, rt.as_ref()).await
 }
 
-pub(crate) async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Service>> {
-    let services = store.list_services()?;
+pub(crate) async fn refresh_all(deps: &Deps, store: &StoreHandle) -> Result<Vec<Service>> {
+    let services = store.list_services().await?;
     refresh_each(deps, store, services).await
 }
 
@@ -26,7 +26,7 @@ pub(crate) async fn refresh_all(deps: &Deps, store: &mut Store) -> Result<Vec<Se
 /// when one of them needs a look.
 pub(crate) async fn refresh_each(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     services: Vec<Service>,
 ) -> Result<Vec<Service>> {
     if !services.iter().any(needs_a_look) {
@@ -60,7 +60,7 @@ async fn docker_if_reachable(deps: &Deps) -> Option<SharedRuntime> {
 
 pub(super) async fn resolve(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     svc: Service,
     rt: Option<&SharedRuntime>,
 ) -> Result<Service> {
@@ -94,24 +94,24 @@ pub(super) async fn resolve(
     let change = Change {
         to,
         last_error: if failed {
-            Some(&reason)
+            Some(reason.clone())
         } else {
-            svc.last_error.as_deref()
+            svc.last_error.clone()
         },
-        attempts: &attempts,
+        attempts,
         container_id: if failed {
             None
         } else {
-            svc.container_id.as_deref()
+            svc.container_id.clone()
         },
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    match store.change_service(&svc.id, &[svc.status], change)? {
+    match store.change_service(&svc.id, &[svc.status], change).await? {
         Some(changed) => Ok(changed),
         // Another reader (the daemon's reconciler, a CLI command) acted first: show the row as
         // it now is, not the state both of us found stale.
-        None => store.get_service(&svc.id),
+        None => store.get_service(&svc.id).await,
     }
 }
 

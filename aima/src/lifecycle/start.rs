@@ -4,36 +4,22 @@
 //! container of a failed start behind.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::attempt_loop::{Run, Started};
+use super::attempt_loop::{Run, StartOptions, Started};
 use super::failure::Failure;
 use super::preflight::remove_leftovers;
-use super::progress::Progress;
 use super::{Deps, lease};
 use crate::config::RuntimeKind;
-use crate::domain::{Attempt, EngineSpec, Owner, Phase, PullPolicy, Service, ServiceId, Status};
+use crate::domain::{Attempt, EngineSpec, Owner, Phase, Service, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
-use crate::store::{Change, Store};
-
-pub(crate) struct StartOptions<'a> {
-    /// Wait until the engine answers its health endpoint.
-    pub wait: bool,
-    /// Deadline for the whole start, attempts and health wait included.
-    pub timeout: Duration,
-    /// Progress for a person watching (None: silent).
-    pub progress: Option<Progress<'a>>,
-    /// When to pull the engine image; `None`: the engine's configured policy.
-    pub pull: Option<PullPolicy>,
-    /// The Swarm node to run on (`--node`); `None`: wherever the constraints allow.
-    pub node: Option<String>,
-}
+use crate::store::{Change, StoreHandle};
 
 /// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
 pub(crate) async fn start(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     id: &ServiceId,
     opts: StartOptions<'_>,
     interrupt: impl Future<Output = &'static str>,
@@ -46,16 +32,16 @@ pub(crate) async fn start(
     let claim = Change {
         to: Status::Starting,
         last_error: None,
-        attempts: &[],
+        attempts: Vec::new(),
         container_id: None,
         owner: Some(me),
     };
-    let Some(svc) = store.change_service(id, &Status::STARTABLE, claim)? else {
+    let Some(svc) = store.change_service(id, &Status::STARTABLE, claim).await? else {
         return Err(busy(&svc));
     };
     let spec = service_spec(deps, &svc);
-    let model = store.get_model(&svc.model_id)?;
-    let others = store.list_services()?;
+    let model = store.get_model(&svc.model_id).await?;
+    let others = store.list_services().await?;
     let began = Instant::now();
     let mut run = Run {
         deps,
@@ -89,12 +75,12 @@ pub(crate) async fn start(
     // follows knows every container this start made.
     run.settle_create().await;
     // The claim may have been lost since the last look: then nothing of this start is recorded.
-    if !store.holds_claim(id, Status::Starting, me.claim)? {
+    if !store.holds_claim(id, Status::Starting, me.claim).await? {
         return Err(give_way(store, &mut run, me).await);
     }
     let attempts = std::mem::take(&mut run.attempts);
     match outcome {
-        Ok(started) => match hand_over(store, &svc, &started, &attempts, me)? {
+        Ok(started) => match hand_over(store, &svc, &started, &attempts, me).await? {
             Some(service) => Ok(service),
             None => {
                 run.attempts = attempts;
@@ -117,7 +103,7 @@ pub(crate) async fn start(
 /// This start lost its claim: a `service stop` (or `delete`) took the service over, or a reader
 /// took this start for hung. Removes every container it created — a stop waits for that, and
 /// no further one is made — then tells the stop it may go on.
-async fn give_way(store: &mut Store, run: &mut Run<'_>, me: Owner) -> Error {
+async fn give_way(store: &StoreHandle, run: &mut Run<'_>, me: Owner) -> Error {
     let id = &run.svc.id;
     run.settle_create().await;
     if let Some(rt) = run.runtime.clone() {
@@ -128,7 +114,7 @@ async fn give_way(store: &mut Store, run: &mut Run<'_>, me: Owner) -> Error {
             }
         }
     }
-    if let Err(e) = store.yielded(id, me.claim) {
+    if let Err(e) = store.yielded(id, me.claim).await {
         tracing::warn!(service = %id, "cannot tell the stop that this start gave way: {}", e.message);
     }
     let failure = Failure::fatal(
@@ -192,8 +178,8 @@ fn busy(svc: &Service) -> Error {
 }
 
 /// Records the outcome: `running` when healthy, else a detached `starting` with no owner.
-fn hand_over(
-    store: &mut Store,
+async fn hand_over(
+    store: &StoreHandle,
     svc: &Service,
     started: &Started,
     attempts: &[Attempt],
@@ -207,11 +193,11 @@ fn hand_over(
     let change = Change {
         to,
         last_error: None,
-        attempts,
-        container_id: Some(&started.container_id),
+        attempts: attempts.to_vec(),
+        container_id: Some(started.container_id.clone()),
         owner: None,
     };
-    store.change_claimed(&svc.id, me.claim, change)
+    store.change_claimed(&svc.id, me.claim, change).await
 }
 
 /// Removes whatever this start created, records the failure, and builds the error to show;
@@ -222,7 +208,7 @@ fn hand_over(
 )]
 async fn fail(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     svc: &Service,
     runtime: Option<SharedRuntime>,
     failure: Failure,
@@ -241,12 +227,12 @@ async fn fail(
         .within(format_args!("cannot start service {}", svc.id));
     let change = Change {
         to: Status::Failed,
-        last_error: Some(&error.message),
-        attempts,
+        last_error: Some(error.message.clone()),
+        attempts: attempts.to_vec(),
         container_id: None,
         owner: None,
     };
-    match store.change_claimed(&svc.id, me.claim, change) {
+    match store.change_claimed(&svc.id, me.claim, change).await {
         Ok(Some(_)) => {}
         Ok(None) => return None,
         Err(e) => return Some(e),

@@ -8,7 +8,7 @@ use super::{Deps, labels, lease};
 use crate::domain::{Owner, Service, ServiceId, Status};
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
-use crate::store::{Change, Store};
+use crate::store::{Change, StoreHandle};
 
 /// Docker's proxy may hold the port a moment after its container is gone.
 const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
@@ -54,11 +54,11 @@ pub(crate) struct Stopped {
 
 pub(crate) async fn stop(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     id: &ServiceId,
     mode: StopMode,
 ) -> Result<Stopped> {
-    let svc = store.get_service(id)?;
+    let svc = store.get_service(id).await?;
     let grace = match mode {
         StopMode::Kill => None,
         StopMode::Graceful(secs) => {
@@ -68,9 +68,9 @@ pub(crate) async fn stop(
     let rt = deps.docker().await?;
     let keep = |to| Change {
         to,
-        last_error: svc.last_error.as_deref(),
-        attempts: &svc.attempts,
-        container_id: svc.container_id.as_deref(),
+        last_error: svc.last_error.clone(),
+        attempts: svc.attempts.clone(),
+        container_id: svc.container_id.clone(),
         owner: None,
     };
     // Tell a start in progress (or the reconciler) that this service is on its way down; the
@@ -80,7 +80,9 @@ pub(crate) async fn stop(
         owner: Some(me),
         ..keep(Status::Stopping)
     };
-    let (_, displaced) = store.take_over(id, &[Status::Starting, Status::Running], stopping)?;
+    let (_, displaced) = store
+        .take_over(id, &[Status::Starting, Status::Running], stopping)
+        .await?;
     if let Some(starter) = displaced {
         wait_for_starter(deps, store, id, starter).await;
     }
@@ -116,9 +118,9 @@ pub(crate) async fn stop(
         container_id: None,
         ..keep(Status::Stopped)
     };
-    let service = match store.change_service(id, &Status::ALL, stopped)? {
+    let service = match store.change_service(id, &Status::ALL, stopped).await? {
         Some(service) => service,
-        None => store.get_service(id)?,
+        None => store.get_service(id).await?,
     };
     Ok(Stopped {
         service,
@@ -129,9 +131,9 @@ pub(crate) async fn stop(
 /// A start this stop displaced removes every container it created, then says so: waits for
 /// that — or for the starter to be gone (dead, or its lease lapsed, which happens before this
 /// stop's own lease lapses) — so that no container of that start appears after the stop.
-async fn wait_for_starter(deps: &Deps, store: &mut Store, id: &ServiceId, starter: Owner) {
+async fn wait_for_starter(deps: &Deps, store: &StoreHandle, id: &ServiceId, starter: Owner) {
     loop {
-        match store.is_yielding(id, starter.claim) {
+        match store.is_yielding(id, starter.claim).await {
             Ok(false) => return,
             Ok(true) => {}
             Err(e) => {

@@ -10,7 +10,7 @@ use crate::domain::{EngineType, ModelRef, ServiceId, Status};
 use crate::error::{Error, Kind, Result};
 use crate::host::engine_api::{Lines, post_json};
 use crate::lifecycle::{self, Deps, model_ref};
-use crate::store::Store;
+use crate::store::StoreHandle;
 
 /// How long an engine may take to answer one chat.
 const CHAT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -44,7 +44,7 @@ pub struct ChatAnswer {
 /// the answer as the engine produces it.
 pub async fn chat(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     req: ChatRequest,
     on_delta: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<ChatAnswer> {
@@ -60,7 +60,7 @@ pub async fn chat(
         ))
         .with_help(format!("start it first: aima service start {id} --wait")));
     }
-    let model = store.get_model(&svc.model_id)?;
+    let model = store.get_model(&svc.model_id).await?;
     let model_name =
         match model_ref::resolve(svc.engine_type, &model, &deps.config.model_roots)?.model {
             ModelRef::Mounted(name) | ModelRef::Repository(name) | ModelRef::Pulled(name) => name,

@@ -19,7 +19,7 @@ use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
 use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
 use crate::runtime::RuntimeError;
-use crate::store::{NewService, ServiceEvent, Store};
+use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
 mod logs;
 mod resolve;
@@ -163,7 +163,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
 /// only those in `status` when given (filtered after the refresh, so the status is current).
 pub async fn refresh_and_list_services(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     status: Option<Status>,
 ) -> Result<Vec<Service>> {
     let mut services = lifecycle::refresh_all(deps, store).await?;
@@ -176,7 +176,7 @@ pub async fn refresh_and_list_services(
 /// there are in all; `None` when `after` names no service.
 pub async fn refresh_and_list_services_after(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Option<(Vec<Service>, usize)>> {
@@ -184,7 +184,8 @@ pub async fn refresh_and_list_services_after(
         Ok(after) => after,
         Err(_) => return Ok(None),
     };
-    let Some((page, total)) = store.services_after(after.as_ref(), limit)? else {
+    let page = store.call(move |s| s.services_after(after.as_ref(), limit));
+    let Some((page, total)) = page.await? else {
         return Ok(None);
     };
     let page = lifecycle::refresh_each(deps, store, page).await?;
@@ -210,40 +211,50 @@ pub fn get_service_recorded(
 }
 
 /// One service, refreshed against Docker (may fail it and remove its containers).
-pub async fn refresh_and_get_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    lifecycle::refresh(deps, store, &resolve::service(store, id)?).await
+pub async fn refresh_and_get_service(
+    deps: &Deps,
+    store: &StoreHandle,
+    id: &str,
+) -> Result<Service> {
+    lifecycle::refresh(deps, store, &service_id(store, id).await?).await
+}
+
+/// The service `given` (an id, a name or an id prefix) names.
+async fn service_id(store: &StoreHandle, given: &str) -> Result<ServiceId> {
+    let given = given.to_owned();
+    store.call(move |s| resolve::service(s, &given)).await
 }
 
 pub async fn start_service(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     id: &str,
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
-    lifecycle::start(deps, store, &resolve::service(store, id)?, opts, interrupt).await
+    lifecycle::start(deps, store, &service_id(store, id).await?, opts, interrupt).await
 }
 
 pub async fn stop_service(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     id: &str,
     mode: StopMode,
 ) -> Result<Stopped> {
-    lifecycle::stop(deps, store, &resolve::service(store, id)?, mode).await
+    lifecycle::stop(deps, store, &service_id(store, id).await?, mode).await
 }
 
 /// `stop` (from any state, all containers removed, port released) and then `start`, with the
 /// guarantees of each: a start that fails leaves the service `failed` and no container behind.
 pub async fn restart_service(
     deps: &Deps,
-    store: &mut Store,
+    store: &StoreHandle,
     id: &str,
     mode: StopMode,
     opts: StartOptions<'_>,
     interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<Service> {
-    let id = resolve::service(store, id)?;
+    let id = service_id(store, id).await?;
     // A port still held after the stop fails the start's preflight, which names the holder.
     lifecycle::stop(deps, store, &id, mode).await?;
     lifecycle::start(deps, store, &id, opts, interrupt).await
@@ -252,19 +263,19 @@ pub async fn restart_service(
 /// The service's engine logs into `sink` (see [`LogsRequest`]); says where they came from.
 pub async fn service_logs(
     deps: &Deps,
-    store: &Store,
+    store: &StoreHandle,
     id: &str,
     req: LogsRequest,
     sink: &mut (dyn FnMut(String) + Send),
 ) -> Result<LogSource> {
-    let svc = store.get_service(&resolve::service(store, id)?)?;
+    let svc = store.get_service(&service_id(store, id).await?).await?;
     logs::logs(deps, &svc, req, sink).await
 }
 
 /// Refreshes first, so a service whose engine is gone can be deleted at once.
-pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<Service> {
-    let svc = lifecycle::refresh(deps, store, &resolve::service(store, id)?).await?;
-    store.delete_service(&svc.id)
+pub async fn delete_service(deps: &Deps, store: &StoreHandle, id: &str) -> Result<Service> {
+    let svc = lifecycle::refresh(deps, store, &service_id(store, id).await?).await?;
+    store.delete_service(&svc.id).await
 }
 
 /// A container `service prune` removed.
@@ -280,7 +291,7 @@ pub(crate) struct Pruned {
 /// Removes this data dir's containers that belong to no live service: the daemon's reaper at
 /// once, without its grace period. Statuses are made true first; containers of a service that
 /// is starting or stopping, other instances' and unlabelled containers are never touched.
-pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec<Pruned>> {
+pub(crate) async fn prune_services(deps: &Deps, store: &StoreHandle) -> Result<Vec<Pruned>> {
     lifecycle::refresh_all(deps, store).await?;
     let rt = deps.docker().await?;
     let instance = &deps.config.instance;
@@ -291,9 +302,9 @@ pub(crate) async fn prune_services(deps: &Deps, store: &mut Store) -> Result<Vec
         .list(&selector(None, instance))
         .await
         .map_err(docker_error)?;
-    let services = store.list_services()?;
+    let services = store.list_services().await?;
     let mut pruned = Vec::new();
-    for c in crate::daemon::orphans::orphans(&containers, &services, instance) {
+    for c in lifecycle::orphans::orphans(&containers, &services, instance) {
         match rt.stop_and_remove(&c.id, true).await {
             Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
             Err(e) => return Err(docker_error(e)),
@@ -314,6 +325,6 @@ pub async fn list_caches(deps: &Deps) -> Result<Vec<lifecycle::cache::CacheInfo>
 }
 
 /// Removes one engine's cache; refused while a service of that engine is starting or running.
-pub async fn remove_cache(deps: &Deps, store: &mut Store, engine: EngineType) -> Result<String> {
+pub async fn remove_cache(deps: &Deps, store: &StoreHandle, engine: EngineType) -> Result<String> {
     lifecycle::cache::remove(deps, store, engine).await
 }

@@ -134,7 +134,7 @@ fn below_the_minimum_outcomes_and_deletions_are_still_recorded() {
     let to = |to| Change {
         to,
         last_error: None,
-        attempts: &[],
+        attempts: Vec::new(),
         container_id: None,
         owner: None,
     };

@@ -15,13 +15,15 @@
 //!
 //! Opening only reads: the journal mode and schema version are checked, and the migrations'
 //! write transaction runs only when the schema is behind. So a write lock held elsewhere (or a
-//! full disk) delays or fails only the calls that write. A write waiting for the lock inside
-//! an async task of a multi-thread runtime hands that worker's other tasks to another thread
-//! first ([`tokio::task::block_in_place`]), so it never stalls unrelated requests.
+//! full disk) delays or fails only the calls that write. Async code reaches the store through
+//! [`StoreHandle`] or [`StorePool::call`], which run every call on the blocking pool; a debug
+//! check panics on a database call made on an async worker.
 
 #[cfg(test)]
 mod disk_tests;
 mod events;
+mod handle;
+mod handle_calls;
 mod migrations;
 mod models;
 mod pool;
@@ -39,6 +41,7 @@ use crate::disk::{DiskFull, Place};
 use crate::error::{Classified, Error, Kind, Result};
 
 pub use events::ServiceEvent;
+pub use handle::StoreHandle;
 pub use pool::{PooledStore, StorePool};
 pub(crate) use services::{Change, NewService};
 
@@ -142,12 +145,12 @@ impl Store {
         // Switching to WAL needs a moment of exclusive access (the busy timeout covers it); the
         // mode is persistent, so only a new database switches.
         let mode: String = store
-            .conn
+            .conn()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
             store.blocking(|conn| conn.pragma_update(None, "journal_mode", "WAL"))?;
         }
-        if migrations::behind(&store.conn)? {
+        if migrations::behind(store.conn())? {
             store.write(migrations::apply)?;
         }
         Ok(store)
@@ -174,15 +177,11 @@ impl Store {
         .map_err(|e| out_of_room(e, self.dir.as_deref(), WHAT))
     }
 
-    /// Runs `f`, which may wait for the write lock, off the async worker when called from one.
+    /// Runs `f`, which may wait for the write lock: never on an async worker (see [`handle`]).
+    #[track_caller]
     fn blocking<T, E>(&mut self, f: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E> {
-        let conn = &mut self.conn;
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) if rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| f(conn))
-            }
-            _ => f(conn),
-        }
+        handle::check_thread();
+        f(&mut self.conn)
     }
 
     /// Up to `limit` rows of `table` (`columns`, read by `from_row`) created after the row whose
@@ -214,7 +213,7 @@ impl Store {
                 }
             }
         };
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT {columns} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -222,18 +221,21 @@ impl Store {
             .query_map(rusqlite::params![from_seq, limit], from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let total: usize =
-            self.conn
+            self.conn()
                 .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
         Ok(Some((rows, total)))
     }
 
+    /// The connection, for a read; checked to be off the async workers (see [`handle`]).
+    #[track_caller]
     pub(crate) fn conn(&self) -> &Connection {
+        handle::check_thread();
         &self.conn
     }
 
     /// A cheap check that the database is readable: one read of its schema header.
     pub fn readable(&self) -> Result<()> {
-        self.conn
+        self.conn()
             .query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))?;
         Ok(())
     }
@@ -242,7 +244,7 @@ impl Store {
     /// tests and repairs, not requests.
     pub fn check_integrity(&self) -> Result<()> {
         let verdict: String = self
-            .conn
+            .conn()
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if verdict == "ok" {
             Ok(())

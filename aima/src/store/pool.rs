@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::Store;
+use super::handle::{StoreHandle, off_the_workers};
 use crate::config::Config;
 use crate::error::Result;
 
@@ -59,6 +60,24 @@ impl StorePool {
         })
     }
 
+    /// Runs `f` on a connection of the pool, on the blocking pool (see [`StoreHandle`]).
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let pool = self.clone();
+        off_the_workers(move || f(&mut *pool.take()?)).await
+    }
+
+    /// A connection of the pool for one long operation (a start, a stop), as a handle; taken
+    /// (and opened when none is idle) on the blocking pool.
+    pub async fn handle(&self) -> Result<StoreHandle> {
+        let pool = self.clone();
+        off_the_workers(move || pool.take())
+            .await
+            .map(StoreHandle::new)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
         // A panic while holding the lock left a list of connections, which is still valid.
         self.inner.idle.lock().unwrap_or_else(|e| e.into_inner())
@@ -90,7 +109,7 @@ impl Drop for PooledStore {
         let Some(store) = self.store.take() else {
             return;
         };
-        if !store.conn().is_autocommit() {
+        if !store.conn.is_autocommit() {
             return; // a transaction is still open: close this connection rather than reuse it
         }
         let mut idle = self.pool.lock();

@@ -80,12 +80,13 @@ pub(crate) struct NewService {
     pub memory_bytes: Option<u64>,
 }
 
-/// A status change applied only if the row is still in one of the expected states.
-pub(crate) struct Change<'a> {
+/// A status change applied only if the row is still in one of the expected states. It owns
+/// what it records, so async code can hand it to the store's thread.
+pub(crate) struct Change {
     pub to: Status,
-    pub last_error: Option<&'a str>,
-    pub attempts: &'a [Attempt],
-    pub container_id: Option<&'a str>,
+    pub last_error: Option<String>,
+    pub attempts: Vec<Attempt>,
+    pub container_id: Option<String>,
     pub owner: Option<Owner>,
 }
 
@@ -202,7 +203,7 @@ impl Store {
         &mut self,
         id: &ServiceId,
         from: &[Status],
-        change: Change<'_>,
+        change: Change,
     ) -> Result<Option<Service>> {
         Ok(self.apply(id, from, None, false, change)?.0)
     }
@@ -213,7 +214,7 @@ impl Store {
         &mut self,
         id: &ServiceId,
         claim: i64,
-        change: Change<'_>,
+        change: Change,
     ) -> Result<Option<Service>> {
         Ok(self
             .apply(id, &[Status::Starting], Some(claim), false, change)?
@@ -227,7 +228,7 @@ impl Store {
         &mut self,
         id: &ServiceId,
         from: &[Status],
-        change: Change<'_>,
+        change: Change,
     ) -> Result<(Option<Service>, Option<Owner>)> {
         self.apply(id, from, None, true, change)
     }
@@ -238,12 +239,12 @@ impl Store {
         from: &[Status],
         claim: Option<i64>,
         displace: bool,
-        change: Change<'_>,
+        change: Change,
     ) -> Result<(Option<Service>, Option<Owner>)> {
         if change.to == Status::Starting {
             self.room_for_new()?;
         }
-        let attempts = serde_json::to_string(change.attempts)
+        let attempts = serde_json::to_string(&change.attempts)
             .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
         let (changed, displaced) = self.write(|tx| {
             let before = tx
@@ -269,9 +270,9 @@ impl Store {
                 params![
                     id.as_str(),
                     change.to.as_str(),
-                    change.last_error,
+                    change.last_error.as_deref(),
                     attempts,
-                    change.container_id,
+                    change.container_id.as_deref(),
                     change.owner.map(|o| o.pid),
                     change.owner.map(|o| o.start_time as i64),
                     clock::now_ms(),

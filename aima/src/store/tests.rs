@@ -57,7 +57,7 @@ fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bo
     let change = Change {
         to,
         last_error: None,
-        attempts: &[],
+        attempts: Vec::new(),
         container_id: None,
         owner: None,
     };
@@ -259,8 +259,8 @@ fn status_changes_are_logged_in_order() {
     };
     let failed = Change {
         to: Status::Failed,
-        last_error: Some("cannot start"),
-        attempts: std::slice::from_ref(&attempt),
+        last_error: Some("cannot start".to_owned()),
+        attempts: vec![attempt.clone()],
         container_id: None,
         owner: None,
     };

@@ -10,7 +10,6 @@ use axum::response::Response;
 use super::layout::{self, Chrome, Html};
 use super::render::{self, Change, View};
 use crate::api::ApiState;
-use crate::api::routes::with_store;
 use crate::domain::{Model, ModelId, Service};
 use crate::error::{Error, Kind, Result};
 use crate::ops;
@@ -32,11 +31,12 @@ fn records(store: &crate::store::Store, services: Vec<Service>) -> Result<Record
 
 /// `GET /`: every service.
 pub(crate) async fn overview(State(state): State<ApiState>) -> Response {
-    let read = with_store(&state, |store| {
-        let services = ops::list_services_recorded(store)?;
-        records(store, services)
-    })
-    .await;
+    let read = state
+        .with_store(|store| {
+            let services = ops::list_services_recorded(store)?;
+            records(store, services)
+        })
+        .await;
     match read {
         Ok(r) => {
             let view = view(&state, &r.models);
@@ -49,11 +49,12 @@ pub(crate) async fn overview(State(state): State<ApiState>) -> Response {
 
 /// `GET /services/{id}`: one service, its attempts and its recent changes.
 pub(crate) async fn service(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
-    let read = with_store(&state, move |store| {
-        let (svc, events) = ops::get_service_recorded(store, &id, RECENT_CHANGES)?;
-        Ok((records(store, vec![svc])?, events))
-    })
-    .await;
+    let read = state
+        .with_store(move |store| {
+            let (svc, events) = ops::get_service_recorded(store, &id, RECENT_CHANGES)?;
+            Ok((records(store, vec![svc])?, events))
+        })
+        .await;
     match read {
         Ok((r, events)) => {
             let svc = &r.services[0];

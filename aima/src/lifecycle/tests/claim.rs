@@ -7,7 +7,7 @@ use crate::domain::ServiceId;
 use crate::domain::Status;
 use crate::error::Kind;
 use crate::runtime::fake::FakeRuntime;
-use crate::store::{Change, Store};
+use crate::store::{Change, Store, StoreHandle};
 
 #[tokio::test]
 async fn a_start_while_another_is_starting_is_refused() {
@@ -45,13 +45,13 @@ async fn a_start_of_a_running_service_is_refused() {
 /// Two stores on one database file stand for two `aima service start` processes.
 #[tokio::test]
 async fn of_two_concurrent_starts_exactly_one_proceeds() {
-    let (mut f, mut second, _dir) = two_processes();
+    let (f, second, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let first = start_waiting(&deps, &mut f.store, &id);
+    let first = start_waiting(&deps, &f.store, &id);
     let contender = async {
         until_started(&rt, &second, &id).await;
-        let refused = start_waiting(&deps, &mut second, &id).await;
+        let refused = start_waiting(&deps, &second, &id).await;
         host.set_healthy(true);
         refused
     };
@@ -70,34 +70,36 @@ async fn of_two_concurrent_starts_exactly_one_proceeds() {
 }
 
 /// A fixture whose store is a file, plus a second store on it standing for another process.
-fn two_processes() -> (Fixture, Store, tempfile::TempDir) {
+fn two_processes() -> (Fixture, StoreHandle, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("aima.db");
     let mut f = Fixture::new();
-    f.store = Store::open(&db).unwrap();
+    f.store = StoreHandle::new(Box::new(Store::open(&db).unwrap()));
     f.id = f.add_service(NewService::default());
-    let other = Store::open(&db).unwrap();
+    let other = StoreHandle::new(Box::new(Store::open(&db).unwrap()));
     (f, other, dir)
 }
 
 /// Waits until the other process's start has claimed the row and created its container.
-async fn until_started(rt: &FakeRuntime, store: &Store, id: &ServiceId) {
-    while store.get_service(id).unwrap().status != Status::Starting || rt.created().is_empty() {
+async fn until_started(rt: &FakeRuntime, store: &StoreHandle, id: &ServiceId) {
+    while store.sync().get_service(id).unwrap().status != Status::Starting
+        || rt.created().is_empty()
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
 #[tokio::test]
 async fn a_stop_during_a_waiting_start_wins() {
-    let (mut f, mut other, _dir) = two_processes();
+    let (f, other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt) = (f.deps.clone(), f.id.clone(), f.rt.clone());
-    let start = start_waiting(&deps, &mut f.store, &id);
+    let start = start_waiting(&deps, &f.store, &id);
     let stopper = async {
         until_started(&rt, &other, &id).await;
         crate::lifecycle::stop(
             &deps,
-            &mut other,
+            &other,
             &id,
             crate::lifecycle::StopMode::Graceful(None),
         )
@@ -111,7 +113,10 @@ async fn a_stop_during_a_waiting_start_wins() {
         stopped.ok().map(|s| s.service.status),
         Some(Status::Stopped)
     );
-    assert_eq!(other.get_service(&id).unwrap().status, Status::Stopped);
+    assert_eq!(
+        other.sync().get_service(&id).unwrap().status,
+        Status::Stopped
+    );
     assert!(rt.containers().is_empty(), "{:?}", rt.containers());
 }
 
@@ -119,20 +124,21 @@ async fn a_stop_during_a_waiting_start_wins() {
 /// healthy: the start must not hand over, and must remove the container it made.
 #[tokio::test]
 async fn a_start_overtaken_by_a_stop_removes_its_container() {
-    let (mut f, mut other, _dir) = two_processes();
+    let (f, other, _dir) = two_processes();
     f.host.set_healthy(false);
     let (deps, id, rt, host) = (f.deps.clone(), f.id.clone(), f.rt.clone(), f.host.clone());
-    let start = start_waiting(&deps, &mut f.store, &id);
+    let start = start_waiting(&deps, &f.store, &id);
     let stopper = async {
         until_started(&rt, &other, &id).await;
         let stopping = Change {
             to: Status::Stopping,
             last_error: None,
-            attempts: &[],
+            attempts: Vec::new(),
             container_id: None,
             owner: None,
         };
         other
+            .sync()
             .change_service(&id, &[Status::Starting], stopping)
             .unwrap();
         host.set_healthy(true);

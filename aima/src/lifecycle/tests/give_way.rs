@@ -13,7 +13,7 @@ use crate::error::{Kind, Result};
 use crate::lifecycle::{StopMode, Stopped};
 use crate::runtime::ContainerInfo;
 use crate::runtime::fake::{FakeRuntime, Op};
-use crate::store::Store;
+use crate::store::{Store, StoreHandle};
 
 /// A fixture on a database file, as two `aima` processes share it.
 struct Race {
@@ -27,28 +27,28 @@ impl Race {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("aima.db");
         let mut f = Fixture::with_engine(edit);
-        f.store = Store::open(&db).unwrap();
+        f.store = StoreHandle::new(Box::new(Store::open(&db).unwrap()));
         f.id = f.add_service(super::NewService::default());
         Race { f, db, _dir: dir }
     }
 
-    fn another_process(&self) -> Store {
-        Store::open(&self.db).unwrap()
+    fn another_process(&self) -> StoreHandle {
+        StoreHandle::new(Box::new(Store::open(&self.db).unwrap()))
     }
 
     /// Starts (waiting for health); once `at` resolves, stops from another process while
     /// `meanwhile` runs beside the stop.
     async fn stop_when(
-        mut self,
+        self,
         at: impl Future<Output = ()>,
         meanwhile: impl Future<Output = ()>,
     ) -> Outcome {
-        let mut stopper = self.another_process();
+        let stopper = self.another_process();
         let (deps, id, rt) = (self.f.deps.clone(), self.f.id.clone(), self.f.rt.clone());
-        let start = start_waiting(&deps, &mut self.f.store, &id);
+        let start = start_waiting(&deps, &self.f.store, &id);
         let stop = async {
             at.await;
-            let stopping = crate::lifecycle::stop(&deps, &mut stopper, &id, StopMode::Kill);
+            let stopping = crate::lifecycle::stop(&deps, &stopper, &id, StopMode::Kill);
             let (stopped, ()) = tokio::join!(
                 async {
                     let stopped = stopping.await;
@@ -80,7 +80,7 @@ struct Outcome {
     left_at_stop: Vec<ContainerInfo>,
     rt: std::sync::Arc<FakeRuntime>,
     id: ServiceId,
-    store: Store,
+    store: StoreHandle,
 }
 
 impl Outcome {
@@ -98,7 +98,7 @@ impl Outcome {
         assert_has(&err.message, "stopped while it was starting");
         assert_eq!(self.rt.created().len(), created, "{:?}", self.rt.calls());
         assert_eq!(
-            self.store.get_service(&self.id).unwrap().status,
+            self.store.sync().get_service(&self.id).unwrap().status,
             Status::Stopped
         );
         assert!(service_containers(&self.rt, &self.id).is_empty());
@@ -121,11 +121,11 @@ async fn until(mut ready: impl FnMut() -> bool) {
 
 /// Lets `gate` through once the stop has taken the start over.
 async fn open_once_stopping(
-    store: Store,
+    store: StoreHandle,
     id: ServiceId,
     gate: std::sync::Arc<crate::runtime::fake::Gate>,
 ) {
-    until(|| store.get_service(&id).unwrap().status != Status::Starting).await;
+    until(|| store.sync().get_service(&id).unwrap().status != Status::Starting).await;
     gate.open();
 }
 
@@ -214,7 +214,7 @@ async fn a_dead_starter_is_not_waited_for() {
     };
     f.force_status(Status::Starting, Some(dead), None);
     let (deps, id) = (f.deps.clone(), f.id.clone());
-    let stop = crate::lifecycle::stop(&deps, &mut f.store, &id, StopMode::Kill);
+    let stop = crate::lifecycle::stop(&deps, &f.store, &id, StopMode::Kill);
     let stopped = tokio::time::timeout(Duration::from_secs(20), stop)
         .await
         .expect("the stop ends")

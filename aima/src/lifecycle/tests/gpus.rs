@@ -46,7 +46,10 @@ async fn a_second_service_on_a_running_services_gpu_is_refused_naming_it() {
     assert_eq!(err.attempts[0].code.as_deref(), Some("gpu_in_use"));
     // Only the first service's container was ever created.
     assert_eq!(f.rt.created().len(), 1);
-    assert_eq!(f.store.get_service(&ids[1]).unwrap().status, Status::Failed);
+    assert_eq!(
+        f.store.sync().get_service(&ids[1]).unwrap().status,
+        Status::Failed
+    );
 }
 
 #[tokio::test]
@@ -210,12 +213,12 @@ async fn a_detached_engine_killed_for_memory_later_is_failed_naming_its_limit() 
         wait: false,
         ..start_opts()
     };
-    let svc = super::super::start(&f.deps, &mut f.store, &id, opts, std::future::pending())
+    let svc = super::super::start(&f.deps, &f.store, &id, opts, std::future::pending())
         .await
         .unwrap();
     f.rt.oom_kill(&svc.container_id.unwrap());
 
-    let svc = crate::lifecycle::refresh(&f.deps, &mut f.store, &id)
+    let svc = crate::lifecycle::refresh(&f.deps, &f.store, &id)
         .await
         .unwrap();
 

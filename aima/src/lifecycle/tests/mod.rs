@@ -32,7 +32,7 @@ use crate::host::{GpuReport, HostProbe, Liveness, PortHolder};
 use crate::ops::{self, CreateModel, CreateService};
 use crate::runtime::fake::{DATA_ROOT, FakeRuntime};
 use crate::runtime::{ContainerInfo, SharedRuntime};
-use crate::store::{Change, Store};
+use crate::store::{Change, Store, StoreHandle};
 
 /// The process the fake host says it is; every other owner is dead.
 const ME: Owner = Owner {
@@ -159,7 +159,7 @@ struct Fixture {
     rt: Arc<FakeRuntime>,
     host: Arc<FakeHost>,
     deps: Deps,
-    store: Store,
+    store: StoreHandle,
     id: ServiceId,
     _dir: tempfile::TempDir,
 }
@@ -190,7 +190,7 @@ impl Fixture {
             rt,
             host,
             deps,
-            store,
+            store: StoreHandle::new(Box::new(store)),
             id,
             _dir: dir,
         }
@@ -207,20 +207,20 @@ impl Fixture {
 
     /// Starts another service of the fixture's data dir as [`Fixture::start`] does, waiting.
     async fn start_service(&mut self, id: &ServiceId) -> Result<Service> {
-        start_waiting(&self.deps, &mut self.store, id).await
+        start_waiting(&self.deps, &self.store, id).await
     }
 
     /// Stops `id` gracefully, as `aima service stop` does.
     async fn stop_service(&mut self, id: &ServiceId) {
         let mode = super::StopMode::Graceful(None);
-        super::stop(&self.deps, &mut self.store, id, mode)
+        super::stop(&self.deps, &self.store, id, mode)
             .await
             .unwrap();
     }
 
     /// Registers another service on a new model, as [`add_service`] does.
     fn add_service(&mut self, new: NewService<'_>) -> ServiceId {
-        add_service(&self.deps, &mut self.store, new)
+        add_service(&self.deps, &mut self.store.sync(), new)
     }
 
     async fn start_with(
@@ -228,11 +228,11 @@ impl Fixture {
         opts: StartOptions<'_>,
         interrupt: impl Future<Output = &'static str>,
     ) -> Result<Service> {
-        super::start(&self.deps, &mut self.store, &self.id, opts, interrupt).await
+        super::start(&self.deps, &self.store, &self.id, opts, interrupt).await
     }
 
     fn service(&self) -> Service {
-        self.store.get_service(&self.id).unwrap()
+        self.store.sync().get_service(&self.id).unwrap()
     }
 
     /// Containers labelled for the fixture's service, in any state.
@@ -263,11 +263,14 @@ impl Fixture {
         let change = Change {
             to,
             last_error: None,
-            attempts: &[],
-            container_id: container,
+            attempts: Vec::new(),
+            container_id: container.map(str::to_owned),
             owner,
         };
-        self.store.change_service(&self.id, &all, change).unwrap();
+        self.store
+            .sync()
+            .change_service(&self.id, &all, change)
+            .unwrap();
     }
 }
 
@@ -286,7 +289,7 @@ fn start_opts() -> StartOptions<'static> {
 /// Starts `id` with [`start_opts`], never interrupted.
 fn start_waiting<'a>(
     deps: &'a Deps,
-    store: &'a mut Store,
+    store: &'a StoreHandle,
     id: &'a ServiceId,
 ) -> impl Future<Output = Result<Service>> + 'a {
     super::start(deps, store, id, start_opts(), std::future::pending())

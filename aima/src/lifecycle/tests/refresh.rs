@@ -15,11 +15,11 @@ async fn a_detached_start_is_starting_then_running_once_healthy() {
     assert_eq!(svc.owner, None, "a detached start has no owning process");
     assert!(svc.container_id.is_some());
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
     assert_eq!(svc.status, Status::Starting, "still loading");
 
     f.host.set_healthy(true);
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
     assert_eq!(svc.status, Status::Running);
     assert_eq!(f.own_containers().len(), 1);
 }
@@ -32,7 +32,7 @@ async fn a_detached_start_whose_engine_exits_is_failed_and_removed() {
     let container = svc.container_id.unwrap();
     f.rt.exit_container(&container, 1, &["ValueError: unknown model tinyllama"]);
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
@@ -54,7 +54,7 @@ async fn a_starting_row_whose_owner_died_is_failed_and_its_containers_removed() 
     let other = crate::domain::ServiceId::generate();
     let theirs = f.add_labelled(&other, false);
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
@@ -76,7 +76,7 @@ async fn a_stop_whose_process_died_is_failed_not_stuck_at_stopping() {
     f.force_status(Status::Stopping, Some(dead), None);
     let mine = f.add_labelled(&f.id.clone(), true);
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!(svc.status, Status::Failed);
     let error = svc.last_error.unwrap();
@@ -98,7 +98,7 @@ async fn a_dead_owner_is_noticed_even_with_docker_away() {
     );
     f.rt.unreachable();
 
-    let services = refresh_all(&f.deps, &mut f.store).await.unwrap();
+    let services = refresh_all(&f.deps, &f.store).await.unwrap();
 
     assert_eq!(services[0].status, Status::Failed);
 }
@@ -108,7 +108,7 @@ async fn a_start_with_a_live_owner_is_left_alone() {
     let mut f = Fixture::new();
     f.force_status(Status::Starting, Some(ME), None);
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!((svc.status, svc.owner), (Status::Starting, Some(ME)));
     assert!(f.rt.removed().is_empty());
@@ -119,7 +119,7 @@ async fn a_running_service_whose_container_is_gone_is_failed() {
     let mut f = Fixture::new();
     f.force_status(Status::Running, None, Some("0123456789abcdef"));
 
-    let [svc] = refresh_all(&f.deps, &mut f.store)
+    let [svc] = refresh_all(&f.deps, &f.store)
         .await
         .unwrap()
         .try_into()
@@ -133,13 +133,13 @@ async fn a_running_service_whose_container_is_gone_is_failed() {
 async fn a_reader_that_loses_the_race_returns_the_stored_row_not_its_stale_copy() {
     let mut f = Fixture::new();
     f.force_status(Status::Running, None, Some("0123456789abcdef"));
-    let stale = f.store.get_service(&f.id).unwrap();
+    let stale = f.store.sync().get_service(&f.id).unwrap();
     // Another reader resolves it first.
-    let first = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let first = refresh(&f.deps, &f.store, &f.id).await.unwrap();
     assert_eq!(first.status, Status::Failed);
 
     let rt = f.deps.docker().await.unwrap();
-    let svc = crate::lifecycle::refresh::resolve(&f.deps, &mut f.store, stale, Some(&rt))
+    let svc = crate::lifecycle::refresh::resolve(&f.deps, &f.store, stale, Some(&rt))
         .await
         .unwrap();
 
@@ -152,7 +152,7 @@ async fn with_docker_away_a_running_row_is_kept_as_it_is() {
     f.start(true).await.unwrap();
     f.rt.unreachable();
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!(svc.status, Status::Running, "unknown is not failed");
 }
@@ -162,7 +162,7 @@ async fn settled_states_need_no_docker_at_all() {
     let mut f = Fixture::new();
     f.force_status(Status::Failed, None, None);
 
-    refresh_all(&f.deps, &mut f.store).await.unwrap();
+    refresh_all(&f.deps, &f.store).await.unwrap();
 
     assert!(f.rt.calls().is_empty(), "{:?}", f.rt.calls());
 }
@@ -186,7 +186,7 @@ async fn a_starter_in_another_pid_namespace_is_not_declared_dead_while_its_lease
     f.force_status(Status::Starting, Some(theirs), None);
     let mine = f.add_labelled(&f.id.clone(), true);
 
-    let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+    let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
     assert_eq!((svc.status, svc.owner), (Status::Starting, Some(theirs)));
     assert!(f.rt.removed().is_empty());
@@ -208,7 +208,7 @@ async fn a_lapsed_lease_fails_the_start_wherever_its_owner_runs() {
         f.force_status(Status::Starting, Some(owner), None);
         let mine = f.add_labelled(&f.id.clone(), true);
 
-        let svc = refresh(&f.deps, &mut f.store, &f.id).await.unwrap();
+        let svc = refresh(&f.deps, &f.store, &f.id).await.unwrap();
 
         assert_eq!(svc.status, Status::Failed);
         let error = svc.last_error.unwrap();
@@ -228,7 +228,7 @@ async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_
     f.force_status(Status::Starting, Some(claimed), None);
     let lease = std::time::Duration::from_millis(300);
     let id = f.id.clone();
-    let beating = super::super::lease::hold(&mut f.store, &id, Status::Starting, claimed, lease);
+    let beating = super::super::lease::hold(&f.store, &id, Status::Starting, claimed, lease);
     let _ = tokio::time::timeout(std::time::Duration::from_millis(700), beating).await;
     let renewed = f.service().owner.unwrap().lease_until;
     assert!(
@@ -240,7 +240,7 @@ async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_
     // Someone else took the row over: the heartbeat no longer touches it.
     f.force_status(Status::Stopping, Some(claimed), None);
     let before = f.service().owner.unwrap().lease_until;
-    let beating = super::super::lease::hold(&mut f.store, &id, Status::Starting, claimed, lease);
+    let beating = super::super::lease::hold(&f.store, &id, Status::Starting, claimed, lease);
     let held = tokio::time::timeout(std::time::Duration::from_millis(400), beating).await;
     assert_eq!(
         held,

@@ -21,10 +21,10 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let theirs = f.add_labelled(&other, false);
         let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
 
-        let first = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        let first = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
             .await
             .unwrap();
-        let again = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+        let again = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
             .await
             .unwrap();
 
@@ -51,7 +51,7 @@ async fn stop_after_a_start_removes_the_engine_and_keeps_the_record() {
     f.rt.crash_on_start(1, &["RuntimeError: Engine core initialization failed"]);
     f.start(true).await.unwrap();
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+    let stopped = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
         .await
         .unwrap();
 
@@ -76,7 +76,7 @@ async fn force_kills_instead_of_stopping_gracefully() {
         f.rt.count(|c| matches!(c, Call::StopAndRemove { force: false, .. }))
     };
 
-    stop(&f.deps, &mut f.store, &f.id, StopMode::Kill)
+    stop(&f.deps, &f.store, &f.id, StopMode::Kill)
         .await
         .unwrap();
 
@@ -94,13 +94,13 @@ async fn a_graceful_stop_waits_the_given_time_else_the_engine_default() {
     };
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
-    stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(Some(2)))
+    stop(&f.deps, &f.store, &f.id, StopMode::Graceful(Some(2)))
         .await
         .unwrap();
     assert_eq!(graceful(&f, 2), 1, "the time asked for");
 
     f.start(true).await.unwrap();
-    stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+    stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
         .await
         .unwrap();
     let default = f.deps.config.engine(f.service().engine_type).stop_secs;
@@ -132,7 +132,7 @@ async fn a_stop_with_docker_away_fails_clearly_and_changes_nothing() {
     f.start(true).await.unwrap();
     f.rt.unreachable();
 
-    let Err(err) = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await else {
+    let Err(err) = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None)).await else {
         panic!("stop succeeded with Docker away");
     };
 
@@ -147,7 +147,7 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
     f.start(true).await.unwrap();
     f.host.block(PORT, "docker-proxy", 4321);
 
-    let stopped = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None))
+    let stopped = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
         .await
         .unwrap();
 
@@ -166,7 +166,7 @@ async fn stop_and_start_classify_docker_failures_alike() {
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
     f.rt.fail_next(Op::StopAndRemove, refused());
-    let Err(on_stop) = stop(&f.deps, &mut f.store, &f.id, StopMode::Graceful(None)).await else {
+    let Err(on_stop) = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None)).await else {
         panic!("stop succeeded though Docker refused");
     };
     assert_eq!(on_stop.code, Kind::StartFailed, "{on_stop:?}");
@@ -184,7 +184,7 @@ async fn stop_and_start_classify_docker_failures_alike() {
     let mut h = Fixture::new();
     h.start(true).await.unwrap();
     h.rt.unreachable();
-    let stop_away = stop(&h.deps, &mut h.store, &h.id, StopMode::Graceful(None))
+    let stop_away = stop(&h.deps, &h.store, &h.id, StopMode::Graceful(None))
         .await
         .err()
         .unwrap();
