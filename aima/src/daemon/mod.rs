@@ -50,6 +50,7 @@ pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
     );
     let mut state = ApiState::new(Deps::real(config), token);
     state.body_timeout = settings.body_timeout;
+    state.limit_sign_ins(settings.sign_ins());
     let listeners = vec![Listener::Tcp(tcp), Listener::Unix(unix)];
     let served = serve(listeners, state, settings, signals::first_then_force_exit()).await;
     if let Err(e) = std::fs::remove_file(&socket_path) {

@@ -38,6 +38,13 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Sign-in forms read at once over TCP: an eighth of the connection cap, at least one. The
+    /// sign-in is the one body a caller without the token can send, so however many such
+    /// callers come, seven eighths of the slots stay for clients with the token and for health.
+    pub fn sign_ins(&self) -> usize {
+        (self.max_connections / 8).max(1)
+    }
+
     /// From the environment the configuration was read from.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut s = Settings::default();

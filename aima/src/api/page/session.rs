@@ -6,8 +6,6 @@
 //! API still wants the bearer header), and changing the token ends every session. It is
 //! `HttpOnly` (scripts cannot read it) and `SameSite=Strict` (no other site's page sends it).
 
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -16,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::layout::{self, Html};
 use crate::api::auth::{bearer_credentials, same_secret};
+use crate::api::body::{AnonymousForm, BodyRejection};
 use crate::api::{ApiState, Transport};
 
 const COOKIE: &str = "aima_session";
@@ -97,11 +96,15 @@ pub(crate) struct Login {
 /// wrong one shows the form again with 401.
 pub(crate) async fn login(
     State(state): State<ApiState>,
-    form: Result<Form<Login>, FormRejection>,
+    form: Result<AnonymousForm<Login>, BodyRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        let problem = "Send the token through this form.";
-        return login_form(StatusCode::BAD_REQUEST, "/", Some(problem));
+    let form = match form {
+        Ok(AnonymousForm(form)) => form,
+        Err(BodyRejection::Invalid(_)) => {
+            let problem = "Send the token through this form.";
+            return login_form(StatusCode::BAD_REQUEST, "/", Some(problem));
+        }
+        Err(other) => return layout::secure(other.into_response()),
     };
     let next = local_path(&form.next);
     let Some(token) = state.token.as_deref() else {

@@ -5,5 +5,6 @@ mod docker;
 mod http;
 mod instance;
 mod limits;
+mod login_flood;
 mod observability;
 mod router;
