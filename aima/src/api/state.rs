@@ -36,6 +36,8 @@ pub struct ApiState {
     /// so they can hold no more than `sign_ins_total` connections at once.
     pub(crate) sign_ins: Arc<Semaphore>,
     pub(crate) sign_ins_total: usize,
+    /// The status page's sessions, in this process's memory only.
+    pub(crate) sessions: Arc<super::page::Sessions>,
     pub(crate) metrics: Arc<Metrics>,
     /// The newest change-log `seq` the feed has read; event streams wait on it.
     pub(crate) newest: Arc<watch::Sender<i64>>,
@@ -53,6 +55,7 @@ impl ApiState {
             body_timeout: Duration::from_secs(10),
             sign_ins: Arc::new(Semaphore::new(DEFAULT_SIGN_INS)),
             sign_ins_total: DEFAULT_SIGN_INS,
+            sessions: Arc::default(),
             metrics: Arc::new(Metrics::default()),
             newest: Arc::new(watch::Sender::new(0)),
         }
