@@ -5,6 +5,7 @@ mod docker;
 mod http;
 mod instance;
 mod limits;
+mod listen;
 mod login_flood;
 mod observability;
 mod router;
