@@ -102,6 +102,17 @@ mod tests {
     }
 
     #[test]
+    fn sign_ins_get_an_eighth_of_the_connection_cap() {
+        let cap = |n: &str| {
+            let env = Env::from_pairs([("AIMA_API_MAX_CONNECTIONS", n)]);
+            Settings::from_env(&env).unwrap().sign_ins()
+        };
+        assert_eq!(Settings::default().sign_ins(), 64);
+        assert_eq!(cap("16"), 2);
+        assert_eq!(cap("3"), 1);
+    }
+
+    #[test]
     fn bad_values_are_usage_errors() {
         for bad in ["0", "x", "-1", "100000"] {
             let env = Env::from_pairs([("AIMA_RECONCILE_SECS", bad)]);
