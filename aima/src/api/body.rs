@@ -72,14 +72,13 @@ impl IntoResponse for BodyRejection {
                 ApiError::from(error).into_response()
             }
             BodyRejection::Busy(budget) => {
-                let error = Error::new(
-                    Kind::Interrupted,
-                    format!("{budget} sign-in forms are being read already"),
-                )
-                .with_help("retry in a few seconds; send the whole form at once");
-                let mut res = ApiError::from(error)
-                    .with_status(StatusCode::SERVICE_UNAVAILABLE)
-                    .into_response();
+                // `unavailable` is HTTP-only, as for the connection cap: the CLI never meets it.
+                let body = serde_json::json!({ "error": {
+                    "code": "unavailable",
+                    "message": format!("{budget} sign-in forms are being read already"),
+                    "help": "retry in a few seconds, sending the whole form at once; clients with the token are not affected",
+                }});
+                let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
                 // Its body is left unread: end the connection rather than wait for it.
                 res.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));

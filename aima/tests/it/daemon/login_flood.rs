@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::support::aima::Aima;
 use crate::support::daemon::Daemon;
 use crate::support::http::http;
+use crate::support::wait::wait_until;
 
 /// A `POST /login` whose head is complete and whose body never is.
 fn unfinished_login(port: u16) -> TcpStream {
@@ -19,6 +20,18 @@ fn unfinished_login(port: u16) -> TcpStream {
     );
     stream.write_all(head.as_bytes()).unwrap();
     stream
+}
+
+/// What the daemon has sent on `stream` so far ("" if nothing yet).
+fn answered(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    match stream.read(&mut buf) {
+        Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+        Err(_) => String::new(),
+    }
 }
 
 const CAP: usize = 16;
@@ -37,9 +50,25 @@ fn unfinished_login_bodies_leave_room_for_health_and_signed_in_clients() {
             ("AIMA_API_TOKEN", "flood-test-token"),
         ],
     );
-    let held: Vec<TcpStream> = (0..CAP).map(|_| unfinished_login(daemon.port)).collect();
-    // Give the daemon time to accept all of them (a bounded pause, not a timing assertion).
-    std::thread::sleep(Duration::from_millis(500));
+    let mut held: Vec<TcpStream> = (0..CAP).map(|_| unfinished_login(daemon.port)).collect();
+    // The sign-in budget is an eighth of the cap: all but two are refused at once.
+    let mut refused = vec![String::new(); CAP];
+    wait_until(
+        Duration::from_secs(10),
+        "the sign-ins over budget refused",
+        || {
+            for (stream, answer) in held.iter_mut().zip(&mut refused) {
+                if answer.is_empty() {
+                    *answer = answered(stream);
+                }
+            }
+            refused.iter().filter(|a| !a.is_empty()).count() >= CAP - 2
+        },
+    );
+    for answer in refused.iter().filter(|a| !a.is_empty()) {
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("\"unavailable\""), "{answer}");
+    }
     let token = Some("flood-test-token");
     for (path, token) in [
         ("/api/v2/health", None),
