@@ -1,16 +1,22 @@
 //! Request bodies and query strings, with failures reported as JSON `usage` errors (400), an
 //! oversized body as 413 and a body too slow to arrive as 408, rather than axum's plain-text
 //! rejections. A body still arriving when shutdown begins is refused with 503.
+//!
+//! Every body is read here, the status page's sign-in form included, so none escapes the body
+//! timeout, the size limit or shutdown. Bodies from callers without credentials (the sign-in
+//! form over TCP) have a budget of their own ([`ApiState::sign_ins`]): beyond it they are
+//! refused with 503 at once, so they never hold more than that share of the connection cap.
 
-use axum::body::Bytes;
+use axum::Form;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use super::ApiState;
 use super::error::ApiError;
+use super::{ApiState, Transport};
 use crate::error::{Error, Kind};
 
 /// A JSON body that must be present.
@@ -18,6 +24,10 @@ pub(crate) struct JsonBody<T>(pub T);
 
 /// A JSON body that may be absent (empty), meaning `T::default()`.
 pub(crate) struct OptionalJsonBody<T>(pub T);
+
+/// A form body (`application/x-www-form-urlencoded`) from a caller that has not shown the
+/// token yet: the status page's sign-in.
+pub(crate) struct AnonymousForm<T>(pub T);
 
 /// A query string parsed strictly into `T`.
 pub(crate) struct StrictQuery<T>(pub T);
@@ -28,6 +38,8 @@ pub(crate) enum BodyRejection {
     Invalid(Error),
     TooSlow(u64),
     ShuttingDown,
+    /// The budget for bodies from callers without credentials is spent.
+    Busy(usize),
 }
 
 impl IntoResponse for BodyRejection {
@@ -58,6 +70,19 @@ impl IntoResponse for BodyRejection {
                 )
                 .with_help("send it again once the daemon is back");
                 ApiError::from(error).into_response()
+            }
+            BodyRejection::Busy(budget) => {
+                // `unavailable` is HTTP-only, as for the connection cap: the CLI never meets it.
+                let body = serde_json::json!({ "error": {
+                    "code": "unavailable",
+                    "message": format!("{budget} sign-in forms are being read already"),
+                    "help": "retry in a few seconds, sending the whole form at once; clients with the token are not affected",
+                }});
+                let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+                // Its body is left unread: end the connection rather than wait for it.
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                res
             }
         }
     }
@@ -114,6 +139,37 @@ impl<T: DeserializeOwned + Default> FromRequest<ApiState> for OptionalJsonBody<T
             return Ok(OptionalJsonBody(T::default()));
         }
         parse(&bytes).map(OptionalJsonBody)
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<ApiState> for AnonymousForm<T> {
+    type Rejection = BodyRejection;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
+        // The unix socket's callers are trusted by its file mode; TCP callers share the budget.
+        let _slot = if req.extensions().get::<Transport>() == Some(&Transport::Unix) {
+            None
+        } else {
+            let budget = state.sign_ins.clone();
+            let total = state.sign_ins_total;
+            Some(
+                budget
+                    .try_acquire_owned()
+                    .map_err(|_| BodyRejection::Busy(total))?,
+            )
+        };
+        let (parts, body) = req.into_parts();
+        let bytes = read(Request::from_parts(parts.clone(), body), state).await?;
+        let whole = Request::from_parts(parts, Body::from(bytes));
+        Form::<T>::from_request(whole, state)
+            .await
+            .map(|Form(form)| AnonymousForm(form))
+            .map_err(|e| {
+                BodyRejection::Invalid(Error::usage(format!(
+                    "invalid form body: {}",
+                    e.body_text()
+                )))
+            })
     }
 }
 

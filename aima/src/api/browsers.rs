@@ -67,7 +67,7 @@ fn forbidden(message: &str) -> Response {
     let body = serde_json::json!({ "error": {
         "code": "forbidden",
         "message": message,
-        "help": "call the API from the aima CLI, a script or curl, at 127.0.0.1 or localhost",
+        "help": "call the API from the aima CLI, a script or curl, at 127.0.0.1 (not localhost, which may resolve to ::1)",
     }});
     (StatusCode::FORBIDDEN, Json(body)).into_response()
 }

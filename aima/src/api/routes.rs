@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{Method, Request, StatusCode, Uri};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Router, middleware};
 
@@ -137,19 +138,31 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// One line per request at `info`, with its status and latency.
-fn access_log() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-> {
-    use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+type ServerErrors =
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>;
+type MakeSpan = fn(&Request<Body>) -> tracing::Span;
+
+/// One line per request at `info`, with its status and latency. The span's `uri` is the path
+/// alone: a query string may carry a secret a client put there, and the log must not keep it.
+fn access_log() -> tower_http::trace::TraceLayer<ServerErrors, MakeSpan> {
+    use tower_http::trace::{DefaultOnResponse, TraceLayer};
     use tracing::Level;
     TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .make_span_with(request_span as MakeSpan)
         .on_response(
             DefaultOnResponse::new()
                 .level(Level::INFO)
                 .latency_unit(tower_http::LatencyUnit::Millis),
         )
+}
+
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        uri = %req.uri().path(),
+        version = ?req.version(),
+    )
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::Deps;
 use crate::metrics::Metrics;
 use crate::store::StorePool;
+
+/// Sign-in forms read at once unless the daemon sets its own share of the connection cap.
+const DEFAULT_SIGN_INS: usize = 16;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -29,6 +32,12 @@ pub struct ApiState {
     pub(crate) closing: CancellationToken,
     /// How long a request may take to send its body before it is answered 408.
     pub(crate) body_timeout: Duration,
+    /// Slots for reading bodies from callers without credentials (the sign-in form over TCP),
+    /// so they can hold no more than `sign_ins_total` connections at once.
+    pub(crate) sign_ins: Arc<Semaphore>,
+    pub(crate) sign_ins_total: usize,
+    /// The status page's sessions, in this process's memory only.
+    pub(crate) sessions: Arc<super::page::Sessions>,
     pub(crate) metrics: Arc<Metrics>,
     /// The newest change-log `seq` the feed has read; event streams wait on it.
     pub(crate) newest: Arc<watch::Sender<i64>>,
@@ -53,9 +62,18 @@ impl ApiState {
             abort: CancellationToken::new(),
             closing: CancellationToken::new(),
             body_timeout: Duration::from_secs(10),
+            sign_ins: Arc::new(Semaphore::new(DEFAULT_SIGN_INS)),
+            sign_ins_total: DEFAULT_SIGN_INS,
+            sessions: Arc::default(),
             metrics: Arc::new(Metrics::default()),
             newest: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// Allows `total` sign-in forms to be read at once.
+    pub(crate) fn limit_sign_ins(&mut self, total: usize) {
+        self.sign_ins = Arc::new(Semaphore::new(total));
+        self.sign_ins_total = total;
     }
 
     /// Tails the change log until `stop`, feeding the metrics and the event streams.

@@ -57,8 +57,8 @@ pub(crate) enum Output {
 pub(crate) enum Command {
     /// Run the daemon: HTTP API and reconciler.
     Start {
-        /// Address to listen on, IP:PORT (default: [api] listen in config.toml, else
-        /// 127.0.0.1:9090).
+        /// Address to listen on, IP:PORT such as 127.0.0.1:9090 (default: [api] listen in
+        /// config.toml, else 127.0.0.1:9090). localhost:PORT listens on 127.0.0.1 and [::1].
         #[arg(long, env = "AIMA_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
     },

@@ -10,7 +10,8 @@
 //! - when shutdown begins, accepting stops, and every connection that is not answering a request
 //!   is closed within [`CLOSE_GRACE`]; requests being answered are left to finish.
 //!
-//! Bodies are bounded by the body timeout in the API's extractors.
+//! Bodies are bounded by the body timeout, the size limit and shutdown in the API's extractors
+//! (`api::body`), which also keep sign-in bodies to their own share of the cap.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

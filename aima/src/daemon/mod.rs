@@ -31,16 +31,18 @@ pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
         config.disk.data_min_free,
     )?;
     let token = token::api_token(&config)?;
-    let addr = listen_address(
+    let listen = listen_address(
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
     // Migrations run here, once, when the schema is behind; request handlers only read it.
     drop(crate::store::Store::open_in(&config)?);
-    let tcp = bind(addr).await?;
+    let tcp = bind(listen).await?;
+    let bound: Vec<String> = tcp.iter().map(|(_, a)| a.to_string()).collect();
     let (unix, socket_path) = socket::bind_socket(&config.data_dir)?;
     tracing::info!(
-        address = %addr,
+        address = %listen,
+        bound = %bound.join(" "),
         socket = %socket_path.display(),
         auth = if token.is_some() { "bearer token on TCP" } else { "none (opted out; loopback only)" },
         data_dir = %config.data_dir.display(),
@@ -49,7 +51,9 @@ pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
     );
     let mut state = ApiState::new(Deps::real(config), token);
     state.body_timeout = settings.body_timeout;
-    let listeners = vec![Listener::Tcp(tcp), Listener::Unix(unix)];
+    state.limit_sign_ins(settings.sign_ins());
+    let mut listeners: Vec<Listener> = tcp.into_iter().map(|(l, _)| Listener::Tcp(l)).collect();
+    listeners.push(Listener::Unix(unix));
     let served = serve(listeners, state, settings, signals::first_then_force_exit()).await;
     if let Err(e) = std::fs::remove_file(&socket_path) {
         tracing::warn!("cannot remove {}: {e}", socket_path.display());

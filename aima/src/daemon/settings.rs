@@ -38,6 +38,13 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Sign-in forms read at once over TCP: an eighth of the connection cap, at least one. The
+    /// sign-in is the one body a caller without the token can send, so however many such
+    /// callers come, seven eighths of the slots stay for clients with the token and for health.
+    pub fn sign_ins(&self) -> usize {
+        (self.max_connections / 8).max(1)
+    }
+
     /// From the environment the configuration was read from.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut s = Settings::default();
@@ -92,6 +99,17 @@ mod tests {
         let env = Env::from_pairs([("AIMA_RECONCILE_SECS", "1")]);
         let s = Settings::from_env(&env).unwrap();
         assert_eq!(s.reconcile_every, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn sign_ins_get_an_eighth_of_the_connection_cap() {
+        let cap = |n: &str| {
+            let env = Env::from_pairs([("AIMA_API_MAX_CONNECTIONS", n)]);
+            Settings::from_env(&env).unwrap().sign_ins()
+        };
+        assert_eq!(Settings::default().sign_ins(), 64);
+        assert_eq!(cap("16"), 2);
+        assert_eq!(cap("3"), 1);
     }
 
     #[test]

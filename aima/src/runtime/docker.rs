@@ -67,7 +67,7 @@ impl DockerRuntime {
                 }
                 Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
             }
-            DockerEndpoint::Tcp { host: h, port } => {
+            DockerEndpoint::Tcp { host: h, port, .. } => {
                 Docker::connect_with_http(&format!("tcp://{h}:{port}"), client_timeout, version)
             }
         }
@@ -335,7 +335,6 @@ impl Runtime for DockerRuntime {
         let local = match &self.endpoint {
             DockerEndpoint::Unix(_) => true,
             DockerEndpoint::Tcp { host, .. } => {
-                let host = host.rsplit('@').next().unwrap_or(host);
                 let host = host.trim_start_matches('[').trim_end_matches(']');
                 host == "localhost"
                     || host

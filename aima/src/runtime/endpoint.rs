@@ -1,7 +1,9 @@
 //! The Docker endpoint (`DOCKER_HOST`), validated before any connection so a typo is named as
 //! such. "Endpoint" is Docker's address; "host" in aima means the machine ([`crate::host`]).
-//! Credentials in it (`tcp://user:secret@host:2376`) are never shown: errors and
-//! [`fmt::Display`] mask them, as `/health` shows these to callers without a token.
+//! Credentials in it (`tcp://user:secret@host:2376`) are dropped when it is parsed: Docker's
+//! API takes none (the HTTP client never sent them either), and what is not kept cannot reach
+//! a log, an error or `/health`, which callers without a token read. Errors and
+//! [`fmt::Display`] show them as `***@`, so the operator still sees which value was meant.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -13,7 +15,12 @@ pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerEndpoint {
     Unix(PathBuf),
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+        /// `DOCKER_HOST` named credentials (dropped, shown as `***@`).
+        credentials: bool,
+    },
 }
 
 impl DockerEndpoint {
@@ -41,7 +48,7 @@ impl DockerEndpoint {
             ));
         };
         let rest = rest.trim_end_matches('/');
-        // Credentials stay with the host for the connection, out of the port's parsing.
+        // Credentials are split off before the port is parsed, and not kept.
         let (userinfo, address) = rest.rsplit_once('@').map_or(("", rest), |(u, a)| (u, a));
         let (host, port) = address
             .rsplit_once(':')
@@ -60,12 +67,11 @@ impl DockerEndpoint {
         if host.is_empty() {
             return Err(bad("names no host".to_owned()));
         }
-        let host = if userinfo.is_empty() {
-            host.to_owned()
-        } else {
-            format!("{userinfo}@{host}")
-        };
-        Ok(DockerEndpoint::Tcp { host, port })
+        Ok(DockerEndpoint::Tcp {
+            host: host.to_owned(),
+            port,
+            credentials: !userinfo.is_empty(),
+        })
     }
 }
 
@@ -103,8 +109,13 @@ impl fmt::Display for DockerEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DockerEndpoint::Unix(path) => write!(f, "unix://{}", path.display()),
-            DockerEndpoint::Tcp { host, port } => {
-                write!(f, "{}", redacted(&format!("tcp://{host}:{port}")))
+            DockerEndpoint::Tcp {
+                host,
+                port,
+                credentials,
+            } => {
+                let masked = if *credentials { "***@" } else { "" };
+                write!(f, "tcp://{masked}{host}:{port}")
             }
         }
     }
@@ -119,6 +130,7 @@ mod tests {
         let endpoint =
             DockerEndpoint::parse(Some("tcp://admin:s3cret@docker.internal:2376")).unwrap();
         assert_eq!(endpoint.to_string(), "tcp://***@docker.internal:2376");
+        assert!(!format!("{endpoint:?}").contains("s3cret"), "{endpoint:?}");
         for bad in [
             "ssh://admin:s3cret@docker.internal",
             "tcp://admin:s3cret@docker.internal",
@@ -144,7 +156,8 @@ mod tests {
             DockerEndpoint::parse(Some("tcp://127.0.0.1:2375")).unwrap(),
             DockerEndpoint::Tcp {
                 host: "127.0.0.1".into(),
-                port: 2375
+                port: 2375,
+                credentials: false,
             }
         );
         assert_eq!(

@@ -3,18 +3,21 @@
 //! keeps it live; no framework, nothing from the network.
 //!
 //! It follows the API's token rules ([`session`]): a token-protected daemon asks for the token
-//! on a login form and keeps a session in a strict, HTTP-only cookie. Nothing here changes a
-//! service: the page reads records as stored and never refreshes them against Docker.
+//! on a login form and keeps a session ([`sessions`], in the daemon's memory) in a strict,
+//! HTTP-only cookie. Nothing here changes a service: the page reads records as stored and
+//! never refreshes them against Docker.
 
 mod assets;
 mod html;
 mod layout;
 mod render;
 mod session;
+mod sessions;
 mod views;
 
 pub(crate) use assets::{script, style};
 pub(crate) use session::{login, logout, require_session};
+pub(crate) use sessions::Sessions;
 pub(crate) use views::{overview, service};
 
 /// Page paths a browser may ask for with an `Origin` header of this same site (a form's POST

@@ -2,32 +2,39 @@
 //! through the unix socket) shows the page to anyone who can reach it; otherwise a request needs
 //! the bearer header or the session cookie that the login form sets.
 //!
-//! The cookie holds a digest of the token, not the token: it opens the read-only page only (the
-//! API still wants the bearer header), and changing the token ends every session. It is
-//! `HttpOnly` (scripts cannot read it) and `SameSite=Strict` (no other site's page sends it).
+//! The cookie holds a random session ([`super::sessions`]: in the daemon's memory, ended by
+//! idleness, age, sign-out and restart), never the token: it opens the read-only page only (the
+//! API still wants the bearer header). It is `HttpOnly` (scripts cannot read it) and
+//! `SameSite=Strict` (no other site's page sends it).
 
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use std::time::Instant;
 
 use super::layout::{self, Html};
+use super::sessions::{ABSOLUTE, Sessions};
 use crate::api::auth::{bearer_credentials, same_secret};
+use crate::api::body::{AnonymousForm, BodyRejection};
 use crate::api::{ApiState, Transport};
 
 const COOKIE: &str = "aima_session";
 
-/// The cookie's value for `token`.
-fn session_value(token: &str) -> String {
-    let digest = Sha256::digest(format!("aima status page session\0{token}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// The values of the session cookies the request carries.
+fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
 }
 
-/// What the request shows of itself.
-fn signed_in(headers: &HeaderMap, token: &str) -> bool {
+/// What the request shows of itself: the token, or a live session at `now`.
+fn signed_in(headers: &HeaderMap, token: &str, sessions: &Sessions, now: Instant) -> bool {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -35,14 +42,7 @@ fn signed_in(headers: &HeaderMap, token: &str) -> bool {
     if bearer.is_some_and(|given| same_secret(given, token)) {
         return true;
     }
-    let expected = session_value(token);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == COOKIE && same_secret(value, &expected))
+    session_cookies(headers).any(|value| sessions.check(value, now))
 }
 
 /// Lets the request through when the daemon needs no token, it came through the unix socket,
@@ -56,7 +56,7 @@ pub(crate) async fn require_session(
         return next.run(req).await;
     };
     if req.extensions().get::<Transport>() == Some(&Transport::Unix)
-        || signed_in(req.headers(), token)
+        || signed_in(req.headers(), token, &state.sessions, Instant::now())
     {
         return next.run(req).await;
     }
@@ -97,11 +97,15 @@ pub(crate) struct Login {
 /// wrong one shows the form again with 401.
 pub(crate) async fn login(
     State(state): State<ApiState>,
-    form: Result<Form<Login>, FormRejection>,
+    form: Result<AnonymousForm<Login>, BodyRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        let problem = "Send the token through this form.";
-        return login_form(StatusCode::BAD_REQUEST, "/", Some(problem));
+    let form = match form {
+        Ok(AnonymousForm(form)) => form,
+        Err(BodyRejection::Invalid(_)) => {
+            let problem = "Send the token through this form.";
+            return login_form(StatusCode::BAD_REQUEST, "/", Some(problem));
+        }
+        Err(other) => return layout::secure(other.into_response()),
     };
     let next = local_path(&form.next);
     let Some(token) = state.token.as_deref() else {
@@ -110,15 +114,27 @@ pub(crate) async fn login(
     if !same_secret(form.token.trim(), token) {
         return login_form(StatusCode::UNAUTHORIZED, next, Some("That token is wrong."));
     }
+    let session = match state.sessions.open(Instant::now()) {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!("cannot start a page session: reading /dev/urandom failed: {e}");
+            let problem = "The daemon cannot start a session (see its log); use the API with the token meanwhile.";
+            return login_form(StatusCode::INTERNAL_SERVER_ERROR, next, Some(problem));
+        }
+    };
     let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-        session_value(token)
+        "{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        ABSOLUTE.as_secs()
     );
     see_other(next, Some(cookie))
 }
 
-/// `POST /logout`: forgets the session.
-pub(crate) async fn logout() -> Response {
+/// `POST /logout`: ends the session on the daemon, so a copy of the cookie stops working too,
+/// and asks the browser to forget it.
+pub(crate) async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    for value in session_cookies(&headers) {
+        state.sessions.close(value);
+    }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     see_other("/", Some(cookie))
 }
@@ -146,9 +162,11 @@ fn see_other(location: &str, cookie: Option<String>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use axum::http::{HeaderMap, HeaderValue, header};
 
-    use super::{local_path, session_value, signed_in};
+    use super::{Sessions, local_path, signed_in};
 
     fn with(name: header::HeaderName, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -157,17 +175,18 @@ mod tests {
     }
 
     #[test]
-    fn the_token_or_the_session_cookie_signs_in() {
-        let cookie = format!("theme=dark; aima_session={}", session_value("t0k"));
-        assert!(signed_in(&with(header::COOKIE, &cookie), "t0k"));
-        assert!(signed_in(&with(header::AUTHORIZATION, "Bearer t0k"), "t0k"));
-        assert!(!signed_in(&with(header::COOKIE, &cookie), "other"));
-        assert!(!signed_in(&with(header::COOKIE, "aima_session=t0k"), "t0k"));
-        assert!(!signed_in(
-            &with(header::AUTHORIZATION, "Bearer nope"),
-            "t0k"
-        ));
-        assert!(!signed_in(&HeaderMap::new(), "t0k"));
+    fn the_token_or_a_live_session_signs_in() {
+        let (sessions, now) = (Sessions::default(), Instant::now());
+        let session = sessions.open(now).unwrap();
+        let signed = |h: &HeaderMap| signed_in(h, "t0k", &sessions, now);
+        let cookie = format!("theme=dark; aima_session={session}");
+        assert!(signed(&with(header::COOKIE, &cookie)));
+        assert!(signed(&with(header::AUTHORIZATION, "Bearer t0k")));
+        assert!(!signed(&with(header::COOKIE, "aima_session=t0k")));
+        assert!(!signed(&with(header::AUTHORIZATION, "Bearer nope")));
+        assert!(!signed(&HeaderMap::new()));
+        sessions.close(&session);
+        assert!(!signed(&with(header::COOKIE, &cookie)));
     }
 
     #[test]

@@ -5,5 +5,8 @@ mod docker;
 mod http;
 mod instance;
 mod limits;
+mod listen;
+mod log_secrets;
+mod login_flood;
 mod observability;
 mod router;

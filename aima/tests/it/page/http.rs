@@ -315,3 +315,45 @@ fn hostile_names_are_escaped_and_the_page_is_locked_down() {
         missing.body
     );
 }
+
+/// Signs in through the form; returns the `name=value` of the session cookie.
+fn sign_in(port: u16, token: &str) -> String {
+    let login = request(
+        port,
+        "POST",
+        "/login",
+        &[FORM],
+        &format!("token={token}&next=%2F"),
+    );
+    assert_eq!(login.status, 303, "{}", login.body);
+    let set = login.header("set-cookie").expect("a session cookie");
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn sign_out_ends_the_session_on_the_daemon_and_a_restart_ends_them_all() {
+    let aima = Aima::new();
+    let token = ("AIMA_API_TOKEN", "page-test-token");
+    let mut daemon = Daemon::start(&aima, &[token]);
+    let first = sign_in(daemon.port, "page-test-token");
+    let second = sign_in(daemon.port, "page-test-token");
+    assert_ne!(first, second, "two sign-ins got the same session");
+    // A copy of the first cookie, kept by someone else, stops working at sign-out.
+    let copied = first.clone();
+    let out = request(daemon.port, "POST", "/logout", &[("Cookie", &first)], "");
+    assert_eq!(out.status, 303);
+    let after = request(daemon.port, "GET", "/", &[("Cookie", &copied)], "");
+    assert_eq!(
+        after.status, 401,
+        "a signed-out session still opens the page"
+    );
+    let other = request(daemon.port, "GET", "/", &[("Cookie", &second)], "");
+    assert_eq!(other.status, 200, "signing out one session ended another");
+
+    // Sessions live in the daemon's memory: a restart (same token or another) ends them.
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(10)).success());
+    let again = Daemon::start(&aima, &[token]);
+    let stale = request(again.port, "GET", "/", &[("Cookie", &second)], "");
+    assert_eq!(stale.status, 401, "a session outlived the daemon");
+}

@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 6] = [
+pub const CRITERIA: [Criterion; 8] = [
     Criterion {
         id: "S15.C1",
         title: "With no token configured the daemon generates one and refuses requests without it",
@@ -27,5 +27,13 @@ pub const CRITERIA: [Criterion; 6] = [
     Criterion {
         id: "S15.C6",
         title: "With the operator's explicit opt-out a loopback daemon serves requests without a token",
+    },
+    Criterion {
+        id: "S15.C7",
+        title: "Unfinished sign-ins filling every connection slot leave health, the API and the page served, and SIGTERM prompt",
+    },
+    Criterion {
+        id: "S15.C8",
+        title: "Signing out ends the session on the daemon: a copy of its cookie stops working",
     },
 ];

@@ -5,12 +5,22 @@ use crate::scenario::judging::{Checks, Judged, Observed, results, skip};
 use crate::verdict::CriterionResult;
 
 use super::criteria::CRITERIA;
+use super::hostile::{FLOOD, SERVED_WITHIN, STOPPED_WITHIN};
 use super::steps::Observations;
 
 pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
     results(
         &CRITERIA,
-        vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs), c6(obs)],
+        vec![
+            c1(obs),
+            c2(obs),
+            c3(obs),
+            c4(obs),
+            c5(obs),
+            c6(obs),
+            c7(obs),
+            c8(obs),
+        ],
     )
 }
 
@@ -175,6 +185,91 @@ fn c5(obs: &Observations) -> Judged {
     checks.expect(obs.searched > 0, || "no log file was searched".into());
     for leak in &obs.leaks {
         checks.problem(format!("the token appears in {leak}"));
+    }
+    checks.done()
+}
+
+fn c7(obs: &Observations) -> Judged {
+    let Some(flood) = &obs.flood else {
+        return skip(obs.skip_reason("the sign-in flood"));
+    };
+    let mut checks = Checks::new();
+    checks.figure("unfinished_sign_ins", flood.opened as u64);
+    checks.figure("sign_ins_answered_at_once", flood.answered.len() as u64);
+    checks.read_back(format!(
+        "{} of {} unfinished sign-ins answered within the pause: {:?}",
+        flood.answered.len(),
+        flood.opened,
+        flood.answered
+    ));
+    checks.expect(flood.opened == FLOOD, || {
+        format!("only {} of {FLOOD} sign-ins could connect", flood.opened)
+    });
+    let within = SERVED_WITHIN.as_millis() as u64;
+    for (what, reply) in &flood.beside {
+        checks.read_back(format!("{what} beside the flood -> {}", answer(reply)));
+        let served = reply
+            .as_ref()
+            .is_ok_and(|r| r.status == 200 && r.elapsed_ms <= within);
+        checks.expect(served, || {
+            format!(
+                "{what} beside {FLOOD} unfinished sign-ins: {}, expected 200 within {within}ms",
+                answer(reply)
+            )
+        });
+    }
+    checks.expect(flood.beside.len() == 3, || {
+        format!(
+            "{} of 3 requests were sent beside the flood",
+            flood.beside.len()
+        )
+    });
+    match flood.stop_ms {
+        Some(ms) => {
+            checks.figure("sigterm_exit_ms", ms);
+            checks.read_back(format!(
+                "SIGTERM with the flood open: {}",
+                flood.stop_evidence
+            ));
+            let bound = STOPPED_WITHIN.as_millis() as u64;
+            checks.expect(flood.stopped_cleanly && ms <= bound, || {
+                format!(
+                    "SIGTERM with the flood open: gone after {ms}ms (bound {bound}ms), cleanly: {}",
+                    flood.stopped_cleanly
+                )
+            });
+        }
+        None => {
+            checks.problem("the flooded daemon was not running when SIGTERM was due");
+        }
+    }
+    checks.done()
+}
+
+fn c8(obs: &Observations) -> Judged {
+    let Some(seen) = &obs.revocation else {
+        return skip(obs.skip_reason("the status page's sign-in"));
+    };
+    let mut checks = Checks::new();
+    let steps = [
+        ("POST /login with the token", &seen.sign_in, 303),
+        ("GET / with the session cookie", &seen.before, 200),
+        ("POST /logout with the cookie", &seen.sign_out, 303),
+        (
+            "GET / with a copy of the signed-out cookie",
+            &seen.copy_after,
+            401,
+        ),
+    ];
+    for (what, reply, want) in steps {
+        let Some(reply) = reply else {
+            checks.problem(format!("{what}: not sent (no session cookie was set)"));
+            continue;
+        };
+        checks.read_back(format!("{what} -> {}", answer(reply)));
+        checks.expect(status(reply) == Some(want), || {
+            format!("{what}: {}, expected {want}", answer(reply))
+        });
     }
     checks.done()
 }

@@ -1,7 +1,9 @@
 //! Scenario 15, API authentication: open on loopback without a token, closed with one, refused
-//! when exposed without one, and the token never written anywhere.
+//! when exposed without one, and the token never written anywhere; the status page's sessions
+//! end at sign-out, and unfinished sign-ins cannot crowd out anyone else.
 
 mod criteria;
+mod hostile;
 mod judge;
 mod steps;
 

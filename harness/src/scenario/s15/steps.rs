@@ -1,6 +1,7 @@
 //! Scenario 15's steps: a daemon without a token, asked without one; a daemon with the run's
 //! token, every route asked without it, with a wrong one and with it; `aima start` on
-//! 0.0.0.0 without a token; finally every log of the run searched for the token.
+//! 0.0.0.0 without a token; the page's sign-out and a flood of unfinished sign-ins
+//! ([`super::hostile`]); finally every log of the run searched for the token.
 
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ use crate::exec::CommandRecord;
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::port_check::free_port;
 use crate::scenario::context::RunContext;
+
+use super::hostile::{self, LoginFlood, Revocation};
 
 /// One request as sent three ways: without the token, with a wrong one, with the token.
 #[derive(Debug, Clone)]
@@ -35,6 +38,10 @@ pub struct Observations {
     pub models_before: Option<usize>,
     pub models_after: Option<usize>,
     pub exposed: Option<CommandRecord>,
+    /// The page's sign-in, sign-out and a copy of the cookie (the daemon with the token).
+    pub revocation: Option<Revocation>,
+    /// Unfinished sign-ins filling the connection slots of a daemon.
+    pub flood: Option<LoginFlood>,
     /// Files of the run's logs that contain the token, and how many were searched.
     pub leaks: Vec<String>,
     pub searched: usize,
@@ -88,6 +95,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         "health without token",
         HttpRequest::new("GET", "/api/v2/health"),
     ));
+    obs.revocation = Some(hostile::revocation(ctx));
     obs.models_before = count_models(ctx);
     let model_body = r#"{"name":"auth-model","source":"ollama","repo":"tinyllama"}"#;
     let model = guarded(
@@ -161,6 +169,9 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         &[NO_TOKEN, OPT_OUT],
         Duration::from_secs(15),
     ));
+
+    // 5. Unfinished sign-ins, as many as the daemon has connection slots.
+    obs.flood = Some(hostile::login_flood(ctx)?);
     Ok(())
 }
 
