@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use crate::cli::{EXIT_NOT_ALL_PASS, EXIT_REFUSED};
+use crate::verdict::{EXIT_NOT_ALL_PASS, EXIT_REFUSED};
 use crate::report::{ScenarioRuns, catalog, plain_catalog, plain_summary, write_catalog};
 use crate::scenario::manifest::{default_path, load, plan};
 use crate::scenario::{RunOptions, RunRefused, find, run_scenario};

@@ -12,11 +12,7 @@ use crate::reaper::{ReaperArgs, run_reaper};
 use crate::report::{plain_summary, series, series_table};
 use crate::scenario::{AimaRuntime, RunOptions, RunRefused, SCENARIOS, run_scenario};
 
-/// Exit code when the run could not start (busy port, no Docker, unknown scenario, unreadable
-/// manifest).
-pub const EXIT_REFUSED: u8 = 2;
-/// Exit code when a criterion failed or was skipped.
-pub const EXIT_NOT_ALL_PASS: u8 = 1;
+pub use crate::verdict::{EXIT_NOT_ALL_PASS, EXIT_REFUSED};
 
 #[derive(Debug, Parser)]
 #[command(

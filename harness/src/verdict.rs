@@ -5,6 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+/// Exit code when the run could not start (busy port, no Docker, unknown scenario, unreadable
+/// manifest).
+pub const EXIT_REFUSED: u8 = 2;
+/// Exit code when a criterion failed or was skipped.
+pub const EXIT_NOT_ALL_PASS: u8 = 1;
+
 /// The judgement of one criterion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
