@@ -29,18 +29,23 @@
 //! - `domain`: the records: models, services, attempts, statuses, engine types and ids.
 //! - `clock`: wall-clock time as stored and as shown.
 
-pub mod api;
+/// A module the crate keeps to itself, except for aima's own integration tests: with the
+/// `test-support` feature (only they enable it) it is `pub`, so the tests reach inside without
+/// the product exporting it, and the dead-code lint keeps working on the product build.
+macro_rules! internal {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "test-support")]
+        pub mod $name;
+        #[cfg(not(feature = "test-support"))]
+        pub(crate) mod $name;
+    )*};
+}
+
 pub mod cli;
 mod clock;
-pub mod config;
 mod daemon;
-pub mod disk;
-pub mod domain;
-pub mod error;
-pub mod host;
-pub mod instance;
-pub mod lifecycle;
 mod metrics;
 mod ops;
-pub mod runtime;
-pub mod store;
+internal!(
+    api, config, disk, domain, error, host, instance, lifecycle, runtime, store
+);

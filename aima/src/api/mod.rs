@@ -25,7 +25,10 @@ mod services;
 mod state;
 mod transport;
 
+#[cfg(any(test, feature = "test-support"))]
 pub use openapi::OPENAPI;
-pub use routes::{BODY_LIMIT, router, routes};
+#[cfg(any(test, feature = "test-support"))]
+pub use routes::routes;
+pub use routes::{BODY_LIMIT, router};
 pub use state::ApiState;
 pub(crate) use transport::Transport;

@@ -96,6 +96,7 @@ fn page_signed_in() -> Table {
 }
 
 /// Every route as `(METHOD, path)`, in the table's order.
+#[cfg(any(test, feature = "test-support"))]
 pub fn routes() -> Vec<(String, String)> {
     let tables = [open(), protected(), page_open(), page_signed_in()];
     tables

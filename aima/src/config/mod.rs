@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE, DiskLimits};
+pub use disk::DiskLimits;
+#[cfg(any(test, feature = "test-support"))]
+pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE};
 pub use env::Env;
 pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};

@@ -11,9 +11,10 @@ mod service;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{
-    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
-    VLLM_SHM_BYTES, parse_size, size_text,
+    DEFAULT_STOP_SECS, EngineSpec, EngineType, ModelRef, Secret, parse_size, size_text,
 };
+#[cfg(any(test, feature = "test-support"))]
+pub use engine::{EngineCache, EngineLimits, VLLM_SHM_BYTES};
 pub use gpu::Gpus;
 pub(crate) use ids::random_claim;
 pub use ids::{BadId, ModelId, ServiceId};

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::domain::ModelSource;
 use crate::error::{Error, Result};
 
+#[cfg(any(test, feature = "test-support"))]
 pub use crate::runtime::MOUNT_TARGET;
 
 /// The path to store for a new model: `Some(canonical dir)` for a local model, `None` otherwise.

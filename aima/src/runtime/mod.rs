@@ -18,7 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
-pub use endpoint::{DockerEndpoint, EndpointError};
+pub use endpoint::DockerEndpoint;
+#[cfg(any(test, feature = "test-support"))]
+pub use endpoint::EndpointError;
 pub use gpu::{GpuPath, GpuRequest, GpuSupport};
 pub use pull::{PullFailure, PullProgress};
 pub(crate) use swarm::SwarmRuntime;

@@ -42,7 +42,9 @@ use crate::error::{Classified, Error, Kind, Result};
 
 pub use events::ServiceEvent;
 pub use handle::StoreHandle;
-pub use pool::{PooledStore, StorePool};
+pub use pool::StorePool;
+#[cfg(any(test, feature = "test-support"))]
+pub use pool::PooledStore;
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are
@@ -59,6 +61,7 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the state database has schema version {found}, newer than this aima knows ({known})")]
     SchemaTooNew { found: usize, known: usize },
+    #[cfg(any(test, feature = "test-support"))]
     #[error("the state database failed its integrity check")]
     Integrity,
 }
@@ -82,6 +85,7 @@ impl Classified for StoreError {
             StoreError::SchemaTooNew { .. } => {
                 "use the aima release that created this data dir, or a newer one"
             }
+            #[cfg(any(test, feature = "test-support"))]
             StoreError::Integrity => return None,
         };
         Some(help.to_owned())
@@ -110,6 +114,7 @@ impl Store {
     }
 
     /// The database at `path`, without a free-space check before writes (tools and tests).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_keeping(path, 0)
     }
@@ -242,6 +247,7 @@ impl Store {
 
     /// SQLite's full integrity check, as an error when it fails: reads every page, so for
     /// tests and repairs, not requests.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn check_integrity(&self) -> Result<()> {
         let verdict: String = self
             .conn()
