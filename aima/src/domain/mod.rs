@@ -8,14 +8,16 @@ mod ids;
 mod model;
 mod pull;
 mod service;
+mod text;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{
-    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, ModelRef, Secret,
-    VLLM_SHM_BYTES, parse_size, size_text,
+    DEFAULT_STOP_SECS, EngineCache, EngineLimits, EngineSpec, EngineType, MAX_SIZE, MIN_MEMORY,
+    ModelRef, Secret, VLLM_SHM_BYTES, parse_size, size_text,
 };
 pub use gpu::Gpus;
 pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use pull::PullPolicy;
 pub use service::{Owner, Service, Status, endpoint_url};
+pub use text::{BadText, MAX_TEXT_BYTES, check_text};

@@ -33,7 +33,7 @@ fn serves_the_api_and_stops_cleanly_on_sigterm() {
 #[test]
 fn token_is_required_except_for_health() {
     let data = Aima::new();
-    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "t0ken")]);
+    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "t0ken-of-sixteen-bytes")]);
     let (code, body) = http(daemon.port, "GET", "/api/v2/services", None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");
     assert!(body.contains("\"unauthorized\""), "{body}");
