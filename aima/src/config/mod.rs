@@ -4,6 +4,7 @@
 mod disk;
 mod env;
 mod error;
+mod private;
 mod runtime;
 mod sources;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE, DiskLimits};
 pub use env::Env;
 pub use error::ConfigError;
+pub use private::{Distrust, Untrusted};
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
@@ -259,7 +261,8 @@ impl Config {
     }
 }
 
-/// Creates the data dir (mode 0700: it holds the API token and state) and proves it writable.
+/// Creates the data dir (mode 0700: it holds the API token and state), refuses it when another
+/// account owns or may write it or a file in it that aima reads, and proves it writable.
 fn ensure_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     let unusable = |source| ConfigError::DataDir {
@@ -271,6 +274,7 @@ fn ensure_data_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(unusable)?;
+    private::check_data_dir(dir)?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(unusable)?;
     let _ = std::fs::remove_file(probe);
