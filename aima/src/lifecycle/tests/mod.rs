@@ -4,6 +4,7 @@
 mod claim;
 mod gpus;
 mod image;
+mod model_swap;
 mod pull;
 mod refresh;
 mod room;
