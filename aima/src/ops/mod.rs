@@ -59,7 +59,10 @@ pub struct CreateService {
 /// `value` of `flag` as a name or repository may be (see [`check_text`]), or a usage error.
 fn printable(flag: &str, value: &str) -> Result<()> {
     check_text(value).map_err(|why| {
-        Error::usage(format!("bad {flag} {value:?}: {why}"))
+        // At most 64 characters of it: the refused text may be huge.
+        let shown: String = value.chars().take(64).collect();
+        let cut = if shown.len() < value.len() { "…" } else { "" };
+        Error::usage(format!("bad {flag} {shown:?}{cut}: {why}"))
             .with_help("names, repositories and types are printable text of at most 256 bytes")
     })
 }

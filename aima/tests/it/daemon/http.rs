@@ -301,3 +301,16 @@ fn hostile_paths_are_refused_by_the_api_and_nothing_is_stored() {
     drop(daemon);
     assert!(integrity_ok(&aima));
 }
+
+#[test]
+fn a_token_shorter_than_sixteen_bytes_stops_the_daemon_at_start() {
+    let data = Aima::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    data.run_env(
+        &[("AIMA_API_TOKEN", "short-token")],
+        &["start", "--listen", &listen],
+    )
+    .failure(2)
+    .stderr_has("error: the API token from AIMA_API_TOKEN is 11 bytes long; at least 16")
+    .stderr_has("help: ");
+}
