@@ -120,14 +120,14 @@ impl Eq for PinnedDir {}
 
 impl PinnedDir {
     /// Opens the canonical directory `path` (not through a symlink) and proves that what opened
-    /// is `path` itself.
+    /// is `path` itself. The handle is an `O_PATH` one: it reads nothing (Docker, not aima,
+    /// reads the model), it only holds the directory.
     pub fn open(path: &Path) -> Result<Self, MountError> {
+        use rustix::fs::OFlags;
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW;
         let file = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(
-                rustix::fs::OFlags::DIRECTORY.bits() as i32
-                    | rustix::fs::OFlags::NOFOLLOW.bits() as i32,
-            )
+            .custom_flags(flags.bits() as i32)
             .open(path)
             .map_err(|source| MountError::Open {
                 path: path.to_owned(),
