@@ -9,6 +9,7 @@
 //! status), but never removed as orphans, since another host may share that label.
 
 use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -126,7 +127,12 @@ fn write_atomically(dir: &Path, name: &str, value: &str) -> std::io::Result<()> 
     let unique = NEXT.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        // Private like every file aima creates in the data dir.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         file.write_all(format!("{value}\n").as_bytes())?;
         file.sync_all()?;
         std::fs::hard_link(&tmp, dir.join(name))

@@ -9,6 +9,11 @@
 //! other origin is refused there as everywhere. The `Host` check below still applies, so a
 //! rebinding page that is "same-origin" with itself gains nothing on a daemon without a token,
 //! and with a token it cannot sign in without knowing it.
+//!
+//! A `Host` header must be well formed — a DNS name, an IPv4 address or a bracketed IPv6
+//! address, then an optional port — or the request is refused with 400: no browser sends
+//! `localhost:80@evil.example`, `[::1].evil` or bytes above 0x7f, and a check that read such a
+//! value leniently would take a foreign name for loopback.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -23,10 +28,13 @@ pub(crate) async fn refuse_web_pages(
     req: Request,
     next: Next,
 ) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok());
+    let host = match req.headers().get(header::HOST) {
+        None => None,
+        Some(value) => match std::str::from_utf8(value.as_bytes()) {
+            Ok(text) if host_name(text).is_some() => Some(text),
+            _ => return malformed_host(),
+        },
+    };
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let own_page = super::page::is_page_path(req.uri().path())
             && host.is_some_and(|host| same_site(origin.as_bytes(), host));
@@ -50,16 +58,56 @@ fn same_site(origin: &[u8], host: &str) -> bool {
         .is_some_and(|rest| rest.eq_ignore_ascii_case(host.as_bytes()))
 }
 
-/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
-fn is_loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+/// The name of a well-formed `host[:port]` (the address without brackets for IPv6), or `None`:
+/// a DNS name (letters, digits, `-` and `.`, at most 253 bytes) or an IPv4 address, or an IPv6
+/// address in brackets, then optionally `:` and a port from 0 to 65535 in at most 5 digits.
+fn host_name(host: &str) -> Option<&str> {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, rest) = v6.split_once(']')?;
+            addr.parse::<std::net::Ipv6Addr>().ok()?;
+            match rest {
+                "" => (addr, None),
+                _ => (addr, Some(rest.strip_prefix(':')?)),
+            }
+        }
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
     };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let port_ok = port.is_none_or(|p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok()
+    });
+    let dns_ok = host.starts_with('[')
+        || (!name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    (port_ok && dns_ok).then_some(name)
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port; a malformed value is none.
+fn is_loopback_host(host: &str) -> bool {
+    host_name(host).is_some_and(|name| {
+        name.eq_ignore_ascii_case("localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// A `Host` header that is not `host[:port]`: no client of aima or browser sends one.
+fn malformed_host() -> Response {
+    let body = serde_json::json!({ "error": {
+        "code": "usage",
+        "message": "the Host header is not a well-formed host[:port]",
+        "help": "send a Host header such as 127.0.0.1:9090 or localhost:9090",
+    }});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 /// `forbidden` is an HTTP-only code, like `unauthorized`.
@@ -74,7 +122,7 @@ fn forbidden(message: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_loopback_host, same_site};
+    use super::{host_name, is_loopback_host, same_site};
 
     #[test]
     fn only_the_exact_site_is_same_site() {
@@ -111,6 +159,38 @@ mod tests {
             "localhost.evil.example",
         ] {
             assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_well_formed_hosts_pass() {
+        for (ok, name) in [
+            ("localhost", "localhost"),
+            ("127.0.0.1:9090", "127.0.0.1"),
+            ("[::1]:9090", "::1"),
+            ("[::1]", "::1"),
+            ("aima-host.example:80", "aima-host.example"),
+        ] {
+            assert_eq!(host_name(ok), Some(name), "{ok}");
+        }
+        for bad in [
+            "localhost:80@evil.example",
+            "[::1].evil",
+            "[::1]:",
+            "[::1]x:80",
+            "[evil]:80",
+            "localhost:",
+            "localhost:99999",
+            "localhost:123456",
+            "localhost:+80",
+            "local host",
+            "lo\u{e9}calhost",
+            "127.0.0.1:80:81",
+            "user@localhost",
+            "",
+        ] {
+            assert_eq!(host_name(bad), None, "{bad:?}");
+            assert!(!is_loopback_host(bad), "{bad:?}");
         }
     }
 }

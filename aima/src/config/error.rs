@@ -7,6 +7,8 @@ use crate::domain::EngineType;
 use crate::error::{Classified, Detail, Kind};
 use crate::instance::InstanceError;
 
+use super::private::Untrusted;
+
 /// Why the configuration cannot be read. Exit code 9 ("configuration or storage") covers the
 /// data dir and the file; a bad environment value is a usage error (2).
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,9 @@ pub enum ConfigError {
     RelativeModelRoot { root: PathBuf },
     #[error(transparent)]
     Instance(#[from] InstanceError),
+    /// The data dir or a file in it that aima reads is another account's, or writable by one.
+    #[error("{}", .0.describe())]
+    Untrusted(Box<Untrusted>),
 }
 
 impl Classified for ConfigError {
@@ -88,6 +93,7 @@ impl Classified for ConfigError {
                 "fix [models] roots in config.toml or AIMA_MODEL_ROOTS"
             }
             ConfigError::Instance(e) => return e.help(),
+            ConfigError::Untrusted(file) => return Some(file.fix()),
         };
         Some(help.to_owned())
     }

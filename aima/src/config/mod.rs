@@ -4,6 +4,7 @@
 mod disk;
 mod env;
 mod error;
+mod private;
 mod runtime;
 mod sources;
 
@@ -19,10 +20,11 @@ pub use disk::DiskLimits;
 pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE};
 pub use env::Env;
 pub use error::ConfigError;
+pub use private::{Distrust, Untrusted};
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
-use crate::domain::{EngineSpec, EngineType, Gpus, PullPolicy, Secret, parse_size};
+use crate::domain::{EngineSpec, EngineType, Gpus, MIN_MEMORY, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -261,7 +263,8 @@ impl Config {
     }
 }
 
-/// Creates the data dir (mode 0700: it holds the API token and state) and proves it writable.
+/// Creates the data dir (mode 0700: it holds the API token and state), refuses it when another
+/// account owns or may write it or a file in it that aima reads, and proves it writable.
 fn ensure_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     let unusable = |source| ConfigError::DataDir {
@@ -273,6 +276,7 @@ fn ensure_data_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(unusable)?;
+    private::check_data_dir(dir)?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(unusable)?;
     let _ = std::fs::remove_file(probe);
@@ -356,6 +360,7 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
         spec.shm_bytes = Some(v);
     }
     if let Some(v) = o.memory {
+        at_least_docker_minimum(format!("engines.{engine}.memory in config.toml"), v)?;
         spec.limits.memory_bytes = Some(v);
         from_file("memory");
     }
@@ -398,6 +403,18 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
     Ok(())
 }
 
+/// A memory limit Docker accepts: at least [`MIN_MEMORY`] (the upper bound is [`parse_size`]'s).
+fn at_least_docker_minimum(var: String, bytes: u64) -> Result<()> {
+    if bytes >= MIN_MEMORY {
+        return Ok(());
+    }
+    Err(ConfigError::BadValue {
+        var,
+        expected: "at least 6m, Docker's smallest container memory limit".to_owned(),
+        value: bytes.to_string(),
+    })
+}
+
 /// `missing`, `always` or `never`; `var` names where the value came from.
 fn pull_policy(var: String, value: &str) -> Result<PullPolicy> {
     PullPolicy::parse(value).ok_or_else(|| ConfigError::BadValue {
@@ -412,7 +429,7 @@ fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u6
     let text = String::deserialize(d)?;
     parse_size(&text).map(Some).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\")"
+            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\"), at most 9223372036854775807 bytes"
         ))
     })
 }
@@ -500,9 +517,13 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
     let size_of = |var: String| -> Result<Option<u64>> {
         match env.get(&var) {
             None => Ok(None),
-            Some(text) => parse_size(text)
-                .map(Some)
-                .ok_or_else(|| bad(var, "a size such as 16g, 512m or 1048576", text)),
+            Some(text) => parse_size(text).map(Some).ok_or_else(|| {
+                bad(
+                    var,
+                    "a size such as 16g, 512m or 1048576, at most 9223372036854775807 bytes",
+                    text,
+                )
+            }),
         }
     };
     let count_of = |var: String| -> Result<Option<u32>> {
@@ -519,6 +540,7 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
     }
     let var = format!("{prefix}_MEMORY");
     if let Some(bytes) = size_of(var.clone())? {
+        at_least_docker_minimum(var.clone(), bytes)?;
         spec.limits.memory_bytes = Some(bytes);
         from_env("memory", &var);
     }
@@ -759,6 +781,30 @@ mod tests {
         std::fs::write(&config, "[engines.vllm]\ngpus = \"count=0\"\n").unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn sizes_are_bounded_to_what_docker_takes() {
+        let dir = tempfile::tempdir().unwrap();
+        for (var, value) in [
+            ("AIMA_VLLM_MEMORY", "18446744073709551615"),
+            ("AIMA_VLLM_MEMORY", "5m"),
+            ("AIMA_VLLM_SHM_SIZE", "9223372036854775808"),
+        ] {
+            let err = Config::load(dir.path(), Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!(err.kind(), Kind::Usage, "{var}={value}: {err}");
+            assert!(err.to_string().contains(var), "{err}");
+        }
+        let config = dir.path().join("config.toml");
+        for line in ["memory = \"1m\"", "memory = \"18446744073709551615\""] {
+            std::fs::write(&config, format!("[engines.vllm]\n{line}\n")).unwrap();
+            let err = crate::error::Error::from(Config::load(dir.path(), no_env()).unwrap_err());
+            assert!(
+                err.render().contains("memory") || err.render().contains("at most"),
+                "{line}: {}",
+                err.render()
+            );
+        }
     }
 
     #[test]

@@ -9,12 +9,15 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
-use crate::config::{ApiAuth, Config};
+use crate::config::{ApiAuth, Config, Source};
 use crate::disk::{DiskFull, Place, is_full};
 use crate::error::{Classified, Kind};
 
 pub(crate) const TOKEN_FILE: &str = "api-token";
 const TOKEN_BYTES: usize = 32;
+/// The shortest token accepted from any source: a short one is guessed by a neighbour who may
+/// try the TCP port as often as they like.
+pub(crate) const MIN_TOKEN_BYTES: usize = 16;
 
 /// Why the daemon has no token to require.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,10 @@ pub(crate) enum TokenError {
     Exposed { path: PathBuf, mode: u32 },
     #[error("the API token file {} is empty", .0.display())]
     Empty(PathBuf),
+    #[error(
+        "the API token from {from} is {len} bytes long; at least {MIN_TOKEN_BYTES} are required"
+    )]
+    TooShort { from: String, len: usize },
     #[error(transparent)]
     Full(DiskFull),
 }
@@ -39,7 +46,7 @@ pub(crate) enum TokenError {
 impl Classified for TokenError {
     fn kind(&self) -> Kind {
         match self {
-            TokenError::TokenAndOptOut => Kind::Usage,
+            TokenError::TokenAndOptOut | TokenError::TooShort { .. } => Kind::Usage,
             TokenError::Full(e) => e.kind(),
             _ => Kind::Storage,
         }
@@ -58,6 +65,9 @@ impl Classified for TokenError {
             TokenError::Empty(_) => {
                 "delete it: the daemon generates a new one at its next start".to_owned()
             }
+            TokenError::TooShort { .. } => format!(
+                "use a random token of at least {MIN_TOKEN_BYTES} bytes (`openssl rand -hex 32`), or unset it and delete the api-token file so the daemon generates one"
+            ),
         })
     }
 }
@@ -69,9 +79,29 @@ pub(crate) fn api_token(config: &Config) -> Result<Option<String>> {
     match (config.api_auth, config.api_token.clone()) {
         (ApiAuth::None, Some(_)) => Err(TokenError::TokenAndOptOut),
         (ApiAuth::None, None) => Ok(None),
-        (ApiAuth::Token, Some(token)) => Ok(Some(token)),
+        (ApiAuth::Token, Some(token)) => {
+            let from = match config.sources.of("api.token") {
+                Source::Env(var) => var,
+                _ => format!(
+                    "[api] token in {}",
+                    config.data_dir.join("config.toml").display()
+                ),
+            };
+            long_enough(token, from).map(Some)
+        }
         (ApiAuth::Token, None) => load_or_generate(&config.data_dir).map(Some),
     }
+}
+
+/// `token`, unless it is shorter than [`MIN_TOKEN_BYTES`]; `from` says where it came from.
+fn long_enough(token: String, from: String) -> Result<String> {
+    if token.len() < MIN_TOKEN_BYTES {
+        return Err(TokenError::TooShort {
+            from,
+            len: token.len(),
+        });
+    }
+    Ok(token)
 }
 
 fn load_or_generate(data_dir: &Path) -> Result<String> {
@@ -123,8 +153,9 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
     if token.is_empty() {
         return Err(TokenError::Empty(path));
     }
+    let token = long_enough(token.to_owned(), path.display().to_string())?;
     tracing::info!(path = %path.display(), "API token read from the data dir");
-    Ok(token.to_owned())
+    Ok(token)
 }
 
 /// 32 bytes from the kernel's generator, hex-encoded.
@@ -154,17 +185,49 @@ mod tests {
         assert_eq!(api_token(&cfg).unwrap().unwrap(), first);
     }
 
+    const MINE: &str = "the-operators-own-token";
+
+    #[test]
+    fn tokens_shorter_than_sixteen_bytes_are_refused_wherever_they_come_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = api_token(&config(dir.path(), &[("AIMA_API_TOKEN", "t0ken")])).unwrap_err();
+        assert_eq!(err.kind(), Kind::Usage);
+        let text = err.to_string();
+        assert!(
+            text.contains("AIMA_API_TOKEN") && text.contains("5 bytes"),
+            "{text}"
+        );
+        assert!(!text.contains("t0ken"), "the error shows the token: {text}");
+        std::fs::write(dir.path().join("config.toml"), "[api]\ntoken = \"short\"\n").unwrap();
+        let text = api_token(&config(dir.path(), &[])).unwrap_err().to_string();
+        assert!(text.contains("[api] token in"), "{text}");
+        std::fs::remove_file(dir.path().join("config.toml")).unwrap();
+        let path = dir.path().join(TOKEN_FILE);
+        std::fs::write(&path, "123456789012345\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let text = api_token(&config(dir.path(), &[])).unwrap_err().to_string();
+        assert!(
+            text.contains(TOKEN_FILE) && text.contains("15 bytes"),
+            "{text}"
+        );
+        std::fs::write(&path, "1234567890123456\n").unwrap();
+        assert_eq!(
+            api_token(&config(dir.path(), &[])).unwrap().unwrap().len(),
+            16
+        );
+    }
+
     #[test]
     fn operator_token_wins_and_opt_out_means_none() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = config(dir.path(), &[("AIMA_API_TOKEN", "mine")]);
-        assert_eq!(api_token(&cfg).unwrap().as_deref(), Some("mine"));
+        let cfg = config(dir.path(), &[("AIMA_API_TOKEN", MINE)]);
+        assert_eq!(api_token(&cfg).unwrap().as_deref(), Some(MINE));
         let cfg = config(dir.path(), &[("AIMA_API_AUTH", "none")]);
         assert_eq!(api_token(&cfg).unwrap(), None);
         assert!(!dir.path().join(TOKEN_FILE).exists());
         let both = config(
             dir.path(),
-            &[("AIMA_API_AUTH", "none"), ("AIMA_API_TOKEN", "mine")],
+            &[("AIMA_API_AUTH", "none"), ("AIMA_API_TOKEN", MINE)],
         );
         assert_eq!(api_token(&both).unwrap_err().kind(), Kind::Usage);
     }

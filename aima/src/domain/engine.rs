@@ -142,8 +142,15 @@ impl EngineLimits {
     }
 }
 
+/// The largest size aima accepts, in bytes: Docker keeps sizes as signed 64-bit numbers, so a
+/// larger one would reach it negative (18446744073709551615 would read as -1, "no limit").
+pub const MAX_SIZE: u64 = i64::MAX as u64;
+
+/// Docker refuses a container memory limit below 6 MiB.
+pub const MIN_MEMORY: u64 = 6 << 20;
+
 /// Parses a size as Docker writes them: bytes, or a number with `k`, `m` or `g` (powers of 1024,
-/// case-insensitive, an optional trailing `b`).
+/// case-insensitive, an optional trailing `b`), from 1 byte to [`MAX_SIZE`].
 pub fn parse_size(text: &str) -> Option<u64> {
     let lower = text.trim().to_ascii_lowercase();
     let lower = lower.strip_suffix('b').unwrap_or(&lower);
@@ -157,7 +164,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         .parse::<u64>()
         .ok()?
         .checked_mul(unit)
-        .filter(|n| *n > 0)
+        .filter(|n| (1..=MAX_SIZE).contains(n))
 }
 
 /// A size the way [`parse_size`] reads it, in the largest unit that divides it (`64m`, `2g`).
@@ -412,7 +419,19 @@ mod tests {
         assert_eq!(parse_size("16G"), Some(16 << 30));
         assert_eq!(parse_size("10mb"), Some(10 << 20));
         assert_eq!(parse_size("4096"), Some(4096));
-        for bad in ["", "0", "m", "-1g", "1.5g", "12t"] {
+        assert_eq!(parse_size("9223372036854775807"), Some(MAX_SIZE));
+        assert_eq!(parse_size("8589934591g"), Some(8_589_934_591 << 30));
+        for bad in [
+            "",
+            "0",
+            "m",
+            "-1g",
+            "1.5g",
+            "12t",
+            "18446744073709551615",
+            "9223372036854775808",
+            "8589934592g",
+        ] {
             assert_eq!(parse_size(bad), None, "{bad:?}");
         }
         for text in ["64m", "2g", "1536m", "3k", "1000"] {

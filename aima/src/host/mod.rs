@@ -6,6 +6,7 @@ pub mod engine_api;
 mod engine_health;
 pub mod gpus;
 pub mod model_dir;
+pub mod model_mount;
 pub mod ports;
 mod process;
 mod sock_diag;

@@ -161,13 +161,12 @@ impl Run<'_> {
         }
         self.docker_room(rt.as_ref(), "Docker's disk is too full", Phase::Preflight)
             .await?;
-        // Again at every start: the files may have changed (or become a symlink elsewhere)
-        // since the service was created.
-        let resolved = resolve(self.spec.engine, &self.model, &self.deps.config.model_roots)
-            .map_err(|mut e| {
-                e.code = Kind::StartFailed;
-                Failure::of(e, Phase::Preflight)
-            })?;
+        // Again at every start, before the pull, so a model that cannot be served fails in
+        // seconds: the files may have changed (or become a symlink elsewhere) since the service
+        // was created. Each attempt resolves it once more, just before its container exists.
+        let resolved = self
+            .resolve_model()
+            .map_err(|e| Failure::of(e, Phase::Preflight))?;
         if let Some(note) = &resolved.note {
             self.step(Phase::Preflight, note);
         }
@@ -182,7 +181,7 @@ impl Run<'_> {
                 &format!("attempt {n}/{max}: starting {} container", self.spec.engine),
             );
             match self
-                .one_attempt(&rt, n, &limits, gpus.as_ref(), &resolved, deadline)
+                .one_attempt(&rt, n, &limits, gpus.as_ref(), deadline)
                 .await
             {
                 Ok(started) => return Ok(started),
@@ -229,9 +228,13 @@ impl Run<'_> {
         n: u32,
         limits: &ContainerLimits,
         gpus: Option<&GpuRequest>,
-        resolved: &Resolved,
         deadline: Instant,
     ) -> Result<Started, Failure> {
+        // Resolved and pinned at container creation, after any pull and before every attempt:
+        // what Docker is handed next is what was just checked.
+        let resolved = &self
+            .resolve_model()
+            .map_err(|e| Failure::of(e, Phase::Create))?;
         let mut spec = self.container_spec(n, limits, resolved);
         spec.gpus = gpus.cloned();
         let creator = rt.clone();
@@ -267,6 +270,47 @@ impl Run<'_> {
         result
     }
 
+    /// The service's model as its engine loads it, checked under the model roots (a local
+    /// model's directory open and pinned); a model that no longer passes fails the start.
+    fn resolve_model(&self) -> crate::error::Result<Resolved> {
+        resolve(self.spec.engine, &self.model, &self.deps.config.model_roots).map_err(|mut e| {
+            e.code = Kind::StartFailed;
+            e
+        })
+    }
+
+    /// Proves that the container just started mounted the pinned model directory (see
+    /// [`crate::host::model_mount`]); a swap since the check fails the start, not retried.
+    async fn verify_mount(
+        &self,
+        rt: &dyn Runtime,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<(), Failure> {
+        let Some(pinned) = resolved.pinned.clone() else {
+            return Ok(());
+        };
+        let state = rt
+            .state(id)
+            .await
+            .map_err(|e| Failure::from_runtime(e, Phase::Start))?;
+        let container = id.to_owned();
+        let verdict =
+            tokio::task::spawn_blocking(move || pinned.verify(&container, state.pid)).await;
+        match verdict {
+            Ok(Ok(evidence)) => {
+                tracing::debug!(container = id, ?evidence, "model mount verified");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(Failure::of(Error::from(e), Phase::Start).cause("model_swapped")),
+            Err(e) => Err(Failure::fatal(
+                Kind::StartFailed,
+                Phase::Start,
+                format!("verifying the model mount failed inside aima: {e}"),
+            )),
+        }
+    }
+
     /// Where the engine may run: the configured constraints, and the node asked for.
     fn placement(&self) -> Vec<String> {
         let mut constraints = self.deps.config.runtime.constraints.clone();
@@ -294,6 +338,7 @@ impl Run<'_> {
             }
             Err(e) => return Err(Failure::from_runtime(e, Phase::Start)),
         }
+        self.verify_mount(rt, id, resolved).await?;
         // On a Swarm the engine answers on its node's address, not necessarily this host's.
         let placed = rt
             .placement(id)

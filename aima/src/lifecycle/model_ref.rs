@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::domain::{EngineType, Model, ModelRef};
 use crate::error::{Error, Result};
 use crate::host::model_dir::{allowed_dir, is_gguf};
+use crate::host::model_mount::PinnedDir;
 use crate::runtime::MOUNT_TARGET;
 
 /// What to tell the engine, and which host directory to mount read-only at [`MOUNT_TARGET`].
@@ -21,6 +22,9 @@ use crate::runtime::MOUNT_TARGET;
 pub struct Resolved {
     pub model: ModelRef,
     pub mount: Option<String>,
+    /// The mounted directory, open since its check, to prove after the start that Docker
+    /// mounted this very directory (see [`crate::host::model_mount`]).
+    pub pinned: Option<PinnedDir>,
     /// Something the operator should know (e.g. that the engine downloads over the network).
     pub note: Option<String>,
 }
@@ -51,23 +55,26 @@ pub fn resolve(engine: EngineType, model: &Model, roots: &[PathBuf]) -> Result<R
 
 fn local(engine: EngineType, model: &Model, path: &str) -> Result<Resolved> {
     let host = Path::new(path);
-    let mounted = |dir: &Path, file: Option<&str>| Resolved {
-        model: ModelRef::Mounted(match file {
-            Some(name) => format!("{MOUNT_TARGET}/{name}"),
-            None => MOUNT_TARGET.to_owned(),
-        }),
-        mount: Some(dir.to_string_lossy().into_owned()),
-        note: None,
+    let mounted = |dir: &Path, file: Option<&str>| -> Result<Resolved> {
+        Ok(Resolved {
+            model: ModelRef::Mounted(match file {
+                Some(name) => format!("{MOUNT_TARGET}/{name}"),
+                None => MOUNT_TARGET.to_owned(),
+            }),
+            mount: Some(dir.to_string_lossy().into_owned()),
+            pinned: Some(PinnedDir::open(dir)?),
+            note: None,
+        })
     };
     match engine {
         EngineType::Llamacpp if host.is_file() => {
             let dir = host.parent().unwrap_or(Path::new("/"));
             let name = file_name(host);
-            Ok(mounted(dir, Some(&name)))
+            mounted(dir, Some(&name))
         }
         EngineType::Llamacpp => {
             let name = one_gguf(host)?;
-            Ok(mounted(host, Some(&name)))
+            mounted(host, Some(&name))
         }
         EngineType::Vllm if host.is_file() => Err(Error::usage(format!(
             "vLLM cannot load the single file {path} of model {}",
@@ -76,7 +83,7 @@ fn local(engine: EngineType, model: &Model, path: &str) -> Result<Resolved> {
         .with_help(
             "vLLM loads a model directory (config.json, tokenizer and weights): register the directory, or serve the .gguf file with engine llamacpp",
         )),
-        EngineType::Vllm => Ok(mounted(host, None)),
+        EngineType::Vllm => mounted(host, None),
         EngineType::Ollama => Err(Error::usage(format!(
             "Ollama serves models by name from its own store, not from the local path of model {}",
             model.id
@@ -93,6 +100,7 @@ fn remote(engine: EngineType, model: &Model) -> Result<Resolved> {
     let resolved = |model: ModelRef, note: Option<String>| Resolved {
         model,
         mount: None,
+        pinned: None,
         note,
     };
     match engine {

@@ -12,7 +12,8 @@ pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
-    EngineType, Gpus, Model, ModelId, ModelSource, Service, ServiceId, Status, parse_size,
+    EngineType, Gpus, MIN_MEMORY, Model, ModelId, ModelSource, Service, ServiceId, Status,
+    check_text, parse_size,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -55,6 +56,17 @@ pub struct CreateService {
     pub memory: Option<String>,
 }
 
+/// `value` of `flag` as a name or repository may be (see [`check_text`]), or a usage error.
+fn printable(flag: &str, value: &str) -> Result<()> {
+    check_text(value).map_err(|why| {
+        // At most 64 characters of it: the refused text may be huge.
+        let shown: String = value.chars().take(64).collect();
+        let cut = if shown.len() < value.len() { "…" } else { "" };
+        Error::usage(format!("bad {flag} {shown:?}{cut}: {why}"))
+            .with_help("names, repositories and types are printable text of at most 256 bytes")
+    })
+}
+
 pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Result<Model> {
     let name = req.name.trim();
     if name.is_empty() {
@@ -62,6 +74,11 @@ pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Res
     }
     if req.repo.trim().is_empty() {
         return Err(Error::usage("a model needs a non-empty --repo"));
+    }
+    printable("--name", &req.name)?;
+    printable("--repo", &req.repo)?;
+    if let Some(model_type) = &req.model_type {
+        printable("--type", model_type)?;
     }
     let path = model_dir::for_new_model(req.source, req.path.as_deref(), &config.model_roots)?;
     let model = Model {
@@ -109,14 +126,14 @@ pub fn delete_model(store: &mut Store, id: &str, force: bool) -> Result<Model> {
     store.delete_model(&id, force)
 }
 
-/// Docker refuses a container memory limit below 6 MiB.
-const MIN_MEMORY: u64 = 6 << 20;
-
 pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Result<Service> {
     if req.port == Some(0) {
         return Err(Error::usage(
             "port 0 is not a usable port: pick one between 1 and 65535",
         ));
+    }
+    if let Some(name) = &req.name {
+        printable("--name", name)?;
     }
     let spec = deps.config.engine(req.engine_type);
     let gpus = match req.gpus.as_deref() {
@@ -135,7 +152,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
             }
             None => {
                 return Err(Error::usage(format!(
-                    "bad --memory {text:?}: expected a size in bytes or with k, m or g (64m, 2g)"
+                    "bad --memory {text:?}: expected a size in bytes or with k, m or g (64m, 2g), at most 9223372036854775807 bytes"
                 )));
             }
         },

@@ -442,6 +442,10 @@ impl Runtime for DockerRuntime {
         };
         Ok(ContainerState {
             running: state.running.unwrap_or(false),
+            pid: state
+                .pid
+                .and_then(|pid| u32::try_from(pid).ok())
+                .filter(|pid| *pid > 0),
             exit_code: state.exit_code,
             oom_killed: state.oom_killed.unwrap_or(false),
         })

@@ -85,7 +85,7 @@ struct Container {
     logs: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct World {
     unreachable: bool,
     image_missing: bool,
@@ -100,6 +100,20 @@ struct World {
     removed: Vec<String>,
     calls: Vec<Call>,
     next_id: u32,
+    /// Code to run just before the next call of an operation (see [`FakeRuntime::before`]).
+    hooks: HashMap<Op, VecDeque<Hook>>,
+}
+
+/// Something a test does at a chosen moment of a start, e.g. swapping a model directory.
+type Hook = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("containers", &self.containers)
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
 }
 
 /// By default Docker answers, every image exists, a GPU runtime is installed and engines start.
@@ -173,6 +187,28 @@ impl FakeRuntime {
     /// Docker runs on another machine: its data root is not a path of this one.
     pub fn remote(&self) {
         self.world().remote = true;
+    }
+
+    /// Runs `hook` just before the next call of `op` does anything (queued: call again for
+    /// later calls), outside the fake's lock: a test's moment between a check and Docker.
+    pub fn before(&self, op: Op, hook: impl FnOnce() + Send + 'static) {
+        self.world()
+            .hooks
+            .entry(op)
+            .or_default()
+            .push_back(Box::new(hook));
+    }
+
+    /// Runs the hook queued for `op`, if any.
+    fn run_hook(&self, op: Op) {
+        let hook = self
+            .world()
+            .hooks
+            .get_mut(&op)
+            .and_then(VecDeque::pop_front);
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     /// The next call of `op` fails with `error` (queued: call again for later calls).
@@ -265,6 +301,7 @@ impl FakeRuntime {
             running: false,
             exit_code: Some(code),
             oom_killed: false,
+            pid: None,
         };
         c.info.state = "exited".to_owned();
         c.info.published_ports.clear();
@@ -381,6 +418,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool> {
+        self.run_hook(Op::ImageExists);
         let mut w = self.world();
         w.enter(Op::ImageExists, Call::ImageExists(image.to_owned()))?;
         Ok(!w.image_missing)
@@ -424,6 +462,7 @@ impl Runtime for FakeRuntime {
 
     async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
         self.door(Op::Create).await;
+        self.run_hook(Op::Create);
         let mut w = self.world();
         w.enter(Op::Create, Call::Create(spec.name.clone()))?;
         if w.image_missing {
@@ -465,6 +504,7 @@ impl Runtime for FakeRuntime {
 
     async fn start(&self, id: &str, _host_port: u16) -> RuntimeResult<()> {
         self.door(Op::Start).await;
+        self.run_hook(Op::Start);
         let mut w = self.world();
         w.enter(Op::Start, Call::Start(id.to_owned()))?;
         let exit = w.exits.pop_front();
@@ -480,6 +520,7 @@ impl Runtime for FakeRuntime {
                     running: false,
                     exit_code: Some(exit.code),
                     oom_killed: exit.oom_killed,
+                    pid: None,
                 };
                 c.info.state = "exited".to_owned();
                 c.logs = exit.logs;

@@ -135,6 +135,8 @@ pub struct DockerVersion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerState {
     pub running: bool,
+    /// The main process of a running container, in the Docker host's PID namespace.
+    pub pid: Option<u32>,
     pub exit_code: Option<i64>,
     pub oom_killed: bool,
 }

@@ -370,6 +370,8 @@ impl Runtime for SwarmRuntime {
             running,
             exit_code: task.exit_code,
             oom_killed,
+            // The task may run on another node, out of this host's sight.
+            pid: None,
         })
     }
 

@@ -121,6 +121,7 @@ impl Store {
 
     fn open_keeping(path: &Path, min_free: u64) -> Result<Self> {
         let dir = path.parent().map(Path::to_owned);
+        create_private(path);
         let opened = Connection::open(path)
             .map_err(|source| {
                 StoreError::Open {
@@ -258,6 +259,19 @@ impl Store {
             Err(StoreError::Integrity.into())
         }
     }
+}
+
+/// Creates the database file empty with mode 0600 when it is missing (an empty file is an empty
+/// database), so it is never readable by other accounts, whatever the umask; SQLite gives its
+/// `-wal` and `-shm` files the database's own mode. Best effort: when this fails, opening fails
+/// too, and SQLite's error says why (a full disk included).
+fn create_private(path: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
 }
 
 /// `e` as a [`DiskFull`] error when SQLite failed for lack of room under `dir`; else unchanged.

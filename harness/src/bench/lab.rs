@@ -15,7 +15,7 @@ use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::{HttpReply, HttpRequest};
 use crate::fixtures::interrupt::{InterruptGuard, guard};
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::run_marker::instance_of;
+use crate::fixtures::run_marker::{instance_of, private_dir};
 use crate::reaper::RUN_ENV;
 
 /// The label every baseline container carries: `aima-bench.run=<run id>`.
@@ -46,7 +46,7 @@ impl Lab {
         name: &str,
     ) -> anyhow::Result<Self> {
         let data_dir = run_dir.join(name);
-        std::fs::create_dir_all(&data_dir)?;
+        private_dir(&data_dir)?;
         let env = vec![
             ("AIMA_DATA_DIR".to_owned(), data_dir.display().to_string()),
             ("AIMA_VLLM_IMAGE".to_owned(), image.to_owned()),

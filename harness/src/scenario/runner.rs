@@ -12,7 +12,7 @@ use anyhow::Context;
 use crate::exec::locate_binaries;
 use crate::fixtures::census::DockerView;
 use crate::fixtures::port_check::{check_port, free_port};
-use crate::fixtures::run_marker::{RunMarker, sweep_stale};
+use crate::fixtures::run_marker::{RunMarker, private_dir, sweep_stale};
 use crate::fixtures::sim_image::simulator_image;
 use crate::reaper::{RUN_ENV, Reaper, take_leftovers};
 use crate::report::{self, Report};
@@ -123,7 +123,7 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let run_id = run_id(options.scenario);
     let run_dir = std::path::absolute(options.reports.join(&run_id))?;
     let data_dir = run_dir.join("data");
-    std::fs::create_dir_all(&data_dir).context("creating the run's data dir")?;
+    private_dir(&data_dir).context("creating the run's data dir")?;
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
     let mut marker = RunMarker::new(&run_id, &data_dir, vec![port, listen.port()]);
     marker.write().context("writing the run marker")?;

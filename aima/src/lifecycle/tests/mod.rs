@@ -5,6 +5,7 @@ mod claim;
 mod give_way;
 mod gpus;
 mod image;
+mod model_swap;
 mod pull;
 mod refresh;
 mod room;

@@ -211,6 +211,7 @@ fn what_the_engine_was_given_is_described_by_its_host_path() {
     let repo = Resolved {
         model: ModelRef::Repository("owner/name".into()),
         mount: None,
+        pinned: None,
         note: None,
     };
     assert_eq!(repo.describe(), "repository owner/name");

@@ -132,8 +132,8 @@ fn a_full_data_dir_fails_every_command_clearly_and_loses_nothing() {
     // No minimum, a little room, a write bigger than it: SQLite itself runs out of space and
     // rolls the transaction back.
     let no_minimum = [("AIMA_DATA_MIN_FREE", "0")];
-    fs.fill_leaving(48 << 10);
-    let repo = format!("owner/{}", "a".repeat(100_000));
+    fs.fill_leaving(36 << 10);
+    let repo = format!("owner/{}", "a".repeat(250));
     let out = refused(
         &aima,
         &no_minimum,

@@ -246,3 +246,29 @@ fn a_service_that_needs_gpus_docker_cannot_give_is_refused_before_any_container(
     let left = crate::support::containers::containers_with(&[&format!("aima.instance={instance}")]);
     assert!(left.is_empty(), "left: {left:?}");
 }
+
+#[test]
+fn control_characters_long_names_and_huge_memory_are_usage_errors() {
+    let (aima, model, _) = Aima::seeded();
+    let long = "n".repeat(257);
+    for (name, repo) in [
+        ("new\nline", "tinyllama"),
+        (long.as_str(), "tinyllama"),
+        ("ok", "tiny\u{1b}llama"),
+    ] {
+        let args = [
+            "model", "create", "--name", name, "--source", "ollama", "--repo", repo,
+        ];
+        run_unchanged(&aima, &args)
+            .failure(2)
+            .stderr_has("error: bad --");
+    }
+    for extra in [
+        ["--memory", "18446744073709551615"],
+        ["--memory", "5m"],
+        ["--name", "tab\there"],
+    ] {
+        let args = create_service_args(&model, "vllm", &extra);
+        run_unchanged(&aima, &args).failure(2).stderr_has(extra[0]);
+    }
+}

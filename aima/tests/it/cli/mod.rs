@@ -6,6 +6,7 @@ mod contract;
 mod conventions;
 mod disk_full;
 mod errors;
+mod hostile_data_dir;
 mod info;
 mod output;
 mod verbs;

@@ -132,24 +132,38 @@ fn a_failed_start_as_shown_by_start_get_and_list() {
     });
 }
 
-/// Names come from whoever can reach the API: in tables and detail views their escape
-/// sequences and line breaks are shown escaped, never sent to the terminal; JSON keeps them
-/// as data.
+/// Names come from whoever can reach the API. Control characters are refused at create, but a
+/// record written before that check (here: planted in the store) may hold them: in tables and
+/// detail views their escape sequences and line breaks are shown escaped, never sent to the
+/// terminal; JSON keeps them as data.
 #[test]
 fn escape_sequences_in_names_are_neutralised_in_table_output() {
     let aima = Aima::new();
     let hostile = "evil\x1b]0;owned\x07\x1b[2J\nfake-row\u{202e}";
+    aima.run(&create_model_args(hostile, "ollama", "tinyllama", &[]))
+        .failure(2)
+        .stderr_has("control character");
     let created = aima
         .run(&create_model_args(
-            hostile,
+            "plain",
             "ollama",
             "tinyllama",
             &["-o", "json"],
         ))
         .success();
     let model = crate::support::setup::string_at(&created.json(), "/id");
-    aima.run(&create_service_args(&model, "vllm", &["--name", hostile]))
-        .success();
+    aima.run(&create_service_args(
+        &model,
+        "vllm",
+        &["--name", "plain-svc"],
+    ))
+    .success();
+    let db = rusqlite::Connection::open(aima.data_dir().join("aima.db")).unwrap();
+    db.execute("UPDATE models SET name = ?1", [hostile])
+        .unwrap();
+    db.execute("UPDATE services SET name = ?1", [hostile])
+        .unwrap();
+    drop(db);
     for args in [
         &["model", "list"][..],
         &["model", "get", &model],

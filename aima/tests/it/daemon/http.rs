@@ -33,7 +33,7 @@ fn serves_the_api_and_stops_cleanly_on_sigterm() {
 #[test]
 fn token_is_required_except_for_health() {
     let data = Aima::new();
-    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "t0ken")]);
+    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "t0ken-of-sixteen-bytes")]);
     let (code, body) = http(daemon.port, "GET", "/api/v2/services", None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");
     assert!(body.contains("\"unauthorized\""), "{body}");
@@ -300,4 +300,17 @@ fn hostile_paths_are_refused_by_the_api_and_nothing_is_stored() {
     assert_eq!(created["path"], canonical.to_str().unwrap());
     drop(daemon);
     assert!(integrity_ok(&aima));
+}
+
+#[test]
+fn a_token_shorter_than_sixteen_bytes_stops_the_daemon_at_start() {
+    let data = Aima::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    data.run_env(
+        &[("AIMA_API_TOKEN", "short-token")],
+        &["start", "--listen", &listen],
+    )
+    .failure(2)
+    .stderr_has("error: the API token from AIMA_API_TOKEN is 11 bytes long; at least 16")
+    .stderr_has("help: ");
 }

@@ -431,6 +431,28 @@ async fn web_pages_are_refused() {
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
     let rebinding = send(&[("host", "evil.example:9090")]).await.unwrap();
     assert_eq!(rebinding.status(), StatusCode::FORBIDDEN);
+    // Values no browser sends, which a lenient reading took for loopback; a GET of the models
+    // answers 200 with a well-formed loopback Host.
+    let get_with_host = |host: &[u8]| {
+        let req = Request::builder()
+            .uri("/api/v2/models")
+            .header("host", header::HeaderValue::from_bytes(host).unwrap())
+            .body(Body::empty())
+            .unwrap();
+        api.app.clone().oneshot(req)
+    };
+    let fine = get_with_host(b"localhost:9090").await.unwrap();
+    assert_eq!(fine.status(), StatusCode::OK);
+    for host in [
+        &b"localhost:80@evil.example"[..],
+        b"[::1].evil",
+        b"127.0.0.1:80:81",
+        b"localhost\xe9:9090",
+    ] {
+        let odd = get_with_host(host).await.unwrap();
+        let shown = String::from_utf8_lossy(host);
+        assert_eq!(odd.status(), StatusCode::BAD_REQUEST, "Host: {shown}");
+    }
     let local = send(&[
         ("host", "127.0.0.1:9090"),
         ("content-type", "application/json"),
@@ -764,4 +786,44 @@ async fn gpus_and_memory_are_taken_at_create_and_a_held_gpu_refuses_a_start() {
         message.contains(&format!("GPU 0 is in use by aima service {holder}")),
         "{message}"
     );
+}
+
+/// Control characters, overlong text and sizes Docker cannot take are 400 and store nothing.
+#[tokio::test]
+async fn names_repos_and_sizes_are_bounded() {
+    let api = api(None, true);
+    let long = "x".repeat(257);
+    for body in [
+        json!({"name": "a\u{0}b", "source": "ollama", "repo": "tinyllama"}),
+        json!({"name": "tiny", "source": "ollama", "repo": "tiny\u{0}llama"}),
+        json!({"name": "tiny", "source": "ollama", "repo": "tinyllama", "type": "l\nlm"}),
+        json!({"name": long, "source": "ollama", "repo": "tinyllama"}),
+    ] {
+        let r = api
+            .call("POST", "/api/v2/models", Some(&body.to_string()))
+            .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let listed = api.call("GET", "/api/v2/models", None).await;
+    assert_eq!(listed.json["total"], 0, "{}", listed.json);
+
+    let model = api.model().await;
+    for extra in [
+        json!({"name": "svc\u{0}x"}),
+        json!({"name": "\u{1b}[31mred"}),
+        json!({"memory": "18446744073709551615"}),
+        json!({"memory": "9223372036854775808"}),
+        json!({"memory": "5m"}),
+    ] {
+        let mut body = json!({"model_id": model, "engine_type": "vllm", "port": free_port()});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let r = api
+            .call("POST", "/api/v2/services", Some(&body.to_string()))
+            .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let listed = api.call("GET", "/api/v2/services", None).await;
+    assert_eq!(listed.json["total"], 0, "{}", listed.json);
 }

@@ -10,6 +10,7 @@ mod interrupt;
 mod lease;
 mod logs_restart;
 mod model_paths;
+mod model_swap;
 mod ollama_store;
 mod port_blocked;
 mod prune;
