@@ -20,7 +20,6 @@ pub use disk::DiskLimits;
 pub use disk::{DEFAULT_DATA_MIN_FREE, DEFAULT_DOCKER_MIN_FREE};
 pub use env::Env;
 pub use error::ConfigError;
-pub use private::{Distrust, Untrusted};
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 

@@ -12,8 +12,8 @@ mod text;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{
-    DEFAULT_STOP_SECS, EngineSpec, EngineType, MAX_SIZE, MIN_MEMORY, ModelRef, Secret,
-    parse_size, size_text,
+    DEFAULT_STOP_SECS, EngineSpec, EngineType, MIN_MEMORY, ModelRef, Secret, parse_size,
+    size_text,
 };
 #[cfg(any(test, feature = "test-support"))]
 pub use engine::{EngineCache, EngineLimits, VLLM_SHM_BYTES};
@@ -23,4 +23,6 @@ pub use ids::{BadId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use pull::PullPolicy;
 pub use service::{Owner, Service, Status, endpoint_url};
-pub use text::{BadText, MAX_TEXT_BYTES, check_text};
+pub use text::check_text;
+#[cfg(any(test, feature = "test-support"))]
+pub use text::{BadText, MAX_TEXT_BYTES};

@@ -157,10 +157,7 @@ impl PinnedDir {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
+    #[cfg(test)]
     pub fn id(&self) -> DirId {
         self.id
     }
