@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::render;
-use crate::config::{Config, Source};
+use crate::config::{Config, Source, engine_settings};
 use crate::lifecycle::Deps;
 use crate::runtime::DockerEndpoint;
 
@@ -218,59 +218,24 @@ async fn docker(deps: &Deps) -> Docker {
     out
 }
 
+/// Every engine setting of [`engine_settings::ALL`] with its effective value and source.
 fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>> {
     config
         .engines
         .iter()
         .map(|(engine, spec)| {
-            let setting = |field: &'static str, value: Value| {
-                let source = config.sources.of(&format!("engines.{engine}.{field}"));
-                (field, Setting::new(value, source))
-            };
-            let settings = BTreeMap::from([
-                setting("image", json!(spec.image)),
-                setting("gpu", json!(spec.gpu)),
-                // What new services get without --gpus; follows `gpu` unless `gpus` is set.
-                (
-                    "gpus",
-                    Setting::new(
-                        json!(spec.default_gpus().to_string()),
-                        config.sources.of(&format!(
-                            "engines.{engine}.{}",
-                            if spec.gpus.is_some() { "gpus" } else { "gpu" }
-                        )),
-                    ),
-                ),
-                setting(
-                    "gpu_memory",
-                    spec.gpu_memory_bytes
-                        .map_or_else(|| json!("not checked"), |b| json!(b)),
-                ),
-                setting("port", json!(spec.default_port)),
-                setting("health_path", json!(spec.health_path)),
-                setting("start_attempts", json!(spec.start_attempts)),
-                setting("backoff_ms", json!(spec.backoff_ms)),
-                setting("extra_args", json!(spec.extra_args)),
-                setting("bind", json!(spec.bind.to_string())),
-                // Whether a key is set, never the key.
-                setting(
-                    "api_key",
-                    json!(if spec.api_key.is_some() {
-                        "set"
-                    } else {
-                        "not set"
-                    }),
-                ),
-                setting(
-                    "memory",
-                    spec.limits
-                        .memory_bytes
-                        .map_or_else(|| json!("3/4 of the Docker host's memory"), |b| json!(b)),
-                ),
-                setting("pids_limit", json!(spec.limits.pids)),
-                setting("log_max_size", json!(spec.limits.log_max_bytes)),
-                setting("log_max_files", json!(spec.limits.log_max_files)),
-            ]);
+            let settings = engine_settings::ALL
+                .iter()
+                .map(|setting| {
+                    // `gpus` follows `gpu` unless set itself: its source is whichever decided.
+                    let key = match setting.key {
+                        "gpus" if spec.gpus.is_none() => "gpu",
+                        key => key,
+                    };
+                    let source = config.sources.of(&format!("engines.{engine}.{key}"));
+                    (setting.key, Setting::new((setting.show)(spec), source))
+                })
+                .collect();
             (engine.to_string(), settings)
         })
         .collect()

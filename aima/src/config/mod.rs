@@ -2,6 +2,7 @@
 //! it, and `AIMA_*` overrides, validated into one [`Config`] that everything downstream takes.
 
 mod disk;
+pub mod engine_settings;
 mod env;
 mod error;
 mod private;
@@ -9,8 +10,6 @@ mod runtime;
 mod sources;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::num::{NonZeroU16, NonZeroU32};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -23,7 +22,8 @@ pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
-use crate::domain::{EngineSpec, EngineType, Gpus, MIN_MEMORY, PullPolicy, Secret, parse_size};
+use crate::domain::{EngineSpec, EngineType};
+use engine_settings::Raw;
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -114,36 +114,9 @@ struct FileApi {
     auth: Option<ApiAuth>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileEngine {
-    image: Option<String>,
-    gpu: Option<bool>,
-    #[serde(default, deserialize_with = "gpus")]
-    gpus: Option<Gpus>,
-    #[serde(default, deserialize_with = "size")]
-    gpu_memory: Option<u64>,
-    /// Non-zero, so `port = 0` is refused with the file's line like any other bad value.
-    port: Option<NonZeroU16>,
-    bind: Option<IpAddr>,
-    api_key: Option<String>,
-    hf_token: Option<String>,
-    #[serde(default, deserialize_with = "size")]
-    shm_size: Option<u64>,
-    #[serde(default, deserialize_with = "size")]
-    memory: Option<u64>,
-    pids_limit: Option<NonZeroU32>,
-    #[serde(default, deserialize_with = "size")]
-    log_max_size: Option<u64>,
-    log_max_files: Option<NonZeroU32>,
-    health_path: Option<String>,
-    start_attempts: Option<u32>,
-    backoff_ms: Option<u64>,
-    /// At most 65535 s, so an absurd value is refused with the file's line.
-    stop_secs: Option<u16>,
-    extra_args: Option<Vec<String>>,
-    pull: Option<String>,
-}
+/// One `[engines.X]` table: each key is checked against [`engine_settings::ALL`], with the
+/// place of its value kept to say which line is wrong.
+type FileEngine = BTreeMap<String, toml::Spanned<toml::Value>>;
 
 impl Config {
     /// Loads from the environment: the data dir (`AIMA_DATA_DIR`, else `~/.aima`), its file,
@@ -160,7 +133,7 @@ impl Config {
     pub fn load(data_dir: &Path, env: Env) -> Result<Self> {
         ensure_data_dir(data_dir)?;
         let path = data_dir.join("config.toml");
-        let file = read_file_config(&path)?;
+        let (file, text) = read_file_config(&path)?;
         if let Some(name) = file.engines.keys().find(|n| EngineType::parse(n).is_none()) {
             return Err(ConfigError::UnknownEngine {
                 path,
@@ -172,7 +145,7 @@ impl Config {
         for engine in EngineType::ALL {
             let mut spec = EngineSpec::builtin(engine);
             if let Some(o) = file.engines.get(engine.as_str()) {
-                apply_file(&mut spec, o, &mut sources)?;
+                apply_file(&mut spec, o, (&path, &text), &mut sources)?;
             }
             apply_env(&mut spec, &env, &mut sources)?;
             if spec.api_key.is_some() && !spec.takes_api_key() {
@@ -282,10 +255,13 @@ fn ensure_data_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_file_config(path: &Path) -> Result<FileConfig> {
+/// The file as parsed, and its text (to say which line a bad value is on).
+fn read_file_config(path: &Path) -> Result<(FileConfig, String)> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((FileConfig::default(), String::new()));
+        }
         Err(source) => {
             return Err(ConfigError::Read {
                 path: path.to_owned(),
@@ -293,14 +269,15 @@ fn read_file_config(path: &Path) -> Result<FileConfig> {
             });
         }
     };
-    toml::from_str(&text).map_err(|e| {
+    let file = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
         ConfigError::Malformed {
             path: path.to_owned(),
             at: line.map(|l| format!(" at line {l}")).unwrap_or_default(),
             detail: Detail(e.message().to_owned()),
         }
-    })
+    })?;
+    Ok((file, text))
 }
 
 /// A string setting: the environment variable beats the file; records which one gave it.
@@ -320,248 +297,59 @@ fn layered(
     from_file
 }
 
-fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> Result<()> {
+/// The file's `[engines.X]` values onto `spec`; `text` is the file's, to say which line is
+/// wrong.
+fn apply_file(
+    spec: &mut EngineSpec,
+    table: &FileEngine,
+    file: (&Path, &str),
+    sources: &mut Sources,
+) -> Result<()> {
     let engine = spec.engine;
-    let mut from_file =
-        |field: &str| sources.set(format!("engines.{engine}.{field}"), Source::File);
-    if let Some(v) = &o.image {
-        spec.image = v.clone();
-        from_file("image");
-    }
-    if let Some(v) = o.gpu {
-        spec.gpu = v;
-        from_file("gpu");
-    }
-    if let Some(v) = &o.gpus {
-        spec.gpus = Some(v.clone());
-        from_file("gpus");
-    }
-    if let Some(v) = o.gpu_memory {
-        spec.gpu_memory_bytes = Some(v);
-        from_file("gpu_memory");
-    }
-    if let Some(v) = o.port {
-        spec.default_port = v.get();
-        from_file("port");
-    }
-    if let Some(v) = o.bind {
-        spec.bind = v;
-        from_file("bind");
-    }
-    if let Some(v) = &o.api_key {
-        spec.api_key = Some(Secret::new(v.clone()));
-        from_file("api_key");
-    }
-    if let Some(v) = &o.hf_token {
-        spec.hf_token = Some(Secret::new(v.clone()));
-    }
-    if let Some(v) = o.shm_size {
-        spec.shm_bytes = Some(v);
-    }
-    if let Some(v) = o.memory {
-        at_least_docker_minimum(format!("engines.{engine}.memory in config.toml"), v)?;
-        spec.limits.memory_bytes = Some(v);
-        from_file("memory");
-    }
-    if let Some(v) = o.pids_limit {
-        spec.limits.pids = v.get();
-        from_file("pids_limit");
-    }
-    if let Some(v) = o.log_max_size {
-        spec.limits.log_max_bytes = v;
-        from_file("log_max_size");
-    }
-    if let Some(v) = o.log_max_files {
-        spec.limits.log_max_files = v.get();
-        from_file("log_max_files");
-    }
-
-    if let Some(v) = &o.health_path {
-        spec.health_path = v.clone();
-        from_file("health_path");
-    }
-    if let Some(v) = o.start_attempts {
-        spec.start_attempts = v.clamp(1, 10);
-        from_file("start_attempts");
-    }
-    if let Some(v) = o.backoff_ms {
-        spec.backoff_ms = v;
-        from_file("backoff_ms");
-    }
-    if let Some(v) = o.stop_secs {
-        spec.stop_secs = v.into();
-    }
-    if let Some(v) = &o.extra_args {
-        spec.extra_args = v.clone();
-        from_file("extra_args");
-    }
-    if let Some(v) = &o.pull {
-        spec.pull = pull_policy(format!("engines.{engine}.pull in config.toml"), v)?;
-        from_file("pull");
+    let (path, text) = file;
+    for (key, value) in table {
+        let malformed = |detail: String| ConfigError::Malformed {
+            path: path.to_owned(),
+            at: format!(" at line {}", text[..value.span().start].matches('\n').count() + 1),
+            detail: Detail(detail),
+        };
+        let Some(setting) = engine_settings::find(key) else {
+            let known: Vec<&str> = engine_settings::ALL.iter().map(|s| s.key).collect();
+            return Err(malformed(format!(
+                "unknown setting `{key}` in [engines.{engine}]; known are {}",
+                known.join(", ")
+            )));
+        };
+        if setting.apply(spec, Raw::File(value.get_ref())).is_none() {
+            return Err(malformed(format!(
+                "engines.{engine}.{key} must be {}, not {}",
+                setting.takes,
+                value.get_ref()
+            )));
+        }
+        sources.set(format!("engines.{engine}.{key}"), Source::File);
     }
     Ok(())
 }
 
-/// A memory limit Docker accepts: at least [`MIN_MEMORY`] (the upper bound is [`parse_size`]'s).
-fn at_least_docker_minimum(var: String, bytes: u64) -> Result<()> {
-    if bytes >= MIN_MEMORY {
-        return Ok(());
-    }
-    Err(ConfigError::BadValue {
-        var,
-        expected: "at least 6m, Docker's smallest container memory limit".to_owned(),
-        value: bytes.to_string(),
-    })
-}
-
-/// `missing`, `always` or `never`; `var` names where the value came from.
-fn pull_policy(var: String, value: &str) -> Result<PullPolicy> {
-    PullPolicy::parse(value).ok_or_else(|| ConfigError::BadValue {
-        var,
-        expected: "missing, always or never".to_owned(),
-        value: value.to_owned(),
-    })
-}
-
-/// A size in the file (`"16g"`), refused with the file's line when it does not parse.
-fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
-    let text = String::deserialize(d)?;
-    parse_size(&text).map(Some).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "{text:?} is not a size: use bytes or a number with k, m or g (\"16g\"), at most 9223372036854775807 bytes"
-        ))
-    })
-}
-
-/// A GPU choice in the file (`"0,1"`), refused with the file's line when it does not parse.
-fn gpus<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Gpus>, D::Error> {
-    let text = String::deserialize(d)?;
-    Gpus::parse(&text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
+/// The `AIMA_<ENGINE>_*` variables (and `HF_TOKEN`) onto `spec`.
 fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<()> {
-    let prefix = spec.engine.env_prefix();
     let engine = spec.engine;
-    let mut from_env = |field: &str, var: &str| {
-        sources.set(
-            format!("engines.{engine}.{field}"),
-            Source::Env(var.to_owned()),
-        );
-    };
-    let bad = |var: String, expected: &str, value: &str| ConfigError::BadValue {
-        var,
-        expected: expected.to_owned(),
-        value: value.to_owned(),
-    };
-    let var = format!("{prefix}_IMAGE");
-    if let Some(image) = env.get(&var) {
-        spec.image = image.to_owned();
-        from_env("image", &var);
-    }
-    let var = format!("{prefix}_GPU");
-    if let Some(gpu) = env.get(&var) {
-        spec.gpu = match gpu.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => return Err(bad(var, "true or false", gpu)),
+    for setting in engine_settings::ALL {
+        let Some(var) = setting.var.name(engine) else {
+            continue;
         };
-        from_env("gpu", &var);
-    }
-    let var = format!("{prefix}_GPUS");
-    if let Some(text) = env.get(&var) {
-        spec.gpus = Some(Gpus::parse(text).map_err(|_| {
-            bad(
-                var.clone(),
-                "all, none, count=N, or device indexes or UUIDs separated by commas",
-                text,
-            )
-        })?);
-        from_env("gpus", &var);
-    }
-    let var = format!("{prefix}_PORT");
-    if let Some(port) = env.get(&var) {
-        spec.default_port = match port.parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => return Err(bad(var, "a port between 1 and 65535", port)),
+        let Some(value) = env.get(&var) else {
+            continue;
         };
-        from_env("port", &var);
-    }
-    let var = format!("{prefix}_PULL");
-    if let Some(pull) = env.get(&var) {
-        spec.pull = pull_policy(var.clone(), pull)?;
-        from_env("pull", &var);
-    }
-    let var = format!("{prefix}_BIND");
-    if let Some(bind) = env.get(&var) {
-        spec.bind = bind.parse().map_err(|_| {
-            bad(
-                var.clone(),
-                "an IP address such as 127.0.0.1 or 0.0.0.0",
-                bind,
-            )
-        })?;
-        from_env("bind", &var);
-    }
-    let var = format!("{prefix}_API_KEY");
-    if let Some(key) = env.get(&var) {
-        spec.api_key = Some(Secret::new(key.to_owned()));
-        from_env("api_key", &var);
-    }
-    // The operator's own Hugging Face token, as the Hugging Face tools read it.
-    if let Some(token) = env.get("HF_TOKEN") {
-        spec.hf_token = Some(Secret::new(token.to_owned()));
-    }
-    let size_of = |var: String| -> Result<Option<u64>> {
-        match env.get(&var) {
-            None => Ok(None),
-            Some(text) => parse_size(text).map(Some).ok_or_else(|| {
-                bad(
-                    var,
-                    "a size such as 16g, 512m or 1048576, at most 9223372036854775807 bytes",
-                    text,
-                )
-            }),
+        if setting.apply(spec, Raw::Env(value)).is_none() {
+            return Err(ConfigError::BadValue {
+                var,
+                expected: setting.takes.to_owned(),
+                value: value.to_owned(),
+            });
         }
-    };
-    let count_of = |var: String| -> Result<Option<u32>> {
-        match env.get(&var) {
-            None => Ok(None),
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(Some(n)),
-                _ => Err(bad(var, "a whole number above 0", text)),
-            },
-        }
-    };
-    if let Some(bytes) = size_of(format!("{prefix}_SHM_SIZE"))? {
-        spec.shm_bytes = Some(bytes);
-    }
-    let var = format!("{prefix}_MEMORY");
-    if let Some(bytes) = size_of(var.clone())? {
-        at_least_docker_minimum(var.clone(), bytes)?;
-        spec.limits.memory_bytes = Some(bytes);
-        from_env("memory", &var);
-    }
-    let var = format!("{prefix}_GPU_MEMORY");
-    if let Some(bytes) = size_of(var.clone())? {
-        spec.gpu_memory_bytes = Some(bytes);
-        from_env("gpu_memory", &var);
-    }
-    let var = format!("{prefix}_PIDS_LIMIT");
-    if let Some(n) = count_of(var.clone())? {
-        spec.limits.pids = n;
-        from_env("pids_limit", &var);
-    }
-    let var = format!("{prefix}_LOG_MAX_SIZE");
-    if let Some(bytes) = size_of(var.clone())? {
-        spec.limits.log_max_bytes = bytes;
-        from_env("log_max_size", &var);
-    }
-    let var = format!("{prefix}_LOG_MAX_FILES");
-    if let Some(n) = count_of(var.clone())? {
-        spec.limits.log_max_files = n;
-        from_env("log_max_files", &var);
+        sources.set(format!("engines.{engine}.{}", setting.key), Source::Env(var));
     }
     Ok(())
 }
@@ -569,10 +357,63 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Gpus;
     use crate::error::{Classified, Kind};
 
     fn no_env() -> Env {
         Env::default()
+    }
+
+    /// A value each setting takes, as the file writes it and as its variable would.
+    fn sample(key: &str) -> (&'static str, &'static str) {
+        match key {
+            "image" => ("\"x:1\"", "x:2"),
+            "pull" => ("\"never\"", "always"),
+            "gpu" => ("false", "true"),
+            "gpus" => ("\"none\"", "count=1"),
+            "gpu_memory" | "shm_size" | "memory" | "log_max_size" => ("\"1g\"", "2g"),
+            "port" => ("8123", "8124"),
+            "bind" => ("\"0.0.0.0\"", "::1"),
+            "api_key" | "hf_token" => ("\"k-file\"", "k-env"),
+            "pids_limit" | "log_max_files" | "start_attempts" | "backoff_ms" | "stop_secs" => {
+                ("3", "4")
+            }
+            "health_path" => ("\"/up\"", "/up"),
+            "extra_args" => ("[\"--a\"]", "--a"),
+            other => panic!("no sample for the new setting {other}: add one"),
+        }
+    }
+
+    #[test]
+    fn every_setting_of_the_table_is_read_from_the_file_and_its_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = engine_settings::ALL
+            .iter()
+            .map(|s| format!("{} = {}", s.key, sample(s.key).0))
+            .collect();
+        let file = format!("[engines.vllm]\n{}\n", lines.join("\n"));
+        std::fs::write(dir.path().join("config.toml"), file).unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        for s in engine_settings::ALL {
+            let key = format!("engines.vllm.{}", s.key);
+            assert_eq!(cfg.sources.of(&key), Source::File, "{key}");
+        }
+        let vars: Vec<(String, &str)> = engine_settings::ALL
+            .iter()
+            .filter_map(|s| Some((s.var.name(EngineType::Vllm)?, sample(s.key).1)))
+            .collect();
+        let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), *v)));
+        let cfg = Config::load(dir.path(), env).unwrap();
+        for s in engine_settings::ALL {
+            let key = format!("engines.vllm.{}", s.key);
+            let want = match s.var.name(EngineType::Vllm) {
+                Some(var) => Source::Env(var),
+                None => Source::File,
+            };
+            assert_eq!(cfg.sources.of(&key), want, "{key}");
+        }
+        assert_eq!(cfg.engine(EngineType::Vllm).stop_secs, 3);
+        assert_eq!(cfg.engine(EngineType::Vllm).default_port, 8124);
     }
 
     #[test]

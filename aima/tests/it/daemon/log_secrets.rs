@@ -14,7 +14,7 @@ use crate::support::wait::wait_until;
 #[test]
 fn the_access_log_records_no_query_string() {
     let data = Aima::new();
-    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "log-test-token")]);
+    let daemon = Daemon::start(&data, &[("AIMA_API_TOKEN", "log-test-token-000")]);
     let path = "/api/v2/models?access_token=query-secret-1&limit=5";
     let (code, body) = http(daemon.port, "GET", path, None, None, 10).unwrap();
     assert_eq!(code, 401, "{body}");

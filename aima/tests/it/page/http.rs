@@ -334,10 +334,10 @@ fn sign_in(port: u16, token: &str) -> String {
 #[test]
 fn sign_out_ends_the_session_on_the_daemon_and_a_restart_ends_them_all() {
     let aima = Aima::new();
-    let token = ("AIMA_API_TOKEN", "page-test-token");
+    let token = ("AIMA_API_TOKEN", "page-test-token-2");
     let mut daemon = Daemon::start(&aima, &[token]);
-    let first = sign_in(daemon.port, "page-test-token");
-    let second = sign_in(daemon.port, "page-test-token");
+    let first = sign_in(daemon.port, "page-test-token-2");
+    let second = sign_in(daemon.port, "page-test-token-2");
     assert_ne!(first, second, "two sign-ins got the same session");
     // A copy of the first cookie, kept by someone else, stops working at sign-out.
     let copied = first.clone();
