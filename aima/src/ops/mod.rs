@@ -268,7 +268,7 @@ pub async fn delete_service(deps: &Deps, store: &mut Store, id: &str) -> Result<
 }
 
 /// A container `service prune` removed.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct Pruned {
     pub(crate) container_id: String,
     pub(crate) name: String,

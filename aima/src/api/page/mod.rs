@@ -6,12 +6,13 @@
 //! on a login form and keeps a session in a strict, HTTP-only cookie. Nothing here changes a
 //! service: the page reads records as stored and never refreshes them against Docker.
 
-mod assets;
+// `pub(super)` so the OpenAPI document (`super::openapi`) reaches the handlers' descriptions.
+pub(super) mod assets;
 mod html;
 mod layout;
 mod render;
-mod session;
-mod views;
+pub(super) mod session;
+pub(super) mod views;
 
 pub(crate) use assets::{script, style};
 pub(crate) use session::{login, logout, require_session};

@@ -18,7 +18,7 @@ use super::layout::{self, Html};
 use crate::api::auth::{bearer_credentials, same_secret};
 use crate::api::{ApiState, Transport};
 
-const COOKIE: &str = "aima_session";
+pub(crate) const COOKIE: &str = "aima_session";
 
 /// The cookie's value for `token`.
 fn session_value(token: &str) -> String {
@@ -86,13 +86,23 @@ fn login_form(status: StatusCode, next: &str, problem: Option<&str>) -> Response
     layout::page(status, "Sign in", &Html(body), layout::Chrome::STATIC)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct Login {
+    /// The API token.
     token: String,
+    /// A path on this site to go to afterwards (else `/`).
     #[serde(default)]
     next: String,
 }
 
+#[utoipa::path(post, path = "/login", operation_id = "pageLogin", tag = "page", security(()),
+    summary = "The page's login form: a right token sets the session cookie (HttpOnly, SameSite=Strict) and redirects to `next`.",
+    request_body(content = Login, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "Not a form: the login form again", content_type = "text/html", body = String),
+        (status = 401, description = "Wrong token: the login form again", content_type = "text/html", body = String),
+    ))]
 /// `POST /login`: a right token sets the session cookie and goes back to the page asked for; a
 /// wrong one shows the form again with 401.
 pub(crate) async fn login(
@@ -118,6 +128,9 @@ pub(crate) async fn login(
 }
 
 /// `POST /logout`: forgets the session.
+#[utoipa::path(post, path = "/logout", operation_id = "pageLogout", tag = "page", security(()),
+    summary = "Forgets the page's session cookie and redirects to the page.",
+    responses((status = 303, description = "Signed out", headers(("Location" = String), ("Set-Cookie" = String)))))]
 pub(crate) async fn logout() -> Response {
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     see_other("/", Some(cookie))

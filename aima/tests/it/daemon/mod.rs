@@ -6,4 +6,5 @@ mod http;
 mod instance;
 mod limits;
 mod observability;
+mod openapi;
 mod router;
