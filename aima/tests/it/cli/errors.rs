@@ -211,6 +211,10 @@ fn bad_gpus_and_memory_are_usage_errors_saying_what_is_accepted() {
     for (flag, value, says) in [
         ("--gpus", "0;1", "count=N"),
         ("--gpus", "count=0", "whole number above 0"),
+        ("--gpus", "foo", "device indexes or UUIDs"),
+        ("--gpus", "2x", "device indexes or UUIDs"),
+        ("--gpus", "all,0", "all stands alone"),
+        ("--gpus", "none,0", "none stands alone"),
         ("--memory", "lots", "64m, 2g"),
         ("--memory", "1m", "smallest container limit, 6m"),
     ] {
