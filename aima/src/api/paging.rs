@@ -23,6 +23,10 @@ pub(crate) struct PageQuery {
 }
 
 impl PageQuery {
+    pub(crate) fn new(limit: Option<usize>, after: Option<String>) -> Self {
+        PageQuery { limit, after }
+    }
+
     pub(crate) fn limit(&self) -> Result<usize> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),

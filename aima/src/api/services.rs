@@ -11,7 +11,7 @@ use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
 use super::routes::{open_store, with_store};
-use crate::domain::{EngineType, PullPolicy, Service};
+use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
@@ -72,25 +72,66 @@ pub(crate) struct Id {
 /// The longest start a request may ask for, as `service start --timeout` allows.
 const MAX_START_SECS: u64 = 86_400;
 
+/// `?limit=N&after=ID&status=S` on the service list: a page, of the services in one status.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// At most this many items (default 100, at most 1000).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Start after the item with this id: the `next` of the previous page.
+    #[serde(default)]
+    after: Option<String>,
+    /// Only services in this status, as `service list --status`.
+    #[serde(default)]
+    #[param(value_type = Option<Status>)]
+    status: Option<String>,
+}
+
+impl ListQuery {
+    /// The status asked for; one that is not a status is a usage error naming the statuses.
+    fn status(&self) -> Result<Option<Status>> {
+        let Some(text) = &self.status else {
+            return Ok(None);
+        };
+        Status::parse(text).map(Some).ok_or_else(|| {
+            let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            Error::usage(format!("status={text} is not a service status"))
+                .with_help(format!("give one of: {}", statuses.join(", ")))
+        })
+    }
+}
+
 /// A page of services, each refreshed (the services of other pages are refreshed when their
 /// page is read, and by the reconciler); see [`super::paging`].
 #[utoipa::path(get, path = "/api/v2/services", operation_id = "listServices",
-    summary = "List services, oldest first, each with its status made true.", params(PageQuery),
+    summary = "List services, oldest first, each with its status made true.", params(ListQuery),
     responses(
         (status = 200, description = "A page of services", body = Page<Service>),
-        (status = 400, description = "Bad limit or after", body = ErrorBodyDoc),
+        (status = 400, description = "Bad limit, after or status", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn list(
     State(state): State<ApiState>,
-    StrictQuery(q): StrictQuery<PageQuery>,
+    StrictQuery(q): StrictQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Service>>> {
-    let limit = q.limit()?;
+    let status = q.status()?;
+    let page = PageQuery::new(q.limit, q.after);
+    let limit = page.limit()?;
     let mut store = open_store(&state)?;
-    let after = q.after();
-    let (services, total) =
-        ops::refresh_and_list_services_after(&state.deps, &mut store, after, limit + 1)
-            .await?
-            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+    let after = page.after();
+    let listed = match status {
+        None => {
+            ops::refresh_and_list_services_after(&state.deps, &mut store, after, limit + 1).await
+        }
+        Some(status) => {
+            let deps = &state.deps;
+            ops::refresh_and_list_services_in_after(deps, &mut store, status, after, limit + 1)
+                .await
+        }
+    };
+    let (services, total) = listed?.ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
     Ok(Json(Page::fetched(services, limit, total, |s| {
         s.id.as_str()
     })))

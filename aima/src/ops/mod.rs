@@ -191,6 +191,34 @@ pub async fn refresh_and_list_services_after(
     Ok(Some((page, total)))
 }
 
+/// As [`refresh_and_list_services_after`], of the services in `status` only (`service list
+/// --status`): every service is refreshed first, since a status is only true once refreshed.
+/// `total` counts the services in that status; `after` may name a service in any status.
+pub async fn refresh_and_list_services_in_after(
+    deps: &Deps,
+    store: &mut Store,
+    status: Status,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Option<(Vec<Service>, usize)>> {
+    let all = lifecycle::refresh_all(deps, store).await?;
+    let skip = match after {
+        None => 0,
+        Some(after) => match all.iter().position(|s| s.id.as_str() == after) {
+            Some(at) => at + 1,
+            None => return Ok(None),
+        },
+    };
+    let total = all.iter().filter(|s| s.status == status).count();
+    let page = all
+        .into_iter()
+        .skip(skip)
+        .filter(|s| s.status == status)
+        .take(limit)
+        .collect();
+    Ok(Some((page, total)))
+}
+
 /// Services as recorded, oldest first, without asking Docker: for read-only views (the status
 /// page), which must not change anything; the reconciler keeps the records true.
 pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {

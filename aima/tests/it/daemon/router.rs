@@ -765,3 +765,57 @@ async fn gpus_and_memory_are_taken_at_create_and_a_held_gpu_refuses_a_start() {
         "{message}"
     );
 }
+
+/// `?status=` filters the service list as `service list --status` does; a status that is not
+/// one is a usage error.
+#[tokio::test]
+async fn the_service_list_filters_by_status() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let created = api.service(&model).await;
+    let started = api.service(&model).await;
+    let r = api
+        .call("POST", &format!("/api/v2/services/{started}/start"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    let r = api
+        .call("GET", "/api/v2/services?status=created", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["total"], 1, "{}", r.json);
+    assert_eq!(r.json["items"][0]["id"], created.as_str(), "{}", r.json);
+    let uri = format!("/api/v2/services?status=created&after={created}");
+    let r = api.call("GET", &uri, None).await;
+    assert_eq!(r.json["items"], json!([]), "{}", r.json);
+    let r = api
+        .call("GET", "/api/v2/services?status=stopped", None)
+        .await;
+    assert_eq!(
+        (r.json["total"].clone(), r.json["items"].clone()),
+        (json!(0), json!([]))
+    );
+    let bad = api.call("GET", "/api/v2/services?status=bogus", None).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "usage");
+    assert!(
+        bad.json["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("running"),
+        "{}",
+        bad.json
+    );
+}
+
+/// A `gpus` that names no GPU choice is refused (400) and nothing is stored, as `--gpus`.
+#[tokio::test]
+async fn bad_gpus_are_refused_before_anything_is_stored() {
+    let api = api(None, true);
+    let model = api.model().await;
+    for gpus in ["foo", "2x", "all,0", "none,0"] {
+        let body = json!({"model_id": model, "engine_type": "vllm", "gpus": gpus}).to_string();
+        let r = api.call("POST", "/api/v2/services", Some(&body)).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let list = api.call("GET", "/api/v2/services", None).await;
+    assert_eq!(list.json["total"], 0, "{}", list.json);
+}
