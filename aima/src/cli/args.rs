@@ -96,7 +96,7 @@ pub(crate) enum Command {
 pub(crate) enum InferenceCommand {
     /// Send one chat message (OpenAI-compatible) to a running service and print the answer.
     Chat {
-        /// The service's id.
+        /// Service id, name or unique id prefix.
         service: String,
         /// The user message.
         message: String,
