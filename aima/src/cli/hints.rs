@@ -7,8 +7,10 @@ use clap::error::ErrorKind;
 const SERVICE_VERBS: [&str; 5] = ["stop", "get", "list", "delete", "create"];
 const MODEL_VERBS: [&str; 4] = ["create", "list", "get", "delete"];
 
-/// What the person probably meant, for a command line clap refused with `kind`.
+/// What the person probably meant, for a command line clap refused with `kind`. Global
+/// options may come anywhere (`aima -o json stop svc-…`): they are set aside first.
 pub(crate) fn slip(args: &[&str], kind: ErrorKind) -> Option<String> {
+    let args = &without_globals(args);
     let first = *args.get(1)?;
     let rest = args.get(2..).unwrap_or_default();
     let id = rest.iter().find(|a| !a.starts_with('-')).copied();
@@ -49,6 +51,25 @@ pub(crate) fn slip(args: &[&str], kind: ErrorKind) -> Option<String> {
     }
 }
 
+/// The arguments without the global options and their values (`-o json`, `--output=json`,
+/// `-ojson`, `--data-dir DIR`, `--data-dir=DIR`).
+fn without_globals<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut words = args.iter().copied();
+    while let Some(word) = words.next() {
+        match word {
+            "-o" | "--output" | "--data-dir" => {
+                words.next();
+            }
+            _ if word.starts_with("--output=")
+                || word.starts_with("--data-dir=")
+                || (word.starts_with("-o") && !word.starts_with("--")) => {}
+            _ => out.push(word),
+        }
+    }
+    out
+}
+
 fn is_service_id(arg: &str) -> bool {
     arg.starts_with("svc-")
 }
@@ -85,6 +106,21 @@ mod tests {
             hint("aima list", ErrorKind::InvalidSubcommand).unwrap(),
             "did you mean `aima service list` or `aima model list`?"
         );
+    }
+
+    #[test]
+    fn global_options_before_the_verb_do_not_hide_the_slip() {
+        for line in [
+            "aima -o json stop svc-12345678",
+            "aima --output=json --data-dir /tmp/d stop svc-12345678",
+            "aima -ojson stop svc-12345678",
+        ] {
+            assert_eq!(
+                hint(line, ErrorKind::InvalidSubcommand).unwrap(),
+                "did you mean `aima service stop svc-12345678`?",
+                "{line}"
+            );
+        }
     }
 
     #[test]

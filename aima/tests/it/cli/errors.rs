@@ -250,3 +250,22 @@ fn a_service_that_needs_gpus_docker_cannot_give_is_refused_before_any_container(
     let left = crate::support::containers::containers_with(&[&format!("aima.instance={instance}")]);
     assert!(left.is_empty(), "left: {left:?}");
 }
+
+/// With `-o json` before the verb, a slip's JSON error still carries its `help`, as when the
+/// option comes last.
+#[test]
+fn json_usage_errors_keep_their_help_wherever_the_global_options_are() {
+    let aima = Aima::new();
+    for args in [
+        &["stop", "svc-12345678", "-o", "json"][..],
+        &["-o", "json", "stop", "svc-12345678"],
+        &["--output=json", "stop", "svc-12345678"],
+    ] {
+        let out = aima.run(args).failure(2);
+        let help = &out.json()["error"]["help"];
+        assert_eq!(
+            help, "did you mean `aima service stop svc-12345678`?",
+            "{args:?}: {out}"
+        );
+    }
+}
