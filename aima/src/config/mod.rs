@@ -349,9 +349,11 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
     }
     if let Some(v) = &o.hf_token {
         spec.hf_token = Some(Secret::new(v.clone()));
+        from_file("hf_token");
     }
     if let Some(v) = o.shm_size {
         spec.shm_bytes = Some(v);
+        from_file("shm_size");
     }
     if let Some(v) = o.memory {
         spec.limits.memory_bytes = Some(v);
@@ -384,6 +386,7 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
     }
     if let Some(v) = o.stop_secs {
         spec.stop_secs = v.into();
+        from_file("stop_secs");
     }
     if let Some(v) = &o.extra_args {
         spec.extra_args = v.clone();
@@ -494,6 +497,7 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
     // The operator's own Hugging Face token, as the Hugging Face tools read it.
     if let Some(token) = env.get("HF_TOKEN") {
         spec.hf_token = Some(Secret::new(token.to_owned()));
+        from_env("hf_token", "HF_TOKEN");
     }
     let size_of = |var: String| -> Result<Option<u64>> {
         match env.get(&var) {
@@ -512,8 +516,10 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
             },
         }
     };
-    if let Some(bytes) = size_of(format!("{prefix}_SHM_SIZE"))? {
+    let var = format!("{prefix}_SHM_SIZE");
+    if let Some(bytes) = size_of(var.clone())? {
         spec.shm_bytes = Some(bytes);
+        from_env("shm_size", &var);
     }
     let var = format!("{prefix}_MEMORY");
     if let Some(bytes) = size_of(var.clone())? {

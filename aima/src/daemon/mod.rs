@@ -15,6 +15,7 @@ use connections::Listener;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
+pub(crate) use token::TOKEN_FILE;
 
 use crate::api::ApiState;
 use crate::config::Config;
