@@ -256,16 +256,14 @@ fn a_service_that_needs_gpus_docker_cannot_give_is_refused_before_any_container(
 #[test]
 fn json_usage_errors_keep_their_help_wherever_the_global_options_are() {
     let aima = Aima::new();
-    for args in [
-        &["stop", "svc-12345678", "-o", "json"][..],
-        &["-o", "json", "stop", "svc-12345678"],
-        &["--output=json", "stop", "svc-12345678"],
+    for (args, globals) in [
+        (&["stop", "svc-12345678", "-o", "json"][..], "-o json"),
+        (&["-o", "json", "stop", "svc-12345678"], "-o json"),
+        (&["--output=json", "stop", "svc-12345678"], "--output=json"),
     ] {
         let out = aima.run(args).failure(2);
         let help = &out.json()["error"]["help"];
-        assert_eq!(
-            help, "did you mean `aima service stop svc-12345678`?",
-            "{args:?}: {out}"
-        );
+        let expected = format!("did you mean `aima service stop svc-12345678 {globals}`?");
+        assert_eq!(help, expected.as_str(), "{args:?}: {out}");
     }
 }
