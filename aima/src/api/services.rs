@@ -232,6 +232,7 @@ impl StartRequest {
 /// No server timeout applies; the start's own `timeout` bounds it.
 #[utoipa::path(post, path = "/api/v2/services/{id}/start", operation_id = "startService",
     summary = "Start the service's engine container.", params(Id),
+    description = "With `wait`, answers 200 once the engine is healthy; else 202 once its container runs (follow /api/v2/events or poll the service). A client that hangs up does not cut the start short.",
     request_body(content = Option<StartRequest>, description = "Optional; absent: a detached start with the default timeout"),
     responses(
         (status = 200, description = "Started and healthy (wait was true)", body = Service),
