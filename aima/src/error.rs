@@ -292,10 +292,9 @@ impl StdError for Error {
     }
 }
 
-#[cfg(test)]
 impl Kind {
-    /// Every kind, for tests that must cover them all (exit codes, the API document).
-    pub(crate) const ALL: [Kind; 13] = [
+    /// Every kind: the API document's error codes and the man page's EXIT STATUS list them.
+    pub const ALL: [Kind; 13] = [
         Kind::Internal,
         Kind::Usage,
         Kind::NotFound,
@@ -313,6 +312,7 @@ impl Kind {
 
     /// The kind's place in [`Kind::ALL`]; exhaustive, so a new kind does not compile until it
     /// is listed there too.
+    #[cfg(test)]
     fn position(self) -> usize {
         match self {
             Kind::Internal => 0,

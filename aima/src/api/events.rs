@@ -25,6 +25,15 @@ use crate::store::{ServiceEvent, StorePool};
 /// Even without a wake-up from the feed, a stream looks at the log this often.
 const RECHECK: Duration = Duration::from_secs(1);
 
+/// The API's stream; the page's `/page/events` is the same handler under the page's sign-in
+/// (described by [`page_events`]).
+#[utoipa::path(get, path = "/api/v2/events", operation_id = "serviceEvents",
+    summary = "Server-sent events of service status changes by any aima process on this data dir: `event: service`, `id: <seq>`, `data: <ServiceEvent>`; reconnect with Last-Event-ID to resume.",
+    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = ServiceEvent),
+        (status = 400, description = "Bad Last-Event-ID", body = super::error::ErrorBodyDoc),
+    ))]
 pub(crate) async fn events(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -100,3 +109,18 @@ fn to_sse(event: &ServiceEvent) -> Event {
         .id(event.seq.to_string())
         .data(data)
 }
+
+/// `GET /page/events`: [`events`] for the status page, under its sign-in.
+#[utoipa::path(get, path = "/page/events", operation_id = "pageEvents", tag = "page",
+    security(("bearer" = []), ("session" = [])),
+    summary = "The API's event stream under the page's sign-in (a browser's EventSource cannot send the bearer header).",
+    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = ServiceEvent),
+        (status = 400, description = "Bad Last-Event-ID", body = super::error::ErrorBodyDoc),
+    ))]
+#[expect(
+    dead_code,
+    reason = "describes /page/events for the OpenAPI document; `events` serves it"
+)]
+pub(crate) fn page_events() {}

@@ -8,18 +8,21 @@ use serde::Serialize;
 
 use super::ApiState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Health {
     /// `ok` or `unavailable`.
+    #[schema(value_type = String, example = "ok")]
     status: &'static str,
     store: Check,
     docker: Check,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Check {
     ok: bool,
+    /// Why not, when `ok` is false.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     error: Option<String>,
 }
 
@@ -38,6 +41,13 @@ impl Check {
     }
 }
 
+/// Health answers without the token and names no secret.
+#[utoipa::path(get, path = "/api/v2/health", operation_id = "health", security(()),
+    summary = "Can the daemon read its store and reach Docker? Open without the token.",
+    responses(
+        (status = 200, description = "Store and Docker both answer", body = Health),
+        (status = 503, description = "The store or Docker does not answer", body = Health),
+    ))]
 pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
     let store = Check::from_result(check_store(&state).await);
     let docker = Check::from_result(state.deps.docker().await.map(drop));

@@ -12,6 +12,12 @@ use super::feed::read;
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics",
+    summary = "Prometheus metrics in the text exposition format 0.0.4.",
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain", body = String),
+        (status = 500, description = "The store cannot be read", body = super::error::ErrorBodyDoc),
+    ))]
 pub(crate) async fn metrics(State(state): State<ApiState>) -> ApiResult<Response> {
     let counts = read(state.stores.clone(), |store| store.count_by_status()).await?;
     let body = state.metrics.render(&counts);

@@ -4,7 +4,8 @@
 //! here. Errors use the CLI's JSON error shape (`{"error": {...}}`) and stable codes.
 //!
 //! Beside the operations: `/api/v2/events` (the services' change log as server-sent events,
-//! tailed by `feed`), `/metrics` (Prometheus), `/api/v2/openapi.json`, and an access log. One
+//! tailed by `feed`), `/metrics` (Prometheus), `/api/v2/openapi.json` (generated from the handlers'
+//! `#[utoipa::path]` attributes and the types' `ToSchema`), and an access log. One
 //! route table builds the router and lists the routes the OpenAPI document is checked against.
 //! The read-only status page for people (`GET /`, `page`) shares the listener and the token.
 
@@ -25,8 +26,7 @@ mod services;
 mod state;
 mod transport;
 
-#[cfg(any(test, feature = "test-support"))]
-pub use openapi::OPENAPI;
+pub use openapi::openapi;
 #[cfg(any(test, feature = "test-support"))]
 pub use routes::routes;
 pub use routes::{BODY_LIMIT, router};

@@ -9,16 +9,24 @@ use crate::error::{Error, Result};
 pub(crate) const DEFAULT_LIMIT: usize = 100;
 pub(crate) const MAX_LIMIT: usize = 1000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
+    /// At most this many items (default 100, at most 1000).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// Start after the item with this id: the `next` of the previous page.
     #[serde(default)]
     after: Option<String>,
 }
 
 impl PageQuery {
+    pub(crate) fn new(limit: Option<usize>, after: Option<String>) -> Self {
+        PageQuery { limit, after }
+    }
+
     pub(crate) fn limit(&self) -> Result<usize> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
@@ -42,11 +50,14 @@ pub(crate) fn unknown_cursor(after: &str) -> Error {
 }
 
 /// `{"items": [...], "total": N, "next": ID}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Page<T> {
     items: Vec<T>,
+    /// Items in the whole list, not only this page.
     total: usize,
+    /// The `after` of the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     next: Option<String>,
 }
 

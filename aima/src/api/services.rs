@@ -8,30 +8,36 @@ use axum::http::StatusCode;
 
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
-use super::error::ApiResult;
+use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
-use crate::domain::{EngineType, PullPolicy, Service};
+use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 
 /// The body of `POST /services`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateService)]
 pub(crate) struct CreateServiceBody {
+    /// The model to serve: id, name or unique id prefix.
     model_id: String,
     engine_type: EngineType,
+    /// Host port (default: the engine's default port, skipping ports of other services).
     #[serde(default)]
+    #[schema(minimum = 1)]
     port: Option<u16>,
+    /// A name for people (default: MODEL-ENGINE-XXXX).
     #[serde(default)]
     name: Option<String>,
     /// Host address to publish on, as `--bind`.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     bind: Option<std::net::IpAddr>,
-    /// GPUs, as `--gpus`.
+    /// GPUs, as `--gpus`: `all`, `none`, `count=N`, or device indexes or UUIDs (`0,1`).
     #[serde(default)]
     gpus: Option<String>,
-    /// Memory limit, as `--memory`.
+    /// Memory limit, as `--memory` (`64m`, `2g`).
     #[serde(default)]
     memory: Option<String>,
 }
@@ -50,27 +56,95 @@ impl From<CreateServiceBody> for CreateService {
     }
 }
 
+/// The `{id}` of the service routes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(
+    dead_code,
+    reason = "describes the path parameter for the OpenAPI document only"
+)]
+pub(crate) struct Id {
+    /// Service id, name or unique id prefix.
+    id: String,
+}
+
 /// The longest start a request may ask for, as `service start --timeout` allows.
 const MAX_START_SECS: u64 = 86_400;
 
+/// `?limit=N&after=ID&status=S` on the service list: a page, of the services in one status.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// At most this many items (default 100, at most 1000).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Start after the item with this id: the `next` of the previous page.
+    #[serde(default)]
+    after: Option<String>,
+    /// Only services in this status, as `service list --status`.
+    #[serde(default)]
+    #[param(value_type = Option<Status>)]
+    status: Option<String>,
+}
+
+impl ListQuery {
+    /// The status asked for; one that is not a status is a usage error naming the statuses.
+    fn status(&self) -> Result<Option<Status>> {
+        let Some(text) = &self.status else {
+            return Ok(None);
+        };
+        Status::parse(text).map(Some).ok_or_else(|| {
+            let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            Error::usage(format!("status={text} is not a service status"))
+                .with_help(format!("give one of: {}", statuses.join(", ")))
+        })
+    }
+}
+
 /// A page of services, each refreshed (the services of other pages are refreshed when their
 /// page is read, and by the reconciler); see [`super::paging`].
+#[utoipa::path(get, path = "/api/v2/services", operation_id = "listServices",
+    summary = "List services, oldest first, each with its status made true.", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of services", body = Page<Service>),
+        (status = 400, description = "Bad limit, after or status", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn list(
     State(state): State<ApiState>,
-    StrictQuery(q): StrictQuery<PageQuery>,
+    StrictQuery(q): StrictQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Service>>> {
-    let limit = q.limit()?;
+    let status = q.status()?;
+    let page = PageQuery::new(q.limit, q.after);
+    let limit = page.limit()?;
     let store = state.stores.handle().await?;
-    let after = q.after();
-    let (services, total) =
-        ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1)
-            .await?
-            .ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
+    let after = page.after();
+    let listed = match status {
+        None => {
+            ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1).await
+        }
+        Some(status) => {
+            let deps = &state.deps;
+            ops::refresh_and_list_services_in_after(deps, &store, status, after, limit + 1)
+                .await
+        }
+    };
+    let (services, total) = listed?.ok_or_else(|| unknown_cursor(after.unwrap_or_default()))?;
     Ok(Json(Page::fetched(services, limit, total, |s| {
         s.id.as_str()
     })))
 }
 
+#[utoipa::path(post, path = "/api/v2/services", operation_id = "createService",
+    summary = "Create a service; its host port is chosen now and kept.", request_body = CreateServiceBody,
+    responses(
+        (status = 201, description = "The new service", body = Service),
+        (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 404, description = "No such model", body = ErrorBodyDoc),
+        (status = 409, description = "The port is taken", body = ErrorBodyDoc),
+        (status = 413, description = "Body too large", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn create(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody<CreateServiceBody>,
@@ -82,6 +156,12 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
+#[utoipa::path(get, path = "/api/v2/services/{id}", operation_id = "getService",
+    summary = "Show one service, with its last error and start attempts.", params(Id),
+    responses(
+        (status = 200, description = "The service", body = Service),
+        (status = 404, description = "No such service", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -92,6 +172,13 @@ pub(crate) async fn get(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v2/services/{id}", operation_id = "deleteService",
+    summary = "Delete a service (refused while it is starting or running).", params(Id),
+    responses(
+        (status = 200, description = "The deleted service", body = Service),
+        (status = 404, description = "No such service", body = ErrorBodyDoc),
+        (status = 409, description = "Starting or running", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -102,13 +189,15 @@ pub(crate) async fn delete(
 
 /// The body of `POST /services/{id}/start`; absent means a detached start with the default
 /// timeout, as `aima service start ID`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StartRequest {
+    /// Answer once the engine is healthy (200) rather than once its container runs (202).
     #[serde(default)]
     wait: bool,
-    /// Seconds the whole start may take.
+    /// Seconds the whole start may take (default 300, at most 86400).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86_400)]
     timeout: Option<u64>,
     /// When to pull the engine image (`missing`, `always`, `never`); the engine's setting when
     /// absent.
@@ -137,6 +226,21 @@ impl StartRequest {
 /// Runs the start as a tracked task: a client that hangs up does not cut it short (which would
 /// leave the row `starting` under a live owner), and shutdown waits for it or interrupts it.
 /// No server timeout applies; the start's own `timeout` bounds it.
+#[utoipa::path(post, path = "/api/v2/services/{id}/start", operation_id = "startService",
+    summary = "Start the service's engine container.", params(Id),
+    description = "With `wait`, answers 200 once the engine is healthy; else 202 once its container runs (follow /api/v2/events or poll the service). A client that hangs up does not cut the start short.",
+    request_body(content = Option<StartRequest>, description = "Optional; absent: a detached start with the default timeout"),
+    responses(
+        (status = 200, description = "Started and healthy (wait was true)", body = Service),
+        (status = 202, description = "Container started, health not yet known (wait was false)", body = Service),
+        (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 404, description = "No such service", body = ErrorBodyDoc),
+        (status = 409, description = "Busy, or its port or GPU is in use", body = ErrorBodyDoc),
+        (status = 502, description = "The engine failed to start", body = ErrorBodyDoc),
+        (status = 503, description = "Docker unavailable, or the daemon is shutting down", body = ErrorBodyDoc),
+        (status = 504, description = "Not healthy within the timeout", body = ErrorBodyDoc),
+        (status = 507, description = "A disk is full", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn start(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -172,7 +276,7 @@ pub(crate) async fn start(
     Ok((status, Json(svc)))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StopRequest {
     /// Kill the engine instead of stopping it gracefully.
@@ -183,6 +287,15 @@ pub(crate) struct StopRequest {
     time: Option<u32>,
 }
 
+#[utoipa::path(post, path = "/api/v2/services/{id}/stop", operation_id = "stopService",
+    summary = "Stop a service from any state and remove its containers.", params(Id),
+    request_body(content = Option<StopRequest>, description = "Optional; absent: a graceful stop"),
+    responses(
+        (status = 200, description = "The stopped service", body = Service),
+        (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 404, description = "No such service", body = ErrorBodyDoc),
+        (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
+    ))]
 pub(crate) async fn stop(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -202,12 +315,18 @@ pub(crate) async fn stop(
 }
 
 /// What `POST /services/prune` answers: the containers it removed, in the CLI's list shape.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct PrunedList {
     items: Vec<Pruned>,
     total: usize,
 }
 
+#[utoipa::path(post, path = "/api/v2/services/prune", operation_id = "pruneServices",
+    summary = "Remove this data dir's containers that belong to no live service.",
+    responses(
+        (status = 200, description = "The containers removed", body = PrunedList),
+        (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
+    ))]
 /// `POST /services/prune`, as `aima service prune`: removes this instance's orphaned containers.
 pub(crate) async fn prune(State(state): State<ApiState>) -> ApiResult<Json<PrunedList>> {
     let store = state.stores.handle().await?;

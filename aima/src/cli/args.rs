@@ -4,11 +4,14 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+use super::examples;
 pub(crate) use super::verbs::{ListArgs, LogsArgs, RestartArgs, StartArgs};
 use crate::domain::{EngineType, ModelSource};
+use crate::error::{Error, Result};
 
 fn engine_type() -> impl TypedValueParser<Value = EngineType> {
     PossibleValuesParser::new(EngineType::ALL.map(EngineType::as_str))
@@ -56,6 +59,7 @@ pub(crate) enum Output {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the daemon: HTTP API and reconciler.
+    #[command(after_help = examples::START)]
     Start {
         /// Address to listen on, IP:PORT such as 127.0.0.1:9090 (default: [api] listen in
         /// config.toml, else 127.0.0.1:9090). localhost:PORT listens on 127.0.0.1 and [::1].
@@ -91,11 +95,32 @@ pub(crate) enum Command {
     },
 }
 
+/// `-o` is global, so clap takes it after any verb; where it means nothing (`completions` prints
+/// a shell script, `man` roff) it is refused rather than silently ignored.
+pub(crate) fn output_applies(command: &Command, matches: &ArgMatches) -> Result<()> {
+    let (verb, prints) = match command {
+        Command::Completions { .. } => ("completions", "a shell script"),
+        Command::Man { .. } => ("man", "roff"),
+        _ => return Ok(()),
+    };
+    let given = [Some(matches), matches.subcommand().map(|(_, sub)| sub)]
+        .into_iter()
+        .flatten()
+        .any(|m| m.value_source("output") == Some(ValueSource::CommandLine));
+    if given {
+        return Err(Error::usage(format!(
+            "--output means nothing for `aima {verb}`: it always prints {prints}"
+        ))
+        .with_help(format!("drop -o/--output from `aima {verb}`")));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum InferenceCommand {
     /// Send one chat message (OpenAI-compatible) to a running service and print the answer.
     Chat {
-        /// The service's id.
+        /// Service id, name or unique id prefix.
         service: String,
         /// The user message.
         message: String,
@@ -123,6 +148,7 @@ pub(crate) enum CacheCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ModelCommand {
     /// Register a model.
+    #[command(after_help = examples::MODEL_CREATE)]
     Create {
         /// A name for people; need not be unique.
         #[arg(long)]
@@ -161,6 +187,7 @@ pub(crate) enum ModelCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ServiceCommand {
     /// Create a service; its host port is chosen now and kept.
+    #[command(after_help = examples::SERVICE_CREATE)]
     Create {
         /// The model to serve (model-…).
         #[arg(long)]
@@ -195,6 +222,7 @@ pub(crate) enum ServiceCommand {
         id: String,
     },
     /// Start a service's engine container.
+    #[command(after_help = examples::SERVICE_START)]
     Start(StartArgs),
     /// Stop a service (from any state), then start it again.
     Restart(RestartArgs),

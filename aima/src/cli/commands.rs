@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{docs, info, render, service_verbs};
+use super::{docs, info, man, render, service_verbs};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -17,8 +17,8 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         Command::Completions { shell } => return Ok(docs::completions(*shell)),
         Command::Man { out_dir } => {
             return match out_dir {
-                None => docs::man_page(),
-                Some(dir) => docs::write_man_pages(dir),
+                None => man::man_page(),
+                Some(dir) => man::write_man_pages(dir),
             };
         }
         _ => {}

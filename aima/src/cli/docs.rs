@@ -1,49 +1,16 @@
-//! Documentation generated from the command definitions themselves: shell completion scripts
-//! (`aima completions SHELL`) and man pages (`aima man`), so neither can drift from the CLI.
-
-use std::path::Path;
+//! Shell completion scripts (`aima completions SHELL`), generated from the command definitions
+//! so they cannot drift from the CLI (the man pages are `man`'s); and checks of the definitions.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::args::Cli;
-use crate::error::{Error, Result};
 
 /// The completion script for `shell`.
 pub(crate) fn completions(shell: Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "aima", &mut out);
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The page for `aima` itself (roff), listing its subcommands.
-pub(crate) fn man_page() -> Result<String> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|e| Error::internal("cannot render the man page").caused_by(e))?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// Writes one page per command (`aima.1`, `aima-service-start.1`, …) into `dir`; returns a line
-/// naming what was written.
-pub(crate) fn write_man_pages(dir: &Path) -> Result<String> {
-    std::fs::create_dir_all(dir)
-        .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
-        .map_err(|e| {
-            Error::usage(format!("cannot write man pages into {}", dir.display()))
-                .caused_by(e)
-                .with_help("pass --out-dir a directory you can write")
-        })?;
-    let count = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().extension().is_some_and(|x| x == "1"))
-                .count()
-        })
-        .unwrap_or(0);
-    Ok(format!("wrote {count} man pages to {}", dir.display()))
 }
 
 #[cfg(test)]

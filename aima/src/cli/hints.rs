@@ -7,14 +7,17 @@ use clap::error::ErrorKind;
 const SERVICE_VERBS: [&str; 5] = ["stop", "get", "list", "delete", "create"];
 const MODEL_VERBS: [&str; 4] = ["create", "list", "get", "delete"];
 
-/// What the person probably meant, for a command line clap refused with `kind`.
+/// What the person probably meant, for a command line clap refused with `kind`. Global
+/// options may come anywhere (`aima -o json stop svc-…`): they are set aside first.
 pub(crate) fn slip(args: &[&str], kind: ErrorKind) -> Option<String> {
+    let (args, globals) = &split_globals(args);
     let first = *args.get(1)?;
     let rest = args.get(2..).unwrap_or_default();
     let id = rest.iter().find(|a| !a.starts_with('-')).copied();
+    // The global options go last, where they read naturally after any verb.
     let as_typed = |group: &str| {
         let mut line = format!("aima {group}");
-        for a in &args[1..] {
+        for a in args[1..].iter().chain(globals) {
             line.push(' ');
             line.push_str(a);
         }
@@ -47,6 +50,29 @@ pub(crate) fn slip(args: &[&str], kind: ErrorKind) -> Option<String> {
         _ if service => Some(format!("did you mean {}?", as_typed("service"))),
         _ => None,
     }
+}
+
+/// The arguments apart from the global options and their values (`-o json`, `--output=json`,
+/// `-ojson`, `--data-dir DIR`, `--data-dir=DIR`), and those options.
+fn split_globals<'a>(args: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let (mut rest, mut globals) = (Vec::with_capacity(args.len()), Vec::new());
+    let mut words = args.iter().copied();
+    while let Some(word) = words.next() {
+        match word {
+            "-o" | "--output" | "--data-dir" => {
+                globals.push(word);
+                globals.extend(words.next());
+            }
+            _ if word.starts_with("--output=")
+                || word.starts_with("--data-dir=")
+                || (word.starts_with("-o") && !word.starts_with("--")) =>
+            {
+                globals.push(word);
+            }
+            _ => rest.push(word),
+        }
+    }
+    (rest, globals)
 }
 
 fn is_service_id(arg: &str) -> bool {
@@ -85,6 +111,24 @@ mod tests {
             hint("aima list", ErrorKind::InvalidSubcommand).unwrap(),
             "did you mean `aima service list` or `aima model list`?"
         );
+    }
+
+    #[test]
+    fn global_options_before_the_verb_do_not_hide_the_slip() {
+        for (line, globals) in [
+            ("aima -o json stop svc-12345678", "-o json"),
+            (
+                "aima --output=json --data-dir /tmp/d stop svc-12345678",
+                "--output=json --data-dir /tmp/d",
+            ),
+            ("aima -ojson stop svc-12345678", "-ojson"),
+        ] {
+            assert_eq!(
+                hint(line, ErrorKind::InvalidSubcommand).unwrap(),
+                format!("did you mean `aima service stop svc-12345678 {globals}`?"),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `aima info`: what this aima is and what it would run with — version and commit, data dir,
 //! instance, the Docker endpoint (credentials masked) and what answers there, and every engine
-//! setting with the layer it came from (default, config file, environment).
+//! setting with the layer it came from (default, config file, environment), secrets shown only
+//! as set or not; and where the API token the daemon uses comes from.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::render;
-use crate::config::{Config, Source, engine_settings};
+use crate::config::{ApiAuth, Config, Source, engine_settings};
 use crate::lifecycle::Deps;
 use crate::runtime::DockerEndpoint;
 
@@ -44,8 +45,12 @@ struct ConfigFile {
 #[derive(Debug, Serialize)]
 struct Api {
     listen: Setting,
-    /// Whether a token is configured; never the token.
+    /// Whether TCP requests need a token and where it comes from; never the token.
     token: Setting,
+    /// The file the daemon reads its generated token from (or writes it to at its first
+    /// start), when no token is configured and auth is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_file: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,7 +113,6 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
     let config = &deps.config;
     let env = &config.env;
     let config_path = config.data_dir.join("config.toml");
-    let token_set = config.api_token.is_some();
     Info {
         version: env!("CARGO_PKG_VERSION"),
         commit: env!("AIMA_COMMIT"),
@@ -125,10 +129,8 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
         },
         api: Api {
             listen: Setting::new(json!(config.api_listen), config.sources.of("api.listen")),
-            token: Setting::new(
-                json!(if token_set { "set" } else { "not set" }),
-                config.sources.of("api.token"),
-            ),
+            token: token_setting(config),
+            token_file: token_file(config),
         },
         runtime: Setting::new(
             json!(config.runtime.kind.as_str()),
@@ -168,6 +170,34 @@ impl Info {
         }
         self
     }
+}
+
+/// The token the daemon requires: the operator's (env or config file), none when auth is off,
+/// else the one generated into the data dir (`token_file`).
+fn token_setting(config: &Config) -> Setting {
+    if config.api_token.is_some() {
+        return Setting::new(json!("set"), config.sources.of("api.token"));
+    }
+    if config.api_auth == ApiAuth::None {
+        return Setting::new(json!("none: auth is off"), config.sources.of("api.auth"));
+    }
+    let generated = config.data_dir.join(crate::daemon::TOKEN_FILE).is_file();
+    Setting {
+        value: json!(if generated {
+            "set"
+        } else {
+            "generated at the daemon's first start"
+        }),
+        source: "token_file",
+        env: None,
+    }
+}
+
+fn token_file(config: &Config) -> Option<String> {
+    (config.api_token.is_none() && config.api_auth == ApiAuth::Token).then(|| {
+        let path = config.data_dir.join(crate::daemon::TOKEN_FILE);
+        path.display().to_string()
+    })
 }
 
 async fn docker(deps: &Deps) -> Docker {
@@ -270,7 +300,10 @@ pub(crate) fn render_table(info: &Info) -> String {
         .unwrap_or("unknown (Docker unreachable)");
     let (listen, listen_source) = info.api.listen.shown();
     let (runtime, runtime_source) = info.runtime.shown();
-    let (token, token_source) = info.api.token.shown();
+    let (token, mut token_source) = info.api.token.shown();
+    if let Some(path) = &info.api.token_file {
+        token_source = format!("token file {path}");
+    }
     let config_file = if info.config_file.exists {
         info.config_file.path.clone()
     } else {

@@ -3,9 +3,11 @@
 mod args;
 mod commands;
 mod docs;
+mod examples;
 mod hints;
 mod info;
 mod logging;
+mod man;
 mod progress;
 mod render;
 mod service_verbs;
@@ -16,7 +18,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, Output};
 
@@ -27,11 +29,17 @@ use crate::error::{Error, Kind};
 pub fn main() -> ExitCode {
     let mut env = Env::capture();
     let args: Vec<OsString> = std::env::args_os().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return usage_error(e, &args),
     };
     let output = cli.output;
+    if let Err(err) = args::output_applies(&cli.command, &matches) {
+        return report(&err, output);
+    }
     if let Some(dir) = &cli.data_dir {
         env = env.with("AIMA_DATA_DIR", &dir.to_string_lossy());
     }

@@ -1,6 +1,7 @@
 //! Rendering results: JSON for scripts, aligned tables and detail views for people.
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use super::terminal;
 use crate::clock;
@@ -33,16 +34,17 @@ pub(crate) fn json_error(err: &Error) -> String {
     to_json(&Wrapped { error: err })
 }
 
-/// Columns padded to their widest cell; the last column is not padded.
+/// Columns padded to their widest cell, in terminal columns (a CJK character takes two); the
+/// last column is not padded.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| row.iter().map(|c| terminal::cell(c).into_owned()).collect())
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
@@ -52,7 +54,8 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             if i == last {
                 out.push_str(cell);
             } else {
-                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                let pad = widths[i].saturating_sub(cell.width());
+                out.push_str(&format!("{cell}{:pad$}  ", ""));
             }
         }
         out.trim_end().to_owned() + "\n"
@@ -288,6 +291,18 @@ mod tests {
             ],
         );
         assert_eq!(out, "ID      NAME\nsvc-1   a\nsvc-22  bb\n");
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        let out = table(
+            &["NAME", "PORT"],
+            &[
+                vec!["通义千问".into(), "8000".into()],
+                vec!["qwen".into(), "8001".into()],
+            ],
+        );
+        assert_eq!(out, "NAME      PORT\n通义千问  8000\nqwen      8001\n");
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub const ALL: &[EngineSetting] = &[
         var: Var::Engine("SHM_SIZE"),
         takes: SIZE,
         apply: |s, r| r.size().map(|v| s.shm_bytes = Some(v)),
-        show: |s| s.shm_bytes.map_or_else(|| json!("Docker's default"), |b| json!(b)),
+        show: |s| s.shm_bytes.map_or_else(|| json!("Docker's default (64 MiB)"), |b| json!(b)),
     },
     EngineSetting {
         key: "memory",

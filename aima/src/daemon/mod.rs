@@ -14,14 +14,17 @@ use connections::Listener;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
+pub(crate) use token::TOKEN_FILE;
 
 use crate::api::ApiState;
 use crate::config::Config;
 use crate::error::Result;
 use crate::lifecycle::Deps;
 
-/// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once.
+/// Runs the daemon until SIGTERM or Ctrl-C; a second signal exits at once. SIGHUP is logged and
+/// ignored.
 pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
+    signals::log_and_ignore_hangups();
     let settings = Settings::from_env(&config.env)?;
     // A daemon that cannot record what it does is no use: refuse before serving anything.
     crate::disk::DiskFull::check(

@@ -1,4 +1,6 @@
 //! SIGTERM and Ctrl-C: the first asks for a graceful shutdown, a second one exits at once.
+//! SIGHUP (a closed terminal, a `kill -HUP` meant to reload) is logged and ignored: by default it
+//! would end the daemon with no log line and leave `aima.sock` behind.
 
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -26,5 +28,21 @@ pub async fn first_then_force_exit() {
         };
         tracing::warn!("second {name}: exiting at once");
         std::process::exit(i32::from(Kind::Interrupted.exit_code()));
+    });
+}
+
+/// From now on, SIGHUP is logged and ignored. Nothing the daemon holds can change live (its
+/// settings are read at start), so the log line says to restart it to apply changes.
+pub(crate) fn log_and_ignore_hangups() {
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot watch SIGHUP: a hangup will end the daemon without a log line");
+        return;
+    };
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::warn!(
+                "SIGHUP: ignored (aima re-reads nothing live; restart the daemon to apply config changes)"
+            );
+        }
     });
 }

@@ -13,7 +13,19 @@ use super::pull::PullPolicy;
 /// for tensor parallelism). Only what is used counts against the container's memory.
 pub const VLLM_SHM_BYTES: u64 = 4 << 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineType {
     Vllm,

@@ -21,8 +21,22 @@ pub enum Gpus {
 }
 
 impl Gpus {
-    /// Parses the command-line form; the error says what is accepted.
+    /// Parses the command-line form; the error says what is accepted. A device is an index
+    /// (`0`) or an NVIDIA UUID (`GPU-…`, `MIG-…`); `all` and `none` stand alone.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_with(text, is_device)
+    }
+
+    /// A choice as stored, which rows written before devices were checked may hold in a looser
+    /// form (any letters, digits, `-`, `_`, `:`): reading them back must not fail.
+    pub fn from_stored(text: &str) -> Result<Self, String> {
+        Self::parse_with(text, |id| {
+            id.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')
+        })
+    }
+
+    fn parse_with(text: &str, device: impl Fn(&str) -> bool) -> Result<Self, String> {
         let text = text.trim();
         let expected = "expected all, none, count=N, or device indexes or UUIDs separated by commas (0 or 0,1)";
         match text.to_ascii_lowercase().as_str() {
@@ -41,11 +55,12 @@ impl Gpus {
         }
         let mut devices: Vec<String> = Vec::new();
         for id in text.split(',').map(str::trim) {
-            let valid = !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':');
-            if !valid {
+            if ["all", "none"].contains(&id.to_ascii_lowercase().as_str()) {
+                return Err(format!(
+                    "{text:?} mixes {id} with devices: {id} stands alone; {expected}"
+                ));
+            }
+            if id.is_empty() || !device(id) {
                 return Err(format!(
                     "{id:?} in {text:?} is not a GPU device: {expected}"
                 ));
@@ -70,6 +85,22 @@ impl Gpus {
             _ => true,
         }
     }
+}
+
+/// `0`, `12`: an index as `nvidia-smi` numbers them; `GPU-3f2a…`, `MIG-…`: a device's UUID.
+fn is_device(id: &str) -> bool {
+    if id.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let uuid = ["GPU-", "MIG-"]
+        .iter()
+        .find_map(|prefix| id.strip_prefix(prefix));
+    uuid.is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '/'))
+    })
 }
 
 impl fmt::Display for Gpus {
@@ -107,10 +138,21 @@ mod tests {
 
     #[test]
     fn bad_forms_say_what_is_accepted() {
-        for bad in ["", "count=0", "count=x", "0,,1", "0;1", "a b"] {
+        for bad in [
+            "", "count=0", "count=x", "0,,1", "0;1", "a b", "foo", "2x", "all,0", "none,0",
+        ] {
             let e = Gpus::parse(bad).unwrap_err();
             assert!(e.contains("count=") || e.contains("GPU"), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn stored_rows_of_the_older_looser_form_still_read() {
+        assert_eq!(
+            Gpus::from_stored("foo").unwrap(),
+            Gpus::Devices(vec!["foo".into()])
+        );
+        assert_eq!(Gpus::from_stored("all").unwrap(), Gpus::All);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub struct BadId {
 
 macro_rules! record_id {
     ($name:ident, $prefix:literal, $what:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::ModelId;
 use super::service::as_rfc3339;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelSource {
     Ollama,
@@ -36,7 +36,7 @@ impl ModelSource {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Model {
     pub id: ModelId,
     pub name: String,
@@ -46,7 +46,9 @@ pub struct Model {
     #[serde(rename = "type")]
     pub model_type: String,
     /// Models are registrations; they are always `registered`.
+    #[schema(value_type = String, example = "registered")]
     pub status: &'static str,
     #[serde(serialize_with = "as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }

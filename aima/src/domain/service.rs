@@ -9,7 +9,7 @@ use super::engine::EngineType;
 use super::gpu::Gpus;
 use super::ids::{ModelId, ServiceId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Created,
@@ -58,17 +58,19 @@ impl Status {
 /// host can judge the pid at all (a starter in a container has pids of its own). The lease is
 /// renewed by the owner's heartbeat: once it lapses, the owner is taken for hung or gone,
 /// wherever it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Owner {
     pub pid: u32,
     pub start_time: u64,
     /// The kernel boot the owner ran in (`/proc/sys/kernel/random/boot_id`).
     #[serde(serialize_with = "as_uuid")]
+    #[schema(value_type = String, format = "uuid")]
     pub boot_id: u128,
     /// The inode of the owner's PID namespace (`/proc/self/ns/pid`).
     pub pid_ns: u64,
     /// When the claim lapses unless renewed (ms since the epoch).
     #[serde(serialize_with = "as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub lease_until: i64,
     /// This claim among the owner's: a daemon runs many starts and stops, and one that lost its
     /// claim must not take a later claim of the same process for its own. 0: none recorded.
@@ -88,7 +90,7 @@ fn as_uuid<S: Serializer>(id: &u128, s: S) -> Result<S::Ok, S::Error> {
     ))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -96,12 +98,14 @@ pub struct Service {
     pub engine_type: EngineType,
     pub port: u16,
     /// Host address the port is published on (`127.0.0.1` unless the operator chose otherwise).
+    #[schema(value_type = String, example = "127.0.0.1")]
     pub bind: IpAddr,
     /// Where clients send requests: `http://ADDR:PORT`, derived from the published address.
     pub endpoint: String,
     /// The GPUs its engine gets, chosen at create (`--gpus`, else the engine's default).
     /// `None` only for services created before GPUs were chosen per service: those follow the
     /// engine's configured default at each start.
+    #[schema(value_type = Option<String>, example = "count=1")]
     pub gpus: Option<Gpus>,
     /// Its container's memory limit in bytes (`--memory`); `None`: the engine's limit.
     pub memory_bytes: Option<u64>,
@@ -111,8 +115,10 @@ pub struct Service {
     pub container_id: Option<String>,
     pub owner: Option<Owner>,
     #[serde(serialize_with = "as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     #[serde(serialize_with = "as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 

@@ -51,7 +51,7 @@ pub async fn chat(
     if req.message.trim().is_empty() {
         return Err(Error::usage("the chat message is empty"));
     }
-    let id = ServiceId::parse(&req.service)?;
+    let id = super::service_id(store, &req.service).await?;
     let svc = lifecycle::refresh(deps, store, &id).await?;
     if svc.status != Status::Running {
         return Err(Error::conflict(format!(

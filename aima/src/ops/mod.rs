@@ -209,6 +209,34 @@ pub async fn refresh_and_list_services_after(
     Ok(Some((page, total)))
 }
 
+/// As [`refresh_and_list_services_after`], of the services in `status` only (`service list
+/// --status`): every service is refreshed first, since a status is only true once refreshed.
+/// `total` counts the services in that status; `after` may name a service in any status.
+pub async fn refresh_and_list_services_in_after(
+    deps: &Deps,
+    store: &StoreHandle,
+    status: Status,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Option<(Vec<Service>, usize)>> {
+    let all = lifecycle::refresh_all(deps, store).await?;
+    let skip = match after {
+        None => 0,
+        Some(after) => match all.iter().position(|s| s.id.as_str() == after) {
+            Some(at) => at + 1,
+            None => return Ok(None),
+        },
+    };
+    let total = all.iter().filter(|s| s.status == status).count();
+    let page = all
+        .into_iter()
+        .skip(skip)
+        .filter(|s| s.status == status)
+        .take(limit)
+        .collect();
+    Ok(Some((page, total)))
+}
+
 /// Services as recorded, oldest first, without asking Docker: for read-only views (the status
 /// page), which must not change anything; the reconciler keeps the records true.
 pub fn list_services_recorded(store: &Store) -> Result<Vec<Service>> {
@@ -237,7 +265,7 @@ pub async fn refresh_and_get_service(
 }
 
 /// The service `given` (an id, a name or an id prefix) names.
-async fn service_id(store: &StoreHandle, given: &str) -> Result<ServiceId> {
+pub(crate) async fn service_id(store: &StoreHandle, given: &str) -> Result<ServiceId> {
     let given = given.to_owned();
     store.call(move |s| resolve::service(s, &given)).await
 }
@@ -296,7 +324,7 @@ pub async fn delete_service(deps: &Deps, store: &StoreHandle, id: &str) -> Resul
 }
 
 /// A container `service prune` removed.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct Pruned {
     pub(crate) container_id: String,
     pub(crate) name: String,

@@ -9,14 +9,16 @@ use crate::domain::{Attempt, Status};
 use crate::error::Result;
 
 /// One change of a service's status: created (`from` absent), a transition, or `deleted`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ServiceEvent {
     /// Increases with every change; resume a stream after it (`Last-Event-ID`).
     pub seq: i64,
     pub service_id: String,
     pub name: String,
     #[serde(serialize_with = "as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
+    /// The status before; null when the service was created.
     pub from: Option<String>,
     /// A status, or `deleted`.
     pub to: String,

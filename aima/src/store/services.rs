@@ -50,7 +50,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
                 .map_err(|_| bad_column(13, format!("bad bind address {bind}")))?
         },
         gpus: match r.get::<_, Option<String>>(17)? {
-            Some(text) => Some(Gpus::parse(&text).map_err(|e| bad_column(17, e))?),
+            Some(text) => Some(Gpus::from_stored(&text).map_err(|e| bad_column(17, e))?),
             None => None,
         },
         memory_bytes: r.get::<_, Option<i64>>(18)?.map(|b| b as u64),

@@ -7,13 +7,14 @@
 //! HTTP-only cookie. Nothing here changes a service: the page reads records as stored and
 //! never refreshes them against Docker.
 
-mod assets;
+// `pub(super)` so the OpenAPI document (`super::openapi`) reaches the handlers' descriptions.
+pub(super) mod assets;
 mod html;
 mod layout;
 mod render;
-mod session;
+pub(super) mod session;
 mod sessions;
-mod views;
+pub(super) mod views;
 
 pub(crate) use assets::{script, style};
 pub(crate) use session::{login, logout, require_session};

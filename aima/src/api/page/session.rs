@@ -19,7 +19,7 @@ use crate::api::auth::{bearer_credentials, same_secret};
 use crate::api::body::{AnonymousForm, BodyRejection};
 use crate::api::{ApiState, Transport};
 
-const COOKIE: &str = "aima_session";
+pub(crate) const COOKIE: &str = "aima_session";
 
 /// The values of the session cookies the request carries.
 fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
@@ -86,13 +86,26 @@ fn login_form(status: StatusCode, next: &str, problem: Option<&str>) -> Response
     layout::page(status, "Sign in", &Html(body), layout::Chrome::STATIC)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct Login {
+    /// The API token.
     token: String,
+    /// A path on this site to go to afterwards (else `/`).
     #[serde(default)]
     next: String,
 }
 
+#[utoipa::path(post, path = "/login", operation_id = "pageLogin", tag = "page", security(()),
+    summary = "The page's login form: a right token sets the session cookie (HttpOnly, SameSite=Strict) and redirects to `next`.",
+    request_body(content = Login, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "Not a form: the login form again", content_type = "text/html", body = String),
+        (status = 401, description = "Wrong token: the login form again", content_type = "text/html", body = String),
+        (status = 408, description = "The form did not arrive within the body timeout", body = crate::api::error::ErrorBodyDoc),
+        (status = 413, description = "Body too large", body = crate::api::error::ErrorBodyDoc),
+        (status = 503, description = "The daemon is shutting down, or the budget for sign-in forms from callers without the token is spent (the connection is closed)", body = crate::api::error::ErrorBodyDoc),
+    ))]
 /// `POST /login`: a right token sets the session cookie and goes back to the page asked for; a
 /// wrong one shows the form again with 401.
 pub(crate) async fn login(
@@ -131,6 +144,9 @@ pub(crate) async fn login(
 
 /// `POST /logout`: ends the session on the daemon, so a copy of the cookie stops working too,
 /// and asks the browser to forget it.
+#[utoipa::path(post, path = "/logout", operation_id = "pageLogout", tag = "page", security(()),
+    summary = "Ends the page's session on the daemon, forgets its cookie and redirects to the page.",
+    responses((status = 303, description = "Signed out", headers(("Location" = String), ("Set-Cookie" = String)))))]
 pub(crate) async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for value in session_cookies(&headers) {
         state.sessions.close(value);

@@ -30,6 +30,14 @@ fn records(store: &crate::store::Store, services: Vec<Service>) -> Result<Record
 }
 
 /// `GET /`: every service.
+#[utoipa::path(get, path = "/", operation_id = "statusPage", tag = "page",
+    security(("bearer" = []), ("session" = [])),
+    summary = "The status page: every service with status, endpoint, engine, model and last error. Read-only HTML; without the token or session, the login form (401).",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 401, description = "The login form", content_type = "text/html", body = String),
+        (status = 500, description = "The store cannot be read", content_type = "text/html", body = String),
+    ))]
 pub(crate) async fn overview(State(state): State<ApiState>) -> Response {
     let read = state
         .with_store(|store| {
@@ -48,6 +56,16 @@ pub(crate) async fn overview(State(state): State<ApiState>) -> Response {
 }
 
 /// `GET /services/{id}`: one service, its attempts and its recent changes.
+#[utoipa::path(get, path = "/services/{id}", operation_id = "servicePage", tag = "page",
+    security(("bearer" = []), ("session" = [])),
+    summary = "One service's page: its attempts and recent changes.",
+    params(("id" = String, Path, description = "Service id, name or unique id prefix")),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 401, description = "The login form", content_type = "text/html", body = String),
+        (status = 404, description = "No such service", content_type = "text/html", body = String),
+        (status = 500, description = "The store cannot be read", content_type = "text/html", body = String),
+    ))]
 pub(crate) async fn service(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let read = state
         .with_store(move |store| {

@@ -170,3 +170,32 @@ fn no_color_is_honoured_on_a_terminal() {
         "colours despite NO_COLOR:\n{plain:?}"
     );
 }
+
+/// The main verbs' `--help` ends with examples; `-o` is refused where it means nothing.
+#[test]
+fn help_has_examples_and_output_is_refused_where_it_means_nothing() {
+    let aima = Aima::new();
+    for verb in [
+        &["service", "create"][..],
+        &["service", "start"],
+        &["model", "create"],
+        &["start"],
+    ] {
+        let out = aima.run(&[verb, &["--help"]].concat()).success();
+        assert!(out.stdout.contains("Examples:\n  aima "), "{verb:?}: {out}");
+    }
+    for args in [
+        &["completions", "bash", "-o", "json"][..],
+        &["-o", "table", "man"],
+    ] {
+        let out = aima.run(args).failure(2);
+        assert!(
+            out.stderr.contains("--output means nothing"),
+            "{args:?}: {out}"
+        );
+    }
+    let page = aima.run(&["man"]).success();
+    assert!(page.stdout.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(!page.stdout.contains("aima\\-help(1)"), "{page}");
+    aima.run(&["completions", "bash"]).success();
+}

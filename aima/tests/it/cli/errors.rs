@@ -211,6 +211,10 @@ fn bad_gpus_and_memory_are_usage_errors_saying_what_is_accepted() {
     for (flag, value, says) in [
         ("--gpus", "0;1", "count=N"),
         ("--gpus", "count=0", "whole number above 0"),
+        ("--gpus", "foo", "device indexes or UUIDs"),
+        ("--gpus", "2x", "device indexes or UUIDs"),
+        ("--gpus", "all,0", "all stands alone"),
+        ("--gpus", "none,0", "none stands alone"),
         ("--memory", "lots", "64m, 2g"),
         ("--memory", "1m", "smallest container limit, 6m"),
     ] {
@@ -270,5 +274,22 @@ fn control_characters_long_names_and_huge_memory_are_usage_errors() {
     ] {
         let args = create_service_args(&model, "vllm", &extra);
         run_unchanged(&aima, &args).failure(2).stderr_has(extra[0]);
+    }
+}
+
+/// With `-o json` before the verb, a slip's JSON error still carries its `help`, as when the
+/// option comes last.
+#[test]
+fn json_usage_errors_keep_their_help_wherever_the_global_options_are() {
+    let aima = Aima::new();
+    for (args, globals) in [
+        (&["stop", "svc-12345678", "-o", "json"][..], "-o json"),
+        (&["-o", "json", "stop", "svc-12345678"], "-o json"),
+        (&["--output=json", "stop", "svc-12345678"], "--output=json"),
+    ] {
+        let out = aima.run(args).failure(2);
+        let help = &out.json()["error"]["help"];
+        let expected = format!("did you mean `aima service stop svc-12345678 {globals}`?");
+        assert_eq!(help, expected.as_str(), "{args:?}: {out}");
     }
 }

@@ -72,3 +72,62 @@ fn info_masks_docker_credentials_and_survives_docker_away() {
         "{out}"
     );
 }
+
+/// Every engine setting is shown with its source, `pull`, `stop_secs`, `shm_size` and
+/// `hf_token` too (the token only as set); the API token's line says where the daemon's token
+/// comes from: the generated file in the data dir when none is configured.
+#[test]
+fn info_shows_every_setting_and_where_the_api_token_comes_from() {
+    let aima = Aima::new()
+        .env("DOCKER_HOST", "tcp://127.0.0.1:1")
+        .env("HF_TOKEN", "hf_s3cret")
+        .env("AIMA_VLLM_SHM_SIZE", "2g");
+    std::fs::create_dir_all(aima.data_dir()).unwrap();
+    std::fs::write(
+        aima.data_dir().join("config.toml"),
+        "[engines.vllm]\npull = \"always\"\nstop_secs = 30\n",
+    )
+    .unwrap();
+    let json = aima.run(&["info", "-o", "json"]).success();
+    let table = aima.run(&["info"]).success();
+    for out in [&json, &table] {
+        assert!(!out.stdout.contains("hf_s3cret"), "{out}");
+    }
+    let v = json.json();
+    let vllm = &v["engines"]["vllm"];
+    assert_eq!(
+        (&vllm["pull"]["value"], &vllm["pull"]["source"]),
+        (&"always".into(), &"file".into()),
+        "{vllm:#}"
+    );
+    assert_eq!(
+        (&vllm["stop_secs"]["value"], &vllm["stop_secs"]["source"]),
+        (&30.into(), &"file".into()),
+        "{vllm:#}"
+    );
+    assert_eq!(vllm["shm_size"]["value"], 2u64 << 30, "{vllm:#}");
+    assert_eq!(vllm["shm_size"]["env"], "AIMA_VLLM_SHM_SIZE", "{vllm:#}");
+    assert_eq!(vllm["hf_token"]["value"], "set", "{vllm:#}");
+    assert_eq!(vllm["hf_token"]["env"], "HF_TOKEN", "{vllm:#}");
+    assert_eq!(v["engines"]["ollama"]["pull"]["source"], "default");
+
+    let file = aima.data_dir().join("api-token");
+    assert_eq!(v["api"]["token"]["source"], "token_file", "{v:#}");
+    assert_eq!(v["api"]["token_file"], file.display().to_string());
+    assert!(
+        table
+            .stdout
+            .contains(&format!("token file {}", file.display())),
+        "{table}"
+    );
+    assert!(!table.stdout.contains("not set (default)"), "{table}");
+    std::fs::write(&file, "generated\n").unwrap();
+    let v = aima.run(&["info", "-o", "json"]).success().json();
+    assert_eq!(v["api"]["token"]["value"], "set", "{v:#}");
+    let off = aima
+        .run_env(&[("AIMA_API_AUTH", "none")], &["info", "-o", "json"])
+        .success()
+        .json();
+    assert_eq!(off["api"]["token"]["value"], "none: auth is off", "{off:#}");
+    assert!(off["api"].get("token_file").is_none(), "{off:#}");
+}

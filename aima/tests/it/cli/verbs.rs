@@ -137,3 +137,24 @@ fn logs_of_a_service_that_never_ran_is_not_found_and_follow_refuses_json() {
         insta::assert_snapshot!("logs_nothing_to_show", out.stderr);
     });
 }
+
+/// `inference chat` finds its service by name or id prefix as the other service verbs do: the
+/// answer is about the service (here: Docker is away), never "not found".
+#[test]
+fn chat_resolves_names_and_id_prefixes() {
+    let (aima, _, svc) = Aima::seeded();
+    let shown = aima
+        .run(&["service", "get", &svc, "-o", "json"])
+        .success()
+        .json();
+    let name = shown["name"].as_str().unwrap().to_owned();
+    let away = [("DOCKER_HOST", "tcp://127.0.0.1:1")];
+    for given in [name.as_str(), &svc[..8]] {
+        let out = aima.run_env(&away, &["inference", "chat", given, "hi", "-o", "json"]);
+        assert_ne!(out.json()["error"]["code"], "not_found", "{given}: {out}");
+    }
+    let out = aima
+        .run_env(&away, &["inference", "chat", "no-such-name", "hi"])
+        .failure(3);
+    assert!(out.stderr.contains("no-such-name"), "{out}");
+}

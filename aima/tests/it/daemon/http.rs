@@ -314,3 +314,27 @@ fn a_token_shorter_than_sixteen_bytes_stops_the_daemon_at_start() {
     .stderr_has("error: the API token from AIMA_API_TOKEN is 11 bytes long; at least 16")
     .stderr_has("help: ");
 }
+
+/// SIGHUP is logged and ignored: the daemon goes on answering, then stops cleanly on SIGTERM
+/// and removes its socket.
+#[test]
+fn sighup_is_logged_and_never_fatal() {
+    let aima = Aima::new();
+    let mut daemon = Daemon::start(&aima, &[]);
+    daemon.signal("HUP");
+    let logged = Instant::now() + Duration::from_secs(10);
+    while !daemon.log().contains("SIGHUP: ignored") {
+        assert!(Instant::now() < logged, "no SIGHUP line:\n{}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        daemon.child.try_wait().unwrap().is_none(),
+        "{}",
+        daemon.log()
+    );
+    let (code, _) = daemon.call("GET", "/api/v2/models", None);
+    assert_eq!(code, 200);
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(10)).success());
+    assert!(!aima.data_dir().join("aima.sock").exists());
+}

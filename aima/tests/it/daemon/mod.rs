@@ -9,4 +9,5 @@ mod listen;
 mod log_secrets;
 mod login_flood;
 mod observability;
+mod openapi;
 mod router;

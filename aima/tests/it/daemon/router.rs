@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::collections::BTreeSet;
 
-use aima::api::{ApiState, BODY_LIMIT, OPENAPI, router, routes};
+use aima::api::{ApiState, BODY_LIMIT, openapi, router, routes};
 use aima::config::{Config, Env};
 use aima::error::Detail;
 use aima::host::RealHost;
@@ -20,14 +20,14 @@ use tower::ServiceExt;
 
 use crate::support::ports::free_port;
 
-struct Api {
-    app: Router,
+pub(super) struct Api {
+    pub(super) app: Router,
     docker: Arc<FakeRuntime>,
     _dir: tempfile::TempDir,
 }
 
 /// The router over a fresh data dir and a fake Docker that answers (or is unreachable).
-fn api(token: Option<&str>, docker_up: bool) -> Api {
+pub(super) fn api(token: Option<&str>, docker_up: bool) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::load(dir.path(), Env::default()).unwrap();
     let docker = Arc::new(FakeRuntime::new());
@@ -89,14 +89,14 @@ impl Api {
         }
     }
 
-    async fn model(&self) -> String {
+    pub(super) async fn model(&self) -> String {
         let body = json!({"name": "tiny", "source": "ollama", "repo": "tinyllama"}).to_string();
         let r = self.call("POST", "/api/v2/models", Some(&body)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         r.json["id"].as_str().unwrap().to_owned()
     }
 
-    async fn service(&self, model_id: &str) -> String {
+    pub(super) async fn service(&self, model_id: &str) -> String {
         let body =
             json!({"model_id": model_id, "engine_type": "vllm", "port": free_port()}).to_string();
         let r = self.call("POST", "/api/v2/services", Some(&body)).await;
@@ -470,7 +470,7 @@ async fn web_pages_are_refused() {
 /// source of both), each of its operations reaches a handler, and its references resolve.
 #[tokio::test]
 async fn openapi_lists_every_route() {
-    let doc: Value = serde_json::from_str(OPENAPI).unwrap();
+    let doc = openapi();
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .unwrap()
@@ -532,7 +532,7 @@ async fn openapi_lists_every_route() {
         );
     }
 
-    let text = OPENAPI;
+    let text = serde_json::to_string_pretty(&doc).unwrap();
     for reference in text.split("\"$ref\": \"#/").skip(1) {
         let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
         assert!(
@@ -826,4 +826,58 @@ async fn names_repos_and_sizes_are_bounded() {
     }
     let listed = api.call("GET", "/api/v2/services", None).await;
     assert_eq!(listed.json["total"], 0, "{}", listed.json);
+}
+
+/// `?status=` filters the service list as `service list --status` does; a status that is not
+/// one is a usage error.
+#[tokio::test]
+async fn the_service_list_filters_by_status() {
+    let api = api(None, true);
+    let model = api.model().await;
+    let created = api.service(&model).await;
+    let started = api.service(&model).await;
+    let r = api
+        .call("POST", &format!("/api/v2/services/{started}/start"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    let r = api
+        .call("GET", "/api/v2/services?status=created", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["total"], 1, "{}", r.json);
+    assert_eq!(r.json["items"][0]["id"], created.as_str(), "{}", r.json);
+    let uri = format!("/api/v2/services?status=created&after={created}");
+    let r = api.call("GET", &uri, None).await;
+    assert_eq!(r.json["items"], json!([]), "{}", r.json);
+    let r = api
+        .call("GET", "/api/v2/services?status=stopped", None)
+        .await;
+    assert_eq!(
+        (r.json["total"].clone(), r.json["items"].clone()),
+        (json!(0), json!([]))
+    );
+    let bad = api.call("GET", "/api/v2/services?status=bogus", None).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "usage");
+    assert!(
+        bad.json["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("running"),
+        "{}",
+        bad.json
+    );
+}
+
+/// A `gpus` that names no GPU choice is refused (400) and nothing is stored, as `--gpus`.
+#[tokio::test]
+async fn bad_gpus_are_refused_before_anything_is_stored() {
+    let api = api(None, true);
+    let model = api.model().await;
+    for gpus in ["foo", "2x", "all,0", "none,0"] {
+        let body = json!({"model_id": model, "engine_type": "vllm", "gpus": gpus}).to_string();
+        let r = api.call("POST", "/api/v2/services", Some(&body)).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "usage");
+    }
+    let list = api.call("GET", "/api/v2/services", None).await;
+    assert_eq!(list.json["total"], 0, "{}", list.json);
 }

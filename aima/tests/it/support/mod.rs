@@ -13,6 +13,7 @@ pub mod ports;
 pub mod pty;
 pub mod registry;
 pub mod run;
+pub mod schema;
 pub mod setup;
 pub mod snapshot;
 pub mod sse;

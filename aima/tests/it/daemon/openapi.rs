@@ -1,0 +1,290 @@
+//! Real answers of every route, successes and errors, validated against the OpenAPI document the
+//! daemon serves (generated from the code): a field, status or content type the document lacks
+//! fails here.
+
+use std::collections::BTreeSet;
+
+use aima::api::{openapi, routes};
+use axum::body::Body;
+use axum::http::{Request, header};
+use serde_json::json;
+use tower::ServiceExt;
+
+use super::router::{Api, api};
+use crate::support::schema::Document;
+
+/// One request: `(method, route template, uri, token, body, extra header)`.
+struct Call<'a> {
+    method: &'a str,
+    route: &'a str,
+    uri: String,
+    token: Option<&'a str>,
+    body: Option<String>,
+    header: Option<(&'a str, &'a str)>,
+}
+
+fn call<'a>(method: &'a str, route: &'a str, uri: impl Into<String>) -> Call<'a> {
+    Call {
+        method,
+        route,
+        uri: uri.into(),
+        token: Some("t"),
+        body: None,
+        header: None,
+    }
+}
+
+impl<'a> Call<'a> {
+    fn body(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body.to_string());
+        self
+    }
+    fn raw(mut self, body: &str) -> Self {
+        self.body = Some(body.to_owned());
+        self
+    }
+    fn anonymous(mut self) -> Self {
+        self.token = None;
+        self
+    }
+    fn header(mut self, name: &'a str, value: &'a str) -> Self {
+        self.header = Some((name, value));
+        self
+    }
+}
+
+/// Sends `call` and checks its answer against the document; returns the status and any
+/// problem. Calls without the token go to `locked` (a daemon with token `t`).
+async fn checked(
+    open: &Api,
+    locked: &Api,
+    doc: &Document,
+    call: Call<'_>,
+) -> (u16, Result<(), String>) {
+    let api = if call.token.is_none() { locked } else { open };
+    let mut req = Request::builder().method(call.method).uri(&call.uri);
+    if let Some(token) = call.token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let form = call.route == "/login";
+    let kind = if form {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    req = req.header(header::CONTENT_TYPE, kind);
+    if let Some((name, value)) = call.header {
+        req = req.header(name, value);
+    }
+    let req = req.body(Body::from(call.body.unwrap_or_default())).unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = if content_type.starts_with("text/event-stream") {
+        Vec::new() // a stream that stays open: its status and type are the answer
+    } else {
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
+    };
+    let verdict = doc.check(call.method, call.route, status, &content_type, &body);
+    (status, verdict)
+}
+
+#[tokio::test]
+async fn every_route_answers_as_the_document_says() {
+    let doc = Document(openapi());
+    let api = api(None, true);
+    let locked = super::router::api(Some("t"), true);
+    let model = api.model().await;
+    let spare = api.model().await;
+    let svc = api.service(&model).await;
+    let bad_model = "model-00000000";
+    let bad_svc = "svc-00000000";
+    let m = |id: &str| format!("/api/v2/models/{id}");
+    let s = |id: &str, tail: &str| format!("/api/v2/services/{id}{tail}");
+    let (models, services) = ("/api/v2/models/{id}", "/api/v2/services/{id}");
+    let (start, stop) = ("/api/v2/services/{id}/start", "/api/v2/services/{id}/stop");
+    let calls = [
+        (
+            call("GET", "/api/v2/health", "/api/v2/health").anonymous(),
+            200,
+        ),
+        (call("GET", "/api/v2/models", "/api/v2/models"), 200),
+        (call("GET", "/api/v2/models", "/api/v2/models?limit=0"), 400),
+        (
+            call("POST", "/api/v2/models", "/api/v2/models")
+                .body(json!({"name": "x", "source": "ollama", "repo": "tinyllama"})),
+            201,
+        ),
+        (
+            call("POST", "/api/v2/models", "/api/v2/models").body(json!({"name": "x"})),
+            400,
+        ),
+        (call("GET", models, m(&model)), 200),
+        (call("GET", models, m(bad_model)), 404),
+        (call("DELETE", models, m(&model)), 409),
+        (call("DELETE", models, m(&spare)), 200),
+        (call("GET", "/api/v2/services", "/api/v2/services"), 200),
+        (
+            call(
+                "GET",
+                "/api/v2/services",
+                "/api/v2/services?after=svc-00000000",
+            ),
+            400,
+        ),
+        (
+            call("POST", "/api/v2/services", "/api/v2/services")
+                .body(json!({"model_id": bad_model, "engine_type": "vllm"})),
+            404,
+        ),
+        (call("GET", services, s(&svc, "")), 200),
+        (call("GET", services, s(bad_svc, "")), 404),
+        (
+            call("POST", start, s(&svc, "/start")).raw("{\"wait\": 1}"),
+            400,
+        ),
+        (call("POST", start, s(&svc, "/start")), 202),
+        (call("POST", start, s(bad_svc, "/start")), 404),
+        (call("DELETE", services, s(&svc, "")), 409),
+        (
+            call("POST", stop, s(&svc, "/stop")).body(json!({"force": true})),
+            200,
+        ),
+        (call("POST", stop, s(bad_svc, "/stop")), 404),
+        (call("DELETE", services, s(&svc, "")), 200),
+        (call("DELETE", services, s(bad_svc, "")), 404),
+        (
+            call("POST", "/api/v2/services/prune", "/api/v2/services/prune"),
+            200,
+        ),
+        (call("GET", "/api/v2/events", "/api/v2/events"), 200),
+        (
+            call("GET", "/api/v2/events", "/api/v2/events").header("last-event-id", "x"),
+            400,
+        ),
+        (
+            call("GET", "/api/v2/openapi.json", "/api/v2/openapi.json"),
+            200,
+        ),
+        (
+            call("GET", "/api/v2/openapi.json", "/api/v2/openapi.json").anonymous(),
+            401,
+        ),
+        (call("GET", "/metrics", "/metrics"), 200),
+        (
+            call("GET", "/metrics", "/metrics").header("origin", "https://evil.example"),
+            403,
+        ),
+        (call("GET", "/", "/"), 200),
+        (call("GET", "/", "/").anonymous(), 401),
+        (call("GET", "/services/{id}", "/services/svc-00000000"), 404),
+        (call("GET", "/page/events", "/page/events"), 200),
+        (
+            call("POST", "/login", "/login")
+                .anonymous()
+                .raw("token=t&next=/"),
+            303,
+        ),
+        (
+            call("POST", "/login", "/login")
+                .anonymous()
+                .raw("token=wrong"),
+            401,
+        ),
+        (call("POST", "/logout", "/logout").anonymous(), 303),
+        (call("GET", "/page/app.js", "/page/app.js").anonymous(), 200),
+        (
+            call("GET", "/page/app.css", "/page/app.css").anonymous(),
+            200,
+        ),
+    ];
+    let mut problems = Vec::new();
+    let mut reached = BTreeSet::new();
+    for (call, expected) in calls {
+        let what = format!("{} {}", call.method, call.uri);
+        reached.insert((call.method.to_owned(), call.route.to_owned()));
+        let (status, verdict) = checked(&api, &locked, &doc, call).await;
+        if status != expected {
+            problems.push(format!("{what}: answered {status}, expected {expected}"));
+        }
+        if let Err(problem) = verdict {
+            problems.push(problem);
+        }
+    }
+    // A created service, and the page of one, with a service that exists.
+    let model = api.model().await;
+    let svc = api.service(&model).await;
+    for (call, expected) in [
+        (
+            call("POST", "/api/v2/services", "/api/v2/services")
+                .body(json!({"model_id": model, "engine_type": "ollama", "pull": "x"})),
+            400,
+        ),
+        (
+            call("GET", "/services/{id}", format!("/services/{svc}")),
+            200,
+        ),
+    ] {
+        let what = format!("{} {}", call.method, call.uri);
+        let (status, verdict) = checked(&api, &locked, &doc, call).await;
+        if status != expected {
+            problems.push(format!("{what}: answered {status}, expected {expected}"));
+        }
+        problems.extend(verdict.err());
+    }
+    let body = json!({"model_id": model, "engine_type": "ollama", "name": "second"});
+    let (status, verdict) = checked(
+        &api,
+        &locked,
+        &doc,
+        call("POST", "/api/v2/services", "/api/v2/services").body(body),
+    )
+    .await;
+    assert_eq!(status, 201);
+    problems.extend(verdict.err());
+
+    // Docker away: health's 503 and an operation's 503.
+    let down = super::router::api(None, false);
+    for (call, expected) in [
+        (call("GET", "/api/v2/health", "/api/v2/health"), 503),
+        (
+            call("POST", "/api/v2/services/prune", "/api/v2/services/prune"),
+            503,
+        ),
+    ] {
+        let (status, verdict) = checked(&down, &down, &doc, call).await;
+        assert_eq!(status, expected);
+        problems.extend(verdict.err());
+    }
+
+    // The check has teeth: a made-up code, a missing field, an undocumented one.
+    for bad in [
+        json!({"error": {"code": "nope", "message": "m"}}),
+        json!({"error": {"code": "usage"}}),
+        json!({"error": {"code": "usage", "message": "m", "extra": 1}}),
+    ] {
+        let text = bad.to_string();
+        let verdict = doc.check("GET", models, 404, "application/json", text.as_bytes());
+        assert!(verdict.is_err(), "{bad} passed");
+    }
+
+    let served: BTreeSet<(String, String)> = routes().into_iter().collect();
+    let missed: Vec<_> = served.difference(&reached).collect();
+    assert!(
+        missed.is_empty(),
+        "routes this test never called: {missed:?}"
+    );
+    assert!(
+        problems.is_empty(),
+        "answers that differ from the document:\n{}",
+        problems.join("\n")
+    );
+}
