@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use crate::verdict::{EXIT_NOT_ALL_PASS, EXIT_REFUSED};
 use crate::report::{ScenarioRuns, catalog, plain_catalog, plain_summary, write_catalog};
 use crate::scenario::manifest::{default_path, load, plan};
 use crate::scenario::{RunOptions, RunRefused, find, run_scenario};
+use crate::verdict::{EXIT_NOT_ALL_PASS, EXIT_REFUSED};
 
 /// Runs the manifest's scenarios and writes `reports/all-<stamp>/catalog.md` (and `.json`,
 /// `junit.xml`), each run's own report folder beside them.
