@@ -20,6 +20,7 @@
 //! - `reaper` — the dead-man's switch that outlives a killed harness and sweeps its run, and the
 //!   run markers by which the next run sweeps one whose reaper died too.
 //! - `timeline`, `verdict` — what happened, and the judgement of each criterion.
+//! - `svg` — hand-drawn SVG for every picture: the frame, the palette, scales, escaping.
 //! - `report` — the `report.json` document and its renderings: Markdown, JUnit, the SVG
 //!   timeline, series, and the catalog report of `scenario all`.
 //! - `scenario` — the registry of scenarios, the manifest, the per-run context and the runner
@@ -39,6 +40,7 @@ pub(crate) mod interrupt;
 pub(crate) mod reaper;
 pub(crate) mod report;
 pub(crate) mod scenario;
+pub(crate) mod svg;
 pub(crate) mod timeline;
 pub(crate) mod verdict;
 
