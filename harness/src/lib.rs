@@ -8,31 +8,39 @@
 //!
 //! # Layout
 //!
+//! Lower layers never import higher ones; from the bottom up:
+//!
+//! - `interrupt` — Ctrl-C and SIGTERM: the undo actions of everything live, run on a signal.
+//! - `exec` — starting programs: binaries located, each process in its own group (`group`) with
+//!   verified stops and a hook for whoever watches the groups, the process table (`procfs`),
+//!   the run id every process carries (`RUN_ENV`), commands recorded as evidence (`command`).
+//! - `fixtures` — faults and probes: the port blocker, the broken `DOCKER_HOST`, the aima
+//!   daemon, Docker's view (census, planted containers), the HTTP client, the port probe, the
+//!   simulator image.
+//! - `reaper` — the dead-man's switch that outlives a killed harness and sweeps its run, and the
+//!   run markers by which the next run sweeps one whose reaper died too.
+//! - `timeline`, `verdict` — what happened, and the judgement of each criterion.
+//! - `svg` — hand-drawn SVG for every picture: the frame, the palette, scales, escaping.
+//! - `report` — the `report.json` document and its renderings: Markdown, JUnit, the SVG
+//!   timeline, series, and the catalog report of `scenario all`.
+//! - `scenario` — the registry of scenarios, the manifest, the per-run context and the runner
+//!   (which assembles the report), shared aima operations and judging helpers; `sNN` holds
+//!   scenario NN's steps, observations, criteria and judge.
+//! - `catalog` — `scenario all`: the required manifest, every scenario, the combined report.
 //! - `bench` — `bench [--quick]`: aima against raw Docker in one run, figures and plots.
 //! - `cli` — the command line: `scenario N|all`, `list`, `bench`, and the hidden helper processes
 //!   (`fixture block-port`, `reaper`).
-//! - `catalog` — `scenario all`: the required manifest, every scenario, the combined report.
-//! - `scenario` — the registry of scenarios, the manifest, the per-run context and the runner,
-//!   shared aima operations and judging helpers; `sNN` holds scenario NN's steps,
-//!   observations, criteria and judge.
-//! - `exec` — starting programs: binaries located, each process in its own group (`group`) with
-//!   verified stops, the process table (`procfs`), commands recorded as evidence (`command`).
-//! - `fixtures` — faults and probes: the port blocker, the broken `DOCKER_HOST`, the aima
-//!   daemon, Docker's view (census, planted containers), the HTTP client, the port probe, run
-//!   markers, Ctrl-C cleanup.
-//! - `reaper` — the dead-man's switch that outlives a killed harness and sweeps its run.
-//! - `timeline`, `verdict` — what happened, and the judgement of each criterion.
-//! - `report` — `report.json` and its renderings: Markdown, JUnit, the SVG timeline, series,
-//!   and the catalog report of `scenario all`.
 
 pub(crate) mod bench;
 pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod exec;
 pub(crate) mod fixtures;
+pub(crate) mod interrupt;
 pub(crate) mod reaper;
 pub(crate) mod report;
 pub(crate) mod scenario;
+pub(crate) mod svg;
 pub(crate) mod timeline;
 pub(crate) mod verdict;
 

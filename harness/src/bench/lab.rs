@@ -10,13 +10,13 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 use super::timed::{Timed, run};
+use crate::exec::RUN_ENV;
 use crate::fixtures::census::DockerView;
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::{HttpReply, HttpRequest};
-use crate::fixtures::interrupt::{InterruptGuard, guard};
 use crate::fixtures::port_check::free_port;
-use crate::fixtures::run_marker::{instance_of, private_dir};
-use crate::reaper::RUN_ENV;
+use crate::interrupt::{InterruptGuard, guard};
+use crate::reaper::{instance_of, private_dir};
 
 /// The label every baseline container carries: `aima-bench.run=<run id>`.
 pub(crate) const RUN_LABEL: &str = "aima-bench.run";

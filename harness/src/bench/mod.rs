@@ -6,7 +6,7 @@
 //!
 //! - `lab` — the isolated aima (data dir, daemon, token) and the Docker CLI baseline.
 //! - `fail_fast`, `lifecycle`, `load`, `cycles` — the figures.
-//! - `timed`, `docker_api`, `stats` — measuring; `model`, `report`, `svg` — the outputs.
+//! - `timed`, `docker_api`, `stats` — measuring; `model`, `report`, `plots` — the outputs.
 
 mod cycles;
 mod docker_api;
@@ -15,9 +15,9 @@ mod lab;
 mod lifecycle;
 mod load;
 mod model;
+mod plots;
 mod report;
 mod stats;
-mod svg;
 mod timed;
 
 use std::path::PathBuf;
@@ -154,8 +154,8 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<PathBuf> {
     );
 
     let plots = vec!["latency.svg".to_owned(), "cycles.svg".to_owned()];
-    std::fs::write(run_dir.join("latency.svg"), svg::latency(&figures))?;
-    std::fs::write(run_dir.join("cycles.svg"), svg::cycles(&cycles))?;
+    std::fs::write(run_dir.join("latency.svg"), plots::latency(&figures))?;
+    std::fs::write(run_dir.join("cycles.svg"), plots::cycles(&cycles))?;
     let report = BenchReport {
         run_id,
         quick: options.quick,

@@ -6,13 +6,13 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 use serde::Serialize;
 
-use crate::fixtures::interrupt::{self, InterruptGuard};
-use crate::reaper;
+use crate::interrupt::{self, InterruptGuard};
 
 use super::procfs::live_processes;
 
@@ -166,6 +166,36 @@ fn wait_gone(
     }
 }
 
+/// Who hears about the groups the harness starts and verifiably stops: the run's reaper, which
+/// installs itself when it launches (this layer does not know it), so that the groups of a
+/// harness that dies are still stopped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GroupWatch {
+    /// A new group: its id and what it runs.
+    pub announce: fn(u32, &str),
+    /// A group stopped and verified empty.
+    pub retire: fn(u32),
+}
+
+static WATCH: OnceLock<GroupWatch> = OnceLock::new();
+
+/// Installs the watcher of every process group started from now on (the first one stays).
+pub(crate) fn watch_groups(watch: GroupWatch) {
+    let _ = WATCH.set(watch);
+}
+
+fn announce(pgid: u32, what: &str) {
+    if let Some(watch) = WATCH.get() {
+        (watch.announce)(pgid, what);
+    }
+}
+
+fn retire(pgid: u32) {
+    if let Some(watch) = WATCH.get() {
+        (watch.retire)(pgid);
+    }
+}
+
 /// A program the harness started as the leader of its own process group.
 #[derive(Debug)]
 pub(crate) struct ProcessGroup {
@@ -177,7 +207,7 @@ pub(crate) struct ProcessGroup {
 
 impl ProcessGroup {
     /// Starts `expression` (one program, not a pipeline) in a new process group, announces the
-    /// group to the run's reaper and registers a Ctrl-C cleanup.
+    /// group to its watcher (the run's reaper) and registers a Ctrl-C cleanup.
     pub(crate) fn start(expression: &duct::Expression, what: &str) -> std::io::Result<Self> {
         let handle = expression
             .before_spawn(|command| {
@@ -187,7 +217,7 @@ impl ProcessGroup {
             .unchecked()
             .start()?;
         let pgid = handle.pids().first().copied().unwrap_or_default();
-        reaper::announce(pgid, what);
+        announce(pgid, what);
         let label = what.to_owned();
         let guard = interrupt::guard(format!("{what} (process group {pgid})"), move || {
             stop_group(pgid, &label, Duration::from_secs(2), &mut || None, &|| None);
@@ -224,8 +254,8 @@ impl ProcessGroup {
         members_of(self.pgid)
     }
 
-    /// Stops the whole group with verification (see [`stop_group`]); once verified, the reaper
-    /// no longer needs to watch it.
+    /// Stops the whole group with verification (see [`stop_group`]); once verified, the watcher
+    /// (the reaper) no longer needs to watch it.
     pub(crate) fn stop(&self, grace: Duration, still_up: &dyn Fn() -> Option<String>) -> Stopped {
         let stopped = stop_group(
             self.pgid,
@@ -235,7 +265,7 @@ impl ProcessGroup {
             still_up,
         );
         if stopped.verified {
-            reaper::retire(self.pgid);
+            retire(self.pgid);
         }
         stopped
     }
@@ -246,7 +276,7 @@ impl Drop for ProcessGroup {
         if self.try_status().is_none() || !self.members().is_empty() {
             self.stop(Duration::from_secs(2), &|| None);
         } else {
-            reaper::retire(self.pgid);
+            retire(self.pgid);
         }
     }
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use os_pipe::PipeWriter;
 
-use super::RUN_ENV;
-use super::sweep::Target;
+use crate::exec::RUN_ENV;
+use crate::exec::group::{GroupWatch, watch_groups};
+
+use super::target::Target;
 
 /// The current run's pipe to its reaper (one run at a time per harness process).
 static LINK: Mutex<Option<PipeWriter>> = Mutex::new(None);
@@ -47,9 +49,11 @@ pub(crate) struct Reaper {
 }
 
 impl Reaper {
-    /// Starts `harness reaper` for `target` in its own process group and connects the pipe;
-    /// the reaper writes `reaper.json` into `run_dir`.
+    /// Starts `harness reaper` for `target` in its own process group, connects the pipe and
+    /// has every process group the harness starts announced over it; the reaper writes
+    /// `reaper.json` into `run_dir`.
     pub(crate) fn launch(target: &Target, run_dir: &Path) -> anyhow::Result<Self> {
+        watch_groups(GroupWatch { announce, retire });
         let exe = std::env::current_exe().context("locating the harness executable")?;
         let (stdin, pipe) = os_pipe::pipe().context("creating the reaper's pipe")?;
         let mut args: Vec<OsString> = target.reaper_args().into_iter().map(Into::into).collect();

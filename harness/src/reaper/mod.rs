@@ -4,15 +4,21 @@
 //! carries the run id in its environment ([`RUN_ENV`]). When the pipe closes — the harness
 //! finished, or died in any way, SIGKILL included — the reaper stops every process of the run,
 //! removes the containers labelled for the run, checks the run's ports, records what it had to
-//! do and exits. The next run reports those records as warnings, with their run ids.
+//! do and exits. The next run reports those records as warnings, with their run ids. Each run
+//! also leaves a marker (`marker`), so a run whose harness and reaper both died is swept by the
+//! next one.
+//!
+//! Inside, lower to higher: `target` (what a run is) < `marker` < `record` < `sweep` < `link`.
+//! The reaper sits above `fixtures` (it sweeps with the census and the port probe) and hooks
+//! into `exec`'s process groups rather than being called by them.
 
 mod link;
+mod marker;
 mod record;
 mod sweep;
+mod target;
 
-pub(crate) use link::{Reaper, announce, retire};
-pub(crate) use record::{ReapRecord, take_leftovers};
-pub(crate) use sweep::{ReaperArgs, Target, run_reaper, sweep};
-
-/// Environment variable naming the harness run in every process the harness starts.
-pub(crate) const RUN_ENV: &str = "AIMA_HARNESS_RUN_ID";
+pub(crate) use link::Reaper;
+pub(crate) use marker::{RunMarker, instance_of, live_instances_except, private_dir};
+pub(crate) use record::take_leftovers;
+pub(crate) use sweep::{ReaperArgs, run_reaper, sweep_stale};

@@ -7,9 +7,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fixtures::run_marker::markers_dir;
-
-use super::Target;
+use super::marker::markers_dir;
+use super::target::Target;
 
 /// The reaper's account of one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

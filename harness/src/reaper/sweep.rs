@@ -1,7 +1,7 @@
 //! The reaper's side: wait for the harness's pipe to close, then sweep the run — stop its
 //! processes (the announced process groups, and every process whose environment names the run),
 //! remove the containers labelled for it, check its ports — and record what that took. The same
-//! sweep cleans up after a run whose reaper died too (see `run_marker`).
+//! sweep cleans up after a run whose reaper died too ([`sweep_stale`], found by its marker).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -10,48 +10,18 @@ use std::time::Duration;
 
 use rustix::process::{Pid, Signal};
 
+use crate::exec::RUN_ENV;
 use crate::exec::group::{members_of, stop_group};
 use crate::exec::procfs::{Process, has_env, live_processes, process};
 use crate::fixtures::census::DockerView;
 use crate::fixtures::port_check::check_port;
-use crate::fixtures::run_marker;
 
-use super::RUN_ENV;
+use super::marker::{self, stale_markers};
 use super::record::ReapRecord;
+use super::target::Target;
 
 /// How long the processes of a dead run get to stop after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_secs(3);
-
-/// What a sweep is about: one harness run.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Target {
-    /// The run id, as in the run's `AIMA_HARNESS_RUN_ID` and `aima-harness.run` label.
-    #[arg(long)]
-    pub run_id: String,
-    /// The `aima.instance` label of the run's aima data dir.
-    #[arg(long)]
-    pub instance: String,
-    /// Ports the run used (service port, daemon port): checked to be free afterwards.
-    #[arg(long = "port")]
-    pub ports: Vec<u16>,
-}
-
-impl Target {
-    /// The command line of `harness reaper` for this target.
-    pub(crate) fn reaper_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "reaper".to_owned(),
-            "--run-id".to_owned(),
-            self.run_id.clone(),
-            "--instance".to_owned(),
-            self.instance.clone(),
-        ];
-        for port in &self.ports {
-            args.extend(["--port".to_owned(), port.to_string()]);
-        }
-        args
-    }
-}
 
 /// `harness reaper`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -104,8 +74,20 @@ pub(crate) fn sweep(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<S
             ));
         }
     }
-    run_marker::remove(&target.run_id);
+    marker::remove(&target.run_id);
     actions
+}
+
+/// Sweeps the runs whose harness and reaper are both gone; one record per swept run.
+pub(crate) fn sweep_stale() -> Vec<ReapRecord> {
+    stale_markers()
+        .into_iter()
+        .map(|m| {
+            let mut actions = sweep(&m.target, &BTreeMap::new());
+            actions.insert(0, "its harness and reaper were both gone".to_owned());
+            ReapRecord::new(&m.target, false, actions)
+        })
+        .collect()
 }
 
 fn remove_containers(target: &Target) -> Vec<String> {

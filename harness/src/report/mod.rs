@@ -1,5 +1,6 @@
 //! Reports of a run: the JSON document (the source of truth), Markdown and JUnit renderings of
-//! it, the terminal summary, and the combined catalog report of `scenario all`.
+//! it, the terminal summary, and the combined catalog report of `scenario all`. The scenario
+//! runner builds the document (`crate::scenario`); nothing here knows scenario types.
 
 mod combined;
 mod environment;
@@ -14,7 +15,7 @@ pub use combined::{ScenarioRuns, catalog, plain_catalog, write_catalog};
 pub use environment::Environment;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
-pub use model::{Report, build};
+pub use model::{Counts, Report, SCHEMA, ScenarioRef};
 pub use series::{series, series_table};
 pub use summary::{plain_summary, summary_table};
 

@@ -1,16 +1,14 @@
 //! The report document. Its JSON form is a stable schema documented in `reports/README.md`;
-//! fields are only ever added, and `schema` changes when one changes meaning.
+//! fields are only ever added, and `schema` changes when one changes meaning. The scenario
+//! runner fills it in (`crate::scenario`); this crate's report modules only render it.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::exec::CommandRecord;
-use crate::scenario::ScenarioInfo;
-use crate::scenario::context::{Census, RunContext};
 use crate::timeline::Event;
-use crate::verdict::{CriterionResult, Verdict};
+use crate::verdict::CriterionResult;
 
 use super::Environment;
 
@@ -68,55 +66,5 @@ impl Report {
 
     pub fn command(&self, index: usize) -> Option<&CommandRecord> {
         self.commands.iter().find(|c| c.index == index)
-    }
-}
-
-/// Assembles the report of a finished run.
-pub fn build(
-    ctx: &RunContext,
-    info: &ScenarioInfo,
-    criteria: Vec<CriterionResult>,
-    orphans: &Census,
-    started_at: SystemTime,
-    wall: Duration,
-) -> Report {
-    let mut counts = Counts::default();
-    let mut figures = BTreeMap::new();
-    for result in &criteria {
-        match result.verdict {
-            Verdict::Pass => counts.pass += 1,
-            Verdict::Fail(_) => counts.fail += 1,
-            Verdict::Skip(_) => counts.skip += 1,
-        }
-        for (name, value) in &result.evidence.figures {
-            figures.insert(format!("{}.{name}", result.id), *value);
-        }
-    }
-    let outcome = if counts.pass == criteria.len() && !criteria.is_empty() {
-        "pass"
-    } else {
-        "fail"
-    };
-    Report {
-        schema: SCHEMA,
-        run_id: ctx.run_id.clone(),
-        scenario: ScenarioRef {
-            number: info.number,
-            title: info.title.to_owned(),
-            document: info.document.to_owned(),
-        },
-        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
-        wall_time_ms: crate::exec::millis(wall),
-        outcome,
-        crashed: None,
-        counts,
-        port: ctx.port,
-        environment: Environment::collect(ctx),
-        figures,
-        criteria,
-        orphans_at_end: orphans.counted.iter().map(|c| c.line()).collect(),
-        commands: ctx.commands.clone(),
-        timeline: ctx.timeline.events().to_vec(),
-        leftovers_of_earlier_runs: ctx.leftovers.clone(),
     }
 }

@@ -2,29 +2,24 @@
 //! needed for boxes and text). Top: the verdict of every criterion. Below, on one time axis:
 //! faults from injection to heal (red bands), observations and harness events (marks with the
 //! text as a tooltip), and one row per command with its duration, exit code and outcome colour.
+//! The frame, palette, scale and escaping are `crate::svg`'s, shared with the bench's plots.
 
 use std::fmt::Write;
 
 use crate::exec::CommandRecord;
+use crate::svg::{
+    BACKGROUND, FAIL, FAULT, KILLED, MARK, MUTED, PASS, Scale, WARN, WIDTH, escape, open, shorten,
+    title,
+};
 use crate::timeline::{Event, EventKind};
 use crate::verdict::Verdict;
 
 use super::Report;
 
-const WIDTH: f64 = 1100.0;
 const LEFT: f64 = 300.0;
 const RIGHT: f64 = 150.0;
 const ROW: f64 = 18.0;
 const TOP: f64 = 96.0;
-
-const PASS: &str = "#2e7d32";
-const FAIL: &str = "#c62828";
-const SKIP: &str = "#757575";
-const KILLED: &str = "#6a1b9a";
-const NONZERO: &str = "#ef6c00";
-const FAULT: &str = "#e53935";
-const MARK: &str = "#1565c0";
-const WARN: &str = "#ef6c00";
 
 /// One fault from injection to heal (`None`: not healed before the end of the run).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,22 +54,6 @@ fn fault_spans(events: &[Event]) -> Vec<FaultSpan> {
     spans
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 /// A tick step giving at most ten ticks over `span_ms`.
 fn tick_step(span_ms: u64) -> u64 {
     [
@@ -89,7 +68,7 @@ fn outcome_colour(record: &CommandRecord) -> &'static str {
     match (record.timed_out, record.exit_code) {
         (true, _) | (false, None) => KILLED,
         (false, Some(0)) => PASS,
-        (false, Some(_)) => NONZERO,
+        (false, Some(_)) => WARN,
     }
 }
 
@@ -104,31 +83,25 @@ pub fn render_timeline_svg(report: &Report) -> String {
         .chain([report.wall_time_ms, 1])
         .max()
         .unwrap_or(1);
-    let plot = WIDTH - LEFT - RIGHT;
-    let x = |ms: u64| LEFT + plot * ms as f64 / end_ms as f64;
+    let scale = Scale::linear(0.0, end_ms as f64, LEFT, WIDTH - RIGHT);
+    let x = |ms: u64| scale.at(ms as f64);
     let spans = fault_spans(&report.timeline);
     let rows_top = TOP + 2.0 * ROW + 6.0;
     let rows_bottom = rows_top + ROW * commands.len() as f64;
     let height = rows_bottom + ROW * (spans.len() as f64 + 3.0) + 10.0;
     let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
+    let _ = writeln!(svg, "{}", open(height, Some(12)));
+    let heading = format!(
+        "Scenario {} — {}: {} ({} pass, {} fail, {} skip) in {:.1} s",
+        report.scenario.number,
+        report.scenario.title,
+        report.outcome.to_uppercase(),
+        report.counts.pass,
+        report.counts.fail,
+        report.counts.skip,
+        report.wall_time_ms as f64 / 1000.0,
     );
-    let _ = writeln!(
-        svg,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="16" font-weight="bold">{}</text>"#,
-        escape(&format!(
-            "Scenario {} — {}: {} ({} pass, {} fail, {} skip) in {:.1} s",
-            report.scenario.number,
-            report.scenario.title,
-            report.outcome.to_uppercase(),
-            report.counts.pass,
-            report.counts.fail,
-            report.counts.skip,
-            report.wall_time_ms as f64 / 1000.0,
-        ))
-    );
+    let _ = writeln!(svg, "{BACKGROUND}{}", title(10.0, 22.0, 16, &heading));
     verdicts(&mut svg, report);
     axis(&mut svg, end_ms, rows_bottom, &x);
     faults(&mut svg, &spans, end_ms, rows_bottom, &x);
@@ -153,7 +126,7 @@ pub fn render_timeline_svg(report: &Report) -> String {
     }
     let _ = writeln!(
         svg,
-        r#"<text x="10" y="{y}" fill="{SKIP}">Bars: green exit 0, orange another exit code, purple killed or ended by a signal. Red bands: faults in force.</text><text x="10" y="{}" fill="{SKIP}">Diamonds: observations (orange: warnings); hover any mark for its text. Run {}.</text>"#,
+        r#"<text x="10" y="{y}" fill="{MUTED}">Bars: green exit 0, orange another exit code, purple killed or ended by a signal. Red bands: faults in force.</text><text x="10" y="{}" fill="{MUTED}">Diamonds: observations (orange: warnings); hover any mark for its text. Run {}.</text>"#,
         y + ROW,
         escape(&report.run_id)
     );
@@ -167,7 +140,7 @@ fn verdicts(svg: &mut String, report: &Report) {
         let colour = match result.verdict {
             Verdict::Pass => PASS,
             Verdict::Fail(_) => FAIL,
-            Verdict::Skip(_) => SKIP,
+            Verdict::Skip(_) => MUTED,
         };
         let text = format!("{} {}", result.id, result.verdict.label());
         let width = 8.0 * text.len() as f64 + 12.0;
@@ -190,7 +163,7 @@ fn axis(svg: &mut String, end_ms: u64, bottom: f64, x: &dyn Fn(u64) -> f64) {
         let at = x(tick);
         let _ = writeln!(
             svg,
-            r##"<line x1="{at:.1}" y1="{}" x2="{at:.1}" y2="{bottom}" stroke="#e0e0e0"/><text x="{at:.1}" y="{}" text-anchor="middle" fill="{SKIP}">{:.1} s</text>"##,
+            r##"<line x1="{at:.1}" y1="{}" x2="{at:.1}" y2="{bottom}" stroke="#e0e0e0"/><text x="{at:.1}" y="{}" text-anchor="middle" fill="{MUTED}">{:.1} s</text>"##,
             TOP - ROW,
             TOP - ROW - 4.0,
             tick as f64 / 1000.0
@@ -319,7 +292,7 @@ mod tests {
             stdout_log: None,
             stderr_log: None,
         };
-        assert_eq!(outcome_colour(&record), NONZERO);
+        assert_eq!(outcome_colour(&record), WARN);
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(tick_step(3_500), 500);
     }

@@ -11,7 +11,7 @@ use crate::exec::{BinaryPaths, CommandRecord, Invocation};
 use crate::fixtures::census::{ContainerInfo, DockerView, INSTANCE_LABEL, RUN_LABEL, new_since};
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::{HttpReply, HttpRequest};
-use crate::fixtures::run_marker;
+use crate::reaper;
 use crate::timeline::{EventKind, Timeline};
 
 use super::judging::Observed;
@@ -87,7 +87,7 @@ impl RunContext {
         listen: SocketAddr,
         quiet: bool,
     ) -> Self {
-        let instance = run_marker::instance_of(&data_dir);
+        let instance = reaper::instance_of(&data_dir);
         let run_id_for_token = run_id.clone();
         Self {
             run_id,
@@ -344,7 +344,7 @@ impl RunContext {
     /// whatever it leaves carries our instance label or none, and is counted.
     pub fn census(&mut self, why: &str) -> anyhow::Result<Census> {
         let now = self.docker.census()?;
-        let others = run_marker::live_instances_except(&self.run_id);
+        let others = reaper::live_instances_except(&self.run_id);
         let (foreign, counted): (Vec<_>, Vec<_>) =
             new_since(&self.baseline, &now).into_iter().partition(|c| {
                 let other_instance = c.label(INSTANCE_LABEL).is_some_and(|i| i != self.instance);

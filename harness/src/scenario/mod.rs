@@ -2,6 +2,7 @@
 
 pub mod aima_json;
 pub mod aima_ops;
+mod assemble;
 pub mod context;
 pub mod judging;
 pub mod manifest;

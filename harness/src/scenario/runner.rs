@@ -9,16 +9,17 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 
-use crate::exec::locate_binaries;
+use crate::exec::{RUN_ENV, locate_binaries};
 use crate::fixtures::census::DockerView;
 use crate::fixtures::port_check::{check_port, free_port};
-use crate::fixtures::run_marker::{RunMarker, private_dir, sweep_stale};
 use crate::fixtures::sim_image::simulator_image;
-use crate::reaper::{RUN_ENV, Reaper, take_leftovers};
+use crate::reaper::private_dir;
+use crate::reaper::{Reaper, RunMarker, sweep_stale, take_leftovers};
 use crate::report::{self, Report};
 use crate::timeline::EventKind;
 
 use super::aima_ops::{QUICK, service_ids, stop};
+use super::assemble::build;
 use super::context::RunContext;
 use super::judging::all_skipped;
 use super::{ScenarioInfo, find};
@@ -194,7 +195,7 @@ pub fn run_scenario(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let orphans = ctx.census("at the end of the run")?;
     remove_own_containers(&mut ctx);
 
-    let mut report = report::build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
+    let mut report = build(&ctx, info, criteria, &orphans, started_at, wall.elapsed());
     report.crashed = crashed;
     if report.crashed.is_some() {
         report.outcome = "fail";

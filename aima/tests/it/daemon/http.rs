@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::aima::Aima;
 use crate::support::daemon::{Daemon, integrity_ok};
-use crate::support::http::http;
+use crate::support::http::{Request, http};
 use crate::support::ports::free_port;
 use crate::support::unix_http::http_unix;
 
@@ -144,26 +144,13 @@ fn one_daemon_per_data_dir() {
     assert!(stderr.contains("another aima daemon"), "{stderr}");
 }
 
-/// A GET with extra headers over TCP; returns the status and body.
+/// A GET with exactly these extra headers; returns the status and body.
 fn raw_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+    let answer = Request::get(path)
+        .headers(headers)
+        .send(("127.0.0.1", port))
         .unwrap();
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head[9..12].parse().unwrap(), body.to_owned())
+    (answer.status, answer.body)
 }
 
 #[test]

@@ -3,25 +3,23 @@
 //! another process. Figures are printed (run with `--no-capture` to see them); the bounds
 //! asserted are generous, the measured values go to the report.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::support::aima::Aima;
 use crate::support::daemon::{Daemon, integrity_ok};
-use crate::support::http::http;
+use crate::support::http::{http, raw, read_answer};
 use crate::support::unix_http::http_unix;
 
 /// Opens a connection that sends part of a request head (with `padding` bytes of a header
 /// value, under the head limit) and then nothing more.
 fn slow_client(port: u16, padding: usize) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let head = format!(
         "GET /api/v2/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: {}",
         "a".repeat(padding)
     );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream
+    raw(port, &head)
 }
 
 /// Resident memory of a process, from /proc, in KiB.
@@ -124,11 +122,12 @@ fn slow_and_idle_connections_are_closed_after_the_header_timeout() {
     let daemon = Daemon::start(&data, &[("AIMA_API_HEADER_TIMEOUT_SECS", "2")]);
     let opened = Instant::now();
     let mut slow: Vec<TcpStream> = (0..50).map(|_| slow_client(daemon.port, 10)).collect();
-    let mut silent = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
+    let mut silent = raw(daemon.port, "");
     // A keep-alive connection, idle after one answered request.
-    let mut idle = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
-    idle.write_all(b"GET /api/v2/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .unwrap();
+    let mut idle = raw(
+        daemon.port,
+        "GET /api/v2/health HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     let mut head = [0u8; 12];
     idle.read_exact(&mut head).unwrap();
     assert_eq!(&head[..9], b"HTTP/1.1 ");
@@ -185,29 +184,22 @@ fn oversized_heads_and_slow_bodies_are_refused() {
     let daemon = Daemon::start(&data, &[("AIMA_API_BODY_TIMEOUT_SECS", "1")]);
     let token = daemon.token().unwrap();
 
-    let mut big = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
     let filler = "a".repeat(64 * 1024);
     let head = format!("GET /api/v2/health HTTP/1.1\r\nHost: localhost\r\nX-Big: {filler}\r\n\r\n");
-    // One write: `write!` sends the pieces one by one, and the daemon may answer 431 and hang up
-    // between them (a broken pipe here would be the daemon doing its job too early for us).
-    let _ = big.write_all(head.as_bytes());
-    let mut answer = String::new();
-    big.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let _ = big.read_to_string(&mut answer);
+    // The daemon may answer 431 and hang up before the head is all sent: `raw` allows that.
+    let mut big = raw(daemon.port, &head);
+    let answer = read_answer(&mut big, Duration::from_secs(10));
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.80}");
 
-    let mut slow = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
-    write!(
-        slow,
-        "POST /api/v2/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"name\": "
-    )
-    .unwrap();
+    let mut slow = raw(
+        daemon.port,
+        &format!(
+            "POST /api/v2/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"name\": "
+        ),
+    );
     let began = Instant::now();
-    let mut answer = String::new();
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let _ = slow.read_to_string(&mut answer);
+    let answer = read_answer(&mut slow, Duration::from_secs(10));
     eprintln!(
         "FIGURES body-timeout 1s: answered after {:?}",
         began.elapsed()
@@ -297,20 +289,17 @@ fn shutdown_refuses_a_body_still_arriving() {
     let data = Aima::new();
     let mut daemon = Daemon::start(&data, &[("AIMA_API_BODY_TIMEOUT_SECS", "60")]);
     let token = daemon.token().unwrap();
-    let mut slow = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
-    write!(
-        slow,
-        "POST /api/v2/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
-    )
-    .unwrap();
+    let mut slow = raw(
+        daemon.port,
+        &format!(
+            "POST /api/v2/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
+        ),
+    );
     std::thread::sleep(Duration::from_millis(300));
     let term = Instant::now();
     daemon.signal("TERM");
-    let mut answer = String::new();
-    slow.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let _ = slow.read_to_string(&mut answer);
+    let answer = read_answer(&mut slow, Duration::from_secs(20));
     let answered = term.elapsed();
     let status = daemon.wait_exit(Duration::from_secs(20));
     eprintln!(

@@ -1,26 +1,20 @@
 //! `--listen localhost:PORT` over real sockets: both loopbacks are the daemon's, so a client
 //! that resolves `localhost` to ::1 cannot meet another account's listener there.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use crate::support::aima::Aima;
 use crate::support::daemon::Daemon;
+use crate::support::http::Request;
 use crate::support::ports::free_port;
 
-/// Health over `[::1]:port`; returns the status line.
+/// Health over `[::1]:port`; returns the status line ("" when nothing answered).
 fn health_v6(port: u16) -> String {
-    let mut stream = TcpStream::connect(("::1", port)).expect("connect to [::1]");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .write_all(b"GET /api/v2/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.lines().next().unwrap_or_default().to_owned()
+    Request::get("/api/v2/health")
+        .send(("::1", port))
+        .map(|answer| answer.head.lines().next().unwrap_or_default().to_owned())
+        .unwrap_or_default()
 }
 
 #[test]

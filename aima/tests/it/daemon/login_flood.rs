@@ -2,24 +2,22 @@
 //! finish must neither hold the daemon's connection slots (health, the API and the page stay
 //! served) nor hold up shutdown.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::support::aima::Aima;
 use crate::support::daemon::Daemon;
-use crate::support::http::http;
+use crate::support::http::{http, raw, read_answer};
 use crate::support::wait::wait_until;
 
 /// A `POST /login` whose head is complete and whose body never is.
 fn unfinished_login(port: u16) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let head = format!(
         "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntoken="
     );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream
+    raw(port, &head)
 }
 
 /// What the daemon has sent on `stream` so far ("" if nothing yet).
@@ -107,9 +105,7 @@ fn an_unfinished_login_body_does_not_delay_shutdown() {
     daemon.signal("TERM");
     let status = daemon.wait_exit(Duration::from_secs(30));
     let exited = term.elapsed();
-    let mut answer = String::new();
-    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let _ = slow.read_to_string(&mut answer);
+    let answer = read_answer(&mut slow, Duration::from_secs(5));
     eprintln!("FIGURES login body at SIGTERM: exited after {exited:?}");
     assert!(status.success(), "{status}");
     assert!(exited < Duration::from_secs(5), "SIGTERM took {exited:?}");
@@ -128,11 +124,8 @@ fn a_slow_login_body_is_answered_408() {
         ],
     );
     let mut slow = unfinished_login(daemon.port);
-    slow.set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
     let began = Instant::now();
-    let mut answer = String::new();
-    let _ = slow.read_to_string(&mut answer);
+    let answer = read_answer(&mut slow, Duration::from_secs(15));
     eprintln!(
         "FIGURES login body-timeout 1s: answered after {:?}",
         began.elapsed()

@@ -3,11 +3,11 @@
 //! binding); `--bind 0.0.0.0` publishes it on every address; a vLLM API key reaches the engine
 //! and is never printed; the container runs confined (memory, pids, logs, capabilities).
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
 use crate::support::docker::{docker, inspect};
+use crate::support::http::Request;
 use crate::support::lab::Lab;
 use crate::support::ports::free_port;
 use crate::support::run::Outcome;
@@ -18,19 +18,13 @@ const OTHER_LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 /// The status of `GET path` at `addr` with an optional bearer token, or `None` when nothing
 /// answers HTTP there (refused, or Docker's proxy closing without a response).
 fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<u16> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
+    Request::get(path)
+        .host(addr.to_string())
+        .bearer(token)
+        .timeout(Duration::from_secs(5))
+        .send(addr)
+        .ok()
+        .map(|answer| answer.status)
 }
 
 /// This host's address on its default route, if it has one other than loopback.

@@ -3,6 +3,7 @@
 //! removes it and frees the port, and a taken port fails the start at once, naming port and
 //! node, with no service left for the Swarm to re-schedule.
 
+use crate::support::http::Request;
 use crate::support::lab::Lab;
 use crate::support::port_blocker::{PortBlocker, port_is_free};
 use crate::support::swarm::{SwarmHold, services_with, this_node};
@@ -115,18 +116,14 @@ fn swarm_task_failing_to_publish_the_port_ends_the_start_with_the_node_and_no_se
     }
 }
 
-/// `GET /health` on the node's published port (the single node is this machine, on loopback).
+/// `GET /health` on the node's published port (the single node is this machine, on loopback);
+/// the whole answer, head and body.
 fn reqwest_free_get(port: u16) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    stream.read_to_string(&mut body).unwrap();
-    body
+    let answer = Request::get("/health")
+        .host("127.0.0.1")
+        .send(("127.0.0.1", port))
+        .expect("GET /health on the node's port");
+    format!("{}\r\n\r\n{}", answer.head, answer.body)
 }
 
 /// A stop during a start that waits for a slow engine on the Swarm: the stop returns with no

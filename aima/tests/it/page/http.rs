@@ -2,53 +2,23 @@
 //! the token rules, the session cookie, which `Origin` headers are accepted where, escaping of
 //! hostile names, and the headers that lock the page down.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::support::aima::Aima;
 use crate::support::daemon::Daemon;
+use crate::support::http::{Answer, Request};
 use crate::support::ports::free_port;
 
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    /// The value of header `name` (case-insensitive), if present.
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-}
-
-/// One request with exactly these headers (plus `Host` and `Connection: close`).
+/// One request with exactly these headers (plus `Host: 127.0.0.1:port`, `Connection: close`
+/// and `Content-Length`).
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the daemon");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP answer");
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
+    Request::new(method, path)
+        .host(format!("127.0.0.1:{port}"))
+        .headers(headers)
+        .body(body)
+        .timeout(Duration::from_secs(20))
+        .send(("127.0.0.1", port))
+        .expect("an HTTP answer")
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

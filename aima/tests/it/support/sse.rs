@@ -1,12 +1,14 @@
 //! A client of the daemon's server-sent events: it connects, checks the answer's head, then
 //! reads events on a thread of its own and hands over each `data:` object as JSON.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::http::raw;
 
 pub struct EventStream {
     events: mpsc::Receiver<Value>,
@@ -16,15 +18,16 @@ pub struct EventStream {
 impl EventStream {
     /// `GET path` with the token; panics unless the daemon answers 200 with an event stream.
     pub fn open(port: u16, path: &str, token: Option<&str>) -> Self {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the daemon");
         let auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{auth}\r\n"
-        )
-        .expect("send the request");
+        // Not a `Request`: the answer is read as it streams, never to EOF.
+        let stream = raw(
+            port,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{auth}\r\n"
+            ),
+        );
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut head = String::new();
         loop {

@@ -1,18 +1,17 @@
-//! The bench's plots, written by hand as SVG (as the scenario timeline is): every figure's
-//! samples for aima and its baseline side by side on one logarithmic time axis, and the
-//! daemon's memory and open fds across the start/fail cycles.
+//! The bench's plots, written by hand as SVG with `crate::svg` (as the scenario timeline is):
+//! every figure's samples for aima and its baseline side by side on one logarithmic time axis,
+//! and the daemon's memory and open fds across the start/fail cycles.
 
 use std::fmt::Write as _;
 
+use crate::svg::{AIMA, BACKGROUND, BASELINE, Scale, WIDTH, escape, open, title};
+
 use super::model::{Cycles, Figure, Series};
 
-const WIDTH: f64 = 1100.0;
 const LEFT: f64 = 330.0;
 const RIGHT: f64 = 40.0;
 const ROW: f64 = 20.0;
 const TOP: f64 = 50.0;
-const AIMA: &str = "#1f77b4";
-const BASE: &str = "#ff7f0e";
 
 /// Latency distributions: one row per series, a dot per sample, a bar from min to max, a thick
 /// mark at the median and a thin one at p95.
@@ -28,11 +27,8 @@ pub(crate) fn latency(figures: &[Figure]) -> String {
         lo.log10().floor() as i32,
         hi.log10().ceil().max(lo.log10().floor() + 1.0) as i32,
     );
-    let x = |v: f64| {
-        let span = f64::from(hi_exp - lo_exp);
-        LEFT + (v.max(10f64.powi(lo_exp)).log10() - f64::from(lo_exp)) / span
-            * (WIDTH - LEFT - RIGHT)
-    };
+    let scale = Scale::decades(lo_exp, hi_exp, LEFT, WIDTH - RIGHT);
+    let x = |v: f64| scale.at(v);
     let rows = figures.len() * 2;
     let height = TOP + rows as f64 * ROW + figures.len() as f64 * 8.0 + 40.0;
     let mut svg = header(
@@ -51,7 +47,7 @@ pub(crate) fn latency(figures: &[Figure]) -> String {
     }
     let mut y = TOP;
     for figure in figures {
-        for (series, colour) in [(&figure.aima, AIMA), (&figure.baseline, BASE)] {
+        for (series, colour) in [(&figure.aima, AIMA), (&figure.baseline, BASELINE)] {
             row(&mut svg, &x, y, &figure.id, series, colour);
             y += ROW;
         }
@@ -59,7 +55,7 @@ pub(crate) fn latency(figures: &[Figure]) -> String {
     }
     let _ = write!(
         svg,
-        r##"<text x="{LEFT}" y="30" font-size="12"><tspan fill="{AIMA}">● aima</tspan>  <tspan fill="{BASE}">● baseline</tspan>  — bar: min to max, thick mark: median, thin mark: p95</text></svg>"##
+        r##"<text x="{LEFT}" y="30" font-size="12"><tspan fill="{AIMA}">● aima</tspan>  <tspan fill="{BASELINE}">● baseline</tspan>  — bar: min to max, thick mark: median, thin mark: p95</text></svg>"##
     );
     svg
 }
@@ -116,7 +112,7 @@ pub(crate) fn cycles(trace: &Cycles) -> String {
         ),
     );
     panel(&mut svg, 50.0, "RSS (KiB)", &trace.rss_kib, AIMA);
-    panel(&mut svg, 260.0, "open fds", &trace.fds, BASE);
+    panel(&mut svg, 260.0, "open fds", &trace.fds, BASELINE);
     svg.push_str("</svg>");
     svg
 }
@@ -132,8 +128,12 @@ fn panel(svg: &mut String, top: f64, title: &str, values: &[u64], colour: &str) 
         hi + (hi - lo) / 10 + 1,
     );
     let n = values.len().max(2) - 1;
-    let px = |i: usize| left + i as f64 / n as f64 * w;
-    let py = |v: u64| top + h - (v - lo) as f64 / (hi - lo) as f64 * h;
+    let (xs, ys) = (
+        Scale::linear(0.0, n as f64, left, left + w),
+        Scale::linear(lo as f64, hi as f64, top + h, top),
+    );
+    let px = |i: usize| xs.at(i as f64);
+    let py = |v: u64| ys.at(v as f64);
     let _ = write!(
         svg,
         r##"<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{title}</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{hi}</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{lo}</text><text x="{left}" y="{:.1}" font-size="11">cycle 0</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{n}</text>"##,
@@ -159,10 +159,11 @@ fn panel(svg: &mut String, top: f64, title: &str, values: &[u64], colour: &str) 
     );
 }
 
-fn header(height: f64, title: &str) -> String {
+fn header(height: f64, heading: &str) -> String {
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="20" y="20" font-size="14" font-weight="bold">{}</text>"##,
-        escape(title)
+        "{}{BACKGROUND}{}",
+        open(height, None),
+        title(20.0, 20.0, 14, heading)
     )
 }
 
@@ -172,12 +173,6 @@ fn label_ms(ms: f64) -> String {
     } else {
         format!("{ms} ms")
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
