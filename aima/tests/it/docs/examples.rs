@@ -1,8 +1,9 @@
 //! The ```` ```console ```` examples of README.md and docs/*.md, run as shown against the binary
 //! and the engine simulator (standing in for vLLM), each block on a fresh data dir.
 //!
-//! A block is a session: `$ aima …` lines, each followed by the output it shows (stdout and
-//! stderr as a terminal interleaves them). A command ending in `# exit N` (a shell comment, so
+//! A block is a session: `$ aima …` lines (`$ VAR=value aima …` sets a variable for one
+//! command), each followed by the output it shows (stdout and stderr as a terminal interleaves
+//! them). A command ending in `# exit N` (a shell comment, so
 //! it can still be pasted) must exit N, any other 0. In the output, `[..]` matches any text
 //! within a line and a line `...` any number of lines. Ids (`svc-1a2b3c4d`, `model-…`) stand
 //! for whatever id takes their place the first time they appear, and then for that id only, in
@@ -37,12 +38,13 @@ struct Step {
 
 fn steps(file: &str, block: &Block) -> Vec<Step> {
     let exit_comment = Regex::new(r"\s+# exit (\d+)$").unwrap();
+    let runs_aima = Regex::new(r"^(?:[A-Z_][A-Z0-9_]*=\S* )*aima ").unwrap();
     let mut steps: Vec<Step> = Vec::new();
     for (at, line) in block.body.iter().enumerate() {
         let line_no = block.line + 1 + at;
         if let Some(command) = line.strip_prefix("$ ") {
             assert!(
-                command.starts_with("aima "),
+                runs_aima.is_match(command),
                 "{file}:{line_no}: console examples run aima only: {command:?}"
             );
             let exit = exit_comment
