@@ -53,6 +53,6 @@ cargo run -q -p harness -- scenario all --tier real-engine --quiet --repeat 3 "$
 swarm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 bash ci/swarm.sh run cargo run -q -p harness -- scenario 20 --runtime swarm --quiet --port "$swarm_port"
 
-# The bench's smoke run, on the debug build CI already has (the figures in README come from
+# The bench's smoke run, on the debug build CI already has (the figures in docs/bench.md come from
 # the release build: `cargo run -p harness -- bench`).
 cargo run -q -p harness -- bench --quick --debug

@@ -45,7 +45,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Exit codes are part of the CLI contract and documented in the README.
+    /// Exit codes are part of the CLI contract and documented in docs/lifecycle.md (a test keeps
+    /// that table and this match in step).
     pub fn exit_code(self) -> u8 {
         match self {
             Kind::Internal => 1,
