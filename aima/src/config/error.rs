@@ -80,7 +80,7 @@ impl Classified for ConfigError {
             }
             ConfigError::Read { .. } | ConfigError::BadValue { .. } => return None,
             ConfigError::Malformed { .. } => {
-                "fix the file (see the README's Configuration section) or move it away"
+                "fix the file (see docs/configuration.md) or move it away"
             }
             ConfigError::UnknownEngine { .. } => "known engines are vllm, ollama and llamacpp",
             ConfigError::NoApiKey { engine } => {

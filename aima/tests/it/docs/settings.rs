@@ -1,11 +1,13 @@
 //! docs/configuration.md against the code: its `config.toml` example holds every key the file
-//! may have (the fields of the config module's file structs) and aima accepts it, every setting
+//! may have (the fields of the config module's file structs, and every engine setting of
+//! `config::engine_settings::ALL`) and aima accepts it, every setting
 //! `aima info -o json` shows comes from that file when the file sets it, and its table of
 //! environment variables lists exactly the variables aima reads.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use aima::config::engine_settings::{self, Var};
 use regex::Regex;
 use serde_json::Value;
 
@@ -50,9 +52,18 @@ fn the_config_example_has_every_key_of_the_file() {
         ("models", "config/mod.rs", "FileModels"),
         ("runtime", "config/runtime.rs", "FileRuntime"),
         ("disk", "config/disk.rs", "FileDisk"),
-        ("engines.vllm", "config/mod.rs", "FileEngine"),
     ];
     let mut missing = Vec::new();
+    // The engine settings are the code's own table.
+    let engine = example
+        .get("engines")
+        .and_then(|e| e.get("vllm"))
+        .and_then(|v| v.as_table());
+    for setting in engine_settings::ALL {
+        if !engine.is_some_and(|t| t.contains_key(setting.key)) {
+            missing.push(format!("[engines.vllm] {}", setting.key));
+        }
+    }
     for (at, file, name) in sections {
         let table = at
             .split('.')
@@ -141,6 +152,13 @@ fn read_by_the_code() -> BTreeSet<String> {
         }
     }
     found.remove("AIMA_COMMIT");
+    for setting in engine_settings::ALL {
+        match setting.var {
+            Var::Engine(suffix) => found.insert(format!("AIMA_<ENGINE>_{suffix}")),
+            Var::Shared(name) => found.insert(name.to_owned()),
+            Var::None => false,
+        };
+    }
     let env = std::fs::read_to_string(root().join("aima/src/config/env.rs")).unwrap();
     let outside = env
         .lines()
