@@ -32,7 +32,7 @@ impl Check {
             },
             Err(e) => Check {
                 ok: false,
-                error: Some(e.message),
+                error: Some(e.one_line()),
             },
         }
     }

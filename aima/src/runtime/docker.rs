@@ -21,7 +21,7 @@ use crate::domain::DEFAULT_STOP_SECS;
 
 use super::{
     CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint,
-    DockerVersion, GpuSupport, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult,
+    DockerFault, DockerVersion, GpuSupport, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult,
     VolumeInfo,
 };
 
@@ -61,8 +61,9 @@ impl DockerRuntime {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
                         address: endpoint.to_string(),
-                        reason: "the socket does not exist (is the Docker daemon running?)"
-                            .to_owned(),
+                        cause: DockerFault::new(
+                            "the socket does not exist (is the Docker daemon running?)",
+                        ),
                     });
                 }
                 Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
@@ -73,7 +74,7 @@ impl DockerRuntime {
         }
         .map_err(|e| RuntimeError::Unavailable {
             address: endpoint.to_string(),
-            reason: e.to_string(),
+            cause: DockerFault::of(e.to_string(), e),
         })
     }
 
@@ -91,7 +92,7 @@ impl DockerRuntime {
         call: impl Future<Output = Result<T, BollardError>>,
     ) -> RuntimeResult<T> {
         match tokio::time::timeout(Duration::from_secs(secs), call).await {
-            Ok(result) => result.map_err(|e| self.classify(e)),
+            Ok(result) => result.map_err(|e| self.classify(operation, e)),
             Err(_) => Err(RuntimeError::Timeout {
                 address: self.address(),
                 operation,
@@ -133,14 +134,17 @@ impl DockerRuntime {
     }
 
     /// Docker's HTTP status tells most cases apart; connection-level failures mean "unavailable".
-    fn classify(&self, e: BollardError) -> RuntimeError {
+    /// bollard's error is kept as the cause, shown in Docker's words (or, for a connection, by
+    /// its innermost cause).
+    fn classify(&self, operation: &'static str, e: BollardError) -> RuntimeError {
         match e {
             BollardError::DockerResponseServerError {
                 status_code,
-                message,
+                ref message,
             } => RuntimeError::Api {
+                operation,
                 status: status_code,
-                message,
+                cause: DockerFault::of(message.clone(), e),
             },
             BollardError::RequestTimeoutError => RuntimeError::Timeout {
                 address: self.address(),
@@ -149,7 +153,7 @@ impl DockerRuntime {
             },
             other => RuntimeError::Unavailable {
                 address: self.address(),
-                reason: root_cause(&other),
+                cause: DockerFault::of(root_cause(&other), other),
             },
         }
     }
@@ -168,14 +172,14 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 /// other failures, so this is the one place where the message is read.
 fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
     match e {
-        RuntimeError::Api { message, .. }
-            if message.contains("address already in use")
-                || message.contains("port is already allocated") =>
+        RuntimeError::Api { cause, .. }
+            if cause.text().contains("address already in use")
+                || cause.text().contains("port is already allocated") =>
         {
             RuntimeError::PortConflict {
                 port,
-                detail: message,
                 node: None,
+                cause,
             }
         }
         other => other,

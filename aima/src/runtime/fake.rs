@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, GpuSupport,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerFault, DockerVersion, GpuSupport,
     PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
@@ -229,8 +229,8 @@ impl FakeRuntime {
             Op::Start,
             RuntimeError::PortConflict {
                 port,
-                detail,
                 node: None,
+                cause: DockerFault::new(detail),
             },
         );
     }
@@ -374,7 +374,7 @@ impl World {
         if self.unreachable {
             return Err(RuntimeError::Unavailable {
                 address: ADDRESS.to_owned(),
-                reason: "Connection refused (os error 111)".to_owned(),
+                cause: DockerFault::new("Connection refused (os error 111)"),
             });
         }
         match self.failures.get_mut(&op).and_then(VecDeque::pop_front) {
@@ -608,7 +608,7 @@ impl Runtime for FakeRuntime {
         if w.unreachable {
             return Err(RuntimeError::Unavailable {
                 address: "fake".to_owned(),
-                reason: "unreachable".to_owned(),
+                cause: DockerFault::new("unreachable"),
             });
         }
         let carries = |v: &VolumeInfo| {
@@ -623,10 +623,11 @@ impl Runtime for FakeRuntime {
     async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
         match self.world().volumes.remove(name) {
             Some(_) => Ok(()),
-            None => Err(RuntimeError::Api {
-                status: 404,
-                message: format!("get {name}: no such volume"),
-            }),
+            None => Err(RuntimeError::api(
+                "remove volume",
+                404,
+                &format!("get {name}: no such volume"),
+            )),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod docker;
 mod endpoint;
+mod fault;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod gpu;
@@ -21,6 +22,7 @@ pub(crate) use docker::DockerRuntime;
 pub use endpoint::DockerEndpoint;
 #[cfg(any(test, feature = "test-support"))]
 pub use endpoint::EndpointError;
+pub use fault::DockerFault;
 pub use gpu::{GpuPath, GpuRequest, GpuSupport};
 pub use pull::{PullFailure, PullProgress};
 pub(crate) use swarm::SwarmRuntime;
@@ -143,8 +145,12 @@ pub struct ContainerState {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("Docker is not reachable at {address}: {reason}")]
-    Unavailable { address: String, reason: String },
+    #[error("Docker is not reachable at {address}")]
+    Unavailable {
+        address: String,
+        #[source]
+        cause: DockerFault,
+    },
     #[error("Docker at {address} did not answer {operation} within {secs}s")]
     Timeout {
         address: String,
@@ -152,11 +158,13 @@ pub enum RuntimeError {
         secs: u64,
     },
     /// Docker refused to publish the port because something holds it (on a Swarm: on `node`).
-    #[error("Docker could not publish host port {port}{}: {detail}", on_node(node))]
+    #[error("Docker could not publish host port {port}{}", on_node(node))]
     PortConflict {
         port: u16,
-        detail: String,
         node: Option<String>,
+        /// Docker's (or the Swarm task's) own words.
+        #[source]
+        cause: DockerFault,
     },
     #[error("engine image {image} is not present {}", node.as_ref().map_or_else(|| "locally".to_owned(), |n| format!("on node {n}")))]
     ImageMissing { image: String, node: Option<String> },
@@ -179,11 +187,29 @@ pub enum RuntimeError {
     },
     #[error("no such container {0}")]
     NoSuchContainer(String),
-    #[error("Docker answered {status}: {message}")]
-    Api { status: u16, message: String },
+    /// Docker answered the call `operation` ("create container") with an error status.
+    #[error("Docker answered {status} to {operation}")]
+    Api {
+        operation: &'static str,
+        status: u16,
+        /// Docker's own words.
+        #[source]
+        cause: DockerFault,
+    },
 }
 
 impl RuntimeError {
+    /// Docker's answer `status` to `operation`, in Docker's words `message`: how the fake and
+    /// tests script a refusal.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn api(operation: &'static str, status: u16, message: &str) -> Self {
+        RuntimeError::Api {
+            operation,
+            status,
+            cause: DockerFault::new(message),
+        }
+    }
+
     /// Transient failures that a new attempt may get past.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -206,7 +232,7 @@ impl Classified for RuntimeError {
                 failure: PullFailure::NoSpace,
                 ..
             } => Kind::DiskFull,
-            RuntimeError::Api { message, .. } if no_space(message) => Kind::DiskFull,
+            RuntimeError::Api { cause, .. } if no_space(cause.text()) => Kind::DiskFull,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
             | RuntimeError::Task { .. }
@@ -242,7 +268,7 @@ impl Classified for RuntimeError {
                 "run aima against a Swarm manager (`docker swarm init`, or DOCKER_HOST of a manager), or use plain Docker: AIMA_RUNTIME=docker".to_owned(),
             ),
             RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
-            RuntimeError::Api { message, .. } if no_space(message) => Some(
+            RuntimeError::Api { cause, .. } if no_space(cause.text()) => Some(
                 "free space on the Docker host's disk (`docker system df`; `docker image prune` removes unused images)"
                     .to_owned(),
             ),

@@ -22,7 +22,8 @@ use bollard::query_parameters::{
 
 use super::docker::CALL_SECS;
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerRuntime,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerFault,
+    DockerRuntime,
     DockerVersion, GpuSupport, Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult,
     VolumeInfo,
 };
@@ -311,8 +312,9 @@ impl Runtime for SwarmRuntime {
             )
             .await?;
         created.id.ok_or_else(|| RuntimeError::Api {
+            operation: "create Swarm service",
             status: 200,
-            message: "the Swarm created a service but gave no id".to_owned(),
+            cause: DockerFault::new("the Swarm created a service but gave no id"),
         })
     }
 

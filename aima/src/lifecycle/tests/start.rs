@@ -39,10 +39,7 @@ fn assert_failed_clean(f: &Fixture, err: &crate::error::Error) {
 
 /// Docker refuses the next container create with `status` and `message`.
 fn fail_create(f: &Fixture, status: u16, message: &str) {
-    let refusal = RuntimeError::Api {
-        status,
-        message: message.to_owned(),
-    };
+    let refusal = RuntimeError::api("create container", status, message);
     f.rt.fail_next(Op::Create, refusal);
 }
 

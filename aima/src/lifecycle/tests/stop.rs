@@ -159,10 +159,7 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
 /// unavailable", and an unreachable daemon gets the same kind and hint in both.
 #[tokio::test]
 async fn stop_and_start_classify_docker_failures_alike() {
-    let refused = || crate::runtime::RuntimeError::Api {
-        status: 400,
-        message: "bad parameter".into(),
-    };
+    let refused = || crate::runtime::RuntimeError::api("stop container", 400, "bad parameter");
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
     f.rt.fail_next(Op::StopAndRemove, refused());

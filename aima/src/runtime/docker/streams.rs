@@ -38,7 +38,7 @@ impl DockerRuntime {
                 | Err(BollardError::DockerStreamError { error: message }) => {
                     return Err(failed(message));
                 }
-                Err(other) => return Err(self.classify(other)),
+                Err(other) => return Err(self.classify("pull image", other)),
             };
             if let Some(error) = info.error_detail.and_then(|d| d.message) {
                 return Err(failed(error));
@@ -94,6 +94,11 @@ impl DockerRuntime {
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
         let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
+        let operation = if of_service {
+            "read service logs"
+        } else {
+            "read logs"
+        };
         let client = self.client();
         let mut stream = log_stream(&client, of_service, id, &tail, follow);
         // Docker hands over chunks, not lines: hold back a partial line until it is complete.
@@ -104,7 +109,7 @@ impl DockerRuntime {
                 Err(BollardError::DockerResponseServerError {
                     status_code: 404, ..
                 }) => return Err(RuntimeError::NoSuchContainer(id.to_owned())),
-                Err(e) => return Err(self.classify(e)),
+                Err(e) => return Err(self.classify(operation, e)),
             };
             partial.push_str(&chunk.to_string());
             while let Some(end) = partial.find('\n') {

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::runtime::{Placement, RuntimeError};
+use crate::runtime::{DockerFault, Placement, RuntimeError};
 
 /// A node as aima needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,8 +137,8 @@ pub(super) fn classify(
     if lower.contains("address already in use") || lower.contains("port is already allocated") {
         RuntimeError::PortConflict {
             port,
-            detail: err.to_owned(),
             node,
+            cause: DockerFault::new(err),
         }
     } else if lower.contains("no such image")
         || lower.contains("pull access denied")
@@ -234,8 +234,8 @@ mod tests {
             e,
             RuntimeError::PortConflict {
                 port: 18124,
-                detail: PROXY.into(),
-                node: Some("gpu-2".into())
+                node: Some("gpu-2".into()),
+                cause: PROXY.into(),
             }
         );
         assert!(e.to_string().contains("port 18124 on node gpu-2"), "{e}");
