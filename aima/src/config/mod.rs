@@ -23,7 +23,7 @@ pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 
-use crate::domain::{EngineSpec, EngineType, Gpus, MIN_MEMORY, PullPolicy, Secret, parse_size};
+use crate::domain::{EngineSpec, EngineType, Gpus, HostPort, MIN_MEMORY, PullPolicy, Secret, parse_size};
 use crate::error::Detail;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
@@ -341,7 +341,7 @@ fn apply_file(spec: &mut EngineSpec, o: &FileEngine, sources: &mut Sources) -> R
         from_file("gpu_memory");
     }
     if let Some(v) = o.port {
-        spec.default_port = v.get();
+        spec.default_port = v.into();
         from_file("port");
     }
     if let Some(v) = o.bind {
@@ -482,9 +482,9 @@ fn apply_env(spec: &mut EngineSpec, env: &Env, sources: &mut Sources) -> Result<
     }
     let var = format!("{prefix}_PORT");
     if let Some(port) = env.get(&var) {
-        spec.default_port = match port.parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => return Err(bad(var, "a port between 1 and 65535", port)),
+        spec.default_port = match port.parse::<u16>().ok().and_then(HostPort::new) {
+            Some(p) => p,
+            None => return Err(bad(var, "a port between 1 and 65535", port)),
         };
         from_env("port", &var);
     }

@@ -230,6 +230,7 @@ pub(super) fn exit_summary(code: Option<i64>, log_tail: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::HostPort;
 
     #[test]
     fn docker_errors_are_classified_by_kind() {
@@ -244,7 +245,7 @@ mod tests {
             Kind::DockerUnavailable
         );
         let busy = RuntimeError::PortConflict {
-            port: 8000,
+            port: HostPort::from(8000),
             node: None,
             cause: "bind: address already in use".into(),
         };

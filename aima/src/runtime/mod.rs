@@ -27,6 +27,7 @@ pub use gpu::{GpuPath, GpuRequest, GpuSupport};
 pub use pull::{PullFailure, PullProgress};
 pub(crate) use swarm::SwarmRuntime;
 
+use crate::domain::{ContainerId, HostPort};
 use crate::error::{Classified, Detail, Kind};
 
 /// Where a local model's directory appears inside the engine container (read-only).
@@ -41,7 +42,7 @@ pub struct ContainerSpec {
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
     pub host_ip: IpAddr,
-    pub host_port: u16,
+    pub host_port: HostPort,
     pub container_port: u16,
     /// The GPUs to hand over, and how; `None`: no GPU.
     pub gpus: Option<GpuRequest>,
@@ -94,12 +95,13 @@ pub const KEPT_CAPS: [&str; 5] = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerInfo {
-    pub id: String,
+    /// A container's id on plain Docker; a Swarm service's id on a Swarm.
+    pub id: ContainerId,
     pub name: String,
     pub image: String,
     pub state: String,
     pub labels: HashMap<String, String>,
-    pub published_ports: Vec<u16>,
+    pub published_ports: Vec<HostPort>,
     /// The Swarm node it runs on; `None` on plain Docker (the one host).
     pub node: Option<String>,
 }
@@ -160,7 +162,7 @@ pub enum RuntimeError {
     /// Docker refused to publish the port because something holds it (on a Swarm: on `node`).
     #[error("Docker could not publish host port {port}{}", on_node(node))]
     PortConflict {
-        port: u16,
+        port: HostPort,
         node: Option<String>,
         /// Docker's (or the Swarm task's) own words.
         #[source]
@@ -186,7 +188,7 @@ pub enum RuntimeError {
         detail: Detail,
     },
     #[error("no such container {0}")]
-    NoSuchContainer(String),
+    NoSuchContainer(ContainerId),
     /// Docker answered the call `operation` ("create container") with an error status.
     #[error("Docker answered {status} to {operation}")]
     Api {
@@ -299,7 +301,7 @@ pub trait Runtime: Send + Sync {
     fn address(&self) -> String;
     /// Where the engine `id` runs, when not on this host: a Swarm's node. `None` on plain
     /// Docker, where the service's own bind address reaches it.
-    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
+    async fn placement(&self, id: &ContainerId) -> RuntimeResult<Option<Placement>> {
         let _ = id;
         Ok(None)
     }
@@ -324,10 +326,10 @@ pub trait Runtime: Send + Sync {
     async fn host_memory(&self) -> RuntimeResult<u64>;
     /// Where Docker stores images and containers.
     async fn data_root(&self) -> RuntimeResult<DataRoot>;
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
-    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId>;
+    async fn start(&self, id: &ContainerId, host_port: HostPort) -> RuntimeResult<()>;
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState>;
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>>;
     /// Pulls `image`, reporting Docker's progress messages; not bounded in time (the caller is).
     async fn pull(
         &self,
@@ -338,16 +340,16 @@ pub trait Runtime: Send + Sync {
     /// going until the container stops.
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()>;
     /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
     /// removes.
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()>;
     /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()>;
     /// Named volumes carrying every one of `labels` (`key=value`).
     async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>>;
     /// Removes a named volume; Docker refuses (409) while a container uses it.

@@ -427,7 +427,7 @@ async fn a_healthy_engine_ends_running_with_its_container_and_labels() {
     assert_eq!((svc.owner, svc.last_error.as_deref()), (None, None));
     assert!(svc.attempts.is_empty());
     let [container] = f.own_containers().try_into().unwrap();
-    assert_eq!(svc.container_id.as_deref(), Some(container.id.as_str()));
+    assert_eq!(svc.container_id.as_ref(), Some(&container.id));
     assert_eq!(container.published_ports, [PORT]);
     let expected: HashMap<String, String> = HashMap::from([
         ("aima.managed".into(), "true".into()),

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{CALL_SECS, DockerRuntime};
+use crate::domain::ContainerId;
 use crate::error::Detail;
 use crate::runtime::pull::split_reference;
 use crate::runtime::{PullFailure, PullProgress, RuntimeError, RuntimeResult};
@@ -59,7 +60,7 @@ impl DockerRuntime {
     pub(in crate::runtime) async fn tail_lines(
         &self,
         of_service: bool,
-        id: &str,
+        id: &ContainerId,
         lines: usize,
     ) -> RuntimeResult<Vec<String>> {
         let collect = async {
@@ -88,7 +89,7 @@ impl DockerRuntime {
     pub(in crate::runtime) async fn stream_logs(
         &self,
         of_service: bool,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
@@ -108,7 +109,7 @@ impl DockerRuntime {
                 Ok(chunk) => chunk,
                 Err(BollardError::DockerResponseServerError {
                     status_code: 404, ..
-                }) => return Err(RuntimeError::NoSuchContainer(id.to_owned())),
+                }) => return Err(RuntimeError::NoSuchContainer(id.clone())),
                 Err(e) => return Err(self.classify(operation, e)),
             };
             partial.push_str(&chunk.to_string());
@@ -129,7 +130,7 @@ impl DockerRuntime {
 fn log_stream<'a>(
     client: &'a Docker,
     of_service: bool,
-    id: &'a str,
+    id: &'a ContainerId,
     tail: &str,
     follow: bool,
 ) -> BoxStream<'a, Result<LogOutput, BollardError>> {
@@ -140,8 +141,8 @@ fn log_stream<'a>(
         .tail(tail)
         .build();
     if of_service {
-        client.service_logs(id, Some(options)).boxed()
+        client.service_logs(id.as_str(), Some(options)).boxed()
     } else {
-        client.logs(id, Some(options)).boxed()
+        client.logs(id.as_str(), Some(options)).boxed()
     }
 }
