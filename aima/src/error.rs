@@ -210,6 +210,17 @@ impl Error {
         out
     }
 
+    /// The message and its causes on one line (`what failed: why: why`), for a field that
+    /// holds one string (`aima info`'s Docker error, the health document).
+    pub fn one_line(&self) -> String {
+        let mut line = self.message.clone();
+        for cause in self.causes() {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+        line
+    }
+
     /// The text shown on stderr: `error:`, `caused by:` lines, the attempts, then `help:`.
     pub fn render(&self) -> String {
         let mut out = format!("error: {}\n", self.message);

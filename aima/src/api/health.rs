@@ -35,7 +35,7 @@ impl Check {
             },
             Err(e) => Check {
                 ok: false,
-                error: Some(e.message),
+                error: Some(e.one_line()),
             },
         }
     }

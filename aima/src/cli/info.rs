@@ -237,7 +237,7 @@ async fn docker(deps: &Deps) -> Docker {
             out.gpu_runtime = Some(gpu.path().is_some());
             out.gpu_support = Some(gpu.describe());
         }
-        Ok(Err(e)) => out.error = Some(e.message),
+        Ok(Err(e)) => out.error = Some(e.one_line()),
         Err(_) => {
             out.error = Some(format!(
                 "Docker did not answer within {}s",

@@ -121,7 +121,7 @@ pub(crate) fn pruned_table(pruned: &[crate::ops::Pruned]) -> String {
         .iter()
         .map(|p| {
             vec![
-                p.container_id.chars().take(12).collect(),
+                p.container_id.short().to_owned(),
                 p.name.clone(),
                 p.service.clone().unwrap_or_else(|| "-".to_owned()),
                 p.state.clone(),
@@ -237,7 +237,7 @@ pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Attempt, EngineType, ModelId, Phase, ServiceId, Status};
+    use crate::domain::{Attempt, EngineType, HostPort, ModelId, Phase, ServiceId, Status};
 
     #[test]
     fn engine_log_lines_reach_the_terminal_escaped() {
@@ -254,7 +254,7 @@ mod tests {
             name: "s".to_owned(),
             model_id: ModelId::generate(),
             engine_type: EngineType::Vllm,
-            port: 8000,
+            port: HostPort::from(8000),
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:8000".to_owned(),
             gpus: None,

@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{EngineSpec, EngineType, Gpus, MIN_MEMORY, PullPolicy, Secret, parse_size};
+use crate::domain::{
+    EngineSpec, EngineType, Gpus, HostPort, MIN_MEMORY, PullPolicy, Secret, parse_size,
+};
 
 /// Where a setting's environment variable is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +151,7 @@ pub const ALL: &[EngineSetting] = &[
         key: "port",
         var: Var::Engine("PORT"),
         takes: "a port between 1 and 65535",
-        apply: |s, r| r.whole::<u16>().filter(|p| *p > 0).map(|v| s.default_port = v),
+        apply: |s, r| r.whole::<u16>().and_then(HostPort::new).map(|v| s.default_port = v),
         show: |s| json!(s.default_port),
     },
     EngineSetting {
@@ -289,7 +291,7 @@ mod tests {
         for (key, raw) in good {
             assert!(find(key).unwrap().apply(&mut spec, raw).is_some(), "{key}");
         }
-        assert_eq!((spec.image.as_str(), spec.gpu, spec.default_port), ("x:1", false, 8080));
+        assert_eq!((spec.image.as_str(), spec.gpu, spec.default_port.get()), ("x:1", false, 8080));
         let bad = [
             ("gpu", Raw::Env("maybe")),
             ("port", Raw::Env("0")),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Service;
+use crate::domain::{ContainerId, Service};
 use crate::error::Result;
 use crate::lifecycle::orphans::{Reaper, orphans};
 use crate::lifecycle::{self, Deps, labels};
@@ -19,7 +19,7 @@ pub(crate) struct Pass {
     /// Services whose status this pass changed: (id, from, to).
     pub(crate) changed: Vec<(String, &'static str, &'static str)>,
     /// Orphaned containers removed.
-    pub(crate) reaped: Vec<String>,
+    pub(crate) reaped: Vec<ContainerId>,
 }
 
 pub(crate) struct Reconciler {
@@ -82,7 +82,7 @@ impl Reconciler {
 
     /// Lists containers before reading services, so a container created after the read (by a
     /// start claimed after it) is not in the list.
-    async fn reap(&mut self, store: &StoreHandle) -> Result<Vec<String>> {
+    async fn reap(&mut self, store: &StoreHandle) -> Result<Vec<ContainerId>> {
         let Ok(rt) = self.deps.docker().await else {
             return Ok(Vec::new()); // refresh_all has said Docker is away
         };
@@ -95,9 +95,9 @@ impl Reconciler {
             }
         };
         let services = store.list_services().await?;
-        let found: Vec<&str> = orphans(&containers, &services, instance)
+        let found: Vec<&ContainerId> = orphans(&containers, &services, instance)
             .into_iter()
-            .map(|c| c.id.as_str())
+            .map(|c| &c.id)
             .collect();
         let mut reaped = Vec::new();
         for id in self.reaper.due(&found, Instant::now()) {
@@ -128,6 +128,6 @@ fn log(pass: &Pass) {
         tracing::info!(service = %id, "reconciled: {from} → {to}");
     }
     for id in &pass.reaped {
-        tracing::info!(container = %&id[..id.len().min(12)], "removed orphaned container");
+        tracing::info!(container = %id.short(), "removed orphaned container");
     }
 }

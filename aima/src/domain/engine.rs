@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::gpu::Gpus;
+use super::port::HostPort;
 use super::pull::PullPolicy;
 
 /// vLLM's default `/dev/shm`: room for its workers' shared tensors (Docker's 64 MB is too small
@@ -69,7 +70,7 @@ pub struct EngineSpec {
     pub engine: EngineType,
     pub image: String,
     /// Host port given to new services when `--port` is absent.
-    pub default_port: u16,
+    pub default_port: HostPort,
     /// Port the engine listens on inside its container.
     pub container_port: u16,
     pub health_path: String,
@@ -226,7 +227,7 @@ impl EngineSpec {
         EngineSpec {
             engine,
             image: image.to_owned(),
-            default_port: port,
+            default_port: HostPort::new(port).expect("engines listen on a named port"),
             container_port: port,
             health_path: health.to_owned(),
             gpu,
@@ -463,7 +464,7 @@ mod tests {
     fn default_ports_follow_the_engines() {
         let ports: Vec<u16> = EngineType::ALL
             .iter()
-            .map(|e| EngineSpec::builtin(*e).default_port)
+            .map(|e| EngineSpec::builtin(*e).default_port.get())
             .collect();
         assert_eq!(ports, [8000, 11434, 8080]);
     }

@@ -1,4 +1,5 @@
-//! Identifiers of records: `model-` / `svc-` followed by 8 lowercase hex characters.
+//! Identifiers of records (`model-` / `svc-` followed by 8 lowercase hex characters), and of
+//! what the container runtime runs for a service.
 
 use std::fmt;
 
@@ -80,6 +81,42 @@ macro_rules! record_id {
 
 record_id!(ModelId, "model-", "model");
 record_id!(ServiceId, "svc-", "service");
+
+/// What the container runtime runs a service's engine as, in the runtime's own id: a Docker
+/// container's id on plain Docker, the id of the engine's one-replica Swarm service on a Swarm.
+/// Opaque above the runtime: compared, stored, shown, never parsed. Serialized as a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ContainerId(String);
+
+impl ContainerId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its first 12 characters, as `docker ps` shows a container id.
+    pub fn short(&self) -> &str {
+        self.0.get(..12).unwrap_or(&self.0)
+    }
+}
+
+impl From<String> for ContainerId {
+    fn from(id: String) -> Self {
+        ContainerId(id)
+    }
+}
+
+impl From<&str> for ContainerId {
+    fn from(id: &str) -> Self {
+        ContainerId(id.to_owned())
+    }
+}
+
+impl fmt::Display for ContainerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ mod engine;
 mod gpu;
 mod ids;
 mod model;
+mod port;
 mod pull;
 mod service;
 mod text;
@@ -19,8 +20,9 @@ pub use engine::{
 pub use engine::{EngineCache, EngineLimits, VLLM_SHM_BYTES};
 pub use gpu::Gpus;
 pub(crate) use ids::random_claim;
-pub use ids::{BadId, ModelId, ServiceId};
+pub use ids::{BadId, ContainerId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
+pub use port::HostPort;
 pub use pull::PullPolicy;
 pub use service::{Owner, Service, Status, endpoint_url};
 pub use text::check_text;

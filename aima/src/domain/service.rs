@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::attempt::Attempt;
 use super::engine::EngineType;
 use super::gpu::Gpus;
-use super::ids::{ModelId, ServiceId};
+use super::ids::{ContainerId, ModelId, ServiceId};
+use super::port::HostPort;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -96,7 +97,8 @@ pub struct Service {
     pub name: String,
     pub model_id: ModelId,
     pub engine_type: EngineType,
-    pub port: u16,
+    #[schema(value_type = u16, minimum = 1, maximum = 65535)]
+    pub port: HostPort,
     /// Host address the port is published on (`127.0.0.1` unless the operator chose otherwise).
     #[schema(value_type = String, example = "127.0.0.1")]
     pub bind: IpAddr,
@@ -112,7 +114,9 @@ pub struct Service {
     pub status: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
-    pub container_id: Option<String>,
+    /// What the runtime runs its engine as (see [`ContainerId`]), while it has one.
+    #[schema(value_type = Option<String>)]
+    pub container_id: Option<ContainerId>,
     pub owner: Option<Owner>,
     #[serde(serialize_with = "as_rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -131,12 +135,12 @@ impl Service {
             IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        SocketAddr::new(ip, self.port)
+        SocketAddr::new(ip, self.port.get())
     }
 
     /// The address Docker publishes on, which preflight probes.
     pub fn published_address(&self) -> SocketAddr {
-        SocketAddr::new(self.bind, self.port)
+        SocketAddr::new(self.bind, self.port.get())
     }
 }
 

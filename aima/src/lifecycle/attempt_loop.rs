@@ -12,7 +12,7 @@ use super::preflight::{Cleared, Target, describe, preflight};
 use super::progress::{Progress, StartEvent};
 use super::pull;
 use super::{Deps, labels};
-use crate::domain::{Attempt, EngineSpec, Model, ModelRef, Phase, PullPolicy, Service, size_text};
+use crate::domain::{Attempt, ContainerId, EngineSpec, HostPort, Model, ModelRef, Phase, PullPolicy, Service, size_text};
 use crate::error::{Classified, Error, Kind};
 use crate::runtime::{
     ContainerLimits, ContainerSpec, ContainerState, GpuRequest, Runtime, RuntimeError,
@@ -52,7 +52,7 @@ pub(crate) struct StartOptions<'a> {
 
 /// The container that came up, and whether it already answered its health check.
 pub(super) struct Started {
-    pub container_id: String,
+    pub container_id: ContainerId,
     pub healthy: bool,
 }
 
@@ -71,10 +71,10 @@ pub(super) struct Run<'a> {
     pub(super) runtime: Option<SharedRuntime>,
     /// The create request of the attempt in progress, run as its own task so that it survives
     /// this future being dropped (an interrupt): see [`Run::settle_create`].
-    pub(super) creating: Option<JoinHandle<RuntimeResult<String>>>,
+    pub(super) creating: Option<JoinHandle<RuntimeResult<ContainerId>>>,
     /// Every container this start created, removed or not: what it removes if it loses its
     /// claim.
-    pub(super) created: Vec<String>,
+    pub(super) created: Vec<ContainerId>,
 }
 
 impl Run<'_> {
@@ -284,7 +284,7 @@ impl Run<'_> {
     async fn verify_mount(
         &self,
         rt: &dyn Runtime,
-        id: &str,
+        id: &ContainerId,
         resolved: &Resolved,
     ) -> Result<(), Failure> {
         let Some(pinned) = resolved.pinned.clone() else {
@@ -294,12 +294,12 @@ impl Run<'_> {
             .state(id)
             .await
             .map_err(|e| Failure::from_runtime(e, Phase::Start))?;
-        let container = id.to_owned();
+        let container = id.clone();
         let verdict =
-            tokio::task::spawn_blocking(move || pinned.verify(&container, state.pid)).await;
+            tokio::task::spawn_blocking(move || pinned.verify(container.as_str(), state.pid)).await;
         match verdict {
             Ok(Ok(evidence)) => {
-                tracing::debug!(container = id, ?evidence, "model mount verified");
+                tracing::debug!(container = %id, ?evidence, "model mount verified");
                 Ok(())
             }
             Ok(Err(e)) => Err(Failure::of(Error::from(e), Phase::Start).cause("model_swapped")),
@@ -323,7 +323,7 @@ impl Run<'_> {
     async fn bring_up(
         &self,
         rt: &dyn Runtime,
-        id: &str,
+        id: &ContainerId,
         resolved: &Resolved,
         memory: u64,
         deadline: Instant,
@@ -346,7 +346,7 @@ impl Run<'_> {
             .map_err(|e| Failure::from_runtime(e, Phase::Start))?;
         let reach = placed.as_ref().map_or_else(
             || self.svc.local_address(),
-            |p| std::net::SocketAddr::new(p.address, self.svc.port),
+            |p| std::net::SocketAddr::new(p.address, self.svc.port.get()),
         );
         if let Some(p) = &placed {
             self.step(
@@ -356,7 +356,7 @@ impl Run<'_> {
         }
         if !self.opts.wait {
             return Ok(Started {
-                container_id: id.to_owned(),
+                container_id: id.clone(),
                 healthy: false,
             });
         }
@@ -391,7 +391,7 @@ impl Run<'_> {
                     pull::ensure_model(reach, model, left, &say).await?;
                 }
                 return Ok(Started {
-                    container_id: id.to_owned(),
+                    container_id: id.clone(),
                     healthy: true,
                 });
             }
@@ -420,7 +420,7 @@ impl Run<'_> {
     }
 
     /// Shows the engine's newest log line while it loads, when someone watches and it changed.
-    async fn show_engine_log(&self, rt: &dyn Runtime, id: &str, last: &mut String) {
+    async fn show_engine_log(&self, rt: &dyn Runtime, id: &ContainerId, last: &mut String) {
         let Some(progress) = self.opts.progress else {
             return;
         };
@@ -457,7 +457,7 @@ impl Run<'_> {
     async fn exited(
         &self,
         rt: &dyn Runtime,
-        id: &str,
+        id: &ContainerId,
         resolved: &Resolved,
         state: &ContainerState,
         memory: u64,
@@ -542,7 +542,7 @@ impl Run<'_> {
 
 /// A Swarm could not publish the port on the node it chose: name the port and the node, with
 /// the Swarm's words as the cause (the holder is on that node, out of this host's sight).
-fn taken_on_node(e: RuntimeError, port: u16) -> Failure {
+fn taken_on_node(e: RuntimeError, port: HostPort) -> Failure {
     let RuntimeError::PortConflict {
         node: Some(node), ..
     } = &e

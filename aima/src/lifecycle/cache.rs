@@ -101,10 +101,10 @@ pub async fn remove(deps: &Deps, store: &StoreHandle, engine: EngineType) -> Res
         )
         .with_help("`aima cache list` shows the caches that exist")),
         Err(RuntimeError::Api {
-            status: 409,
-            message,
+            status: 409, cause, ..
         }) => Err(
-            Error::conflict(format!("Docker refused to remove volume {name}: {message}"))
+            Error::conflict(format!("Docker refused to remove volume {name}"))
+                .caused_by(cause)
                 .with_help("a container still uses it: stop the services of this engine first"),
         ),
         Err(e) => Err(Error::from(e).within(format!("cannot remove volume {name}"))),

@@ -230,12 +230,13 @@ pub(super) fn exit_summary(code: Option<i64>, log_tail: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::HostPort;
 
     #[test]
     fn docker_errors_are_classified_by_kind() {
         let unreachable = RuntimeError::Unavailable {
             address: "unix:///x".into(),
-            reason: "gone".into(),
+            cause: "gone".into(),
         };
         assert_eq!(
             Failure::from_runtime(unreachable, Phase::Connect)
@@ -244,21 +245,15 @@ mod tests {
             Kind::DockerUnavailable
         );
         let busy = RuntimeError::PortConflict {
-            port: 8000,
-            detail: "bind: address already in use".into(),
+            port: HostPort::from(8000),
             node: None,
+            cause: "bind: address already in use".into(),
         };
         let f = Failure::from_runtime(busy, Phase::Start);
         assert_eq!((f.error.code, f.retry), (Kind::PortInUse, false));
-        let server = RuntimeError::Api {
-            status: 500,
-            message: "boom".into(),
-        };
+        let server = RuntimeError::api("create container", 500, "boom");
         assert!(Failure::from_runtime(server, Phase::Create).retry);
-        let client = RuntimeError::Api {
-            status: 400,
-            message: "bad".into(),
-        };
+        let client = RuntimeError::api("create container", 400, "bad");
         assert!(!Failure::from_runtime(client, Phase::Create).retry);
     }
 

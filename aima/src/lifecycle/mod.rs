@@ -81,7 +81,7 @@ pub(crate) fn published_address(config: &Config, svc: &Service) -> SocketAddr {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             };
-            SocketAddr::new(any, svc.port)
+            SocketAddr::new(any, svc.port.get())
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::domain::{Service, Status};
+use crate::domain::{ContainerId, Service, Status};
 use crate::lifecycle::labels::{INSTANCE, MANAGED, SERVICE};
 use crate::runtime::ContainerInfo;
 
@@ -30,7 +30,7 @@ pub(crate) fn orphans<'a>(
             match svc.status {
                 // A start may be creating containers; stop is removing them.
                 Status::Starting | Status::Stopping => false,
-                Status::Running => svc.container_id.as_deref() != Some(c.id.as_str()),
+                Status::Running => svc.container_id.as_ref() != Some(&c.id),
                 Status::Created | Status::Stopped | Status::Failed => true,
             }
         })
@@ -42,7 +42,7 @@ pub(crate) fn orphans<'a>(
 #[derive(Debug)]
 pub(crate) struct Reaper {
     grace: Duration,
-    first_seen: HashMap<String, Instant>,
+    first_seen: HashMap<ContainerId, Instant>,
 }
 
 impl Reaper {
@@ -54,21 +54,20 @@ impl Reaper {
     }
 
     /// Of the current orphans, those seen for at least the grace period; forgets the rest.
-    pub(crate) fn due(&mut self, orphan_ids: &[&str], now: Instant) -> Vec<String> {
-        self.first_seen
-            .retain(|id, _| orphan_ids.contains(&id.as_str()));
+    pub(crate) fn due(&mut self, orphan_ids: &[&ContainerId], now: Instant) -> Vec<ContainerId> {
+        self.first_seen.retain(|id, _| orphan_ids.contains(&id));
         orphan_ids
             .iter()
             .filter(|id| {
-                let seen = *self.first_seen.entry((**id).to_owned()).or_insert(now);
+                let seen = *self.first_seen.entry((**id).clone()).or_insert(now);
                 now.duration_since(seen) >= self.grace
             })
-            .map(|id| (*id).to_owned())
+            .map(|id| (*id).clone())
             .collect()
     }
 
     /// Forgets a container once it has been removed.
-    pub(crate) fn forget(&mut self, id: &str) {
+    pub(crate) fn forget(&mut self, id: &ContainerId) {
         self.first_seen.remove(id);
     }
 }
@@ -76,11 +75,11 @@ impl Reaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{EngineType, ModelId, ServiceId};
+    use crate::domain::{EngineType, HostPort, ModelId, ServiceId};
 
     fn container(id: &str, labels: &[(&str, &str)]) -> ContainerInfo {
         ContainerInfo {
-            id: id.to_owned(),
+            id: id.into(),
             name: id.to_owned(),
             image: "sim".to_owned(),
             state: "running".to_owned(),
@@ -106,7 +105,7 @@ mod tests {
             name: "s".to_owned(),
             model_id: ModelId::parse("model-00000000").unwrap(),
             engine_type: EngineType::Vllm,
-            port: 18000,
+            port: HostPort::from(18000),
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:18000".to_owned(),
             gpus: None,
@@ -114,7 +113,7 @@ mod tests {
             status,
             last_error: None,
             attempts: Vec::new(),
-            container_id: container.map(str::to_owned),
+            container_id: container.map(ContainerId::from),
             owner: None,
             created_at: 0,
             updated_at: 0,
@@ -124,7 +123,7 @@ mod tests {
     fn picked(containers: &[ContainerInfo], services: &[Service]) -> Vec<String> {
         orphans(containers, services, "me")
             .into_iter()
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect()
     }
 
@@ -210,11 +209,12 @@ mod tests {
     fn grace_period_counts_from_first_sight_and_resets_when_adopted() {
         let mut reaper = Reaper::new(Duration::from_secs(30));
         let t0 = Instant::now();
-        assert!(reaper.due(&["a"], t0).is_empty());
-        assert!(reaper.due(&["a"], t0 + Duration::from_secs(29)).is_empty());
-        assert_eq!(reaper.due(&["a"], t0 + Duration::from_secs(30)), ["a"]);
+        let a = ContainerId::from("a");
+        assert!(reaper.due(&[&a], t0).is_empty());
+        assert!(reaper.due(&[&a], t0 + Duration::from_secs(29)).is_empty());
+        assert_eq!(reaper.due(&[&a], t0 + Duration::from_secs(30)), vec![a.clone()]);
         // No longer an orphan for one pass: the count starts again.
         assert!(reaper.due(&[], t0 + Duration::from_secs(31)).is_empty());
-        assert!(reaper.due(&["a"], t0 + Duration::from_secs(32)).is_empty());
+        assert!(reaper.due(&[&a], t0 + Duration::from_secs(32)).is_empty());
     }
 }

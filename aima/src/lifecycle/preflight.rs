@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use super::failure::Failure;
 use super::{Deps, gpus, labels, sweep};
 use crate::config::Config;
-use crate::domain::{EngineSpec, Gpus, Phase, Service};
+use crate::domain::{EngineSpec, Gpus, HostPort, Phase, Service};
 use crate::error::{Detail, Kind};
 use crate::host::{GpuReport, PortHolder};
 use crate::runtime::{ContainerInfo, GpuRequest, Runtime};
@@ -116,7 +116,7 @@ async fn host_gpus(deps: &Deps, rt: &dyn Runtime) -> GpuReport {
 }
 
 /// What preflight checks, for the progress line: the port, the GPUs if any, the image.
-pub(super) fn describe(port: u16, gpus: &Gpus, image: &str) -> String {
+pub(super) fn describe(port: HostPort, gpus: &Gpus, image: &str) -> String {
     match gpus {
         Gpus::None => format!("checking port {port} and image {image}"),
         some => format!("checking port {port}, GPUs {some} and image {image}"),
@@ -149,7 +149,7 @@ fn may_be_a_container(holder: &PortHolder) -> bool {
 }
 
 /// The port is held by a process of the host: name it, and how to stop it.
-fn held_by(port: u16, holder: &PortHolder, this_node: Option<&str>) -> Failure {
+fn held_by(port: HostPort, holder: &PortHolder, this_node: Option<&str>) -> Failure {
     let mut failure = Failure::fatal(
         Kind::PortInUse,
         Phase::Preflight,
@@ -173,7 +173,7 @@ fn held_by(port: u16, holder: &PortHolder, this_node: Option<&str>) -> Failure {
 }
 
 /// The port is published by a container: name it, and say what its owner can do.
-fn taken_by_container(port: u16, c: &ContainerInfo, config: &Config) -> Failure {
+fn taken_by_container(port: HostPort, c: &ContainerInfo, config: &Config) -> Failure {
     let in_use = |by: String| {
         Failure::fatal(
             Kind::PortInUse,
@@ -242,7 +242,7 @@ mod tests {
             image: "nginx".into(),
             state: "running".into(),
             labels: Default::default(),
-            published_ports: vec![8000],
+            published_ports: vec![HostPort::from(8000)],
             node: node.map(str::to_owned),
         }
     }
@@ -267,7 +267,7 @@ mod tests {
     fn a_swarm_publisher_is_named_with_its_node() {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::load(dir.path(), crate::config::Env::default()).unwrap();
-        let failure = taken_by_container(8000, &publisher(Some("gpu-2")), &config);
+        let failure = taken_by_container(HostPort::from(8000), &publisher(Some("gpu-2")), &config);
         assert_eq!(
             failure.reason(),
             "port 8000 is in use by Swarm service web on node gpu-2 (image nginx), which aima does not manage"

@@ -152,7 +152,7 @@ async fn look_at_container(
         Err(RuntimeError::NoSuchContainer(_)) => {
             return Some((
                 Status::Failed,
-                format!("its container {} is gone", short(container)),
+                format!("its container {} is gone", container.short()),
             ));
         }
         Err(_) => return None,
@@ -180,7 +180,7 @@ async fn look_at_container(
         let path = &deps.config.engine(svc.engine_type).health_path;
         // On a Swarm the engine answers on its node's address.
         let reach = match rt.placement(container).await {
-            Ok(Some(placed)) => std::net::SocketAddr::new(placed.address, svc.port),
+            Ok(Some(placed)) => std::net::SocketAddr::new(placed.address, svc.port.get()),
             _ => svc.local_address(),
         };
         if deps.host.health_status(reach, path).await == Some(200) {
@@ -193,6 +193,3 @@ async fn look_at_container(
     None
 }
 
-fn short(container: &str) -> &str {
-    &container[..container.len().min(12)]
-}

@@ -110,7 +110,7 @@ async fn give_way(store: &StoreHandle, run: &mut Run<'_>, me: Owner) -> Error {
         for container in std::mem::take(&mut run.created) {
             // What cannot be removed now is the stop's to remove: it lists them after this.
             if let Err(e) = rt.stop_and_remove(&container, true).await {
-                tracing::warn!(service = %id, container, "cannot remove a container of a start that lost its claim: {e}");
+                tracing::warn!(service = %id, %container, "cannot remove a container of a start that lost its claim: {e}");
             }
         }
     }

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels};
-use crate::domain::ServiceId;
+use crate::domain::{ContainerId, ServiceId};
 use crate::runtime::{Runtime, RuntimeError, RuntimeResult};
 
 /// Between two looks at a container Docker is still creating.
@@ -27,7 +27,7 @@ pub(super) async fn remove_all(
 ) -> RuntimeResult<usize> {
     let began = Instant::now();
     let mut removed = std::collections::HashSet::new();
-    let mut first_look: Option<std::collections::HashSet<String>> = None;
+    let mut first_look: Option<std::collections::HashSet<ContainerId>> = None;
     loop {
         let listed = labels::service_containers(rt, service, &deps.config).await?;
         // Only what the first look saw: a container that appears later belongs to a start that

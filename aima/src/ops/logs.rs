@@ -46,7 +46,7 @@ pub(super) async fn logs(
             .find(|c| attempt_of(c, &deps.config) == Some(k)),
         None => containers
             .iter()
-            .find(|c| svc.container_id.as_deref() == Some(c.id.as_str()))
+            .find(|c| svc.container_id.as_ref() == Some(&c.id))
             .or(containers.last()),
     };
     if let Some(c) = container {

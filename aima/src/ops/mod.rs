@@ -12,8 +12,8 @@ pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
-    EngineType, Gpus, MIN_MEMORY, Model, ModelId, ModelSource, Service, ServiceId, Status,
-    check_text, parse_size,
+    ContainerId, EngineType, Gpus, HostPort, MIN_MEMORY, Model, ModelId, ModelSource, Service,
+    ServiceId, Status, check_text, parse_size,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -168,7 +168,13 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         model_id,
         engine_type: req.engine_type,
         name: req.name,
-        port: req.port,
+        port: req
+            .port
+            .map(|p| {
+                HostPort::new(p)
+                    .ok_or_else(|| Error::usage("port 0 is no host port: choose one of 1-65535"))
+            })
+            .transpose()?,
         default_port: spec.default_port,
         bind: req.bind.unwrap_or(spec.bind),
         gpus,
@@ -326,7 +332,8 @@ pub async fn delete_service(deps: &Deps, store: &StoreHandle, id: &str) -> Resul
 /// A container `service prune` removed.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct Pruned {
-    pub(crate) container_id: String,
+    #[schema(value_type = String)]
+    pub(crate) container_id: ContainerId,
     pub(crate) name: String,
     /// Its `aima.service` label, when it has one.
     pub(crate) service: Option<String>,

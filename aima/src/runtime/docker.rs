@@ -19,9 +19,10 @@ use bollard::{ClientVersion, Docker};
 
 use crate::domain::DEFAULT_STOP_SECS;
 
+use crate::domain::{ContainerId, HostPort};
 use super::{
     CacheVolume, ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint,
-    DockerVersion, GpuSupport, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult,
+    DockerFault, DockerVersion, GpuSupport, KEPT_CAPS, PullProgress, Runtime, RuntimeError, RuntimeResult,
     VolumeInfo,
 };
 
@@ -61,8 +62,9 @@ impl DockerRuntime {
                 if !path.exists() {
                     return Err(RuntimeError::Unavailable {
                         address: endpoint.to_string(),
-                        reason: "the socket does not exist (is the Docker daemon running?)"
-                            .to_owned(),
+                        cause: DockerFault::new(
+                            "the socket does not exist (is the Docker daemon running?)",
+                        ),
                     });
                 }
                 Docker::connect_with_unix(&path.to_string_lossy(), client_timeout, version)
@@ -73,7 +75,7 @@ impl DockerRuntime {
         }
         .map_err(|e| RuntimeError::Unavailable {
             address: endpoint.to_string(),
-            reason: e.to_string(),
+            cause: DockerFault::of(e.to_string(), e),
         })
     }
 
@@ -91,7 +93,7 @@ impl DockerRuntime {
         call: impl Future<Output = Result<T, BollardError>>,
     ) -> RuntimeResult<T> {
         match tokio::time::timeout(Duration::from_secs(secs), call).await {
-            Ok(result) => result.map_err(|e| self.classify(e)),
+            Ok(result) => result.map_err(|e| self.classify(operation, e)),
             Err(_) => Err(RuntimeError::Timeout {
                 address: self.address(),
                 operation,
@@ -101,7 +103,7 @@ impl DockerRuntime {
     }
 
     /// Removes a container at once (killing it if it runs), with its anonymous volumes.
-    async fn remove(&self, id: &str) -> RuntimeResult<()> {
+    async fn remove(&self, id: &ContainerId) -> RuntimeResult<()> {
         let options = RemoveContainerOptionsBuilder::new()
             .force(true)
             .v(true)
@@ -110,7 +112,7 @@ impl DockerRuntime {
             .bounded(
                 "remove container",
                 CALL_SECS,
-                self.client().remove_container(id, Some(options)),
+                self.client().remove_container(id.as_str(), Some(options)),
             )
             .await
         {
@@ -122,7 +124,7 @@ impl DockerRuntime {
                 ..
             }) => {
                 tracing::debug!(
-                    container = id,
+                    container = %id,
                     status,
                     "not removed: Docker has no such container now"
                 );
@@ -133,14 +135,17 @@ impl DockerRuntime {
     }
 
     /// Docker's HTTP status tells most cases apart; connection-level failures mean "unavailable".
-    fn classify(&self, e: BollardError) -> RuntimeError {
+    /// bollard's error is kept as the cause, shown in Docker's words (or, for a connection, by
+    /// its innermost cause).
+    fn classify(&self, operation: &'static str, e: BollardError) -> RuntimeError {
         match e {
             BollardError::DockerResponseServerError {
                 status_code,
-                message,
+                ref message,
             } => RuntimeError::Api {
+                operation,
                 status: status_code,
-                message,
+                cause: DockerFault::of(message.clone(), e),
             },
             BollardError::RequestTimeoutError => RuntimeError::Timeout {
                 address: self.address(),
@@ -149,7 +154,7 @@ impl DockerRuntime {
             },
             other => RuntimeError::Unavailable {
                 address: self.address(),
-                reason: root_cause(&other),
+                cause: DockerFault::of(root_cause(&other), other),
             },
         }
     }
@@ -166,16 +171,16 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Docker answers HTTP 500 for a taken host port; only its text tells this case apart from
 /// other failures, so this is the one place where the message is read.
-fn port_conflict(port: u16, e: RuntimeError) -> RuntimeError {
+fn port_conflict(port: HostPort, e: RuntimeError) -> RuntimeError {
     match e {
-        RuntimeError::Api { message, .. }
-            if message.contains("address already in use")
-                || message.contains("port is already allocated") =>
+        RuntimeError::Api { cause, .. }
+            if cause.text().contains("address already in use")
+                || cause.text().contains("port is already allocated") =>
         {
             RuntimeError::PortConflict {
                 port,
-                detail: message,
                 node: None,
+                cause,
             }
         }
         other => other,
@@ -258,7 +263,7 @@ impl Runtime for DockerRuntime {
         Ok(found
             .into_iter()
             .map(|c| ContainerInfo {
-                id: c.id.unwrap_or_default(),
+                id: c.id.unwrap_or_default().into(),
                 name: c
                     .names
                     .unwrap_or_default()
@@ -272,7 +277,7 @@ impl Runtime for DockerRuntime {
                     .ports
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|p| p.public_port)
+                    .filter_map(|p| p.public_port.and_then(HostPort::new))
                     .collect(),
                 node: None,
             })
@@ -348,7 +353,7 @@ impl Runtime for DockerRuntime {
         })
     }
 
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId> {
         let container_port = format!("{}/tcp", spec.container_port);
         let bindings = HashMap::from([(
             container_port.clone(),
@@ -405,7 +410,7 @@ impl Runtime for DockerRuntime {
             )
             .await;
         match created {
-            Ok(c) => Ok(c.id),
+            Ok(c) => Ok(c.id.into()),
             Err(RuntimeError::Api { status: 404, .. }) => Err(RuntimeError::ImageMissing {
                 image: spec.image.clone(),
                 node: None,
@@ -414,29 +419,29 @@ impl Runtime for DockerRuntime {
         }
     }
 
-    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()> {
+    async fn start(&self, id: &ContainerId, host_port: HostPort) -> RuntimeResult<()> {
         let started = self
             .bounded(
                 "start container",
                 CALL_SECS,
-                self.client().start_container(id, None),
+                self.client().start_container(id.as_str(), None),
             )
             .await;
         started.map_err(|e| port_conflict(host_port, e))
     }
 
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState> {
         let inspected = self
             .bounded(
                 "inspect container",
                 CALL_SECS,
-                self.client().inspect_container(id, None),
+                self.client().inspect_container(id.as_str(), None),
             )
             .await;
         let state = match inspected {
             Ok(c) => c.state.unwrap_or_default(),
             Err(RuntimeError::Api { status: 404, .. }) => {
-                return Err(RuntimeError::NoSuchContainer(id.to_owned()));
+                return Err(RuntimeError::NoSuchContainer(id.clone()));
             }
             Err(e) => return Err(e),
         };
@@ -451,7 +456,7 @@ impl Runtime for DockerRuntime {
         })
     }
 
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>> {
         self.tail_lines(false, id, lines).await
     }
 
@@ -465,7 +470,7 @@ impl Runtime for DockerRuntime {
 
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
@@ -473,7 +478,7 @@ impl Runtime for DockerRuntime {
         self.stream_logs(false, id, tail, follow, sink).await
     }
 
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()> {
         if force {
             self.remove(id).await
         } else {
@@ -481,7 +486,7 @@ impl Runtime for DockerRuntime {
         }
     }
 
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()> {
         // Docker takes the grace period as an i32; a longer one is a day anyway.
         let t = i32::try_from(grace_secs).unwrap_or(i32::MAX);
         let options = StopContainerOptionsBuilder::new().t(t).build();
@@ -490,7 +495,7 @@ impl Runtime for DockerRuntime {
             .bounded(
                 "stop container",
                 secs,
-                self.client().stop_container(id, Some(options)),
+                self.client().stop_container(id.as_str(), Some(options)),
             )
             .await
         {

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
+use crate::domain::{ContainerId, HostPort};
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerVersion, GpuSupport,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerFault, DockerVersion, GpuSupport,
     PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
 };
 
@@ -53,17 +54,17 @@ pub enum Call {
     DataRoot,
     /// The container name asked for.
     Create(String),
-    Start(String),
-    State(String),
-    LogsTail(String),
+    Start(ContainerId),
+    State(ContainerId),
+    LogsTail(ContainerId),
     Pull(String),
-    Logs(String),
+    Logs(ContainerId),
     StopAndRemove {
-        id: String,
+        id: ContainerId,
         force: bool,
     },
     StopWithin {
-        id: String,
+        id: ContainerId,
         grace_secs: u32,
     },
 }
@@ -81,7 +82,7 @@ struct Container {
     info: ContainerInfo,
     state: ContainerState,
     /// Published once started, as `docker ps` shows it.
-    port: u16,
+    port: Option<HostPort>,
     logs: Vec<String>,
 }
 
@@ -93,11 +94,11 @@ struct World {
     remote: bool,
     failures: HashMap<Op, VecDeque<RuntimeError>>,
     exits: VecDeque<Exit>,
-    containers: BTreeMap<String, Container>,
-    created: Vec<String>,
+    containers: BTreeMap<ContainerId, Container>,
+    created: Vec<ContainerId>,
     specs: Vec<ContainerSpec>,
     volumes: BTreeMap<String, VolumeInfo>,
-    removed: Vec<String>,
+    removed: Vec<ContainerId>,
     calls: Vec<Call>,
     next_id: u32,
     /// Code to run just before the next call of an operation (see [`FakeRuntime::before`]).
@@ -221,7 +222,7 @@ impl FakeRuntime {
     }
 
     /// Docker refuses to publish `port` at the next start: a race lost after preflight.
-    pub fn port_taken_at_start(&self, port: u16) {
+    pub fn port_taken_at_start(&self, port: HostPort) {
         let detail = format!(
             "driver failed programming external connectivity: listen tcp4 0.0.0.0:{port}: bind: address already in use"
         );
@@ -229,8 +230,8 @@ impl FakeRuntime {
             Op::Start,
             RuntimeError::PortConflict {
                 port,
-                detail,
                 node: None,
+                cause: DockerFault::new(detail),
             },
         );
     }
@@ -260,8 +261,8 @@ impl FakeRuntime {
         name: &str,
         image: &str,
         labels: HashMap<String, String>,
-        port: Option<u16>,
-    ) -> String {
+        port: Option<HostPort>,
+    ) -> ContainerId {
         let mut w = self.world();
         let id = w.new_id();
         let container = Container {
@@ -278,7 +279,7 @@ impl FakeRuntime {
                 running: port.is_some(),
                 ..ContainerState::default()
             },
-            port: port.unwrap_or(0),
+            port,
             logs: Vec::new(),
         };
         w.containers.insert(id.clone(), container);
@@ -286,12 +287,12 @@ impl FakeRuntime {
     }
 
     /// A running container that aima does not manage (no labels), publishing `port`.
-    pub fn add_foreign(&self, name: &str, image: &str, port: u16) -> String {
+    pub fn add_foreign(&self, name: &str, image: &str, port: HostPort) -> ContainerId {
         self.add_container(name, image, HashMap::new(), Some(port))
     }
 
     /// A running engine dies later, e.g. after a detached start.
-    pub fn exit_container(&self, id: &str, code: i64, logs: &[&str]) {
+    pub fn exit_container(&self, id: &ContainerId, code: i64, logs: &[&str]) {
         let mut w = self.world();
         let c = w
             .containers
@@ -309,7 +310,7 @@ impl FakeRuntime {
     }
 
     /// The kernel's OOM killer stops a running container (exit code 137, `OOMKilled`).
-    pub fn oom_kill(&self, id: &str) {
+    pub fn oom_kill(&self, id: &ContainerId) {
         self.exit_container(id, 137, &[]);
         if let Some(c) = self.world().containers.get_mut(id) {
             c.state.oom_killed = true;
@@ -321,7 +322,7 @@ impl FakeRuntime {
     }
 
     /// Ids of the containers created through [`Runtime::create`], in order.
-    pub fn created(&self) -> Vec<String> {
+    pub fn created(&self) -> Vec<ContainerId> {
         self.world().created.clone()
     }
 
@@ -336,7 +337,7 @@ impl FakeRuntime {
     }
 
     /// Ids of the containers removed, in order.
-    pub fn removed(&self) -> Vec<String> {
+    pub fn removed(&self) -> Vec<ContainerId> {
         self.world().removed.clone()
     }
 
@@ -357,15 +358,15 @@ impl FakeRuntime {
 
 impl World {
     /// Like Docker with `force`: removing a container that is already gone is not an error.
-    fn remove(&mut self, id: &str) {
+    fn remove(&mut self, id: &ContainerId) {
         if self.containers.remove(id).is_some() {
-            self.removed.push(id.to_owned());
+            self.removed.push(id.clone());
         }
     }
 
-    fn new_id(&mut self) -> String {
+    fn new_id(&mut self) -> ContainerId {
         self.next_id += 1;
-        format!("fake{:08}", self.next_id)
+        format!("fake{:08}", self.next_id).into()
     }
 
     /// Records the call, then answers with a scripted failure if there is one.
@@ -374,7 +375,7 @@ impl World {
         if self.unreachable {
             return Err(RuntimeError::Unavailable {
                 address: ADDRESS.to_owned(),
-                reason: "Connection refused (os error 111)".to_owned(),
+                cause: DockerFault::new("Connection refused (os error 111)"),
             });
         }
         match self.failures.get_mut(&op).and_then(VecDeque::pop_front) {
@@ -383,10 +384,10 @@ impl World {
         }
     }
 
-    fn container(&mut self, id: &str) -> RuntimeResult<&mut Container> {
+    fn container(&mut self, id: &ContainerId) -> RuntimeResult<&mut Container> {
         self.containers
             .get_mut(id)
-            .ok_or_else(|| RuntimeError::NoSuchContainer(id.to_owned()))
+            .ok_or_else(|| RuntimeError::NoSuchContainer(id.clone()))
     }
 }
 
@@ -460,7 +461,7 @@ impl Runtime for FakeRuntime {
         Ok(HOST_MEMORY)
     }
 
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId> {
         self.door(Op::Create).await;
         self.run_hook(Op::Create);
         let mut w = self.world();
@@ -483,7 +484,7 @@ impl Runtime for FakeRuntime {
                 node: None,
             },
             state: ContainerState::default(),
-            port: spec.host_port,
+            port: Some(spec.host_port),
             logs: Vec::new(),
         };
         w.containers.insert(id.clone(), container);
@@ -502,18 +503,18 @@ impl Runtime for FakeRuntime {
         Ok(id)
     }
 
-    async fn start(&self, id: &str, _host_port: u16) -> RuntimeResult<()> {
+    async fn start(&self, id: &ContainerId, _host_port: HostPort) -> RuntimeResult<()> {
         self.door(Op::Start).await;
         self.run_hook(Op::Start);
         let mut w = self.world();
-        w.enter(Op::Start, Call::Start(id.to_owned()))?;
+        w.enter(Op::Start, Call::Start(id.clone()))?;
         let exit = w.exits.pop_front();
         let c = w.container(id)?;
         match exit {
             None => {
                 c.state.running = true;
                 c.info.state = "running".to_owned();
-                c.info.published_ports = vec![c.port];
+                c.info.published_ports = c.port.into_iter().collect();
             }
             Some(exit) => {
                 c.state = ContainerState {
@@ -529,16 +530,16 @@ impl Runtime for FakeRuntime {
         Ok(())
     }
 
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState> {
         self.door(Op::State).await;
         let mut w = self.world();
-        w.enter(Op::State, Call::State(id.to_owned()))?;
+        w.enter(Op::State, Call::State(id.clone()))?;
         Ok(w.container(id)?.state.clone())
     }
 
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>> {
         let mut w = self.world();
-        w.enter(Op::LogsTail, Call::LogsTail(id.to_owned()))?;
+        w.enter(Op::LogsTail, Call::LogsTail(id.clone()))?;
         let logs = &w.container(id)?.logs;
         Ok(logs[logs.len().saturating_sub(lines)..].to_vec())
     }
@@ -564,14 +565,14 @@ impl Runtime for FakeRuntime {
 
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         _follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
         let lines = {
             let mut w = self.world();
-            w.enter(Op::Logs, Call::Logs(id.to_owned()))?;
+            w.enter(Op::Logs, Call::Logs(id.clone()))?;
             let logs = &w.container(id)?.logs;
             let from = tail.map_or(0, |n| logs.len().saturating_sub(n));
             logs[from..].to_vec()
@@ -581,10 +582,10 @@ impl Runtime for FakeRuntime {
     }
 
     /// Like Docker with `force`: removing a container that is already gone is not an error.
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()> {
         let mut w = self.world();
         let call = Call::StopAndRemove {
-            id: id.to_owned(),
+            id: id.clone(),
             force,
         };
         w.enter(Op::StopAndRemove, call)?;
@@ -592,10 +593,10 @@ impl Runtime for FakeRuntime {
         Ok(())
     }
 
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()> {
         let mut w = self.world();
         let call = Call::StopWithin {
-            id: id.to_owned(),
+            id: id.clone(),
             grace_secs,
         };
         w.enter(Op::StopAndRemove, call)?;
@@ -608,7 +609,7 @@ impl Runtime for FakeRuntime {
         if w.unreachable {
             return Err(RuntimeError::Unavailable {
                 address: "fake".to_owned(),
-                reason: "unreachable".to_owned(),
+                cause: DockerFault::new("unreachable"),
             });
         }
         let carries = |v: &VolumeInfo| {
@@ -623,10 +624,11 @@ impl Runtime for FakeRuntime {
     async fn remove_volume(&self, name: &str) -> RuntimeResult<()> {
         match self.world().volumes.remove(name) {
             Some(_) => Ok(()),
-            None => Err(RuntimeError::Api {
-                status: 404,
-                message: format!("get {name}: no such volume"),
-            }),
+            None => Err(RuntimeError::api(
+                "remove volume",
+                404,
+                &format!("get {name}: no such volume"),
+            )),
         }
     }
 }

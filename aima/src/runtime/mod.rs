@@ -5,6 +5,7 @@
 
 mod docker;
 mod endpoint;
+mod fault;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod gpu;
@@ -21,10 +22,12 @@ pub(crate) use docker::DockerRuntime;
 pub use endpoint::DockerEndpoint;
 #[cfg(any(test, feature = "test-support"))]
 pub use endpoint::EndpointError;
+pub use fault::DockerFault;
 pub use gpu::{GpuPath, GpuRequest, GpuSupport};
 pub use pull::{PullFailure, PullProgress};
 pub(crate) use swarm::SwarmRuntime;
 
+use crate::domain::{ContainerId, HostPort};
 use crate::error::{Classified, Detail, Kind};
 
 /// Where a local model's directory appears inside the engine container (read-only).
@@ -39,7 +42,7 @@ pub struct ContainerSpec {
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
     pub host_ip: IpAddr,
-    pub host_port: u16,
+    pub host_port: HostPort,
     pub container_port: u16,
     /// The GPUs to hand over, and how; `None`: no GPU.
     pub gpus: Option<GpuRequest>,
@@ -92,12 +95,13 @@ pub const KEPT_CAPS: [&str; 5] = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerInfo {
-    pub id: String,
+    /// A container's id on plain Docker; a Swarm service's id on a Swarm.
+    pub id: ContainerId,
     pub name: String,
     pub image: String,
     pub state: String,
     pub labels: HashMap<String, String>,
-    pub published_ports: Vec<u16>,
+    pub published_ports: Vec<HostPort>,
     /// The Swarm node it runs on; `None` on plain Docker (the one host).
     pub node: Option<String>,
 }
@@ -143,8 +147,12 @@ pub struct ContainerState {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("Docker is not reachable at {address}: {reason}")]
-    Unavailable { address: String, reason: String },
+    #[error("Docker is not reachable at {address}")]
+    Unavailable {
+        address: String,
+        #[source]
+        cause: DockerFault,
+    },
     #[error("Docker at {address} did not answer {operation} within {secs}s")]
     Timeout {
         address: String,
@@ -152,11 +160,13 @@ pub enum RuntimeError {
         secs: u64,
     },
     /// Docker refused to publish the port because something holds it (on a Swarm: on `node`).
-    #[error("Docker could not publish host port {port}{}: {detail}", on_node(node))]
+    #[error("Docker could not publish host port {port}{}", on_node(node))]
     PortConflict {
-        port: u16,
-        detail: String,
+        port: HostPort,
         node: Option<String>,
+        /// Docker's (or the Swarm task's) own words.
+        #[source]
+        cause: DockerFault,
     },
     #[error("engine image {image} is not present {}", node.as_ref().map_or_else(|| "locally".to_owned(), |n| format!("on node {n}")))]
     ImageMissing { image: String, node: Option<String> },
@@ -178,12 +188,30 @@ pub enum RuntimeError {
         detail: Detail,
     },
     #[error("no such container {0}")]
-    NoSuchContainer(String),
-    #[error("Docker answered {status}: {message}")]
-    Api { status: u16, message: String },
+    NoSuchContainer(ContainerId),
+    /// Docker answered the call `operation` ("create container") with an error status.
+    #[error("Docker answered {status} to {operation}")]
+    Api {
+        operation: &'static str,
+        status: u16,
+        /// Docker's own words.
+        #[source]
+        cause: DockerFault,
+    },
 }
 
 impl RuntimeError {
+    /// Docker's answer `status` to `operation`, in Docker's words `message`: how the fake and
+    /// tests script a refusal.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn api(operation: &'static str, status: u16, message: &str) -> Self {
+        RuntimeError::Api {
+            operation,
+            status,
+            cause: DockerFault::new(message),
+        }
+    }
+
     /// Transient failures that a new attempt may get past.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -206,7 +234,7 @@ impl Classified for RuntimeError {
                 failure: PullFailure::NoSpace,
                 ..
             } => Kind::DiskFull,
-            RuntimeError::Api { message, .. } if no_space(message) => Kind::DiskFull,
+            RuntimeError::Api { cause, .. } if no_space(cause.text()) => Kind::DiskFull,
             // Docker answered, and refused: the container could not be run as asked.
             RuntimeError::ImageMissing { .. }
             | RuntimeError::Task { .. }
@@ -242,7 +270,7 @@ impl Classified for RuntimeError {
                 "run aima against a Swarm manager (`docker swarm init`, or DOCKER_HOST of a manager), or use plain Docker: AIMA_RUNTIME=docker".to_owned(),
             ),
             RuntimeError::Pull { image, failure, .. } => Some(failure.help(image)),
-            RuntimeError::Api { message, .. } if no_space(message) => Some(
+            RuntimeError::Api { cause, .. } if no_space(cause.text()) => Some(
                 "free space on the Docker host's disk (`docker system df`; `docker image prune` removes unused images)"
                     .to_owned(),
             ),
@@ -273,7 +301,7 @@ pub trait Runtime: Send + Sync {
     fn address(&self) -> String;
     /// Where the engine `id` runs, when not on this host: a Swarm's node. `None` on plain
     /// Docker, where the service's own bind address reaches it.
-    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
+    async fn placement(&self, id: &ContainerId) -> RuntimeResult<Option<Placement>> {
         let _ = id;
         Ok(None)
     }
@@ -298,10 +326,10 @@ pub trait Runtime: Send + Sync {
     async fn host_memory(&self) -> RuntimeResult<u64>;
     /// Where Docker stores images and containers.
     async fn data_root(&self) -> RuntimeResult<DataRoot>;
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String>;
-    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()>;
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState>;
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>>;
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId>;
+    async fn start(&self, id: &ContainerId, host_port: HostPort) -> RuntimeResult<()>;
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState>;
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>>;
     /// Pulls `image`, reporting Docker's progress messages; not bounded in time (the caller is).
     async fn pull(
         &self,
@@ -312,16 +340,16 @@ pub trait Runtime: Send + Sync {
     /// going until the container stops.
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()>;
     /// Stops (SIGTERM, then SIGKILL after the default grace period; at once when `force`) and
     /// removes.
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()>;
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()>;
     /// Stops with SIGTERM, kills after `grace_secs` (as `docker stop -t`), and removes.
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()>;
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()>;
     /// Named volumes carrying every one of `labels` (`key=value`).
     async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>>;
     /// Removes a named volume; Docker refuses (409) while a container uses it.

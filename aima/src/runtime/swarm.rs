@@ -21,8 +21,10 @@ use bollard::query_parameters::{
 };
 
 use super::docker::CALL_SECS;
+use crate::domain::{ContainerId, HostPort};
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerRuntime,
+    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerEndpoint, DockerFault,
+    DockerRuntime,
     DockerVersion, GpuSupport, Here, Placement, PullProgress, Runtime, RuntimeError, RuntimeResult,
     VolumeInfo,
 };
@@ -90,33 +92,29 @@ impl SwarmRuntime {
         Ok(info.swarm.and_then(|s| s.node_id).unwrap_or_default())
     }
 
-    /// The service's image and first published port, for classifying its task's failure.
-    async fn image_and_port(&self, id: &str) -> RuntimeResult<(String, u16)> {
+    /// The service's image, for classifying its task's failure; [`RuntimeError::NoSuchContainer`]
+    /// when there is no such service.
+    async fn image_of(&self, id: &ContainerId) -> RuntimeResult<String> {
         let service = self
             .docker
             .bounded(
                 "inspect Swarm service",
                 CALL_SECS,
-                self.docker.client().inspect_service(id, None),
+                self.docker.client().inspect_service(id.as_str(), None),
             )
             .await
             .map_err(|e| no_such_service(id, e))?;
-        let image = service
+        Ok(service
             .spec
             .as_ref()
             .and_then(|s| s.task_template.as_ref())
             .and_then(|t| t.container_spec.as_ref())
             .and_then(|c| c.image.clone())
-            .unwrap_or_default();
-        let port = spec::published_ports(service.spec.as_ref())
-            .first()
-            .copied()
-            .unwrap_or(0);
-        Ok((image, port))
+            .unwrap_or_default())
     }
 
     /// The containers of a service's tasks on the manager's own node.
-    async fn local_containers(&self, service: &str) -> RuntimeResult<Vec<ContainerInfo>> {
+    async fn local_containers(&self, service: &ContainerId) -> RuntimeResult<Vec<ContainerInfo>> {
         self.docker
             .list(&[format!("{SERVICE_ID_LABEL}={service}")])
             .await
@@ -148,15 +146,18 @@ fn task_view(task: Task) -> TaskView {
             .unwrap_or_default(),
         err: status.err.filter(|e| !e.is_empty()),
         exit_code: container.exit_code,
-        container_id: container.container_id.filter(|c| !c.is_empty()),
+        container_id: container
+            .container_id
+            .filter(|c| !c.is_empty())
+            .map(ContainerId::from),
         version: task.version.and_then(|v| v.index).unwrap_or(0),
     }
 }
 
 /// A 404 on a service is the Swarm's "no such container".
-fn no_such_service(id: &str, e: RuntimeError) -> RuntimeError {
+fn no_such_service(id: &ContainerId, e: RuntimeError) -> RuntimeError {
     match e {
-        RuntimeError::Api { status: 404, .. } => RuntimeError::NoSuchContainer(id.to_owned()),
+        RuntimeError::Api { status: 404, .. } => RuntimeError::NoSuchContainer(id.clone()),
         other => other,
     }
 }
@@ -167,10 +168,10 @@ impl Runtime for SwarmRuntime {
         self.docker.address()
     }
 
-    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
-        let tasks = self.tasks(Some(id)).await?;
+    async fn placement(&self, id: &ContainerId) -> RuntimeResult<Option<Placement>> {
+        let tasks = self.tasks(Some(id.as_str())).await?;
         let nodes = self.nodes().await?;
-        Ok(tasks::newest(&tasks, id).and_then(|t| tasks::placement_of(t, &nodes)))
+        Ok(tasks::newest(&tasks, id.as_str()).and_then(|t| tasks::placement_of(t, &nodes)))
     }
 
     /// Also refuses a node asked for by name that the Swarm does not have, naming those it has.
@@ -266,7 +267,7 @@ impl Runtime for SwarmRuntime {
                     node: task
                         .and_then(|t| t.node_id.as_deref())
                         .map(|n| tasks::node_name(&nodes, n)),
-                    id,
+                    id: id.into(),
                 }
             })
             .collect())
@@ -293,7 +294,7 @@ impl Runtime for SwarmRuntime {
         self.docker.data_root().await
     }
 
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId> {
         if spec.gpus.is_some() {
             return Err(RuntimeError::Task {
                 node: None,
@@ -310,22 +311,23 @@ impl Runtime for SwarmRuntime {
                     .create_service(spec::service_spec(spec), None),
             )
             .await?;
-        created.id.ok_or_else(|| RuntimeError::Api {
+        created.id.map(ContainerId::from).ok_or_else(|| RuntimeError::Api {
+            operation: "create Swarm service",
             status: 200,
-            message: "the Swarm created a service but gave no id".to_owned(),
+            cause: DockerFault::new("the Swarm created a service but gave no id"),
         })
     }
 
     /// Watches the service's task until its container runs, or the task fails: a failure
     /// before the engine ran is classified with its node; an engine that ran and exited is
     /// left to [`Runtime::state`], as a container that exited.
-    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()> {
-        let (image, _) = self.image_and_port(id).await?;
+    async fn start(&self, id: &ContainerId, host_port: HostPort) -> RuntimeResult<()> {
+        let image = self.image_of(id).await?;
         let until = Instant::now() + Duration::from_secs(START_SECS);
         let mut nodes = self.nodes().await?;
         loop {
-            let tasks = self.tasks(Some(id)).await?;
-            let task = tasks::newest(&tasks, id);
+            let tasks = self.tasks(Some(id.as_str())).await?;
+            let task = tasks::newest(&tasks, id.as_str());
             if task.is_some_and(|t| t.node_id.iter().any(|n| !nodes.iter().any(|v| &v.id == n))) {
                 nodes = self.nodes().await?;
             }
@@ -345,11 +347,11 @@ impl Runtime for SwarmRuntime {
         }
     }
 
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
-        let tasks = self.tasks(Some(id)).await?;
-        let Some(task) = tasks::newest(&tasks, id) else {
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState> {
+        let tasks = self.tasks(Some(id.as_str())).await?;
+        let Some(task) = tasks::newest(&tasks, id.as_str()) else {
             // A service without a task was removed, or never got one: look which.
-            self.image_and_port(id).await?;
+            self.image_of(id).await?;
             return Ok(ContainerState::default());
         };
         let running = matches!(
@@ -375,7 +377,7 @@ impl Runtime for SwarmRuntime {
         })
     }
 
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>> {
         self.docker
             .tail_lines(true, id, lines)
             .await
@@ -392,7 +394,7 @@ impl Runtime for SwarmRuntime {
 
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
@@ -400,12 +402,12 @@ impl Runtime for SwarmRuntime {
         self.docker.stream_logs(true, id, tail, follow, sink).await
     }
 
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()> {
         let grace = (!force).then_some(crate::domain::DEFAULT_STOP_SECS);
         self.remove_service(id, grace).await
     }
 
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()> {
         self.remove_service(id, Some(grace_secs)).await
     }
 

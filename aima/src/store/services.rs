@@ -1,18 +1,34 @@
 //! Service rows: creation with port assignment, reads, and conditional status changes.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params};
 
 use super::Store;
 use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
-    Attempt, EngineType, Gpus, Model, ModelId, Owner, Service, ServiceId, Status, endpoint_url,
+    Attempt, ContainerId, EngineType, Gpus, HostPort, Model, ModelId, Owner, Service, ServiceId,
+    Status, endpoint_url,
 };
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
                        owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim";
+
+/// A host port is stored as a plain integer (the column checks `BETWEEN 1 AND 65535`).
+impl ToSql for HostPort {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.get().into())
+    }
+}
+
+impl FromSql for HostPort {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let port = u16::column_result(value)?;
+        HostPort::new(port).ok_or(FromSqlError::OutOfRange(0))
+    }
+}
 
 /// A boot id as stored: 32 hex digits.
 fn boot_id_text(id: u128) -> String {
@@ -58,7 +74,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,
         attempts: serde_json::from_str(&attempts).map_err(|e| bad_column(7, e))?,
-        container_id: r.get(8)?,
+        container_id: r.get::<_, Option<String>>(8)?.map(ContainerId::from),
         owner,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
@@ -73,8 +89,8 @@ pub(crate) struct NewService {
     pub model_id: ModelId,
     pub engine_type: EngineType,
     pub name: Option<String>,
-    pub port: Option<u16>,
-    pub default_port: u16,
+    pub port: Option<HostPort>,
+    pub default_port: HostPort,
     pub bind: std::net::IpAddr,
     pub gpus: Gpus,
     pub memory_bytes: Option<u64>,
@@ -86,7 +102,7 @@ pub(crate) struct Change {
     pub to: Status,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
-    pub container_id: Option<String>,
+    pub container_id: Option<ContainerId>,
     pub owner: Option<Owner>,
 }
 
@@ -272,7 +288,7 @@ impl Store {
                     change.to.as_str(),
                     change.last_error.as_deref(),
                     attempts,
-                    change.container_id.as_deref(),
+                    change.container_id.as_ref().map(ContainerId::as_str),
                     change.owner.map(|o| o.pid),
                     change.owner.map(|o| o.start_time as i64),
                     clock::now_ms(),
@@ -370,7 +386,7 @@ impl Store {
 }
 
 /// The service (other than stopped/failed ones) already holding `port`, if any.
-fn port_holder(tx: &Transaction<'_>, port: u16) -> Result<Option<String>> {
+fn port_holder(tx: &Transaction<'_>, port: HostPort) -> Result<Option<String>> {
     Ok(tx
         .query_row(
             &format!(
@@ -383,15 +399,15 @@ fn port_holder(tx: &Transaction<'_>, port: u16) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn first_free_port(tx: &Transaction<'_>, from: u16) -> Result<u16> {
+fn first_free_port(tx: &Transaction<'_>, from: HostPort) -> Result<HostPort> {
     let mut stmt = tx.prepare(&format!(
         "SELECT port FROM services WHERE status IN ({})",
         sql_list(&Status::HOLDS_PORT)
     ))?;
-    let held: std::collections::HashSet<u16> = stmt
+    let held: std::collections::HashSet<HostPort> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    (from..=u16::MAX)
+    std::iter::successors(Some(from), |p| p.next())
         .find(|p| !held.contains(p))
         .ok_or_else(|| {
             Error::conflict(format!("no free port at or above {from} for a new service"))

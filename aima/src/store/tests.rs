@@ -2,7 +2,9 @@
 //! status changes, and model deletion while services use the model.
 
 use super::{Change, NewService, Store};
-use crate::domain::{EngineSpec, EngineType, Model, ModelId, ModelSource, ServiceId, Status};
+use crate::domain::{
+    EngineSpec, EngineType, HostPort, Model, ModelId, ModelSource, ServiceId, Status,
+};
 use crate::error::Kind;
 
 fn store_with_model() -> (Store, ModelId) {
@@ -28,7 +30,7 @@ fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewSer
         model_id: model.clone(),
         engine_type: engine,
         name: None,
-        port,
+        port: port.map(HostPort::from),
         default_port: EngineSpec::builtin(engine).default_port,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         gpus: crate::domain::Gpus::None,
@@ -44,7 +46,7 @@ fn create(
 ) -> crate::error::Result<u16> {
     store
         .create_service(new_service(model, engine, port))
-        .map(|s| s.port)
+        .map(|s| s.port.get())
 }
 
 /// [`create`], which must succeed: the port the service got.
@@ -76,7 +78,7 @@ fn ports(store: &Store) -> Vec<u16> {
         .list_services()
         .unwrap()
         .iter()
-        .map(|s| s.port)
+        .map(|s| s.port.get())
         .collect()
 }
 

@@ -8,7 +8,7 @@ use super::html::text;
 use super::layout::Html;
 use crate::clock::{ago, rfc3339, span};
 use crate::config::Config;
-use crate::domain::{Model, ModelId, Service, Status};
+use crate::domain::{ContainerId, Model, ModelId, Service, Status};
 
 /// What both views read: the records, the engines' settings and the time "now" is.
 pub(super) struct View<'a> {
@@ -160,17 +160,13 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
         model = view.model(svc),
         gpu = view.gpu(svc),
         memory = text(&view.memory(svc)),
-        container = text(svc.container_id.as_deref().map_or("none", short_id)),
+        container = text(svc.container_id.as_ref().map_or("none", ContainerId::short)),
         created = text(&rfc3339(svc.created_at)),
         error = text(svc.last_error.as_deref().unwrap_or("none")),
     );
     out.push_str(&attempts(svc));
     out.push_str(&recent(view, changes));
     Html(out)
-}
-
-fn short_id(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 fn attempts(svc: &Service) -> String {
@@ -244,6 +240,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::{Change, View, overview, service};
+    use crate::domain::HostPort;
     use crate::config::{Config, Env};
     use crate::domain::{Attempt, EngineType, ModelId, Phase, Service, ServiceId, Status};
 
@@ -255,7 +252,7 @@ mod tests {
             name: HOSTILE.to_owned(),
             model_id: ModelId::generate(),
             engine_type: EngineType::Vllm,
-            port: 8123,
+            port: HostPort::from(8123),
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             endpoint: "http://127.0.0.1:8123".to_owned(),
             gpus: None,

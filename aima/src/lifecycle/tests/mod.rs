@@ -25,7 +25,7 @@ use async_trait::async_trait;
 
 use super::{Deps, StartOptions, labels};
 use crate::config::Config;
-use crate::domain::ServiceId;
+use crate::domain::{ContainerId, HostPort, ServiceId};
 use crate::domain::{EngineSpec, EngineType};
 use crate::domain::{ModelSource, Owner, Service, Status};
 use crate::error::Result;
@@ -45,7 +45,7 @@ const ME: Owner = Owner {
     claim: 0,
 };
 /// The port the fixture's service gets: vLLM's default, as nothing else holds it.
-const PORT: u16 = 8000;
+const PORT: HostPort = HostPort::new(8000).unwrap();
 
 /// The host as the lifecycle sees it: scripted port holders and engine health.
 struct FakeHost {
@@ -77,13 +77,13 @@ impl FakeHost {
         *self.docker_free.lock().unwrap() = free;
     }
 
-    fn block(&self, port: u16, program: &str, pid: u32) {
+    fn block(&self, port: HostPort, program: &str, pid: u32) {
         let holder = PortHolder {
             pid: Some(pid),
             program: Some(program.to_owned()),
             command: Some(format!("{program} -m http.server {port}")),
         };
-        self.blocked.lock().unwrap().insert(port, holder);
+        self.blocked.lock().unwrap().insert(port.get(), holder);
     }
 
     /// The ports `rt`'s containers publish are held by `docker-proxy`, as long as they do.
@@ -106,7 +106,7 @@ impl HostProbe for FakeHost {
         let published = rt
             .containers()
             .iter()
-            .any(|c| c.published_ports.contains(&addr.port()));
+            .any(|c| c.published_ports.iter().any(|p| *p == addr.port()));
         published.then(|| PortHolder {
             pid: Some(77),
             program: Some("docker-proxy".to_owned()),
@@ -247,7 +247,7 @@ impl Fixture {
     }
 
     /// A container as an earlier start of `service` would have left it.
-    fn add_labelled(&self, service: &ServiceId, running: bool) -> String {
+    fn add_labelled(&self, service: &ServiceId, running: bool) -> ContainerId {
         let labels = labels::labels_for(service, EngineType::Vllm, &self.deps.config.instance);
         let port = running.then_some(PORT);
         self.rt.add_container(
@@ -259,13 +259,13 @@ impl Fixture {
     }
 
     /// Puts the row straight into `to`, as another process would have left it.
-    fn force_status(&mut self, to: Status, owner: Option<Owner>, container: Option<&str>) {
+    fn force_status(&mut self, to: Status, owner: Option<Owner>, container: Option<&ContainerId>) {
         let all = Status::ALL;
         let change = Change {
             to,
             last_error: None,
             attempts: Vec::new(),
-            container_id: container.map(str::to_owned),
+            container_id: container.cloned(),
             owner,
         };
         self.store

@@ -117,7 +117,7 @@ async fn a_start_with_a_live_owner_is_left_alone() {
 #[tokio::test]
 async fn a_running_service_whose_container_is_gone_is_failed() {
     let mut f = Fixture::new();
-    f.force_status(Status::Running, None, Some("0123456789abcdef"));
+    f.force_status(Status::Running, None, Some(&"0123456789abcdef".into()));
 
     let [svc] = refresh_all(&f.deps, &f.store)
         .await
@@ -132,7 +132,7 @@ async fn a_running_service_whose_container_is_gone_is_failed() {
 #[tokio::test]
 async fn a_reader_that_loses_the_race_returns_the_stored_row_not_its_stale_copy() {
     let mut f = Fixture::new();
-    f.force_status(Status::Running, None, Some("0123456789abcdef"));
+    f.force_status(Status::Running, None, Some(&"0123456789abcdef".into()));
     let stale = f.store.sync().get_service(&f.id).unwrap();
     // Another reader resolves it first.
     let first = refresh(&f.deps, &f.store, &f.id).await.unwrap();

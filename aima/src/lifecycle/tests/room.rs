@@ -88,14 +88,12 @@ async fn a_pull_that_fills_docker_s_disk_is_disk_full_once() {
 #[test]
 fn docker_s_no_space_answer_to_a_create_is_disk_full() {
     use crate::error::Classified;
-    let full = RuntimeError::Api {
-        status: 500,
-        message: "mkdir /var/lib/docker/overlay2/abc: no space left on device".into(),
-    };
+    let full = RuntimeError::api(
+        "create container",
+        500,
+        "mkdir /var/lib/docker/overlay2/abc: no space left on device",
+    );
     assert_eq!(full.kind(), Kind::DiskFull);
-    let other = RuntimeError::Api {
-        status: 500,
-        message: "something else".into(),
-    };
+    let other = RuntimeError::api("create container", 500, "something else");
     assert_eq!(other.kind(), Kind::StartFailed);
 }

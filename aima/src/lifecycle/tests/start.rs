@@ -39,10 +39,7 @@ fn assert_failed_clean(f: &Fixture, err: &crate::error::Error) {
 
 /// Docker refuses the next container create with `status` and `message`.
 fn fail_create(f: &Fixture, status: u16, message: &str) {
-    let refusal = RuntimeError::Api {
-        status,
-        message: message.to_owned(),
-    };
+    let refusal = RuntimeError::api("create container", status, message);
     f.rt.fail_next(Op::Create, refusal);
 }
 
@@ -430,7 +427,7 @@ async fn a_healthy_engine_ends_running_with_its_container_and_labels() {
     assert_eq!((svc.owner, svc.last_error.as_deref()), (None, None));
     assert!(svc.attempts.is_empty());
     let [container] = f.own_containers().try_into().unwrap();
-    assert_eq!(svc.container_id.as_deref(), Some(container.id.as_str()));
+    assert_eq!(svc.container_id.as_ref(), Some(&container.id));
     assert_eq!(container.published_ports, [PORT]);
     let expected: HashMap<String, String> = HashMap::from([
         ("aima.managed".into(), "true".into()),

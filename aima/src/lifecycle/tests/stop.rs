@@ -19,7 +19,7 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         ];
         let other = crate::domain::ServiceId::generate();
         let theirs = f.add_labelled(&other, false);
-        let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999);
+        let foreign = f.rt.add_foreign("web", "nginx:1.25", 9999.into());
 
         let first = stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None))
             .await
@@ -33,7 +33,7 @@ async fn stop_from_every_state_ends_stopped_and_is_idempotent() {
         let mut removed = f.rt.removed();
         removed.sort();
         assert_eq!(removed, mine, "from {from:?}: only its own containers");
-        let left: Vec<String> = f.rt.containers().into_iter().map(|c| c.id).collect();
+        let left: Vec<_> = f.rt.containers().into_iter().map(|c| c.id).collect();
         assert_eq!(left, [theirs, foreign], "from {from:?}");
         assert_eq!(again.service.status, Status::Stopped);
         assert_eq!(
@@ -159,10 +159,7 @@ async fn a_port_still_held_after_the_stop_is_reported_not_fatal() {
 /// unavailable", and an unreachable daemon gets the same kind and hint in both.
 #[tokio::test]
 async fn stop_and_start_classify_docker_failures_alike() {
-    let refused = || crate::runtime::RuntimeError::Api {
-        status: 400,
-        message: "bad parameter".into(),
-    };
+    let refused = || crate::runtime::RuntimeError::api("stop container", 400, "bad parameter");
     let mut f = Fixture::new();
     f.start(true).await.unwrap();
     f.rt.fail_next(Op::StopAndRemove, refused());

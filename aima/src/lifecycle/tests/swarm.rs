@@ -72,9 +72,9 @@ async fn a_port_taken_on_a_swarm_node_fails_at_once_naming_port_and_node() {
     let mut f = swarm_fixture();
     let conflict = RuntimeError::PortConflict {
         port: PORT,
-        detail: "Error starting userland proxy: listen tcp4 0.0.0.0: bind: address already in use"
-            .to_owned(),
         node: Some("gpu-2".to_owned()),
+        cause: "Error starting userland proxy: listen tcp4 0.0.0.0: bind: address already in use"
+            .into(),
     };
     f.rt.fail_next(Op::Start, conflict);
     let err = f

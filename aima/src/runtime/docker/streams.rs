@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{CALL_SECS, DockerRuntime};
+use crate::domain::ContainerId;
 use crate::error::Detail;
 use crate::runtime::pull::split_reference;
 use crate::runtime::{PullFailure, PullProgress, RuntimeError, RuntimeResult};
@@ -38,7 +39,7 @@ impl DockerRuntime {
                 | Err(BollardError::DockerStreamError { error: message }) => {
                     return Err(failed(message));
                 }
-                Err(other) => return Err(self.classify(other)),
+                Err(other) => return Err(self.classify("pull image", other)),
             };
             if let Some(error) = info.error_detail.and_then(|d| d.message) {
                 return Err(failed(error));
@@ -59,7 +60,7 @@ impl DockerRuntime {
     pub(in crate::runtime) async fn tail_lines(
         &self,
         of_service: bool,
-        id: &str,
+        id: &ContainerId,
         lines: usize,
     ) -> RuntimeResult<Vec<String>> {
         let collect = async {
@@ -88,12 +89,17 @@ impl DockerRuntime {
     pub(in crate::runtime) async fn stream_logs(
         &self,
         of_service: bool,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
         let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
+        let operation = if of_service {
+            "read service logs"
+        } else {
+            "read logs"
+        };
         let client = self.client();
         let mut stream = log_stream(&client, of_service, id, &tail, follow);
         // Docker hands over chunks, not lines: hold back a partial line until it is complete.
@@ -103,8 +109,8 @@ impl DockerRuntime {
                 Ok(chunk) => chunk,
                 Err(BollardError::DockerResponseServerError {
                     status_code: 404, ..
-                }) => return Err(RuntimeError::NoSuchContainer(id.to_owned())),
-                Err(e) => return Err(self.classify(e)),
+                }) => return Err(RuntimeError::NoSuchContainer(id.clone())),
+                Err(e) => return Err(self.classify(operation, e)),
             };
             partial.push_str(&chunk.to_string());
             while let Some(end) = partial.find('\n') {
@@ -124,7 +130,7 @@ impl DockerRuntime {
 fn log_stream<'a>(
     client: &'a Docker,
     of_service: bool,
-    id: &'a str,
+    id: &'a ContainerId,
     tail: &str,
     follow: bool,
 ) -> BoxStream<'a, Result<LogOutput, BollardError>> {
@@ -135,8 +141,8 @@ fn log_stream<'a>(
         .tail(tail)
         .build();
     if of_service {
-        client.service_logs(id, Some(options)).boxed()
+        client.service_logs(id.as_str(), Some(options)).boxed()
     } else {
-        client.logs(id, Some(options)).boxed()
+        client.logs(id.as_str(), Some(options)).boxed()
     }
 }

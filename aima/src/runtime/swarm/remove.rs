@@ -9,6 +9,7 @@ use bollard::query_parameters::UpdateServiceOptionsBuilder;
 use super::tasks::TaskView;
 use super::{SwarmRuntime, WATCH};
 use crate::runtime::docker::CALL_SECS;
+use crate::domain::ContainerId;
 use crate::runtime::{Runtime, RuntimeError, RuntimeResult};
 
 impl SwarmRuntime {
@@ -16,7 +17,7 @@ impl SwarmRuntime {
     /// containers on this node are stopped with `grace` (`None`: killed); the service is scaled
     /// to no replica and its tasks on other nodes waited for until their node reports them
     /// down (once removed, the Swarm no longer says); then the service is removed.
-    pub(super) async fn remove_service(&self, id: &str, grace: Option<u32>) -> RuntimeResult<()> {
+    pub(super) async fn remove_service(&self, id: &ContainerId, grace: Option<u32>) -> RuntimeResult<()> {
         for c in self.local_containers(id).await? {
             match grace {
                 None => self.docker.stop_and_remove(&c.id, true).await?,
@@ -27,7 +28,7 @@ impl SwarmRuntime {
         if self.scale_to_zero(id).await? {
             let until = Instant::now() + Duration::from_secs(secs);
             while self
-                .tasks(Some(id))
+                .tasks(Some(id.as_str()))
                 .await?
                 .iter()
                 .any(|t| t.state == "running")
@@ -41,7 +42,7 @@ impl SwarmRuntime {
             .bounded(
                 "remove Swarm service",
                 CALL_SECS,
-                self.docker.client().delete_service(id),
+                self.docker.client().delete_service(id.as_str()),
             )
             .await
         {
@@ -50,7 +51,7 @@ impl SwarmRuntime {
         }
         let until = Instant::now() + Duration::from_secs(secs);
         loop {
-            let tasks_left = self.tasks(Some(id)).await?.iter().any(TaskView::is_active);
+            let tasks_left = self.tasks(Some(id.as_str())).await?.iter().any(TaskView::is_active);
             let containers_left = !self.local_containers(id).await?.is_empty();
             if !tasks_left && !containers_left {
                 return Ok(());
@@ -68,14 +69,14 @@ impl SwarmRuntime {
 
     /// Sets the service's replicas to 0 (its tasks' nodes stop them with the grace period of
     /// its spec); false when there is no such service.
-    async fn scale_to_zero(&self, id: &str) -> RuntimeResult<bool> {
+    async fn scale_to_zero(&self, id: &ContainerId) -> RuntimeResult<bool> {
         let client = self.docker.client();
         let service = match self
             .docker
             .bounded(
                 "inspect Swarm service",
                 CALL_SECS,
-                client.inspect_service(id, None),
+                client.inspect_service(id.as_str(), None),
             )
             .await
         {
@@ -99,7 +100,7 @@ impl SwarmRuntime {
             .bounded(
                 "scale Swarm service",
                 CALL_SECS,
-                client.update_service(id, spec, options, None),
+                client.update_service(id.as_str(), spec, options, None),
             )
             .await
         {

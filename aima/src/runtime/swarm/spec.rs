@@ -12,6 +12,7 @@ use bollard::models::{
 };
 
 use crate::runtime::docker::{cache_volume, read_only_bind};
+use crate::domain::HostPort;
 use crate::runtime::{ContainerSpec, KEPT_CAPS};
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
@@ -88,7 +89,7 @@ pub(super) fn service_spec(spec: &ContainerSpec) -> ServiceSpec {
             ports: Some(vec![EndpointPortConfig {
                 protocol: Some(EndpointPortConfigProtocolEnum::TCP),
                 target_port: Some(i64::from(spec.container_port)),
-                published_port: Some(i64::from(spec.host_port)),
+                published_port: Some(i64::from(spec.host_port.get())),
                 // On the task's own node, not through the routing mesh on every node.
                 publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
                 ..Default::default()
@@ -100,14 +101,14 @@ pub(super) fn service_spec(spec: &ContainerSpec) -> ServiceSpec {
 }
 
 /// The host ports a service publishes.
-pub(super) fn published_ports(spec: Option<&ServiceSpec>) -> Vec<u16> {
+pub(super) fn published_ports(spec: Option<&ServiceSpec>) -> Vec<HostPort> {
     spec.and_then(|s| s.endpoint_spec.as_ref())
         .and_then(|e| e.ports.as_ref())
         .map(|ports| {
             ports
                 .iter()
                 .filter_map(|p| p.published_port)
-                .filter_map(|p| u16::try_from(p).ok())
+                .filter_map(|p| u16::try_from(p).ok().and_then(HostPort::new))
                 .collect()
         })
         .unwrap_or_default()
@@ -126,7 +127,7 @@ mod tests {
             env: vec![],
             labels: HashMap::from([("aima.service".into(), "svc-1".into())]),
             host_ip: "127.0.0.1".parse().unwrap(),
-            host_port: 18124,
+            host_port: HostPort::from(18124),
             container_port: 8000,
             gpus: None,
             limits: ContainerLimits {

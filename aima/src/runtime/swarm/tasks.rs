@@ -4,7 +4,8 @@
 
 use std::net::IpAddr;
 
-use crate::runtime::{Placement, RuntimeError};
+use crate::domain::{ContainerId, HostPort};
+use crate::runtime::{DockerFault, Placement, RuntimeError};
 
 /// A node as aima needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +28,7 @@ pub(super) struct TaskView {
     /// Why it failed (or why it is still pending), in Swarm's words.
     pub err: Option<String>,
     pub exit_code: Option<i64>,
-    pub container_id: Option<String>,
+    pub container_id: Option<ContainerId>,
     /// Swarm's version index: the newest task has the highest.
     pub version: u64,
 }
@@ -94,7 +95,7 @@ pub(super) fn placement_of(task: &TaskView, nodes: &[NodeView]) -> Option<Placem
 pub(super) fn progress(
     task: Option<&TaskView>,
     nodes: &[NodeView],
-    port: u16,
+    port: HostPort,
     image: &str,
 ) -> Progress {
     let Some(task) = task else {
@@ -130,15 +131,15 @@ pub(super) fn classify(
     err: &str,
     state: &str,
     node: Option<String>,
-    port: u16,
+    port: HostPort,
     image: &str,
 ) -> RuntimeError {
     let lower = err.to_ascii_lowercase();
     if lower.contains("address already in use") || lower.contains("port is already allocated") {
         RuntimeError::PortConflict {
             port,
-            detail: err.to_owned(),
             node,
+            cause: DockerFault::new(err),
         }
     } else if lower.contains("no such image")
         || lower.contains("pull access denied")
@@ -227,15 +228,15 @@ mod tests {
     fn a_port_failure_names_the_node_the_task_ran_on() {
         let nodes = nodes();
         let failed = task("s", "n2bbbbbbbbbbbbbbbb", "failed", PROXY, 3);
-        let Progress::Failed(e) = progress(Some(&failed), &nodes, 18124, "sim") else {
+        let Progress::Failed(e) = progress(Some(&failed), &nodes, HostPort::from(18124), "sim") else {
             panic!("not a failure");
         };
         assert_eq!(
             e,
             RuntimeError::PortConflict {
-                port: 18124,
-                detail: PROXY.into(),
-                node: Some("gpu-2".into())
+                port: HostPort::from(18124),
+                node: Some("gpu-2".into()),
+                cause: PROXY.into(),
             }
         );
         assert!(e.to_string().contains("port 18124 on node gpu-2"), "{e}");
@@ -252,7 +253,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            progress(Some(&missing), &nodes, 1, "sim:1"),
+            progress(Some(&missing), &nodes, HostPort::from(1), "sim:1"),
             Progress::Failed(RuntimeError::ImageMissing {
                 image: "sim:1".into(),
                 node: Some("gpu-1".into())
@@ -266,7 +267,7 @@ mod tests {
             1,
         );
         let Progress::Failed(RuntimeError::Task { node, message }) =
-            progress(Some(&mount), &nodes, 1, "sim:1")
+            progress(Some(&mount), &nodes, HostPort::from(1), "sim:1")
         else {
             panic!("not a task failure");
         };
@@ -285,7 +286,7 @@ mod tests {
             "task: non-zero exit (137)",
             1,
         );
-        assert_eq!(progress(Some(&exited), &nodes(), 1, "i"), Progress::Exited);
+        assert_eq!(progress(Some(&exited), &nodes(), HostPort::from(1), "i"), Progress::Exited);
     }
 
     #[test]
@@ -299,14 +300,14 @@ mod tests {
             1,
         );
         assert!(matches!(
-            progress(Some(&stuck), &nodes, 1, "i"),
+            progress(Some(&stuck), &nodes, HostPort::from(1), "i"),
             Progress::Failed(RuntimeError::Task { node: None, .. })
         ));
         let fresh = task("s", "", "pending", "", 1);
-        assert_eq!(progress(Some(&fresh), &nodes, 1, "i"), Progress::Waiting);
-        assert_eq!(progress(None, &nodes, 1, "i"), Progress::Waiting);
+        assert_eq!(progress(Some(&fresh), &nodes, HostPort::from(1), "i"), Progress::Waiting);
+        assert_eq!(progress(None, &nodes, HostPort::from(1), "i"), Progress::Waiting);
         let up = task("s", "n1aaaaaaaaaaaaaaaa", "running", "", 1);
-        assert_eq!(progress(Some(&up), &nodes, 1, "i"), Progress::Running);
+        assert_eq!(progress(Some(&up), &nodes, HostPort::from(1), "i"), Progress::Running);
     }
 
     #[test]

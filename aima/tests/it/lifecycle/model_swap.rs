@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use aima::api::{ApiState, router};
 use aima::config::{Config, Env};
+use aima::domain::{ContainerId, HostPort};
 use aima::host::RealHost;
 use aima::lifecycle::Deps;
 use aima::runtime::{
@@ -45,7 +46,7 @@ impl Runtime for SwapAroundStart {
     fn address(&self) -> String {
         self.docker.address()
     }
-    async fn placement(&self, id: &str) -> RuntimeResult<Option<Placement>> {
+    async fn placement(&self, id: &ContainerId) -> RuntimeResult<Option<Placement>> {
         self.docker.placement(id).await
     }
     async fn here(&self, constraints: &[String]) -> RuntimeResult<Here> {
@@ -72,10 +73,10 @@ impl Runtime for SwapAroundStart {
     async fn data_root(&self) -> RuntimeResult<DataRoot> {
         self.docker.data_root().await
     }
-    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<String> {
+    async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerId> {
         self.docker.create(spec).await
     }
-    async fn start(&self, id: &str, host_port: u16) -> RuntimeResult<()> {
+    async fn start(&self, id: &ContainerId, host_port: HostPort) -> RuntimeResult<()> {
         std::fs::rename(&self.model, self.aside()).unwrap();
         std::os::unix::fs::symlink("/", &self.model).unwrap();
         let started = self.docker.start(id, host_port).await;
@@ -84,10 +85,10 @@ impl Runtime for SwapAroundStart {
         *self.swaps.lock().unwrap() += 1;
         started
     }
-    async fn state(&self, id: &str) -> RuntimeResult<ContainerState> {
+    async fn state(&self, id: &ContainerId) -> RuntimeResult<ContainerState> {
         self.docker.state(id).await
     }
-    async fn logs_tail(&self, id: &str, lines: usize) -> RuntimeResult<Vec<String>> {
+    async fn logs_tail(&self, id: &ContainerId, lines: usize) -> RuntimeResult<Vec<String>> {
         self.docker.logs_tail(id, lines).await
     }
     async fn pull(
@@ -99,17 +100,17 @@ impl Runtime for SwapAroundStart {
     }
     async fn logs(
         &self,
-        id: &str,
+        id: &ContainerId,
         tail: Option<usize>,
         follow: bool,
         sink: &mut (dyn FnMut(String) + Send),
     ) -> RuntimeResult<()> {
         self.docker.logs(id, tail, follow, sink).await
     }
-    async fn stop_and_remove(&self, id: &str, force: bool) -> RuntimeResult<()> {
+    async fn stop_and_remove(&self, id: &ContainerId, force: bool) -> RuntimeResult<()> {
         self.docker.stop_and_remove(id, force).await
     }
-    async fn stop_within(&self, id: &str, grace_secs: u32) -> RuntimeResult<()> {
+    async fn stop_within(&self, id: &ContainerId, grace_secs: u32) -> RuntimeResult<()> {
         self.docker.stop_within(id, grace_secs).await
     }
     async fn list_volumes(&self, labels: &[String]) -> RuntimeResult<Vec<VolumeInfo>> {

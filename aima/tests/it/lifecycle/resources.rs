@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use aima::domain::Gpus;
+use aima::domain::{Gpus, HostPort};
 use aima::runtime::{
     ContainerLimits, ContainerSpec, DockerEndpoint, GpuPath, GpuRequest, docker_at,
 };
@@ -82,7 +82,7 @@ fn spec_with(gpus: &str, instance: &str, image: &str) -> ContainerSpec {
         env: Vec::new(),
         labels: HashMap::from([("aima.instance".to_owned(), instance.to_owned())]),
         host_ip: "127.0.0.1".parse().unwrap(),
-        host_port: free_port(),
+        host_port: HostPort::from(free_port()),
         container_port: 8000,
         gpus: Some(GpuRequest {
             gpus: Gpus::parse(gpus).unwrap(),
@@ -135,7 +135,7 @@ fn docker_stores_exactly_the_device_request_asked_for() {
     for (gpus, want) in cases {
         let spec = spec_with(gpus, &instance, &image);
         let id = tokio.block_on(rt.create(&spec)).unwrap();
-        let stored = inspect(&id, "{{json .HostConfig.DeviceRequests}}");
+        let stored = inspect(id.as_str(), "{{json .HostConfig.DeviceRequests}}");
         let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
         assert_eq!(stored, want, "--gpus {gpus}");
     }
