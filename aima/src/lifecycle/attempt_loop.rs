@@ -83,7 +83,7 @@ impl Run<'_> {
             number: self.attempts.len() as u32 + 1,
             phase: failure.phase,
             elapsed_ms: self.began.elapsed().as_millis() as u64,
-            reason: failure.reason().to_owned(),
+            reason: failure.reason(),
             code: Some(failure.code().to_owned()),
             log_tail: failure.log_tail.clone(),
         });

@@ -15,6 +15,9 @@ pub(super) struct Failure {
     pub log_tail: Vec<String>,
     /// A finer code than the error's kind (`image_missing` rather than `start_failed`).
     pub cause: Option<&'static str>,
+    /// The attempt's recorded reason includes the error's causes: Docker's own words, which are
+    /// the point of a Docker failure and would otherwise be lost with the container.
+    pub with_causes: bool,
 }
 
 impl Failure {
@@ -36,6 +39,7 @@ impl Failure {
             retry: false,
             log_tail: Vec::new(),
             cause: None,
+            with_causes: false,
         }
     }
 
@@ -55,8 +59,13 @@ impl Failure {
         self
     }
 
-    pub fn reason(&self) -> &str {
-        &self.error.message
+    /// The attempt's reason as recorded and shown.
+    pub fn reason(&self) -> String {
+        if self.with_causes {
+            self.error.one_line()
+        } else {
+            self.error.message.clone()
+        }
     }
 
     /// Docker errors keep the one classification ([`RuntimeError`]'s kind and hint); a transient
@@ -67,6 +76,7 @@ impl Failure {
         Failure {
             retry,
             cause,
+            with_causes: true,
             ..Failure::of(Error::from(e), phase)
         }
     }

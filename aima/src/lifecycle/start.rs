@@ -222,12 +222,19 @@ async fn fail(
     if let Some(rt) = runtime.filter(|_| created_something) {
         let _ = remove_leftovers(deps, rt.as_ref(), svc).await;
     }
+    let with_causes = failure.with_causes;
     let error = failure
         .error
         .within(format_args!("cannot start service {}", svc.id));
+    // A Docker failure is recorded with Docker's words, as its attempt is.
+    let recorded = if with_causes {
+        error.one_line()
+    } else {
+        error.message.clone()
+    };
     let change = Change {
         to: Status::Failed,
-        last_error: Some(error.message.clone()),
+        last_error: Some(recorded),
         attempts: attempts.to_vec(),
         container_id: None,
         owner: None,

@@ -14,11 +14,13 @@ use crate::runtime::fake::{Call, Op};
 const ENGINE_ERROR: &str = "RuntimeError: Engine core initialization failed";
 const CUDA_OOM: &str = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB";
 
-/// The start failed, the row says `failed` with that message, and no container of it is left.
+/// The start failed, the row says `failed` with that message (and Docker's words after it for a
+/// Docker failure), and no container of it is left.
 fn assert_failed_clean(f: &Fixture, err: &crate::error::Error) {
     let svc = f.service();
     assert_eq!(svc.status, Status::Failed, "{err:?}");
-    assert_eq!(svc.last_error.as_deref(), Some(err.message.as_str()));
+    let recorded = svc.last_error.clone().unwrap_or_default();
+    assert!(recorded.starts_with(&err.message), "{recorded:?} vs {err:?}");
     assert_eq!(
         svc.attempts, err.attempts,
         "the stored attempts are the reported ones"
@@ -349,6 +351,9 @@ async fn a_docker_client_error_is_not_retried() {
     assert_eq!(err.code, Kind::StartFailed);
     assert_eq!(err.attempts.len(), 1);
     assert_failed_clean(&f, &err);
+    // Docker's words are the point of a Docker failure: the attempt and the row keep them.
+    assert_has(&err.attempts[0].reason, "invalid reference format");
+    assert_has(&f.service().last_error.unwrap(), "invalid reference format");
 }
 
 #[tokio::test]
