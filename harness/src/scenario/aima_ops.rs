@@ -323,3 +323,32 @@ pub fn answer_text(answer: &Result<u16, String>) -> String {
         Err(err) => format!("nothing answered ({err})"),
     }
 }
+
+/// `service start ID --wait --timeout SECS` with `image` as the vLLM engine, as a process of its
+/// own (an operator's other shell), recorded on the timeline; its stderr is piped, to be read
+/// once it has ended.
+pub fn start_in_background(
+    ctx: &mut RunContext,
+    service: &str,
+    image: &str,
+    timeout: u64,
+) -> anyhow::Result<std::process::Child> {
+    use std::process::{Command, Stdio};
+    let secs = timeout.to_string();
+    let child = Command::new(&ctx.bins.aima)
+        .args(["service", "start", service, "--wait", "--timeout", &secs])
+        .envs(ctx.base_env.iter().cloned())
+        .env("AIMA_VLLM_IMAGE", image)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    ctx.event(
+        EventKind::Operation,
+        format!(
+            "AIMA_VLLM_IMAGE={image} aima service start {service} --wait --timeout {secs} in the background (pid {})",
+            child.id()
+        ),
+    );
+    Ok(child)
+}

@@ -153,28 +153,26 @@ async fn during_the_backoff_before_a_retry() {
     outcome.assert_stop_won(1);
 }
 
+/// Holds the start's next `op` call at the door, stops meanwhile, and lets the call through
+/// once the stop has taken the start over.
+async fn stop_during(op: Op) -> Outcome {
+    let race = Race::new(|_| {});
+    let gate = race.f.rt.hold_next(op);
+    let (store, id) = (race.another_process(), race.f.id.clone());
+    race.stop_when(gate.arrived(), open_once_stopping(store, id, gate.clone()))
+        .await
+}
+
 /// Docker is still creating the container when the stop comes: the container it makes is the
 /// starter's to remove, and the stop waits for that.
 #[tokio::test]
 async fn while_a_create_is_in_flight() {
-    let race = Race::new(|_| {});
-    let gate = race.f.rt.hold_next(Op::Create);
-    let (store, id) = (race.another_process(), race.f.id.clone());
-    let outcome = race
-        .stop_when(gate.arrived(), open_once_stopping(store, id, gate.clone()))
-        .await;
-    outcome.assert_stop_won(1);
+    stop_during(Op::Create).await.assert_stop_won(1);
 }
 
 #[tokio::test]
 async fn between_create_and_start() {
-    let race = Race::new(|_| {});
-    let gate = race.f.rt.hold_next(Op::Start);
-    let (store, id) = (race.another_process(), race.f.id.clone());
-    let outcome = race
-        .stop_when(gate.arrived(), open_once_stopping(store, id, gate.clone()))
-        .await;
-    outcome.assert_stop_won(1);
+    stop_during(Op::Start).await.assert_stop_won(1);
 }
 
 /// The engine turns healthy while the stop is taking over: the start hands nothing over.

@@ -3,13 +3,12 @@
 //! nothing of the service is left when the stop returns or afterwards, the starter ends with
 //! the "stopped while starting" conflict, and the port serves a new service at once.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::exec::CommandRecord;
 use crate::fixtures::census::ContainerInfo;
 use crate::fixtures::port_check::free_port;
-use crate::scenario::aima_ops::{QUICK, create_service, stop};
+use crate::scenario::aima_ops::{QUICK, create_service, start_in_background, stop};
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
 
@@ -56,21 +55,7 @@ fn round(
     n: usize,
 ) -> anyhow::Result<Round> {
     let service = create_service(ctx, &format!("race {n}: service create"), model, Some(port))?;
-    let mut starter = Command::new(&ctx.bins.aima)
-        .args(["service", "start", &service, "--wait", "--timeout", "60"])
-        .envs(ctx.base_env.iter().cloned())
-        .env("AIMA_VLLM_IMAGE", slow)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    ctx.event(
-        EventKind::Operation,
-        format!(
-            "race {n}: AIMA_VLLM_IMAGE={slow} aima service start {service} --wait --timeout 60 in the background (pid {})",
-            starter.id()
-        ),
-    );
+    let mut starter = start_in_background(ctx, &service, slow, 60)?;
     let found = ctx
         .docker
         .wait_for_service_container(&service, Duration::from_secs(20))?;

@@ -2,7 +2,6 @@
 //! orphan and a killed start left to the reaper; another instance's and a foreign container
 //! watched throughout; a service whose container the harness removes behind aima's back.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -13,7 +12,7 @@ use crate::fixtures::http::HttpReply;
 use crate::fixtures::port_check::free_port;
 use crate::scenario::aima_ops::{
     QUICK, StatusRead, create_model, create_service, engine_health, get_service, read_status,
-    start_wait,
+    start_in_background, start_wait,
 };
 use crate::scenario::context::RunContext;
 use crate::timeline::EventKind;
@@ -181,21 +180,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
 fn killed_start(ctx: &mut RunContext, model: &str) -> anyhow::Result<(String, String)> {
     let slow = ctx.sim_image(&[("AIMA_SIM_LOAD_SECS", "60")])?;
     let service = create_service(ctx, "setup: service to kill", model, Some(free_port()?))?;
-    let mut child = Command::new(&ctx.bins.aima)
-        .args(["service", "start", &service, "--wait", "--timeout", "120"])
-        .envs(ctx.base_env.iter().cloned())
-        .env("AIMA_VLLM_IMAGE", &slow)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    ctx.event(
-        EventKind::Operation,
-        format!(
-            "AIMA_VLLM_IMAGE={slow} aima service start {service} --wait --timeout 120 (pid {})",
-            child.id()
-        ),
-    );
+    let mut child = start_in_background(ctx, &service, &slow, 120)?;
     let found = ctx
         .docker
         .wait_for_service_container(&service, Duration::from_secs(20))?;
