@@ -73,10 +73,12 @@ impl Failure {
     pub fn from_runtime(e: RuntimeError, phase: Phase) -> Self {
         let retry = e.is_transient();
         let cause = matches!(e, RuntimeError::ImageMissing { .. }).then_some("image_missing");
+        // A refused pull already says in its message what the registry answered.
+        let with_causes = !matches!(e, RuntimeError::Pull { .. });
         Failure {
             retry,
             cause,
-            with_causes: true,
+            with_causes,
             ..Failure::of(Error::from(e), phase)
         }
     }

@@ -12,6 +12,10 @@ use crate::runtime::docker::CALL_SECS;
 use crate::domain::ContainerId;
 use crate::runtime::{Runtime, RuntimeError, RuntimeResult};
 
+/// How long nothing of the service may show before its removal counts as done: a task
+/// container the node was still creating shows up a moment after its task is gone.
+const QUIET: Duration = Duration::from_secs(1);
+
 impl SwarmRuntime {
     /// Removes the service, so that its port is free on its node when this returns: its task
     /// containers on this node are stopped with `grace` (`None`: killed); the service is scaled
@@ -50,10 +54,21 @@ impl SwarmRuntime {
             Err(e) => return Err(e),
         }
         let until = Instant::now() + Duration::from_secs(secs);
+        let mut clean_since: Option<Instant> = None;
         loop {
             let tasks_left = self.tasks(Some(id.as_str())).await?.iter().any(TaskView::is_active);
-            let containers_left = !self.local_containers(id).await?.is_empty();
-            if !tasks_left && !containers_left {
+            let containers = self.local_containers(id).await?;
+            if !tasks_left {
+                // A node may still be creating the container of a task the Swarm has already
+                // dropped (a service removed moments after it was made): nobody else will
+                // remove it before it shows, so this removal does.
+                for c in &containers {
+                    self.docker.stop_and_remove(&c.id, true).await?;
+                }
+            }
+            if tasks_left || !containers.is_empty() {
+                clean_since = None;
+            } else if clean_since.get_or_insert_with(Instant::now).elapsed() >= QUIET {
                 return Ok(());
             }
             if Instant::now() >= until {
