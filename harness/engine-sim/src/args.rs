@@ -40,6 +40,16 @@ pub struct ServeArgs {
     /// Fail at startup instead of serving.
     #[arg(long, env = "AIMA_SIM_CRASH", value_enum)]
     pub crash: Option<Crash>,
+    /// Serve, then exit this many seconds after loading, as an engine that dies while running.
+    #[arg(long, env = "AIMA_SIM_CRASH_AFTER_SECS", value_name = "SECS")]
+    pub crash_after: Option<u64>,
+    /// The exit code of `--crash-after` (0: the engine ends on its own, as after a clean exit).
+    #[arg(long, env = "AIMA_SIM_CRASH_EXIT_CODE", default_value_t = 1)]
+    pub crash_exit_code: i32,
+    /// Serve, then stop answering every request this many seconds after loading while the
+    /// process stays alive, as an engine that hangs.
+    #[arg(long, env = "AIMA_SIM_HANG_AFTER_SECS", value_name = "SECS")]
+    pub hang_after: Option<u64>,
     /// Allocate this many MiB while loading, before the server answers, and keep it: every
     /// page is written, so the kernel charges it to the container (a memory limit below it
     /// ends in the OOM killer).

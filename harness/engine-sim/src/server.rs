@@ -28,6 +28,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 struct Engine {
     model: String,
     ready_at: Instant,
+    /// From then on no request is answered (`--hang-after`).
+    hang_at: Option<Instant>,
     /// As vLLM: when `VLLM_API_KEY` is set, `/v1` routes require `Authorization: Bearer <key>`.
     api_key: Option<String>,
 }
@@ -50,9 +52,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
             let addr = format!("{}:{port}", args.host);
             info!(target: "sim", "Starting engine for model {model} on {addr}");
             let load_time = Duration::from_secs(args.load_secs);
+            let ready_at = Instant::now() + load_time;
+            let after = |secs: u64| ready_at + Duration::from_secs(secs);
             let engine = Arc::new(Engine {
                 model: model.clone(),
-                ready_at: Instant::now() + load_time,
+                ready_at,
+                hang_at: args.hang_after.map(after),
                 api_key: std::env::var("VLLM_API_KEY").ok().filter(|k| !k.is_empty()),
             });
             info!(target: "sim", "Loading model weights ({}s simulated)", args.load_secs);
@@ -60,6 +65,14 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
                 tokio::time::sleep(load_time).await;
                 info!(target: "sim", "Application startup complete.");
             });
+            if let Some(at) = args.crash_after.map(after) {
+                let code = args.crash_exit_code;
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at).await;
+                    error!(target: "sim", "Engine died while serving (simulated, exit code {code})");
+                    std::process::exit(code);
+                });
+            }
             (addr, router(engine))
         }
         _ => return Err("--model and --port are required (clap enforces it)".into()),
@@ -120,7 +133,20 @@ fn router(engine: Arc<Engine>) -> Router {
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat_completions))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(engine.clone(), hang))
         .with_state(engine)
+}
+
+/// Once the engine hangs (`--hang-after`), a request is read and never answered.
+async fn hang(
+    State(engine): State<Arc<Engine>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if engine.hang_at.is_some_and(|at| Instant::now() >= at) {
+        return std::future::pending().await;
+    }
+    next.run(request).await
 }
 
 async fn health(State(engine): State<Arc<Engine>>) -> Response {
