@@ -1,6 +1,7 @@
 //! The `aima` command line: parse, run one command in-process, print, exit with a documented code.
 
 mod args;
+mod backup;
 mod commands;
 mod docs;
 mod examples;

@@ -95,6 +95,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE services ADD COLUMN yielding_claim INTEGER;",
 ];
 
+/// The schema version this build migrates to.
+pub fn known() -> usize {
+    MIGRATIONS.len()
+}
+
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.
 /// A schema newer than this build knows is refused.
 pub fn behind(conn: &Connection) -> Result<bool> {

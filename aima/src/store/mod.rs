@@ -19,6 +19,7 @@
 //! [`StoreHandle`] or [`StorePool::call`], which run every call on the blocking pool; a debug
 //! check panics on a database call made on an async worker.
 
+mod backup;
 #[cfg(test)]
 mod disk_tests;
 mod events;
@@ -40,6 +41,7 @@ use crate::config::Config;
 use crate::disk::{DiskFull, Place};
 use crate::error::{Classified, Error, Kind, Result};
 
+pub use backup::{BackupError, stage_restore};
 pub use events::ServiceEvent;
 pub use handle::StoreHandle;
 pub use pool::StorePool;
