@@ -21,13 +21,16 @@ use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use super::{BUSY_TIMEOUT, Store, migrations};
+use super::{Store, migrations};
 use crate::error::{Classified, Kind, Result};
 
 /// Pages copied per step (1 MiB at SQLite's default 4 KiB pages), and the pause after each:
 /// no step holds the database for long.
 const PAGES_PER_STEP: i32 = 256;
 const PAUSE: Duration = Duration::from_millis(5);
+
+/// How long a restore waits for other connections to let the live database's WAL be folded in.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(2);
 
 /// The table of a backup file saying where it comes from (`instance_id`, `aima_version`,
 /// `created_at`); never part of a live database.
@@ -264,7 +267,7 @@ impl Staged {
             // Fold the WAL into the database and close: with no other connection open, SQLite
             // removes the -wal and -shm, and the old database stays whole until the rename.
             let conn = Connection::open(db_path)?;
-            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.busy_timeout(CHECKPOINT_WAIT)?;
             let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
             conn.close().map_err(|(_, e)| e)?;
             let wal_len = std::fs::metadata(side_file(db_path, "-wal")).map_or(0, |m| m.len());
@@ -380,5 +383,82 @@ fn write_failed(path: &Path, source: std::io::Error) -> BackupError {
     BackupError::Write {
         path: path.to_owned(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    fn model_count(path: &Path) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*) FROM models", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_before_it_replaces_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.db");
+        let conn = Connection::open(&old).unwrap();
+        migrations::apply_first(&conn, 1);
+        conn.execute(
+            "INSERT INTO models (id, name, source, repo, model_type, created_at)
+             VALUES ('model-0000aaaa', 'old', 'ollama', 'tinyllama', 'llm', 0)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let db = data.join("aima.db");
+        drop(Store::open(&db).unwrap());
+        let staged = stage_restore(&old, &db).unwrap();
+        assert_eq!((staged.schema_version, staged.migrated_to), (1, migrations::known()));
+        assert_eq!(staged.instance_id, None);
+        staged.install(&db).unwrap();
+        assert_eq!(files(&data), ["aima.db"]);
+        let store = Store::open(&db).unwrap();
+        assert_eq!(store.list_models().unwrap().len(), 1);
+        store.check_integrity().unwrap();
+    }
+
+    /// A reader in another connection keeps the WAL from being folded in: the restore is
+    /// refused, and the live database and the data dir's files are as they were.
+    #[test]
+    fn a_database_in_use_is_not_replaced_and_the_staged_copy_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("aima.db");
+        let store = Store::open(&db).unwrap();
+        let backup = dir.path().join("b.db");
+        store.backup_to(&backup, "0123456789abcdef", false).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO models (id, name, source, repo, model_type, created_at)
+                 VALUES ('model-0000bbbb', 'after', 'ollama', 'tinyllama', 'llm', 0)",
+                [],
+            )
+            .unwrap();
+        let reader = Connection::open(&db).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM models;").unwrap();
+        let before = files(dir.path());
+        let staged = stage_restore(&backup, &db).unwrap();
+        assert_eq!(staged.instance_id.as_deref(), Some("0123456789abcdef"));
+        let err = staged.install(&db).unwrap_err();
+        assert_eq!(err.code, Kind::Conflict, "{}", err.render());
+        assert_eq!(files(dir.path()), before);
+        reader.execute_batch("COMMIT").unwrap();
+        assert_eq!(model_count(&db), 1);
     }
 }

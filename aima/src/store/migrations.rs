@@ -120,6 +120,15 @@ pub fn apply(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// A database at schema version `n`: what an older aima left.
+#[cfg(test)]
+pub(super) fn apply_first(conn: &Connection, n: usize) {
+    for sql in &MIGRATIONS[..n] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", n).unwrap();
+}
+
 fn checked_version(conn: &Connection) -> Result<usize> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > MIGRATIONS.len() {
