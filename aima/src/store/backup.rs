@@ -69,6 +69,8 @@ pub enum BackupError {
         found: usize,
         known: usize,
     },
+    #[error("{} is the state database itself", path.display())]
+    OntoItself { path: PathBuf },
     #[error("{} records no instance id", path.display())]
     NoInstanceId { path: PathBuf },
     #[error("an aima daemon serves data dir {} (its socket answers)", data_dir.display())]
@@ -83,7 +85,7 @@ impl Classified for BackupError {
             BackupError::Exists { .. }
             | BackupError::DaemonServes { .. }
             | BackupError::InUse { .. } => Kind::Conflict,
-            BackupError::NoInstanceId { .. } => Kind::Usage,
+            BackupError::NoInstanceId { .. } | BackupError::OntoItself { .. } => Kind::Usage,
             _ => Kind::Storage,
         }
     }
@@ -101,6 +103,7 @@ impl Classified for BackupError {
                 BackupError::SchemaTooNew { .. } => {
                     "restore it with the aima release that wrote it, or a newer one"
                 }
+                BackupError::OntoItself { .. } => "write the backup to a file of its own",
                 BackupError::NoInstanceId { .. } => {
                     "restore without --with-instance-id: the data dir keeps its own id"
                 }
@@ -127,8 +130,16 @@ impl Store {
     /// Writes a consistent copy of the database to `dest` (mode 0600), recording
     /// `instance_id`; refused when `dest` exists, unless `force`.
     pub fn backup_to(&self, dest: &Path, instance_id: &str, force: bool) -> Result<BackupReport> {
-        if !force && std::fs::symlink_metadata(dest).is_ok() {
-            return Err(exists(dest));
+        if let Ok(meta) = std::fs::metadata(dest) {
+            if !force {
+                return Err(exists(dest));
+            }
+            if self.is_database_file(&meta) {
+                return Err(BackupError::OntoItself {
+                    path: dest.to_owned(),
+                }
+                .into());
+            }
         }
         let tmp = TempFile::beside(dest)?;
         let copy_failed = |source| BackupError::Copy {
@@ -178,6 +189,20 @@ impl Store {
             bytes,
             schema_version,
             instance_id: instance_id.to_owned(),
+        })
+    }
+}
+
+impl Store {
+    /// Whether `meta` is that of this store's database file or one of its side files.
+    fn is_database_file(&self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Some(db) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return false;
+        };
+        ["", "-wal", "-shm"].iter().any(|suffix| {
+            std::fs::metadata(side_file(Path::new(db), suffix))
+                .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
         })
     }
 }

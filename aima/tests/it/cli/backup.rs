@@ -104,6 +104,11 @@ fn an_existing_file_is_replaced_only_with_force() {
         .stderr_has("--force");
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
     aima.run(&["backup", file_arg, "--force"]).success();
+    let db = aima.data_dir().join("aima.db");
+    aima.run(&["backup", db.to_str().unwrap(), "--force"])
+        .failure(2)
+        .stderr_has("is the state database itself");
+    assert_eq!(integrity(&db), "ok");
     assert_eq!(integrity(&file), "ok");
     assert_eq!(mode(&file), 0o600);
 }
