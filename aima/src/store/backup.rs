@@ -1,8 +1,9 @@
 //! Backups of the state database and restoring one.
 //!
 //! `aima backup` copies the live database with SQLite's online backup API, a few pages at a
-//! time with a short pause between steps, so CLI commands and a daemon keep writing meanwhile
-//! (a write by another connection restarts the copy: what is written is one consistent state).
+//! time with a short pause between steps, all from one read snapshot: CLI commands and a
+//! daemon keep writing meanwhile (a WAL reader blocks no writer), and what is written is the
+//! state of one moment.
 //! The backup records the data dir's instance id in a table of its own, [`META_TABLE`], and is
 //! a single file (rollback journal, no `-wal`) created with mode 0600.
 //!
@@ -148,7 +149,7 @@ impl Store {
         };
         let schema_version = (|| {
             let mut to = Connection::open(&tmp.path)?;
-            Backup::new(self.conn(), &mut to)?.run_to_completion(PAGES_PER_STEP, PAUSE, None)?;
+            copy_snapshot(self.conn(), &mut to)?;
             to.execute_batch(&format!(
                 "CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             ))?;
@@ -257,7 +258,7 @@ pub fn stage_restore(file: &Path, db_path: &Path) -> Result<Staged> {
     let tmp = TempFile::beside(db_path)?;
     (|| {
         let mut to = Connection::open(&tmp.path)?;
-        Backup::new(&from, &mut to)?.run_to_completion(PAGES_PER_STEP, PAUSE, None)?;
+        copy_snapshot(&from, &mut to)?;
         to.execute_batch(&format!("DROP TABLE IF EXISTS {META_TABLE}"))?;
         to.close().map_err(|(_, e)| e)
     })()
@@ -314,6 +315,19 @@ impl Staged {
         }
         Ok(())
     }
+}
+
+/// Copies `from` into `to` in steps, all read from one snapshot: in WAL mode a reader blocks no
+/// writer, and a write by another connection cannot restart the copy (without the snapshot,
+/// each one would, and steady writes could keep a large copy from ever finishing).
+fn copy_snapshot(from: &Connection, to: &mut Connection) -> rusqlite::Result<()> {
+    from.execute_batch("BEGIN DEFERRED")?;
+    let copied = from
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .and_then(|_| Backup::new(from, to))
+        .and_then(|backup| backup.run_to_completion(PAGES_PER_STEP, PAUSE, None));
+    let ended = from.execute_batch("COMMIT");
+    copied.and(ended)
 }
 
 /// The instance id a backup records, if it has the table.
@@ -456,6 +470,52 @@ mod tests {
         let store = Store::open(&db).unwrap();
         assert_eq!(store.list_models().unwrap().len(), 1);
         store.check_integrity().unwrap();
+    }
+
+    /// A copy of many steps while another connection writes all the time still finishes (each
+    /// write would restart a copy that did not read one snapshot), and is consistent.
+    #[test]
+    fn a_long_copy_finishes_while_another_connection_keeps_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("aima.db");
+        let store = Store::open(&db).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TABLE filler (b BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
+                 INSERT INTO filler SELECT randomblob(4000) FROM n;",
+            )
+            .unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let conn = Connection::open(&db).unwrap();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    conn.execute(
+                        "INSERT INTO models (id, name, source, repo, model_type, created_at)
+                         VALUES (?1, 'w', 'ollama', 'tinyllama', 'llm', 0)",
+                        [format!("model-{n:08x}")],
+                    )
+                    .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        let file = dir.path().join("b.db");
+        let report = store.backup_to(&file, "0123456789abcdef", false).unwrap();
+        stop.store(true, Ordering::Relaxed);
+        assert!(writer.join().unwrap() > 0);
+        assert!(report.bytes > 1500 * 4000);
+        let copy = Connection::open(&file).unwrap();
+        let verdict: String = copy
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(verdict, "ok");
     }
 
     /// A reader in another connection keeps the WAL from being folded in: the restore is
