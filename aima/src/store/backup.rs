@@ -220,6 +220,38 @@ pub struct Staged {
 
 /// Reads `file` as a backup and stages it beside `db_path`; nothing of the data dir changes.
 pub fn stage_restore(file: &Path, db_path: &Path) -> Result<Staged> {
+    let tmp = TempFile::beside(db_path)?;
+    // Reading a WAL-mode file (a plain copy of `aima.db`) makes SQLite create its side files:
+    // those it left behind, empty, are removed once the file is closed.
+    let had_side_files = ["-wal", "-shm"].map(|suffix| side_file(file, suffix).exists());
+    let read = read_backup(file, &tmp.path);
+    let wal = side_file(file, "-wal");
+    if !had_side_files[0] && std::fs::metadata(&wal).is_ok_and(|m| m.len() == 0) {
+        let _ = std::fs::remove_file(&wal);
+        if !had_side_files[1] {
+            let _ = std::fs::remove_file(side_file(file, "-shm"));
+        }
+    }
+    let (schema_version, instance_id) = read?;
+    // Migrated (and switched to WAL) here, so a migration that fails changes nothing; closing
+    // the only connection folds its WAL back into the file.
+    let store = Store::open_keeping(&tmp.path, 0)?;
+    let migrated_to: usize = store
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    drop(store);
+    tmp.sync(db_path)?;
+    Ok(Staged {
+        tmp,
+        schema_version,
+        migrated_to,
+        instance_id,
+    })
+}
+
+/// Checks the backup `file` and copies it, without its [`META_TABLE`], into `into`; returns
+/// its schema version and recorded instance id. The file is closed when this returns.
+fn read_backup(file: &Path, into: &Path) -> Result<(usize, Option<String>)> {
     let unusable = |source| BackupError::Unusable {
         path: file.to_owned(),
         source,
@@ -255,32 +287,17 @@ pub fn stage_restore(file: &Path, db_path: &Path) -> Result<Staged> {
         .into());
     }
     let instance_id = recorded_instance(&from).map_err(unusable)?;
-    let tmp = TempFile::beside(db_path)?;
     (|| {
-        let mut to = Connection::open(&tmp.path)?;
+        let mut to = Connection::open(into)?;
         copy_snapshot(&from, &mut to)?;
         to.execute_batch(&format!("DROP TABLE IF EXISTS {META_TABLE}"))?;
         to.close().map_err(|(_, e)| e)
     })()
     .map_err(|source| BackupError::Copy {
-        path: tmp.path.clone(),
+        path: into.to_owned(),
         source,
     })?;
-    drop(from);
-    // Migrated (and switched to WAL) here, so a migration that fails changes nothing; closing
-    // the only connection folds its WAL back into the file.
-    let store = Store::open_keeping(&tmp.path, 0)?;
-    let migrated_to: usize = store
-        .conn()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    drop(store);
-    tmp.sync(db_path)?;
-    Ok(Staged {
-        tmp,
-        schema_version,
-        migrated_to,
-        instance_id,
-    })
+    Ok((schema_version, instance_id))
 }
 
 impl Staged {

@@ -234,3 +234,30 @@ fn with_instance_id_takes_the_backups_id_and_by_default_the_data_dir_keeps_its_o
     let info = target.run(&["info", "-o", "json"]).success();
     assert!(info.stdout.contains(&instance_id(&source)), "{info}");
 }
+
+/// A plain copy of `aima.db` (WAL mode, no `aima_backup` table) restores too, leaving nothing
+/// beside it; it records no instance id to take.
+#[test]
+fn a_plain_copy_of_the_database_restores_but_has_no_instance_id_to_take() {
+    let source = Aima::new();
+    source.create_model();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = backup_path(&dir, "copy.db");
+    std::fs::copy(source.data_dir().join("aima.db"), &copy).unwrap();
+
+    let target = Aima::new();
+    target.create_model();
+    let before = state(&target);
+    target
+        .run(&["restore", copy.to_str().unwrap(), "--with-instance-id"])
+        .failure(2)
+        .stderr_has("records no instance id");
+    assert_eq!(state(&target), before);
+    target.run(&["restore", copy.to_str().unwrap()]).success();
+    assert_eq!(target.store_contents(), source.store_contents());
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, ["copy.db"]);
+}
