@@ -13,6 +13,9 @@
 //! has next to nothing free) becomes the one [`DiskFull`] error naming the data dir and its free
 //! space.
 //!
+//! `aima backup` and `aima restore` copy the database out with SQLite's online backup API and
+//! put a checked copy back in one rename ([`backup`]).
+//!
 //! Opening only reads: the journal mode and schema version are checked, and the migrations'
 //! write transaction runs only when the schema is behind. So a write lock held elsewhere (or a
 //! full disk) delays or fails only the calls that write. Async code reaches the store through
