@@ -110,16 +110,60 @@ fn read_id(path: &Path) -> Result<Option<String>> {
         Err(e) => return Err(unusable(path, e)),
     };
     let id = text.trim();
-    let well_formed = (8..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-');
-    if !well_formed {
+    if !well_formed(id) {
         return Err(InstanceError::Malformed {
             path: path.to_owned(),
         });
     }
     Ok(Some(id.to_owned()))
+}
+
+/// 8 to 64 lowercase hex digits or dashes.
+fn well_formed(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
+}
+
+/// A new instance id written beside `instance-id`, which [`Replacement::commit`] replaces in
+/// one rename; dropped uncommitted, it is removed and nothing changed.
+pub struct Replacement {
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl Replacement {
+    /// Writes `id` (refused unless well formed) to a private temp file in `data_dir`.
+    pub fn stage(data_dir: &Path, id: &str) -> Result<Replacement> {
+        let target = data_dir.join(ID_FILE);
+        if !well_formed(id) {
+            return Err(InstanceError::Malformed { path: target });
+        }
+        let tmp = data_dir.join(format!(".{ID_FILE}.{}.replace.tmp", std::process::id()));
+        let staged = Replacement { tmp, target };
+        (|| {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&staged.tmp)?;
+            file.write_all(format!("{id}\n").as_bytes())?;
+            file.sync_all()
+        })()
+        .map_err(|e| unusable(&staged.target, e))?;
+        Ok(staged)
+    }
+
+    pub fn commit(self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| unusable(&self.target, e))
+    }
+}
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 fn write_atomically(dir: &Path, name: &str, value: &str) -> std::io::Result<()> {

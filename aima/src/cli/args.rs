@@ -78,6 +78,23 @@ pub(crate) enum Command {
     /// The engines' download caches (one named Docker volume per engine type).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Write a consistent copy of the state database to FILE (mode 0600), even while aima runs.
+    Backup {
+        /// The backup file to create.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the state database with a backup (refused while a daemon serves the data dir).
+    Restore {
+        /// A file written by `aima backup`.
+        file: PathBuf,
+        /// Also take the backup's instance id (the `aima.instance` label of its containers);
+        /// by default the data dir keeps its own.
+        #[arg(long)]
+        with_instance_id: bool,
+    },
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,

@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{docs, info, man, render, service_verbs};
+use super::{backup, docs, info, man, render, service_verbs};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -37,6 +37,11 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
         Command::Inference(cmd) => runtime.block_on(inference(Deps::real(config), cmd, cli.output)),
         Command::Cache(cmd) => runtime.block_on(cache(Deps::real(config), cmd, cli.output)),
+        Command::Backup { file, force } => backup::backup(&config, &file, force, cli.output),
+        Command::Restore {
+            file,
+            with_instance_id,
+        } => backup::restore(&config, &file, with_instance_id, cli.output),
         Command::Info => {
             let info = runtime.block_on(info::gather(&Deps::real(config)));
             Ok(if cli.output == Output::Json {

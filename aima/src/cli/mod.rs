@@ -1,6 +1,7 @@
 //! The `aima` command line: parse, run one command in-process, print, exit with a documented code.
 
 mod args;
+mod backup;
 mod commands;
 mod docs;
 mod examples;
@@ -91,7 +92,7 @@ fn asked_for_json(args: &[OsString]) -> bool {
 
 /// clap's own message and a hint for common slips, plus the JSON error object when the caller
 /// asked for JSON.
-fn usage_error(e: clap::Error, args: &[OsString]) -> ExitCode {
+fn usage_error(mut e: clap::Error, args: &[OsString]) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -108,9 +109,18 @@ fn usage_error(e: clap::Error, args: &[OsString]) -> ExitCode {
             },
         );
     }
-    let _ = e.print();
     let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
     let hint = hints::slip(&words, e.kind());
+    if hint.is_some() {
+        // Our hint knows the slip; clap's guess by spelling (`stop` → `restore`) would mislead.
+        use clap::error::{ContextKind, ContextValue};
+        e.remove(ContextKind::SuggestedSubcommand);
+        if matches!(e.get(ContextKind::Suggested), Some(ContextValue::StyledStrs(tips)) if tips.is_empty())
+        {
+            e.remove(ContextKind::Suggested);
+        }
+    }
+    let _ = e.print();
     if let Some(hint) = &hint {
         eprintln!("help: {hint}");
     }

@@ -14,6 +14,7 @@ use connections::Listener;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
+pub(crate) use socket::answering as serves;
 pub(crate) use token::TOKEN_FILE;
 
 use crate::api::ApiState;

@@ -95,6 +95,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE services ADD COLUMN yielding_claim INTEGER;",
 ];
 
+/// The schema version this build migrates to.
+pub fn known() -> usize {
+    MIGRATIONS.len()
+}
+
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.
 /// A schema newer than this build knows is refused.
 pub fn behind(conn: &Connection) -> Result<bool> {
@@ -113,6 +118,15 @@ pub fn apply(tx: &Transaction<'_>) -> Result<()> {
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
     Ok(())
+}
+
+/// A database at schema version `n`: what an older aima left.
+#[cfg(test)]
+pub(super) fn apply_first(conn: &Connection, n: usize) {
+    for sql in &MIGRATIONS[..n] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", n).unwrap();
 }
 
 fn checked_version(conn: &Connection) -> Result<usize> {

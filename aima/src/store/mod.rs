@@ -13,12 +13,16 @@
 //! has next to nothing free) becomes the one [`DiskFull`] error naming the data dir and its free
 //! space.
 //!
+//! `aima backup` and `aima restore` copy the database out with SQLite's online backup API and
+//! put a checked copy back in one rename ([`backup`]).
+//!
 //! Opening only reads: the journal mode and schema version are checked, and the migrations'
 //! write transaction runs only when the schema is behind. So a write lock held elsewhere (or a
 //! full disk) delays or fails only the calls that write. Async code reaches the store through
 //! [`StoreHandle`] or [`StorePool::call`], which run every call on the blocking pool; a debug
 //! check panics on a database call made on an async worker.
 
+mod backup;
 #[cfg(test)]
 mod disk_tests;
 mod events;
@@ -40,6 +44,7 @@ use crate::config::Config;
 use crate::disk::{DiskFull, Place};
 use crate::error::{Classified, Error, Kind, Result};
 
+pub use backup::{BackupError, stage_restore};
 pub use events::ServiceEvent;
 pub use handle::StoreHandle;
 pub use pool::StorePool;
