@@ -187,6 +187,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             bind,
             gpus,
             memory,
+            restart,
         } => {
             let req = ops::CreateService {
                 model_id,
@@ -196,6 +197,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 bind,
                 gpus,
                 memory,
+                restart,
             };
             one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }

@@ -5,7 +5,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::terminal;
 use crate::clock;
-use crate::domain::{Model, Service};
+use crate::domain::{Model, RestartPolicy, Service, Status};
 use crate::error::Error;
 
 #[derive(Serialize)]
@@ -191,6 +191,11 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
+    // Supervision in play only: with policy `no` the view is as it always was.
+    if s.restart != RestartPolicy::No {
+        pairs.push(("desired", s.desired.as_str().to_owned()));
+        pairs.push(("restart", restart_text(s)));
+    }
     if let Some(err) = &s.last_error {
         pairs.push(("last error", err.clone()));
     }
@@ -211,6 +216,18 @@ pub(crate) fn service_detail(s: &Service) -> String {
         }
     }
     out
+}
+
+/// The policy, and while the supervisor is at work, its restarts in a row and the next one.
+fn restart_text(s: &Service) -> String {
+    let mut text = s.restart.text();
+    if s.restarts > 0 {
+        text.push_str(&format!(" ({} restarts in a row)", s.restarts));
+    }
+    if let (Status::Backoff, Some(at)) = (s.status, s.next_restart_at) {
+        text.push_str(&format!(", next at {}", clock::rfc3339(at)));
+    }
+    text
 }
 
 /// The service's GPUs as `--gpus` takes them; `default` when the engine's setting decides.
@@ -259,6 +276,10 @@ mod tests {
             endpoint: "http://127.0.0.1:8000".to_owned(),
             gpus: None,
             memory_bytes: None,
+            desired: crate::domain::Desired::Stopped,
+            restart: crate::domain::RestartPolicy::No,
+            restarts: 0,
+            next_restart_at: None,
             status: Status::Failed,
             last_error: Some("cannot start: \x1b[31mred".to_owned()),
             attempts: vec![attempt.clone()],
