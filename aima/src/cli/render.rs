@@ -26,6 +26,17 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
         .unwrap_or_else(|e| format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"))
 }
 
+/// `value` as JSON with a `warnings` list beside its fields.
+pub(crate) fn with_warnings<T: Serialize>(value: &T, warnings: &[String]) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.insert("warnings".to_owned(), warnings.into());
+            to_json(&fields)
+        }
+        _ => to_json(value),
+    }
+}
+
 pub(crate) fn json_error(err: &Error) -> String {
     #[derive(Serialize)]
     struct Wrapped<'a> {

@@ -8,6 +8,7 @@ mod serve;
 mod settings;
 mod signals;
 mod socket;
+pub(crate) use socket::serves;
 mod token;
 
 use connections::Listener;

@@ -55,6 +55,11 @@ impl Classified for SocketError {
 
 type Result<T> = std::result::Result<T, SocketError>;
 
+/// Whether a daemon serves `data_dir`: its socket answers.
+pub(crate) fn serves(data_dir: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(data_dir.join(SOCKET_NAME)).is_ok()
+}
+
 /// Binds `aima.sock` in `data_dir`; returns the listener and its path.
 pub(crate) fn bind_socket(data_dir: &Path) -> Result<(UnixListener, PathBuf)> {
     let path = data_dir.join(SOCKET_NAME);

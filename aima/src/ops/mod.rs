@@ -271,6 +271,12 @@ pub fn get_service_recorded(
     Ok((svc, events))
 }
 
+/// One service as recorded (see [`list_services_recorded`]), named by id, name or id prefix.
+pub(crate) async fn get_service_recorded_by(store: &StoreHandle, given: &str) -> Result<Service> {
+    let id = service_id(store, given).await?;
+    store.get_service(&id).await
+}
+
 /// One service, refreshed against Docker (may fail it and remove its containers).
 pub async fn refresh_and_get_service(
     deps: &Deps,
