@@ -27,7 +27,7 @@ async fn dies_after_running(f: &mut Fixture) {
     f.rt.exit_container(&svc.container_id.unwrap(), 1, &["CUDA error: device lost"]);
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Case {
     FailedAfterRunning,
     FailedAtStart,
@@ -76,12 +76,6 @@ async fn the_policy_table() {
                 assert_eq!(svc.desired, Desired::Stopped);
             }
         }
-    }
-}
-
-impl PartialEq for Case {
-    fn eq(&self, other: &Self) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
     }
 }
 
