@@ -40,6 +40,10 @@ pub(crate) struct CreateServiceBody {
     /// Memory limit, as `--memory` (`64m`, `2g`).
     #[serde(default)]
     memory: Option<String>,
+    /// Restart policy, as `--restart`: `no`, `on-failure`, `on-failure:N`, `always` or
+    /// `unless-stopped` (stored as `always`). Default: the engine's `restart` setting.
+    #[serde(default)]
+    restart: Option<String>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -52,6 +56,7 @@ impl From<CreateServiceBody> for CreateService {
             bind: b.bind,
             gpus: b.gpus,
             memory: b.memory,
+            restart: b.restart,
         }
     }
 }

@@ -230,6 +230,11 @@ pub(crate) enum ServiceCommand {
         /// engine's `memory` setting (3/4 of the Docker host's memory).
         #[arg(long, value_name = "SIZE")]
         memory: Option<String>,
+        /// Restart policy, Docker's words: `no`, `on-failure[:N]`, `always`, `unless-stopped`
+        /// (stored as `always`). Restarts need the daemon (`aima start`). Default: the
+        /// engine's `restart` setting (`no`).
+        #[arg(long, value_name = "POLICY")]
+        restart: Option<String>,
     },
     /// List services, oldest first.
     List(ListArgs),

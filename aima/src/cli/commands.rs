@@ -192,6 +192,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             bind,
             gpus,
             memory,
+            restart,
         } => {
             let req = ops::CreateService {
                 model_id,
@@ -201,13 +202,24 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 bind,
                 gpus,
                 memory,
+                restart,
             };
             one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }
         ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
         ServiceCommand::Get { id } => one(&ops::refresh_and_get_service(&deps, &store, &id).await?),
         ServiceCommand::Start(args) => {
-            one(&service_verbs::start(&deps, &store, args, output).await?)
+            // Said before the start, which may fail: with `always` it is retried only by a daemon.
+            let warnings = service_verbs::unsupervised(&deps.config, &store, &args.id).await;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            let svc = service_verbs::start(&deps, &store, args, output).await?;
+            if json && !warnings.is_empty() {
+                render::with_warnings(&svc, &warnings)
+            } else {
+                one(&svc)
+            }
         }
         ServiceCommand::Restart(args) => {
             one(&service_verbs::restart(&deps, &store, args, output).await?)

@@ -5,7 +5,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::terminal;
 use crate::clock;
-use crate::domain::{Model, Service};
+use crate::domain::{Model, RestartPolicy, Service, Status};
 use crate::error::Error;
 
 #[derive(Serialize)]
@@ -24,6 +24,17 @@ pub(crate) fn json_list<T: Serialize>(items: &[T]) -> String {
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"))
+}
+
+/// `value` as JSON with a `warnings` list beside its fields.
+pub(crate) fn with_warnings<T: Serialize>(value: &T, warnings: &[String]) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.insert("warnings".to_owned(), warnings.into());
+            to_json(&fields)
+        }
+        _ => to_json(value),
+    }
 }
 
 pub(crate) fn json_error(err: &Error) -> String {
@@ -191,6 +202,11 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
     ];
+    // Supervision in play only: with policy `no` the view is as it always was.
+    if s.restart != RestartPolicy::No {
+        pairs.push(("desired", s.desired.as_str().to_owned()));
+        pairs.push(("restart", restart_text(s)));
+    }
     if let Some(err) = &s.last_error {
         pairs.push(("last error", err.clone()));
     }
@@ -211,6 +227,18 @@ pub(crate) fn service_detail(s: &Service) -> String {
         }
     }
     out
+}
+
+/// The policy, and while the supervisor is at work, its restarts in a row and the next one.
+fn restart_text(s: &Service) -> String {
+    let mut text = s.restart.text();
+    if s.restarts > 0 {
+        text.push_str(&format!(" ({} restarts in a row)", s.restarts));
+    }
+    if let (Status::Backoff, Some(at)) = (s.status, s.next_restart_at) {
+        text.push_str(&format!(", next at {}", clock::rfc3339(at)));
+    }
+    text
 }
 
 /// The service's GPUs as `--gpus` takes them; `default` when the engine's setting decides.
@@ -259,6 +287,10 @@ mod tests {
             endpoint: "http://127.0.0.1:8000".to_owned(),
             gpus: None,
             memory_bytes: None,
+            desired: crate::domain::Desired::Stopped,
+            restart: crate::domain::RestartPolicy::No,
+            restarts: 0,
+            next_restart_at: None,
             status: Status::Failed,
             last_error: Some("cannot start: \x1b[31mred".to_owned()),
             attempts: vec![attempt.clone()],

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::args::{ListArgs, LogsArgs, Output, RestartArgs, StartArgs};
 use super::progress::StartDisplay;
 use super::{render, terminal};
-use crate::domain::Service;
+use crate::config::Config;
+use crate::domain::{RestartPolicy, Service};
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StartEvent, StartOptions, StopMode};
 use crate::ops::{self, LogSource, LogsRequest};
@@ -47,6 +48,23 @@ pub(crate) async fn start(
         ops::start_service(deps, store, &args.id, opts, interrupted()).await
     })
     .await
+}
+
+/// A service with a restart policy needs the daemon's supervisor: says so when no daemon
+/// serves the data dir. A service that cannot be read is left to the start to report.
+pub(crate) async fn unsupervised(config: &Config, store: &StoreHandle, given: &str) -> Vec<String> {
+    let Ok(svc) = ops::get_service_recorded_by(store, given).await else {
+        return Vec::new();
+    };
+    if svc.restart == RestartPolicy::No || crate::daemon::serves(&config.data_dir) {
+        return Vec::new();
+    }
+    vec![format!(
+        "service {} has restart policy {}, but no daemon serves {}: nothing restarts it until `aima start` runs",
+        svc.id,
+        svc.restart.text(),
+        config.data_dir.display()
+    )]
 }
 
 pub(crate) async fn restart(

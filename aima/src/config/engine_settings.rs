@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::domain::{
-    EngineSpec, EngineType, Gpus, HostPort, MIN_MEMORY, PullPolicy, Secret, parse_size,
+    EngineSpec, EngineType, Gpus, HostPort, MIN_MEMORY, PullPolicy, RESTART_TAKES, RestartPolicy,
+    Secret, parse_size,
 };
 
 /// Where a setting's environment variable is.
@@ -218,6 +219,13 @@ pub const ALL: &[EngineSetting] = &[
         show: |s| json!(s.limits.log_max_files),
     },
     EngineSetting {
+        key: "restart",
+        var: Var::Engine("RESTART"),
+        takes: RESTART_TAKES,
+        apply: |s, r| RestartPolicy::parse(&r.text()?).map(|v| s.restart = v),
+        show: |s| json!(s.restart.text()),
+    },
+    EngineSetting {
         key: "health_path",
         var: Var::None,
         takes: "a path such as /health",
@@ -301,6 +309,8 @@ mod tests {
             ("stop_secs", Raw::File(&toml::Value::Integer(-1))),
             ("start_attempts", Raw::File(&toml::Value::Integer(-1))),
             ("image", Raw::File(&toml::Value::Integer(1))),
+            ("restart", Raw::Env("sometimes")),
+            ("restart", Raw::Env("on-failure:0")),
         ];
         for (key, raw) in bad {
             assert!(find(key).unwrap().apply(&mut spec, raw).is_none(), "{key} {raw:?}");

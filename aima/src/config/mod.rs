@@ -379,6 +379,7 @@ mod tests {
                 ("3", "4")
             }
             "health_path" => ("\"/up\"", "/up"),
+            "restart" => ("\"on-failure:2\"", "always"),
             "extra_args" => ("[\"--a\"]", "--a"),
             other => panic!("no sample for the new setting {other}: add one"),
         }

@@ -8,13 +8,13 @@ mod serve;
 mod settings;
 mod signals;
 mod socket;
+pub(crate) use socket::serves;
 mod token;
 
 use connections::Listener;
 use listen::{bind, listen_address};
 use serve::serve;
 use settings::Settings;
-pub(crate) use socket::answering as serves;
 pub(crate) use token::TOKEN_FILE;
 
 use crate::api::ApiState;

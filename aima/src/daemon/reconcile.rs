@@ -1,4 +1,5 @@
-//! The reconciler: every period, make recorded states true (`lifecycle::refresh_all`) and remove
+//! The reconciler: every period, make recorded states true (`lifecycle::refresh_all`), supervise
+//! (restart failed services per their policy, with backoff: `lifecycle::supervise`) and remove
 //! this instance's orphaned containers. Idempotent; safe beside CLI commands on the same store.
 
 use std::sync::Arc;
@@ -6,10 +7,14 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{ContainerId, Service};
+use std::collections::HashMap;
+
+use tokio::task::{self, JoinSet};
+
+use crate::domain::{ContainerId, Service, ServiceId};
 use crate::error::Result;
 use crate::lifecycle::orphans::{Reaper, orphans};
-use crate::lifecycle::{self, Deps, labels};
+use crate::lifecycle::{self, Deps, labels, supervise};
 use crate::metrics::Metrics;
 use crate::store::{StoreHandle, StorePool};
 
@@ -20,6 +25,10 @@ pub(crate) struct Pass {
     pub(crate) changed: Vec<(String, &'static str, &'static str)>,
     /// Orphaned containers removed.
     pub(crate) reaped: Vec<ContainerId>,
+    /// Services whose restart this pass began.
+    pub(crate) restarting: Vec<ServiceId>,
+    /// When the next restart waiting in backoff is due (ms since the epoch).
+    pub(crate) next_due: Option<i64>,
 }
 
 pub(crate) struct Reconciler {
@@ -29,6 +38,10 @@ pub(crate) struct Reconciler {
     reaper: Reaper,
     /// Where passes and removed containers are counted.
     metrics: Arc<Metrics>,
+    /// The supervisor's restarts in progress, each a start of its own, so that a slow engine
+    /// does not hold up the passes; dropped (aborted) with the reconciler.
+    restarts: JoinSet<()>,
+    in_flight: HashMap<task::Id, ServiceId>,
 }
 
 impl Reconciler {
@@ -43,6 +56,8 @@ impl Reconciler {
             stores,
             reaper: Reaper::new(reap_grace),
             metrics,
+            restarts: JoinSet::new(),
+            in_flight: HashMap::new(),
         }
     }
 
@@ -50,12 +65,18 @@ impl Reconciler {
     /// every step is a conditional update or an idempotent removal, so the next daemon resumes.
     pub(crate) async fn run(mut self, every: Duration, stop: CancellationToken) {
         loop {
+            let mut wait = every;
             tokio::select! {
                 () = stop.cancelled() => break,
                 result = self.pass() => match result {
                     Ok(pass) => {
                         self.metrics.reconcile_pass(true, pass.reaped.len());
                         log(&pass);
+                        // A restart due before the next period gets a pass of its own.
+                        if let Some(due) = pass.next_due {
+                            let until = Duration::from_millis((due - supervise::now()).max(0) as u64);
+                            wait = wait.min(until);
+                        }
                     }
                     Err(e) => {
                         self.metrics.reconcile_pass(false, 0);
@@ -65,7 +86,7 @@ impl Reconciler {
             }
             tokio::select! {
                 () = stop.cancelled() => break,
-                () = tokio::time::sleep(every) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
         tracing::debug!("reconciler stopped");
@@ -76,8 +97,47 @@ impl Reconciler {
         let before = store.list_services().await?;
         let after = lifecycle::refresh_all(&self.deps, &store).await?;
         let changed = changes(&before, &after);
+        let restarting = self.supervise(&store, &after).await?;
         let reaped = self.reap(&store).await?;
-        Ok(Pass { changed, reaped })
+        let next_due = supervise::next_due(&store.list_services().await?);
+        Ok(Pass {
+            changed,
+            reaped,
+            restarting,
+            next_due,
+        })
+    }
+
+    /// Answers failures per policy and begins the restarts that are due, one task each; a
+    /// service whose restart is still in progress is left to it.
+    async fn supervise(
+        &mut self,
+        store: &StoreHandle,
+        services: &[Service],
+    ) -> Result<Vec<ServiceId>> {
+        while let Some(done) = self.restarts.try_join_next_with_id() {
+            let task = done.map_or_else(|e| e.id(), |(task, ())| task);
+            self.in_flight.remove(&task);
+        }
+        let due = supervise::answer(store, services, supervise::now()).await?;
+        let mut begun = Vec::new();
+        for id in due {
+            if self.in_flight.values().any(|busy| busy == &id) {
+                continue;
+            }
+            let (deps, store, svc) = (self.deps.clone(), store.clone(), id.clone());
+            let task = self.restarts.spawn(async move {
+                match supervise::restart(&deps, &store, &svc).await {
+                    Ok(s) => {
+                        tracing::info!(service = %svc, status = s.status.as_str(), "restarted")
+                    }
+                    Err(e) => tracing::warn!(service = %svc, "restart failed: {}", e.message),
+                }
+            });
+            self.in_flight.insert(task.id(), id.clone());
+            begun.push(id);
+        }
+        Ok(begun)
     }
 
     /// Lists containers before reading services, so a container created after the read (by a
@@ -126,6 +186,9 @@ fn changes(before: &[Service], after: &[Service]) -> Vec<(String, &'static str, 
 fn log(pass: &Pass) {
     for (id, from, to) in &pass.changed {
         tracing::info!(service = %id, "reconciled: {from} → {to}");
+    }
+    for id in &pass.restarting {
+        tracing::info!(service = %id, "supervisor: restart begun");
     }
     for id in &pass.reaped {
         tracing::info!(container = %id.short(), "removed orphaned container");

@@ -56,7 +56,7 @@ impl Classified for SocketError {
 type Result<T> = std::result::Result<T, SocketError>;
 
 /// Whether a daemon serves `data_dir`: its socket answers.
-pub(crate) fn answering(data_dir: &Path) -> bool {
+pub(crate) fn serves(data_dir: &Path) -> bool {
     std::os::unix::net::UnixStream::connect(data_dir.join(SOCKET_NAME)).is_ok()
 }
 

@@ -1,6 +1,7 @@
 //! The catalog of engine types: image, ports, health path, container arguments, GPU and retries.
 
 use std::fmt;
+use super::restart::RestartPolicy;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -100,6 +101,8 @@ pub struct EngineSpec {
     /// Size of the container's `/dev/shm` in bytes; `None`: Docker's 64 MB default. vLLM needs
     /// more for its workers' shared tensors.
     pub shm_bytes: Option<u64>,
+    /// The restart policy new services get when `--restart` is absent: `no` by default.
+    pub restart: RestartPolicy,
 }
 
 /// What an engine is told to load, as decided at service create and start
@@ -243,6 +246,7 @@ impl EngineSpec {
             api_key: None,
             hf_token: None,
             shm_bytes: (engine == EngineType::Vllm).then_some(VLLM_SHM_BYTES),
+            restart: RestartPolicy::No,
         }
     }
 

@@ -8,6 +8,7 @@ mod ids;
 mod model;
 mod port;
 mod pull;
+mod restart;
 mod service;
 mod text;
 
@@ -24,6 +25,7 @@ pub use ids::{BadId, ContainerId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use port::HostPort;
 pub use pull::PullPolicy;
+pub use restart::{Desired, RESTART_TAKES, RestartPolicy, backoff};
 pub use service::{Owner, Service, Status, endpoint_url};
 pub use text::check_text;
 #[cfg(any(test, feature = "test-support"))]

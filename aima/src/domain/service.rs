@@ -9,6 +9,7 @@ use super::engine::EngineType;
 use super::gpu::Gpus;
 use super::ids::{ContainerId, ModelId, ServiceId};
 use super::port::HostPort;
+use super::restart::{Desired, RestartPolicy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -19,6 +20,8 @@ pub enum Status {
     Stopping,
     Stopped,
     Failed,
+    /// Waiting for the supervisor's next restart (crash-loop backoff); holds its port.
+    Backoff,
 }
 
 impl Status {
@@ -30,6 +33,7 @@ impl Status {
             Status::Stopping => "stopping",
             Status::Stopped => "stopped",
             Status::Failed => "failed",
+            Status::Backoff => "backoff",
         }
     }
 
@@ -37,20 +41,37 @@ impl Status {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Created,
         Status::Starting,
         Status::Running,
         Status::Stopping,
         Status::Stopped,
         Status::Failed,
+        Status::Backoff,
     ];
-    /// States from which `start` may begin.
-    pub const STARTABLE: [Status; 3] = [Status::Created, Status::Stopped, Status::Failed];
-    /// States in which a service may own a container: it cannot be deleted then.
-    pub const BUSY: [Status; 3] = [Status::Starting, Status::Running, Status::Stopping];
+    /// States from which `start` may begin (an operator's start from `backoff` comes first).
+    pub const STARTABLE: [Status; 4] = [
+        Status::Created,
+        Status::Stopped,
+        Status::Failed,
+        Status::Backoff,
+    ];
+    /// States in which a service cannot be deleted: it may own a container, or the supervisor
+    /// is about to start one (`backoff`).
+    pub const BUSY: [Status; 4] = [
+        Status::Starting,
+        Status::Running,
+        Status::Stopping,
+        Status::Backoff,
+    ];
     /// States whose service keeps its host port reserved against new services.
-    pub const HOLDS_PORT: [Status; 3] = [Status::Created, Status::Starting, Status::Running];
+    pub const HOLDS_PORT: [Status; 4] = [
+        Status::Created,
+        Status::Starting,
+        Status::Running,
+        Status::Backoff,
+    ];
 }
 
 /// The process that runs an attached start (or a stop), and how long its claim holds.
@@ -112,6 +133,17 @@ pub struct Service {
     /// Its container's memory limit in bytes (`--memory`); `None`: the engine's limit.
     pub memory_bytes: Option<u64>,
     pub status: Status,
+    /// What the operator asked for: `running` after a successful start, `stopped` after stop.
+    pub desired: Desired,
+    /// When the daemon's supervisor restarts its engine (`--restart`).
+    #[schema(value_type = String, example = "on-failure:5")]
+    pub restart: RestartPolicy,
+    /// Restarts the supervisor made in a row (reset by an operator's start).
+    pub restarts: u32,
+    /// When the supervisor restarts it next, while it reads `backoff`.
+    #[serde(serialize_with = "as_rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_restart_at: Option<i64>,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
     /// What the runtime runs its engine as (see [`ContainerId`]), while it has one.
@@ -147,6 +179,13 @@ impl Service {
 /// `http://127.0.0.1:8000`, `http://[::1]:8000`: the URL of an engine reached at `addr`.
 pub fn endpoint_url(addr: SocketAddr) -> String {
     format!("http://{addr}")
+}
+
+fn as_rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => as_rfc3339(ms, s),
+        None => s.serialize_none(),
+    }
 }
 
 pub(super) fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {

@@ -18,6 +18,7 @@ mod refresh;
 mod room;
 mod start;
 mod stop;
+pub(crate) mod supervise;
 mod sweep;
 #[cfg(test)]
 mod tests;

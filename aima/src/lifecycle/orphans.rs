@@ -31,7 +31,7 @@ pub(crate) fn orphans<'a>(
                 // A start may be creating containers; stop is removing them.
                 Status::Starting | Status::Stopping => false,
                 Status::Running => svc.container_id.as_ref() != Some(&c.id),
-                Status::Created | Status::Stopped | Status::Failed => true,
+                Status::Created | Status::Stopped | Status::Failed | Status::Backoff => true,
             }
         })
         .collect()
@@ -110,6 +110,10 @@ mod tests {
             endpoint: "http://127.0.0.1:18000".to_owned(),
             gpus: None,
             memory_bytes: None,
+            desired: crate::domain::Desired::Stopped,
+            restart: crate::domain::RestartPolicy::No,
+            restarts: 0,
+            next_restart_at: None,
             status,
             last_error: None,
             attempts: Vec::new(),

@@ -11,13 +11,37 @@ use super::failure::Failure;
 use super::preflight::remove_leftovers;
 use super::{Deps, lease};
 use crate::config::RuntimeKind;
-use crate::domain::{Attempt, EngineSpec, Owner, Phase, Service, ServiceId, Status};
+use crate::domain::{
+    Attempt, Desired, EngineSpec, Owner, Phase, RestartPolicy, Service, ServiceId, Status,
+};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::SharedRuntime;
 use crate::store::{Change, StoreHandle};
 
-/// Starts `id`; `interrupt` resolves (with the signal's name) to abandon the start.
+/// Who asked for a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Starter {
+    /// A person (CLI or API): from any startable state; begins a new row of restarts, and a
+    /// success records that the service is wanted running.
+    Operator,
+    /// The daemon's supervisor: only a service that still waits in `backoff` for it.
+    Supervisor,
+}
+
+/// Starts `id` for an operator; `interrupt` resolves (with the signal's name) to abandon it.
 pub(crate) async fn start(
+    deps: &Deps,
+    store: &StoreHandle,
+    id: &ServiceId,
+    opts: StartOptions<'_>,
+    interrupt: impl Future<Output = &'static str>,
+) -> Result<Service> {
+    start_as(Starter::Operator, deps, store, id, opts, interrupt).await
+}
+
+/// Starts `id` on behalf of `by`: the same start, preflight and all, whoever asks.
+pub(crate) async fn start_as(
+    by: Starter,
     deps: &Deps,
     store: &StoreHandle,
     id: &ServiceId,
@@ -36,9 +60,28 @@ pub(crate) async fn start(
         container_id: None,
         owner: Some(me),
     };
-    let Some(svc) = store.change_service(id, &Status::STARTABLE, claim).await? else {
+    let from: &[Status] = match by {
+        Starter::Operator => &Status::STARTABLE,
+        Starter::Supervisor => &[Status::Backoff],
+    };
+    let Some(svc) = store.change_service(id, from, claim).await? else {
         return Err(busy(&svc));
     };
+    if by == Starter::Operator {
+        let always = svc.restart == RestartPolicy::Always;
+        let id = id.clone();
+        store
+            .call(move |s| {
+                s.reset_restarts(&id)?;
+                // With `always` the operator's wish holds even if this start fails: the
+                // supervisor keeps trying it.
+                if always {
+                    s.set_desired(&id, Desired::Running, &[Status::Starting])?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     let spec = service_spec(deps, &svc);
     let model = store.get_model(&svc.model_id).await?;
     let others = store.list_services().await?;
@@ -197,7 +240,22 @@ async fn hand_over(
         container_id: Some(started.container_id.clone()),
         owner: None,
     };
-    store.change_claimed(&svc.id, me.claim, change).await
+    let Some(handed) = store.change_claimed(&svc.id, me.claim, change).await? else {
+        return Ok(None);
+    };
+    // Wanted running from now on, unless a stop came first (it records `stopped`).
+    let id = svc.id.clone();
+    let wanted = store
+        .call(move |s| s.set_desired(&id, Desired::Running, &[to]))
+        .await?;
+    Ok(Some(if wanted {
+        Service {
+            desired: Desired::Running,
+            ..handed
+        }
+    } else {
+        handed
+    }))
 }
 
 /// Removes whatever this start created, records the failure, and builds the error to show;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Deps, labels, lease};
-use crate::domain::{Owner, Service, ServiceId, Status};
+use crate::domain::{Desired, Owner, Service, ServiceId, Status};
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeError;
 use crate::store::{Change, StoreHandle};
@@ -75,13 +75,23 @@ pub(crate) async fn stop(
     };
     // Tell a start in progress (or the reconciler) that this service is on its way down; the
     // owner lets the next reader resolve a stop whose process died half-way.
+    // The operator's wish first, so the supervisor never restarts what is being stopped.
+    let wish = id.clone();
+    store
+        .call(move |s| s.set_desired(&wish, Desired::Stopped, &Status::ALL))
+        .await?;
     let me = lease::claim(deps);
     let stopping = Change {
         owner: Some(me),
         ..keep(Status::Stopping)
     };
+    // From `backoff` too: the restart that was due is cancelled.
     let (_, displaced) = store
-        .take_over(id, &[Status::Starting, Status::Running], stopping)
+        .take_over(
+            id,
+            &[Status::Starting, Status::Running, Status::Backoff],
+            stopping,
+        )
         .await?;
     if let Some(starter) = displaced {
         wait_for_starter(deps, store, id, starter).await;

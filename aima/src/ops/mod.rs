@@ -12,8 +12,8 @@ pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
-    ContainerId, EngineType, Gpus, HostPort, MIN_MEMORY, Model, ModelId, ModelSource, Service,
-    ServiceId, Status, check_text, parse_size,
+    ContainerId, EngineType, Gpus, HostPort, MIN_MEMORY, Model, ModelId, ModelSource,
+    RESTART_TAKES, RestartPolicy, Service, ServiceId, Status, check_text, parse_size,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -54,6 +54,9 @@ pub struct CreateService {
     pub gpus: Option<String>,
     /// Its container's memory limit (`64m`, `2g`); the engine's limit when absent.
     pub memory: Option<String>,
+    /// Restart policy in Docker's words (`no`, `on-failure[:N]`, `always`, `unless-stopped`);
+    /// the engine's `restart` setting when absent.
+    pub restart: Option<String>,
 }
 
 /// `value` of `flag` as a name or repository may be (see [`check_text`]), or a usage error.
@@ -158,6 +161,12 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         },
         None => None,
     };
+    let restart = match req.restart.as_deref() {
+        Some(text) => RestartPolicy::parse(text).ok_or_else(|| {
+            Error::usage(format!("bad --restart {text:?}: expected {RESTART_TAKES}"))
+        })?,
+        None => spec.restart,
+    };
     let model_id = resolve::model(store, &req.model_id)?;
     // An engine that cannot load this model is refused now, not at its first start. A model
     // that does not exist is left to the store, which says so in its own words.
@@ -179,6 +188,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         bind: req.bind.unwrap_or(spec.bind),
         gpus,
         memory_bytes,
+        restart,
     })
 }
 
@@ -259,6 +269,12 @@ pub fn get_service_recorded(
     let svc = store.get_service(&resolve::service(store, id)?)?;
     let events = store.recent_events_of(svc.id.as_str(), changes)?;
     Ok((svc, events))
+}
+
+/// One service as recorded (see [`list_services_recorded`]), named by id, name or id prefix.
+pub(crate) async fn get_service_recorded_by(store: &StoreHandle, given: &str) -> Result<Service> {
+    let id = service_id(store, given).await?;
+    store.get_service(&id).await
 }
 
 /// One service, refreshed against Docker (may fail it and remove its containers).

@@ -127,6 +127,7 @@ fn below_the_minimum_outcomes_and_deletions_are_still_recorded() {
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             gpus: crate::domain::Gpus::None,
             memory_bytes: None,
+            restart: crate::domain::RestartPolicy::No,
         })
         .unwrap();
     let free = crate::disk::free_bytes(dir.path()).unwrap();

@@ -93,6 +93,15 @@ const MIGRATIONS: &[&str] = &[
     // created: the stop waits for it (see lifecycle::stop).
     "ALTER TABLE services ADD COLUMN owner_claim INTEGER;
     ALTER TABLE services ADD COLUMN yielding_claim INTEGER;",
+    // 7: supervision. What the operator asked for (`desired`) apart from `status`: rows that
+    // were running or starting were asked to run, the rest were not. The restart policy in
+    // Docker's words (`no` for rows from before, today's behaviour), the restarts made in a row
+    // and when the next one is due (while `backoff`).
+    "ALTER TABLE services ADD COLUMN desired TEXT NOT NULL DEFAULT 'stopped';
+    UPDATE services SET desired = 'running' WHERE status IN ('running', 'starting');
+    ALTER TABLE services ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'no';
+    ALTER TABLE services ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE services ADD COLUMN next_restart_at INTEGER;",
 ];
 
 /// The schema version this build migrates to.
@@ -179,6 +188,48 @@ mod tests {
             "opening and reading wrote to the WAL"
         );
         holder.execute_batch("ROLLBACK").unwrap();
+    }
+
+    /// Rows from before supervision: running and starting ones were asked to run, the rest
+    /// not; all get policy `no` (today's behaviour) and no restarts.
+    #[test]
+    fn supervision_migrates_desired_state_from_status() {
+        use crate::domain::{Desired, RestartPolicy, Status};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aima.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &super::MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO models (id, name, source, repo, model_type, created_at)
+             VALUES ('model-00000001', 'm', 'ollama', 'r', 'llm', 0);",
+        )
+        .unwrap();
+        let statuses = ["created", "starting", "running", "stopping", "stopped", "failed"];
+        for (n, status) in statuses.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO services (id, name, model_id, engine_type, port, status, created_at,
+                    updated_at)
+                 VALUES (?1, ?2, 'model-00000001', 'vllm', ?3, ?2, 0, 0)",
+                rusqlite::params![format!("svc-{n:08x}"), status, 8000 + n as i64],
+            )
+            .unwrap();
+        }
+        drop(conn);
+
+        let store = Store::open(&path).unwrap();
+
+        for svc in store.list_services().unwrap() {
+            let want = match svc.status {
+                Status::Running | Status::Starting => Desired::Running,
+                _ => Desired::Stopped,
+            };
+            assert_eq!(svc.desired, want, "{}", svc.name);
+            assert_eq!((svc.restart, svc.restarts), (RestartPolicy::No, 0));
+            assert_eq!(svc.next_restart_at, None);
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod migrations;
 mod models;
 mod pool;
 mod services;
+mod supervision;
 #[cfg(test)]
 mod tests;
 

@@ -7,14 +7,15 @@ use super::Store;
 use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
-    Attempt, ContainerId, EngineType, Gpus, HostPort, Model, ModelId, Owner, Service, ServiceId,
-    Status, endpoint_url,
+    Attempt, ContainerId, Desired, EngineType, Gpus, HostPort, Model, ModelId, Owner,
+    RestartPolicy, Service, ServiceId, Status, endpoint_url,
 };
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
-                       owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim";
+                       owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim, \
+                       desired, restart_policy, restarts, next_restart_at";
 
 /// A host port is stored as a plain integer (the column checks `BETWEEN 1 AND 65535`).
 impl ToSql for HostPort {
@@ -70,6 +71,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
             None => None,
         },
         memory_bytes: r.get::<_, Option<i64>>(18)?.map(|b| b as u64),
+        desired: {
+            let desired: String = r.get(20)?;
+            Desired::parse(&desired)
+                .ok_or_else(|| bad_column(20, format!("unknown desired state {desired}")))?
+        },
+        restart: {
+            let policy: String = r.get(21)?;
+            RestartPolicy::parse(&policy)
+                .ok_or_else(|| bad_column(21, format!("unknown restart policy {policy}")))?
+        },
+        restarts: r.get(22)?,
+        next_restart_at: r.get(23)?,
         status: Status::parse(&status)
             .ok_or_else(|| bad_column(5, format!("unknown status {status}")))?,
         last_error: r.get(6)?,
@@ -94,6 +107,7 @@ pub(crate) struct NewService {
     pub bind: std::net::IpAddr,
     pub gpus: Gpus,
     pub memory_bytes: Option<u64>,
+    pub restart: RestartPolicy,
 }
 
 /// A status change applied only if the row is still in one of the expected states. It owns
@@ -144,10 +158,10 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9)",
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes, restart_policy)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9, ?10)",
                 params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now,
-                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64)],
+                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64), new.restart.text()],
             )?;
             Ok(())
         })
@@ -416,7 +430,7 @@ fn first_free_port(tx: &Transaction<'_>, from: HostPort) -> Result<HostPort> {
 }
 
 /// `'created', 'starting'` for an SQL `IN (…)`; statuses are fixed identifiers, never user input.
-fn sql_list(states: &[Status]) -> String {
+pub(super) fn sql_list(states: &[Status]) -> String {
     let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     quoted.join(", ")
 }

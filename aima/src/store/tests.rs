@@ -35,6 +35,7 @@ fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewSer
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         gpus: crate::domain::Gpus::None,
         memory_bytes: None,
+        restart: crate::domain::RestartPolicy::No,
     }
 }
 

@@ -257,6 +257,10 @@ mod tests {
             endpoint: "http://127.0.0.1:8123".to_owned(),
             gpus: None,
             memory_bytes: None,
+            desired: crate::domain::Desired::Stopped,
+            restart: crate::domain::RestartPolicy::No,
+            restarts: 0,
+            next_restart_at: None,
             status: Status::Failed,
             last_error: Some(format!("engine said {HOSTILE}")),
             attempts: vec![Attempt {

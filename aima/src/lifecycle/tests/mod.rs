@@ -11,6 +11,7 @@ mod refresh;
 mod room;
 mod start;
 mod stop;
+mod supervise;
 mod swarm;
 
 use std::collections::HashMap;
@@ -303,6 +304,7 @@ struct NewService<'a> {
     port: Option<u16>,
     gpus: Option<&'a str>,
     memory: Option<&'a str>,
+    restart: Option<&'a str>,
 }
 
 impl Default for NewService<'_> {
@@ -312,6 +314,7 @@ impl Default for NewService<'_> {
             port: None,
             gpus: None,
             memory: None,
+            restart: None,
         }
     }
 }
@@ -338,6 +341,7 @@ fn add_service(deps: &Deps, store: &mut Store, new: NewService<'_>) -> ServiceId
         bind: None,
         gpus: new.gpus.map(str::to_owned),
         memory: new.memory.map(str::to_owned),
+        restart: new.restart.map(str::to_owned),
     };
     ops::create_service(deps, store, req).unwrap().id
 }

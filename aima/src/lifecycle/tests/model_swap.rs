@@ -36,6 +36,7 @@ fn local_model(f: &mut Fixture) -> PathBuf {
         bind: None,
         gpus: None,
         memory: None,
+        restart: None,
     };
     f.id = ops::create_service(&f.deps, &mut f.store.sync(), req).unwrap().id;
     dir.canonicalize().unwrap()

@@ -10,4 +10,5 @@ mod errors;
 mod hostile_data_dir;
 mod info;
 mod output;
+mod supervision;
 mod verbs;

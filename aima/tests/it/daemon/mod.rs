@@ -11,3 +11,4 @@ mod login_flood;
 mod observability;
 mod openapi;
 mod router;
+mod supervision;

@@ -1,0 +1,163 @@
+//! The supervisor's policy table and restarts, against the fake Docker: which failures it
+//! restarts, that a restart is a full start, the crash-loop limit, and operator verbs winning.
+
+use super::{Fixture, assert_has};
+use crate::domain::{Desired, RestartPolicy, Service, ServiceId, Status};
+use crate::lifecycle::supervise::{answer, restart};
+use crate::lifecycle::{StopMode, refresh_all, stop};
+
+/// Far enough after now that any restart is due.
+const LATER: i64 = 3_600_000;
+
+fn supervised(policy: &str) -> Fixture {
+    let policy = RestartPolicy::parse(policy).unwrap();
+    Fixture::with_engine(|spec| spec.restart = policy)
+}
+
+/// One pass of the daemon's supervisor at `now`: refresh, then answer the failures.
+async fn pass(f: &Fixture, now: i64) -> Vec<ServiceId> {
+    let services = refresh_all(&f.deps, &f.store).await.unwrap();
+    answer(&f.store, &services, now).await.unwrap()
+}
+
+/// Starts the fixture's service, then its engine exits with code 1.
+async fn dies_after_running(f: &mut Fixture) {
+    let svc = f.start(true).await.unwrap();
+    assert_eq!((svc.status, svc.desired), (Status::Running, Desired::Running));
+    f.rt.exit_container(&svc.container_id.unwrap(), 1, &["CUDA error: device lost"]);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    FailedAfterRunning,
+    FailedAtStart,
+    Stopped,
+}
+
+/// The service after `case` and a supervisor's pass, and when that pass ran.
+async fn status_after(policy: &str, case: Case) -> (Service, i64) {
+    let mut f = supervised(policy);
+    match case {
+        Case::FailedAfterRunning => dies_after_running(&mut f).await,
+        Case::FailedAtStart => {
+            f.rt.crash_on_start(3, &["ValueError: bad model"]);
+            f.start(true).await.unwrap_err();
+        }
+        Case::Stopped => {
+            f.start(true).await.unwrap();
+            f.stop_service(&f.id.clone()).await;
+        }
+    }
+    let now = crate::clock::now_ms();
+    assert!(pass(&f, now).await.is_empty(), "nothing is due before its backoff");
+    (f.service(), now)
+}
+
+#[tokio::test]
+async fn the_policy_table() {
+    use Case::*;
+    use Status::{Backoff, Failed, Stopped as Off};
+    let table = [
+        ("no", [Failed, Failed, Off]),
+        ("on-failure", [Backoff, Failed, Off]),
+        ("on-failure:2", [Backoff, Failed, Off]),
+        ("always", [Backoff, Backoff, Off]),
+        ("unless-stopped", [Backoff, Backoff, Off]),
+    ];
+    for (policy, want) in table {
+        for (case, want) in [FailedAfterRunning, FailedAtStart, Stopped].into_iter().zip(want) {
+            let (svc, now) = status_after(policy, case).await;
+            assert_eq!(svc.status, want, "{policy} {case:?}");
+            if want == Backoff {
+                assert_eq!(svc.restarts, 1, "{policy} {case:?}");
+                assert_eq!(svc.next_restart_at, Some(now + 1000), "first backoff: 1 s");
+            }
+            if case == Stopped {
+                assert_eq!(svc.desired, Desired::Stopped);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_due_restart_is_a_full_start_with_a_new_container() {
+    let mut f = supervised("always");
+    let first = f.start(true).await.unwrap().container_id.unwrap();
+    f.rt.exit_container(&first, 137, &[]);
+    pass(&f, crate::clock::now_ms()).await;
+    assert_eq!(f.service().status, Status::Backoff);
+
+    let due = pass(&f, crate::clock::now_ms() + LATER).await;
+    assert_eq!(due, [f.id.clone()]);
+    let svc = restart(&f.deps, &f.store, &f.id).await.unwrap();
+
+    assert_eq!((svc.status, svc.desired, svc.restarts), (Status::Running, Desired::Running, 1));
+    assert_ne!(svc.container_id.unwrap(), first);
+    assert_eq!(f.own_containers().len(), 1, "the dead one was removed");
+}
+
+#[tokio::test]
+async fn on_failure_n_gives_up_after_n_restarts_in_a_row() {
+    let mut f = supervised("on-failure:2");
+    dies_after_running(&mut f).await;
+    f.rt.crash_on_start(100, &["RuntimeError: engine core died"]);
+    for n in 1..=2 {
+        pass(&f, crate::clock::now_ms()).await;
+        assert_eq!((f.service().status, f.service().restarts), (Status::Backoff, n));
+        // A restart that fails counts, and backs off again.
+        restart(&f.deps, &f.store, &f.id).await.unwrap_err();
+        assert_eq!(f.service().status, Status::Failed);
+    }
+    assert!(pass(&f, crate::clock::now_ms() + LATER).await.is_empty());
+    let svc = f.service();
+    assert_eq!((svc.status, svc.restarts), (Status::Failed, 2));
+    let reason = svc.last_error.unwrap();
+    assert_has(&reason, "crash loop: 2 restarts, last: ");
+    assert_has(&reason, "engine core died");
+    // Given up for good: later passes leave it as it is.
+    pass(&f, crate::clock::now_ms() + LATER).await;
+    assert_eq!(f.service().last_error.unwrap(), reason);
+    assert!(f.own_containers().is_empty());
+}
+
+#[tokio::test]
+async fn a_stop_during_backoff_cancels_the_restart() {
+    let mut f = supervised("always");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    assert_eq!(f.service().status, Status::Backoff);
+
+    let stopped = stop(&f.deps, &f.store, &f.id, StopMode::Kill).await.unwrap();
+
+    let svc = stopped.service;
+    assert_eq!((svc.status, svc.desired, svc.next_restart_at), (Status::Stopped, Desired::Stopped, None));
+    assert!(pass(&f, crate::clock::now_ms() + LATER).await.is_empty());
+    // A restart begun before the stop finds nothing to claim.
+    restart(&f.deps, &f.store, &f.id).await.unwrap_err();
+    assert_eq!(f.service().status, Status::Stopped);
+    assert!(f.own_containers().is_empty());
+}
+
+#[tokio::test]
+async fn an_operators_start_from_backoff_resets_the_count_and_delete_is_refused() {
+    let mut f = supervised("on-failure");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    assert_eq!(f.service().status, Status::Backoff);
+    let err = f.store.delete_service(&f.id).await.unwrap_err();
+    assert_has(&err.message, "is backoff and cannot be deleted");
+
+    let svc = f.start(true).await.unwrap();
+
+    assert_eq!((svc.status, svc.restarts, svc.next_restart_at), (Status::Running, 0, None));
+}
+
+#[tokio::test]
+async fn a_service_in_backoff_holds_its_port() {
+    let mut f = supervised("always");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    let other = f.add_service(super::NewService::default());
+    let port = f.store.sync().get_service(&other).unwrap().port;
+    assert_ne!(port, f.service().port);
+}
