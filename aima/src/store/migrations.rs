@@ -109,6 +109,10 @@ pub fn known() -> usize {
     MIGRATIONS.len()
 }
 
+/// The schema version this build writes: the number of migrations.
+#[cfg(any(test, feature = "test-support"))]
+pub const LATEST: usize = MIGRATIONS.len();
+
 /// Whether the schema needs migrating; a read, so it never waits for the write lock.
 /// A schema newer than this build knows is refused.
 pub fn behind(conn: &Connection) -> Result<bool> {

@@ -48,6 +48,8 @@ use crate::error::{Classified, Error, Kind, Result};
 pub use backup::{BackupError, stage_restore};
 pub use events::ServiceEvent;
 pub use handle::StoreHandle;
+#[cfg(any(test, feature = "test-support"))]
+pub use migrations::LATEST as SCHEMA_VERSION;
 pub use pool::StorePool;
 #[cfg(any(test, feature = "test-support"))]
 pub use pool::PooledStore;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use aima::store::SCHEMA_VERSION;
+
 use crate::support::aima::Aima;
 use crate::support::daemon::Daemon;
 
@@ -57,7 +59,7 @@ fn backup_then_restore_round_trips_models_and_services_in_private_files() {
         .success()
         .json();
     assert_eq!(report["path"], file_arg, "{report:#}");
-    assert_eq!(report["schema_version"], 6, "{report:#}");
+    assert_eq!(report["schema_version"], SCHEMA_VERSION, "{report:#}");
     assert_eq!(report["instance_id"], instance_id(&aima).as_str());
     assert_eq!(
         report["bytes"].as_u64(),
@@ -180,7 +182,9 @@ fn restore_refuses_a_corrupt_file_a_newer_schema_and_a_served_data_dir_changing_
     drop(conn);
     aima.run(&["restore", newer.to_str().unwrap(), "-o", "json"])
         .failure(9)
-        .stderr_has("has schema version 99, newer than this aima knows (6)");
+        .stderr_has(&format!(
+            "has schema version 99, newer than this aima knows ({SCHEMA_VERSION})"
+        ));
 
     aima.run(&["restore", dir.path().join("missing.db").to_str().unwrap()])
         .failure(9);
