@@ -1,5 +1,6 @@
 //! `GET /api/v2/events`: server-sent events of service status changes, by any aima process on
-//! this data dir (the daemon's own requests and CLI commands alike), read from the change log.
+//! this data dir (the daemon's own requests and CLI commands alike), and the supervisor's
+//! steps (`kind`: `backoff`, `restarting`, `gave_up`), read from the change log.
 //!
 //! Each event carries its `seq` as the SSE id: a client that reconnects with `Last-Event-ID`
 //! gets what it missed (of the newest 10,000 changes), then the live ones.
@@ -28,7 +29,7 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// The API's stream; the page's `/page/events` is the same handler under the page's sign-in
 /// (described by [`page_events`]).
 #[utoipa::path(get, path = "/api/v2/events", operation_id = "serviceEvents",
-    summary = "Server-sent events of service status changes by any aima process on this data dir: `event: service`, `id: <seq>`, `data: <ServiceEvent>`; reconnect with Last-Event-ID to resume.",
+    summary = "Server-sent events of service status changes by any aima process on this data dir, and the supervisor's steps (kind backoff, restarting, gave_up): `event: service`, `id: <seq>`, `data: <ServiceEvent>`; reconnect with Last-Event-ID to resume.",
     params(("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
     responses(
         (status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = ServiceEvent),

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::ApiState;
 use super::error::ApiResult;
 use super::feed::read;
+use crate::metrics::ServiceGauge;
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -19,8 +20,12 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
         (status = 500, description = "The store cannot be read", body = super::error::ErrorBodyDoc),
     ))]
 pub(crate) async fn metrics(State(state): State<ApiState>) -> ApiResult<Response> {
-    let counts = read(state.stores.clone(), |store| store.count_by_status()).await?;
-    let body = state.metrics.render(&counts);
+    let (counts, each) = read(state.stores.clone(), |store| {
+        let each = store.list_services()?.iter().map(ServiceGauge::of).collect::<Vec<_>>();
+        Ok((store.count_by_status()?, each))
+    })
+    .await?;
+    let body = state.metrics.render(&counts, &each);
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response())
 }
 

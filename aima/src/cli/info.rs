@@ -26,6 +26,8 @@ pub(crate) struct Info {
     instance: String,
     config_file: ConfigFile,
     api: Api,
+    /// Whether a daemon serves this data dir: supervision needs one.
+    daemon: Daemon,
     /// Where engines run: `docker`, or `swarm` (`[runtime] kind`, `AIMA_RUNTIME`).
     runtime: Setting,
     docker: Docker,
@@ -51,6 +53,37 @@ struct Api {
     /// start), when no token is configured and auth is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     token_file: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Daemon {
+    /// A daemon answers on `socket` (as `service start` checks before warning that nothing
+    /// restarts engines without one).
+    serving: bool,
+    socket: String,
+}
+
+impl Daemon {
+    fn of(data_dir: &std::path::Path) -> Self {
+        Daemon {
+            serving: crate::daemon::serves(data_dir),
+            socket: data_dir
+                .join(crate::daemon::SOCKET_NAME)
+                .display()
+                .to_string(),
+        }
+    }
+
+    fn line(&self) -> String {
+        if self.serving {
+            format!("serving (socket {})", self.socket)
+        } else {
+            format!(
+                "not running (no answer on {}): nothing restarts engines until `aima start` runs",
+                self.socket
+            )
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -132,6 +165,7 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
             token: token_setting(config),
             token_file: token_file(config),
         },
+        daemon: Daemon::of(&config.data_dir),
         runtime: Setting::new(
             json!(config.runtime.kind.as_str()),
             config.sources.of("runtime.kind"),
@@ -322,6 +356,7 @@ pub(crate) fn render_table(info: &Info) -> String {
         ("config file", config_file),
         ("api listen", format!("{listen} ({listen_source})")),
         ("api token", format!("{token} ({token_source})")),
+        ("daemon", info.daemon.line()),
         ("runtime", format!("{runtime} ({runtime_source})")),
         ("docker", docker_line),
         ("gpu runtime", gpu.to_owned()),

@@ -109,6 +109,7 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 gpus_text(s),
                 memory_text(s),
                 s.status.as_str().to_owned(),
+                s.restarts.to_string(),
                 s.endpoint.clone(),
                 clock::ago(s.created_at, now),
             ]
@@ -116,8 +117,8 @@ pub(crate) fn services_table(services: &[Service]) -> String {
         .collect();
     table(
         &[
-            "ID", "NAME", "ENGINE", "PORT", "BIND", "GPUS", "MEMORY", "STATUS", "ENDPOINT",
-            "CREATED",
+            "ID", "NAME", "ENGINE", "PORT", "BIND", "GPUS", "MEMORY", "STATUS", "RESTARTS",
+            "ENDPOINT", "CREATED",
         ],
         &rows,
     )

@@ -8,7 +8,7 @@ mod serve;
 mod settings;
 mod signals;
 mod socket;
-pub(crate) use socket::serves;
+pub(crate) use socket::{SOCKET_NAME, serves};
 mod token;
 
 use connections::Listener;

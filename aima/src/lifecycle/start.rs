@@ -60,11 +60,14 @@ pub(crate) async fn start_as(
         container_id: None,
         owner: Some(me),
     };
-    let from: &[Status] = match by {
-        Starter::Operator => &Status::STARTABLE,
-        Starter::Supervisor => &[Status::Backoff],
+    let claimed = match by {
+        Starter::Operator => store.change_service(id, &Status::STARTABLE, claim).await?,
+        Starter::Supervisor => {
+            let id = id.clone();
+            store.call(move |s| s.claim_restart(&id, claim)).await?
+        }
     };
-    let Some(svc) = store.change_service(id, from, claim).await? else {
+    let Some(svc) = claimed else {
         return Err(busy(&svc));
     };
     if by == Starter::Operator {

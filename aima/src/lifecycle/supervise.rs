@@ -11,7 +11,7 @@ use super::{Deps, StartOptions};
 use crate::clock;
 use crate::domain::{Desired, RestartPolicy, Service, ServiceId, Status, backoff};
 use crate::error::Result;
-use crate::store::StoreHandle;
+use crate::store::{EventKind, StoreHandle};
 
 /// How long a supervisor's start may take to come up healthy, as `service start` by default.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
@@ -114,7 +114,7 @@ async fn unanswered_failure(store: &StoreHandle, svc: &Service) -> Result<Option
     Ok(last
         .into_iter()
         .next()
-        .filter(|e| e.to == Status::Failed.as_str() && e.at == at)
+        .filter(|e| e.kind == EventKind::Status && e.to == Status::Failed.as_str() && e.at == at)
         .and_then(|e| e.from.as_deref().and_then(Status::parse)))
 }
 

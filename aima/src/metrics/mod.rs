@@ -3,13 +3,16 @@
 //! Starts are counted from the services' change log, not where they run: a start run by any
 //! CLI process counts like one run by the daemon. Counters begin at zero when the daemon starts.
 
+mod per_service;
 mod text;
+
+pub(crate) use per_service::ServiceGauge;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::domain::Status;
-use crate::store::ServiceEvent;
+use crate::store::{EventKind, ServiceEvent};
 
 /// Upper bounds of the start duration histogram, in seconds.
 const START_BUCKETS: [f64; 11] = [
@@ -34,6 +37,8 @@ struct Inner {
     reaped: u64,
     /// (method, route, status) → count.
     http: BTreeMap<(String, String, u16), u64>,
+    /// service id → the supervisor's restarts begun; forgotten when the service is deleted.
+    restarts: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,8 +105,18 @@ impl Metrics {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts `event` if it ends a start.
+    /// Counts `event` if it ends a start or begins a restart.
     pub(crate) fn service_event(&self, event: &ServiceEvent) {
+        if event.kind == EventKind::Restarting {
+            *self
+                .inner()
+                .restarts
+                .entry(event.service_id.clone())
+                .or_default() += 1;
+        }
+        if event.to == "deleted" {
+            self.inner().restarts.remove(&event.service_id);
+        }
         let Some(end) = StartEnd::of(event) else {
             return;
         };
@@ -137,8 +152,9 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// The text exposition, with the services counted by status just now.
-    pub(crate) fn render(&self, services: &[(Status, u64)]) -> String {
+    /// The text exposition, with the services counted by status and each service as read
+    /// just now.
+    pub(crate) fn render(&self, services: &[(Status, u64)], each: &[ServiceGauge]) -> String {
         let m = self.inner();
         let mut out = text::Writer::default();
         out.family(
@@ -162,6 +178,7 @@ impl Metrics {
         for (status, n) in services {
             out.sample("aima_services", &[("status", status.as_str())], *n);
         }
+        per_service::write(&mut out, each, &m.restarts);
         out.family(
             "aima_starts_total",
             "counter",

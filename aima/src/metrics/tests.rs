@@ -6,6 +6,7 @@ use crate::domain::{Attempt, Phase};
 fn event(from: &str, to: &str, attempt: Option<(Phase, &str)>, took_ms: i64) -> ServiceEvent {
     ServiceEvent {
         seq: 1,
+        kind: EventKind::Status,
         service_id: "svc-00000001".into(),
         name: "s".into(),
         at: 10_000 + took_ms,
@@ -21,6 +22,9 @@ fn event(from: &str, to: &str, attempt: Option<(Phase, &str)>, took_ms: i64) -> 
             log_tail: vec![],
         }),
         began_at: Some(10_000),
+        restart: None,
+        next_restart_at: None,
+        reason: None,
     }
 }
 
@@ -73,7 +77,7 @@ fn exposition_lists_every_family() {
     m.service_event(&event("starting", "running", None, 2_500));
     m.reconcile_pass(true, 2);
     m.http_request("GET", "/api/v2/services/{id}", 404);
-    let text = m.render(&[(Status::Running, 1), (Status::Failed, 1)]);
+    let text = m.render(&[(Status::Running, 1), (Status::Failed, 1)], &[]);
     for line in [
         "# TYPE aima_starts_total counter",
         r#"aima_starts_total{outcome="failed",phase="preflight"} 1"#,
@@ -90,4 +94,60 @@ fn exposition_lists_every_family() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
     }
+}
+
+fn gauge(id: &str, up: bool, desired_running: bool) -> ServiceGauge {
+    ServiceGauge {
+        id: id.into(),
+        name: format!("{id}-name"),
+        up,
+        desired_running,
+    }
+}
+
+/// Restarts are counted from `restarting` events per service, from 0 for a service that has
+/// none, and forgotten with the service; up and desired come from the store's rows.
+#[test]
+fn per_service_samples_count_restarts_and_show_up_and_desired() {
+    let m = Metrics::default();
+    let mut restarting = event("backoff", "starting", None, 0);
+    restarting.kind = EventKind::Restarting;
+    restarting.restart = Some(1);
+    m.service_event(&restarting);
+    m.service_event(&restarting);
+    // An operator's start from backoff is a plain change: not the supervisor's restart.
+    m.service_event(&event("backoff", "starting", None, 0));
+    let mut gone = restarting.clone();
+    gone.service_id = "svc-00000009".into();
+    m.service_event(&gone);
+    m.service_event(&ServiceEvent {
+        kind: EventKind::Status,
+        to: "deleted".into(),
+        ..gone
+    });
+
+    let each = [
+        gauge("svc-00000001", true, true),
+        gauge("svc-00000002", false, false),
+    ];
+    let text = m.render(&[], &each);
+
+    for line in [
+        "# TYPE aima_service_restarts_total counter",
+        r#"aima_service_restarts_total{service="svc-00000001",name="svc-00000001-name"} 2"#,
+        r#"aima_service_restarts_total{service="svc-00000002",name="svc-00000002-name"} 0"#,
+        "# TYPE aima_service_up gauge",
+        r#"aima_service_up{service="svc-00000001",name="svc-00000001-name"} 1"#,
+        r#"aima_service_up{service="svc-00000002",name="svc-00000002-name"} 0"#,
+        "# TYPE aima_service_desired_running gauge",
+        r#"aima_service_desired_running{service="svc-00000001",name="svc-00000001-name"} 1"#,
+        r#"aima_service_desired_running{service="svc-00000002",name="svc-00000002-name"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("svc-00000009"),
+        "a deleted service is forgotten:\n{text}"
+    );
+    assert!(m.inner().restarts.get("svc-00000009").is_none());
 }

@@ -102,6 +102,32 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE services ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'no';
     ALTER TABLE services ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE services ADD COLUMN next_restart_at INTEGER;",
+    // 8: the supervisor's events in the change log. `kind` is `status` for a plain change of
+    // status, `backoff` when a restart is scheduled (this trigger), `restarting` when the
+    // supervisor claims it and `gave_up` when it stops trying (both written by the store, see
+    // store::supervision); `restarts` is the restart's number, `reason` the failure answered.
+    "ALTER TABLE service_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'status';
+    ALTER TABLE service_events ADD COLUMN restarts INTEGER;
+    ALTER TABLE service_events ADD COLUMN next_restart_at INTEGER;
+    ALTER TABLE service_events ADD COLUMN reason TEXT;
+    DROP TRIGGER service_status_changed;
+    CREATE TRIGGER service_status_changed AFTER UPDATE OF status ON services
+    WHEN OLD.status IS NOT NEW.status BEGIN
+        INSERT INTO service_events
+            (service_id, name, at, from_status, to_status, last_error, attempt, began_at, kind,
+             restarts, next_restart_at, reason)
+        VALUES (NEW.id, NEW.name, NEW.updated_at, OLD.status, NEW.status, NEW.last_error,
+            json_extract(NEW.attempts, '$[#-1]'),
+            CASE WHEN OLD.status = 'starting' THEN
+                (SELECT at FROM service_events
+                 WHERE service_id = NEW.id AND to_status = 'starting'
+                 ORDER BY seq DESC LIMIT 1)
+            END,
+            CASE WHEN NEW.status = 'backoff' THEN 'backoff' ELSE 'status' END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.restarts END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.next_restart_at END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.last_error END);
+    END;",
 ];
 
 /// The schema version this build migrates to.
@@ -234,6 +260,45 @@ mod tests {
             assert_eq!((svc.restart, svc.restarts), (RestartPolicy::No, 0));
             assert_eq!(svc.next_restart_at, None);
         }
+    }
+
+    /// Events logged before the supervisor's kinds existed read as plain changes of status,
+    /// and the trigger that replaced the old one still logs every change.
+    #[test]
+    fn events_from_before_kinds_read_as_status_changes() {
+        use crate::store::EventKind;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aima.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        super::apply_first(&conn, 7);
+        conn.execute_batch(
+            "INSERT INTO models (id, name, source, repo, model_type, created_at)
+             VALUES ('model-00000001', 'm', 'ollama', 'r', 'llm', 0);
+             INSERT INTO services (id, name, model_id, engine_type, port, status, created_at,
+                updated_at)
+             VALUES ('svc-00000001', 's', 'model-00000001', 'vllm', 8000, 'created', 0, 0);
+             UPDATE services SET status = 'starting', updated_at = 1;",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(&path).unwrap();
+        store
+            .conn()
+            .execute_batch("UPDATE services SET status = 'failed', updated_at = 2")
+            .unwrap();
+
+        let events = store.events_after(0, 10).unwrap();
+        let seen: Vec<_> = events.iter().map(|e| (e.kind, e.to.as_str(), e.restart)).collect();
+        assert_eq!(
+            seen,
+            [
+                (EventKind::Status, "created", None),
+                (EventKind::Status, "starting", None),
+                (EventKind::Status, "failed", None),
+            ]
+        );
+        assert_eq!(events[2].began_at, Some(1), "the start's claim, as before");
     }
 
     #[test]

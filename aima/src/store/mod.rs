@@ -46,7 +46,7 @@ use crate::disk::{DiskFull, Place};
 use crate::error::{Classified, Error, Kind, Result};
 
 pub use backup::{BackupError, stage_restore};
-pub use events::ServiceEvent;
+pub use events::{EventKind, ServiceEvent};
 pub use handle::StoreHandle;
 #[cfg(any(test, feature = "test-support"))]
 pub use migrations::LATEST as SCHEMA_VERSION;

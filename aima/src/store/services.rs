@@ -235,7 +235,7 @@ impl Store {
         from: &[Status],
         change: Change,
     ) -> Result<Option<Service>> {
-        Ok(self.apply(id, from, None, false, change)?.0)
+        Ok(self.apply(id, from, None, false, change, None)?.0)
     }
 
     /// Applies `change` only while the row is still `starting` under `claim`: a start that lost
@@ -247,7 +247,7 @@ impl Store {
         change: Change,
     ) -> Result<Option<Service>> {
         Ok(self
-            .apply(id, &[Status::Starting], Some(claim), false, change)?
+            .apply(id, &[Status::Starting], Some(claim), false, change, None)?
             .0)
     }
 
@@ -260,16 +260,19 @@ impl Store {
         from: &[Status],
         change: Change,
     ) -> Result<(Option<Service>, Option<Owner>)> {
-        self.apply(id, from, None, true, change)
+        self.apply(id, from, None, true, change, None)
     }
 
-    fn apply(
+    /// `tag`, when given, runs in the change's transaction once the row has changed, so that
+    /// the change log never shows the change without it (see [`Store::claim_restart`]).
+    pub(super) fn apply(
         &mut self,
         id: &ServiceId,
         from: &[Status],
         claim: Option<i64>,
         displace: bool,
         change: Change,
+        tag: Option<fn(&rusqlite::Transaction<'_>, &ServiceId) -> rusqlite::Result<()>>,
     ) -> Result<(Option<Service>, Option<Owner>)> {
         if change.to == Status::Starting {
             self.room_for_new()?;
@@ -314,6 +317,9 @@ impl Store {
                     claim,
                 ],
             )?;
+            if let Some(tag) = tag.filter(|_| changed == 1) {
+                tag(tx, id)?;
+            }
             Ok((changed, displaced))
         })?;
         if changed == 0 {

@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use super::Store;
-use super::services::sql_list;
+use super::services::{Change, sql_list};
 use crate::clock;
 use crate::domain::{Desired, Service, ServiceId, Status};
 use crate::error::Result;
@@ -74,14 +74,35 @@ impl Store {
         reason: &str,
     ) -> Result<Option<Service>> {
         let changed = self.write(|tx| {
-            Ok(tx.execute(
+            let changed = tx.execute(
                 "UPDATE services SET last_error = ?3, next_restart_at = NULL,
                     updated_at = max(?4, updated_at + 1)
                  WHERE id = ?1 AND status = 'failed' AND updated_at = ?2",
                 params![id.as_str(), seen, reason, clock::now_ms()],
-            )?)
+            )?;
+            // No status changes, so no trigger writes this event: it is written here.
+            if changed == 1 {
+                tx.execute(
+                    "INSERT INTO service_events (service_id, name, at, from_status, to_status,
+                        last_error, kind, restarts, reason)
+                     SELECT id, name, updated_at, status, status, last_error, 'gave_up', restarts,
+                        last_error
+                     FROM services WHERE id = ?1",
+                    [id.as_str()],
+                )?;
+            }
+            Ok(changed)
         })?;
         self.changed_row(id, changed)
+    }
+
+    /// The supervisor's claim of a restart that is due: the row leaves `backoff` for
+    /// `starting` as [`Store::change_service`] would move it, and the change log tells that
+    /// change as `restarting`, with the restart's number and the failure it answers.
+    pub(crate) fn claim_restart(&mut self, id: &ServiceId, change: Change) -> Result<Option<Service>> {
+        Ok(self
+            .apply(id, &[Status::Backoff], None, false, change, Some(tag_restarting))?
+            .0)
     }
 
     fn changed_row(&self, id: &ServiceId, changed: usize) -> Result<Option<Service>> {
@@ -90,4 +111,17 @@ impl Store {
         }
         self.get_service(id).map(Some)
     }
+}
+
+/// Marks the change just logged for `id` (its claim from `backoff`) as the supervisor's restart.
+fn tag_restarting(tx: &rusqlite::Transaction<'_>, id: &ServiceId) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE service_events SET kind = 'restarting',
+            restarts = (SELECT restarts FROM services WHERE id = ?1),
+            reason = (SELECT reason FROM service_events
+                      WHERE service_id = ?1 AND kind = 'backoff' ORDER BY seq DESC LIMIT 1)
+         WHERE seq = (SELECT MAX(seq) FROM service_events WHERE service_id = ?1)",
+        [id.as_str()],
+    )?;
+    Ok(())
 }

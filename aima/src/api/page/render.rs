@@ -45,6 +45,25 @@ impl View<'_> {
         crate::lifecycle::gpus::of(svc, self.config).to_string()
     }
 
+    /// The supervisor's restarts in a row, and while in `backoff` when the next one is due.
+    fn restarts(&self, svc: &Service) -> String {
+        let mut out = svc.restarts.to_string();
+        if let (Status::Backoff, Some(at)) = (svc.status, svc.next_restart_at) {
+            out.push_str(&format!(", next {}", self.due(at)));
+        }
+        out
+    }
+
+    /// "in 8s", or "due now" once its time has come.
+    fn due(&self, at: i64) -> String {
+        let secs = (at - self.now) / 1000;
+        if secs <= 0 {
+            "due now".to_owned()
+        } else {
+            format!("in {}", span(secs))
+        }
+    }
+
     /// "up 3m" for a running service; when it entered its status otherwise.
     fn since(&self, svc: &Service) -> String {
         if svc.status == Status::Running {
@@ -95,20 +114,23 @@ pub(super) fn overview(view: &View<'_>, services: &[Service]) -> Html {
         return Html(out);
     }
     out.push_str(
-        "<table class=\"services\"><thead><tr><th>Name</th><th>Status</th><th>Endpoint</th>\
-         <th>Engine</th><th>Model</th><th>GPU</th><th>Memory</th><th>Since</th><th>Last error</th></tr></thead><tbody>",
+        "<table class=\"services\"><thead><tr><th>Name</th><th>Status</th><th>Desired</th>\
+         <th>Restarts</th><th>Endpoint</th><th>Engine</th><th>Model</th><th>GPU</th><th>Memory</th><th>Since</th><th>Last error</th></tr></thead><tbody>",
     );
     for svc in services {
         let _ = write!(
             out,
             "<tr id=\"{id}\" data-status=\"{status}\">\
              <td><a href=\"/services/{id}\">{name}</a><div class=\"dim\">{id}</div></td>\
-             <td>{badge}</td><td class=\"endpoint\">{endpoint}</td><td>{engine}</td>\
+             <td>{badge}</td><td class=\"desired\">{desired}</td>\
+             <td class=\"restarts\">{restarts}</td><td class=\"endpoint\">{endpoint}</td><td>{engine}</td>\
              <td>{model}</td><td>{gpu}</td><td>{memory}</td><td>{since}</td><td class=\"error\">{error}</td></tr>",
             id = text(svc.id.as_str()),
             status = svc.status.as_str(),
             name = text(&svc.name),
             badge = status_badge(svc.status),
+            desired = svc.desired.as_str(),
+            restarts = text(&view.restarts(svc)),
             endpoint = text(&endpoint(svc)),
             engine = svc.engine_type.as_str(),
             model = view.model(svc),
@@ -127,6 +149,8 @@ pub(super) struct Change {
     pub(super) at: i64,
     pub(super) from: Option<String>,
     pub(super) to: String,
+    /// The supervisor's step, for its events ("restart 2 begun").
+    pub(super) step: Option<String>,
     pub(super) detail: Option<String>,
 }
 
@@ -139,6 +163,9 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
          <dl class=\"facts\" id=\"facts\" data-status=\"{status}\">\
          <dt>Id</dt><dd>{id}</dd>\
          <dt>Status</dt><dd class=\"status-text\">{status} <span class=\"dim\">({since})</span></dd>\
+         <dt>Desired</dt><dd id=\"desired\">{desired}</dd>\
+         <dt>Restart policy</dt><dd>{policy}</dd>\
+         <dt>Restarts in a row</dt><dd id=\"restarts\">{restarts}</dd>{next}\
          <dt>Endpoint</dt><dd class=\"endpoint\">{endpoint}</dd>\
          <dt>Port</dt><dd>{port}</dd>\
          <dt>Engine</dt><dd>{engine} <span class=\"dim\">{image}</span></dd>\
@@ -153,6 +180,10 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
         status = svc.status.as_str(),
         id = text(svc.id.as_str()),
         since = text(&view.since(svc)),
+        desired = svc.desired.as_str(),
+        policy = text(&svc.restart.text()),
+        restarts = svc.restarts,
+        next = next_restart(view, svc),
         endpoint = text(&endpoint(svc)),
         port = svc.port,
         engine = svc.engine_type.as_str(),
@@ -167,6 +198,18 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
     out.push_str(&attempts(svc));
     out.push_str(&recent(view, changes));
     Html(out)
+}
+
+/// The next restart's time, while the service waits in `backoff` for it.
+fn next_restart(view: &View<'_>, svc: &Service) -> String {
+    match (svc.status, svc.next_restart_at) {
+        (Status::Backoff, Some(at)) => format!(
+            "<dt>Next restart</dt><dd id=\"next-restart\">{} <span class=\"dim\">({})</span></dd>",
+            text(&rfc3339(at)),
+            text(&view.due(at))
+        ),
+        _ => String::new(),
+    }
 }
 
 fn attempts(svc: &Service) -> String {
@@ -226,6 +269,9 @@ fn recent(view: &View<'_>, changes: &[Change]) -> String {
                 .unwrap_or_default(),
             to = text(&c.to),
         );
+        if let Some(step) = &c.step {
+            let _ = write!(out, " <span class=\"step\">{}</span>", text(step));
+        }
         if let Some(detail) = &c.detail {
             let _ = write!(out, " <span class=\"error\">{}</span>", text(detail));
         }
@@ -293,6 +339,7 @@ mod tests {
             at: 61_000,
             from: Some("starting".to_owned()),
             to: "failed".to_owned(),
+            step: None,
             detail: Some(HOSTILE.to_owned()),
         };
         for html in [
@@ -319,5 +366,55 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("(1m ago)"), "{page}");
+    }
+
+    /// A supervised service in backoff: its desired state, restarts in a row and when the
+    /// next restart is due, on both views; the supervisor's steps in its recent changes.
+    #[test]
+    fn a_service_in_backoff_shows_desired_restarts_and_next_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path(), Env::default()).unwrap();
+        let models = HashMap::new();
+        let view = View {
+            models: &models,
+            config: &config,
+            now: 121_000,
+        };
+        let mut svc = failed_service();
+        svc.status = Status::Backoff;
+        svc.desired = crate::domain::Desired::Running;
+        svc.restart = crate::domain::RestartPolicy::OnFailure(Some(5));
+        svc.restarts = 3;
+        svc.next_restart_at = Some(129_000);
+
+        let list = overview(&view, std::slice::from_ref(&svc)).0;
+        assert!(list.contains("<th>Desired</th><th>Restarts</th>"), "{list}");
+        assert!(
+            list.contains("<td class=\"desired\">running</td><td class=\"restarts\">3, next in 8s</td>"),
+            "{list}"
+        );
+        let restarting = Change {
+            at: 130_000,
+            from: Some("backoff".to_owned()),
+            to: "starting".to_owned(),
+            step: Some("restart 3 begun".to_owned()),
+            detail: None,
+        };
+        let page = service(&view, &svc, &[restarting]).0;
+        assert!(page.contains("<dt>Desired</dt><dd id=\"desired\">running</dd>"), "{page}");
+        assert!(page.contains("<dd>on-failure:5</dd>"), "{page}");
+        assert!(page.contains("<dd id=\"restarts\">3</dd>"), "{page}");
+        assert!(
+            page.contains("<dd id=\"next-restart\">1970-01-01T00:02:09.000Z <span class=\"dim\">(in 8s)</span></dd>"),
+            "{page}"
+        );
+        assert!(page.contains("<span class=\"step\">restart 3 begun</span>"), "{page}");
+
+        // Not in backoff: no next restart; a past due time reads "due now".
+        svc.status = Status::Failed;
+        assert!(!service(&view, &svc, &[]).0.contains("next-restart"));
+        svc.status = Status::Backoff;
+        svc.next_restart_at = Some(100_000);
+        assert!(overview(&view, &[svc]).0.contains("3, next due now"));
     }
 }

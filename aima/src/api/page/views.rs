@@ -13,7 +13,8 @@ use crate::api::ApiState;
 use crate::domain::{Model, ModelId, Service};
 use crate::error::{Error, Kind, Result};
 use crate::ops;
-use crate::store::ServiceEvent;
+use crate::clock::rfc3339;
+use crate::store::{EventKind, ServiceEvent};
 
 /// What a view needs from the store, read in one blocking task.
 struct Records {
@@ -106,11 +107,27 @@ const RECENT_CHANGES: usize = 20;
 
 /// A change-log entry as the page lists it; a failure comes with its error.
 fn change(event: ServiceEvent) -> Change {
-    let detail = (event.to == "failed").then_some(event.last_error).flatten();
+    let restart = event.restart.unwrap_or(0);
+    let (step, detail) = match event.kind {
+        EventKind::Status => (
+            None,
+            (event.to == "failed").then_some(event.last_error).flatten(),
+        ),
+        EventKind::Backoff => {
+            let due = event.next_restart_at.map(rfc3339).unwrap_or_default();
+            (Some(format!("restart {restart} due {due}")), event.reason)
+        }
+        EventKind::Restarting => (Some(format!("restart {restart} begun")), None),
+        EventKind::GaveUp => (
+            Some(format!("gave up after {restart} restarts")),
+            event.reason,
+        ),
+    };
     Change {
         at: event.at,
         from: event.from,
         to: event.to,
+        step,
         detail,
     }
 }

@@ -161,3 +161,120 @@ async fn a_service_in_backoff_holds_its_port() {
     let port = f.store.sync().get_service(&other).unwrap().port;
     assert_ne!(port, f.service().port);
 }
+
+/// The supervisor's events in the change log, newest last, after the events before `after`.
+fn steps(f: &Fixture, after: i64) -> Vec<crate::store::ServiceEvent> {
+    f.store.sync().events_after(after, 100).unwrap()
+}
+
+fn kinds(events: &[crate::store::ServiceEvent]) -> Vec<(&'static str, String, Option<u32>)> {
+    events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.to.clone(), e.restart))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_change_log_tells_backoff_restarting_and_gave_up_with_reason_and_number() {
+    use crate::store::EventKind;
+    let mut f = supervised("on-failure:1");
+    dies_after_running(&mut f).await;
+    let before = f.store.sync().last_event_seq().unwrap();
+    let now = crate::clock::now_ms();
+    pass(&f, now).await;
+    f.rt.crash_on_start(100, &["RuntimeError: engine core died"]);
+    restart(&f.deps, &f.store, &f.id).await.unwrap_err();
+    pass(&f, crate::clock::now_ms() + LATER).await;
+
+    let events = steps(&f, before);
+    let supervisor: Vec<_> = events.iter().filter(|e| e.kind != EventKind::Status).collect();
+    assert_eq!(
+        kinds(&events),
+        [
+            ("status", "failed".into(), None),
+            ("backoff", "backoff".into(), Some(1)),
+            ("restarting", "starting".into(), Some(1)),
+            ("status", "failed".into(), None),
+            ("gave_up", "failed".into(), Some(1)),
+        ],
+        "{events:#?}"
+    );
+    let [backoff, restarting, gave_up] = supervisor[..] else {
+        panic!("{supervisor:#?}")
+    };
+    assert_eq!(backoff.next_restart_at, Some(now + 1000));
+    assert_has(backoff.reason.as_deref().unwrap(), "device lost");
+    assert_eq!(restarting.from.as_deref(), Some("backoff"));
+    assert_eq!(restarting.reason, backoff.reason, "the failure it answers");
+    assert_eq!(restarting.next_restart_at, None);
+    let reason = gave_up.reason.as_deref().unwrap();
+    assert_has(reason, "crash loop: 1 restarts, last: ");
+    assert_has(reason, "engine core died");
+    assert_eq!(gave_up.from.as_deref(), Some("failed"));
+    // As JSON, the supervisor's fields show only on its events.
+    let json = serde_json::to_value(restarting).unwrap();
+    assert_eq!((&json["kind"], &json["restart"]), (&"restarting".into(), &1.into()), "{json}");
+    let json = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(json["kind"], "status", "{json}");
+    assert!(json.get("restart").is_none() && json.get("reason").is_none(), "{json}");
+    // Answered once: later passes add nothing.
+    let last = f.store.sync().last_event_seq().unwrap();
+    pass(&f, crate::clock::now_ms() + 2 * LATER).await;
+    assert!(steps(&f, last).is_empty());
+}
+
+#[tokio::test]
+async fn an_operators_start_from_backoff_is_a_plain_change_not_a_restart() {
+    let mut f = supervised("always");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    let before = f.store.sync().last_event_seq().unwrap();
+
+    f.start(true).await.unwrap();
+
+    let events = steps(&f, before);
+    assert_eq!(
+        kinds(&events),
+        [("status", "starting".into(), None), ("status", "running".into(), None)],
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_operators_start_of_a_given_up_service_resets_its_count() {
+    let mut f = supervised("on-failure:1");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    f.rt.crash_on_start(3, &["RuntimeError: engine core died"]);
+    restart(&f.deps, &f.store, &f.id).await.unwrap_err();
+    pass(&f, crate::clock::now_ms() + LATER).await;
+    let given_up = f.service();
+    assert_eq!((given_up.status, given_up.restarts), (Status::Failed, 1));
+    assert_has(given_up.last_error.as_deref().unwrap(), "crash loop: 1 restarts");
+
+    let svc = f.start(true).await.unwrap();
+
+    assert_eq!(
+        (svc.status, svc.desired, svc.restarts, svc.next_restart_at),
+        (Status::Running, Desired::Running, 0, None)
+    );
+    // Its next death is restarted again: the limit counts from the operator's start.
+    f.rt.exit_container(&svc.container_id.unwrap(), 1, &["CUDA error"]);
+    pass(&f, crate::clock::now_ms()).await;
+    assert_eq!((f.service().status, f.service().restarts), (Status::Backoff, 1));
+}
+
+#[tokio::test]
+async fn a_stop_during_backoff_stays_stopped_through_later_passes() {
+    let mut f = supervised("always");
+    dies_after_running(&mut f).await;
+    pass(&f, crate::clock::now_ms()).await;
+    stop(&f.deps, &f.store, &f.id, StopMode::Graceful(None)).await.unwrap();
+
+    for later in [LATER, 2 * LATER, 10 * LATER] {
+        assert!(pass(&f, crate::clock::now_ms() + later).await.is_empty());
+        let svc = f.service();
+        assert_eq!((svc.status, svc.desired), (Status::Stopped, Desired::Stopped));
+    }
+    assert!(f.own_containers().is_empty());
+}

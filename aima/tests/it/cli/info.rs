@@ -131,3 +131,41 @@ fn info_shows_every_setting_and_where_the_api_token_comes_from() {
     assert_eq!(off["api"]["token"]["value"], "none: auth is off", "{off:#}");
     assert!(off["api"].get("token_file").is_none(), "{off:#}");
 }
+
+/// `info` says whether a daemon serves the data dir, by the test `service start` makes before
+/// its warning: the data dir's `aima.sock` answers.
+#[test]
+fn info_says_whether_a_daemon_serves_the_data_dir() {
+    let aima = Aima::new();
+    let socket = aima.data_dir().join("aima.sock").display().to_string();
+    let before = aima.run(&["info", "-o", "json"]).success().json();
+    assert_eq!(
+        before["daemon"],
+        serde_json::json!({"serving": false, "socket": socket}),
+        "{before:#}"
+    );
+
+    let mut daemon = crate::support::daemon::Daemon::start(&aima, &[]);
+    let json = aima.run(&["info", "-o", "json"]).success().json();
+    let table = aima.run(&["info"]).success();
+    assert_eq!(json["daemon"]["serving"], true, "{json:#}");
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("daemon:") && l.ends_with(&format!("serving (socket {socket})"))),
+        "{table}"
+    );
+
+    daemon.signal("TERM");
+    assert!(
+        daemon
+            .wait_exit(std::time::Duration::from_secs(20))
+            .success()
+    );
+    let after = aima.run(&["info"]).success();
+    assert!(
+        after.stdout.contains("not running (no answer on "),
+        "a stopped daemon's socket is gone or dead:\n{after}"
+    );
+}
