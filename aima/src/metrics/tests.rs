@@ -149,5 +149,5 @@ fn per_service_samples_count_restarts_and_show_up_and_desired() {
         !text.contains("svc-00000009"),
         "a deleted service is forgotten:\n{text}"
     );
-    assert!(m.inner().restarts.get("svc-00000009").is_none());
+    assert!(!m.inner().restarts.contains_key("svc-00000009"));
 }
