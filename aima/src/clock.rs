@@ -27,6 +27,16 @@ pub fn ago(ms: i64, now: i64) -> String {
     }
 }
 
+/// "in 8s", "in 3m", or "due now" once `ms` has come: when something scheduled happens.
+pub fn until(ms: i64, now: i64) -> String {
+    let secs = (ms - now) / 1000;
+    if secs <= 0 {
+        "due now".to_owned()
+    } else {
+        format!("in {}", span(secs))
+    }
+}
+
 /// "42s", "3m", "2h", "4d": a length of time in its largest whole unit.
 pub fn span(secs: i64) -> String {
     match secs.max(0) {
@@ -48,6 +58,10 @@ mod tests {
         assert_eq!(ago(0, 180_000), "3m ago");
         assert_eq!(ago(0, 7_200_000), "2h ago");
         assert_eq!(ago(0, 3 * 86_400_000), "3d ago");
+        assert_eq!(until(8_500, 0), "in 8s");
+        assert_eq!(until(180_000, 0), "in 3m");
+        assert_eq!(until(500, 0), "due now");
+        assert_eq!(until(0, 5_000), "due now");
     }
 
     #[test]

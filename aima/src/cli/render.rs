@@ -109,7 +109,7 @@ pub(crate) fn services_table(services: &[Service]) -> String {
                 gpus_text(s),
                 memory_text(s),
                 s.status.as_str().to_owned(),
-                s.restarts.to_string(),
+                restarts_text(s, now),
                 s.endpoint.clone(),
                 clock::ago(s.created_at, now),
             ]
@@ -230,6 +230,15 @@ pub(crate) fn service_detail(s: &Service) -> String {
     out
 }
 
+/// The `RESTARTS` cell: restarts in a row, and while in `backoff` when the next is due, as
+/// `kubectl get pods` adds when the last one was.
+fn restarts_text(s: &Service, now: i64) -> String {
+    match (s.status, s.next_restart_at) {
+        (Status::Backoff, Some(at)) => format!("{} (next {})", s.restarts, clock::until(at, now)),
+        _ => s.restarts.to_string(),
+    }
+}
+
 /// The policy, and while the supervisor is at work, its restarts in a row and the next one.
 fn restart_text(s: &Service) -> String {
     let mut text = s.restart.text();
@@ -312,6 +321,39 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn the_restarts_cell_says_when_the_next_restart_is_due_in_backoff() {
+        let mut svc = Service {
+            id: ServiceId::generate(),
+            name: "s".to_owned(),
+            model_id: ModelId::generate(),
+            engine_type: EngineType::Vllm,
+            port: HostPort::from(8000),
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            endpoint: "http://127.0.0.1:8000".to_owned(),
+            gpus: None,
+            memory_bytes: None,
+            desired: crate::domain::Desired::Running,
+            restart: crate::domain::RestartPolicy::Always,
+            restarts: 3,
+            next_restart_at: Some(9_000),
+            status: Status::Backoff,
+            last_error: None,
+            attempts: vec![],
+            container_id: None,
+            owner: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(restarts_text(&svc, 1_000), "3 (next in 8s)");
+        assert_eq!(restarts_text(&svc, 9_500), "3 (next due now)");
+        svc.status = Status::Starting;
+        assert_eq!(restarts_text(&svc, 1_000), "3");
+        let table = services_table(&[svc]);
+        let header = table.lines().next().unwrap();
+        assert!(header.contains("STATUS    RESTARTS  ENDPOINT"), "{table}");
     }
 
     #[test]

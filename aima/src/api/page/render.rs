@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::html::text;
 use super::layout::Html;
-use crate::clock::{ago, rfc3339, span};
+use crate::clock::{ago, rfc3339, span, until};
 use crate::config::Config;
 use crate::domain::{ContainerId, Model, ModelId, Service, Status};
 
@@ -56,12 +56,7 @@ impl View<'_> {
 
     /// "in 8s", or "due now" once its time has come.
     fn due(&self, at: i64) -> String {
-        let secs = (at - self.now) / 1000;
-        if secs <= 0 {
-            "due now".to_owned()
-        } else {
-            format!("in {}", span(secs))
-        }
+        until(at, self.now)
     }
 
     /// "up 3m" for a running service; when it entered its status otherwise.

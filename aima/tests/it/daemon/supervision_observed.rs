@@ -59,6 +59,24 @@ fn expect(events: &EventStream, service: &str, kind: &str, to: &str) -> Value {
     event
 }
 
+/// The `RESTARTS` cell of `service` in `service list`'s table.
+fn restarts_cell(data: &Aima, service: &str) -> String {
+    let table = data.run(&["service", "list"]).success().stdout;
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    let at = header
+        .find("RESTARTS")
+        .unwrap_or_else(|| panic!("no RESTARTS column:\n{table}"));
+    let row = lines
+        .find(|l| l.starts_with(service))
+        .unwrap_or_else(|| panic!("no row of {service}:\n{table}"));
+    row[at..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn kill(svc: &Value) {
     let container = svc["container_id"].as_str().expect("a running container");
     assert!(
@@ -124,6 +142,7 @@ fn restarts_show_as_events_and_metrics_and_giving_up_says_why() {
     expect(&events, &service, "status", "running");
     eprintln!("running again {:?} after docker kill", killed.elapsed());
     metrics_with(&daemon, &service_metrics(&service, &name, 1, 1, 1));
+    assert_eq!(restarts_cell(&data, &service), "1");
 
     // on-failure:1 has made its one restart in a row: the next death is given up.
     let (code, svc) = daemon.call("GET", &format!("/api/v2/services/{service}"), None);
