@@ -167,4 +167,25 @@ mod tests {
             "{start}"
         );
     }
+
+    #[test]
+    fn events_say_their_kind_and_the_supervisors_fields() {
+        let doc = super::openapi();
+        let schemas = &doc["components"]["schemas"];
+        let kinds: Vec<&str> = schemas["EventKind"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", schemas["EventKind"]))
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["status", "backoff", "restarting", "gave_up"]);
+        let event = &schemas["ServiceEvent"];
+        assert!(
+            event["required"].as_array().unwrap().contains(&"kind".into()),
+            "{event}"
+        );
+        for field in ["restart", "next_restart_at", "reason"] {
+            assert!(event["properties"].get(field).is_some(), "{field}: {event}");
+        }
+    }
 }
