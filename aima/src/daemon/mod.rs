@@ -3,6 +3,7 @@
 
 mod connections;
 mod listen;
+mod liveness;
 mod reconcile;
 mod serve;
 mod settings;
@@ -10,6 +11,7 @@ mod signals;
 mod socket;
 pub(crate) use socket::serves;
 mod token;
+mod watches;
 
 use connections::Listener;
 use listen::{bind, listen_address};

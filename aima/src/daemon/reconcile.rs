@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::HashMap;
 
+use tokio::sync::Notify;
 use tokio::task::{self, JoinSet};
 
 use crate::domain::{ContainerId, Service, ServiceId};
@@ -42,6 +43,8 @@ pub(crate) struct Reconciler {
     /// does not hold up the passes; dropped (aborted) with the reconciler.
     restarts: JoinSet<()>,
     in_flight: HashMap<task::Id, ServiceId>,
+    /// Asks for a pass now (the liveness watch took an engine for dead).
+    pass_now: Arc<Notify>,
 }
 
 impl Reconciler {
@@ -58,7 +61,13 @@ impl Reconciler {
             metrics,
             restarts: JoinSet::new(),
             in_flight: HashMap::new(),
+            pass_now: Arc::new(Notify::new()),
         }
+    }
+
+    /// What asks this reconciler for a pass before its period is up.
+    pub(crate) fn pass_now(&self) -> Arc<Notify> {
+        self.pass_now.clone()
     }
 
     /// Passes until `stop`; the first one at once. A pass in progress is dropped on `stop`:
@@ -87,6 +96,7 @@ impl Reconciler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
+                () = self.pass_now.notified() => {}
             }
         }
         tracing::debug!("reconciler stopped");
@@ -119,11 +129,17 @@ impl Reconciler {
             let task = done.map_or_else(|e| e.id(), |(task, ())| task);
             self.in_flight.remove(&task);
         }
-        let due = supervise::answer(store, services, supervise::now()).await?;
+        let pacing = self.deps.config.supervision;
+        let due = supervise::answer(store, services, supervise::now(), pacing.backoff_max).await?;
         let mut begun = Vec::new();
         for id in due {
             if self.in_flight.values().any(|busy| busy == &id) {
                 continue;
+            }
+            // At most `parallel_starts` at once (a reboot does not start every engine
+            // together): the others stay due in `backoff` for a later pass.
+            if self.in_flight.len() >= pacing.parallel_starts {
+                break;
             }
             let (deps, store, svc) = (self.deps.clone(), store.clone(), id.clone());
             let task = self.restarts.spawn(async move {
