@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use tokio::sync::Notify;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::watches::{Answer, Probing, Watches};
@@ -50,10 +51,15 @@ impl Liveness {
     /// Ticks until `stop`. A tick in progress is dropped on `stop`: its changes are
     /// conditional, and what it did not finish the reconciler or the next daemon does.
     pub(crate) async fn run(mut self, stop: CancellationToken) {
+        // Ticks a period apart from their starts: a tick that waited on a silent engine for
+        // its whole timeout does not push the next probe a period further.
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticks.tick().await;
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
-                () = tokio::time::sleep(TICK) => {}
+                _ = ticks.tick() => {}
             }
             tokio::select! {
                 () = stop.cancelled() => break,

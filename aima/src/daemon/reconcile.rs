@@ -131,16 +131,9 @@ impl Reconciler {
         }
         let pacing = self.deps.config.supervision;
         let due = supervise::answer(store, services, supervise::now(), pacing.backoff_max).await?;
+        let busy: Vec<ServiceId> = self.in_flight.values().cloned().collect();
         let mut begun = Vec::new();
-        for id in due {
-            if self.in_flight.values().any(|busy| busy == &id) {
-                continue;
-            }
-            // At most `parallel_starts` at once (a reboot does not start every engine
-            // together): the others stay due in `backoff` for a later pass.
-            if self.in_flight.len() >= pacing.parallel_starts {
-                break;
-            }
+        for id in to_begin(due, &busy, pacing.parallel_starts) {
             let (deps, store, svc) = (self.deps.clone(), store.clone(), id.clone());
             let task = self.restarts.spawn(async move {
                 match supervise::restart(&deps, &store, &svc).await {
@@ -189,6 +182,17 @@ impl Reconciler {
     }
 }
 
+/// The due restarts to begin now: not those already in progress (`busy`), and only as many
+/// as keep at most `parallel` in flight — a reboot does not start every engine at once; the others stay
+/// due in `backoff` for a later pass.
+fn to_begin(due: Vec<ServiceId>, busy: &[ServiceId], parallel: usize) -> Vec<ServiceId> {
+    let room = parallel.saturating_sub(busy.len());
+    due.into_iter()
+        .filter(|id| !busy.contains(id))
+        .take(room)
+        .collect()
+}
+
 fn changes(before: &[Service], after: &[Service]) -> Vec<(String, &'static str, &'static str)> {
     after
         .iter()
@@ -208,5 +212,26 @@ fn log(pass: &Pass) {
     }
     for id in &pass.reaped {
         tracing::info!(container = %id.short(), "removed orphaned container");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<ServiceId> {
+        (0..n)
+            .map(|i| ServiceId::parse(&format!("svc-{i:08x}")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn restarts_begin_at_most_parallel_at_once() {
+        let all = ids(5);
+        assert_eq!(to_begin(all.clone(), &[], 2), all[..2]);
+        // One in flight leaves room for one more; the one in flight is not begun twice.
+        assert_eq!(to_begin(all.clone(), &all[..1], 2), all[1..2]);
+        assert!(to_begin(all.clone(), &all[3..5], 2).is_empty());
+        assert_eq!(to_begin(all.clone(), &[], 64), all);
     }
 }

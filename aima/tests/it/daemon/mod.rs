@@ -6,6 +6,7 @@ mod http;
 mod instance;
 mod limits;
 mod listen;
+mod liveness;
 mod log_secrets;
 mod login_flood;
 mod observability;
