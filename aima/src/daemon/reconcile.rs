@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use tokio::sync::Notify;
 use tokio::task::{self, JoinSet};
 
+use super::docker_watch::DockerWatch;
 use crate::domain::{ContainerId, Service, ServiceId};
 use crate::error::Result;
 use crate::lifecycle::orphans::{Reaper, orphans};
@@ -45,6 +46,8 @@ pub(crate) struct Reconciler {
     in_flight: HashMap<task::Id, ServiceId>,
     /// Asks for a pass now (the liveness watch took an engine for dead).
     pass_now: Arc<Notify>,
+    /// Whether Docker answered the last pass, for the log.
+    docker: DockerWatch,
 }
 
 impl Reconciler {
@@ -62,6 +65,7 @@ impl Reconciler {
             restarts: JoinSet::new(),
             in_flight: HashMap::new(),
             pass_now: Arc::new(Notify::new()),
+            docker: DockerWatch::default(),
         }
     }
 
@@ -152,8 +156,15 @@ impl Reconciler {
     /// Lists containers before reading services, so a container created after the read (by a
     /// start claimed after it) is not in the list.
     async fn reap(&mut self, store: &StoreHandle) -> Result<Vec<ContainerId>> {
-        let Ok(rt) = self.deps.docker().await else {
-            return Ok(Vec::new()); // refresh_all has said Docker is away
+        let rt = match self.deps.docker().await {
+            Ok(rt) => {
+                self.docker.log(&Ok(()));
+                rt
+            }
+            Err(e) => {
+                self.docker.log(&Err(e));
+                return Ok(Vec::new());
+            }
         };
         let instance = &self.deps.config.instance;
         let containers = match rt.list(&labels::selector(None, instance)).await {

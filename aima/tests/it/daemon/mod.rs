@@ -2,6 +2,7 @@
 //! real Docker.
 
 mod docker;
+mod docker_away;
 mod http;
 mod instance;
 mod limits;
