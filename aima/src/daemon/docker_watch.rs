@@ -20,25 +20,24 @@ pub(crate) enum Say {
 
 #[derive(Debug, Default)]
 pub(crate) struct DockerWatch {
-    /// Since when Docker has been away, and when the log says so next.
-    away: Option<(Instant, Instant)>,
+    /// Since when Docker has been away, when the log says so next, and the wait after that.
+    away: Option<(Instant, Instant, Duration)>,
 }
 
 impl DockerWatch {
     pub(crate) fn observe(&mut self, reachable: bool, now: Instant) -> Say {
         match (reachable, self.away) {
             (true, None) => Say::Nothing,
-            (true, Some((since, _))) => {
+            (true, Some((since, _, _))) => {
                 self.away = None;
                 Say::Back(now - since)
             }
             (false, None) => {
-                self.away = Some((now, now + FIRST_REMINDER));
+                self.away = Some((now, now + FIRST_REMINDER, FIRST_REMINDER * 2));
                 Say::Away(Duration::ZERO)
             }
-            (false, Some((since, next))) if now >= next => {
-                let gap = ((next - since).max(FIRST_REMINDER) * 2).min(LAST_REMINDER);
-                self.away = Some((since, now + gap));
+            (false, Some((since, next, gap))) if now >= next => {
+                self.away = Some((since, now + gap, (gap * 2).min(LAST_REMINDER)));
                 Say::Away(now - since)
             }
             (false, Some(_)) => Say::Nothing,
