@@ -33,6 +33,8 @@ pub(crate) struct Info {
     docker: Docker,
     /// The free-space minimums (`[disk]`), in bytes.
     disk: BTreeMap<&'static str, Setting>,
+    /// How the daemon's supervisor paces restarts (`[supervision]`).
+    supervision: BTreeMap<&'static str, Setting>,
     engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
     /// The engines' download caches (named volumes) that exist; empty when Docker is away.
     caches: Vec<crate::lifecycle::cache::CacheInfo>,
@@ -187,6 +189,22 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
                 ),
             ),
         ]),
+        supervision: BTreeMap::from([
+            (
+                "backoff_max_secs",
+                Setting::new(
+                    json!(config.supervision.backoff_max.as_secs()),
+                    config.sources.of("supervision.backoff_max_secs"),
+                ),
+            ),
+            (
+                "parallel_starts",
+                Setting::new(
+                    json!(config.supervision.parallel_starts),
+                    config.sources.of("supervision.parallel_starts"),
+                ),
+            ),
+        ]),
         engines: engines(config),
         caches: Vec::new(),
     }
@@ -314,6 +332,12 @@ fn min_free(setting: &Setting) -> String {
     }
 }
 
+/// A setting's value with its unit, and where it came from.
+fn with_unit(setting: &Setting, unit: &str) -> String {
+    let (value, source) = setting.shown();
+    format!("{value}{unit} ({source})")
+}
+
 /// The detail view, then the engine settings as a table.
 pub(crate) fn render_table(info: &Info) -> String {
     let docker = &info.docker;
@@ -362,6 +386,14 @@ pub(crate) fn render_table(info: &Info) -> String {
         ("gpu runtime", gpu.to_owned()),
         ("data min free", min_free(&info.disk["data_min_free"])),
         ("docker min free", min_free(&info.disk["docker_min_free"])),
+        (
+            "backoff max",
+            with_unit(&info.supervision["backoff_max_secs"], "s"),
+        ),
+        (
+            "parallel starts",
+            with_unit(&info.supervision["parallel_starts"], ""),
+        ),
     ];
     let mut out = render::detail(&pairs);
     out.push('\n');

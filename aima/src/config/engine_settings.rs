@@ -226,6 +226,23 @@ pub const ALL: &[EngineSetting] = &[
         show: |s| json!(s.restart.text()),
     },
     EngineSetting {
+        key: "liveness_secs",
+        var: Var::Engine("LIVENESS_SECS"),
+        takes: "whole seconds from 0 to 86400 (0: running engines are not probed)",
+        apply: |s, r| r.whole::<u32>().filter(|n| *n <= 86_400).map(|v| s.liveness_secs = v),
+        show: |s| json!(s.liveness_secs),
+    },
+    EngineSetting {
+        key: "liveness_failures",
+        var: Var::Engine("LIVENESS_FAILURES"),
+        takes: "a whole number from 1 to 100",
+        apply: |s, r| {
+            let n = r.whole::<u32>().filter(|n| (1..=100).contains(n));
+            n.map(|v| s.liveness_failures = v)
+        },
+        show: |s| json!(s.liveness_failures),
+    },
+    EngineSetting {
         key: "health_path",
         var: Var::None,
         takes: "a path such as /health",
@@ -295,11 +312,14 @@ mod tests {
             ("port", Raw::Env("8080")),
             ("memory", Raw::Env("6m")),
             ("stop_secs", Raw::File(&toml::Value::Integer(3))),
+            ("liveness_secs", Raw::Env("0")),
+            ("liveness_failures", Raw::File(&toml::Value::Integer(5))),
         ];
         for (key, raw) in good {
             assert!(find(key).unwrap().apply(&mut spec, raw).is_some(), "{key}");
         }
         assert_eq!((spec.image.as_str(), spec.gpu, spec.default_port.get()), ("x:1", false, 8080));
+        assert_eq!((spec.liveness_secs, spec.liveness_failures), (0, 5));
         let bad = [
             ("gpu", Raw::Env("maybe")),
             ("port", Raw::Env("0")),
@@ -311,6 +331,10 @@ mod tests {
             ("image", Raw::File(&toml::Value::Integer(1))),
             ("restart", Raw::Env("sometimes")),
             ("restart", Raw::Env("on-failure:0")),
+            ("liveness_secs", Raw::Env("-1")),
+            ("liveness_secs", Raw::Env("86401")),
+            ("liveness_failures", Raw::Env("0")),
+            ("liveness_failures", Raw::File(&toml::Value::String("3".into()))),
         ];
         for (key, raw) in bad {
             assert!(find(key).unwrap().apply(&mut spec, raw).is_none(), "{key} {raw:?}");

@@ -8,6 +8,7 @@ mod error;
 mod private;
 mod runtime;
 mod sources;
+mod supervision;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub use env::Env;
 pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
+pub use supervision::Supervision;
 
 use crate::domain::{EngineSpec, EngineType};
 use engine_settings::Raw;
@@ -51,6 +53,8 @@ pub struct Config {
     pub api_auth: ApiAuth,
     /// Which runtime runs the engines (`[runtime]`, `AIMA_RUNTIME`).
     pub runtime: RuntimeSettings,
+    /// How the daemon's supervisor paces restarts (`[supervision]`).
+    pub supervision: Supervision,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -98,6 +102,8 @@ struct FileConfig {
     runtime: runtime::FileRuntime,
     #[serde(default)]
     disk: disk::FileDisk,
+    #[serde(default)]
+    supervision: supervision::FileSupervision,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +209,7 @@ impl Config {
         };
         let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
         let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
+        let supervision = Supervision::load(&file.supervision, &mut sources);
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -216,6 +223,7 @@ impl Config {
             api_token: api_token.filter(|t| !t.trim().is_empty()),
             api_auth,
             runtime,
+            supervision,
             sources,
             env,
         })
@@ -375,9 +383,8 @@ mod tests {
             "port" => ("8123", "8124"),
             "bind" => ("\"0.0.0.0\"", "::1"),
             "api_key" | "hf_token" => ("\"k-file\"", "k-env"),
-            "pids_limit" | "log_max_files" | "start_attempts" | "backoff_ms" | "stop_secs" => {
-                ("3", "4")
-            }
+            "pids_limit" | "log_max_files" | "start_attempts" | "backoff_ms" | "stop_secs"
+            | "liveness_secs" | "liveness_failures" => ("3", "4"),
             "health_path" => ("\"/up\"", "/up"),
             "restart" => ("\"on-failure:2\"", "always"),
             "extra_args" => ("[\"--a\"]", "--a"),
@@ -683,6 +690,24 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn supervision_comes_from_the_file_and_a_bad_value_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.supervision, Supervision::default());
+        std::fs::write(&config, "[supervision]\nbackoff_max_secs = 60\nparallel_starts = 4\n")
+            .unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.supervision.backoff_max, std::time::Duration::from_secs(60));
+        assert_eq!(cfg.supervision.parallel_starts, 4);
+        std::fs::write(&config, "[supervision]\n\nparallel_starts = 0\n").unwrap();
+        let err = crate::error::Error::from(Config::load(dir.path(), no_env()).unwrap_err());
+        let text = err.render();
+        assert!(text.contains("config.toml is malformed at line 3"), "{text}");
+        assert!(text.contains("parallel_starts must be a whole number from 1 to 64, not 0"), "{text}");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! data dir, the reconciler, and graceful shutdown.
 
 mod connections;
+mod docker_watch;
 mod listen;
+mod liveness;
 mod reconcile;
 mod serve;
 mod settings;
@@ -10,6 +12,7 @@ mod signals;
 mod socket;
 pub(crate) use socket::{SOCKET_NAME, serves};
 mod token;
+mod watches;
 
 use connections::Listener;
 use listen::{bind, listen_address};

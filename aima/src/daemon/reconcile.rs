@@ -9,8 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::HashMap;
 
+use tokio::sync::Notify;
 use tokio::task::{self, JoinSet};
 
+use super::docker_watch::DockerWatch;
 use crate::domain::{ContainerId, Service, ServiceId};
 use crate::error::Result;
 use crate::lifecycle::orphans::{Reaper, orphans};
@@ -42,6 +44,10 @@ pub(crate) struct Reconciler {
     /// does not hold up the passes; dropped (aborted) with the reconciler.
     restarts: JoinSet<()>,
     in_flight: HashMap<task::Id, ServiceId>,
+    /// Asks for a pass now (the liveness watch took an engine for dead).
+    pass_now: Arc<Notify>,
+    /// Whether Docker answered the last pass, for the log.
+    docker: DockerWatch,
 }
 
 impl Reconciler {
@@ -58,7 +64,14 @@ impl Reconciler {
             metrics,
             restarts: JoinSet::new(),
             in_flight: HashMap::new(),
+            pass_now: Arc::new(Notify::new()),
+            docker: DockerWatch::default(),
         }
+    }
+
+    /// What asks this reconciler for a pass before its period is up.
+    pub(crate) fn pass_now(&self) -> Arc<Notify> {
+        self.pass_now.clone()
     }
 
     /// Passes until `stop`; the first one at once. A pass in progress is dropped on `stop`:
@@ -87,6 +100,7 @@ impl Reconciler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
+                () = self.pass_now.notified() => {}
             }
         }
         tracing::debug!("reconciler stopped");
@@ -119,12 +133,11 @@ impl Reconciler {
             let task = done.map_or_else(|e| e.id(), |(task, ())| task);
             self.in_flight.remove(&task);
         }
-        let due = supervise::answer(store, services, supervise::now()).await?;
+        let pacing = self.deps.config.supervision;
+        let due = supervise::answer(store, services, supervise::now(), pacing.backoff_max).await?;
+        let busy: Vec<ServiceId> = self.in_flight.values().cloned().collect();
         let mut begun = Vec::new();
-        for id in due {
-            if self.in_flight.values().any(|busy| busy == &id) {
-                continue;
-            }
+        for id in to_begin(due, &busy, pacing.parallel_starts) {
             let (deps, store, svc) = (self.deps.clone(), store.clone(), id.clone());
             let task = self.restarts.spawn(async move {
                 match supervise::restart(&deps, &store, &svc).await {
@@ -143,8 +156,15 @@ impl Reconciler {
     /// Lists containers before reading services, so a container created after the read (by a
     /// start claimed after it) is not in the list.
     async fn reap(&mut self, store: &StoreHandle) -> Result<Vec<ContainerId>> {
-        let Ok(rt) = self.deps.docker().await else {
-            return Ok(Vec::new()); // refresh_all has said Docker is away
+        let rt = match self.deps.docker().await {
+            Ok(rt) => {
+                self.docker.log(&Ok(()));
+                rt
+            }
+            Err(e) => {
+                self.docker.log(&Err(e));
+                return Ok(Vec::new());
+            }
         };
         let instance = &self.deps.config.instance;
         let containers = match rt.list(&labels::selector(None, instance)).await {
@@ -173,6 +193,17 @@ impl Reconciler {
     }
 }
 
+/// The due restarts to begin now: not those already in progress (`busy`), and only as many
+/// as keep at most `parallel` in flight — a reboot does not start every engine at once; the others stay
+/// due in `backoff` for a later pass.
+fn to_begin(due: Vec<ServiceId>, busy: &[ServiceId], parallel: usize) -> Vec<ServiceId> {
+    let room = parallel.saturating_sub(busy.len());
+    due.into_iter()
+        .filter(|id| !busy.contains(id))
+        .take(room)
+        .collect()
+}
+
 fn changes(before: &[Service], after: &[Service]) -> Vec<(String, &'static str, &'static str)> {
     after
         .iter()
@@ -192,5 +223,26 @@ fn log(pass: &Pass) {
     }
     for id in &pass.reaped {
         tracing::info!(container = %id.short(), "removed orphaned container");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<ServiceId> {
+        (0..n)
+            .map(|i| ServiceId::parse(&format!("svc-{i:08x}")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn restarts_begin_at_most_parallel_at_once() {
+        let all = ids(5);
+        assert_eq!(to_begin(all.clone(), &[], 2), all[..2]);
+        // One in flight leaves room for one more; the one in flight is not begun twice.
+        assert_eq!(to_begin(all.clone(), &all[..1], 2), all[1..2]);
+        assert!(to_begin(all.clone(), &all[3..5], 2).is_empty());
+        assert_eq!(to_begin(all.clone(), &[], 64), all);
     }
 }

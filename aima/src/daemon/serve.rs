@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use super::connections::{Listener, Server};
+use super::liveness::Liveness;
 use super::reconcile::Reconciler;
 use crate::api::{self, ApiState};
 use crate::error::Result;
@@ -32,6 +33,12 @@ pub(crate) async fn serve(
         settings.reap_grace,
         state.metrics.clone(),
     );
+    let liveness = Liveness::new(
+        state.deps.clone(),
+        state.stores.clone(),
+        reconciler.pass_now(),
+    );
+    let watching = tokio::spawn(liveness.run(stop.clone()));
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
     let feeding = tokio::spawn(state.feed(stop.clone()));
 
@@ -74,6 +81,7 @@ pub(crate) async fn serve(
         }
     }
     let _ = reconciling.await;
+    let _ = watching.await;
     let _ = feeding.await;
     tracing::info!("aima daemon stopped");
     Ok(())

@@ -103,7 +103,16 @@ pub struct EngineSpec {
     pub shm_bytes: Option<u64>,
     /// The restart policy new services get when `--restart` is absent: `no` by default.
     pub restart: RestartPolicy,
+    /// Seconds between the daemon's probes of a running engine's health path; 0: not probed.
+    pub liveness_secs: u32,
+    /// Probes failed in a row after which the engine is taken for dead.
+    pub liveness_failures: u32,
 }
+
+/// Seconds between liveness probes unless `liveness_secs` says otherwise.
+pub const DEFAULT_LIVENESS_SECS: u32 = 10;
+/// Failed probes in a row that mark an engine dead unless `liveness_failures` says otherwise.
+pub const DEFAULT_LIVENESS_FAILURES: u32 = 3;
 
 /// What an engine is told to load, as decided at service create and start
 /// (`lifecycle::model_ref`).
@@ -247,6 +256,8 @@ impl EngineSpec {
             hf_token: None,
             shm_bytes: (engine == EngineType::Vllm).then_some(VLLM_SHM_BYTES),
             restart: RestartPolicy::No,
+            liveness_secs: DEFAULT_LIVENESS_SECS,
+            liveness_failures: DEFAULT_LIVENESS_FAILURES,
         }
     }
 

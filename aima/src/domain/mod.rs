@@ -25,7 +25,7 @@ pub use ids::{BadId, ContainerId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use port::HostPort;
 pub use pull::PullPolicy;
-pub use restart::{Desired, RESTART_TAKES, RestartPolicy, backoff};
+pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};
 pub use service::{Owner, Service, Status, endpoint_url};
 pub use text::check_text;
 #[cfg(any(test, feature = "test-support"))]

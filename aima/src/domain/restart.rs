@@ -76,14 +76,14 @@ impl Serialize for RestartPolicy {
 
 /// The first wait of a crash loop; each restart in a row doubles it.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
-/// The longest wait between restarts.
+/// The longest wait between restarts unless `[supervision] backoff_max_secs` says otherwise.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// The wait before restart number `restart` of a row (1 for the first): 1 s, 2 s, 4 s, … up to
-/// [`BACKOFF_MAX`].
-pub fn backoff(restart: u32) -> Duration {
-    let doublings = restart.saturating_sub(1).min(16);
-    (BACKOFF_FIRST * (1u32 << doublings)).min(BACKOFF_MAX)
+/// `cap` (never below the first wait).
+pub fn backoff(restart: u32, cap: Duration) -> Duration {
+    let doublings = restart.saturating_sub(1).min(24);
+    (BACKOFF_FIRST * (1u32 << doublings)).min(cap.max(BACKOFF_FIRST))
 }
 
 #[cfg(test)]
@@ -110,9 +110,23 @@ mod tests {
 
     #[test]
     fn backoff_doubles_from_one_second_to_five_minutes() {
-        let secs: Vec<u64> = (1..=11).map(|n| backoff(n).as_secs()).collect();
+        let secs: Vec<u64> = (1..=11).map(|n| backoff(n, BACKOFF_MAX).as_secs()).collect();
         assert_eq!(secs, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
-        assert_eq!(backoff(0), BACKOFF_FIRST);
-        assert_eq!(backoff(u32::MAX), BACKOFF_MAX);
+        assert_eq!(backoff(0, BACKOFF_MAX), BACKOFF_FIRST);
+        assert_eq!(backoff(u32::MAX, BACKOFF_MAX), BACKOFF_MAX);
+    }
+
+    #[test]
+    fn backoff_stops_doubling_at_the_configured_cap() {
+        let cap = Duration::from_secs(10);
+        let secs: Vec<u64> = (1..=6).map(|n| backoff(n, cap).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 10, 10]);
+        // A cap of an hour lets the doubling go on past five minutes, and no further.
+        let hour = Duration::from_secs(3600);
+        let secs: Vec<u64> = (10..=14).map(|n| backoff(n, hour).as_secs()).collect();
+        assert_eq!(secs, [512, 1024, 2048, 3600, 3600]);
+        assert_eq!(backoff(u32::MAX, hour), hour);
+        // A cap below the first wait still waits the first second.
+        assert_eq!(backoff(3, Duration::ZERO), BACKOFF_FIRST);
     }
 }

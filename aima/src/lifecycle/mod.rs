@@ -9,6 +9,7 @@ pub(crate) mod gpus;
 mod image;
 pub(crate) mod labels;
 mod lease;
+pub(crate) mod liveness;
 pub(crate) mod model_ref;
 pub(crate) mod orphans;
 mod preflight;

@@ -30,7 +30,8 @@ pub(crate) enum Verdict {
 /// is the status it failed from, when that failure is not answered yet (the last change of the
 /// row): `running` means its engine died after it ran; `starting` a start failed (the
 /// operator's, or one of the supervisor's own while `restarts` > 0).
-pub(crate) fn verdict(svc: &Service, failed_from: Option<Status>, now: i64) -> Verdict {
+/// `cap` is the longest wait (`[supervision] backoff_max_secs`).
+pub(crate) fn verdict(svc: &Service, failed_from: Option<Status>, now: i64, cap: Duration) -> Verdict {
     let Some(from) = failed_from else {
         return Verdict::Leave;
     };
@@ -58,16 +59,17 @@ pub(crate) fn verdict(svc: &Service, failed_from: Option<Status>, now: i64) -> V
     let restarts = svc.restarts.saturating_add(1);
     Verdict::Restart {
         restarts,
-        due: now + backoff(restarts).as_millis() as i64,
+        due: now + backoff(restarts, cap).as_millis() as i64,
     }
 }
 
 /// Answers the failures among `services` (as just refreshed) and returns the services whose
-/// restart is due at `now`.
+/// restart is due at `now`; backoff waits are at most `cap`.
 pub(crate) async fn answer(
     store: &StoreHandle,
     services: &[Service],
     now: i64,
+    cap: Duration,
 ) -> Result<Vec<ServiceId>> {
     let mut due = Vec::new();
     for svc in services {
@@ -80,7 +82,7 @@ pub(crate) async fn answer(
             }
             Status::Failed => {
                 let from = unanswered_failure(store, svc).await?;
-                match verdict(svc, from, now) {
+                match verdict(svc, from, now, cap) {
                     Verdict::Leave => {}
                     Verdict::Restart { restarts, due: at } => {
                         let (id, seen) = (svc.id.clone(), svc.updated_at);

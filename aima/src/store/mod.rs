@@ -33,6 +33,7 @@ mod models;
 mod pool;
 mod services;
 mod supervision;
+mod watch;
 #[cfg(test)]
 mod tests;
 

@@ -5,6 +5,7 @@ mod claim;
 mod give_way;
 mod gpus;
 mod image;
+mod liveness;
 mod model_swap;
 mod pull;
 mod refresh;

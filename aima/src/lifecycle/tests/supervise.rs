@@ -17,7 +17,9 @@ fn supervised(policy: &str) -> Fixture {
 /// One pass of the daemon's supervisor at `now`: refresh, then answer the failures.
 async fn pass(f: &Fixture, now: i64) -> Vec<ServiceId> {
     let services = refresh_all(&f.deps, &f.store).await.unwrap();
-    answer(&f.store, &services, now).await.unwrap()
+    answer(&f.store, &services, now, crate::domain::BACKOFF_MAX)
+        .await
+        .unwrap()
 }
 
 /// Starts the fixture's service, then its engine exits with code 1.

@@ -2,10 +2,12 @@
 //! real Docker.
 
 mod docker;
+mod docker_away;
 mod http;
 mod instance;
 mod limits;
 mod listen;
+mod liveness;
 mod log_secrets;
 mod login_flood;
 mod observability;

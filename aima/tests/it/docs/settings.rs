@@ -52,6 +52,7 @@ fn the_config_example_has_every_key_of_the_file() {
         ("models", "config/mod.rs", "FileModels"),
         ("runtime", "config/runtime.rs", "FileRuntime"),
         ("disk", "config/disk.rs", "FileDisk"),
+        ("supervision", "config/supervision.rs", "FileSupervision"),
     ];
     let mut missing = Vec::new();
     // The engine settings are the code's own table.
@@ -104,6 +105,9 @@ fn aima_accepts_the_config_example_and_takes_every_shown_setting_from_it() {
     ];
     for (key, setting) in info["disk"].as_object().unwrap() {
         shown.push((format!("disk.{key}"), setting));
+    }
+    for (key, setting) in info["supervision"].as_object().unwrap() {
+        shown.push((format!("supervision.{key}"), setting));
     }
     for (key, setting) in info["engines"]["vllm"].as_object().unwrap() {
         shown.push((format!("engines.vllm.{key}"), setting));
