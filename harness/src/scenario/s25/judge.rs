@@ -70,7 +70,7 @@ pub fn none_after(
 
 fn c1(obs: &Observations) -> Judged {
     let Some(kill) = &obs.a_kill else {
-        return skip(obs.skip_reason("the kill of A"));
+        return skip(obs.unstaged_reason("the kill of A"));
     };
     let a = &obs.fleet.a;
     let mut checks = Checks::new();
@@ -117,7 +117,7 @@ fn c1(obs: &Observations) -> Judged {
 
 fn c4(obs: &Observations) -> Judged {
     let Some(revive) = &obs.revive else {
-        return skip(obs.skip_reason("the daemon's SIGKILL and restart"));
+        return skip(obs.unstaged_reason("the daemon's SIGKILL and restart"));
     };
     let mut checks = Checks::new();
     cite_watcher(&mut checks, obs);
@@ -197,7 +197,7 @@ fn c5(obs: &Observations) -> Judged {
 
 fn c7(obs: &Observations) -> Judged {
     let Some(kill) = &obs.e_kill else {
-        return skip(obs.skip_reason("the kill of E"));
+        return skip(obs.unstaged_reason("the kill of E"));
     };
     let e = &obs.fleet.e;
     let mut checks = Checks::new();

@@ -86,7 +86,7 @@ pub fn c2(obs: &Observations) -> Judged {
 
 pub fn c3(obs: &Observations) -> Judged {
     let Some(port) = &obs.port else {
-        return skip(obs.skip_reason("the taken port"));
+        return skip(obs.unstaged_reason("the taken port"));
     };
     let c = &obs.fleet.c;
     let Some((pid, program, taken_ms)) = &port.holder else {
@@ -147,7 +147,7 @@ pub fn c3(obs: &Observations) -> Judged {
 
 pub fn c6(obs: &Observations) -> Judged {
     let Some(hang) = &obs.hang else {
-        return skip(obs.skip_reason("the hung engine"));
+        return skip(obs.unstaged_reason("the hung engine"));
     };
     let h = &hang.h;
     let mut checks = Checks::new();

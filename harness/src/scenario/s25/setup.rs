@@ -1,11 +1,11 @@
 //! Scenario 25's setup: the simulator images (plain for vLLM; crashing, later hanging, for
 //! llama.cpp), the daemon, the model and the six services, each created with its restart policy
-//! and started with `--wait`.
+//! and started through the daemon's API with `wait`.
 
 use anyhow::bail;
 
 use crate::fixtures::port_check::free_port;
-use crate::scenario::aima_ops::{Engine, VLLM, create_json, create_service_on, start_wait_on};
+use crate::scenario::aima_ops::{Engine, VLLM, api_call, create_json, create_service_on};
 use crate::scenario::context::RunContext;
 
 /// Seconds the crashing engine serves before it exits with code 1.
@@ -95,8 +95,8 @@ pub fn set_up(ctx: &mut RunContext) -> anyhow::Result<Fleet> {
     Ok(fleet)
 }
 
-/// `service create … --restart POLICY` on `port` (a free one when `None`), then
-/// `service start --wait`; the start must succeed.
+/// `service create … --restart POLICY` on `port` (a free one when `None`), then a start with
+/// `wait` through the API; the start must end `running`.
 pub fn create_and_start(
     ctx: &mut RunContext,
     model: &str,
@@ -113,19 +113,17 @@ pub fn create_and_start(
     let label = format!("sup-{}", name.to_lowercase());
     let extra = ["--restart", policy, "--name", &label];
     let (id, _) = create_service_on(ctx, engine, &step, model, port, &extra)?;
-    let start = start_wait_on(
+    // Through the daemon, which owns the start: a CLI start that ends just as the reconciler
+    // looks at its row is a race of its own, not this scenario's subject.
+    let started = api_call(
         ctx,
-        engine,
         &format!("setup: start {name}"),
-        &id,
-        START_TIMEOUT,
-    );
-    if !start.succeeded() {
-        bail!(
-            "service start of {name} failed ({}): {}",
-            start.outcome(),
-            start.stderr.trim()
-        );
+        "POST",
+        &format!("/api/v2/services/{id}/start"),
+        Some(&format!(r#"{{"wait":true,"timeout":{START_TIMEOUT}}}"#)),
+    )?;
+    if started["status"] != "running" {
+        bail!("the start of {name} ended {}", started["status"]);
     }
     Ok(Svc { name, id, port })
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::exec::CommandRecord;
 use crate::scenario::aima_ops::stop;
 use crate::scenario::context::RunContext;
+use crate::scenario::judging::Observed;
 
 use super::changelog::{self, Change};
 use super::faults::{self, HangObs, PortObs, ReviveObs};
@@ -20,7 +21,7 @@ use super::watch::{Samples, Watcher};
 /// How soon a killed engine must answer again.
 pub const KILL_BOUND: Duration = Duration::from_secs(5);
 /// How long the steps wait for a restart that should come, before they record that it did not.
-pub const WAIT_BOUND: Duration = Duration::from_secs(20);
+pub const WAIT_BOUND: Duration = Duration::from_secs(15);
 /// How long a stopped service must stay stopped.
 pub const STOP_WINDOW_MS: u64 = 30_000;
 /// How long B's crash loop may take from its start to giving up.
@@ -61,6 +62,18 @@ pub struct Observations {
     pub finals_ms: u64,
     pub changes: Option<Result<Vec<Change>, String>>,
     pub samples: Samples,
+    /// Faults that could not be staged: (what, why).
+    pub unstaged: Vec<(&'static str, String)>,
+}
+
+impl Observations {
+    /// Why a criterion whose fault `what` did not run is skipped.
+    pub fn unstaged_reason(&self, what: &str) -> String {
+        match self.unstaged.iter().find(|(w, _)| *w == what) {
+            Some((_, why)) => format!("{what} could not be staged: {why}"),
+            None => self.skip_reason(what),
+        }
+    }
 }
 
 crate::scenario::judging::observed!(Observations);
@@ -85,17 +98,22 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let fleet = obs.fleet.clone();
 
     // 1. The kill.
-    let (killed, healthy) = kill_and_wait(ctx, &fleet.a)?;
-    obs.a_kill = Some(killed);
-    obs.a_healthy_ms = healthy;
-    obs.a_after = probe::read(ctx, "A after the kill", &fleet.a.id);
+    if let Some((killed, healthy)) = staged(ctx, obs, "the kill of A", |ctx| {
+        kill_and_wait(ctx, &fleet.a)
+    }) {
+        obs.a_kill = Some(killed);
+        obs.a_healthy_ms = healthy;
+        obs.a_after = probe::read(ctx, "A after the kill", &fleet.a.id);
+    }
     obs.a_stop = Some(operator_stop(ctx, "stop A", &fleet.a.id));
 
     // 2. No policy.
-    let container = kill_engine(ctx, "E", &fleet.e.id)?;
-    obs.e_kill = Some(Killed {
-        container,
-        at_ms: ctx.timeline.elapsed_ms(),
+    obs.e_kill = staged(ctx, obs, "the kill of E", |ctx| {
+        let container = kill_engine(ctx, "E", &fleet.e.id)?;
+        Ok(Killed {
+            container,
+            at_ms: ctx.timeline.elapsed_ms(),
+        })
     });
 
     // 3. The stop during backoff.
@@ -115,11 +133,17 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     obs.d_before = last;
     obs.d_stop = Some(operator_stop(ctx, "stop D during backoff", &d));
 
-    // 4.–6. The faults.
-    obs.port = Some(faults::port_taken(ctx, &fleet.c)?);
+    // 4.–6. The faults; one that cannot be staged leaves the others to run.
+    obs.port = staged(ctx, obs, "the taken port", |ctx| {
+        faults::port_taken(ctx, &fleet.c)
+    });
     wait_for_loop_end(ctx, &fleet);
-    obs.revive = Some(faults::daemon_dies(ctx, &fleet)?);
-    obs.hang = Some(faults::hung_engine(ctx, &fleet)?);
+    obs.revive = staged(ctx, obs, "the daemon's SIGKILL and restart", |ctx| {
+        faults::daemon_dies(ctx, &fleet)
+    });
+    obs.hang = staged(ctx, obs, "the hung engine", |ctx| {
+        faults::hung_engine(ctx, &fleet)
+    });
 
     // 7. The windows close; the final reads.
     let until = obs
@@ -145,6 +169,23 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         Duration::from_secs(5),
     ));
     Ok(())
+}
+
+/// Runs one fault's steps; when they cannot be staged, says why, records it and goes on.
+fn staged<T>(
+    ctx: &mut RunContext,
+    obs: &mut Observations,
+    what: &'static str,
+    steps: impl FnOnce(&mut RunContext) -> anyhow::Result<T>,
+) -> Option<T> {
+    match steps(ctx) {
+        Ok(seen) => Some(seen),
+        Err(err) => {
+            ctx.say(&format!("{what} could not be staged: {err:#}"));
+            obs.unstaged.push((what, format!("{err:#}")));
+            None
+        }
+    }
 }
 
 /// Kills `svc`'s engine and reads its `/health` every 100 ms until it answers 200 (at most
