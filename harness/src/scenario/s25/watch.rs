@@ -79,14 +79,20 @@ impl Samples {
             .collect()
     }
 
-    /// `N listings over Xs (every 100 ms), K failed`, for evidence.
+    /// `N listings over Xs, at most Yms apart, K failed`, for evidence.
     pub fn describe(&self) -> String {
         let span = match (self.samples.first(), self.samples.last()) {
             (Some(a), Some(b)) => (b.at_ms - a.at_ms) as f64 / 1000.0,
             _ => 0.0,
         };
+        let widest = self
+            .samples
+            .windows(2)
+            .map(|w| w[1].at_ms - w[0].at_ms)
+            .max()
+            .unwrap_or(0);
         format!(
-            "the watcher listed this data dir's containers {} times over {span:.1}s (every {} ms); {} listing(s) failed",
+            "the watcher listed this data dir's containers {} times over {span:.1}s ({} ms pause between listings, at most {widest}ms apart); {} listing(s) failed",
             self.samples.len(),
             PERIOD.as_millis(),
             self.errors
@@ -94,10 +100,11 @@ impl Samples {
     }
 }
 
-/// The running watcher; [`Watcher::finish`] stops it and returns what it saw.
+/// The running watcher; [`Watcher::finish`] stops it and returns what it saw. Dropped
+/// unfinished (a scenario that panicked), it still stops.
 pub struct Watcher {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Samples>,
+    thread: Option<JoinHandle<Samples>>,
 }
 
 impl Watcher {
@@ -134,13 +141,25 @@ impl Watcher {
             }
             out
         });
-        Ok(Self { stop, thread })
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// Stops the thread and returns every listing.
-    pub fn finish(self) -> Samples {
+    pub fn finish(mut self) -> Samples {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap_or_default()
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -181,5 +200,6 @@ mod tests {
         assert_eq!((lives[1].first_ms, lives[1].last_ms), (100, 200));
         assert_eq!(samples.appeared_after("a", 50).len(), 1);
         assert!(samples.describe().contains("4 times over 0.3s"));
+        assert!(samples.describe().contains("at most 100ms apart"));
     }
 }
