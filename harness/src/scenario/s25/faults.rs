@@ -16,7 +16,7 @@ use crate::timeline::EventKind;
 
 use super::probe::{self, kill_engine, poll, record};
 use super::setup::{Fleet, HANG_AFTER_SECS, LIVENESS_SECS, Svc, create_and_start, llamacpp};
-use super::steps::{Killed, WAIT_BOUND};
+use super::steps::{Killed, SETTLE, WAIT_BOUND};
 
 /// C's port taken after its engine died.
 #[derive(Debug, Clone, Default)]
@@ -116,7 +116,7 @@ pub fn port_taken(ctx: &mut RunContext, c: &Svc) -> anyhow::Result<PortObs> {
         (probe::health(port, Duration::from_millis(500)) == Some(200)).then_some(())
     })
     .map(|()| ctx.timeline.elapsed_ms() - left_ms);
-    obs.after = probe::read(ctx, "C after the holder left", &c.id);
+    obs.after = probe::read_when(ctx, "C after the holder left", &c.id, "running", SETTLE);
     Ok(obs)
 }
 
@@ -149,7 +149,13 @@ pub fn daemon_dies(ctx: &mut RunContext, fleet: &Fleet) -> anyhow::Result<Revive
         (probe::health(port, Duration::from_millis(500)) == Some(200)).then_some(())
     })
     .map(|()| ctx.timeline.elapsed_ms() - restarted_ms);
-    obs.after = probe::read(ctx, "F after the daemon's restart", &fleet.f.id);
+    obs.after = probe::read_when(
+        ctx,
+        "F after the daemon's restart",
+        &fleet.f.id,
+        "running",
+        SETTLE,
+    );
     Ok(obs)
 }
 

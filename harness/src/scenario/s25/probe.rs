@@ -58,6 +58,22 @@ pub fn read(ctx: &mut RunContext, step: &str, service: &str) -> Option<Value> {
     (reply.status == 200).then(|| reply.json()).flatten()
 }
 
+/// Reads the record quietly every 100 ms until it reads `want` (at most `bound`; an engine
+/// that answers is a moment ahead of the start that waits for it), then once more on the
+/// record under `step`.
+pub fn read_when(
+    ctx: &mut RunContext,
+    step: &str,
+    service: &str,
+    want: &str,
+    bound: Duration,
+) -> Option<Value> {
+    poll(bound, Duration::from_millis(100), || {
+        (status(&record(ctx, service)) == want).then_some(())
+    });
+    read(ctx, step, service)
+}
+
 /// A record's `status` (empty when unreadable).
 pub fn status(record: &Option<Value>) -> String {
     record

@@ -22,6 +22,8 @@ use super::watch::{Samples, Watcher};
 pub const KILL_BOUND: Duration = Duration::from_secs(5);
 /// How long the steps wait for a restart that should come, before they record that it did not.
 pub const WAIT_BOUND: Duration = Duration::from_secs(15);
+/// How long a record may take to read `running` once its engine answers.
+pub const SETTLE: Duration = Duration::from_secs(3);
 /// How long a stopped service must stay stopped.
 pub const STOP_WINDOW_MS: u64 = 30_000;
 /// How long B's crash loop may take from its start to giving up.
@@ -103,7 +105,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     }) {
         obs.a_kill = Some(killed);
         obs.a_healthy_ms = healthy;
-        obs.a_after = probe::read(ctx, "A after the kill", &fleet.a.id);
+        obs.a_after = probe::read_when(ctx, "A after the kill", &fleet.a.id, "running", SETTLE);
     }
     obs.a_stop = Some(operator_stop(ctx, "stop A", &fleet.a.id));
 
