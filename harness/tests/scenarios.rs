@@ -115,6 +115,13 @@ fn main() -> ExitCode {
             Some("ignore-memory.sh"),
             Expectation::failing(&["S23.C1", "S23.C2", "S23.C3"]),
         ),
+        scenario_case("s25::conformance", 25, None, Expectation::all_pass()),
+        scenario_case(
+            "s25::faulty::restart_policy_ignored",
+            25,
+            Some("no-restart.sh"),
+            Expectation::failing(&["S25.C1", "S25.C2", "S25.C3", "S25.C4", "S25.C5", "S25.C6"]),
+        ),
         // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
         scenario_case(
             "s20::wrapper::no_exec_leaves_no_aima",

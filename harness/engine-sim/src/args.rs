@@ -1,6 +1,22 @@
 //! Command-line interface of the simulator (flags and their environment fallbacks).
 
+use std::ffi::OsString;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Reads llama.cpp's `-hf REPO` (what aima gives the llama.cpp image for a repository model) as
+/// `--model REPO`, so the simulator can also play the `llamacpp` engine.
+pub fn llama_cpp_words(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    args.into_iter()
+        .map(|arg| {
+            if arg == "-hf" {
+                OsString::from("--model")
+            } else {
+                arg
+            }
+        })
+        .collect()
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,6 +132,17 @@ mod tests {
             "vLLM style needs --model"
         );
         assert!(Cli::try_parse_from(["sim", "serve", "run"]).is_err());
+    }
+
+    #[test]
+    fn llama_cpp_hf_names_the_model() {
+        let words = ["sim", "serve", "-hf", "org/tiny-GGUF", "--port", "8080"];
+        let cli = Cli::parse_from(llama_cpp_words(words.map(OsString::from)));
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.model.as_deref(), Some("org/tiny-GGUF"));
+        assert_eq!(args.port, Some(8080));
     }
 
     #[test]

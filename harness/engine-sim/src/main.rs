@@ -21,7 +21,7 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::llama_cpp_words(std::env::args_os()));
     init_logging();
 
     let runtime = match tokio::runtime::Runtime::new() {

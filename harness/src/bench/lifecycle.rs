@@ -142,7 +142,7 @@ pub(crate) fn concurrent(lab: &Lab, runs: usize, count: usize) -> anyhow::Result
                     let (label, batch_label) = (&label, &batch_label);
                     s.spawn(move || {
                         let Ok(port) = free_port() else { return false };
-                        docker_run_labelled(lab, &[label, batch_label], port).is_ok()
+                        docker_run_labelled(lab, &[label, batch_label], port, &[]).is_ok()
                             && wait_healthy(port).is_ok()
                     })
                 })
@@ -183,16 +183,23 @@ fn distinct_facts(facts: Vec<String>) -> Vec<String> {
 }
 
 fn docker_run(lab: &Lab, label: &str, port: u16) -> anyhow::Result<String> {
-    docker_run_labelled(lab, &[label], port)
+    docker_run_labelled(lab, &[label], port, &[])
 }
 
-/// `docker run -d` of the simulator publishing `127.0.0.1:port`, as aima would run it.
-fn docker_run_labelled(lab: &Lab, labels: &[&str], port: u16) -> anyhow::Result<String> {
+/// `docker run -d` of the simulator publishing `127.0.0.1:port`, as aima would run it, with
+/// `extra` options (`--restart always`).
+pub(crate) fn docker_run_labelled(
+    lab: &Lab,
+    labels: &[&str],
+    port: u16,
+    extra: &[&str],
+) -> anyhow::Result<String> {
     let publish = format!("127.0.0.1:{port}:8000");
     let mut args = vec!["run", "-d"];
     for label in labels {
         args.extend(["--label", label]);
     }
+    args.extend_from_slice(extra);
     args.extend([
         "-p", &publish, &lab.image, "--model", "bench", "--port", "8000",
     ]);
@@ -208,7 +215,7 @@ fn docker_run_labelled(lab: &Lab, labels: &[&str], port: u16) -> anyhow::Result<
 }
 
 /// Polls `GET /health` on the published port until it answers 200.
-fn wait_healthy(port: u16) -> anyhow::Result<()> {
+pub(crate) fn wait_healthy(port: u16) -> anyhow::Result<()> {
     let until = Instant::now() + HEALTHY_WITHIN;
     while Instant::now() < until {
         if health_ok(SocketAddr::from(([127, 0, 0, 1], port))) {
@@ -219,7 +226,7 @@ fn wait_healthy(port: u16) -> anyhow::Result<()> {
     bail!("the engine on port {port} was not healthy within {HEALTHY_WITHIN:?}")
 }
 
-fn health_ok(addr: SocketAddr) -> bool {
+pub(crate) fn health_ok(addr: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
         return false;
     };

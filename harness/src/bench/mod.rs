@@ -5,7 +5,7 @@
 //! data dirs and is removed at the end (or on Ctrl-C).
 //!
 //! - `lab` — the isolated aima (data dir, daemon, token) and the Docker CLI baseline.
-//! - `fail_fast`, `lifecycle`, `load`, `cycles` — the figures.
+//! - `fail_fast`, `lifecycle`, `load`, `cycles`, `supervision` — the figures.
 //! - `timed`, `docker_api`, `stats` — measuring; `model`, `report`, `plots` — the outputs.
 
 mod cycles;
@@ -18,10 +18,11 @@ mod model;
 mod plots;
 mod report;
 mod stats;
+mod supervision;
 mod timed;
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 
@@ -56,6 +57,9 @@ struct Plan {
     cycles: usize,
     list_sizes: Vec<usize>,
     list_runs: usize,
+    restart_runs: usize,
+    idle_engines: usize,
+    idle_window: Duration,
 }
 
 impl Plan {
@@ -72,6 +76,9 @@ impl Plan {
                 cycles: 20,
                 list_sizes: vec![100, 1000],
                 list_runs: runs.min(2),
+                restart_runs: runs,
+                idle_engines: 5,
+                idle_window: Duration::from_secs(15),
             }
         } else {
             let runs = options.runs.unwrap_or(20);
@@ -85,6 +92,9 @@ impl Plan {
                 cycles: 100,
                 list_sizes: vec![1000, 10_000],
                 list_runs: runs.min(5),
+                restart_runs: runs.min(10),
+                idle_engines: 50,
+                idle_window: Duration::from_secs(60),
             }
         }
     }
@@ -149,6 +159,13 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<PathBuf> {
             &mut notes,
         )?);
     }
+    let idle = {
+        let lab = Lab::new(&bins.aima, &run_id, &run_dir, &image, "data-supervision")?;
+        say("restart after kill");
+        figures.push(supervision::restart_after_kill(&lab, plan.restart_runs)?);
+        say("idle cost of supervision");
+        supervision::idle_cost(&lab, plan.idle_engines, plan.idle_window)?
+    };
     notes.push(
         "the machine is shared with other builds and tests: compare ratios (measured side by side) rather than absolute figures across runs".to_owned(),
     );
@@ -169,6 +186,7 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<PathBuf> {
         wall_secs: wall.elapsed().as_secs_f64(),
         figures,
         cycles,
+        idle,
         notes,
         plots,
     };

@@ -102,6 +102,8 @@ pub(crate) struct BenchReport {
     pub wall_secs: f64,
     pub figures: Vec<Figure>,
     pub cycles: Cycles,
+    /// The daemon's idle cost of supervision: with no engine, then with N.
+    pub idle: Vec<super::supervision::IdleCost>,
     pub notes: Vec<String>,
     pub plots: Vec<String>,
 }

@@ -45,7 +45,59 @@ fn goals(report: &BenchReport) -> Vec<(String, bool)> {
         format!("fds unchanged: {:+}", c.fd_change()),
         c.fd_change() == 0,
     ));
+    if let Some(ratio) = report
+        .figures
+        .iter()
+        .find(|f| f.id == "restart_after_kill")
+        .and_then(|f| f.ratio)
+    {
+        goals.push((
+            format!("restart after a kill no slower than Docker's (ratio ≤ 1.0): {ratio:.2}"),
+            ratio <= 1.0,
+        ));
+    }
+    if let Some(busy) = report
+        .idle
+        .iter()
+        .filter(|i| i.engines > 0)
+        .max_by_key(|i| i.engines)
+    {
+        goals.push((
+            format!(
+                "supervising {} idle engines: ≤ 1 % of one core: {:.2} %",
+                busy.engines, busy.cpu_percent
+            ),
+            busy.cpu_percent <= 1.0,
+        ));
+        goals.push((
+            format!(
+                "supervising {} idle engines: RSS ≤ 30 MiB: {:.1} MiB",
+                busy.engines,
+                busy.rss_kib as f64 / 1024.0
+            ),
+            busy.rss_kib <= 30 * 1024,
+        ));
+    }
     goals
+}
+
+/// The idle cost of supervision as a table: one line per engine count.
+fn idle_table(report: &BenchReport) -> String {
+    let mut md = String::from(
+        "| engines | window (s) | CPU s per minute | % of one core | RSS (MiB) |\n|---|---|---|---|---|\n",
+    );
+    for i in &report.idle {
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.3} | {:.2} | {:.1} |",
+            i.engines,
+            i.window_secs,
+            i.cpu_secs_per_min,
+            i.cpu_percent,
+            i.rss_kib as f64 / 1024.0
+        );
+    }
+    md
 }
 
 pub(crate) fn markdown(report: &BenchReport) -> String {
@@ -102,6 +154,16 @@ pub(crate) fn markdown(report: &BenchReport) -> String {
         c.containers_left,
         c.port_free_after
     );
+    if !report.idle.is_empty() {
+        md.push_str(
+            "## Idle cost of supervision\n\n\
+             The supervising daemon's own CPU time (user + system, every thread, from \
+             `/proc/<pid>/stat`) over a window in which nothing happens, and its RSS at the end, \
+             with no engine and with N running engines whose services have `--restart always`.\n\n",
+        );
+        md.push_str(&idle_table(report));
+        md.push('\n');
+    }
     md.push_str("## Plots\n\n");
     for plot in &report.plots {
         let _ = writeln!(md, "![{plot}]({plot})\n");

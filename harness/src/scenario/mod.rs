@@ -19,6 +19,7 @@ pub mod s21;
 pub mod s22;
 pub mod s23;
 pub mod s24;
+pub mod s25;
 #[cfg(test)]
 mod spec;
 
@@ -180,6 +181,18 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         daemon_env: None,
         not_on_swarm: Some("aima refuses GPU engines on a Swarm"),
         run: s24::run,
+    },
+    ScenarioInfo {
+        number: 25,
+        title: "Supervision",
+        document: "scenarios/25-supervision.md",
+        criteria: &s25::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        not_on_swarm: Some(
+            "it kills engines with docker kill and counts their containers, while on a Swarm aima's engines are services whose tasks Swarm itself replaces",
+        ),
+        run: s25::run,
     },
 ];
 
