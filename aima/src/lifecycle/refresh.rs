@@ -79,6 +79,13 @@ pub(super) async fn resolve(
     let Some((to, reason)) = verdict else {
         return Ok(svc);
     };
+    // Look again before acting: a starter that finished (wrote `running`) and exited between
+    // our read and the look at its process reads as gone, and its engine must not be removed.
+    // A process found gone writes nothing more, so this second read is the truth.
+    let now = store.get_service(&svc.id).await?;
+    if (now.status, now.owner, now.updated_at) != (svc.status, svc.owner, svc.updated_at) {
+        return Ok(now);
+    }
     let failed = to == Status::Failed;
     if failed && let Some(rt) = rt {
         // Best effort: what stays (Docker failing) is removed by the next start's preflight,

@@ -3,7 +3,9 @@
 
 use super::{Fixture, ME, assert_has};
 use crate::domain::{Owner, Status};
+use crate::lifecycle::refresh::resolve;
 use crate::lifecycle::{refresh, refresh_all};
+use crate::runtime::SharedRuntime;
 
 #[tokio::test]
 async fn a_detached_start_is_starting_then_running_once_healthy() {
@@ -248,4 +250,27 @@ async fn the_owner_renews_its_lease_while_it_works_and_stops_once_the_row_moves_
         "the holder is told at once"
     );
     assert_eq!(f.service().owner.unwrap().lease_until, before);
+}
+
+/// The reconciler read `starting` (owner X); X then wrote `running` and exited before the look
+/// at its process. The look finds X gone, but the engine X started must stay.
+#[tokio::test]
+async fn a_starter_that_finished_after_the_read_keeps_its_engine() {
+    let mut f = Fixture::new();
+    let finished = Owner {
+        pid: 31339,
+        start_time: 1,
+        ..ME
+    };
+    f.force_status(Status::Starting, Some(finished), None);
+    let stale = f.store.sync().get_service(&f.id).unwrap();
+    let engine = f.add_labelled(&f.id.clone(), true);
+    f.force_status(Status::Running, None, Some(&engine));
+
+    let rt: SharedRuntime = f.rt.clone();
+    let svc = resolve(&f.deps, &f.store, stale, Some(&rt)).await.unwrap();
+
+    assert_eq!(svc.status, Status::Running);
+    assert_eq!(svc.container_id, Some(engine));
+    assert!(f.rt.removed().is_empty(), "removed: {:?}", f.rt.removed());
 }
