@@ -92,7 +92,7 @@ inside 'grep -q "^ExecStart=/usr/bin/aima start$" /lib/systemd/system/aima.servi
 
 # The daemon's account as the unit makes it: user aima, group aima, supplementary group docker
 # (here: the group of the host's Docker socket).
-inside "getent group $docker_gid >/dev/null || groupadd -g $docker_gid docker"
+inside "getent group $docker_gid >/dev/null || groupadd -g $docker_gid docker-host"
 as_aima="setpriv --reuid=aima --regid=aima --groups=$docker_gid --inh-caps=-all env -i \
   PATH=/usr/bin:/bin HOME=/var/lib/aima AIMA_DATA_DIR=/var/lib/aima AIMA_LISTEN=127.0.0.1:$api_port \
   AIMA_VLLM_IMAGE=$engine_image AIMA_VLLM_GPU=false"

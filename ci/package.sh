@@ -4,6 +4,8 @@
 # bash, zsh and fish, one man page per command (gzipped), and the maintainer scripts of
 # aima/packaging/debian (system user and group aima, /var/lib/aima 0750). Its Depends are read
 # from the binary: libc6 at the newest glibc symbol version it uses, and libgcc-s1 if linked.
+# AIMA_PACKAGE_BINARY=PATH packages that binary instead of building the release one (a quick
+# try of the packaging with a debug build; never for a package you ship).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +18,14 @@ version=$(cargo metadata --no-deps --format-version 1 |
 arch=amd64
 [[ "$(uname -m)" == x86_64 ]] || { echo "package: builds amd64 only, this machine is $(uname -m)" >&2; exit 1; }
 
-echo "package: building aima $version (release: LTO, stripped)"
-began=$(date +%s)
-cargo build --release --locked -p aima
-echo "package: release build took $(($(date +%s) - began)) s"
-binary=target/release/aima
+binary=${AIMA_PACKAGE_BINARY:-}
+if [[ -z "$binary" ]]; then
+  echo "package: building aima $version (release: LTO, stripped)"
+  began=$(date +%s)
+  cargo build --release --locked -p aima
+  echo "package: release build took $(($(date +%s) - began)) s"
+  binary=target/release/aima
+fi
 
 out=target/debian
 stage=$out/aima_${version}_${arch}
