@@ -11,5 +11,5 @@ mod hostile_data_dir;
 mod info;
 mod output;
 mod supervision;
-mod upgrade;
+pub(crate) mod upgrade;
 mod verbs;

@@ -34,7 +34,7 @@ fn fixture_sql(version: usize) -> String {
 
 /// A data dir as the release of `version` left it: its database, and its instance id where
 /// that release kept one.
-fn data_dir_at(version: usize) -> Aima {
+pub(crate) fn data_dir_at(version: usize) -> Aima {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     std::fs::create_dir(&dir).unwrap();
