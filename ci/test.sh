@@ -4,6 +4,8 @@
 #      Chromium (the status page's browser test) and Debian's docker-registry (the image pull
 #      tests);
 #   2. every unit, CLI, Docker and harness test through cargo-nextest;
+#   2b. the package: the systemd unit checked (ci/unit-check.sh), the .deb built (ci/package.sh)
+#       and tested as a user would, in a clean Debian container (ci/package-test.sh);
 #   3. the conformance harness on every scenario of scenarios/manifest.txt as a gate, three
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
 #      scenario missing, refused or crashed fails the gate): the `simulator` tier, then the
@@ -26,6 +28,12 @@ command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 
 cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast
+
+# The Debian package: the unit's sandbox rating and verify, the release build and the .deb, then
+# install/run/remove/purge in a clean Debian container (the base image is cached).
+bash ci/unit-check.sh
+bash ci/package.sh
+bash ci/package-test.sh
 
 # Scenario 20 contends for port 8000 by default (the others pick free ports); on a machine where
 # something else holds it, every scenario runs on one free port instead.

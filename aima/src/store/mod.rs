@@ -26,6 +26,8 @@ mod backup;
 #[cfg(test)]
 mod disk_tests;
 mod events;
+#[cfg(test)]
+mod fixture_tests;
 mod handle;
 mod handle_calls;
 mod migrations;

@@ -1,5 +1,5 @@
 //! The CLI as a process on a data dir of its own: backup and restore, its contract, conventions, errors,
-//! output, `info` and concurrency.
+//! output, `info`, concurrency and upgrades of older data dirs.
 
 mod backup;
 mod concurrency;
@@ -11,4 +11,5 @@ mod hostile_data_dir;
 mod info;
 mod output;
 mod supervision;
+pub(crate) mod upgrade;
 mod verbs;

@@ -15,3 +15,4 @@ mod openapi;
 mod router;
 mod supervision;
 mod supervision_observed;
+mod upgrade;
