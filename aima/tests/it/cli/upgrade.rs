@@ -245,6 +245,7 @@ upgrade_from! {
     upgrade_from_schema_5_keeps_every_row: 5,
     upgrade_from_schema_6_keeps_every_row: 6,
     upgrade_from_schema_7_keeps_every_row: 7,
+    upgrade_from_schema_8_keeps_every_row: 8,
 }
 
 /// Every file of the data dir with its bytes: what a refused open must leave alone.
