@@ -13,6 +13,7 @@ use super::paging::{Page, PageQuery, unknown_cursor};
 use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
+use crate::ops::settings::SettingsRequest;
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 
 /// The body of `POST /services`.
@@ -44,6 +45,19 @@ pub(crate) struct CreateServiceBody {
     /// `unless-stopped` (stored as `always`). Default: the engine's `restart` setting.
     #[serde(default)]
     restart: Option<String>,
+    /// The engine image for this service only, as `--image`.
+    #[serde(default)]
+    image: Option<String>,
+    /// Engine arguments after aima's own, replacing the engine's `extra_args`, as `--arg`.
+    #[serde(default)]
+    args: Option<Vec<String>>,
+    /// Environment variables for the engine, as `--env`; values of keys with TOKEN, KEY,
+    /// SECRET or PASSWORD in them are secret and shown as `***`.
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    /// Size of the engine's `/dev/shm`, as `--shm-size` (`1g`).
+    #[serde(default)]
+    shm_size: Option<String>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -57,6 +71,14 @@ impl From<CreateServiceBody> for CreateService {
             gpus: b.gpus,
             memory: b.memory,
             restart: b.restart,
+            // No env file over HTTP: it would name a file on the daemon's host.
+            settings: SettingsRequest {
+                image: b.image,
+                args: b.args,
+                env: b.env.into_iter().collect(),
+                env_file: None,
+                shm_size: b.shm_size,
+            },
         }
     }
 }

@@ -235,6 +235,8 @@ pub(crate) enum ServiceCommand {
         /// engine's `restart` setting (`no`).
         #[arg(long, value_name = "POLICY")]
         restart: Option<String>,
+        #[command(flatten)]
+        settings: SettingsArgs,
     },
     /// List services, oldest first.
     List(ListArgs),
@@ -270,4 +272,49 @@ pub(crate) enum ServiceCommand {
     /// Remove this data dir's containers that belong to no live service (never another
     /// instance's or an unlabelled container).
     Prune,
+}
+
+/// A service's own engine settings, as `service create` and `service update` take them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SettingsArgs {
+    /// The engine image for this service only (default: the engine's `image`).
+    #[arg(long, value_name = "REF")]
+    pub(crate) image: Option<String>,
+    /// An engine argument after the ones aima gives (model, port); repeat for more. The
+    /// service's arguments replace the engine's `extra_args`. Arguments after `--` count too.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub(crate) args: Vec<String>,
+    /// An environment variable for the engine, KEY=VALUE; repeat for more. Values of keys with
+    /// TOKEN, KEY, SECRET or PASSWORD in them are secret: shown as ***.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) env: Vec<String>,
+    /// A file of KEY=VALUE lines for the engine's environment, every value secret (read now,
+    /// kept in the data dir's store).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) env_file: Option<PathBuf>,
+    /// Size of the engine's /dev/shm (`1g`; default: the engine's `shm_size`).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) shm_size: Option<String>,
+    /// Engine arguments, as --arg each.
+    #[arg(last = true, value_name = "ENGINE_ARGS")]
+    pub(crate) trailing: Vec<String>,
+}
+
+impl SettingsArgs {
+    /// The request the operations take; `KEY=VALUE` checked for its `=`.
+    pub(crate) fn request(self) -> Result<crate::ops::settings::SettingsRequest> {
+        let mut args = self.args;
+        args.extend(self.trailing);
+        Ok(crate::ops::settings::SettingsRequest {
+            image: self.image,
+            args: (!args.is_empty()).then_some(args),
+            env: self
+                .env
+                .iter()
+                .map(|e| crate::ops::settings::parse_env_pair(e))
+                .collect::<Result<_>>()?,
+            env_file: self.env_file,
+            shm_size: self.shm_size,
+        })
+    }
 }

@@ -8,7 +8,7 @@ use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StopMode};
-use crate::ops;
+use crate::ops::{self, settings};
 use crate::store::{Store, StoreHandle};
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
@@ -176,13 +176,23 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
 async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<String> {
     let store = handle(&deps.config)?;
     let json = output == Output::Json;
-    let one = |s: &Service| {
+    // The effective settings are shown by `get`, and by every verb for a service with settings
+    // of its own; JSON always carries them.
+    let config = &deps.config;
+    let view = |s: &Service, all: bool| {
+        let effective = settings::effective(config, s.engine_type, &s.settings);
         if json {
-            render::to_json(s)
+            render::to_json(&ServiceView {
+                service: s,
+                effective,
+            })
+        } else if all || !s.settings.is_empty() {
+            render::service_detail_with(s, &settings::effective_lines(&effective))
         } else {
             render::service_detail(s)
         }
     };
+    let one = |s: &Service| view(s, false);
     Ok(match cmd {
         ServiceCommand::Create {
             model_id,
@@ -193,6 +203,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             gpus,
             memory,
             restart,
+            settings,
         } => {
             let req = ops::CreateService {
                 model_id,
@@ -203,11 +214,14 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 gpus,
                 memory,
                 restart,
+                settings: settings.request()?,
             };
             one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }
         ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
-        ServiceCommand::Get { id } => one(&ops::refresh_and_get_service(&deps, &store, &id).await?),
+        ServiceCommand::Get { id } => {
+            view(&ops::refresh_and_get_service(&deps, &store, &id).await?, true)
+        }
         ServiceCommand::Start(args) => {
             // Said before the start, which may fail: with `always` it is retried only by a daemon.
             let warnings = service_verbs::unsupervised(&deps.config, &store, &args.id).await;
@@ -253,4 +267,12 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             }
         }
     })
+}
+
+/// A service with its effective settings and their sources, as `-o json` shows one.
+#[derive(serde::Serialize)]
+struct ServiceView<'a> {
+    #[serde(flatten)]
+    service: &'a Service,
+    effective: Vec<settings::Effective>,
 }

@@ -5,6 +5,7 @@
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
 mod chat;
+pub mod settings;
 
 use std::time::Duration;
 
@@ -57,6 +58,8 @@ pub struct CreateService {
     /// Restart policy in Docker's words (`no`, `on-failure[:N]`, `always`, `unless-stopped`);
     /// the engine's `restart` setting when absent.
     pub restart: Option<String>,
+    /// Its own image, arguments, environment and `/dev/shm` size; the engine's when absent.
+    pub settings: settings::SettingsRequest,
 }
 
 /// `value` of `flag` as a name or repository may be (see [`check_text`]), or a usage error.
@@ -167,6 +170,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         })?,
         None => spec.restart,
     };
+    let settings = settings::merged(req.engine_type, &Default::default(), &req.settings)?;
     let model_id = resolve::model(store, &req.model_id)?;
     // An engine that cannot load this model is refused now, not at its first start. A model
     // that does not exist is left to the store, which says so in its own words.
@@ -189,6 +193,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         gpus,
         memory_bytes,
         restart,
+        settings,
     })
 }
 

@@ -102,6 +102,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE services ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'no';
     ALTER TABLE services ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE services ADD COLUMN next_restart_at INTEGER;",
+    // 8: a service's own engine settings (image, arguments, environment, shm size) as JSON,
+    // secrets in clear: the database is private to the data dir's owner (mode 0600). `{}` for
+    // rows from before: the engine's settings decide, as they did.
+    "ALTER TABLE services ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';",
 ];
 
 /// The schema version this build migrates to.

@@ -257,6 +257,7 @@ mod tests {
             endpoint: "http://127.0.0.1:8123".to_owned(),
             gpus: None,
             memory_bytes: None,
+            settings: Default::default(),
             desired: crate::domain::Desired::Stopped,
             restart: crate::domain::RestartPolicy::No,
             restarts: 0,

@@ -305,6 +305,7 @@ struct NewService<'a> {
     gpus: Option<&'a str>,
     memory: Option<&'a str>,
     restart: Option<&'a str>,
+    settings: ops::settings::SettingsRequest,
 }
 
 impl Default for NewService<'_> {
@@ -315,6 +316,7 @@ impl Default for NewService<'_> {
             gpus: None,
             memory: None,
             restart: None,
+            settings: Default::default(),
         }
     }
 }
@@ -342,6 +344,7 @@ fn add_service(deps: &Deps, store: &mut Store, new: NewService<'_>) -> ServiceId
         gpus: new.gpus.map(str::to_owned),
         memory: new.memory.map(str::to_owned),
         restart: new.restart.map(str::to_owned),
+        settings: new.settings,
     };
     ops::create_service(deps, store, req).unwrap().id
 }
