@@ -22,6 +22,7 @@ mod openapi;
 mod page;
 mod paging;
 mod routes;
+mod service_update;
 mod services;
 mod state;
 mod transport;

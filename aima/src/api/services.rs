@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
+use super::service_update::ServiceDetail;
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
 use crate::domain::{EngineType, PullPolicy, Service, Status};
@@ -186,17 +187,16 @@ pub(crate) async fn create(
 #[utoipa::path(get, path = "/api/v2/services/{id}", operation_id = "getService",
     summary = "Show one service, with its last error and start attempts.", params(Id),
     responses(
-        (status = 200, description = "The service", body = Service),
+        (status = 200, description = "The service, with its effective settings", body = ServiceDetail),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Service>> {
+) -> ApiResult<Json<ServiceDetail>> {
     let store = state.stores.handle().await?;
-    Ok(Json(
-        ops::refresh_and_get_service(&state.deps, &store, &id).await?,
-    ))
+    let svc = ops::refresh_and_get_service(&state.deps, &store, &id).await?;
+    Ok(Json(ServiceDetail::of(&state, svc)))
 }
 
 #[utoipa::path(delete, path = "/api/v2/services/{id}", operation_id = "deleteService",

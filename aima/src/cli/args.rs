@@ -238,6 +238,10 @@ pub(crate) enum ServiceCommand {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// Change a service's configuration in place (its id, history and port are kept). A
+    /// running service takes the change at its next start, unless --apply-now.
+    #[command(after_help = examples::SERVICE_UPDATE)]
+    Update(UpdateArgs),
     /// List services, oldest first.
     List(ListArgs),
     /// Show one service, with its last error and start attempts.
@@ -315,6 +319,56 @@ impl SettingsArgs {
                 .collect::<Result<_>>()?,
             env_file: self.env_file,
             shm_size: self.shm_size,
+        })
+    }
+}
+
+/// `service update`: the create flags that can change, `--unset` and `--apply-now`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct UpdateArgs {
+    /// Service id, name or unique id prefix.
+    pub(crate) id: String,
+    /// A new name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// A new host port, checked as at create (no other service may hold it).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) port: Option<u16>,
+    /// A new host address to publish on.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<std::net::IpAddr>,
+    /// GPUs, as `service create --gpus`.
+    #[arg(long, value_name = "GPUS")]
+    pub(crate) gpus: Option<String>,
+    /// Memory limit, as `service create --memory`.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memory: Option<String>,
+    /// Restart policy, as `service create --restart`.
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) restart: Option<String>,
+    #[command(flatten)]
+    pub(crate) settings: SettingsArgs,
+    /// Back to the engine's setting: image, args, env, env.KEY, shm-size, memory, gpus or
+    /// restart; repeat for more.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) unset: Vec<String>,
+    /// On a running service: stop it and start it again now (the engine is down in between).
+    #[arg(long)]
+    pub(crate) apply_now: bool,
+}
+
+impl UpdateArgs {
+    pub(crate) fn request(self) -> Result<crate::ops::UpdateService> {
+        Ok(crate::ops::UpdateService {
+            name: self.name,
+            port: self.port,
+            bind: self.bind,
+            gpus: self.gpus,
+            memory: self.memory,
+            restart: self.restart,
+            settings: self.settings.request()?,
+            unset: self.unset,
+            apply_now: self.apply_now,
         })
     }
 }

@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{backup, docs, info, man, render, service_verbs};
+use super::{backup, docs, info, man, render, service_verbs, terminal};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -218,10 +218,23 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             };
             one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }
-        ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
-        ServiceCommand::Get { id } => {
-            view(&ops::refresh_and_get_service(&deps, &store, &id).await?, true)
+        ServiceCommand::Update(args) => {
+            let id = args.id.clone();
+            let up = ops::update_service(
+                &deps,
+                &store,
+                &id,
+                args.request()?,
+                service_verbs::interrupted(),
+            )
+            .await?;
+            updated(&up, &view(&up.service, false), json, config)
         }
+        ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
+        ServiceCommand::Get { id } => view(
+            &ops::refresh_and_get_service(&deps, &store, &id).await?,
+            true,
+        ),
         ServiceCommand::Start(args) => {
             // Said before the start, which may fail: with `always` it is retried only by a daemon.
             let warnings = service_verbs::unsupervised(&deps.config, &store, &args.id).await;
@@ -275,4 +288,54 @@ struct ServiceView<'a> {
     #[serde(flatten)]
     service: &'a Service,
     effective: Vec<settings::Effective>,
+}
+
+/// What `service update` prints: the changes and when they take effect (stderr, or in JSON),
+/// then the service.
+fn updated(up: &ops::Updated, shown: &str, json: bool, config: &Config) -> String {
+    if json {
+        return render::to_json(&UpdatedView {
+            service: ServiceView {
+                service: &up.service,
+                effective: settings::effective(
+                    config,
+                    up.service.engine_type,
+                    &up.service.settings,
+                ),
+            },
+            changes: &up.changes,
+            effect: up.effect,
+        });
+    }
+    for c in &up.changes {
+        eprintln!(
+            "changed {}: {} -> {}",
+            c.field,
+            terminal::cell(&c.old),
+            terminal::cell(&c.new)
+        );
+    }
+    let id = &up.service.id;
+    match up.effect {
+        ops::Effect::Unchanged => {
+            eprintln!("nothing to change: service {id} is configured so already")
+        }
+        ops::Effect::Recorded => {}
+        ops::Effect::NextStart => eprintln!(
+            "note: service {id} is {}: the change takes effect at its next start (aima service restart {id}, or update --apply-now)",
+            up.service.status.as_str()
+        ),
+        ops::Effect::Applied => {
+            eprintln!("note: service {id} was stopped and started again with the change")
+        }
+    }
+    shown.to_owned()
+}
+
+#[derive(serde::Serialize)]
+struct UpdatedView<'a> {
+    #[serde(flatten)]
+    service: ServiceView<'a>,
+    changes: &'a [ops::FieldChange],
+    effect: ops::Effect,
 }

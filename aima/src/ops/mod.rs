@@ -6,6 +6,7 @@
 
 mod chat;
 pub mod settings;
+mod update;
 
 use std::time::Duration;
 
@@ -13,8 +14,8 @@ pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
-    ContainerId, EngineType, Gpus, HostPort, MIN_MEMORY, Model, ModelId, ModelSource,
-    RESTART_TAKES, RestartPolicy, Service, ServiceId, Status, check_text, parse_size,
+    ContainerId, EngineType, HostPort, Model, ModelId, ModelSource, Service, ServiceId, Status,
+    check_text,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -27,6 +28,7 @@ mod logs;
 mod resolve;
 
 pub use logs::{LogSource, LogsRequest};
+pub use update::{Effect, FieldChange, UpdateService, Updated, update_service};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -143,31 +145,12 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     }
     let spec = deps.config.engine(req.engine_type);
     let gpus = match req.gpus.as_deref() {
-        Some(text) => {
-            Gpus::parse(text).map_err(|e| Error::usage(format!("bad --gpus {text:?}: {e}")))?
-        }
+        Some(text) => update::gpus_of(text)?,
         None => spec.default_gpus(),
     };
-    let memory_bytes = match req.memory.as_deref() {
-        Some(text) => match parse_size(text) {
-            Some(bytes) if bytes >= MIN_MEMORY => Some(bytes),
-            Some(_) => {
-                return Err(Error::usage(format!(
-                    "--memory {text} is below Docker's smallest container limit, 6m"
-                )));
-            }
-            None => {
-                return Err(Error::usage(format!(
-                    "bad --memory {text:?}: expected a size in bytes or with k, m or g (64m, 2g), at most 9223372036854775807 bytes"
-                )));
-            }
-        },
-        None => None,
-    };
+    let memory_bytes = req.memory.as_deref().map(update::memory_of).transpose()?;
     let restart = match req.restart.as_deref() {
-        Some(text) => RestartPolicy::parse(text).ok_or_else(|| {
-            Error::usage(format!("bad --restart {text:?}: expected {RESTART_TAKES}"))
-        })?,
+        Some(text) => update::restart_of(text)?,
         None => spec.restart,
     };
     let settings = settings::merged(req.engine_type, &Default::default(), &req.settings)?;

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::{Config, Source};
-use crate::domain::{
-    EngineType, EnvVar, MASK, ServiceSettings, check_settings, parse_size,
-};
+use crate::domain::{EngineType, EnvVar, MASK, ServiceSettings, check_settings, parse_size};
 use crate::error::{Error, Result};
 use crate::runtime::MOUNT_TARGET;
 
@@ -29,16 +27,6 @@ pub struct SettingsRequest {
     pub shm_size: Option<String>,
 }
 
-impl SettingsRequest {
-    pub fn is_empty(&self) -> bool {
-        self.image.is_none()
-            && self.args.is_none()
-            && self.env.is_empty()
-            && self.env_file.is_none()
-            && self.shm_size.is_none()
-    }
-}
-
 /// `KEY=VALUE` as `--env` takes it; the value may itself hold `=`. The text is never repeated
 /// in the error: it may hold a secret.
 pub fn parse_env_pair(text: &str) -> Result<(String, String)> {
@@ -46,7 +34,10 @@ pub fn parse_env_pair(text: &str) -> Result<(String, String)> {
         Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
         None => Err(Error::usage(format!(
             "--env {:?} is not KEY=VALUE",
-            text.chars().take_while(|c| *c != '\0').take(64).collect::<String>()
+            text.chars()
+                .take_while(|c| *c != '\0')
+                .take(64)
+                .collect::<String>()
         ))
         .with_help("write each variable as KEY=VALUE, e.g. --env VLLM_LOGGING_LEVEL=INFO")),
     }
@@ -114,11 +105,12 @@ pub fn read_env_file(path: &Path) -> Result<Vec<EnvVar>> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(Error::usage(format!(
-                "--env-file {shown}, line {}: not KEY=VALUE",
-                n + 1
-            ))
-            .with_help("write each variable as KEY=VALUE; lines starting with # are comments"));
+            return Err(
+                Error::usage(format!("--env-file {shown}, line {}: not KEY=VALUE", n + 1))
+                    .with_help(
+                        "write each variable as KEY=VALUE; lines starting with # are comments",
+                    ),
+            );
         };
         vars.push(EnvVar {
             key: key.trim_end().to_owned(),
@@ -146,7 +138,11 @@ pub struct Effective {
 
 /// The effective image, arguments, environment and `/dev/shm` size of a service of `engine`
 /// with `settings`, each with its source, as `aima info` shows engine settings.
-pub fn effective(config: &Config, engine: EngineType, settings: &ServiceSettings) -> Vec<Effective> {
+pub fn effective(
+    config: &Config,
+    engine: EngineType,
+    settings: &ServiceSettings,
+) -> Vec<Effective> {
     let spec = config.engine(engine);
     let from_config = |key: &str| {
         let source = config.sources.of(&format!("engines.{engine}.{key}"));
@@ -172,7 +168,12 @@ pub fn effective(config: &Config, engine: EngineType, settings: &ServiceSettings
     let mut rows = vec![
         row(
             "image",
-            settings.image.as_ref().unwrap_or(&spec.image).as_str().into(),
+            settings
+                .image
+                .as_ref()
+                .unwrap_or(&spec.image)
+                .as_str()
+                .into(),
             settings.image.is_some(),
             "image",
         ),

@@ -86,7 +86,10 @@ fn effective_settings_name_their_sources() {
         shown,
         [
             ("image".to_owned(), "x:1 (service)".to_owned()),
-            ("args".to_owned(), "--enforce-eager (config file)".to_owned()),
+            (
+                "args".to_owned(),
+                "--enforce-eager (config file)".to_owned()
+            ),
             ("env.HF_TOKEN".to_owned(), "*** (service)".to_owned()),
             ("shm_size".to_owned(), "4g (default)".to_owned()),
         ]

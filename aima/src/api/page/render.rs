@@ -156,7 +156,7 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
         endpoint = text(&endpoint(svc)),
         port = svc.port,
         engine = svc.engine_type.as_str(),
-        image = text(&view.config.engine(svc.engine_type).image),
+        image = text(svc.settings.image.as_ref().unwrap_or(&view.config.engine(svc.engine_type).image)),
         model = view.model(svc),
         gpu = view.gpu(svc),
         memory = text(&view.memory(svc)),
