@@ -127,7 +127,8 @@ pub struct Effective {
     /// `image`, `args`, `env.KEY` or `shm_size`.
     pub key: String,
     /// As shown: secrets read `***`.
-    #[schema(value_type = Object)]
+    /// A string, or a list of strings for `args`.
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     /// `service`, `file` (config.toml), `env` (an environment variable) or `default`.
     pub source: &'static str,
