@@ -77,6 +77,7 @@ impl From<CreateServiceBody> for CreateService {
                 image: b.image,
                 args: b.args,
                 env: b.env.into_iter().collect(),
+                secret_env: Vec::new(),
                 env_file: None,
                 shm_size: b.shm_size,
             },

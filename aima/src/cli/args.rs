@@ -95,6 +95,13 @@ pub(crate) enum Command {
         #[arg(long)]
         with_instance_id: bool,
     },
+    /// Make the data dir's models and services what a TOML file describes: show the plan,
+    /// then carry it out (see docs/apply.md).
+    #[command(after_help = examples::APPLY)]
+    Apply(ApplyArgs),
+    /// Print the data dir's models and services as an apply file (TOML; JSON with -o json);
+    /// secret values are written as references, never as values.
+    Export,
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,
@@ -317,6 +324,7 @@ impl SettingsArgs {
                 .iter()
                 .map(|e| crate::ops::settings::parse_env_pair(e))
                 .collect::<Result<_>>()?,
+            secret_env: Vec::new(),
             env_file: self.env_file,
             shm_size: self.shm_size,
         })
@@ -371,4 +379,24 @@ impl UpdateArgs {
             apply_now: self.apply_now,
         })
     }
+}
+
+/// `aima apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ApplyArgs {
+    /// The apply file; `-` reads it from stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Also delete the services and models of this data dir that the file does not name.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Starts wait until each engine answers its health check.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Stop at the first step that fails (default: report it and go on).
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
 }

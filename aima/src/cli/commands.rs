@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{backup, docs, info, man, render, service_verbs, terminal};
+use super::{apply, backup, docs, info, man, render, service_verbs, terminal};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -42,6 +42,20 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             file,
             with_instance_id,
         } => backup::restore(&config, &file, with_instance_id, cli.output),
+        Command::Apply(args) => {
+            let deps = Deps::real(config);
+            runtime.block_on(async {
+                let store = handle(&deps.config)?;
+                apply::apply(&deps, &store, args, cli.output).await
+            })
+        }
+        Command::Export => {
+            let deps = Deps::real(config);
+            runtime.block_on(async {
+                let store = handle(&deps.config)?;
+                apply::export(&deps, &store, cli.output).await
+            })
+        }
         Command::Info => {
             let info = runtime.block_on(info::gather(&Deps::real(config)));
             Ok(if cli.output == Output::Json {

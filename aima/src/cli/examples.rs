@@ -27,6 +27,12 @@ Examples:
   aima model create --name qwen --source huggingface --repo Qwen/Qwen2-0.5B-Instruct
   aima model create --name local --source local --repo qwen --path /models/qwen2.gguf";
 
+pub(crate) const APPLY: &str = "\
+Examples:
+  aima apply -f fleet.toml --dry-run
+  aima apply -f fleet.toml --wait
+  aima export | aima apply -f - --dry-run        (no change)";
+
 pub(crate) const START: &str = "\
 Examples:
   aima start                              (127.0.0.1:9090, or [api] listen in config.toml)
@@ -41,6 +47,7 @@ pub(crate) fn of(path: &str) -> Option<&'static str> {
         "aima service update" => Some(SERVICE_UPDATE),
         "aima model create" => Some(MODEL_CREATE),
         "aima start" => Some(START),
+        "aima apply" => Some(APPLY),
         _ => None,
     }
 }

@@ -4,9 +4,10 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+pub mod apply;
 mod chat;
 pub mod settings;
-mod update;
+pub(crate) mod update;
 
 use std::time::Duration;
 

@@ -20,8 +20,10 @@ pub struct SettingsRequest {
     pub image: Option<String>,
     /// `Some` when the request gives arguments (even none: `--arg` never given but `--`).
     pub args: Option<Vec<String>>,
-    /// `KEY=VALUE` pairs.
+    /// `KEY=VALUE` pairs; secret when the key says so.
     pub env: Vec<(String, String)>,
+    /// Pairs that are secret whatever their key (read from an environment or kept as stored).
+    pub secret_env: Vec<(String, String)>,
     /// A file of `KEY=VALUE` lines, all of them secret.
     pub env_file: Option<PathBuf>,
     pub shm_size: Option<String>,
@@ -61,6 +63,11 @@ pub fn merged(
         .iter()
         .map(|(k, v)| EnvVar::new(k.clone(), v.clone()))
         .collect();
+    given.extend(req.secret_env.iter().map(|(key, value)| EnvVar {
+        key: key.clone(),
+        value: value.clone(),
+        secret: true,
+    }));
     if let Some(path) = &req.env_file {
         given.extend(read_env_file(path)?);
     }

@@ -78,7 +78,7 @@ pub async fn update_service(
     let id = service_id(store, given).await?;
     let svc = store.get_service(&id).await?;
     let old = ServiceConfig::of(&svc);
-    let new = configured(deps, &svc, &req)?;
+    let new = configured(&deps.config, &svc, &req)?;
     let changes = diff(&old, &new);
     if changes.is_empty() {
         return Ok(Updated {
@@ -150,8 +150,12 @@ async fn record(
 }
 
 /// `svc`'s configuration with `req` applied: unset fields first, then the given ones.
-pub(crate) fn configured(deps: &Deps, svc: &Service, req: &UpdateService) -> Result<ServiceConfig> {
-    let spec = deps.config.engine(svc.engine_type);
+pub(crate) fn configured(
+    config: &crate::config::Config,
+    svc: &Service,
+    req: &UpdateService,
+) -> Result<ServiceConfig> {
+    let spec = config.engine(svc.engine_type);
     let mut new = ServiceConfig::of(svc);
     for field in &req.unset {
         let given = match field.as_str() {
