@@ -11,7 +11,9 @@ use crate::config::Config;
 use crate::domain::{EngineType, Model, Service, Status};
 use crate::error::Result;
 use crate::ops::settings::SettingsRequest;
-use crate::ops::update::{FieldChange, UpdateService, configured, diff};
+use crate::ops::update::{
+    FieldChange, UpdateService, configured, diff, gpus_of, memory_of, restart_of,
+};
 use crate::ops::{CreateModel, CreateService};
 use crate::store::ServiceConfig;
 
@@ -358,8 +360,14 @@ fn new_service(
     let table = format!("services.{name}");
     let settings = settings_of(fs, None, parsed, &table)?;
     // Checked now, so an invalid file changes nothing.
-    crate::ops::settings::merged(engine, &Default::default(), &settings)
-        .map_err(|e| parsed.place(&table, "").error(e.message))?;
+    let checked = || -> Result<()> {
+        crate::ops::settings::merged(engine, &Default::default(), &settings)?;
+        fs.memory.as_deref().map(memory_of).transpose()?;
+        fs.gpus.as_deref().map(gpus_of).transpose()?;
+        fs.restart.as_deref().map(restart_of).transpose()?;
+        Ok(())
+    };
+    checked().map_err(|e| parsed.place(&table, "").error(e.message))?;
     Ok(CreateService {
         model_id: fs.model.clone(),
         engine_type: engine,
