@@ -243,12 +243,12 @@ pub(crate) enum ServiceCommand {
         #[arg(long, value_name = "POLICY")]
         restart: Option<String>,
         #[command(flatten)]
-        settings: SettingsArgs,
+        settings: Box<SettingsArgs>,
     },
     /// Change a service's configuration in place (its id, history and port are kept). A
     /// running service takes the change at its next start, unless --apply-now.
     #[command(after_help = examples::SERVICE_UPDATE)]
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// List services, oldest first.
     List(ListArgs),
     /// Show one service, with its last error and start attempts.
@@ -355,7 +355,7 @@ pub(crate) struct UpdateArgs {
     #[arg(long, value_name = "POLICY")]
     pub(crate) restart: Option<String>,
     #[command(flatten)]
-    pub(crate) settings: SettingsArgs,
+    pub(crate) settings: Box<SettingsArgs>,
     /// Back to the engine's setting: image, args, env, env.KEY, shm-size, memory, gpus or
     /// restart; repeat for more.
     #[arg(long, value_name = "FIELD")]

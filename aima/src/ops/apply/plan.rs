@@ -293,6 +293,9 @@ fn unique<'a, T>(
     Ok(out)
 }
 
+/// `KEY`, `VALUE` pairs.
+type EnvPairs = Vec<(String, String)>;
+
 /// The environment of a file's service: text, values of apply's environment (secret) and
 /// stored values of `svc` (as secret as they were).
 fn env_of(
@@ -300,7 +303,7 @@ fn env_of(
     svc: Option<&Service>,
     parsed: &Parsed,
     table: &str,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+) -> Result<(EnvPairs, EnvPairs)> {
     let (mut plain, mut secret) = (Vec::new(), Vec::new());
     for (key, value) in &fs.env {
         match value {

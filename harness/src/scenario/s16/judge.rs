@@ -154,8 +154,9 @@ fn c5(obs: &Observations) -> Judged {
         return skip(obs.skip_reason("reading both containers' arguments"));
     }
     let mut checks = Checks::new();
-    for (service, own, args) in &obs.args {
-        match args {
+    for seen in &obs.args {
+        let (service, own) = (&seen.service, &seen.own);
+        match &seen.container {
             Ok(args) => {
                 checks.read_back(format!(
                     "{service}: container arguments {args:?} (created with -- {})",
@@ -170,9 +171,8 @@ fn c5(obs: &Observations) -> Judged {
             }
         }
     }
-    let [(_, _, a), (_, _, b)] = &obs.args[..2] else {
-        unreachable!("two services were checked above");
-    };
-    checks.expect(a != b, || "both containers got the same arguments".into());
+    checks.expect(obs.args[0].container != obs.args[1].container, || {
+        "both containers got the same arguments".into()
+    });
     checks.done()
 }

@@ -45,9 +45,18 @@ pub struct Observations {
     pub c_health: Option<Result<u16, String>>,
     /// From A's stop returning to C's start returning.
     pub reuse_ms: Option<u64>,
-    /// (service, the engine arguments it was created with, its running container's arguments)
-    /// of A and B while both run.
-    pub args: Vec<(String, Vec<String>, Result<Vec<String>, String>)>,
+    /// A's and B's arguments while both run.
+    pub args: Vec<ArgsSeen>,
+}
+
+/// A service's own engine arguments next to its running container's.
+#[derive(Debug, Clone)]
+pub struct ArgsSeen {
+    pub service: String,
+    /// What it was created with after `--`.
+    pub own: Vec<String>,
+    /// Its running container's arguments (`docker inspect`), or why they cannot be read.
+    pub container: Result<Vec<String>, String>,
 }
 
 /// The engine arguments A and B are created with: the same flag, different values.
@@ -124,7 +133,11 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
             None => Err("no running container".to_owned()),
         };
         let own = own.iter().map(|a| (*a).to_owned()).collect();
-        obs.args.push((id.clone(), own, args));
+        obs.args.push(ArgsSeen {
+            service: id.clone(),
+            own,
+            container: args,
+        });
     }
     let stop_a = stop(ctx, "stop A", &ids[0]);
     let stopped_at = Instant::now();
