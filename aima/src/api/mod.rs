@@ -9,6 +9,7 @@
 //! route table builds the router and lists the routes the OpenAPI document is checked against.
 //! The read-only status page for people (`GET /`, `page`) shares the listener and the token.
 
+mod apply;
 mod auth;
 mod body;
 mod browsers;

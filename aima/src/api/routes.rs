@@ -11,7 +11,7 @@ use axum::{Router, middleware};
 
 use super::error::ApiError;
 use super::{
-    ApiState, auth, browsers, events, health, metrics, models, openapi, page, service_update,
+    ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, service_update,
     services,
 };
 use crate::error::{Error, Kind};
@@ -75,6 +75,7 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services/prune", services::prune)
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
+        .add(Method::POST, "/api/v2/apply", apply::apply)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)

@@ -5,13 +5,11 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
-
 use super::args::{ApplyArgs, Output};
 use super::{render, terminal};
 use crate::error::{Error, Result};
 use crate::lifecycle::Deps;
-use crate::ops::apply::{self, Action, Outcome, Plan, RunOptions, Step};
+use crate::ops::apply::{self, Action, Document, Outcome, Plan, RunOptions, Step};
 use crate::store::StoreHandle;
 
 /// Set once `apply -o json` has printed its document: a failed run's error then goes to stderr
@@ -46,13 +44,7 @@ pub(crate) async fn apply(
     let json = output == Output::Json;
     if args.dry_run || !plan.changes_anything() {
         return Ok(if json {
-            render::to_json(&Document {
-                file: &name,
-                dry_run: args.dry_run,
-                changes: plan.changes_anything(),
-                plan: &plan.steps,
-                outcome: &[],
-            })
+            render::to_json(&Document::new(&name, args.dry_run, plan, Vec::new()))
         } else {
             plan_text(&name, &plan)
         });
@@ -75,37 +67,24 @@ pub(crate) async fn apply(
         }
     };
     let outcomes = apply::run(deps, store, &plan, opts, &show).await;
+    let failed = apply::failed(&outcomes);
     let text = if json {
-        render::to_json(&Document {
-            file: &name,
-            dry_run: false,
-            changes: true,
-            plan: &plan.steps,
-            outcome: &outcomes,
-        })
+        render::to_json(&Document::new(&name, false, plan, outcomes))
     } else {
         outcome_text(&outcomes)
     };
-    match apply::failed(&outcomes) {
+    match failed {
         None => Ok(text),
         Some(err) => {
             let mut out = std::io::stdout().lock();
             let _ = std::io::Write::write_all(&mut out, text.as_bytes());
+            if !text.ends_with('\n') {
+                let _ = std::io::Write::write_all(&mut out, b"\n");
+            }
             PRINTED.store(json, Ordering::SeqCst);
             Err(err)
         }
     }
-}
-
-/// `apply -o json`: the plan, and what became of each step.
-#[derive(Serialize)]
-struct Document<'a> {
-    file: &'a str,
-    dry_run: bool,
-    /// Whether the plan changes anything (false: the data dir is as the file says).
-    changes: bool,
-    plan: &'a [Step],
-    outcome: &'a [Outcome],
 }
 
 fn sign(action: Action) -> char {

@@ -90,16 +90,15 @@ pub enum Wanted {
 /// A key's place in the file, for errors: `apply.toml, line 7, services.qwen.memory`.
 pub(crate) struct Place<'a> {
     pub file: &'a str,
-    pub line: usize,
+    /// Unknown for a JSON body.
+    pub line: Option<usize>,
     pub key: String,
 }
 
 impl Place<'_> {
     pub(crate) fn error(&self, why: impl std::fmt::Display) -> Error {
-        Error::usage(format!(
-            "{}, line {}, {}: {why}",
-            self.file, self.line, self.key
-        ))
+        let line = self.line.map_or(String::new(), |n| format!(", line {n}"));
+        Error::usage(format!("{}{line}, {}: {why}", self.file, self.key))
     }
 }
 
@@ -115,7 +114,7 @@ impl Parsed {
     pub(crate) fn place(&self, table: &str, key: &str) -> Place<'_> {
         Place {
             file: &self.name,
-            line: self.lines.get(table).copied().unwrap_or(1),
+            line: self.lines.get(table).copied(),
             key: if key.is_empty() {
                 table.to_owned()
             } else {
@@ -155,6 +154,22 @@ pub fn parse(name: &str, text: &str) -> Result<Parsed> {
     let parsed = Parsed {
         file,
         lines,
+        name: name.to_owned(),
+    };
+    check(&parsed)?;
+    Ok(parsed)
+}
+
+/// Reads `text` (named `name` in errors) as an apply file written in JSON, the same keys as
+/// the TOML file; errors name keys, and lines only where JSON's parser gives them.
+pub fn parse_json(name: &str, text: &str) -> Result<Parsed> {
+    let file: ApplyFile = serde_json::from_str(text).map_err(|e| {
+        Error::usage(format!("{name}, line {}: {e}", e.line()))
+            .with_help("see docs/apply.md for the file's keys")
+    })?;
+    let parsed = Parsed {
+        file,
+        lines: BTreeMap::new(),
         name: name.to_owned(),
     };
     check(&parsed)?;

@@ -259,6 +259,18 @@ async fn every_route_answers_as_the_document_says() {
             .body(json!({"memory": "1g"})),
             404,
         ),
+        (
+            call("POST", "/api/v2/apply", "/api/v2/apply?dry_run=true").body(json!({
+                "models": {"more": {"source": "ollama", "repo": "tinyllama"}},
+                "services": {"more-svc": {"model": "more", "engine": "ollama", "state": "stopped"}},
+            })),
+            200,
+        ),
+        (
+            call("POST", "/api/v2/apply", "/api/v2/apply")
+                .body(json!({"services": {"x": {"model": "m", "engine": "tgi"}}})),
+            400,
+        ),
     ] {
         let what = format!("{} {}", call.method, call.uri);
         reached.insert((call.method.to_owned(), call.route.to_owned()));
