@@ -15,7 +15,8 @@ use crate::runtime::MOUNT_TARGET;
 const MAX_ENV_FILE: u64 = 64 * 1024;
 
 /// The settings a request names; absent ones are left as they are (the engine's, at create).
-#[derive(Debug, Clone, Default)]
+/// Its `Debug` names the variables, never their values.
+#[derive(Clone, Default)]
 pub struct SettingsRequest {
     pub image: Option<String>,
     /// `Some` when the request gives arguments (even none: `--arg` never given but `--`).
@@ -29,19 +30,39 @@ pub struct SettingsRequest {
     pub shm_size: Option<String>,
 }
 
-/// `KEY=VALUE` as `--env` takes it; the value may itself hold `=`. The text is never repeated
-/// in the error: it may hold a secret.
+impl std::fmt::Debug for SettingsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys = |pairs: &[(String, String)]| -> Vec<String> {
+            pairs.iter().map(|(k, _)| format!("{k}={MASK}")).collect()
+        };
+        f.debug_struct("SettingsRequest")
+            .field("image", &self.image)
+            .field("args", &self.args)
+            .field("env", &keys(&self.env))
+            .field("secret_env", &keys(&self.secret_env))
+            .field("env_file", &self.env_file)
+            .field("shm_size", &self.shm_size)
+            .finish()
+    }
+}
+
+/// `KEY=VALUE` as `--env` takes it; the value may itself hold `=`. Only the name part of a
+/// malformed one is repeated in the error: the rest may be a secret.
 pub fn parse_env_pair(text: &str) -> Result<(String, String)> {
     match text.split_once('=') {
         Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
-        None => Err(Error::usage(format!(
-            "--env {:?} is not KEY=VALUE",
-            text.chars()
-                .take_while(|c| *c != '\0')
+        None => {
+            let name: String = text
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .take(64)
-                .collect::<String>()
-        ))
-        .with_help("write each variable as KEY=VALUE, e.g. --env VLLM_LOGGING_LEVEL=INFO")),
+                .collect();
+            Err(
+                Error::usage(format!("--env {name}…: not KEY=VALUE (it has no `=`)")).with_help(
+                    "write each variable as KEY=VALUE, e.g. --env VLLM_LOGGING_LEVEL=INFO",
+                ),
+            )
+        }
     }
 }
 

@@ -48,8 +48,24 @@ fn a_refused_setting_is_a_usage_error_with_help() {
     assert_eq!(err.code.exit_code(), 2);
     assert!(err.message.contains("--arg \"--port\""), "{}", err.message);
     assert!(err.help.is_some());
-    let bad_env = parse_env_pair("NOEQUALS").unwrap_err();
+    let bad_env = parse_env_pair("HF_TOKEN:hf_s3cret").unwrap_err();
     assert_eq!(bad_env.code.exit_code(), 2);
+    assert!(bad_env.message.contains("HF_TOKEN"), "{}", bad_env.message);
+    assert!(
+        !bad_env.to_string().contains("s3cret"),
+        "{}",
+        bad_env.message
+    );
+    assert!(
+        !format!(
+            "{:?}",
+            SettingsRequest {
+                env: vec![("A".into(), "s3cret".into())],
+                ..req()
+            }
+        )
+        .contains("s3cret")
+    );
 }
 
 #[test]
