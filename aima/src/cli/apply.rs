@@ -133,14 +133,14 @@ fn outcome_text(outcomes: &[Outcome]) -> String {
     out
 }
 
-/// `aima export`: TOML by default, JSON with `-o json`.
+/// `aima export`: TOML by default (and with `-o toml`), JSON with `-o json`.
 pub(crate) async fn export(deps: &Deps, store: &StoreHandle, output: Output) -> Result<String> {
     let models = store.call(|s| s.list_models()).await?;
     let services = crate::ops::refresh_and_list_services(deps, store, None).await?;
     let file = apply::export(&models, &services)?;
     Ok(match output {
         Output::Json => render::to_json(&file),
-        Output::Table => toml::to_string(&file)
+        Output::Table | Output::Toml => toml::to_string(&file)
             .map_err(|e| Error::internal("cannot write the export as TOML").caused_by(e))?,
     })
 }

@@ -38,7 +38,8 @@ pub(crate) const VERSION: &str = concat!(
     about = "Run AI inference engines as Docker containers on a shared server"
 )]
 pub(crate) struct Cli {
-    /// Output format: `table` for people, `json` for scripts (one JSON document on stdout).
+    /// Output format: `table` for people, `json` for scripts (one JSON document on stdout);
+    /// `toml` for `aima export` only.
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
     /// Directory holding aima's state database and config.toml (default: ~/.aima).
@@ -54,6 +55,8 @@ pub(crate) enum Output {
     Table,
     /// One JSON document on stdout.
     Json,
+    /// An apply file (`aima export` only; its default).
+    Toml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +128,19 @@ pub(crate) fn output_applies(command: &Command, matches: &ArgMatches) -> Result<
     let (verb, prints) = match command {
         Command::Completions { .. } => ("completions", "a shell script"),
         Command::Man { .. } => ("man", "roff"),
+        Command::Export => return Ok(()),
+        _ if matches!(
+            matches.get_one::<Output>("output").or_else(|| matches
+                .subcommand()
+                .and_then(|(_, sub)| sub.get_one::<Output>("output"))),
+            Some(Output::Toml)
+        ) =>
+        {
+            return Err(Error::usage(
+                "--output toml is for `aima export` only: other commands print table or json",
+            )
+            .with_help("use -o table or -o json"));
+        }
         _ => return Ok(()),
     };
     let given = [Some(matches), matches.subcommand().map(|(_, sub)| sub)]

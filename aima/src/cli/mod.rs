@@ -53,7 +53,7 @@ pub fn main() -> ExitCode {
             if !text.is_empty() {
                 // JSON escapes control characters itself, and must stay valid JSON.
                 match output {
-                    Output::Table => print_stdout(&terminal::block(&text)),
+                    Output::Table | Output::Toml => print_stdout(&terminal::block(&text)),
                     Output::Json => print_stdout(&text),
                 }
             }

@@ -128,6 +128,11 @@ fn an_export_applied_again_shows_no_change_and_holds_no_secret() {
     assert!(back.stdout.starts_with("no change"), "{back}");
     let json = export_then_apply(&aima, &["-o", "json"]).success();
     assert_eq!(json.json()["changes"], false, "{json}");
+    let as_toml = aima.run(&["export", "-o", "toml"]).success();
+    assert_eq!(as_toml.stdout, exported.stdout);
+    aima.run(&["service", "list", "-o", "toml"])
+        .failure(2)
+        .stderr_has("--output toml is for `aima export` only");
     let as_json = aima.run(&["export", "-o", "json"]).success();
     assert_eq!(
         as_json.json()["services"]["qwen-long"]["memory"],
