@@ -22,6 +22,7 @@ pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
             refusal(obs, obs.too_large.as_ref(), "the oversized body", false),
             c6(obs),
             c7(obs),
+            c8(obs),
         ],
     )
 }
@@ -131,6 +132,54 @@ fn c7(obs: &Observations) -> Judged {
     let mut checks = Checks::new();
     json_answer(&mut checks, exchange);
     checks.done()
+}
+
+fn c8(obs: &Observations) -> Judged {
+    if obs.applies.len() < 2 {
+        return skip(obs.skip_reason("applying a file"));
+    }
+    let mut checks = Checks::new();
+    for (exchange, want) in obs.applies.iter().zip([true, false]) {
+        json_answer(&mut checks, exchange);
+        let seen = changes(exchange);
+        checks.expect(seen.as_ref().and_then(|(c, _)| *c) == Some(want), || {
+            format!("{}: changes should be {want}", exchange.request)
+        });
+        if let Some((_, outcome)) = &seen {
+            let failed = outcome
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|o| o["result"] != "done")
+                .count();
+            checks.expect(failed == 0, || {
+                format!("{}: {failed} step(s) not done: {outcome}", exchange.request)
+            });
+        }
+    }
+    match (&obs.export, &obs.applied_back) {
+        (Some(export), Some(back)) => {
+            checks.succeeded("export", export);
+            json_answer(&mut checks, back);
+            let seen = changes(back).and_then(|(c, _)| c);
+            checks.expect(seen == Some(false), || {
+                "the export applied back would change something".into()
+            });
+        }
+        (Some(export), None) => {
+            checks.succeeded("export", export);
+        }
+        _ => {
+            checks.problem("the data dir was not exported");
+        }
+    }
+    checks.done()
+}
+
+/// An apply answer's `changes` and `outcome`, when it is one.
+fn changes(exchange: &Exchange) -> Option<(Option<bool>, serde_json::Value)> {
+    let answer = exchange.reply.as_ref().ok()?.json()?;
+    Some((answer["changes"].as_bool(), answer["outcome"].clone()))
 }
 
 #[cfg(test)]
