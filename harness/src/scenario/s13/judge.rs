@@ -224,8 +224,17 @@ mod tests {
             wrong_method: error(405),
             too_large: error(413),
             concurrent: vec![ok; 10],
+            applies: vec![applied(true), applied(false)],
+            export: Some(crate::exec::CommandRecord::invented(Some(0), "{}", 5)),
+            applied_back: Some(applied(false)),
             ..Observations::default()
         }
+    }
+
+    /// An apply answer whose every step was done.
+    fn applied(changes: bool) -> Exchange {
+        let body = serde_json::json!({"changes": changes, "outcome": [{"result": "done"}]});
+        exchange(200, reply(200, "application/json", &body.to_string())).unwrap()
     }
 
     fn passes(obs: &Observations) -> Vec<bool> {
@@ -234,13 +243,25 @@ mod tests {
 
     #[test]
     fn plain_text_errors_and_a_failed_list_call_fail_their_criteria() {
-        assert_eq!(passes(&healthy()), [true; 7]);
+        assert_eq!(passes(&healthy()), [true; 8]);
         let mut plain = healthy();
         plain.unknown_route = exchange(404, reply(404, "text/plain", "not found"));
         plain.concurrent[4] = Err("connection reset".into());
-        assert_eq!(passes(&plain), [true, true, false, true, true, false, true]);
+        assert_eq!(
+            passes(&plain),
+            [true, true, false, true, true, false, true, true]
+        );
         let mut wrong = healthy();
         wrong.too_large = exchange(413, reply(400, "application/json", "{}"));
-        assert_eq!(passes(&wrong), [true, true, true, true, false, true, true]);
+        assert_eq!(
+            passes(&wrong),
+            [true, true, true, true, false, true, true, true]
+        );
+        let mut again = healthy();
+        again.applies[1] = applied(true);
+        assert!(!passes(&again)[7]);
+        let mut back = healthy();
+        back.applied_back = Some(applied(true));
+        assert!(!passes(&back)[7]);
     }
 }
