@@ -29,6 +29,12 @@ pub(crate) struct OptionalJsonBody<T>(pub T);
 /// token yet: the status page's sign-in.
 pub(crate) struct AnonymousForm<T>(pub T);
 
+/// A UTF-8 text body and its media type (`application/toml`, `application/json`, …).
+pub(crate) struct TextBody {
+    pub content_type: Option<String>,
+    pub text: String,
+}
+
 /// A query string parsed strictly into `T`.
 pub(crate) struct StrictQuery<T>(pub T);
 
@@ -139,6 +145,23 @@ impl<T: DeserializeOwned + Default> FromRequest<ApiState> for OptionalJsonBody<T
             return Ok(OptionalJsonBody(T::default()));
         }
         parse(&bytes).map(OptionalJsonBody)
+    }
+}
+
+impl FromRequest<ApiState> for TextBody {
+    type Rejection = BodyRejection;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase());
+        let bytes = read(req, state).await?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            BodyRejection::Invalid(Error::usage("the request body is not UTF-8 text"))
+        })?;
+        Ok(TextBody { content_type, text })
     }
 }
 

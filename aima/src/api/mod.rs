@@ -9,6 +9,7 @@
 //! route table builds the router and lists the routes the OpenAPI document is checked against.
 //! The read-only status page for people (`GET /`, `page`) shares the listener and the token.
 
+mod apply;
 mod auth;
 mod body;
 mod browsers;
@@ -22,6 +23,7 @@ mod openapi;
 mod page;
 mod paging;
 mod routes;
+mod service_update;
 mod services;
 mod state;
 mod transport;

@@ -10,7 +10,10 @@ use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Router, middleware};
 
 use super::error::ApiError;
-use super::{ApiState, auth, browsers, events, health, metrics, models, openapi, page, services};
+use super::{
+    ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, service_update,
+    services,
+};
 use crate::error::{Error, Kind};
 
 /// Request bodies are small JSON objects; anything larger is refused with 413.
@@ -68,9 +71,11 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services", services::create)
         .add(Method::GET, "/api/v2/services/{id}", services::get)
         .add(Method::DELETE, "/api/v2/services/{id}", services::delete)
+        .add(Method::PATCH, "/api/v2/services/{id}", service_update::update)
         .add(Method::POST, "/api/v2/services/prune", services::prune)
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
+        .add(Method::POST, "/api/v2/apply", apply::apply)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)

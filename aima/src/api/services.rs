@@ -8,11 +8,13 @@ use axum::http::StatusCode;
 
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
+use super::service_update::ServiceDetail;
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
 use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
+use crate::ops::settings::SettingsRequest;
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 
 /// The body of `POST /services`.
@@ -44,6 +46,19 @@ pub(crate) struct CreateServiceBody {
     /// `unless-stopped` (stored as `always`). Default: the engine's `restart` setting.
     #[serde(default)]
     restart: Option<String>,
+    /// The engine image for this service only, as `--image`.
+    #[serde(default)]
+    image: Option<String>,
+    /// Engine arguments after aima's own, replacing the engine's `extra_args`, as `--arg`.
+    #[serde(default)]
+    args: Option<Vec<String>>,
+    /// Environment variables for the engine, as `--env`; values of keys with TOKEN, KEY,
+    /// SECRET or PASSWORD in them are secret and shown as `***`.
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    /// Size of the engine's `/dev/shm`, as `--shm-size` (`1g`).
+    #[serde(default)]
+    shm_size: Option<String>,
 }
 
 impl From<CreateServiceBody> for CreateService {
@@ -57,6 +72,15 @@ impl From<CreateServiceBody> for CreateService {
             gpus: b.gpus,
             memory: b.memory,
             restart: b.restart,
+            // No env file over HTTP: it would name a file on the daemon's host.
+            settings: SettingsRequest {
+                image: b.image,
+                args: b.args,
+                env: b.env.into_iter().collect(),
+                secret_env: Vec::new(),
+                env_file: None,
+                shm_size: b.shm_size,
+            },
         }
     }
 }
@@ -164,17 +188,16 @@ pub(crate) async fn create(
 #[utoipa::path(get, path = "/api/v2/services/{id}", operation_id = "getService",
     summary = "Show one service, with its last error and start attempts.", params(Id),
     responses(
-        (status = 200, description = "The service", body = Service),
+        (status = 200, description = "The service, with its effective settings", body = ServiceDetail),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Service>> {
+) -> ApiResult<Json<ServiceDetail>> {
     let store = state.stores.handle().await?;
-    Ok(Json(
-        ops::refresh_and_get_service(&state.deps, &store, &id).await?,
-    ))
+    let svc = ops::refresh_and_get_service(&state.deps, &store, &id).await?;
+    Ok(Json(ServiceDetail::of(&state, svc)))
 }
 
 #[utoipa::path(delete, path = "/api/v2/services/{id}", operation_id = "deleteService",

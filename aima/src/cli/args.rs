@@ -38,7 +38,8 @@ pub(crate) const VERSION: &str = concat!(
     about = "Run AI inference engines as Docker containers on a shared server"
 )]
 pub(crate) struct Cli {
-    /// Output format: `table` for people, `json` for scripts (one JSON document on stdout).
+    /// Output format: `table` for people, `json` for scripts (one JSON document on stdout);
+    /// `toml` for `aima export` only.
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
     /// Directory holding aima's state database and config.toml (default: ~/.aima).
@@ -54,6 +55,8 @@ pub(crate) enum Output {
     Table,
     /// One JSON document on stdout.
     Json,
+    /// An apply file (`aima export` only; its default).
+    Toml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +98,13 @@ pub(crate) enum Command {
         #[arg(long)]
         with_instance_id: bool,
     },
+    /// Make the data dir's models and services what a TOML file describes: show the plan,
+    /// then carry it out (see docs/apply.md).
+    #[command(after_help = examples::APPLY)]
+    Apply(ApplyArgs),
+    /// Print the data dir's models and services as an apply file (TOML; JSON with -o json);
+    /// secret values are written as references, never as values.
+    Export,
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,
@@ -118,6 +128,19 @@ pub(crate) fn output_applies(command: &Command, matches: &ArgMatches) -> Result<
     let (verb, prints) = match command {
         Command::Completions { .. } => ("completions", "a shell script"),
         Command::Man { .. } => ("man", "roff"),
+        Command::Export => return Ok(()),
+        _ if matches!(
+            matches.get_one::<Output>("output").or_else(|| matches
+                .subcommand()
+                .and_then(|(_, sub)| sub.get_one::<Output>("output"))),
+            Some(Output::Toml)
+        ) =>
+        {
+            return Err(Error::usage(
+                "--output toml is for `aima export` only: other commands print table or json",
+            )
+            .with_help("use -o table or -o json"));
+        }
         _ => return Ok(()),
     };
     let given = [Some(matches), matches.subcommand().map(|(_, sub)| sub)]
@@ -235,7 +258,13 @@ pub(crate) enum ServiceCommand {
         /// engine's `restart` setting (`no`).
         #[arg(long, value_name = "POLICY")]
         restart: Option<String>,
+        #[command(flatten)]
+        settings: Box<SettingsArgs>,
     },
+    /// Change a service's configuration in place (its id, history and port are kept). A
+    /// running service takes the change at its next start, unless --apply-now.
+    #[command(after_help = examples::SERVICE_UPDATE)]
+    Update(Box<UpdateArgs>),
     /// List services, oldest first.
     List(ListArgs),
     /// Show one service, with its last error and start attempts.
@@ -270,4 +299,120 @@ pub(crate) enum ServiceCommand {
     /// Remove this data dir's containers that belong to no live service (never another
     /// instance's or an unlabelled container).
     Prune,
+}
+
+/// A service's own engine settings, as `service create` and `service update` take them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SettingsArgs {
+    /// The engine image for this service only (default: the engine's `image`).
+    #[arg(long, value_name = "REF")]
+    pub(crate) image: Option<String>,
+    /// An engine argument after the ones aima gives (model, port); repeat for more. The
+    /// service's arguments replace the engine's `extra_args`. Arguments after `--` count too.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub(crate) args: Vec<String>,
+    /// An environment variable for the engine, KEY=VALUE; repeat for more. Values of keys with
+    /// TOKEN, KEY, SECRET or PASSWORD in them are secret: shown as ***.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) env: Vec<String>,
+    /// A file of KEY=VALUE lines for the engine's environment, every value secret (read now,
+    /// kept in the data dir's store).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) env_file: Option<PathBuf>,
+    /// Size of the engine's /dev/shm (`1g`; default: the engine's `shm_size`).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) shm_size: Option<String>,
+    /// Engine arguments, as --arg each.
+    #[arg(last = true, value_name = "ENGINE_ARGS")]
+    pub(crate) trailing: Vec<String>,
+}
+
+impl SettingsArgs {
+    /// The request the operations take; `KEY=VALUE` checked for its `=`.
+    pub(crate) fn request(self) -> Result<crate::ops::settings::SettingsRequest> {
+        let mut args = self.args;
+        args.extend(self.trailing);
+        Ok(crate::ops::settings::SettingsRequest {
+            image: self.image,
+            args: (!args.is_empty()).then_some(args),
+            env: self
+                .env
+                .iter()
+                .map(|e| crate::ops::settings::parse_env_pair(e))
+                .collect::<Result<_>>()?,
+            secret_env: Vec::new(),
+            env_file: self.env_file,
+            shm_size: self.shm_size,
+        })
+    }
+}
+
+/// `service update`: the create flags that can change, `--unset` and `--apply-now`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct UpdateArgs {
+    /// Service id, name or unique id prefix.
+    pub(crate) id: String,
+    /// A new name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// A new host port, checked as at create (no other service may hold it).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) port: Option<u16>,
+    /// A new host address to publish on.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<std::net::IpAddr>,
+    /// GPUs, as `service create --gpus`.
+    #[arg(long, value_name = "GPUS")]
+    pub(crate) gpus: Option<String>,
+    /// Memory limit, as `service create --memory`.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memory: Option<String>,
+    /// Restart policy, as `service create --restart`.
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) restart: Option<String>,
+    #[command(flatten)]
+    pub(crate) settings: Box<SettingsArgs>,
+    /// Back to the engine's setting: image, args, env, env.KEY, shm-size, memory, gpus or
+    /// restart; repeat for more.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) unset: Vec<String>,
+    /// On a running service: stop it and start it again now (the engine is down in between).
+    #[arg(long)]
+    pub(crate) apply_now: bool,
+}
+
+impl UpdateArgs {
+    pub(crate) fn request(self) -> Result<crate::ops::UpdateService> {
+        Ok(crate::ops::UpdateService {
+            name: self.name,
+            port: self.port,
+            bind: self.bind,
+            gpus: self.gpus,
+            memory: self.memory,
+            restart: self.restart,
+            settings: self.settings.request()?,
+            unset: self.unset,
+            apply_now: self.apply_now,
+        })
+    }
+}
+
+/// `aima apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ApplyArgs {
+    /// The apply file; `-` reads it from stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Also delete the services and models of this data dir that the file does not name.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Starts wait until each engine answers its health check.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Stop at the first step that fails (default: report it and go on).
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
 }

@@ -17,7 +17,7 @@ pub(crate) fn backup(config: &Config, file: &Path, force: bool, output: Output) 
     let report = store.backup_to(file, &config.instance, force)?;
     Ok(match output {
         Output::Json => render::to_json(&report),
-        Output::Table => format!(
+        Output::Table | Output::Toml => format!(
             "wrote {} ({} bytes, schema version {}, instance id {})",
             report.path.display(),
             report.bytes,
@@ -84,7 +84,7 @@ pub(crate) fn restore(
     };
     Ok(match output {
         Output::Json => render::to_json(&restored),
-        Output::Table => {
+        Output::Table | Output::Toml => {
             let migrated = if migrated_to == schema_version {
                 String::new()
             } else {

@@ -3,12 +3,12 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{backup, docs, info, man, render, service_verbs};
+use super::{apply, backup, docs, info, man, render, service_verbs, terminal};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
 use crate::lifecycle::{Deps, StopMode};
-use crate::ops;
+use crate::ops::{self, settings};
 use crate::store::{Store, StoreHandle};
 
 pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
@@ -42,6 +42,20 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             file,
             with_instance_id,
         } => backup::restore(&config, &file, with_instance_id, cli.output),
+        Command::Apply(args) => {
+            let deps = Deps::real(config);
+            runtime.block_on(async {
+                let store = handle(&deps.config)?;
+                apply::apply(&deps, &store, args, cli.output).await
+            })
+        }
+        Command::Export => {
+            let deps = Deps::real(config);
+            runtime.block_on(async {
+                let store = handle(&deps.config)?;
+                apply::export(&deps, &store, cli.output).await
+            })
+        }
         Command::Info => {
             let info = runtime.block_on(info::gather(&Deps::real(config)));
             Ok(if cli.output == Output::Json {
@@ -176,13 +190,23 @@ fn model(config: &Config, cmd: ModelCommand, output: Output) -> Result<String> {
 async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<String> {
     let store = handle(&deps.config)?;
     let json = output == Output::Json;
-    let one = |s: &Service| {
+    // The effective settings are shown by `get`, and by every verb for a service with settings
+    // of its own; JSON always carries them.
+    let config = &deps.config;
+    let view = |s: &Service, all: bool| {
+        let effective = settings::effective(config, s.engine_type, &s.settings);
         if json {
-            render::to_json(s)
+            render::to_json(&ServiceView {
+                service: s,
+                effective,
+            })
+        } else if all || !s.settings.is_empty() {
+            render::service_detail_with(s, &settings::effective_lines(&effective))
         } else {
             render::service_detail(s)
         }
     };
+    let one = |s: &Service| view(s, false);
     Ok(match cmd {
         ServiceCommand::Create {
             model_id,
@@ -193,6 +217,7 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             gpus,
             memory,
             restart,
+            settings,
         } => {
             let req = ops::CreateService {
                 model_id,
@@ -203,11 +228,27 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 gpus,
                 memory,
                 restart,
+                settings: settings.request()?,
             };
             one(&ops::create_service(&deps, &mut store.sync(), req)?)
         }
+        ServiceCommand::Update(args) => {
+            let id = args.id.clone();
+            let up = ops::update_service(
+                &deps,
+                &store,
+                &id,
+                args.request()?,
+                service_verbs::interrupted(),
+            )
+            .await?;
+            updated(&up, &view(&up.service, false), json, config)
+        }
         ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
-        ServiceCommand::Get { id } => one(&ops::refresh_and_get_service(&deps, &store, &id).await?),
+        ServiceCommand::Get { id } => view(
+            &ops::refresh_and_get_service(&deps, &store, &id).await?,
+            true,
+        ),
         ServiceCommand::Start(args) => {
             // Said before the start, which may fail: with `always` it is retried only by a daemon.
             let warnings = service_verbs::unsupervised(&deps.config, &store, &args.id).await;
@@ -253,4 +294,62 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             }
         }
     })
+}
+
+/// A service with its effective settings and their sources, as `-o json` shows one.
+#[derive(serde::Serialize)]
+struct ServiceView<'a> {
+    #[serde(flatten)]
+    service: &'a Service,
+    effective: Vec<settings::Effective>,
+}
+
+/// What `service update` prints: the changes and when they take effect (stderr, or in JSON),
+/// then the service.
+fn updated(up: &ops::Updated, shown: &str, json: bool, config: &Config) -> String {
+    if json {
+        return render::to_json(&UpdatedView {
+            service: ServiceView {
+                service: &up.service,
+                effective: settings::effective(
+                    config,
+                    up.service.engine_type,
+                    &up.service.settings,
+                ),
+            },
+            changes: &up.changes,
+            effect: up.effect,
+        });
+    }
+    for c in &up.changes {
+        eprintln!(
+            "changed {}: {} -> {}",
+            c.field,
+            terminal::cell(&c.old),
+            terminal::cell(&c.new)
+        );
+    }
+    let id = &up.service.id;
+    match up.effect {
+        ops::Effect::Unchanged => {
+            eprintln!("nothing to change: service {id} is configured so already")
+        }
+        ops::Effect::Recorded => {}
+        ops::Effect::NextStart => eprintln!(
+            "note: service {id} is {}: the change takes effect at its next start (aima service restart {id}, or update --apply-now)",
+            up.service.status.as_str()
+        ),
+        ops::Effect::Applied => {
+            eprintln!("note: service {id} was stopped and started again with the change")
+        }
+    }
+    shown.to_owned()
+}
+
+#[derive(serde::Serialize)]
+struct UpdatedView<'a> {
+    #[serde(flatten)]
+    service: ServiceView<'a>,
+    changes: &'a [ops::FieldChange],
+    effect: ops::Effect,
 }

@@ -5,7 +5,15 @@ pub(crate) const SERVICE_CREATE: &str = "\
 Examples:
   aima service create --model-id tiny --engine-type ollama
   aima service create --model-id model-1a2b3c4d --engine-type vllm --port 8001 --gpus 0,1 --memory 32g
-  aima service create --model-id qwen --engine-type llamacpp --name qwen-cpu --gpus none -o json";
+  aima service create --model-id qwen --engine-type llamacpp --name qwen-cpu --gpus none -o json
+  aima service create --model-id qwen --engine-type llamacpp --name qwen-long -- --ctx-size 8192
+  aima service create --model-id qwen --engine-type vllm --env HF_TOKEN=hf_xxx --image vllm/vllm-openai:v0.6.3";
+
+pub(crate) const SERVICE_UPDATE: &str = "\
+Examples:
+  aima service update qwen-long --arg --ctx-size --arg 16384
+  aima service update qwen-vllm --port 8001 --apply-now
+  aima service update qwen-vllm --unset image --unset env.HF_TOKEN";
 
 pub(crate) const SERVICE_START: &str = "\
 Examples:
@@ -19,6 +27,12 @@ Examples:
   aima model create --name qwen --source huggingface --repo Qwen/Qwen2-0.5B-Instruct
   aima model create --name local --source local --repo qwen --path /models/qwen2.gguf";
 
+pub(crate) const APPLY: &str = "\
+Examples:
+  aima apply -f fleet.toml --dry-run
+  aima apply -f fleet.toml --wait
+  aima export | aima apply -f - --dry-run        (no change)";
+
 pub(crate) const START: &str = "\
 Examples:
   aima start                              (127.0.0.1:9090, or [api] listen in config.toml)
@@ -30,8 +44,10 @@ pub(crate) fn of(path: &str) -> Option<&'static str> {
     match path {
         "aima service create" => Some(SERVICE_CREATE),
         "aima service start" => Some(SERVICE_START),
+        "aima service update" => Some(SERVICE_UPDATE),
         "aima model create" => Some(MODEL_CREATE),
         "aima start" => Some(START),
+        "aima apply" => Some(APPLY),
         _ => None,
     }
 }

@@ -249,6 +249,8 @@ mod tests {
         for page in [
             "aima-service-create",
             "aima-service-start",
+            "aima-service-update",
+            "aima-apply",
             "aima-model-create",
             "aima-start",
         ] {
@@ -257,6 +259,6 @@ mod tests {
         }
         assert!(!dir.path().join("aima-help.1").exists());
         let listed = std::fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(listed, 27);
+        assert_eq!(listed, 30);
     }
 }

@@ -1,5 +1,6 @@
 //! The `aima` command line: parse, run one command in-process, print, exit with a documented code.
 
+mod apply;
 mod args;
 mod backup;
 mod commands;
@@ -52,7 +53,7 @@ pub fn main() -> ExitCode {
             if !text.is_empty() {
                 // JSON escapes control characters itself, and must stay valid JSON.
                 match output {
-                    Output::Table => print_stdout(&terminal::block(&text)),
+                    Output::Table | Output::Toml => print_stdout(&terminal::block(&text)),
                     Output::Json => print_stdout(&text),
                 }
             }
@@ -65,7 +66,7 @@ pub fn main() -> ExitCode {
 /// Prints an error the documented way and returns its exit code.
 fn report(err: &Error, output: Output) -> ExitCode {
     eprint!("{}", terminal::block(&err.render()));
-    if output == Output::Json {
+    if output == Output::Json && !apply::PRINTED.load(std::sync::atomic::Ordering::SeqCst) {
         print_stdout(&render::json_error(err));
     }
     ExitCode::from(err.code.exit_code())

@@ -190,6 +190,11 @@ pub(crate) fn model_detail(m: &Model) -> String {
 }
 
 pub(crate) fn service_detail(s: &Service) -> String {
+    service_detail_with(s, &[])
+}
+
+/// The detail view with `settings` (name, value with its source) after the resources.
+pub(crate) fn service_detail_with(s: &Service, settings: &[(String, String)]) -> String {
     let now = clock::now_ms();
     let mut pairs = vec![
         ("id", s.id.to_string()),
@@ -200,9 +205,12 @@ pub(crate) fn service_detail(s: &Service) -> String {
         ("bind", s.bind.to_string()),
         ("gpus", gpus_text(s)),
         ("memory", memory_text(s)),
+    ];
+    pairs.extend(settings.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    pairs.extend([
         ("endpoint", s.endpoint.clone()),
         ("status", s.status.as_str().to_owned()),
-    ];
+    ]);
     // Supervision in play only: with policy `no` the view is as it always was.
     if s.restart != RestartPolicy::No {
         pairs.push(("desired", s.desired.as_str().to_owned()));
@@ -297,6 +305,7 @@ mod tests {
             endpoint: "http://127.0.0.1:8000".to_owned(),
             gpus: None,
             memory_bytes: None,
+            settings: Default::default(),
             desired: crate::domain::Desired::Stopped,
             restart: crate::domain::RestartPolicy::No,
             restarts: 0,
@@ -346,6 +355,7 @@ mod tests {
             owner: None,
             created_at: 0,
             updated_at: 0,
+            settings: Default::default(),
         };
         assert_eq!(restarts_text(&svc, 1_000), "3 (next in 8s)");
         assert_eq!(restarts_text(&svc, 9_500), "3 (next due now)");

@@ -175,6 +175,7 @@ mod tests {
             owner: None,
             created_at: 0,
             updated_at: 0,
+            settings: Default::default(),
         }
     }
 

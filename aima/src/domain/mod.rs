@@ -10,6 +10,7 @@ mod port;
 mod pull;
 mod restart;
 mod service;
+mod settings;
 mod text;
 
 pub use attempt::{Attempt, Phase};
@@ -27,6 +28,7 @@ pub use port::HostPort;
 pub use pull::PullPolicy;
 pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};
 pub use service::{Owner, Service, Status, endpoint_url};
+pub use settings::{EnvVar, MASK, ServiceSettings, StoredSettings, check as check_settings};
 pub use text::check_text;
 #[cfg(any(test, feature = "test-support"))]
 pub use text::{BadText, MAX_TEXT_BYTES};

@@ -10,6 +10,7 @@ use super::gpu::Gpus;
 use super::ids::{ContainerId, ModelId, ServiceId};
 use super::port::HostPort;
 use super::restart::{Desired, RestartPolicy};
+use super::settings::ServiceSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -132,6 +133,9 @@ pub struct Service {
     pub gpus: Option<Gpus>,
     /// Its container's memory limit in bytes (`--memory`); `None`: the engine's limit.
     pub memory_bytes: Option<u64>,
+    /// Its own image, engine arguments, environment and `/dev/shm` size (secrets shown as
+    /// `***`); what it leaves out, the engine's settings decide.
+    pub settings: ServiceSettings,
     pub status: Status,
     /// What the operator asked for: `running` after a successful start, `stopped` after stop.
     pub desired: Desired,

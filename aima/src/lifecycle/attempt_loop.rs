@@ -521,7 +521,7 @@ impl Run<'_> {
             name: format!("aima-{}-{}-a{n}", svc.id, self.deps.config.instance),
             image: self.spec.image.clone(),
             args: self.spec.container_args(&resolved.model),
-            env: self.spec.container_env(),
+            env: self.svc.settings.container_env(self.spec),
             labels: labels::labels_for(&svc.id, svc.engine_type, &self.deps.config.instance),
             host_ip: svc.bind,
             host_port: svc.port,

@@ -110,6 +110,7 @@ mod tests {
             endpoint: "http://127.0.0.1:18000".to_owned(),
             gpus: None,
             memory_bytes: None,
+            settings: Default::default(),
             desired: crate::domain::Desired::Stopped,
             restart: crate::domain::RestartPolicy::No,
             restarts: 0,

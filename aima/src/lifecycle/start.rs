@@ -194,9 +194,11 @@ fn check_node(deps: &Deps, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// The engine's settings with the service's own choices on top: its GPUs and memory limit.
+/// The engine's settings with the service's own choices on top: its GPUs, memory limit,
+/// image, arguments and `/dev/shm` size (its environment is laid over at container create).
 fn service_spec(deps: &Deps, svc: &Service) -> EngineSpec {
     let mut spec = deps.config.engine(svc.engine_type).clone();
+    svc.settings.apply_to(&mut spec);
     spec.gpus = Some(super::gpus::of(svc, &deps.config));
     if let Some(bytes) = svc.memory_bytes {
         spec.limits.memory_bytes = Some(bytes);

@@ -4,7 +4,10 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+pub mod apply;
 mod chat;
+pub mod settings;
+pub(crate) mod update;
 
 use std::time::Duration;
 
@@ -12,8 +15,8 @@ pub use chat::{ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
-    ContainerId, EngineType, Gpus, HostPort, MIN_MEMORY, Model, ModelId, ModelSource,
-    RESTART_TAKES, RestartPolicy, Service, ServiceId, Status, check_text, parse_size,
+    ContainerId, EngineType, HostPort, Model, ModelId, ModelSource, Service, ServiceId, Status,
+    check_text,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -26,6 +29,7 @@ mod logs;
 mod resolve;
 
 pub use logs::{LogSource, LogsRequest};
+pub use update::{Effect, FieldChange, UpdateService, Updated, update_service};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -57,6 +61,8 @@ pub struct CreateService {
     /// Restart policy in Docker's words (`no`, `on-failure[:N]`, `always`, `unless-stopped`);
     /// the engine's `restart` setting when absent.
     pub restart: Option<String>,
+    /// Its own image, arguments, environment and `/dev/shm` size; the engine's when absent.
+    pub settings: settings::SettingsRequest,
 }
 
 /// `value` of `flag` as a name or repository may be (see [`check_text`]), or a usage error.
@@ -140,33 +146,15 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     }
     let spec = deps.config.engine(req.engine_type);
     let gpus = match req.gpus.as_deref() {
-        Some(text) => {
-            Gpus::parse(text).map_err(|e| Error::usage(format!("bad --gpus {text:?}: {e}")))?
-        }
+        Some(text) => update::gpus_of(text)?,
         None => spec.default_gpus(),
     };
-    let memory_bytes = match req.memory.as_deref() {
-        Some(text) => match parse_size(text) {
-            Some(bytes) if bytes >= MIN_MEMORY => Some(bytes),
-            Some(_) => {
-                return Err(Error::usage(format!(
-                    "--memory {text} is below Docker's smallest container limit, 6m"
-                )));
-            }
-            None => {
-                return Err(Error::usage(format!(
-                    "bad --memory {text:?}: expected a size in bytes or with k, m or g (64m, 2g), at most 9223372036854775807 bytes"
-                )));
-            }
-        },
-        None => None,
-    };
+    let memory_bytes = req.memory.as_deref().map(update::memory_of).transpose()?;
     let restart = match req.restart.as_deref() {
-        Some(text) => RestartPolicy::parse(text).ok_or_else(|| {
-            Error::usage(format!("bad --restart {text:?}: expected {RESTART_TAKES}"))
-        })?,
+        Some(text) => update::restart_of(text)?,
         None => spec.restart,
     };
+    let settings = settings::merged(req.engine_type, &Default::default(), &req.settings)?;
     let model_id = resolve::model(store, &req.model_id)?;
     // An engine that cannot load this model is refused now, not at its first start. A model
     // that does not exist is left to the store, which says so in its own words.
@@ -189,6 +177,7 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
         gpus,
         memory_bytes,
         restart,
+        settings,
     })
 }
 

@@ -128,6 +128,7 @@ fn below_the_minimum_outcomes_and_deletions_are_still_recorded() {
             gpus: crate::domain::Gpus::None,
             memory_bytes: None,
             restart: crate::domain::RestartPolicy::No,
+            settings: Default::default(),
         })
         .unwrap();
     let free = crate::disk::free_bytes(dir.path()).unwrap();

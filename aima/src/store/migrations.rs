@@ -128,6 +128,10 @@ const MIGRATIONS: &[&str] = &[
             CASE WHEN NEW.status = 'backoff' THEN NEW.next_restart_at END,
             CASE WHEN NEW.status = 'backoff' THEN NEW.last_error END);
     END;",
+    // 9: a service's own engine settings (image, arguments, environment, shm size) as JSON,
+    // secrets in clear: the database is private to the data dir's owner (mode 0600). `{}` for
+    // rows from before: the engine's settings decide, as they did.
+    "ALTER TABLE services ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';",
 ];
 
 /// The schema version this build migrates to.

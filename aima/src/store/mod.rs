@@ -33,6 +33,7 @@ mod handle_calls;
 mod migrations;
 mod models;
 mod pool;
+mod service_update;
 mod services;
 mod supervision;
 mod watch;
@@ -56,6 +57,7 @@ pub use migrations::LATEST as SCHEMA_VERSION;
 pub use pool::StorePool;
 #[cfg(any(test, feature = "test-support"))]
 pub use pool::PooledStore;
+pub(crate) use service_update::ServiceConfig;
 pub(crate) use services::{Change, NewService};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are

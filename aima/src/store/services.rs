@@ -8,14 +8,14 @@ use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
     Attempt, ContainerId, Desired, EngineType, Gpus, HostPort, Model, ModelId, Owner,
-    RestartPolicy, Service, ServiceId, Status, endpoint_url,
+    RestartPolicy, Service, ServiceId, ServiceSettings, Status, StoredSettings, endpoint_url,
 };
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
                        owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim, \
-                       desired, restart_policy, restarts, next_restart_at";
+                       desired, restart_policy, restarts, next_restart_at, settings";
 
 /// A host port is stored as a plain integer (the column checks `BETWEEN 1 AND 65535`).
 impl ToSql for HostPort {
@@ -71,6 +71,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
             None => None,
         },
         memory_bytes: r.get::<_, Option<i64>>(18)?.map(|b| b as u64),
+        settings: {
+            let text: String = r.get(24)?;
+            serde_json::from_str::<StoredSettings>(&text)
+                .map_err(|e| bad_column(24, e))?
+                .into()
+        },
         desired: {
             let desired: String = r.get(20)?;
             Desired::parse(&desired)
@@ -108,6 +114,7 @@ pub(crate) struct NewService {
     pub gpus: Gpus,
     pub memory_bytes: Option<u64>,
     pub restart: RestartPolicy,
+    pub settings: ServiceSettings,
 }
 
 /// A status change applied only if the row is still in one of the expected states. It owns
@@ -158,10 +165,10 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes, restart_policy)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9, ?10)",
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes, restart_policy, settings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9, ?10, ?11)",
                 params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now,
-                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64), new.restart.text()],
+                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64), new.restart.text(), stored(&new.settings)?],
             )?;
             Ok(())
         })
@@ -433,6 +440,12 @@ fn first_free_port(tx: &Transaction<'_>, from: HostPort) -> Result<HostPort> {
             Error::conflict(format!("no free port at or above {from} for a new service"))
                 .with_help("pass --port, or delete services you no longer need")
         })
+}
+
+/// The settings as the `settings` column keeps them.
+pub(super) fn stored(settings: &ServiceSettings) -> Result<String> {
+    serde_json::to_string(&StoredSettings::from(settings))
+        .map_err(|e| Error::internal("cannot encode a service's settings").caused_by(e))
 }
 
 /// `'created', 'starting'` for an SQL `IN (…)`; statuses are fixed identifiers, never user input.

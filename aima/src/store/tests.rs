@@ -36,6 +36,7 @@ fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewSer
         gpus: crate::domain::Gpus::None,
         memory_bytes: None,
         restart: crate::domain::RestartPolicy::No,
+        settings: Default::default(),
     }
 }
 

@@ -306,6 +306,7 @@ struct NewService<'a> {
     gpus: Option<&'a str>,
     memory: Option<&'a str>,
     restart: Option<&'a str>,
+    settings: ops::settings::SettingsRequest,
 }
 
 impl Default for NewService<'_> {
@@ -316,6 +317,7 @@ impl Default for NewService<'_> {
             gpus: None,
             memory: None,
             restart: None,
+            settings: Default::default(),
         }
     }
 }
@@ -343,6 +345,7 @@ fn add_service(deps: &Deps, store: &mut Store, new: NewService<'_>) -> ServiceId
         gpus: new.gpus.map(str::to_owned),
         memory: new.memory.map(str::to_owned),
         restart: new.restart.map(str::to_owned),
+        settings: new.settings,
     };
     ops::create_service(deps, store, req).unwrap().id
 }

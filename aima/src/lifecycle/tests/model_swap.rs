@@ -37,6 +37,7 @@ fn local_model(f: &mut Fixture) -> PathBuf {
         gpus: None,
         memory: None,
         restart: None,
+        settings: Default::default(),
     };
     f.id = ops::create_service(&f.deps, &mut f.store.sync(), req).unwrap().id;
     dir.canonicalize().unwrap()

@@ -1,6 +1,7 @@
 //! The CLI as a process on a data dir of its own: backup and restore, its contract, conventions, errors,
 //! output, `info`, concurrency and upgrades of older data dirs.
 
+mod apply;
 mod backup;
 mod concurrency;
 mod contract;

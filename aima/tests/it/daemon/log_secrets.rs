@@ -52,3 +52,62 @@ fn docker_credentials_reach_no_log_even_at_trace_level() {
         "the log shows DOCKER_HOST's password:\n{log}"
     );
 }
+
+/// A service's secret environment values, given through the API's create, update and apply,
+/// reach neither an answer nor the daemon's log at trace level.
+#[test]
+fn service_secrets_reach_no_answer_and_no_log() {
+    const SECRET: &str = "svc-secret-value-42";
+    let data = Aima::new();
+    let daemon = Daemon::start(&data, &[("AIMA_LOG", "trace")]);
+    let (code, model) = daemon.call(
+        "POST",
+        "/api/v2/models",
+        Some(r#"{"name": "tiny", "source": "ollama", "repo": "tinyllama"}"#),
+    );
+    assert_eq!(code, 201, "{model}");
+    let body = serde_json::json!({
+        "model_id": model["id"], "engine_type": "vllm", "port": free_port(), "name": "kept",
+        "env": {"HF_TOKEN": SECRET, "LEVEL": "INFO"},
+    });
+    let mut answers = Vec::new();
+    let (code, created) = daemon.call("POST", "/api/v2/services", Some(&body.to_string()));
+    assert_eq!(code, 201, "{created}");
+    answers.push(created);
+    let patch = serde_json::json!({"env": {"DB_PASSWORD": SECRET}}).to_string();
+    let (code, patched) = daemon.call("PATCH", "/api/v2/services/kept", Some(&patch));
+    assert_eq!(code, 200, "{patched}");
+    assert!(
+        patched["changes"].to_string().contains("env.DB_PASSWORD"),
+        "{patched}"
+    );
+    answers.push(patched);
+    let refused = serde_json::json!({"env": {"API_KEY": format!("{SECRET}\u{0}")}}).to_string();
+    let (code, error) = daemon.call("PATCH", "/api/v2/services/kept", Some(&refused));
+    assert_eq!(code, 400, "{error}");
+    answers.push(error);
+    for path in ["/api/v2/services/kept", "/api/v2/services"] {
+        answers.push(daemon.call("GET", path, None).1);
+    }
+    let file = serde_json::json!({"models": {"tiny": {"source": "ollama", "repo": "tinyllama"}},
+        "services": {"kept": {"model": "tiny", "engine": "vllm", "env": {"HF_TOKEN": "other"}}}});
+    let (code, plan) = daemon.call(
+        "POST",
+        "/api/v2/apply?dry_run=true",
+        Some(&file.to_string()),
+    );
+    assert_eq!(code, 200, "{plan}");
+    answers.push(plan);
+    for answer in &answers {
+        assert!(
+            !answer.to_string().contains(SECRET),
+            "an answer shows the secret: {answer}"
+        );
+    }
+    let log = daemon.log();
+    assert!(log.contains("/api/v2/services"), "{log}");
+    assert!(
+        !log.contains(SECRET),
+        "the daemon log shows the secret:\n{log}"
+    );
+}

@@ -232,8 +232,48 @@ async fn every_route_answers_as_the_document_says() {
             call("GET", "/services/{id}", format!("/services/{svc}")),
             200,
         ),
+        (
+            call(
+                "PATCH",
+                "/api/v2/services/{id}",
+                format!("/api/v2/services/{svc}"),
+            )
+            .body(json!({"args": ["--verbose"], "env": {"API_TOKEN": "t0k"}})),
+            200,
+        ),
+        (
+            call(
+                "PATCH",
+                "/api/v2/services/{id}",
+                format!("/api/v2/services/{svc}"),
+            )
+            .body(json!({"args": ["--port", "1"]})),
+            400,
+        ),
+        (
+            call(
+                "PATCH",
+                "/api/v2/services/{id}",
+                "/api/v2/services/svc-00000000",
+            )
+            .body(json!({"memory": "1g"})),
+            404,
+        ),
+        (
+            call("POST", "/api/v2/apply", "/api/v2/apply?dry_run=true").body(json!({
+                "models": {"more": {"source": "ollama", "repo": "tinyllama"}},
+                "services": {"more-svc": {"model": "more", "engine": "ollama", "state": "stopped"}},
+            })),
+            200,
+        ),
+        (
+            call("POST", "/api/v2/apply", "/api/v2/apply")
+                .body(json!({"services": {"x": {"model": "m", "engine": "tgi"}}})),
+            400,
+        ),
     ] {
         let what = format!("{} {}", call.method, call.uri);
+        reached.insert((call.method.to_owned(), call.route.to_owned()));
         let (status, verdict) = checked(&api, &locked, &doc, call).await;
         if status != expected {
             problems.push(format!("{what}: answered {status}, expected {expected}"));

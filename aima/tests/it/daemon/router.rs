@@ -325,7 +325,11 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     }
     for (method, uri, allowed) in [
         ("PUT", "/api/v2/models", &["GET", "POST"][..]),
-        ("PATCH", "/api/v2/services/svc-0badc0de", &["GET", "DELETE"]),
+        (
+            "PUT",
+            "/api/v2/services/svc-0badc0de",
+            &["GET", "DELETE", "PATCH"],
+        ),
         ("GET", "/api/v2/services/svc-0badc0de/start", &["POST"]),
         ("POST", "/api/v2/health", &["GET"]),
     ] {

@@ -2,6 +2,7 @@
 //! examples of README.md and docs/*.md run against the engine simulator, the exit-code table
 //! matches [`aima::error::Kind`], and the configuration reference lists every setting aima reads.
 
+mod apply_file;
 mod examples;
 mod exit_codes;
 mod markdown;

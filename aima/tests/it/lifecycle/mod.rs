@@ -16,6 +16,7 @@ mod port_blocked;
 mod prune;
 mod pull;
 mod resources;
+mod service_settings;
 mod start_stop;
 mod stop_wins;
 mod swarm;

@@ -50,6 +50,15 @@ impl Document {
         }
     }
 
+    /// Whether `schema` or one of its `allOf` parts names the property `name`.
+    fn names(&self, schema: &Value, name: &str) -> bool {
+        let schema = self.resolve(schema);
+        schema["properties"].get(name).is_some()
+            || schema["allOf"]
+                .as_array()
+                .is_some_and(|parts| parts.iter().any(|p| self.names(p, name)))
+    }
+
     /// Follows `$ref` (to a schema or a response) within the document.
     fn resolve<'a>(&'a self, node: &'a Value) -> &'a Value {
         match node["$ref"].as_str() {
@@ -63,13 +72,27 @@ impl Document {
     }
 
     fn validate(&self, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+        self.validate_part(schema, value, at, errors, false);
+    }
+
+    /// As [`Self::validate`]; a `part` of an `allOf` leaves fields it does not name to the
+    /// whole (their union is what the document names).
+    fn validate_part(
+        &self,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        errors: &mut Vec<String>,
+        part: bool,
+    ) {
         let schema = self.resolve(schema);
         if schema.is_null() {
             errors.push(format!("{at}: a $ref does not resolve"));
             return;
         }
-        for sub in schema["allOf"].as_array().into_iter().flatten() {
-            self.validate(sub, value, at, errors);
+        let parts = schema["allOf"].as_array().cloned().unwrap_or_default();
+        for sub in &parts {
+            self.validate_part(sub, value, at, errors, true);
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(options) = schema[key].as_array() {
@@ -117,10 +140,12 @@ impl Document {
                 }
             }
             let properties = schema["properties"].as_object();
+            let in_parts = |name: &str| parts.iter().any(|p| self.names(p, name));
             for (name, field) in object {
                 let at = format!("{at}.{name}");
                 match properties.and_then(|p| p.get(name)) {
                     Some(documented) => self.validate(documented, field, &at, errors),
+                    None if part || in_parts(name) => {}
                     None if schema["additionalProperties"] == Value::Bool(false)
                         || properties.is_some() =>
                     {

@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 7] = [
+pub const CRITERIA: [Criterion; 8] = [
     Criterion {
         id: "S13.C1",
         title: "Every route answers its documented success status with a JSON body and Content-Type application/json",
@@ -31,5 +31,9 @@ pub const CRITERIA: [Criterion; 7] = [
     Criterion {
         id: "S13.C7",
         title: "The health route answers 200",
+    },
+    Criterion {
+        id: "S13.C8",
+        title: "An apply file applied again, or exported and applied back, changes nothing",
     },
 ];

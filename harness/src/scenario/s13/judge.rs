@@ -22,6 +22,7 @@ pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
             refusal(obs, obs.too_large.as_ref(), "the oversized body", false),
             c6(obs),
             c7(obs),
+            c8(obs),
         ],
     )
 }
@@ -133,6 +134,54 @@ fn c7(obs: &Observations) -> Judged {
     checks.done()
 }
 
+fn c8(obs: &Observations) -> Judged {
+    if obs.applies.len() < 2 {
+        return skip(obs.skip_reason("applying a file"));
+    }
+    let mut checks = Checks::new();
+    for (exchange, want) in obs.applies.iter().zip([true, false]) {
+        json_answer(&mut checks, exchange);
+        let seen = changes(exchange);
+        checks.expect(seen.as_ref().and_then(|(c, _)| *c) == Some(want), || {
+            format!("{}: changes should be {want}", exchange.request)
+        });
+        if let Some((_, outcome)) = &seen {
+            let failed = outcome
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|o| o["result"] != "done")
+                .count();
+            checks.expect(failed == 0, || {
+                format!("{}: {failed} step(s) not done: {outcome}", exchange.request)
+            });
+        }
+    }
+    match (&obs.export, &obs.applied_back) {
+        (Some(export), Some(back)) => {
+            checks.succeeded("export", export);
+            json_answer(&mut checks, back);
+            let seen = changes(back).and_then(|(c, _)| c);
+            checks.expect(seen == Some(false), || {
+                "the export applied back would change something".into()
+            });
+        }
+        (Some(export), None) => {
+            checks.succeeded("export", export);
+        }
+        _ => {
+            checks.problem("the data dir was not exported");
+        }
+    }
+    checks.done()
+}
+
+/// An apply answer's `changes` and `outcome`, when it is one.
+fn changes(exchange: &Exchange) -> Option<(Option<bool>, serde_json::Value)> {
+    let answer = exchange.reply.as_ref().ok()?.json()?;
+    Some((answer["changes"].as_bool(), answer["outcome"].clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,8 +224,17 @@ mod tests {
             wrong_method: error(405),
             too_large: error(413),
             concurrent: vec![ok; 10],
+            applies: vec![applied(true), applied(false)],
+            export: Some(crate::exec::CommandRecord::invented(Some(0), "{}", 5)),
+            applied_back: Some(applied(false)),
             ..Observations::default()
         }
+    }
+
+    /// An apply answer whose every step was done.
+    fn applied(changes: bool) -> Exchange {
+        let body = serde_json::json!({"changes": changes, "outcome": [{"result": "done"}]});
+        exchange(200, reply(200, "application/json", &body.to_string())).unwrap()
     }
 
     fn passes(obs: &Observations) -> Vec<bool> {
@@ -185,13 +243,25 @@ mod tests {
 
     #[test]
     fn plain_text_errors_and_a_failed_list_call_fail_their_criteria() {
-        assert_eq!(passes(&healthy()), [true; 7]);
+        assert_eq!(passes(&healthy()), [true; 8]);
         let mut plain = healthy();
         plain.unknown_route = exchange(404, reply(404, "text/plain", "not found"));
         plain.concurrent[4] = Err("connection reset".into());
-        assert_eq!(passes(&plain), [true, true, false, true, true, false, true]);
+        assert_eq!(
+            passes(&plain),
+            [true, true, false, true, true, false, true, true]
+        );
         let mut wrong = healthy();
         wrong.too_large = exchange(413, reply(400, "application/json", "{}"));
-        assert_eq!(passes(&wrong), [true, true, true, true, false, true, true]);
+        assert_eq!(
+            passes(&wrong),
+            [true, true, true, true, false, true, true, true]
+        );
+        let mut again = healthy();
+        again.applies[1] = applied(true);
+        assert!(!passes(&again)[7]);
+        let mut back = healthy();
+        back.applied_back = Some(applied(true));
+        assert!(!passes(&back)[7]);
     }
 }

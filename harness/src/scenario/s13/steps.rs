@@ -25,6 +25,11 @@ pub struct Observations {
     pub wrong_method: Option<Exchange>,
     pub too_large: Option<Exchange>,
     pub concurrent: Vec<Result<HttpReply, String>>,
+    /// `POST /api/v2/apply` of one file, then the same file again.
+    pub applies: Vec<Exchange>,
+    /// `aima export -o json`, and that export applied back with `?dry_run=true`.
+    pub export: Option<crate::exec::CommandRecord>,
+    pub applied_back: Option<Exchange>,
 }
 
 crate::scenario::judging::observed!(Observations);
@@ -142,5 +147,36 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
             summary.join("; ")
         ),
     );
+    round_trip(ctx, obs);
     Ok(())
+}
+
+/// An apply file (JSON, the keys of docs/apply.md) applied twice through the API, then the
+/// data dir exported with the CLI and applied back as a dry run.
+fn round_trip(ctx: &mut RunContext, obs: &mut Observations) {
+    let file = serde_json::json!({
+        "models": {"round-model": {"source": "ollama", "repo": "tinyllama"}},
+        "services": {"round-svc": {
+            "model": "round-model", "engine": "vllm", "port": ctx.port,
+            "args": ["--load-secs", "0"], "env": {"LEVEL": "INFO"}, "state": "stopped",
+        }},
+    })
+    .to_string();
+    for step in ["apply", "apply again"] {
+        let request = ctx.api("POST", "/api/v2/apply").json(file.clone());
+        obs.applies.push(exchange(ctx, step, request, 200));
+    }
+    let export = ctx.aima(
+        "export",
+        &["export", "--output", "json"],
+        &[],
+        crate::scenario::aima_ops::QUICK,
+    );
+    if export.succeeded() {
+        let request = ctx
+            .api("POST", "/api/v2/apply?dry_run=true")
+            .json(export.stdout.trim().to_owned());
+        obs.applied_back = Some(exchange(ctx, "export applied back", request, 200));
+    }
+    obs.export = Some(export);
 }

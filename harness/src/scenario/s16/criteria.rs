@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 4] = [
+pub const CRITERIA: [Criterion; 5] = [
     Criterion {
         id: "S16.C1",
         title: "Two services of one model get distinct ports and both run and answer",
@@ -19,5 +19,9 @@ pub const CRITERIA: [Criterion; 4] = [
     Criterion {
         id: "S16.C4",
         title: "The freed port is reusable at once by a new service",
+    },
+    Criterion {
+        id: "S16.C5",
+        title: "Two services of one engine run side by side with their own engine arguments",
     },
 ];

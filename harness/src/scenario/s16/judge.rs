@@ -8,7 +8,7 @@ use super::criteria::CRITERIA;
 use super::steps::Observations;
 
 pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
-    results(&CRITERIA, vec![c1(obs), c2(obs), c3(obs), c4(obs)])
+    results(&CRITERIA, vec![c1(obs), c2(obs), c3(obs), c4(obs), c5(obs)])
 }
 
 fn c1(obs: &Observations) -> Judged {
@@ -146,5 +146,33 @@ fn c4(obs: &Observations) -> Judged {
             "C's engine does not answer 200".into()
         });
     }
+    checks.done()
+}
+
+fn c5(obs: &Observations) -> Judged {
+    if obs.args.len() < 2 {
+        return skip(obs.skip_reason("reading both containers' arguments"));
+    }
+    let mut checks = Checks::new();
+    for seen in &obs.args {
+        let (service, own) = (&seen.service, &seen.own);
+        match &seen.container {
+            Ok(args) => {
+                checks.read_back(format!(
+                    "{service}: container arguments {args:?} (created with -- {})",
+                    own.join(" ")
+                ));
+                checks.expect(args.ends_with(own), || {
+                    format!("{service}'s container does not end with its own arguments {own:?}")
+                });
+            }
+            Err(e) => {
+                checks.problem(format!("{service}: cannot read its container: {e}"));
+            }
+        }
+    }
+    checks.expect(obs.args[0].container != obs.args[1].container, || {
+        "both containers got the same arguments".into()
+    });
     checks.done()
 }

@@ -45,7 +45,22 @@ pub struct Observations {
     pub c_health: Option<Result<u16, String>>,
     /// From A's stop returning to C's start returning.
     pub reuse_ms: Option<u64>,
+    /// A's and B's arguments while both run.
+    pub args: Vec<ArgsSeen>,
 }
+
+/// A service's own engine arguments next to its running container's.
+#[derive(Debug, Clone)]
+pub struct ArgsSeen {
+    pub service: String,
+    /// What it was created with after `--`.
+    pub own: Vec<String>,
+    /// Its running container's arguments (`docker inspect`), or why they cannot be read.
+    pub container: Result<Vec<String>, String>,
+}
+
+/// The engine arguments A and B are created with: the same flag, different values.
+pub const OWN_ARGS: [&[&str]; 2] = [&["--load-secs", "0"], &["--load-secs=1"]];
 
 crate::scenario::judging::observed!(Observations);
 
@@ -90,8 +105,9 @@ fn snapshot(ctx: &mut RunContext, moment: &'static str) -> anyhow::Result<Snapsh
 fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
     let model = create_model(ctx, "pair-model")?;
     let mut ids = Vec::new();
-    for name in ["A", "B"] {
-        let id = create_service(ctx, &format!("setup: create service {name}"), &model, None)?;
+    for (name, own) in ["A", "B"].iter().zip(OWN_ARGS) {
+        let step = format!("setup: create service {name} -- {}", own.join(" "));
+        let id = create_with_args(ctx, &step, &model, own)?;
         let (_, record) = get_service(ctx, &format!("setup: record of {name}"), &id);
         obs.ports.push((id.clone(), port_of(&record)));
         ids.push(id);
@@ -106,6 +122,23 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         }
     }
     obs.snapshots.push(snapshot(ctx, "both running")?);
+    for (id, own) in ids.iter().zip(OWN_ARGS) {
+        let running = ctx
+            .docker
+            .list_with_label(&format!("aima.service={id}"))?
+            .into_iter()
+            .find(|c| c.state == "running");
+        let args = match running {
+            Some(c) => ctx.docker.args_of(&c.id).map_err(|e| format!("{e:#}")),
+            None => Err("no running container".to_owned()),
+        };
+        let own = own.iter().map(|a| (*a).to_owned()).collect();
+        obs.args.push(ArgsSeen {
+            service: id.clone(),
+            own,
+            container: args,
+        });
+    }
     let stop_a = stop(ctx, "stop A", &ids[0]);
     let stopped_at = Instant::now();
     obs.stop_a = Some(stop_a);
@@ -129,4 +162,38 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         obs.c_health = Some(engine_health(port_a));
     }
     Ok(())
+}
+
+/// `service create` of a vLLM service on the port aima picks, with `own` engine arguments
+/// after `--`; its id, read from the JSON record.
+fn create_with_args(
+    ctx: &mut RunContext,
+    step: &str,
+    model: &str,
+    own: &[&str],
+) -> anyhow::Result<String> {
+    let mut args = vec![
+        "service",
+        "create",
+        "--model-id",
+        model,
+        "--engine-type",
+        "vllm",
+        "--output",
+        "json",
+        "--",
+    ];
+    args.extend_from_slice(own);
+    let create = ctx.aima(step, &args, &[], QUICK);
+    anyhow::ensure!(
+        create.succeeded(),
+        "service create failed ({}): {}",
+        create.outcome(),
+        create.stderr.trim()
+    );
+    let record: Value = serde_json::from_str(create.stdout.trim())?;
+    record["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("service create --output json has no id"))
 }
