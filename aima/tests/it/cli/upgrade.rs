@@ -246,6 +246,7 @@ upgrade_from! {
     upgrade_from_schema_6_keeps_every_row: 6,
     upgrade_from_schema_7_keeps_every_row: 7,
     upgrade_from_schema_8_keeps_every_row: 8,
+    upgrade_from_schema_9_keeps_every_row: 9,
 }
 
 /// Every file of the data dir with its bytes: what a refused open must leave alone.
