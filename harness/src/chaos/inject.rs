@@ -50,6 +50,17 @@ pub(crate) fn inject<'scope, 'env>(
                 "json",
             ];
             let image = world.image(*engine);
+            // Stopped first, so the start has something to do when the kill comes.
+            let stop = super::ops::cli(
+                world,
+                step,
+                &["service", "stop", &id, "--force", "-o", "json"],
+                &[],
+            );
+            world.history.record(
+                "fault-setup",
+                json!({"step": step.id, "slot": step.action.slot(), "stop": stop}),
+            );
             kill_mid(
                 world,
                 step,

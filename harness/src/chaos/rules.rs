@@ -32,10 +32,10 @@ pub(crate) const ERROR_CODES: [&str; 16] = [
 /// A service may read `starting` this long with no operation of the harness on it in flight
 /// (a detached start on a slow engine, a supervisor's restart).
 pub(crate) const STARTING_BOUND_MS: u64 = 20_000;
-/// After the harness SIGKILLed an attached starter of a service with restart policy `no`, and
-/// invoked no other start of it, the service may read `starting` this long (the next reader
-/// sees the owner process gone and marks it failed).
-pub(crate) const KILLED_START_BOUND_MS: u64 = 8_000;
+/// After the harness SIGKILLed an attached starter of a service, and invoked no other start of
+/// it, the service may read `starting` without a live owner process this long (the next reader
+/// sees the owner gone and marks it failed; a supervisor's restart has the daemon as its owner).
+pub(crate) const KILLED_START_BOUND_MS: u64 = 5_000;
 /// A `running` service may lack its one running container or a healthy engine this long with
 /// no operation in flight (the reconciler's pass is 1 s; an engine just killed is noticed then).
 pub(crate) const RUNNING_BOUND_MS: u64 = 8_000;
@@ -53,6 +53,8 @@ pub(crate) struct ServiceView {
     pub attempts: usize,
     pub container_id: Option<String>,
     pub port: u16,
+    /// Whether the recorded owner process (`owner.pid`) is alive here; `None`: no owner.
+    pub owner_alive: Option<bool>,
 }
 
 impl ServiceView {
@@ -71,6 +73,9 @@ impl ServiceView {
                 .unwrap_or_default(),
             container_id: item["container_id"].as_str().map(str::to_owned),
             port: item["port"].as_u64().unwrap_or_default() as u16,
+            owner_alive: item["owner"]["pid"]
+                .as_u64()
+                .map(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()),
         }
     }
 }
@@ -163,11 +168,11 @@ impl Tracker {
                 }
                 if let Some(killed) = slot.killed_start_ms {
                     let after = snap.t_ms.saturating_sub(killed);
-                    if svc.restart == "no" && after >= KILLED_START_BOUND_MS {
+                    if svc.owner_alive != Some(true) && after >= KILLED_START_BOUND_MS {
                         hit(
                             "starting-after-starter-died",
                             format!(
-                                "{} still reads `starting` {after} ms after the harness SIGKILLed its starter (restart policy no, no start since; bound {KILLED_START_BOUND_MS} ms)",
+                                "{} still reads `starting` with no live owner {after} ms after the harness SIGKILLed its starter (no start invoked since; bound {KILLED_START_BOUND_MS} ms)",
                                 svc.id
                             ),
                         );
@@ -208,7 +213,7 @@ impl Tracker {
                         "failed-without-reason",
                         format!("{} is `failed` with no last_error", svc.id),
                     ),
-                    Some(error) if error.contains("start") && svc.attempts == 0 => hit(
+                    Some(error) if is_start_failure(error) && svc.attempts == 0 => hit(
                         "failed-without-attempts",
                         format!("{} failed a start ({error:?}) but lists no attempt", svc.id),
                     ),
@@ -271,6 +276,12 @@ impl Tracker {
         }
         self.orphan.retain(|id, _| seen.contains(id));
     }
+}
+
+/// A `last_error` of a failed start (aima records the attempts of those), as opposed to an
+/// engine that died after it ran (no attempt is recorded then).
+fn is_start_failure(error: &str) -> bool {
+    error.starts_with("cannot start") || error.starts_with("start interrupted")
 }
 
 /// Why a `running` service is not really running, if it is not.
@@ -436,9 +447,9 @@ mod tests {
     }
 
     #[test]
-    fn a_killed_starter_must_be_resolved_soon_under_policy_no() {
+    fn a_killed_starter_must_be_resolved_soon_unless_a_live_owner_took_over() {
         let mut t = Tracker::default();
-        let mut s = snap(10_000, vec![svc("a", "starting")], vec![]);
+        let mut s = snap(6_000, vec![svc("a", "starting")], vec![]);
         s.slots.insert(
             "a".into(),
             SlotView {
@@ -450,9 +461,9 @@ mod tests {
         let found = t.check(&s);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].rule, "starting-after-starter-died");
-        let mut always = s.clone();
-        always.services[0].restart = "always".into();
-        assert!(Tracker::default().check(&always).is_empty());
+        let mut supervised = s.clone();
+        supervised.services[0].owner_alive = Some(true);
+        assert!(Tracker::default().check(&supervised).is_empty());
     }
 
     #[test]
@@ -495,7 +506,7 @@ mod tests {
         let found = t.check(&snap(0, vec![svc("a", "failed")], vec![]));
         assert_eq!(found[0].rule, "failed-without-reason");
         let mut died = svc("b", "failed");
-        died.last_error = Some("the engine exited with code 137".into());
+        died.last_error = Some("the engine exited with code 137: startup complete".into());
         let mut interrupted = svc("c", "failed");
         interrupted.last_error = Some("start interrupted: its process is gone".into());
         let found = Tracker::default().check(&snap(0, vec![died, interrupted], vec![]));

@@ -27,6 +27,9 @@ use super::summary::{Summary, write_summary};
 use super::world::World;
 use super::{inject, ops};
 
+/// How long the observer goes on after the last step.
+const SETTLE: Duration = Duration::from_secs(10);
+
 /// What `harness chaos` was asked for.
 #[derive(Debug, Clone)]
 pub struct ChaosOptions {
@@ -219,6 +222,13 @@ pub(crate) fn run_schedule(
             for lane in lanes {
                 let _ = lane.join();
             }
+            // The observer watches the aftermath a while longer, so the bounds of the last
+            // steps' rules can elapse.
+            world.say(&format!(
+                "schedule done; observing {} s more",
+                SETTLE.as_secs()
+            ));
+            std::thread::sleep(SETTLE);
             world.done.store(true, Ordering::SeqCst);
             let _ = observer.join();
         });

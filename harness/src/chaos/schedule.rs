@@ -249,8 +249,13 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
             let action = match events[rng.index(events.len())] {
                 FaultKind::KillStarter => Action::KillStarter {
                     slot,
-                    after_ms: rng.between(100, 2_500),
-                    engine: engine(&mut rng, &engines),
+                    after_ms: rng.between(150, 1_500),
+                    // A slow engine keeps the start in flight long enough to be killed in it.
+                    engine: if engines.contains(&FaultKind::EngineSlow) && rng.chance(50) {
+                        Some(FaultKind::EngineSlow)
+                    } else {
+                        engine(&mut rng, &engines)
+                    },
                 },
                 FaultKind::KillStopper => Action::KillStopper {
                     slot,
