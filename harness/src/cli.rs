@@ -134,6 +134,10 @@ enum Commands {
         /// Print no line per operation, only the summary.
         #[arg(long)]
         quiet: bool,
+        /// After a failing run, search this long for a smaller schedule that still fails
+        /// (0: do not shrink).
+        #[arg(long, default_value_t = 300)]
+        shrink_secs: u64,
     },
     /// Fixture processes the harness starts itself.
     #[command(hide = true)]
@@ -206,6 +210,7 @@ pub fn run(cli: Cli) -> ExitCode {
             sim_bin,
             reports,
             quiet,
+            shrink_secs,
         } => chaos(&crate::chaos::ChaosOptions {
             seconds,
             seed,
@@ -216,6 +221,7 @@ pub fn run(cli: Cli) -> ExitCode {
             reports,
             replay,
             quiet,
+            shrink: std::time::Duration::from_secs(shrink_secs),
         }),
         Commands::Scenario {
             target,

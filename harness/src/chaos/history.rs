@@ -112,3 +112,34 @@ pub(crate) fn read_schedule(
         .with_context(|| format!("the schedule of {} has no valid steps", path.display()))?;
     Ok((plan, steps))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chaos::fault::FaultKind;
+    use crate::chaos::schedule::{Plan, generate};
+
+    #[test]
+    fn a_history_gives_back_its_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let history = History::create(&path, Instant::now()).unwrap();
+        let plan = Plan {
+            seed: 9,
+            seconds: 30,
+            services: 3,
+            faults: vec![FaultKind::DockerRm],
+        };
+        let steps = generate(&plan);
+        history.record("schedule", json!({"plan": plan, "steps": steps}));
+        history.record("invoke", json!({"op": "start", "slot": 1}));
+        history.flush();
+        let (read_plan, read_steps) = read_schedule(&path).unwrap();
+        assert_eq!(read_plan, plan);
+        assert_eq!(read_steps, steps);
+        assert_eq!(history.around(Some(1), 60_000).len(), 2);
+        std::fs::write(&path, "{\"kind\":\"invoke\"}\n").unwrap();
+        let err = read_schedule(&path).unwrap_err().to_string();
+        assert!(err.contains("no schedule line"), "{err}");
+    }
+}

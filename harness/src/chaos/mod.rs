@@ -9,6 +9,7 @@
 //! - `rules`, `observer` — the invariants, and the observer that applies them continuously.
 //! - `finish` — the checks at the end and the clean-up.
 //! - `history`, `summary` — `history.jsonl`, `summary.md` and `summary.json`.
+//! - `shrink` — delta debugging of a failing schedule within a time budget.
 //! - `run` — one run end to end.
 
 mod fault;
@@ -21,6 +22,7 @@ mod rng;
 mod rules;
 mod run;
 mod schedule;
+mod shrink;
 mod summary;
 mod world;
 

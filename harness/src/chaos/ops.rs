@@ -84,7 +84,22 @@ pub(crate) fn perform(world: &World, step: &Step) -> String {
     let result = match (&step.action, acting.service.clone()) {
         (Action::Create { slot, restart, via }, None) => create(world, step, *slot, restart, *via),
         (Action::Create { .. }, Some(_)) => skipped("the slot already has its service"),
-        (_, None) => skipped("the slot has no service (not created yet, or deleted)"),
+        // An operation on a slot whose service was deleted creates it again instead, so the
+        // run keeps its services busy.
+        (action, None) => {
+            let restart = ["no", "on-failure:2", "always"][step.id % 3];
+            let slot = action.slot().unwrap_or_default();
+            let mut result = create(world, step, slot, restart, Via::Cli);
+            result["instead"] = json!(format!(
+                "create (restart {restart}): the slot had no service"
+            ));
+            let outcome = format!(
+                "created instead, {}",
+                result["outcome"].as_str().unwrap_or("")
+            );
+            result["outcome"] = json!(outcome);
+            result
+        }
         (
             Action::Start {
                 wait, via, engine, ..

@@ -247,10 +247,15 @@ impl Tracker {
                     && (s.status != "running"
                         || s.container_id.as_deref().is_none_or(|id| id == c.id))
             });
+            seen.insert(c.id.clone());
             if live {
+                // The clock pauses while its service is live (aima's reaper spares those too),
+                // and goes on from there when it is not.
+                if let Some((_, last)) = self.orphan.get_mut(&c.id) {
+                    *last = snap.t_ms;
+                }
                 continue;
             }
-            seen.insert(c.id.clone());
             let (counted, last) = self.orphan.entry(c.id.clone()).or_insert((0, snap.t_ms));
             if snap.daemon_up {
                 *counted += snap.t_ms - *last;

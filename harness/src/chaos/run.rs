@@ -42,6 +42,8 @@ pub struct ChaosOptions {
     pub reports: PathBuf,
     pub replay: Option<PathBuf>,
     pub quiet: bool,
+    /// Time budget for shrinking a failing schedule (zero: no shrinking).
+    pub shrink: Duration,
 }
 
 /// The plan and schedule a run carries out: from the options, or read back from a history.
@@ -66,7 +68,16 @@ fn refused(err: impl std::fmt::Display) -> anyhow::Error {
 /// Runs a chaos run; `Err(RunRefused)` when it cannot begin.
 pub fn run_chaos(options: &ChaosOptions) -> anyhow::Result<Summary> {
     let (plan, steps) = schedule_of(options)?;
-    run_schedule(options, &plan, &steps)
+    let mut summary = run_schedule(options, &plan, &steps)?;
+    if !summary.passed() && !options.shrink.is_zero() {
+        eprintln!(
+            "shrinking the schedule ({} s budget; --shrink-secs 0 turns it off)",
+            options.shrink.as_secs()
+        );
+        summary.shrunk = super::shrink::shrink(options, &plan, &steps, &summary, options.shrink);
+        write_summary(&summary, &summary.run_dir)?;
+    }
+    Ok(summary)
 }
 
 /// Runs `steps` of `plan` (a full schedule, a replayed one or a shrunk one).

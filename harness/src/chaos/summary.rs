@@ -19,6 +19,9 @@ pub struct Summary {
     pub outcome: &'static str,
     pub run_id: String,
     pub run_dir: PathBuf,
+    /// The `aima.instance` label of the run's data dir, and the services' ports.
+    pub instance: String,
+    pub ports: Vec<u16>,
     pub plan: Plan,
     pub steps: usize,
     pub operations: usize,
@@ -31,6 +34,8 @@ pub struct Summary {
     pub violations: Vec<Value>,
     pub rerun: String,
     pub replay: String,
+    /// The smallest failing schedule shrinking found, if it ran and found one.
+    pub shrunk: Option<super::shrink::Shrunk>,
 }
 
 impl Summary {
@@ -62,6 +67,8 @@ impl Summary {
             },
             run_id: world.run_id.clone(),
             run_dir: world.run_dir.clone(),
+            instance: world.instance.clone(),
+            ports: world.ports.clone(),
             plan: plan.clone(),
             steps: steps.len(),
             operations: steps.len() - faults,
@@ -89,6 +96,7 @@ impl Summary {
                 "cargo run -p harness -- chaos --replay {}{aima}",
                 world.run_dir.join("history.jsonl").display()
             ),
+            shrunk: None,
         }
     }
 
@@ -117,6 +125,17 @@ impl Summary {
             );
         }
         let _ = writeln!(text, "re-run: {}", self.rerun);
+        if let Some(shrunk) = &self.shrunk {
+            let _ = writeln!(
+                text,
+                "shrunk to {} of {} steps ({} attempts), still breaking {}: {}",
+                shrunk.steps,
+                shrunk.of,
+                shrunk.attempts,
+                shrunk.rules.join(", "),
+                shrunk.replay
+            );
+        }
         let _ = write!(
             text,
             "report: {}/summary.md (also summary.json, history.jsonl)",
@@ -203,6 +222,17 @@ pub(crate) fn write_summary(summary: &Summary, dir: &Path) -> anyhow::Result<()>
         "Re-run: `{}`\n\nReplay: `{}`\n",
         summary.rerun, summary.replay
     );
+    if let Some(shrunk) = &summary.shrunk {
+        let _ = writeln!(
+            md,
+            "Shrunk to {} of {} steps in {} attempts, still breaking {}: `{}`\n",
+            shrunk.steps,
+            shrunk.of,
+            shrunk.attempts,
+            shrunk.rules.join(", "),
+            shrunk.replay
+        );
+    }
     let _ = writeln!(md, "## Violations ({})\n", summary.violations.len());
     if summary.violations.is_empty() {
         let _ = writeln!(
