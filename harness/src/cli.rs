@@ -116,11 +116,14 @@ enum Commands {
         /// How many services the run keeps (each on its own port).
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=32))]
         services: u64,
+        /// How many workers carry out operations at once (a fault worker comes on top).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=16))]
+        workers: u64,
         /// Faults to inject: comma-separated names, `all` or `none` (see docs/harness.md).
         #[arg(long, default_value = "all", value_parser = crate::chaos::parse_faults)]
         faults: std::vec::Vec<crate::chaos::FaultKind>,
         /// Replay the schedule recorded in a history.jsonl (seed, length and faults come from it).
-        #[arg(long, value_name = "HISTORY", conflicts_with_all = ["seed", "seconds", "services", "faults"])]
+        #[arg(long, value_name = "HISTORY", conflicts_with_all = ["seed", "seconds", "services", "workers", "faults"])]
         replay: Option<PathBuf>,
         /// aima binary or wrapper script (default: the workspace's debug build, rebuilt first).
         #[arg(long)]
@@ -204,6 +207,7 @@ pub fn run(cli: Cli) -> ExitCode {
             seconds,
             seed,
             services,
+            workers,
             faults,
             replay,
             aima_bin,
@@ -215,6 +219,7 @@ pub fn run(cli: Cli) -> ExitCode {
             seconds,
             seed,
             services: services as usize,
+            workers: workers as usize,
             faults,
             aima_bin,
             sim_bin,

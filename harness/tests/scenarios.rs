@@ -155,6 +155,8 @@ fn main() -> ExitCode {
                 "25",
                 "--seed",
                 "1",
+                "--workers",
+                "1",
                 "--faults",
                 "kill-starter,engine-slow",
                 "--shrink-secs",

@@ -134,13 +134,13 @@ fn kill_mid(
         return json!({"outcome": "ended before the kill", "command": shown, "exit": status.code(), "ms": record.duration_ms, "stderr": tail(&record.stderr, 300), "log": stderr_log});
     }
     signal_group(group.pid(), Signal::KILL);
-    let killed_at = world.history.now_ms();
+    let status = group.wait_until(Instant::now() + Duration::from_secs(5));
+    // The rules count from the moment the starter is known to be gone.
     if starter {
         if let Some(slot) = step.action.slot() {
-            world.slots()[slot].killed_start_ms = Some(killed_at);
+            world.slots()[slot].killed_start_ms = Some(world.history.now_ms());
         }
     }
-    let status = group.wait_until(Instant::now() + Duration::from_secs(5));
     world.say(&format!("FAULT SIGKILL to `{shown}` after {after_ms} ms"));
     json!({"outcome": "killed", "command": shown, "killed_after_ms": after_ms, "status": status.map(|s| s.to_string()), "log": stderr_log})
 }

@@ -93,12 +93,14 @@ fn check_health(world: &World, misses: &mut (u32, u32)) {
 
 fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snapshot> {
     let daemon_up = world.daemon().is_some();
+    // The observation is stamped when the read begins: whatever it shows was true at or
+    // after that moment, so a slow read never makes an old state look late.
+    let t_ms = world.history.now_ms();
     let list = world.aima(
         "observe",
         &["service".into(), "list".into(), "-o".into(), "json".into()],
         &[],
     );
-    let t_ms = world.history.now_ms();
     if !list.succeeded() {
         world.history.record("observe", json!({"error": format!("service list: {}", list.outcome()), "stderr": super::ops::tail(&list.stderr, 300)}));
         super::ops::check_command(world, None, &list, false);

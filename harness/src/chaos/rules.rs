@@ -32,10 +32,11 @@ pub(crate) const ERROR_CODES: [&str; 16] = [
 /// A service may read `starting` this long with no operation of the harness on it in flight
 /// (a detached start on a slow engine, a supervisor's restart).
 pub(crate) const STARTING_BOUND_MS: u64 = 20_000;
-/// After the harness SIGKILLed an attached starter of a service, and invoked no other start of
-/// it, the service may read `starting` without a live owner process this long (the next reader
-/// sees the owner gone and marks it failed; a supervisor's restart has the daemon as its owner).
-pub(crate) const KILLED_START_BOUND_MS: u64 = 5_000;
+/// After the harness SIGKILLed an attached starter of a service (and saw its process group
+/// gone), and invoked no other start of it, a read begun this long after the kill may not show
+/// it `starting` without a live owner process: the reader itself sees the owner gone and marks
+/// it failed (a supervisor's restart has the daemon as its owner).
+pub(crate) const KILLED_START_BOUND_MS: u64 = 2_000;
 /// A `running` service may lack its one running container or a healthy engine this long with
 /// no operation in flight (the reconciler's pass is 1 s; an engine just killed is noticed then).
 pub(crate) const RUNNING_BOUND_MS: u64 = 8_000;
@@ -454,7 +455,7 @@ mod tests {
     #[test]
     fn a_killed_starter_must_be_resolved_soon_unless_a_live_owner_took_over() {
         let mut t = Tracker::default();
-        let mut s = snap(6_000, vec![svc("a", "starting")], vec![]);
+        let mut s = snap(3_000, vec![svc("a", "starting")], vec![]);
         s.slots.insert(
             "a".into(),
             SlotView {

@@ -22,7 +22,7 @@ use crate::scenario::RunRefused;
 use super::fault::FaultKind;
 use super::finish::finish;
 use super::history::{History, read_schedule};
-use super::schedule::{OP_LANES, Plan, Step, generate};
+use super::schedule::{Plan, Step, generate};
 use super::summary::{Summary, write_summary};
 use super::world::World;
 use super::{inject, ops};
@@ -36,6 +36,7 @@ pub struct ChaosOptions {
     pub seconds: u64,
     pub seed: Option<u64>,
     pub services: usize,
+    pub workers: usize,
     pub faults: Vec<FaultKind>,
     pub aima_bin: Option<PathBuf>,
     pub sim_bin: Option<PathBuf>,
@@ -56,6 +57,7 @@ pub(crate) fn schedule_of(options: &ChaosOptions) -> anyhow::Result<(Plan, Vec<S
         seconds: options.seconds,
         services: options.services,
         faults: options.faults.clone(),
+        workers: options.workers,
     };
     let steps = generate(&plan);
     Ok((plan, steps))
@@ -201,7 +203,7 @@ pub(crate) fn run_schedule(
     } else {
         std::thread::scope(|scope| {
             let observer = scope.spawn(|| super::observer::observe(&world, &bystander));
-            let lanes: Vec<_> = (0..=OP_LANES)
+            let lanes: Vec<_> = (0..=plan.workers.max(1))
                 .map(|lane| {
                     let mine: Vec<&Step> = steps.iter().filter(|s| s.lane == lane).collect();
                     let (world, tally) = (&world, &tally);

@@ -140,10 +140,17 @@ pub(crate) struct Plan {
     pub seconds: u64,
     pub services: usize,
     pub faults: Vec<FaultKind>,
+    /// Operation workers acting at once (the fault worker comes on top).
+    #[serde(default = "default_workers")]
+    pub workers: usize,
 }
 
-/// Operation lanes (the fault lane comes after them).
-pub(crate) const OP_LANES: usize = 3;
+fn default_workers() -> usize {
+    DEFAULT_WORKERS
+}
+
+/// Operation lanes by default (the fault lane comes after them).
+pub(crate) const DEFAULT_WORKERS: usize = 3;
 /// No step is scheduled in the run's last seconds, so the last ones can finish.
 const QUIET_END_MS: u64 = 3_000;
 const POLICIES: [&str; 3] = ["no", "on-failure:2", "always"];
@@ -162,6 +169,7 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
     let mut rng = Rng::new(plan.seed);
     let end = (plan.seconds * 1000).saturating_sub(QUIET_END_MS);
     let services = plan.services.max(1);
+    let lanes = plan.workers.max(1);
     let engines: Vec<FaultKind> = plan
         .faults
         .iter()
@@ -183,9 +191,9 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
             restart,
             via: via(&mut rng),
         };
-        steps.push((slot as u64 * 50, slot % OP_LANES, action));
+        steps.push((slot as u64 * 50, slot % lanes, action));
     }
-    for lane in 0..OP_LANES {
+    for lane in 0..lanes {
         let mut at = 500 + lane as u64 * 150;
         loop {
             at += rng.between(300, 2_500);
@@ -251,7 +259,7 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
                     slot,
                     after_ms: rng.between(150, 1_500),
                     // A slow engine keeps the start in flight long enough to be killed in it.
-                    engine: if engines.contains(&FaultKind::EngineSlow) && rng.chance(50) {
+                    engine: if engines.contains(&FaultKind::EngineSlow) && rng.chance(75) {
                         Some(FaultKind::EngineSlow)
                     } else {
                         engine(&mut rng, &engines)
@@ -271,7 +279,7 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
                     hold_ms: rng.between(1_000, 6_000),
                 },
             };
-            steps.push((at, OP_LANES, action));
+            steps.push((at, lanes, action));
         }
     }
     steps.sort_by_key(|(at, lane, _)| (*at, *lane));

@@ -82,10 +82,11 @@ impl Summary {
             history_lines: world.history.lines(),
             violations,
             rerun: format!(
-                "cargo run -p harness -- chaos --seconds {} --seed {} --services {} --faults {}{aima}",
+                "cargo run -p harness -- chaos --seconds {} --seed {} --services {} --workers {} --faults {}{aima}",
                 plan.seconds,
                 plan.seed,
                 plan.services,
+                plan.workers,
                 if names.is_empty() {
                     "none".to_owned()
                 } else {

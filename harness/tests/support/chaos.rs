@@ -31,7 +31,8 @@ pub fn chaos_case(
 fn run(label: &str, wrapper: Option<&str>, args: &[&str], broken: &[&str]) -> Result<(), Failed> {
     let bins = binaries()?;
     let reports = tempfile::Builder::new()
-        .prefix(&format!("harness-{label}-"))
+        // Short: the daemon's socket path inside must stay under 100 bytes.
+        .prefix("chaos-")
         .tempdir()
         .map_err(|e| e.to_string())?;
     let fault_label = format!("{label}-{}", std::process::id());
