@@ -129,6 +129,7 @@ mod tests {
             seconds: 30,
             services: 3,
             faults: vec![FaultKind::DockerRm],
+            workers: 2,
         };
         let steps = generate(&plan);
         history.record("schedule", json!({"plan": plan, "steps": steps}));

@@ -8,7 +8,8 @@
 //! - `ops`, `inject` — carrying out an operation or a fault.
 //! - `rules`, `observer` — the invariants, and the observer that applies them continuously.
 //! - `finish` — the checks at the end and the clean-up.
-//! - `history`, `summary` — `history.jsonl`, `summary.md` and `summary.json`.
+//! - `history`, `summary`, `timeline` — `history.jsonl`, `summary.md`, `summary.json` and
+//!   `timeline.svg`.
 //! - `shrink` — delta debugging of a failing schedule within a time budget.
 //! - `run` — one run end to end.
 
@@ -24,6 +25,7 @@ mod run;
 mod schedule;
 mod shrink;
 mod summary;
+mod timeline;
 mod world;
 
 pub(crate) use fault::{FaultKind, parse_faults};

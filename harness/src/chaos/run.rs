@@ -252,6 +252,14 @@ pub(crate) fn run_schedule(
     let tally = tally.into_inner().unwrap_or_else(|p| p.into_inner());
     let summary = Summary::new(&world, plan, steps, options, tally, ran_ms);
     write_summary(&summary, &run_dir)?;
+    let heading = format!(
+        "chaos seed {}: {}",
+        plan.seed,
+        summary.outcome.to_uppercase()
+    );
+    if let Err(err) = super::timeline::write_timeline(&run_dir, plan.services.max(1), &heading) {
+        eprintln!("warning: timeline.svg not written: {err:#}");
+    }
     if let Some(problem) = reaper.finish() {
         eprintln!("warning: {problem}");
     }

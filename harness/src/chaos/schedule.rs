@@ -305,6 +305,7 @@ mod tests {
             seconds: 60,
             services: 4,
             faults: FaultKind::ALL.to_vec(),
+            workers: 3,
         }
     }
 

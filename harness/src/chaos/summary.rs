@@ -139,7 +139,7 @@ impl Summary {
         }
         let _ = write!(
             text,
-            "report: {}/summary.md (also summary.json, history.jsonl)",
+            "report: {}/summary.md (also summary.json, history.jsonl, timeline.svg)",
             self.run_dir.display()
         );
         text
