@@ -96,6 +96,7 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
     // The observation is stamped when the read begins: whatever it shows was true at or
     // after that moment, so a slow read never makes an old state look late.
     let t_ms = world.history.now_ms();
+    let settled_before = settled_ids(world);
     let list = world.aima(
         "observe",
         &["service".into(), "list".into(), "-o".into(), "json".into()],
@@ -143,6 +144,13 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
             })
             .collect()
     };
+    // Acknowledged services: created and not deleted before the read began, with nothing
+    // acting on them from before the read until after it.
+    let settled_after = settled_ids(world);
+    let acknowledged = settled_before
+        .into_iter()
+        .filter(|(id, slot)| settled_after.get(id) == Some(slot))
+        .collect();
     let engines = services
         .iter()
         .filter(|s| s.status == "running")
@@ -155,7 +163,19 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
         containers,
         engines,
         slots,
+        acknowledged,
     })
+}
+
+/// Service ids of slots with a service and no operation in flight, by id.
+fn settled_ids(world: &World) -> BTreeMap<String, usize> {
+    world
+        .slots()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.in_flight == 0)
+        .filter_map(|(n, s)| Some((s.id.clone()?, n)))
+        .collect()
 }
 
 fn engine_health(port: u16) -> Result<(), String> {

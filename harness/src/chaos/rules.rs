@@ -111,6 +111,9 @@ pub(crate) struct Snapshot {
     /// Engine health of running services by service id: `Err(why)` when it did not answer 200.
     pub engines: BTreeMap<String, Result<(), String>>,
     pub slots: BTreeMap<String, SlotView>,
+    /// Services whose create was acknowledged and which no operation touched around the read,
+    /// by id (their slot): each must be listed.
+    pub acknowledged: BTreeMap<String, usize>,
 }
 
 /// A broken rule.
@@ -220,6 +223,17 @@ impl Tracker {
                     ),
                     Some(_) => {}
                 }
+            }
+        }
+        for (id, slot) in &snap.acknowledged {
+            if !snap.services.iter().any(|s| &s.id == id) {
+                broken.insert(format!("acknowledged-service-lost/{id}"));
+                found.push(Finding {
+                    rule: "acknowledged-service-lost",
+                    slot: Some(*slot),
+                    subject: id.clone(),
+                    detail: format!("{id} was created (acknowledged) and not deleted, but `service list` does not show it"),
+                });
             }
         }
         self.orphans(snap, &mut found, &mut broken);
@@ -518,6 +532,19 @@ mod tests {
         let found = Tracker::default().check(&snap(0, vec![died, interrupted], vec![]));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "failed-without-attempts");
+    }
+
+    #[test]
+    fn an_acknowledged_service_must_be_listed() {
+        let mut s = snap(0, vec![svc("a", "running")], vec![]);
+        s.acknowledged.insert("a".into(), 0);
+        s.acknowledged.insert("b".into(), 1);
+        let found = Tracker::default().check(&s);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].rule, found[0].subject.as_str()),
+            ("acknowledged-service-lost", "b")
+        );
     }
 
     #[test]
