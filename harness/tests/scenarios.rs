@@ -164,6 +164,21 @@ fn main() -> ExitCode {
             ],
             &["starting-after-starter-died"],
         ),
+        chaos_case(
+            "chaos::faulty::daemon_loses_acknowledged_writes",
+            Some("lose-writes.sh"),
+            &[
+                "--seconds",
+                "25",
+                "--seed",
+                "1",
+                "--faults",
+                "kill-daemon",
+                "--shrink-secs",
+                "0",
+            ],
+            &["acknowledged-service-lost"],
+        ),
         // kill -9 of the harness at several points: nothing of the run is left.
         kill9_case("s20::kill9::with_the_daemon_up", "healthy after", false),
         kill9_case("s20::kill9::while_the_port_is_blocked", "FAULT port", false),
