@@ -10,8 +10,9 @@
 #      runs each (exit 0 only when every criterion of every scenario passes in every run; a
 #      scenario missing, refused or crashed fails the gate): the `simulator` tier, then the
 #      `real-engine` tier (a real llama.cpp server, prepared by ci/real-engine.sh);
-#   4. scenario 20 on the Swarm runtime (a single-node swarm that ci/swarm.sh makes and leaves);
-#   5. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
+#   4. `harness chaos --seconds 90 --seed 1` as a gate (no invariant may break);
+#   5. scenario 20 on the Swarm runtime (a single-node swarm that ci/swarm.sh makes and leaves);
+#   6. `harness bench --quick` as a smoke test of the bench (its figures are read, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,11 @@ cargo run -q -p harness -- scenario all --quiet --repeat 3 "${port_args[@]}"
 # shellcheck source=ci/real-engine.sh
 source ci/real-engine.sh
 cargo run -q -p harness -- scenario all --tier real-engine --quiet --repeat 3 "${port_args[@]}"
+
+# harness chaos as a gate: 90 s of concurrent operations and random faults against one daemon,
+# seed 1, every invariant checked all the time (docs/harness.md#chaos); exit 0 only without a
+# violation.
+cargo run -q -p harness -- chaos --seconds 90 --seed 1 --quiet --shrink-secs 120
 
 # Scenario 20 once more on the Swarm runtime, on a single-node swarm on loopback that
 # ci/swarm.sh turns on for it (and leaves again only if it turned it on), on a free port.

@@ -102,6 +102,46 @@ enum Commands {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
+    /// Concurrent operations (CLI and API) and random faults against one aima daemon for a
+    /// while, every invariant checked continuously and at the end; writes history.jsonl,
+    /// summary.md and summary.json under reports/<run id>/.
+    Chaos {
+        /// How long the schedule runs, in seconds.
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(5..=86_400))]
+        seconds: u64,
+        /// The schedule's seed (default: a random one, printed); the same seed gives the same
+        /// schedule.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// How many services the run keeps (each on its own port).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=32))]
+        services: u64,
+        /// How many workers carry out operations at once (a fault worker comes on top).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=16))]
+        workers: u64,
+        /// Faults to inject: comma-separated names, `all` or `none` (see docs/harness.md).
+        #[arg(long, default_value = "all", value_parser = crate::chaos::parse_faults)]
+        faults: std::vec::Vec<crate::chaos::FaultKind>,
+        /// Replay the schedule recorded in a history.jsonl (seed, length and faults come from it).
+        #[arg(long, value_name = "HISTORY", conflicts_with_all = ["seed", "seconds", "services", "workers", "faults"])]
+        replay: Option<PathBuf>,
+        /// aima binary or wrapper script (default: the workspace's debug build, rebuilt first).
+        #[arg(long)]
+        aima_bin: Option<PathBuf>,
+        /// aima-engine-sim binary (default: next to the workspace's aima).
+        #[arg(long)]
+        sim_bin: Option<PathBuf>,
+        /// Where the run's report folder goes.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+        /// Print no line per operation, only the summary.
+        #[arg(long)]
+        quiet: bool,
+        /// After a failing run, search this long for a smaller schedule that still fails
+        /// (0: do not shrink).
+        #[arg(long, default_value_t = 300)]
+        shrink_secs: u64,
+    },
     /// Fixture processes the harness starts itself.
     #[command(hide = true)]
     Fixture {
@@ -163,6 +203,31 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Commands::Reaper(args) => helper_exit(run_reaper(&args)),
+        Commands::Chaos {
+            seconds,
+            seed,
+            services,
+            workers,
+            faults,
+            replay,
+            aima_bin,
+            sim_bin,
+            reports,
+            quiet,
+            shrink_secs,
+        } => chaos(&crate::chaos::ChaosOptions {
+            seconds,
+            seed,
+            services: services as usize,
+            workers: workers as usize,
+            faults,
+            aima_bin,
+            sim_bin,
+            reports,
+            replay,
+            quiet,
+            shrink: std::time::Duration::from_secs(shrink_secs),
+        }),
         Commands::Scenario {
             target,
             aima_bin,
@@ -200,6 +265,28 @@ pub fn run(cli: Cli) -> ExitCode {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `harness chaos`: 0 when no invariant broke, 1 with violations, 2 when it could not run.
+fn chaos(options: &crate::chaos::ChaosOptions) -> ExitCode {
+    match crate::chaos::run_chaos(options) {
+        Ok(summary) => {
+            println!("{}", summary.plain());
+            if summary.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_NOT_ALL_PASS)
+            }
+        }
+        Err(err) => {
+            if let Some(refused) = err.downcast_ref::<RunRefused>() {
+                eprintln!("error: cannot run chaos: {refused}");
+            } else {
+                eprintln!("error: the harness itself failed (a bug): {err:#}");
+            }
+            ExitCode::from(EXIT_REFUSED)
         }
     }
 }

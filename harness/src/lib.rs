@@ -28,11 +28,14 @@
 //!   scenario NN's steps, observations, criteria and judge.
 //! - `catalog` — `scenario all`: the required manifest, every scenario, the combined report.
 //! - `bench` — `bench [--quick]`: aima against raw Docker in one run, figures and plots.
-//! - `cli` — the command line: `scenario N|all`, `list`, `bench`, and the hidden helper processes
+//! - `chaos` — `chaos`: concurrent operations and random faults against one daemon, the
+//!   contract checked continuously, a replayable history.
+//! - `cli` — the command line: `scenario N|all`, `list`, `bench`, `chaos`, and the hidden helper processes
 //!   (`fixture block-port`, `reaper`).
 
 pub(crate) mod bench;
 pub(crate) mod catalog;
+pub(crate) mod chaos;
 pub mod cli;
 pub(crate) mod exec;
 pub(crate) mod fixtures;

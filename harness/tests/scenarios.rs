@@ -14,6 +14,7 @@ use support::cases::{
     all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port,
     refuses_a_scenario_without_a_swarm_variant, scenario_case,
 };
+use support::chaos::{chaos_case, refuses_an_unknown_fault};
 use support::leftovers::kill9_case;
 
 fn main() -> ExitCode {
@@ -128,6 +129,62 @@ fn main() -> ExitCode {
             20,
             Some("no-exec.sh"),
             Expectation::all_pass(),
+        ),
+        // harness chaos: a short seeded run passes on aima and catches each faulty aima (the
+        // seeds are recorded in docs/harness.md#chaos).
+        Trial::test("chaos::refuses_an_unknown_fault", refuses_an_unknown_fault),
+        chaos_case(
+            "chaos::conformance",
+            None,
+            &["--seconds", "25", "--seed", "1"],
+            &[],
+        ),
+        chaos_case(
+            "chaos::faulty::killed_start_leaves_a_container",
+            Some("killed-start-leak.sh"),
+            &[
+                "--seconds",
+                "25",
+                "--seed",
+                "1",
+                "--faults",
+                "kill-starter,engine-slow",
+                "--shrink-secs",
+                "0",
+            ],
+            &["leftover-container"],
+        ),
+        chaos_case(
+            "chaos::faulty::starter_death_leaves_it_starting",
+            Some("stuck-starting.sh"),
+            &[
+                "--seconds",
+                "25",
+                "--seed",
+                "1",
+                "--workers",
+                "1",
+                "--faults",
+                "kill-starter,engine-slow",
+                "--shrink-secs",
+                "0",
+            ],
+            &["starting-after-starter-died"],
+        ),
+        chaos_case(
+            "chaos::faulty::daemon_loses_acknowledged_writes",
+            Some("lose-writes.sh"),
+            &[
+                "--seconds",
+                "25",
+                "--seed",
+                "1",
+                "--faults",
+                "kill-daemon",
+                "--shrink-secs",
+                "0",
+            ],
+            &["acknowledged-service-lost"],
         ),
         // kill -9 of the harness at several points: nothing of the run is left.
         kill9_case("s20::kill9::with_the_daemon_up", "healthy after", false),

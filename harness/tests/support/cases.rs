@@ -41,7 +41,7 @@ impl Expectation {
 
 /// The aima under test: `HARNESS_AIMA_BIN` (another build or a wrapper) or the workspace's,
 /// as built before the tests ran.
-fn binaries() -> Result<BinaryPaths, Failed> {
+pub fn binaries() -> Result<BinaryPaths, Failed> {
     let built = workspace_binaries().map_err(|e| format!("{e:#}"))?;
     match std::env::var_os("HARNESS_AIMA_BIN") {
         Some(real) => locate_binaries(Some(&PathBuf::from(real)), Some(&built.sim)),
@@ -50,7 +50,7 @@ fn binaries() -> Result<BinaryPaths, Failed> {
     .map_err(|e| format!("{e:#}").into())
 }
 
-fn faulty_dir() -> PathBuf {
+pub fn faulty_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faulty")
 }
 
@@ -73,7 +73,7 @@ pub fn docker(args: &[&str]) -> Result<String, String> {
 
 /// Docker is needed: `Some(completion)` to return at once when it is missing (ignored locally,
 /// a failure under CI).
-fn without_docker() -> Option<Result<Completion, Failed>> {
+pub fn without_docker() -> Option<Result<Completion, Failed>> {
     let why = docker_missing()?;
     if std::env::var_os("CI").is_some() {
         return Some(Err(format!("Docker is required in CI: {why}").into()));
@@ -211,7 +211,7 @@ fn judge_report(
     }
 }
 
-fn remove_fault_containers(fault_label: &str) {
+pub fn remove_fault_containers(fault_label: &str) {
     let filter = format!("label=aima-harness.fault={fault_label}");
     let ids = docker(&["ps", "-aq", "--filter", &filter]).unwrap_or_default();
     for id in ids.split_whitespace() {

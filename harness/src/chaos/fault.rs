@@ -1,0 +1,151 @@
+//! The faults a chaos run can inject, by name (`--faults kill-cli,docker-rm`), and which of them
+//! this host can inject at all.
+
+use std::fmt;
+
+/// One kind of fault.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum FaultKind {
+    /// SIGKILL of a CLI `service start --wait` mid-operation.
+    KillStarter,
+    /// SIGKILL of a CLI `service stop` mid-operation.
+    KillStopper,
+    /// SIGKILL of the daemon, down for a moment, then started again.
+    KillDaemon,
+    /// `docker kill` of a service's engine container.
+    DockerKill,
+    /// `docker rm -f` of a service's engine container.
+    DockerRm,
+    /// A foreign program holding a service's port for a while.
+    PortBlocker,
+    /// Starts on an engine that loads slowly (health 503 for a few seconds).
+    EngineSlow,
+    /// Starts on an engine that crashes at start-up (retried by aima).
+    EngineCrash,
+    /// Starts on an engine that runs, then exits a few seconds later.
+    EngineCrashAfter,
+    /// Starts on an engine that runs, then stops answering while alive.
+    EngineHang,
+    /// Starts on an engine that fails with CUDA out-of-memory text (fatal, never retried).
+    EngineOom,
+}
+
+impl FaultKind {
+    pub(crate) const ALL: [FaultKind; 11] = [
+        FaultKind::KillStarter,
+        FaultKind::KillStopper,
+        FaultKind::KillDaemon,
+        FaultKind::DockerKill,
+        FaultKind::DockerRm,
+        FaultKind::PortBlocker,
+        FaultKind::EngineSlow,
+        FaultKind::EngineCrash,
+        FaultKind::EngineCrashAfter,
+        FaultKind::EngineHang,
+        FaultKind::EngineOom,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            FaultKind::KillStarter => "kill-starter",
+            FaultKind::KillStopper => "kill-stopper",
+            FaultKind::KillDaemon => "kill-daemon",
+            FaultKind::DockerKill => "docker-kill",
+            FaultKind::DockerRm => "docker-rm",
+            FaultKind::PortBlocker => "port-blocker",
+            FaultKind::EngineSlow => "engine-slow",
+            FaultKind::EngineCrash => "engine-crash",
+            FaultKind::EngineCrashAfter => "engine-crash-after",
+            FaultKind::EngineHang => "engine-hang",
+            FaultKind::EngineOom => "engine-oom",
+        }
+    }
+
+    /// Engine faults are not events of their own: they choose the image a CLI start runs.
+    pub(crate) fn is_engine(self) -> bool {
+        self.engine_env().is_some()
+    }
+
+    /// The simulator environment baked into the image of an engine fault.
+    pub(crate) fn engine_env(self) -> Option<&'static [(&'static str, &'static str)]> {
+        match self {
+            FaultKind::EngineSlow => Some(&[("AIMA_SIM_LOAD_SECS", "4")]),
+            FaultKind::EngineCrash => Some(&[("AIMA_SIM_CRASH", "error")]),
+            FaultKind::EngineCrashAfter => Some(&[("AIMA_SIM_CRASH_AFTER_SECS", "3")]),
+            FaultKind::EngineHang => Some(&[("AIMA_SIM_HANG_AFTER_SECS", "3")]),
+            FaultKind::EngineOom => Some(&[("AIMA_SIM_CRASH", "oom")]),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Faults of the issue this harness cannot inject yet or here, with the reason (the report
+/// lists them as SKIP).
+pub(crate) const NOT_INJECTED: [(&str, &str); 2] = [
+    (
+        "docker-proxy",
+        "a Docker that pauses, slows or drops connections is not built yet",
+    ),
+    (
+        "disk-full",
+        "a full tmpfs under the data dir is not built yet (it would also need root)",
+    ),
+];
+
+/// Parses `--faults`: comma-separated names, `all`, or `none`.
+pub(crate) fn parse_faults(text: &str) -> Result<Vec<FaultKind>, String> {
+    let text = text.trim();
+    if text == "all" {
+        return Ok(FaultKind::ALL.to_vec());
+    }
+    if text == "none" || text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut faults = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        let fault = FaultKind::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = FaultKind::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown fault {name:?}; the faults are: {} (or `all`, `none`)",
+                    known.join(", ")
+                )
+            })?;
+        if !faults.contains(&fault) {
+            faults.push(fault);
+        }
+    }
+    faults.sort();
+    Ok(faults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_lists_parse_and_bad_names_are_named() {
+        assert_eq!(parse_faults("all").unwrap().len(), FaultKind::ALL.len());
+        assert!(parse_faults("none").unwrap().is_empty());
+        assert_eq!(
+            parse_faults("docker-rm, kill-daemon,docker-rm").unwrap(),
+            vec![FaultKind::KillDaemon, FaultKind::DockerRm]
+        );
+        let err = parse_faults("kill-everything").unwrap_err();
+        assert!(
+            err.contains("kill-everything") && err.contains("kill-daemon"),
+            "{err}"
+        );
+    }
+}

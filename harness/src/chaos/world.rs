@@ -1,0 +1,229 @@
+//! What every lane and the observer of a chaos run share: the aima environment, the daemon, the
+//! service slots (their ids, operations in flight, faults on them), the history and the
+//! violations found so far.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::exec::{CommandRecord, Invocation};
+use crate::fixtures::daemon::AimaDaemon;
+use crate::fixtures::http::HttpRequest;
+
+use super::fault::FaultKind;
+use super::history::History;
+
+/// What the run knows about one service slot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slot {
+    /// The slot's service, once created (and until deleted).
+    pub id: Option<String>,
+    /// Operations and faults acting on the slot right now.
+    pub in_flight: usize,
+    /// Operations invoked on the slot so far (a sequence number).
+    pub invoked: u64,
+    /// A port blocker holds the slot's port.
+    pub blocked: bool,
+    /// The engine fault of the slot's last start (`None`: the plain simulator).
+    pub engine: Option<FaultKind>,
+    /// When the harness last SIGKILLed a starter of the slot, and no start was invoked since.
+    pub killed_start_ms: Option<u64>,
+}
+
+/// The shared state of a run.
+pub(crate) struct World {
+    pub history: History,
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub instance: String,
+    pub aima: PathBuf,
+    /// The environment of every aima command (and, plus the token, of the daemon).
+    pub base_env: Vec<(String, String)>,
+    /// Engine images by engine fault (`None`: the plain simulator).
+    pub images: BTreeMap<Option<FaultKind>, String>,
+    pub listen: SocketAddr,
+    pub token: String,
+    /// Each slot's host port.
+    pub ports: Vec<u16>,
+    pub model: Mutex<String>,
+    pub slots: Mutex<Vec<Slot>>,
+    pub daemon: Mutex<Option<AimaDaemon>>,
+    daemons_started: AtomicUsize,
+    commands: AtomicUsize,
+    pub violations: Mutex<Vec<Value>>,
+    /// The lanes are done: the observer stops.
+    pub done: AtomicBool,
+    pub quiet: bool,
+}
+
+/// Deadline of one aima command.
+pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
+
+impl World {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "plain constructor of the run's parts"
+    )]
+    pub(crate) fn new(
+        history: History,
+        run_id: String,
+        run_dir: PathBuf,
+        data_dir: PathBuf,
+        instance: String,
+        aima: PathBuf,
+        base_env: Vec<(String, String)>,
+        images: BTreeMap<Option<FaultKind>, String>,
+        listen: SocketAddr,
+        token: String,
+        ports: Vec<u16>,
+        quiet: bool,
+    ) -> Self {
+        let slots = vec![Slot::default(); ports.len()];
+        Self {
+            history,
+            run_id,
+            run_dir,
+            data_dir,
+            instance,
+            aima,
+            base_env,
+            images,
+            listen,
+            token,
+            ports,
+            model: Mutex::new(String::new()),
+            slots: Mutex::new(slots),
+            daemon: Mutex::new(None),
+            daemons_started: AtomicUsize::new(0),
+            commands: AtomicUsize::new(0),
+            violations: Mutex::new(Vec::new()),
+            done: AtomicBool::new(false),
+            quiet,
+        }
+    }
+
+    pub(crate) fn slots(&self) -> MutexGuard<'_, Vec<Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn daemon(&self) -> MutexGuard<'_, Option<AimaDaemon>> {
+        self.daemon.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A console line stamped with the run's time (unless quiet).
+    pub(crate) fn say(&self, text: &str) {
+        if !self.quiet {
+            let secs = self.history.now_ms() as f64 / 1000.0;
+            eprintln!("[{secs:7.2}s] {text}");
+        }
+    }
+
+    /// The environment of the daemon: the run's plus its API token and fast reconcile passes.
+    fn daemon_env(&self) -> Vec<(String, String)> {
+        let mut env = self.base_env.clone();
+        env.push(("AIMA_API_TOKEN".into(), self.token.clone()));
+        env.push(("AIMA_RECONCILE_SECS".into(), "1".into()));
+        env.push(("AIMA_REAP_GRACE_SECS".into(), REAP_GRACE_SECS.to_string()));
+        env
+    }
+
+    /// Starts a daemon (when none runs) and records it.
+    pub(crate) fn start_daemon(&self) -> anyhow::Result<()> {
+        let mut daemon = self.daemon();
+        if daemon.is_some() {
+            return Ok(());
+        }
+        let n = self.daemons_started.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = format!("daemon-{n}");
+        let started = AimaDaemon::start(
+            &self.aima,
+            &self.daemon_env(),
+            self.listen,
+            &self.run_dir.join("logs"),
+            &name,
+        );
+        match started {
+            Ok(d) => {
+                self.history.record(
+                    "daemon",
+                    json!({"event": "healthy", "pid": d.pid, "ready_ms": d.ready_ms, "log": format!("logs/{name}.stderr")}),
+                );
+                *daemon = Some(d);
+                Ok(())
+            }
+            Err(err) => {
+                self.history.record(
+                    "daemon",
+                    json!({"event": "did not start", "error": format!("{err:#}")}),
+                );
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs one aima command with the run's environment plus `overrides`.
+    pub(crate) fn aima(
+        &self,
+        step: &str,
+        args: &[String],
+        overrides: &[(String, String)],
+    ) -> CommandRecord {
+        let index = self.commands.fetch_add(1, Ordering::SeqCst) + 1;
+        let invocation = Invocation {
+            label: "aima".into(),
+            program: self.aima.clone(),
+            args: args.to_vec(),
+            base_env: self.base_env.clone(),
+            overrides: overrides.to_vec(),
+            deadline: COMMAND_DEADLINE,
+        };
+        invocation.run(index, step, std::time::Instant::now(), &self.run_dir)
+    }
+
+    /// A fresh log index and the two log paths (relative to the run dir) for a process the
+    /// caller starts itself.
+    pub(crate) fn log_paths(&self, step: &str) -> (String, String) {
+        let index = self.commands.fetch_add(1, Ordering::SeqCst) + 1;
+        let base = format!("logs/{index:04}-{step}");
+        (format!("{base}.stdout"), format!("{base}.stderr"))
+    }
+
+    /// A request to the daemon's API with the run's token.
+    pub(crate) fn api(&self, method: &str, path: &str) -> HttpRequest {
+        HttpRequest::new(method, path)
+            .bearer(&self.token)
+            .timeout(COMMAND_DEADLINE)
+    }
+
+    /// The image for a start on `engine`.
+    pub(crate) fn image(&self, engine: Option<FaultKind>) -> String {
+        self.images
+            .get(&engine)
+            .or_else(|| self.images.get(&None))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records a violation: what rule, about what, the detail, and the history around it.
+    pub(crate) fn violation(&self, rule: &str, slot: Option<usize>, subject: &str, detail: String) {
+        let context = self.history.around(slot, 8_000);
+        let event = self.history.record(
+            "violation",
+            json!({"rule": rule, "slot": slot, "subject": subject, "detail": detail, "context": context}),
+        );
+        self.say(&format!("VIOLATION {rule} {subject}: {detail}"));
+        self.violations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event);
+    }
+}
+
+/// The daemon's reaper grace in a chaos run (`AIMA_REAP_GRACE_SECS`).
+pub(crate) const REAP_GRACE_SECS: u64 = 5;
