@@ -125,13 +125,15 @@ pub(crate) async fn list(
     let limit = page.limit()?;
     let store = state.stores.handle().await?;
     let after = page.after();
+    let trust = state.events.trust();
     let listed = match status {
         None => {
-            ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1).await
+            ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1, trust)
+                .await
         }
         Some(status) => {
             let deps = &state.deps;
-            ops::refresh_and_list_services_in_after(deps, &store, status, after, limit + 1)
+            ops::refresh_and_list_services_in_after(deps, &store, status, after, limit + 1, trust)
                 .await
         }
     };
@@ -173,7 +175,8 @@ pub(crate) async fn get(
 ) -> ApiResult<Json<Service>> {
     let store = state.stores.handle().await?;
     Ok(Json(
-        ops::refresh_and_get_service(&state.deps, &store, &id).await?,
+        ops::refresh_and_get_service_trusting(&state.deps, &store, &id, state.events.trust())
+            .await?,
     ))
 }
 

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::HashMap;
 
+use tokio::sync::Notify;
 use tokio::task::{self, JoinSet};
 
 use crate::domain::{ContainerId, Service, ServiceId};
@@ -42,6 +43,8 @@ pub(crate) struct Reconciler {
     /// does not hold up the passes; dropped (aborted) with the reconciler.
     restarts: JoinSet<()>,
     in_flight: HashMap<task::Id, ServiceId>,
+    /// Ends the pause between passes early: an engine's death came as an event.
+    wake: Arc<Notify>,
 }
 
 impl Reconciler {
@@ -58,7 +61,14 @@ impl Reconciler {
             metrics,
             restarts: JoinSet::new(),
             in_flight: HashMap::new(),
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Passes also when `wake` is notified, not only every period.
+    pub(crate) fn woken_by(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
     }
 
     /// Passes until `stop`; the first one at once. A pass in progress is dropped on `stop`:
@@ -87,6 +97,7 @@ impl Reconciler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => {}
             }
         }
         tracing::debug!("reconciler stopped");

@@ -18,7 +18,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped, Trust};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
@@ -212,6 +212,7 @@ pub async fn refresh_and_list_services_after(
     store: &StoreHandle,
     after: Option<&str>,
     limit: usize,
+    trust: Trust,
 ) -> Result<Option<(Vec<Service>, usize)>> {
     let after = match after.map(ServiceId::parse).transpose() {
         Ok(after) => after,
@@ -221,7 +222,7 @@ pub async fn refresh_and_list_services_after(
     let Some((page, total)) = page.await? else {
         return Ok(None);
     };
-    let page = lifecycle::refresh_each(deps, store, page).await?;
+    let page = lifecycle::refresh_each_trusting(deps, store, page, trust).await?;
     Ok(Some((page, total)))
 }
 
@@ -234,8 +235,10 @@ pub async fn refresh_and_list_services_in_after(
     status: Status,
     after: Option<&str>,
     limit: usize,
+    trust: Trust,
 ) -> Result<Option<(Vec<Service>, usize)>> {
-    let all = lifecycle::refresh_all(deps, store).await?;
+    let all = store.list_services().await?;
+    let all = lifecycle::refresh_each_trusting(deps, store, all, trust).await?;
     let skip = match after {
         None => 0,
         Some(after) => match all.iter().position(|s| s.id.as_str() == after) {
@@ -283,7 +286,18 @@ pub async fn refresh_and_get_service(
     store: &StoreHandle,
     id: &str,
 ) -> Result<Service> {
-    lifecycle::refresh(deps, store, &service_id(store, id).await?).await
+    refresh_and_get_service_trusting(deps, store, id, Trust::Nothing).await
+}
+
+/// As [`refresh_and_get_service`], taking what `trust` allows as recorded (the daemon's reads
+/// while Docker's event stream keeps running services' records true).
+pub(crate) async fn refresh_and_get_service_trusting(
+    deps: &Deps,
+    store: &StoreHandle,
+    id: &str,
+    trust: Trust,
+) -> Result<Service> {
+    lifecycle::refresh_trusting(deps, store, &service_id(store, id).await?, trust).await
 }
 
 /// The service `given` (an id, a name or an id prefix) names.
