@@ -141,6 +141,17 @@ pub(super) async fn resolve(
     }
 }
 
+/// How the reason recorded for an engine that ended by itself with code 0 begins.
+const CLEAN_EXIT: &str = "the engine exited with code 0";
+
+/// Whether `reason`, a recorded failure, says the engine ended by itself with code 0: the one
+/// death of a running engine that `on-failure` does not restart.
+pub(crate) fn exited_cleanly(reason: &str) -> bool {
+    reason
+        .strip_prefix(CLEAN_EXIT)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with(" ("))
+}
+
 /// The attempt that ends a start found failed on a later look, so that the last attempt always
 /// says how a failed start ended: its process died (interrupted), or its engine did not come up
 /// after the start detached (health).
