@@ -12,3 +12,4 @@ mod observability;
 mod openapi;
 mod router;
 mod supervision;
+mod supervision_events;
