@@ -46,7 +46,12 @@ enum Ended {
 }
 
 impl Follower {
-    pub(crate) fn new(deps: Deps, stores: StorePool, watch: Arc<EventWatch>, wake: Arc<Notify>) -> Self {
+    pub(crate) fn new(
+        deps: Deps,
+        stores: StorePool,
+        watch: Arc<EventWatch>,
+        wake: Arc<Notify>,
+    ) -> Self {
         Follower {
             deps,
             stores,
@@ -133,6 +138,8 @@ impl Follower {
     /// A full refresh begun after the stream's starting mark: a death before it is found here,
     /// one after it comes as an event.
     async fn catch_up(&self) -> Result<(), String> {
+        // The refresh keeps records as they are when Docker is away: that is no catching up.
+        self.deps.docker().await.map_err(|e| e.message)?;
         let store = self.stores.handle().await.map_err(|e| e.message)?;
         let services = lifecycle::refresh_all(&self.deps, &store)
             .await
@@ -155,12 +162,25 @@ impl Follower {
             Ok(svc) => svc,
             // Deleted since: its containers' removal is what this event tells.
             Err(e) if e.code == Kind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("cannot record an event of service {id}: {}", e.message)),
+            Err(e) => {
+                return Err(format!(
+                    "cannot record an event of service {id}: {}",
+                    e.message
+                ));
+            }
         };
-        let dead = matches!(event.action, ContainerAction::Die | ContainerAction::Destroy);
-        if dead && svc.status == Status::Running && svc.container_id.as_ref() == Some(&event.container) {
+        let dead = matches!(
+            event.action,
+            ContainerAction::Die | ContainerAction::Destroy
+        );
+        if dead
+            && svc.status == Status::Running
+            && svc.container_id.as_ref() == Some(&event.container)
+        {
             // Docker said its engine ended, and the refresh could not confirm it.
-            return Err(format!("the death of service {id}'s engine could not be recorded"));
+            return Err(format!(
+                "the death of service {id}'s engine could not be recorded"
+            ));
         }
         if svc.status == Status::Failed {
             tracing::info!(service = %id, action = ?event.action, exit_code = ?event.exit_code, "engine ended: recorded at once");

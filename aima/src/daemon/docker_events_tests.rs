@@ -28,7 +28,10 @@ fn event(labels: &[(&str, &str)]) -> ContainerEvent {
     ContainerEvent {
         container: ContainerId::from("c1".to_owned()),
         action: ContainerAction::Die,
-        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         exit_code: Some(1),
     }
 }
@@ -155,9 +158,17 @@ async fn a_death_event_records_the_refreshs_failure_and_wakes_the_reconciler() {
     let f = running().await;
     let (watch, wake) = (Arc::new(EventWatch::default()), Arc::new(Notify::new()));
     let stop = CancellationToken::new();
-    let follower = Follower::new(f.deps.clone(), f.stores.clone(), watch.clone(), wake.clone());
+    let follower = Follower::new(
+        f.deps.clone(),
+        f.stores.clone(),
+        watch.clone(),
+        wake.clone(),
+    );
     let task = tokio::spawn(follower.run(stop.clone()));
-    until("the stream caught up", || watch.trust() == Trust::RunningRecords).await;
+    until("the stream caught up", || {
+        watch.trust() == Trust::RunningRecords
+    })
+    .await;
 
     f.rt.exit_container(&f.container, 3, &["ERROR engine core died"]);
     assert!(f.rt.emit(f.rt.death_of(&f.container)));

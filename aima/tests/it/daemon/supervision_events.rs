@@ -27,7 +27,12 @@ fn recorded(data: &Aima, service: &str) -> Service {
 
 /// Polls the store every 10 ms until `ready` holds; returns the row and the time it took.
 #[track_caller]
-fn poll(data: &Aima, service: &str, what: &str, ready: impl Fn(&Service) -> bool) -> (Service, Duration) {
+fn poll(
+    data: &Aima,
+    service: &str,
+    what: &str,
+    ready: impl Fn(&Service) -> bool,
+) -> (Service, Duration) {
     let began = Instant::now();
     loop {
         let svc = recorded(data, service);
@@ -85,14 +90,20 @@ fn a_killed_engine_is_seen_at_once_and_restarted_without_waiting_a_reconcile_per
     let (mut to_backoff, mut to_running) = (Vec::new(), Vec::new());
     for round in 1..=3u32 {
         let first = recorded(&data, &service).container_id.unwrap();
-        assert!(docker(&["kill", first.as_str()]).status.success(), "docker kill failed");
+        assert!(
+            docker(&["kill", first.as_str()]).status.success(),
+            "docker kill failed"
+        );
         let killed = Instant::now();
         let (svc, _) = poll(&data, &service, "the death recorded", |s| {
             s.status != Status::Running || s.container_id.as_ref() != Some(&first)
         });
         to_backoff.push(killed.elapsed());
         assert!(
-            matches!(svc.status, Status::Backoff | Status::Failed | Status::Starting),
+            matches!(
+                svc.status,
+                Status::Backoff | Status::Failed | Status::Starting
+            ),
             "{:?}",
             svc.status
         );
@@ -103,7 +114,11 @@ fn a_killed_engine_is_seen_at_once_and_restarted_without_waiting_a_reconcile_per
         assert_eq!(svc.restarts, round, "restarts in a row");
         assert_eq!(own().len(), 1, "one container at a time");
         let (code, got) = daemon.call("GET", &format!("/api/v2/services/{service}"), None);
-        assert_eq!((code, got["status"].as_str()), (200, Some("running")), "{got}");
+        assert_eq!(
+            (code, got["status"].as_str()),
+            (200, Some("running")),
+            "{got}"
+        );
     }
     eprintln!(
         "docker kill → failure recorded: {:?} (median of {:?}); → running again: {:?} (median of {:?}, backoff 1 s, 2 s, 4 s)",
@@ -120,19 +135,33 @@ fn an_engine_that_exits_0_is_recorded_at_once_and_on_failure_leaves_it_failed() 
     let env = ["AIMA_SIM_CRASH_AFTER_SECS=2", "AIMA_SIM_CRASH_EXIT_CODE=0"];
     let (data, cleanup, daemon, service) = supervised_daemon(&env, "on-failure");
     let (svc, took) = poll(&data, &service, "the clean exit answered", |s| {
-        s.last_error.as_deref().is_some_and(|e| e.contains("not restarted"))
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("not restarted"))
     });
-    eprintln!("started → exit 0 recorded and answered: {took:?} (the engine exits 2 s after loading)");
+    eprintln!(
+        "started → exit 0 recorded and answered: {took:?} (the engine exits 2 s after loading)"
+    );
     assert_eq!((svc.status, svc.restarts), (Status::Failed, 0));
     let reason = svc.last_error.unwrap();
-    assert!(reason.starts_with("the engine exited with code 0"), "{reason}");
-    assert!(reason.contains("policy on-failure restarts only an engine that failed"), "{reason}");
+    assert!(
+        reason.starts_with("the engine exited with code 0"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("policy on-failure restarts only an engine that failed"),
+        "{reason}"
+    );
     let own = containers_with(&[
         &format!("aima.instance={}", cleanup.instance),
         &format!("aima.service={service}"),
     ]);
     assert!(own.is_empty(), "its container is removed: {own:?}");
     let (code, got) = daemon.call("GET", &format!("/api/v2/services/{service}"), None);
-    assert_eq!((code, got["status"].as_str()), (200, Some("failed")), "{got}");
+    assert_eq!(
+        (code, got["status"].as_str()),
+        (200, Some("failed")),
+        "{got}"
+    );
     drop(daemon);
 }
