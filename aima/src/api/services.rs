@@ -12,7 +12,7 @@ use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
 use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
-use crate::lifecycle::{StartOptions, StopMode};
+use crate::lifecycle::{StartOptions, StopMode, Trust};
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 
 /// The body of `POST /services`.
@@ -173,10 +173,19 @@ pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
+    let trust = state.events.trust();
+    if trust != Trust::Nothing {
+        let given = id.clone();
+        let recorded = state
+            .with_store(move |store| ops::get_service_trusted(store, &given, trust))
+            .await?;
+        if let Some(svc) = recorded {
+            return Ok(Json(svc));
+        }
+    }
     let store = state.stores.handle().await?;
     Ok(Json(
-        ops::refresh_and_get_service_trusting(&state.deps, &store, &id, state.events.trust())
-            .await?,
+        ops::refresh_and_get_service_trusting(&state.deps, &store, &id, trust).await?,
     ))
 }
 

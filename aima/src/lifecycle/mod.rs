@@ -30,7 +30,7 @@ use std::sync::Arc;
 pub(crate) use attempt_loop::StartOptions;
 pub(crate) use progress::StartEvent;
 pub(crate) use refresh::{
-    Trust, refresh, refresh_all, refresh_each_trusting, refresh_trusting,
+    Trust, needs_a_look, refresh, refresh_all, refresh_each_trusting, refresh_trusting,
 };
 pub(crate) use start::start;
 pub(crate) use stop::stop;

@@ -65,7 +65,9 @@ pub(crate) async fn refresh_each_trusting(
     Ok(out)
 }
 
-fn needs_a_look(svc: &Service, trust: Trust) -> bool {
+/// Whether `svc` may have changed in Docker (or its owner died) beyond what `trust` allows to
+/// take as recorded.
+pub(crate) fn needs_a_look(svc: &Service, trust: Trust) -> bool {
     match svc.status {
         Status::Running => trust == Trust::Nothing,
         Status::Starting | Status::Stopping => true,

@@ -300,6 +300,18 @@ pub(crate) async fn refresh_and_get_service_trusting(
     lifecycle::refresh_trusting(deps, store, &service_id(store, id).await?, trust).await
 }
 
+/// One service as recorded, named by id, name or id prefix, in one call of the store: what a
+/// read serves when `trust` allows it; `None` when the service needs a look
+/// ([`refresh_and_get_service_trusting`] then).
+pub(crate) fn get_service_trusted(
+    store: &Store,
+    id: &str,
+    trust: Trust,
+) -> Result<Option<Service>> {
+    let svc = store.get_service(&resolve::service(store, id)?)?;
+    Ok((!lifecycle::needs_a_look(&svc, trust)).then_some(svc))
+}
+
 /// The service `given` (an id, a name or an id prefix) names.
 pub(crate) async fn service_id(store: &StoreHandle, given: &str) -> Result<ServiceId> {
     let given = given.to_owned();
