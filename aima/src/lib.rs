@@ -11,9 +11,11 @@
 //! - `cli`: the front end on the command line: arguments, rendering, exit codes.
 //! - `api`: the front end over HTTP: routes, request bodies, auth, JSON errors, and the
 //!   read-only status page for people (`api::page`).
-//! - `daemon`: `aima start`: serves the API, runs the reconciler, shuts down gracefully.
+//! - `daemon`: `aima start`: serves the API, runs the reconciler, follows Docker's event
+//!   stream, shuts down gracefully.
 //! - `ops`: the single entry both front ends call, for models and services alike.
-//! - `lifecycle`: start (preflight, attempts, retries), stop, and refreshing recorded states.
+//! - `lifecycle`: start (preflight, attempts, retries), stop, supervision, and refreshing
+//!   recorded states.
 //! - `metrics`: the daemon's Prometheus metrics: counters kept in memory, the text format.
 //! - `store`: adapter: the SQLite state store, its migrations and conditional updates.
 //! - `runtime`: adapter: the container runtime trait, its Docker and Docker Swarm

@@ -13,7 +13,7 @@ use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
 use crate::domain::{EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
-use crate::lifecycle::{StartOptions, StopMode};
+use crate::lifecycle::{StartOptions, StopMode, Trust};
 use crate::ops::settings::SettingsRequest;
 use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
 
@@ -149,13 +149,15 @@ pub(crate) async fn list(
     let limit = page.limit()?;
     let store = state.stores.handle().await?;
     let after = page.after();
+    let trust = state.events.trust();
     let listed = match status {
         None => {
-            ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1).await
+            ops::refresh_and_list_services_after(&state.deps, &store, after, limit + 1, trust)
+                .await
         }
         Some(status) => {
             let deps = &state.deps;
-            ops::refresh_and_list_services_in_after(deps, &store, status, after, limit + 1)
+            ops::refresh_and_list_services_in_after(deps, &store, status, after, limit + 1, trust)
                 .await
         }
     };
@@ -195,8 +197,18 @@ pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ServiceDetail>> {
+    let trust = state.events.trust();
+    if trust != Trust::Nothing {
+        let given = id.clone();
+        let recorded = state
+            .with_store(move |store| ops::get_service_trusted(store, &given, trust))
+            .await?;
+        if let Some(svc) = recorded {
+            return Ok(Json(ServiceDetail::of(&state, svc)));
+        }
+    }
     let store = state.stores.handle().await?;
-    let svc = ops::refresh_and_get_service(&state.deps, &store, &id).await?;
+    let svc = ops::refresh_and_get_service_trusting(&state.deps, &store, &id, trust).await?;
     Ok(Json(ServiceDetail::of(&state, svc)))
 }
 

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::Deps;
+use crate::lifecycle::watch::EventWatch;
 use crate::metrics::Metrics;
 use crate::store::StorePool;
 
@@ -41,6 +42,9 @@ pub struct ApiState {
     pub(crate) metrics: Arc<Metrics>,
     /// The newest change-log `seq` the feed has read; event streams wait on it.
     pub(crate) newest: Arc<watch::Sender<i64>>,
+    /// Whether Docker's event stream keeps running services' records true, so reads may serve
+    /// them from the store; never, unless the daemon follows the stream.
+    pub(crate) events: Arc<EventWatch>,
 }
 
 impl ApiState {
@@ -67,6 +71,7 @@ impl ApiState {
             sessions: Arc::default(),
             metrics: Arc::new(Metrics::default()),
             newest: Arc::new(watch::Sender::new(0)),
+            events: Arc::default(),
         }
     }
 

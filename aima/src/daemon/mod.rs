@@ -2,6 +2,7 @@
 //! data dir, the reconciler, and graceful shutdown.
 
 mod connections;
+mod docker_events;
 mod docker_watch;
 mod listen;
 mod liveness;

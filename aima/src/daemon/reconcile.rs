@@ -44,7 +44,8 @@ pub(crate) struct Reconciler {
     /// does not hold up the passes; dropped (aborted) with the reconciler.
     restarts: JoinSet<()>,
     in_flight: HashMap<task::Id, ServiceId>,
-    /// Asks for a pass now (the liveness watch took an engine for dead).
+    /// Asks for a pass now: an engine's death came as an event, or the liveness watch took
+    /// an engine for dead.
     pass_now: Arc<Notify>,
     /// Whether Docker answered the last pass, for the log.
     docker: DockerWatch,
@@ -67,6 +68,12 @@ impl Reconciler {
             pass_now: Arc::new(Notify::new()),
             docker: DockerWatch::default(),
         }
+    }
+
+    /// Passes also when `wake` is notified, not only every period.
+    pub(crate) fn woken_by(mut self, wake: Arc<Notify>) -> Self {
+        self.pass_now = wake;
+        self
     }
 
     /// What asks this reconciler for a pass before its period is up.

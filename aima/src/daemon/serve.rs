@@ -6,12 +6,16 @@
 //! containers are left running: they belong to services, and a restarted daemon adopts them.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use super::connections::{Listener, Server};
+use super::docker_events::Follower;
 use super::liveness::Liveness;
 use super::reconcile::Reconciler;
 use crate::api::{self, ApiState};
@@ -27,12 +31,14 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
     let reconciler = Reconciler::new(
         state.deps.clone(),
         state.stores.clone(),
         settings.reap_grace,
         state.metrics.clone(),
-    );
+    )
+    .woken_by(wake.clone());
     let liveness = Liveness::new(
         state.deps.clone(),
         state.stores.clone(),
@@ -40,6 +46,13 @@ pub(crate) async fn serve(
     );
     let watching = tokio::spawn(liveness.run(stop.clone()));
     let reconciling = tokio::spawn(reconciler.run(settings.reconcile_every, stop.clone()));
+    let follower = Follower::new(
+        state.deps.clone(),
+        state.stores.clone(),
+        state.events.clone(),
+        wake,
+    );
+    let following = tokio::spawn(follower.run(stop.clone()));
     let feeding = tokio::spawn(state.feed(stop.clone()));
 
     let (tasks, abort, closing) = (
@@ -82,6 +95,7 @@ pub(crate) async fn serve(
     }
     let _ = reconciling.await;
     let _ = watching.await;
+    let _ = following.await;
     let _ = feeding.await;
     tracing::info!("aima daemon stopped");
     Ok(())

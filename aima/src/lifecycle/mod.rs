@@ -21,6 +21,7 @@ mod start;
 mod stop;
 pub(crate) mod supervise;
 mod sweep;
+pub(crate) mod watch;
 #[cfg(test)]
 mod tests;
 
@@ -29,7 +30,9 @@ use std::sync::Arc;
 
 pub(crate) use attempt_loop::StartOptions;
 pub(crate) use progress::StartEvent;
-pub(crate) use refresh::{refresh, refresh_all, refresh_each};
+pub(crate) use refresh::{
+    Trust, needs_a_look, refresh, refresh_all, refresh_each_trusting, refresh_trusting,
+};
 pub(crate) use start::start;
 pub(crate) use stop::stop;
 pub(crate) use stop::{StopMode, Stopped};

@@ -8,9 +8,29 @@ use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
 use crate::store::{Change, StoreHandle};
 
+/// What a refresh may take as recorded, without asking Docker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// Nothing: look at every service that Docker may have changed.
+    Nothing,
+    /// Running services: Docker's event stream keeps their records true (the daemon's
+    /// [`super::watch::EventWatch`] says when).
+    RunningRecords,
+}
+
 pub(crate) async fn refresh(deps: &Deps, store: &StoreHandle, id: &ServiceId) -> Result<Service> {
+    refresh_trusting(deps, store, id, Trust::Nothing).await
+}
+
+/// As [`refresh`], taking what `trust` allows as recorded.
+pub(crate) async fn refresh_trusting(
+    deps: &Deps,
+    store: &StoreHandle,
+    id: &ServiceId,
+    trust: Trust,
+) -> Result<Service> {
     let svc = store.get_service(id).await?;
-    if !needs_a_look(&svc) {
+    if !needs_a_look(&svc, trust) {
         return Ok(svc);
     }
     let rt = docker_if_reachable(deps).await;
@@ -19,32 +39,40 @@ pub(crate) async fn refresh(deps: &Deps, store: &StoreHandle, id: &ServiceId) ->
 
 pub(crate) async fn refresh_all(deps: &Deps, store: &StoreHandle) -> Result<Vec<Service>> {
     let services = store.list_services().await?;
-    refresh_each(deps, store, services).await
+    refresh_each_trusting(deps, store, services, Trust::Nothing).await
 }
 
-/// `services` (as just read from `store`), each refreshed; Docker is asked once, and only
-/// when one of them needs a look.
-pub(crate) async fn refresh_each(
+/// `services` (as just read from `store`), each refreshed but for what `trust` allows to take
+/// as recorded; Docker is asked once, and only when one of them needs a look.
+pub(crate) async fn refresh_each_trusting(
     deps: &Deps,
     store: &StoreHandle,
     services: Vec<Service>,
+    trust: Trust,
 ) -> Result<Vec<Service>> {
-    if !services.iter().any(needs_a_look) {
+    if !services.iter().any(|s| needs_a_look(s, trust)) {
         return Ok(services);
     }
     let rt = docker_if_reachable(deps).await;
     let mut out = Vec::with_capacity(services.len());
     for svc in services {
-        out.push(resolve(deps, store, svc, rt.as_ref()).await?);
+        if needs_a_look(&svc, trust) {
+            out.push(resolve(deps, store, svc, rt.as_ref()).await?);
+        } else {
+            out.push(svc);
+        }
     }
     Ok(out)
 }
 
-fn needs_a_look(svc: &Service) -> bool {
-    matches!(
-        svc.status,
-        Status::Starting | Status::Running | Status::Stopping
-    )
+/// Whether `svc` may have changed in Docker (or its owner died) beyond what `trust` allows to
+/// take as recorded.
+pub(crate) fn needs_a_look(svc: &Service, trust: Trust) -> bool {
+    match svc.status {
+        Status::Running => trust == Trust::Nothing,
+        Status::Starting | Status::Stopping => true,
+        _ => false,
+    }
 }
 
 /// Reading state must work with Docker away: what needs Docker then waits for the next look.
@@ -120,6 +148,17 @@ pub(super) async fn resolve(
         // it now is, not the state both of us found stale.
         None => store.get_service(&svc.id).await,
     }
+}
+
+/// How the reason recorded for an engine that ended by itself with code 0 begins.
+const CLEAN_EXIT: &str = "the engine exited with code 0";
+
+/// Whether `reason`, a recorded failure, says the engine ended by itself with code 0: the one
+/// death of a running engine that `on-failure` does not restart.
+pub(crate) fn exited_cleanly(reason: &str) -> bool {
+    reason
+        .strip_prefix(CLEAN_EXIT)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with(" ("))
 }
 
 /// The attempt that ends a start found failed on a later look, so that the last attempt always

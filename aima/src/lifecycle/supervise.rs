@@ -6,6 +6,7 @@
 use std::future::pending;
 use std::time::Duration;
 
+use super::refresh::exited_cleanly;
 use super::start::{Starter, start_as};
 use super::{Deps, StartOptions};
 use crate::clock;
@@ -24,6 +25,8 @@ pub(crate) enum Verdict {
     Restart { restarts: u32, due: i64 },
     /// Stay `failed`, for this reason.
     GiveUp(String),
+    /// Stay `failed` without a restart that the policy does not ask for, the reason saying so.
+    Settle(String),
 }
 
 /// The policy table, for a service that reads `failed` and is wanted running. `failed_from`
@@ -43,6 +46,13 @@ pub(crate) fn verdict(svc: &Service, failed_from: Option<Status>, now: i64, cap:
         RestartPolicy::Always => None,
         RestartPolicy::OnFailure(limit) => {
             let ran = from == Status::Running;
+            let reason = svc.last_error.as_deref().unwrap_or_default();
+            if ran && exited_cleanly(reason) {
+                return Verdict::Settle(format!(
+                    "{reason} (not restarted: policy {} restarts only an engine that failed)",
+                    svc.restart.text()
+                ));
+            }
             // An operator's failed start is that operator's; a restart's failure counts.
             if !ran && svc.restarts == 0 {
                 return Verdict::Leave;
@@ -95,6 +105,11 @@ pub(crate) async fn answer(
                                 due.push(svc.id.clone());
                             }
                         }
+                    }
+                    Verdict::Settle(reason) => {
+                        tracing::info!(service = %svc.id, "not restarting: {reason}");
+                        let (id, seen) = (svc.id.clone(), svc.updated_at);
+                        store.call(move |s| s.give_up(&id, seen, &reason)).await?;
                     }
                     Verdict::GiveUp(reason) => {
                         tracing::warn!(service = %svc.id, "giving up: {reason}");

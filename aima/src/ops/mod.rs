@@ -21,7 +21,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::host::model_dir;
 use crate::lifecycle::labels::{SERVICE, selector};
-use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped};
+use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped, Trust};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
@@ -201,6 +201,7 @@ pub async fn refresh_and_list_services_after(
     store: &StoreHandle,
     after: Option<&str>,
     limit: usize,
+    trust: Trust,
 ) -> Result<Option<(Vec<Service>, usize)>> {
     let after = match after.map(ServiceId::parse).transpose() {
         Ok(after) => after,
@@ -210,7 +211,7 @@ pub async fn refresh_and_list_services_after(
     let Some((page, total)) = page.await? else {
         return Ok(None);
     };
-    let page = lifecycle::refresh_each(deps, store, page).await?;
+    let page = lifecycle::refresh_each_trusting(deps, store, page, trust).await?;
     Ok(Some((page, total)))
 }
 
@@ -223,8 +224,10 @@ pub async fn refresh_and_list_services_in_after(
     status: Status,
     after: Option<&str>,
     limit: usize,
+    trust: Trust,
 ) -> Result<Option<(Vec<Service>, usize)>> {
-    let all = lifecycle::refresh_all(deps, store).await?;
+    let all = store.list_services().await?;
+    let all = lifecycle::refresh_each_trusting(deps, store, all, trust).await?;
     let skip = match after {
         None => 0,
         Some(after) => match all.iter().position(|s| s.id.as_str() == after) {
@@ -272,7 +275,30 @@ pub async fn refresh_and_get_service(
     store: &StoreHandle,
     id: &str,
 ) -> Result<Service> {
-    lifecycle::refresh(deps, store, &service_id(store, id).await?).await
+    refresh_and_get_service_trusting(deps, store, id, Trust::Nothing).await
+}
+
+/// As [`refresh_and_get_service`], taking what `trust` allows as recorded (the daemon's reads
+/// while Docker's event stream keeps running services' records true).
+pub(crate) async fn refresh_and_get_service_trusting(
+    deps: &Deps,
+    store: &StoreHandle,
+    id: &str,
+    trust: Trust,
+) -> Result<Service> {
+    lifecycle::refresh_trusting(deps, store, &service_id(store, id).await?, trust).await
+}
+
+/// One service as recorded, named by id, name or id prefix, in one call of the store: what a
+/// read serves when `trust` allows it; `None` when the service needs a look
+/// ([`refresh_and_get_service_trusting`] then).
+pub(crate) fn get_service_trusted(
+    store: &Store,
+    id: &str,
+    trust: Trust,
+) -> Result<Option<Service>> {
+    let svc = store.get_service(&resolve::service(store, id)?)?;
+    Ok((!lifecycle::needs_a_look(&svc, trust)).then_some(svc))
 }
 
 /// The service `given` (an id, a name or an id prefix) names.

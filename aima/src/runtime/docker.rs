@@ -26,6 +26,7 @@ use super::{
     VolumeInfo,
 };
 
+mod events;
 mod streams;
 
 /// The API version spoken first: Docker 20.10's, which has everything aima uses; newer daemons
@@ -138,25 +139,30 @@ impl DockerRuntime {
     /// bollard's error is kept as the cause, shown in Docker's words (or, for a connection, by
     /// its innermost cause).
     fn classify(&self, operation: &'static str, e: BollardError) -> RuntimeError {
-        match e {
-            BollardError::DockerResponseServerError {
-                status_code,
-                ref message,
-            } => RuntimeError::Api {
-                operation,
-                status: status_code,
-                cause: DockerFault::of(message.clone(), e),
-            },
-            BollardError::RequestTimeoutError => RuntimeError::Timeout {
-                address: self.address(),
-                operation: "a request",
-                secs: CALL_SECS * 3,
-            },
-            other => RuntimeError::Unavailable {
-                address: self.address(),
-                cause: DockerFault::of(root_cause(&other), other),
-            },
-        }
+        classify_at(&self.address(), operation, e)
+    }
+}
+
+/// Docker's answer to `operation` at `address`, classified by status code and error variant.
+pub(super) fn classify_at(address: &str, operation: &'static str, e: BollardError) -> RuntimeError {
+    match e {
+        BollardError::DockerResponseServerError {
+            status_code,
+            ref message,
+        } => RuntimeError::Api {
+            operation,
+            status: status_code,
+            cause: DockerFault::of(message.clone(), e),
+        },
+        BollardError::RequestTimeoutError => RuntimeError::Timeout {
+            address: address.to_owned(),
+            operation: "a request",
+            secs: CALL_SECS * 3,
+        },
+        other => RuntimeError::Unavailable {
+            address: address.to_owned(),
+            cause: DockerFault::of(root_cause(&other), other),
+        },
     }
 }
 
@@ -222,6 +228,10 @@ pub(super) fn cache_volume(cache: &CacheVolume) -> Mount {
 impl Runtime for DockerRuntime {
     fn address(&self) -> String {
         self.endpoint.to_string()
+    }
+
+    fn container_events(&self, labels: &[String], since: i64) -> Option<super::EventStream> {
+        Some(self.event_stream(labels, since))
     }
 
     async fn ping(&self) -> RuntimeResult<()> {

@@ -13,8 +13,9 @@ use tokio::sync::Semaphore;
 
 use crate::domain::{ContainerId, HostPort};
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, DataRoot, DockerFault, DockerVersion, GpuSupport,
-    PullProgress, Runtime, RuntimeError, RuntimeResult, VolumeInfo,
+    ContainerAction, ContainerEvent, ContainerInfo, ContainerSpec, ContainerState, DataRoot,
+    DockerFault, DockerVersion, EventStream, GpuSupport, PullProgress, Runtime, RuntimeError,
+    RuntimeResult, VolumeInfo,
 };
 
 pub const ADDRESS: &str = "fake://docker";
@@ -123,7 +124,12 @@ pub struct FakeRuntime {
     world: Mutex<World>,
     /// Calls to hold at the door until the test opens it (see [`FakeRuntime::hold_next`]).
     gates: Mutex<HashMap<Op, Arc<Gate>>>,
+    /// The open event stream's sender, and how many streams were opened (see
+    /// [`FakeRuntime::emit`]).
+    events: Mutex<(Option<EventSender>, usize)>,
 }
+
+type EventSender = tokio::sync::mpsc::UnboundedSender<RuntimeResult<ContainerEvent>>;
 
 /// A call held before it reaches the fake Docker, so that a test can act while it is in
 /// flight (a stop during a create, say) and then let it through.
@@ -317,6 +323,37 @@ impl FakeRuntime {
         }
     }
 
+    /// Sends `event` down the open event stream; false when none is open.
+    pub fn emit(&self, event: ContainerEvent) -> bool {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        events.0.as_ref().is_some_and(|tx| tx.send(Ok(event)).is_ok())
+    }
+
+    /// The `die` event of a container that [`FakeRuntime::exit_container`] ended.
+    pub fn death_of(&self, id: &ContainerId) -> ContainerEvent {
+        let w = self.world();
+        let c = w.containers.get(id).expect("death_of: no such container");
+        ContainerEvent {
+            container: id.clone(),
+            action: ContainerAction::Die,
+            labels: c.info.labels.clone(),
+            exit_code: c.state.exit_code,
+        }
+    }
+
+    /// Breaks the open event stream with `error`, as a Docker restart does.
+    pub fn break_events(&self, error: RuntimeError) {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = events.0.take() {
+            let _ = tx.send(Err(error));
+        }
+    }
+
+    /// How many event streams were opened.
+    pub fn event_streams_opened(&self) -> usize {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.world().calls.clone()
     }
@@ -402,6 +439,18 @@ fn has_labels(info: &ContainerInfo, selector: &[String]) -> bool {
 impl Runtime for FakeRuntime {
     fn address(&self) -> String {
         ADDRESS.to_owned()
+    }
+
+    /// A stream the test feeds with [`FakeRuntime::emit`]; opening one closes the previous.
+    /// It filters nothing: the test sends what it wants seen.
+    fn container_events(&self, _labels: &[String], _since: i64) -> Option<EventStream> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        *events = (Some(tx), events.1 + 1);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        Some(Box::pin(stream))
     }
 
     async fn ping(&self) -> RuntimeResult<()> {

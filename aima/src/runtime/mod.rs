@@ -5,6 +5,7 @@
 
 mod docker;
 mod endpoint;
+mod events;
 mod fault;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 
 pub(crate) use docker::DockerRuntime;
 pub use endpoint::DockerEndpoint;
+pub use events::{ContainerAction, ContainerEvent, EventStream};
 #[cfg(any(test, feature = "test-support"))]
 pub use endpoint::EndpointError;
 pub use fault::DockerFault;
@@ -316,6 +318,14 @@ pub trait Runtime: Send + Sync {
         })
     }
     async fn ping(&self) -> RuntimeResult<()>;
+    /// Follows the deaths, OOM kills and removals of containers carrying every one of
+    /// `labels`, from `since` (seconds since the epoch, Docker's clock: earlier events are
+    /// replayed) on, until the stream breaks. `None`: this runtime has no such stream (a
+    /// Swarm's engines are services whose tasks the reconciler polls).
+    fn container_events(&self, labels: &[String], since: i64) -> Option<EventStream> {
+        let _ = (labels, since);
+        None
+    }
     /// Containers in any state carrying every one of `labels` (`key=value`); all if empty.
     async fn list(&self, labels: &[String]) -> RuntimeResult<Vec<ContainerInfo>>;
     async fn image_exists(&self, image: &str) -> RuntimeResult<bool>;

@@ -145,6 +145,14 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<PathBuf> {
             &svc,
             plan.clients,
             plan.per_client,
+            false,
+        )?);
+        say("concurrent API clients of a running service");
+        figures.push(load::running_clients(
+            &lab,
+            &svc,
+            plan.clients,
+            plan.per_client,
         )?);
         say("start/fail cycles");
         cycles::start_fail_cycles(&lab, plan.cycles)?

@@ -2,6 +2,7 @@
 //! restarts, that a restart is a full start, the crash-loop limit, and operator verbs winning.
 
 use super::{Fixture, assert_has};
+use crate::runtime::Runtime;
 use crate::domain::{Desired, RestartPolicy, Service, ServiceId, Status};
 use crate::lifecycle::supervise::{answer, restart};
 use crate::lifecycle::{StopMode, refresh_all, stop};
@@ -32,6 +33,11 @@ async fn dies_after_running(f: &mut Fixture) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Case {
     FailedAfterRunning,
+    /// The engine ended by itself with code 0 after it ran.
+    ExitedCleanly,
+    /// Its container was removed behind aima's back.
+    Removed,
+    OomKilled,
     FailedAtStart,
     Stopped,
 }
@@ -41,6 +47,19 @@ async fn status_after(policy: &str, case: Case) -> (Service, i64) {
     let mut f = supervised(policy);
     match case {
         Case::FailedAfterRunning => dies_after_running(&mut f).await,
+        Case::ExitedCleanly => {
+            let svc = f.start(true).await.unwrap();
+            f.rt.exit_container(&svc.container_id.unwrap(), 0, &["INFO shutting down"]);
+        }
+        Case::Removed => {
+            let svc = f.start(true).await.unwrap();
+            let id = svc.container_id.unwrap();
+            f.rt.stop_and_remove(&id, true).await.unwrap();
+        }
+        Case::OomKilled => {
+            let svc = f.start(true).await.unwrap();
+            f.rt.oom_kill(&svc.container_id.unwrap());
+        }
         Case::FailedAtStart => {
             f.rt.crash_on_start(3, &["ValueError: bad model"]);
             f.start(true).await.unwrap_err();
@@ -59,15 +78,16 @@ async fn status_after(policy: &str, case: Case) -> (Service, i64) {
 async fn the_policy_table() {
     use Case::*;
     use Status::{Backoff, Failed, Stopped as Off};
+    let cases = [FailedAfterRunning, ExitedCleanly, Removed, OomKilled, FailedAtStart, Stopped];
     let table = [
-        ("no", [Failed, Failed, Off]),
-        ("on-failure", [Backoff, Failed, Off]),
-        ("on-failure:2", [Backoff, Failed, Off]),
-        ("always", [Backoff, Backoff, Off]),
-        ("unless-stopped", [Backoff, Backoff, Off]),
+        ("no", [Failed, Failed, Failed, Failed, Failed, Off]),
+        ("on-failure", [Backoff, Failed, Backoff, Backoff, Failed, Off]),
+        ("on-failure:2", [Backoff, Failed, Backoff, Backoff, Failed, Off]),
+        ("always", [Backoff, Backoff, Backoff, Backoff, Backoff, Off]),
+        ("unless-stopped", [Backoff, Backoff, Backoff, Backoff, Backoff, Off]),
     ];
     for (policy, want) in table {
-        for (case, want) in [FailedAfterRunning, FailedAtStart, Stopped].into_iter().zip(want) {
+        for (case, want) in cases.into_iter().zip(want) {
             let (svc, now) = status_after(policy, case).await;
             assert_eq!(svc.status, want, "{policy} {case:?}");
             if want == Backoff {
@@ -76,6 +96,13 @@ async fn the_policy_table() {
             }
             if case == Stopped {
                 assert_eq!(svc.desired, Desired::Stopped);
+            }
+            if case == ExitedCleanly {
+                let reason = svc.last_error.unwrap();
+                assert_has(&reason, "the engine exited with code 0: INFO shutting down");
+                if policy.starts_with("on-failure") {
+                    assert_has(&reason, "not restarted: policy on-failure");
+                }
             }
         }
     }
@@ -279,4 +306,31 @@ async fn a_stop_during_backoff_stays_stopped_through_later_passes() {
         assert_eq!((svc.status, svc.desired), (Status::Stopped, Desired::Stopped));
     }
     assert!(f.own_containers().is_empty());
+}
+
+#[tokio::test]
+async fn on_failure_leaves_a_clean_exit_failed_for_good() {
+    let mut f = supervised("on-failure");
+    let svc = f.start(true).await.unwrap();
+    f.rt.exit_container(&svc.container_id.unwrap(), 0, &[]);
+    assert!(pass(&f, crate::clock::now_ms()).await.is_empty());
+    let svc = f.service();
+    assert_eq!((svc.status, svc.restarts), (Status::Failed, 0));
+    assert_eq!(
+        svc.last_error.as_deref(),
+        Some("the engine exited with code 0 (not restarted: policy on-failure restarts only an engine that failed)")
+    );
+    assert!(pass(&f, crate::clock::now_ms() + LATER).await.is_empty());
+    assert_eq!(f.service().last_error, svc.last_error, "answered once");
+}
+
+#[test]
+fn a_clean_exit_is_code_0_only() {
+    use crate::lifecycle::refresh::exited_cleanly;
+    assert!(exited_cleanly("the engine exited with code 0"));
+    assert!(exited_cleanly("the engine exited with code 0: INFO bye"));
+    assert!(!exited_cleanly("the engine exited with code 01"));
+    assert!(!exited_cleanly("the engine exited with code 137"));
+    assert!(!exited_cleanly("the engine exited with code unknown"));
+    assert!(!exited_cleanly("its container 0123 is gone"));
 }

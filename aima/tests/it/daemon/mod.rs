@@ -14,5 +14,6 @@ mod observability;
 mod openapi;
 mod router;
 mod supervision;
+mod supervision_events;
 mod supervision_observed;
 mod upgrade;
