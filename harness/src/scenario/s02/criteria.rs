@@ -3,7 +3,7 @@
 
 use crate::scenario::Criterion;
 
-pub const CRITERIA: [Criterion; 7] = [
+pub const CRITERIA: [Criterion; 8] = [
     Criterion {
         id: "S2.C1",
         title: "A model is registered from a local directory holding a GGUF and from the .gguf file itself",
@@ -31,5 +31,9 @@ pub const CRITERIA: [Criterion; 7] = [
     Criterion {
         id: "S2.C7",
         title: "A repository id is refused at create unless it is owner/name, which the engine fetches itself with -hf",
+    },
+    Criterion {
+        id: "S2.C8",
+        title: "Two llama.cpp services of one model run side by side with their own --ctx-size, each reported by its server's /props",
     },
 ];

@@ -20,6 +20,7 @@ pub fn judge(obs: &Observations) -> Vec<CriterionResult> {
             c5(obs),
             c6(obs),
             c7(obs),
+            c8(obs),
         ],
     )
 }
@@ -274,5 +275,45 @@ fn c7(obs: &Observations) -> Judged {
     checks.expect(obs.hf_left.is_empty(), || {
         format!("containers left: {}", obs.hf_left.join(", "))
     });
+    checks.done()
+}
+
+fn c8(obs: &Observations) -> Judged {
+    if obs.contexts.iter().all(|s| s.create.is_none()) {
+        return skip(obs.skip_reason("two services with their own --ctx-size"));
+    }
+    let mut checks = Checks::new();
+    for s in &obs.contexts {
+        let what = format!("ctx-size {}", s.asked);
+        let (Some(create), Some(start)) = (&s.create, &s.start) else {
+            checks.problem(format!("{what}: the service was not created"));
+            continue;
+        };
+        checks.succeeded(&format!("{what}: service create --arg"), create);
+        checks.succeeded(&format!("{what}: service start --wait"), start);
+        match &s.reported {
+            Some(Ok(n)) => {
+                checks.read_back(format!("{what}: /props n_ctx {n}"));
+                checks.expect(*n == s.asked, || {
+                    format!(
+                        "{what}: the server reports n_ctx {n}, not the {} asked",
+                        s.asked
+                    )
+                });
+            }
+            Some(Err(e)) => {
+                checks.problem(format!("{what}: {e}"));
+            }
+            None => {
+                checks.problem(format!("{what}: /props was not read"));
+            }
+        }
+        if let Some(stop) = &s.stop {
+            checks.succeeded(&format!("{what}: service stop"), stop);
+        }
+        checks.expect(s.left.is_empty(), || {
+            format!("{what}: containers left after the stop: {:?}", s.left)
+        });
+    }
     checks.done()
 }

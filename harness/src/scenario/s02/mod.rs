@@ -3,6 +3,7 @@
 //! `aima inference chat` and a standard OpenAI client; then an invalid GGUF that must fail once
 //! with the engine's own reason.
 
+mod contexts;
 mod criteria;
 mod judge;
 mod steps;

@@ -14,6 +14,8 @@ use crate::scenario::aima_ops::{
 };
 use crate::scenario::context::RunContext;
 
+use super::contexts::{self, Sized};
+
 /// The llama.cpp server image to run (`ci/llama-image.sh` prints its tag).
 pub const IMAGE_ENV: &str = "HARNESS_LLAMA_IMAGE";
 /// A small valid GGUF model file (`ci/tiny_gguf.py` writes one).
@@ -64,6 +66,8 @@ pub struct Observations {
     pub hf_start: Option<CommandRecord>,
     pub hf_record: Option<Value>,
     pub hf_left: Vec<String>,
+    /// Two services of one model side by side, each with its own `--ctx-size`.
+    pub contexts: Vec<Sized>,
 }
 
 crate::scenario::judging::observed!(Observations);
@@ -140,6 +144,18 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations) -> anyhow::Result<()> {
         let served = serve(ctx, &envs, &python, label, model, port);
         obs.served.push(served);
     }
+
+    // 8 (run here, while the model is fresh). Two services of one model, each with its own
+    // engine arguments, side by side.
+    obs.contexts = contexts::side_by_side(
+        ctx,
+        &envs,
+        |ctx, step, port, extra| {
+            create_service_on(ctx, llamacpp(&envs), step, &dir_model, port, extra)
+        },
+        |ctx, step, id| start_wait(ctx, &envs, step, id),
+        containers_of,
+    );
 
     // 6. The failure half: an invalid GGUF.
     let (bad_model, _) = register(ctx, &envs, "broken", &models.bad)?;
