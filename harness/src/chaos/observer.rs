@@ -139,6 +139,10 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
                         busy: s.in_flight > 0,
                         hang: s.engine == Some(super::fault::FaultKind::EngineHang),
                         killed_start_ms: s.killed_start_ms,
+                        blocked: s.blocked,
+                        healthy_engine: s.engine.is_none(),
+                        stopped_ms: s.stopped_ms,
+                        policy: s.policy.clone(),
                     },
                 ))
             })

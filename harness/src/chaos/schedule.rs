@@ -87,6 +87,19 @@ impl Action {
         }
     }
 
+    /// Whether the action may start its service (or replace it): a stop observed before it no
+    /// longer forbids the service to run.
+    pub(crate) fn may_start(&self) -> bool {
+        matches!(
+            self,
+            Action::Create { .. }
+                | Action::Start { .. }
+                | Action::Restart { .. }
+                | Action::Delete { .. }
+                | Action::KillStarter { .. }
+        )
+    }
+
     /// The fault this action injects (`None` for a plain operation).
     pub(crate) fn fault(&self) -> Option<FaultKind> {
         match self {

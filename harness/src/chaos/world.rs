@@ -23,6 +23,8 @@ use super::history::History;
 pub(crate) struct Slot {
     /// The slot's service, once created (and until deleted).
     pub id: Option<String>,
+    /// The restart policy the harness asked for when it created the slot's service.
+    pub policy: Option<String>,
     /// Operations and faults acting on the slot right now.
     pub in_flight: usize,
     /// Operations invoked on the slot so far (a sequence number).
@@ -33,6 +35,9 @@ pub(crate) struct Slot {
     pub engine: Option<FaultKind>,
     /// When the harness last SIGKILLed a starter of the slot, and no start was invoked since.
     pub killed_start_ms: Option<u64>,
+    /// When a stop of the harness last succeeded with nothing else acting on the slot, and no
+    /// operation that may start the service was invoked since.
+    pub stopped_ms: Option<u64>,
 }
 
 /// The shared state of a run.
