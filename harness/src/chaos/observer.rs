@@ -93,6 +93,7 @@ fn check_health(world: &World, misses: &mut (u32, u32)) {
 
 fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snapshot> {
     let daemon_up = world.daemon().is_some();
+    let docker_away_before = docker_away(world);
     // The observation is stamped when the read begins: whatever it shows was true at or
     // after that moment, so a slow read never makes an old state look late.
     let t_ms = world.history.now_ms();
@@ -163,12 +164,18 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
     Some(Snapshot {
         t_ms,
         daemon_up,
+        docker_away: docker_away_before || docker_away(world),
         services,
         containers,
         engines,
         slots,
         acknowledged,
     })
+}
+
+/// Whether the Docker proxy keeps the run's aima from Docker now.
+fn docker_away(world: &World) -> bool {
+    world.proxy.as_ref().is_some_and(|p| p.away())
 }
 
 /// Service ids of slots with a service and no operation in flight, by id.

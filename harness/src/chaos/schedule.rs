@@ -67,6 +67,11 @@ pub(crate) enum Action {
         slot: usize,
         hold_ms: u64,
     },
+    /// The Docker proxy pauses, slows or cuts (`fault`) for `hold_ms`.
+    DockerAway {
+        fault: FaultKind,
+        hold_ms: u64,
+    },
 }
 
 impl Action {
@@ -83,7 +88,7 @@ impl Action {
             | Action::DockerKill { slot }
             | Action::DockerRm { slot }
             | Action::PortBlocker { slot, .. } => Some(*slot),
-            Action::KillDaemon { .. } => None,
+            Action::KillDaemon { .. } | Action::DockerAway { .. } => None,
         }
     }
 
@@ -109,6 +114,7 @@ impl Action {
             Action::DockerKill { .. } => Some(FaultKind::DockerKill),
             Action::DockerRm { .. } => Some(FaultKind::DockerRm),
             Action::PortBlocker { .. } => Some(FaultKind::PortBlocker),
+            Action::DockerAway { fault, .. } => Some(*fault),
             Action::Start { engine, .. } | Action::Restart { engine, .. } => *engine,
             _ => None,
         }
@@ -128,6 +134,7 @@ impl Action {
             Action::DockerKill { .. } => "docker-kill",
             Action::DockerRm { .. } => "docker-rm",
             Action::PortBlocker { .. } => "port-blocker",
+            Action::DockerAway { fault, .. } => fault.name(),
         }
     }
 }
@@ -287,6 +294,10 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
                 },
                 FaultKind::DockerKill => Action::DockerKill { slot },
                 FaultKind::DockerRm => Action::DockerRm { slot },
+                fault if fault.is_docker_proxy() => Action::DockerAway {
+                    fault,
+                    hold_ms: rng.between(1_000, 5_000),
+                },
                 _ => Action::PortBlocker {
                     slot,
                     hold_ms: rng.between(1_000, 6_000),

@@ -15,6 +15,7 @@ use crate::exec::{CommandRecord, Invocation};
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::HttpRequest;
 
+use super::docker_proxy::DockerProxy;
 use super::fault::FaultKind;
 use super::history::History;
 
@@ -65,6 +66,8 @@ pub(crate) struct World {
     /// The lanes are done: the observer stops.
     pub done: AtomicBool,
     pub quiet: bool,
+    /// The Docker proxy the run's aima processes reach Docker through, when its faults are on.
+    pub proxy: Option<DockerProxy>,
 }
 
 /// Deadline of one aima command.
@@ -110,6 +113,7 @@ impl World {
             violations: Mutex::new(Vec::new()),
             done: AtomicBool::new(false),
             quiet,
+            proxy: None,
         }
     }
 
