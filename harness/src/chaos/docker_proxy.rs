@@ -37,6 +37,8 @@ struct Shared {
     epoch: AtomicU64,
     stop: AtomicBool,
     upstream: PathBuf,
+    /// When traffic last passed again after a fault.
+    healed: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
@@ -75,6 +77,7 @@ impl DockerProxy {
             epoch: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             upstream: upstream.to_owned(),
+            healed: std::sync::Mutex::new(None),
         });
         let accepting = Arc::clone(&shared);
         std::thread::Builder::new()
@@ -96,7 +99,22 @@ impl DockerProxy {
         if mode == ProxyMode::Cut {
             self.shared.epoch.fetch_add(1, Ordering::SeqCst);
         }
-        self.shared.mode.store(mode as u8, Ordering::SeqCst);
+        let was = self.shared.mode.swap(mode as u8, Ordering::SeqCst);
+        if mode == ProxyMode::Pass && was != ProxyMode::Pass as u8 {
+            *self.shared.healed.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(std::time::Instant::now());
+        }
+    }
+
+    /// Whether Docker is away now or was within `window`.
+    pub(crate) fn away_within(&self, window: Duration) -> bool {
+        self.away()
+            || self
+                .shared
+                .healed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some_and(|t| t.elapsed() < window)
     }
 
     /// Whether Docker reads as away through the proxy now (anything but `Pass`).

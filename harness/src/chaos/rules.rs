@@ -53,6 +53,11 @@ pub(crate) const BACKOFF_MAX_MS: u64 = 300_000;
 /// half-second period, and room for a loaded host.
 pub(crate) const RESTART_GRACE_MS: u64 = 12_000;
 
+/// A desired-running service the supervisor owes a restart may read `failed` this long before
+/// the supervisor takes it up (`backoff`, then `starting`): it hears the engine's death from
+/// Docker's event stream at once, and its reconciler passes every second.
+pub(crate) const TAKE_UP_BOUND_MS: u64 = 4_000;
+
 /// How long a desired-running service with `restarts` restarts in a row may wait in
 /// `failed`/`backoff` before it must read `running` again.
 pub(crate) fn restart_bound_ms(restarts: u64) -> u64 {
@@ -168,6 +173,8 @@ pub(crate) struct Tracker {
     bad_running_since: BTreeMap<String, u64>,
     /// Service id → (since when it waits for its supervised restart, its `restarts` then).
     down_since: BTreeMap<String, (u64, u64)>,
+    /// Service id → since when it reads `failed` while the supervisor owes it a restart.
+    failed_since: BTreeMap<String, u64>,
     /// Container id → (orphan time counted, time of the last observation).
     orphan: BTreeMap<String, (u64, u64)>,
     reported: BTreeSet<String>,
@@ -273,8 +280,26 @@ impl Tracker {
                         ),
                     );
                 }
+                if svc.status == "failed" {
+                    let since = *self.failed_since.entry(svc.id.clone()).or_insert(snap.t_ms);
+                    let long = snap.t_ms - since;
+                    if long >= TAKE_UP_BOUND_MS {
+                        hit(
+                            "supervised-not-taken-up",
+                            format!(
+                                "{} (created with restart {}, shown as {}; desired running) has read `failed` for {long} ms with its port free, a healthy engine image, the daemon up and nothing of the harness acting on it, and its supervisor has not scheduled a restart (bound {TAKE_UP_BOUND_MS} ms)",
+                                svc.id,
+                                slot.policy.as_deref().unwrap_or("?"),
+                                svc.restart
+                            ),
+                        );
+                    }
+                } else {
+                    self.failed_since.remove(&svc.id);
+                }
             } else {
                 self.down_since.remove(&svc.id);
+                self.failed_since.remove(&svc.id);
             }
             // desired stopped by the harness's stop ⇒ never started since.
             if let Some(stopped) = slot.stopped_ms
@@ -325,6 +350,8 @@ impl Tracker {
         self.starting_since
             .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
         self.down_since
+            .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
+        self.failed_since
             .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
         found
     }
@@ -735,6 +762,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_service_the_supervisor_owes_a_restart_must_be_taken_up_soon() {
+        let (v, slot) = supervised("failed", "always", 0);
+        let mut t = Tracker::default();
+        assert!(t.check(&with_slot(0, &v, &slot)).is_empty());
+        assert!(t.check(&with_slot(3_500, &v, &slot)).is_empty());
+        let found = t.check(&with_slot(4_000, &v, &slot));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "supervised-not-taken-up");
+        // In `backoff` it is taken up: only the restart bound applies.
+        let (b, _) = supervised("backoff", "always", 0);
+        let mut t = Tracker::default();
+        t.check(&with_slot(0, &b, &slot));
+        assert!(t.check(&with_slot(5_000, &b, &slot)).is_empty());
+    }
+
+    #[test]
     fn the_restart_rule_spares_what_the_contract_leaves_down() {
         let late = |v: &ServiceView, slot: &SlotView, up: bool| {
             let mut t = Tracker::default();
@@ -746,7 +789,11 @@ mod tests {
             t.check(&then)
         };
         let (v, slot) = supervised("failed", "always", 0);
-        assert_eq!(late(&v, &slot, true).len(), 1);
+        assert_eq!(
+            late(&v, &slot, true).len(),
+            2,
+            "taken up late and not restarted"
+        );
         assert!(late(&v, &slot, false).is_empty(), "daemon down");
         let mut t = Tracker::default();
         let mut away = with_slot(0, &v, &slot);
@@ -771,12 +818,12 @@ mod tests {
             assert!(late(&v, &slot, true).is_empty(), "case {change}");
         }
         let (v, mut slot) = supervised("failed", "on-failure:2", 1);
-        assert_eq!(late(&v, &slot, true).len(), 1);
+        assert_eq!(late(&v, &slot, true).len(), 2);
         // The policy the harness asked for counts, not the one aima shows.
         let mut dropped = v.clone();
         dropped.restart = "no".into();
         slot.policy = Some("always".into());
-        assert_eq!(late(&dropped, &slot, true).len(), 1);
+        assert_eq!(late(&dropped, &slot, true).len(), 2);
     }
 
     #[test]
