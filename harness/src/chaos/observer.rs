@@ -162,10 +162,12 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
                     SlotView {
                         slot: n,
                         busy: s.in_flight > 0,
-                        hang: s.engine == Some(super::fault::FaultKind::EngineHang),
+                        hang: s
+                            .engines
+                            .contains(&Some(super::fault::FaultKind::EngineHang)),
                         killed_start_ms: s.killed_start_ms,
                         blocked: s.blocked,
-                        healthy_engine: s.engine.is_none(),
+                        healthy_engine: s.engines.iter().all(Option::is_none),
                         stopped_ms: s.stopped_ms,
                         policy: s.policy.clone(),
                     },

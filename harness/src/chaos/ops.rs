@@ -43,7 +43,7 @@ impl<'w> Acting<'w> {
                 | Action::KillStarter { engine, .. } = &step.action
                 {
                     s.killed_start_ms = None;
-                    s.engine = *engine;
+                    s.engines.insert(*engine);
                 }
                 if step.action.may_start() {
                     s.stopped_ms = None;
@@ -202,6 +202,7 @@ fn create(world: &World, step: &Step, slot: usize, restart: &str, via: Via) -> V
             if slots[slot].id.is_none() {
                 slots[slot].id = Some(id.to_owned());
                 slots[slot].policy = Some(restart.to_owned());
+                slots[slot].engines.clear();
             }
         }
     }
@@ -381,6 +382,7 @@ fn mark_stopped(world: &World, acting: &Acting<'_>) {
     let s = &mut slots[n];
     if s.invoked == acting.seq && s.in_flight == 1 && s.id == acting.service {
         s.stopped_ms = Some(now);
+        s.engines.clear();
     }
 }
 

@@ -125,12 +125,12 @@ pub(crate) struct SlotView {
     pub slot: usize,
     /// An operation or fault of the harness acts on it now.
     pub busy: bool,
-    /// Its last start ran the hanging engine (aima has no liveness probe: it stays `running`).
+    /// A start since its last clean stop ran the hanging engine (not held to answer health).
     pub hang: bool,
     pub killed_start_ms: Option<u64>,
     /// A port blocker of the harness holds its port.
     pub blocked: bool,
-    /// Its last start ran the plain simulator (no engine fault), so a restart must come up.
+    /// Every start since its last clean stop ran the plain simulator, so a restart must come up.
     pub healthy_engine: bool,
     /// When a stop of the harness last succeeded, with nothing else acting on it, and nothing
     /// that may start it invoked since.

@@ -32,8 +32,10 @@ pub(crate) struct Slot {
     pub invoked: u64,
     /// A port blocker holds the slot's port.
     pub blocked: bool,
-    /// The engine fault of the slot's last start (`None`: the plain simulator).
-    pub engine: Option<FaultKind>,
+    /// The engine faults of every start invoked on the slot since its last clean stop or its
+    /// create (`None`: the plain simulator): which of those starts won is not known, so the
+    /// rules assume any of them may run.
+    pub engines: std::collections::BTreeSet<Option<FaultKind>>,
     /// When the harness last SIGKILLed a starter of the slot, and no start was invoked since.
     pub killed_start_ms: Option<u64>,
     /// When a stop of the harness last succeeded with nothing else acting on the slot, and no
