@@ -31,10 +31,16 @@ pub(crate) enum FaultKind {
     EngineHang,
     /// Starts on an engine that fails with CUDA out-of-memory text (fatal, never retried).
     EngineOom,
+    /// The Docker proxy holds every byte (accepts, forwards nothing) for a few seconds.
+    DockerPause,
+    /// The Docker proxy delays every chunk it forwards for a few seconds.
+    DockerSlow,
+    /// The Docker proxy closes every connection and refuses new ones for a few seconds.
+    DockerCut,
 }
 
 impl FaultKind {
-    pub(crate) const ALL: [FaultKind; 11] = [
+    pub(crate) const ALL: [FaultKind; 14] = [
         FaultKind::KillStarter,
         FaultKind::KillStopper,
         FaultKind::KillDaemon,
@@ -46,6 +52,9 @@ impl FaultKind {
         FaultKind::EngineCrashAfter,
         FaultKind::EngineHang,
         FaultKind::EngineOom,
+        FaultKind::DockerPause,
+        FaultKind::DockerSlow,
+        FaultKind::DockerCut,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -61,12 +70,23 @@ impl FaultKind {
             FaultKind::EngineCrashAfter => "engine-crash-after",
             FaultKind::EngineHang => "engine-hang",
             FaultKind::EngineOom => "engine-oom",
+            FaultKind::DockerPause => "docker-pause",
+            FaultKind::DockerSlow => "docker-slow",
+            FaultKind::DockerCut => "docker-cut",
         }
     }
 
     /// Engine faults are not events of their own: they choose the image a CLI start runs.
     pub(crate) fn is_engine(self) -> bool {
         self.engine_env().is_some()
+    }
+
+    /// Faults of the Docker proxy (need Docker behind a unix socket).
+    pub(crate) fn is_docker_proxy(self) -> bool {
+        matches!(
+            self,
+            FaultKind::DockerPause | FaultKind::DockerSlow | FaultKind::DockerCut
+        )
     }
 
     /// The simulator environment baked into the image of an engine fault.
@@ -90,16 +110,10 @@ impl fmt::Display for FaultKind {
 
 /// Faults of the issue this harness cannot inject yet or here, with the reason (the report
 /// lists them as SKIP).
-pub(crate) const NOT_INJECTED: [(&str, &str); 2] = [
-    (
-        "docker-proxy",
-        "a Docker that pauses, slows or drops connections is not built yet",
-    ),
-    (
-        "disk-full",
-        "a full tmpfs under the data dir is not built yet (it would also need root)",
-    ),
-];
+pub(crate) const NOT_INJECTED: [(&str, &str); 1] = [(
+    "disk-full",
+    "a full tmpfs under the data dir is not built yet (it would also need root)",
+)];
 
 /// Parses `--faults`: comma-separated names, `all`, or `none`.
 pub(crate) fn parse_faults(text: &str) -> Result<Vec<FaultKind>, String> {

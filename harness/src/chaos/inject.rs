@@ -12,6 +12,8 @@ use crate::exec::group::{ProcessGroup, signal_group};
 use crate::fixtures::census::INSTANCE_LABEL;
 use crate::fixtures::port_blocker::PortBlocker;
 
+use super::docker_proxy::ProxyMode;
+use super::fault::FaultKind;
 use super::ops::{Acting, START_TIMEOUT_SECS, check_command, tail};
 use super::schedule::{Action, Step};
 use super::world::World;
@@ -26,6 +28,9 @@ pub(crate) fn inject<'scope, 'env>(
     let mut blocker = None;
     let result = match (&step.action, acting.service.clone()) {
         (Action::KillDaemon { down_ms }, _) => kill_daemon(world, *down_ms),
+        (Action::DockerAway { fault, hold_ms }, _) => {
+            docker_away(world, step, *fault, Duration::from_millis(*hold_ms))
+        }
         (Action::PortBlocker { slot, hold_ms }, _) => {
             let (slot, hold) = (*slot, Duration::from_millis(*hold_ms));
             blocker = Some(scope.spawn(move || hold_port(world, step, slot, hold)));
@@ -217,6 +222,34 @@ fn docker_on_engine(world: &World, id: &str, verb: &[&str]) -> Value {
         ids.len()
     ));
     json!({"outcome": format!("docker {}", verb.join(" ")), "containers": results})
+}
+
+/// Pauses, slows or cuts the Docker proxy for `hold`, then lets traffic pass again.
+fn docker_away(world: &World, step: &Step, fault: FaultKind, hold: Duration) -> Value {
+    let Some(proxy) = &world.proxy else {
+        return json!({"outcome": "skipped", "why": "no Docker proxy in this run (Docker is not behind a unix socket)"});
+    };
+    let mode = match fault {
+        FaultKind::DockerPause => ProxyMode::Pause,
+        FaultKind::DockerSlow => ProxyMode::Slow,
+        _ => ProxyMode::Cut,
+    };
+    proxy.set(mode);
+    world.history.record(
+        "fault",
+        json!({"fault": fault.name(), "step": step.id, "hold_ms": hold.as_millis() as u64}),
+    );
+    world.say(&format!(
+        "FAULT Docker proxy {} for {} ms",
+        fault.name(),
+        hold.as_millis()
+    ));
+    std::thread::sleep(hold);
+    proxy.set(ProxyMode::Pass);
+    world
+        .history
+        .record("heal", json!({"fault": fault.name(), "step": step.id}));
+    json!({"outcome": fault.name(), "hold_ms": hold.as_millis() as u64})
 }
 
 /// Holds the slot's port with a foreign process for `hold`, then lets it go.

@@ -13,6 +13,7 @@
 //! - `shrink` — delta debugging of a failing schedule within a time budget.
 //! - `run` — one run end to end.
 
+mod docker_proxy;
 mod fault;
 mod finish;
 mod history;

@@ -43,7 +43,10 @@ impl<'w> Acting<'w> {
                 | Action::KillStarter { engine, .. } = &step.action
                 {
                     s.killed_start_ms = None;
-                    s.engine = *engine;
+                    s.engines.insert(*engine);
+                }
+                if step.action.may_start() {
+                    s.stopped_ms = None;
                 }
                 (s.invoked, s.id.clone())
             }
@@ -151,6 +154,7 @@ pub(crate) fn perform(world: &World, step: &Step) -> String {
     };
     if matches!(step.action, Action::Stop { .. }) && result["ok"] == true {
         port_after_stop(world, step, &acting);
+        mark_stopped(world, &acting);
     }
     acting.complete(result)
 }
@@ -197,6 +201,8 @@ fn create(world: &World, step: &Step, slot: usize, restart: &str, via: Via) -> V
             let mut slots = world.slots();
             if slots[slot].id.is_none() {
                 slots[slot].id = Some(id.to_owned());
+                slots[slot].policy = Some(restart.to_owned());
+                slots[slot].engines.clear();
             }
         }
     }
@@ -362,6 +368,21 @@ fn port_after_stop(world: &World, step: &Step, acting: &Acting<'_>) {
             return;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Records a successful stop for `started-while-stopped`, when nothing else acts on the slot
+/// and no other operation was invoked on it since the stop began.
+fn mark_stopped(world: &World, acting: &Acting<'_>) {
+    let Some(n) = acting.slot else {
+        return;
+    };
+    let now = world.history.now_ms();
+    let mut slots = world.slots();
+    let s = &mut slots[n];
+    if s.invoked == acting.seq && s.in_flight == 1 && s.id == acting.service {
+        s.stopped_ms = Some(now);
+        s.engines.clear();
     }
 }
 

@@ -44,12 +44,39 @@ pub(crate) const RUNNING_BOUND_MS: u64 = 8_000;
 /// daemon is up (its reaper's grace is 5 s, its pass 1 s).
 pub(crate) const ORPHAN_BOUND_MS: u64 = 15_000;
 
+/// The supervisor's first backoff; it doubles per restart in a row up to [`BACKOFF_MAX_MS`].
+pub(crate) const BACKOFF_FIRST_MS: u64 = 1_000;
+/// `[supervision] backoff_max_secs` at its default (a chaos run does not change it).
+pub(crate) const BACKOFF_MAX_MS: u64 = 300_000;
+/// What a supervised restart may take on top of its backoff: the start of the plain simulator
+/// (healthy 1–3 s after its container starts), the reconciler's 1 s pass, the observer's
+/// half-second period, and room for a loaded host.
+pub(crate) const RESTART_GRACE_MS: u64 = 12_000;
+
+/// A desired-running service the supervisor owes a restart may read `failed` this long before
+/// the supervisor takes it up (`backoff`, then `starting`): it hears the engine's death from
+/// Docker's event stream at once, and its reconciler passes every second.
+pub(crate) const TAKE_UP_BOUND_MS: u64 = 4_000;
+
+/// How long a desired-running service with `restarts` restarts in a row may wait in
+/// `failed`/`backoff` before it must read `running` again.
+pub(crate) fn restart_bound_ms(restarts: u64) -> u64 {
+    let backoff = BACKOFF_FIRST_MS
+        .saturating_mul(1u64 << restarts.min(20))
+        .min(BACKOFF_MAX_MS);
+    backoff + RESTART_GRACE_MS
+}
+
 /// A service as `service list -o json` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ServiceView {
     pub id: String,
     pub status: String,
     pub restart: String,
+    /// What its operator asked for: `running` or `stopped` (empty when not shown).
+    pub desired: String,
+    /// Supervised restarts in a row.
+    pub restarts: u64,
     pub last_error: Option<String>,
     pub attempts: usize,
     pub container_id: Option<String>,
@@ -64,6 +91,8 @@ impl ServiceView {
             id: item["id"].as_str().unwrap_or_default().to_owned(),
             status: item["status"].as_str().unwrap_or_default().to_owned(),
             restart: item["restart"].as_str().unwrap_or("no").to_owned(),
+            desired: item["desired"].as_str().unwrap_or_default().to_owned(),
+            restarts: item["restarts"].as_u64().unwrap_or_default(),
             last_error: item["last_error"]
                 .as_str()
                 .filter(|e| !e.trim().is_empty())
@@ -96,9 +125,19 @@ pub(crate) struct SlotView {
     pub slot: usize,
     /// An operation or fault of the harness acts on it now.
     pub busy: bool,
-    /// Its last start ran the hanging engine (aima has no liveness probe: it stays `running`).
+    /// A start since its last clean stop ran the hanging engine (not held to answer health).
     pub hang: bool,
     pub killed_start_ms: Option<u64>,
+    /// A port blocker of the harness holds its port.
+    pub blocked: bool,
+    /// Every start since its last clean stop ran the plain simulator, so a restart must come up.
+    pub healthy_engine: bool,
+    /// When a stop of the harness last succeeded, with nothing else acting on it, and nothing
+    /// that may start it invoked since.
+    pub stopped_ms: Option<u64>,
+    /// The restart policy the harness asked for at create (the rules hold aima to it, not to
+    /// the policy aima shows).
+    pub policy: Option<String>,
 }
 
 /// One observation.
@@ -106,6 +145,8 @@ pub(crate) struct SlotView {
 pub(crate) struct Snapshot {
     pub t_ms: u64,
     pub daemon_up: bool,
+    /// The Docker proxy paused, slowed or cut the run's aima from Docker during the read.
+    pub docker_away: bool,
     pub services: Vec<ServiceView>,
     pub containers: Vec<ContainerView>,
     /// Engine health of running services by service id: `Err(why)` when it did not answer 200.
@@ -130,6 +171,10 @@ pub(crate) struct Finding {
 pub(crate) struct Tracker {
     starting_since: BTreeMap<String, u64>,
     bad_running_since: BTreeMap<String, u64>,
+    /// Service id → (since when it waits for its supervised restart, its `restarts` then).
+    down_since: BTreeMap<String, (u64, u64)>,
+    /// Service id → since when it reads `failed` while the supervisor owes it a restart.
+    failed_since: BTreeMap<String, u64>,
     /// Container id → (orphan time counted, time of the last observation).
     orphan: BTreeMap<String, (u64, u64)>,
     reported: BTreeSet<String>,
@@ -210,6 +255,68 @@ impl Tracker {
                     self.bad_running_since.remove(&svc.id);
                 }
             }
+            // desired running, policy applies, fault over ⇒ running again within the bound.
+            if supervision_owes_restart(svc, &slot, snap.daemon_up && !snap.docker_away) {
+                let entry = self
+                    .down_since
+                    .entry(svc.id.clone())
+                    .or_insert((snap.t_ms, svc.restarts));
+                if entry.1 != svc.restarts {
+                    // A restart was made (and failed): its own backoff begins now.
+                    *entry = (snap.t_ms, svc.restarts);
+                }
+                let long = snap.t_ms - entry.0;
+                let bound = restart_bound_ms(svc.restarts);
+                if long >= bound {
+                    hit(
+                        "supervised-not-restarted",
+                        format!(
+                            "{} (created with restart {}, shown as {}; desired running, {} restart(s) in a row) has read `{}` for {long} ms with its port free, a healthy engine image, the daemon up and nothing of the harness acting on it (bound {bound} ms: backoff plus {RESTART_GRACE_MS} ms)",
+                            svc.id,
+                            slot.policy.as_deref().unwrap_or("?"),
+                            svc.restart,
+                            svc.restarts,
+                            svc.status
+                        ),
+                    );
+                }
+                if svc.status == "failed" {
+                    let since = *self.failed_since.entry(svc.id.clone()).or_insert(snap.t_ms);
+                    let long = snap.t_ms - since;
+                    if long >= TAKE_UP_BOUND_MS {
+                        hit(
+                            "supervised-not-taken-up",
+                            format!(
+                                "{} (created with restart {}, shown as {}; desired running) has read `failed` for {long} ms with its port free, a healthy engine image, the daemon up and nothing of the harness acting on it, and its supervisor has not scheduled a restart (bound {TAKE_UP_BOUND_MS} ms)",
+                                svc.id,
+                                slot.policy.as_deref().unwrap_or("?"),
+                                svc.restart
+                            ),
+                        );
+                    }
+                } else {
+                    self.failed_since.remove(&svc.id);
+                }
+            } else {
+                self.down_since.remove(&svc.id);
+                self.failed_since.remove(&svc.id);
+            }
+            // desired stopped by the harness's stop ⇒ never started since.
+            if let Some(stopped) = slot.stopped_ms
+                && !slot.busy
+                && stopped <= snap.t_ms
+                && (svc.status == "starting" || svc.status == "running")
+            {
+                hit(
+                    "started-while-stopped",
+                    format!(
+                        "{} reads `{}` in a read begun {} ms after the harness's stop of it succeeded, with no start, restart or other operation that may start it invoked since",
+                        svc.id,
+                        svc.status,
+                        snap.t_ms - stopped
+                    ),
+                );
+            }
             // failed ⇒ a reason; a failed start ⇒ its attempts.
             if svc.status == "failed" {
                 match &svc.last_error {
@@ -242,6 +349,10 @@ impl Tracker {
         self.reported = broken;
         self.starting_since
             .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
+        self.down_since
+            .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
+        self.failed_since
+            .retain(|id, _| snap.services.iter().any(|s| &s.id == id));
         found
     }
 
@@ -272,7 +383,8 @@ impl Tracker {
                 continue;
             }
             let (counted, last) = self.orphan.entry(c.id.clone()).or_insert((0, snap.t_ms));
-            if snap.daemon_up {
+            // The reaper needs Docker: time while the proxy keeps it away does not count.
+            if snap.daemon_up && !snap.docker_away {
                 *counted += snap.t_ms - *last;
             }
             *last = snap.t_ms;
@@ -295,6 +407,39 @@ impl Tracker {
             }
         }
         self.orphan.retain(|id, _| seen.contains(id));
+    }
+}
+
+/// Whether the supervisor owes `svc` a restart the rule may judge: wanted running, its policy
+/// applies and has not given up, it reads `failed`/`backoff`, and the fault that felled it is
+/// over (the daemon up, no operation or fault of the harness on it, no blocker on its port, its
+/// last start on the plain simulator).
+fn supervision_owes_restart(svc: &ServiceView, slot: &SlotView, daemon_up: bool) -> bool {
+    if !daemon_up || slot.busy || slot.blocked || !slot.healthy_engine {
+        return false;
+    }
+    if svc.desired != "running" || !matches!(svc.status.as_str(), "failed" | "backoff") {
+        return false;
+    }
+    let error = svc.last_error.as_deref().unwrap_or_default();
+    if error.contains("crash loop") || error.contains("not restarted") {
+        return false;
+    }
+    let policy = slot.policy.as_deref().unwrap_or(&svc.restart);
+    if policy == "always" {
+        return true;
+    }
+    let Some(limit) = policy.strip_prefix("on-failure") else {
+        return false;
+    };
+    // Under on-failure a start that failed in front of its operator stays `failed`.
+    if svc.status == "failed" && is_start_failure(error) {
+        return false;
+    }
+    match limit.strip_prefix(':').map(str::parse::<u64>) {
+        Some(Ok(n)) => svc.restarts < n,
+        Some(Err(_)) => false,
+        None => true,
     }
 }
 
@@ -570,6 +715,137 @@ mod tests {
         let mut t = Tracker::default();
         t.check(&snap(0, vec![running.clone()], mine.clone()));
         assert!(t.check(&snap(60_000, vec![running], mine)).is_empty());
+    }
+
+    fn supervised(status: &str, restart: &str, restarts: u64) -> (ServiceView, SlotView) {
+        let mut v = svc("a", status);
+        v.restart = restart.into();
+        v.desired = "running".into();
+        v.restarts = restarts;
+        v.last_error = Some("the engine exited with code 137".into());
+        let slot = SlotView {
+            healthy_engine: true,
+            ..Default::default()
+        };
+        (v, slot)
+    }
+
+    fn with_slot(t_ms: u64, v: &ServiceView, slot: &SlotView) -> Snapshot {
+        let mut s = snap(t_ms, vec![v.clone()], vec![]);
+        s.slots.insert(v.id.clone(), slot.clone());
+        s
+    }
+
+    #[test]
+    fn restart_bounds_double_from_one_second_up_to_the_cap() {
+        assert_eq!(restart_bound_ms(0), 1_000 + RESTART_GRACE_MS);
+        assert_eq!(restart_bound_ms(3), 8_000 + RESTART_GRACE_MS);
+        assert_eq!(restart_bound_ms(60), BACKOFF_MAX_MS + RESTART_GRACE_MS);
+    }
+
+    #[test]
+    fn a_supervised_service_left_down_past_its_bound_is_reported() {
+        let (v, slot) = supervised("backoff", "always", 1);
+        let mut t = Tracker::default();
+        assert!(t.check(&with_slot(0, &v, &slot)).is_empty());
+        assert!(t.check(&with_slot(13_000, &v, &slot)).is_empty());
+        let found = t.check(&with_slot(14_000, &v, &slot));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "supervised-not-restarted");
+        // A new restart in a row restarts the clock with its own bound.
+        let mut t = Tracker::default();
+        t.check(&with_slot(0, &v, &slot));
+        let (again, _) = supervised("backoff", "always", 2);
+        assert!(t.check(&with_slot(20_000, &again, &slot)).is_empty());
+        assert!(t.check(&with_slot(35_000, &again, &slot)).is_empty());
+        assert_eq!(t.check(&with_slot(36_000, &again, &slot)).len(), 1);
+    }
+
+    #[test]
+    fn a_failed_service_the_supervisor_owes_a_restart_must_be_taken_up_soon() {
+        let (v, slot) = supervised("failed", "always", 0);
+        let mut t = Tracker::default();
+        assert!(t.check(&with_slot(0, &v, &slot)).is_empty());
+        assert!(t.check(&with_slot(3_500, &v, &slot)).is_empty());
+        let found = t.check(&with_slot(4_000, &v, &slot));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "supervised-not-taken-up");
+        // In `backoff` it is taken up: only the restart bound applies.
+        let (b, _) = supervised("backoff", "always", 0);
+        let mut t = Tracker::default();
+        t.check(&with_slot(0, &b, &slot));
+        assert!(t.check(&with_slot(5_000, &b, &slot)).is_empty());
+    }
+
+    #[test]
+    fn the_restart_rule_spares_what_the_contract_leaves_down() {
+        let late = |v: &ServiceView, slot: &SlotView, up: bool| {
+            let mut t = Tracker::default();
+            let mut first = with_slot(0, v, slot);
+            first.daemon_up = up;
+            t.check(&first);
+            let mut then = with_slot(400_000, v, slot);
+            then.daemon_up = up;
+            t.check(&then)
+        };
+        let (v, slot) = supervised("failed", "always", 0);
+        assert_eq!(
+            late(&v, &slot, true).len(),
+            2,
+            "taken up late and not restarted"
+        );
+        assert!(late(&v, &slot, false).is_empty(), "daemon down");
+        let mut t = Tracker::default();
+        let mut away = with_slot(0, &v, &slot);
+        away.docker_away = true;
+        t.check(&away);
+        away.t_ms = 400_000;
+        assert!(t.check(&away).is_empty(), "Docker away");
+        for change in 0..7 {
+            let (mut v, mut slot) = supervised("failed", "on-failure:2", 0);
+            match change {
+                0 => slot.busy = true,
+                1 => slot.blocked = true,
+                2 => slot.healthy_engine = false,
+                3 => {
+                    v.restart = "no".into();
+                    slot.policy = Some("no".into());
+                }
+                4 => v.restarts = 2,
+                5 => v.last_error = Some("cannot start: port 9000 is in use".into()),
+                _ => v.desired = "stopped".into(),
+            }
+            assert!(late(&v, &slot, true).is_empty(), "case {change}");
+        }
+        let (v, mut slot) = supervised("failed", "on-failure:2", 1);
+        assert_eq!(late(&v, &slot, true).len(), 2);
+        // The policy the harness asked for counts, not the one aima shows.
+        let mut dropped = v.clone();
+        dropped.restart = "no".into();
+        slot.policy = Some("always".into());
+        assert_eq!(late(&dropped, &slot, true).len(), 2);
+    }
+
+    #[test]
+    fn a_service_stopped_by_the_harness_must_not_start_by_itself() {
+        let mut v = svc("a", "running");
+        v.container_id = Some("c".into());
+        let mut slot = SlotView {
+            stopped_ms: Some(1_000),
+            ..Default::default()
+        };
+        let mut s = with_slot(2_000, &v, &slot);
+        s.containers = vec![container("c", "a", "running")];
+        let found = Tracker::default().check(&s);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "started-while-stopped");
+        // A read begun before the stop ended, or one with an operation in flight, proves nothing.
+        s.t_ms = 900;
+        assert!(Tracker::default().check(&s).is_empty());
+        slot.busy = true;
+        s = with_slot(2_000, &v, &slot);
+        s.containers = vec![container("c", "a", "running")];
+        assert!(Tracker::default().check(&s).is_empty());
     }
 
     #[test]

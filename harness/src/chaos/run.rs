@@ -131,7 +131,8 @@ pub(crate) fn run_schedule(
         images.insert(engine, image);
     }
     let instance = instance_of(&data_dir);
-    let base_env = vec![
+    let proxy = start_proxy(&plan.faults, &run_dir)?;
+    let mut base_env = vec![
         ("AIMA_DATA_DIR".to_owned(), data_dir.display().to_string()),
         ("AIMA_VLLM_IMAGE".to_owned(), images[&None].clone()),
         ("AIMA_VLLM_GPU".to_owned(), "false".to_owned()),
@@ -139,6 +140,9 @@ pub(crate) fn run_schedule(
         ("AIMA_RUNTIME".to_owned(), "docker".to_owned()),
         (RUN_ENV.to_owned(), run_id.clone()),
     ];
+    if let Some(proxy) = &proxy {
+        base_env.push(("DOCKER_HOST".to_owned(), proxy.docker_host()));
+    }
     let start = Instant::now();
     let history = History::create(&run_dir.join("history.jsonl"), start)?;
     history.record(
@@ -146,7 +150,7 @@ pub(crate) fn run_schedule(
         json!({"plan": plan, "steps": steps, "run_id": run_id, "replay_of": options.replay, "ports": ports, "instance": instance}),
     );
     let token = super::summary::fresh_token(&run_id);
-    let world = World::new(
+    let mut world = World::new(
         history,
         run_id.clone(),
         run_dir.clone(),
@@ -160,6 +164,8 @@ pub(crate) fn run_schedule(
         ports,
         options.quiet,
     );
+    world.proxy = proxy;
+    let world = world;
     world.say(&format!(
         "chaos: seed {}, {} s, {} services, {} steps, faults [{}] -> {}",
         plan.seed,
@@ -297,4 +303,33 @@ fn create_model(world: &World) -> anyhow::Result<()> {
             record.stderr.trim()
         ),
     }
+}
+
+/// The Docker proxy, when a proxy fault is on and Docker sits behind a unix socket (otherwise
+/// those faults are skipped, each saying why).
+fn start_proxy(
+    faults: &[FaultKind],
+    run_dir: &std::path::Path,
+) -> anyhow::Result<Option<super::docker_proxy::DockerProxy>> {
+    if !faults.iter().any(|f| f.is_docker_proxy()) {
+        return Ok(None);
+    }
+    let Some(upstream) = super::docker_proxy::upstream_socket() else {
+        eprintln!(
+            "warning: DOCKER_HOST is not a unix socket: the docker-pause, docker-slow and docker-cut faults are skipped"
+        );
+        return Ok(None);
+    };
+    // Short: a unix socket path must stay under 108 bytes.
+    let path = std::env::temp_dir().join(format!("aima-chaos-docker-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    super::docker_proxy::DockerProxy::start(&path, &upstream)
+        .map(Some)
+        .with_context(|| {
+            format!(
+                "starting the Docker proxy in front of {} (run dir {})",
+                upstream.display(),
+                run_dir.display()
+            )
+        })
 }

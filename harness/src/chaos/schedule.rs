@@ -67,6 +67,11 @@ pub(crate) enum Action {
         slot: usize,
         hold_ms: u64,
     },
+    /// The Docker proxy pauses, slows or cuts (`fault`) for `hold_ms`.
+    DockerAway {
+        fault: FaultKind,
+        hold_ms: u64,
+    },
 }
 
 impl Action {
@@ -83,8 +88,21 @@ impl Action {
             | Action::DockerKill { slot }
             | Action::DockerRm { slot }
             | Action::PortBlocker { slot, .. } => Some(*slot),
-            Action::KillDaemon { .. } => None,
+            Action::KillDaemon { .. } | Action::DockerAway { .. } => None,
         }
+    }
+
+    /// Whether the action may start its service (or replace it): a stop observed before it no
+    /// longer forbids the service to run.
+    pub(crate) fn may_start(&self) -> bool {
+        matches!(
+            self,
+            Action::Create { .. }
+                | Action::Start { .. }
+                | Action::Restart { .. }
+                | Action::Delete { .. }
+                | Action::KillStarter { .. }
+        )
     }
 
     /// The fault this action injects (`None` for a plain operation).
@@ -96,6 +114,7 @@ impl Action {
             Action::DockerKill { .. } => Some(FaultKind::DockerKill),
             Action::DockerRm { .. } => Some(FaultKind::DockerRm),
             Action::PortBlocker { .. } => Some(FaultKind::PortBlocker),
+            Action::DockerAway { fault, .. } => Some(*fault),
             Action::Start { engine, .. } | Action::Restart { engine, .. } => *engine,
             _ => None,
         }
@@ -115,6 +134,7 @@ impl Action {
             Action::DockerKill { .. } => "docker-kill",
             Action::DockerRm { .. } => "docker-rm",
             Action::PortBlocker { .. } => "port-blocker",
+            Action::DockerAway { fault, .. } => fault.name(),
         }
     }
 }
@@ -274,6 +294,10 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
                 },
                 FaultKind::DockerKill => Action::DockerKill { slot },
                 FaultKind::DockerRm => Action::DockerRm { slot },
+                fault if fault.is_docker_proxy() => Action::DockerAway {
+                    fault,
+                    hold_ms: rng.between(1_000, 5_000),
+                },
                 _ => Action::PortBlocker {
                     slot,
                     hold_ms: rng.between(1_000, 6_000),

@@ -15,6 +15,7 @@ use crate::exec::{CommandRecord, Invocation};
 use crate::fixtures::daemon::AimaDaemon;
 use crate::fixtures::http::HttpRequest;
 
+use super::docker_proxy::DockerProxy;
 use super::fault::FaultKind;
 use super::history::History;
 
@@ -23,16 +24,23 @@ use super::history::History;
 pub(crate) struct Slot {
     /// The slot's service, once created (and until deleted).
     pub id: Option<String>,
+    /// The restart policy the harness asked for when it created the slot's service.
+    pub policy: Option<String>,
     /// Operations and faults acting on the slot right now.
     pub in_flight: usize,
     /// Operations invoked on the slot so far (a sequence number).
     pub invoked: u64,
     /// A port blocker holds the slot's port.
     pub blocked: bool,
-    /// The engine fault of the slot's last start (`None`: the plain simulator).
-    pub engine: Option<FaultKind>,
+    /// The engine faults of every start invoked on the slot since its last clean stop or its
+    /// create (`None`: the plain simulator): which of those starts won is not known, so the
+    /// rules assume any of them may run.
+    pub engines: std::collections::BTreeSet<Option<FaultKind>>,
     /// When the harness last SIGKILLed a starter of the slot, and no start was invoked since.
     pub killed_start_ms: Option<u64>,
+    /// When a stop of the harness last succeeded with nothing else acting on the slot, and no
+    /// operation that may start the service was invoked since.
+    pub stopped_ms: Option<u64>,
 }
 
 /// The shared state of a run.
@@ -60,6 +68,8 @@ pub(crate) struct World {
     /// The lanes are done: the observer stops.
     pub done: AtomicBool,
     pub quiet: bool,
+    /// The Docker proxy the run's aima processes reach Docker through, when its faults are on.
+    pub proxy: Option<DockerProxy>,
 }
 
 /// Deadline of one aima command.
@@ -105,6 +115,7 @@ impl World {
             violations: Mutex::new(Vec::new()),
             done: AtomicBool::new(false),
             quiet,
+            proxy: None,
         }
     }
 
