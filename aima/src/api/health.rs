@@ -8,6 +8,10 @@ use serde::Serialize;
 
 use super::ApiState;
 
+/// Health answers within a second: a Docker that is slow to answer reads as not answering
+/// here, while starts and the reconciler keep their own, longer bound (about 3 s).
+const DOCKER_BOUND: std::time::Duration = std::time::Duration::from_millis(800);
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Health {
     /// `ok` or `unavailable`.
@@ -50,7 +54,16 @@ impl Check {
     ))]
 pub(crate) async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
     let store = Check::from_result(check_store(&state).await);
-    let docker = Check::from_result(state.deps.docker().await.map(drop));
+    let docker = match tokio::time::timeout(DOCKER_BOUND, state.deps.docker()).await {
+        Ok(reached) => Check::from_result(reached.map(drop)),
+        Err(_) => Check {
+            ok: false,
+            error: Some(format!(
+                "Docker did not answer within {} ms",
+                DOCKER_BOUND.as_millis()
+            )),
+        },
+    };
     let ok = store.ok && docker.ok;
     let status = if ok {
         StatusCode::OK

@@ -42,3 +42,24 @@ fn without_docker_the_daemon_stays_up_and_says_why() {
     assert_eq!(said, 1, "said once, not every pass:\n{log}");
     assert!(log.contains(&format!("127.0.0.1:{closed}")), "{log}");
 }
+
+/// A Docker that accepts and never answers: health still answers at once (it does not wait out
+/// the 3 s bound starts have), saying Docker did not answer in time.
+#[test]
+fn health_answers_at_once_while_docker_is_silent() {
+    let data = Aima::new();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let docker_host = format!("tcp://{}", silent.local_addr().unwrap());
+    let daemon = Daemon::start(&data, &[("DOCKER_HOST", &docker_host)]);
+
+    let (code, body) = http(daemon.port, "GET", "/api/v2/health", None, None, 30).unwrap();
+
+    assert_eq!(code, 503, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["store"]["ok"], true, "{body}");
+    assert_eq!(
+        health["docker"]["error"], "Docker did not answer within 800 ms",
+        "{body}"
+    );
+    drop(silent);
+}
