@@ -1,6 +1,7 @@
 //! `service start` and `stop` against real Docker and the engine simulator: start and stop,
 //! a blocked port, a crashing engine, an interrupted start, Docker away, memory and GPUs.
 
+mod backup_live;
 mod chat_cache;
 mod crash;
 mod docker_host;
