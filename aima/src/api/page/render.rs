@@ -9,6 +9,7 @@ use super::layout::Html;
 use crate::clock::{ago, rfc3339, span, until};
 use crate::config::Config;
 use crate::domain::{ContainerId, Model, ModelId, Service, Status};
+use crate::ops::settings::{effective, effective_lines};
 
 /// What both views read: the records, the engines' settings and the time "now" is.
 pub(super) struct View<'a> {
@@ -190,9 +191,21 @@ pub(super) fn service(view: &View<'_>, svc: &Service, changes: &[Change]) -> Htm
         created = text(&rfc3339(svc.created_at)),
         error = text(svc.last_error.as_deref().unwrap_or("none")),
     );
+    out.push_str(&settings(view, svc));
     out.push_str(&attempts(svc));
     out.push_str(&recent(view, changes));
     Html(out)
+}
+
+/// The engine settings its next start uses, each with its source; secrets read `***`.
+fn settings(view: &View<'_>, svc: &Service) -> String {
+    let rows = effective(view.config, svc.engine_type, &svc.settings);
+    let mut out = "<h2>Settings</h2><dl class=\"facts\" id=\"settings\">".to_owned();
+    for (key, value) in effective_lines(&rows) {
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", text(&key), text(&value));
+    }
+    out.push_str("</dl>");
+    out
 }
 
 /// The next restart's time, while the service waits in `backoff` for it.
@@ -412,5 +425,34 @@ mod tests {
         svc.status = Status::Backoff;
         svc.next_restart_at = Some(100_000);
         assert!(overview(&view, &[svc]).0.contains("3, next due now"));
+    }
+
+    /// The service page lists the settings its next start uses, with their sources, and
+    /// never a secret's value.
+    #[test]
+    fn the_service_page_shows_effective_settings_and_hides_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path(), Env::default()).unwrap();
+        let models = HashMap::new();
+        let view = View {
+            models: &models,
+            config: &config,
+            now: 121_000,
+        };
+        let mut svc = failed_service();
+        svc.settings.args = Some(vec!["--max-model-len".to_owned(), "8192".to_owned()]);
+        svc.settings.env = vec![
+            crate::domain::EnvVar::new("HF_TOKEN".to_owned(), "hf_s3cr3t".to_owned()),
+            crate::domain::EnvVar::new("LOG_LEVEL".to_owned(), "info".to_owned()),
+        ];
+
+        let page = service(&view, &svc, &[]).0;
+
+        assert!(page.contains("<h2>Settings</h2>"), "{page}");
+        assert!(page.contains("<dd>--max-model-len 8192 (service)</dd>"), "{page}");
+        assert!(page.contains("<dt>env.HF_TOKEN</dt><dd>*** (service)</dd>"), "{page}");
+        assert!(page.contains("<dt>env.LOG_LEVEL</dt><dd>info (service)</dd>"), "{page}");
+        assert!(page.contains("(default)"), "the image's source: {page}");
+        assert!(!page.contains("hf_s3cr3t"), "{page}");
     }
 }
