@@ -11,8 +11,6 @@ use crate::support::docker::{docker, sim_image};
 use crate::support::http::http;
 use crate::support::ports::free_port;
 use crate::support::wait::wait_until;
-use ::aima::domain::ServiceId;
-use ::aima::store::Store;
 
 /// The reconcile period these tests run the daemon with.
 const PERIOD: Duration = Duration::from_secs(1);
@@ -53,12 +51,8 @@ impl Setup {
         Daemon::start(&self.data, &[])
     }
 
-    /// The recorded row, read without the refresh that API reads do: what the reconciler wrote.
     fn recorded(&self, service: &str) -> ::aima::domain::Service {
-        Store::open(&self.data.data_dir().join("aima.db"))
-            .unwrap()
-            .get_service(&ServiceId::parse(service).unwrap())
-            .unwrap()
+        self.data.recorded(service)
     }
 
     fn containers_of(&self, service: &str) -> Vec<String> {

@@ -14,21 +14,13 @@ use crate::support::daemon::Daemon;
 use crate::support::docker::sim_image;
 use crate::support::ports::free_port;
 use crate::support::wait::wait_until;
-use ::aima::domain::{Desired, Service, ServiceId, Status};
-use ::aima::store::Store;
+use ::aima::domain::{Desired, Status};
 
 /// Seconds the simulator answers before it hangs.
 const HANG_AFTER: &str = "3";
 /// Three probes a second apart, the reconcile pass, the first backoff (1 s) and a start of the
 /// simulator, with slack for a loaded machine.
 const BACK_AGAIN: Duration = Duration::from_secs(40);
-
-fn recorded(data: &Aima, service: &str) -> Service {
-    Store::open(&data.data_dir().join("aima.db"))
-        .unwrap()
-        .get_service(&ServiceId::parse(service).unwrap())
-        .unwrap()
-}
 
 /// Whether the engine on `port` answers `GET /health` within 300 ms.
 fn answers(port: u16) -> bool {
@@ -96,7 +88,7 @@ fn a_hung_engine_under_restart_always_is_restarted() {
         BACK_AGAIN,
         "the supervisor to run it again in a new container",
         || {
-            let svc = recorded(&data, &service);
+            let svc = data.recorded(&service);
             let again = svc.status == Status::Running
                 && svc
                     .container_id
@@ -127,7 +119,7 @@ fn a_hung_engine_under_restart_no_reads_failed_and_leaves_no_container() {
     let (_, hung) = start_until_hung(&daemon, &service, port);
 
     let svc = wait_until(BACK_AGAIN, "the service to read failed", || {
-        let svc = recorded(&data, &service);
+        let svc = data.recorded(&service);
         (svc.status == Status::Failed).then_some(svc)
     });
     eprintln!(
@@ -159,7 +151,7 @@ fn a_hung_engine_under_restart_no_reads_failed_and_leaves_no_container() {
     );
     // Policy `no`: a few passes later it is still failed, with nothing started.
     std::thread::sleep(Duration::from_secs(3));
-    let later = recorded(&data, &service);
+    let later = data.recorded(&service);
     assert_eq!((later.status, later.restarts), (Status::Failed, 0));
     assert!(own().is_empty(), "{:?}", own());
 }

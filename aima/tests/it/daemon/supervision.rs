@@ -10,19 +10,11 @@ use crate::support::daemon::Daemon;
 use crate::support::docker::{docker, sim_image};
 use crate::support::ports::free_port;
 use crate::support::wait::wait_until;
-use ::aima::domain::{Desired, Service, ServiceId, Status};
-use ::aima::store::Store;
+use ::aima::domain::{Desired, Status};
 
 /// One reconcile period (1 s), the first backoff (1 s) and a start of the simulator, with
 /// slack for a loaded machine; the measured time is printed.
 const BACK_AGAIN: Duration = Duration::from_secs(30);
-
-fn recorded(data: &Aima, service: &str) -> Service {
-    Store::open(&data.data_dir().join("aima.db"))
-        .unwrap()
-        .get_service(&ServiceId::parse(service).unwrap())
-        .unwrap()
-}
 
 #[test]
 fn a_killed_engine_with_restart_always_runs_again_and_a_stop_wins() {
@@ -51,7 +43,7 @@ fn a_killed_engine_with_restart_always_runs_again_and_a_stop_wins() {
         "/api/v2/services",
         Some(
             &serde_json::json!({
-                "model_id": recorded(&data, &service).model_id.to_string(),
+                "model_id": data.recorded(&service).model_id.to_string(),
                 "engine_type": "vllm", "restart": "sometimes",
             })
             .to_string(),
@@ -81,7 +73,7 @@ fn a_killed_engine_with_restart_always_runs_again_and_a_stop_wins() {
         BACK_AGAIN,
         "the supervisor to run it again in a new container",
         || {
-            let svc = recorded(&data, &service);
+            let svc = data.recorded(&service);
             let again = svc.status == Status::Running
                 && svc
                     .container_id
@@ -97,7 +89,7 @@ fn a_killed_engine_with_restart_always_runs_again_and_a_stop_wins() {
     let (code, stopped) = daemon.call("POST", &format!("/api/v2/services/{service}/stop"), None);
     assert_eq!(code, 200, "{stopped}");
     std::thread::sleep(Duration::from_secs(3));
-    let svc = recorded(&data, &service);
+    let svc = data.recorded(&service);
     assert_eq!(
         (svc.status, svc.desired),
         (Status::Stopped, Desired::Stopped)

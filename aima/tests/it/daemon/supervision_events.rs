@@ -10,20 +10,12 @@ use crate::support::containers::{Cleanup, containers_with, instance_of};
 use crate::support::daemon::Daemon;
 use crate::support::docker::{docker, sim_image};
 use crate::support::ports::free_port;
-use ::aima::domain::{Service, ServiceId, Status};
-use ::aima::store::Store;
+use ::aima::domain::{Service, Status};
 
 /// Far beyond the moments measured here: a change seen sooner did not come from polling.
 const RECONCILE_SECS: &str = "3600";
 /// A generous deadline for a loaded machine; the real figure is printed.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn recorded(data: &Aima, service: &str) -> Service {
-    Store::open(&data.data_dir().join("aima.db"))
-        .unwrap()
-        .get_service(&ServiceId::parse(service).unwrap())
-        .unwrap()
-}
 
 /// Polls the store every 10 ms until `ready` holds; returns the row and the time it took.
 #[track_caller]
@@ -35,7 +27,7 @@ fn poll(
 ) -> (Service, Duration) {
     let began = Instant::now();
     loop {
-        let svc = recorded(data, service);
+        let svc = data.recorded(service);
         if ready(&svc) {
             return (svc, began.elapsed());
         }
@@ -89,7 +81,7 @@ fn a_killed_engine_is_seen_at_once_and_restarted_without_waiting_a_reconcile_per
     };
     let (mut to_backoff, mut to_running) = (Vec::new(), Vec::new());
     for round in 1..=3u32 {
-        let first = recorded(&data, &service).container_id.unwrap();
+        let first = data.recorded(&service).container_id.unwrap();
         assert!(
             docker(&["kill", first.as_str()]).status.success(),
             "docker kill failed"

@@ -13,6 +13,15 @@ pub struct Aima {
 }
 
 impl Aima {
+    /// A service's row as stored, read without the refresh that CLI and API reads do: what
+    /// the daemon (reconciler, event stream, supervisor) wrote.
+    pub fn recorded(&self, service: &str) -> ::aima::domain::Service {
+        ::aima::store::Store::open(&self.data_dir().join("aima.db"))
+            .unwrap()
+            .get_service(&::aima::domain::ServiceId::parse(service).unwrap())
+            .unwrap()
+    }
+
     pub fn new() -> Self {
         let tmp = tempfile::tempdir().expect("create a temp dir");
         let data_dir = tmp.path().join("data");
