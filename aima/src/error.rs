@@ -41,6 +41,10 @@ pub enum Kind {
     DiskFull,
     /// A running engine refused or failed a request sent to its own API (e.g. a chat).
     Engine,
+    /// The caller may not act on what another user owns (a model or service of theirs).
+    Forbidden,
+    /// The start would take the caller past a quota the operator set.
+    QuotaExceeded,
     Interrupted,
 }
 
@@ -61,6 +65,8 @@ impl Kind {
             Kind::Engine => 10,
             Kind::DiskFull => 11,
             Kind::GpuInUse => 12,
+            Kind::Forbidden => 13,
+            Kind::QuotaExceeded => 14,
             Kind::Interrupted => 130,
         }
     }
@@ -77,6 +83,7 @@ impl Kind {
             Kind::Storage | Kind::Internal => 500,
             // 507 Insufficient Storage (RFC 4918): the server cannot store what the request needs.
             Kind::DiskFull => 507,
+            Kind::Forbidden | Kind::QuotaExceeded => 403,
         }
     }
 
@@ -94,6 +101,8 @@ impl Kind {
             Kind::Storage => "storage",
             Kind::Engine => "engine",
             Kind::DiskFull => "disk_full",
+            Kind::Forbidden => "forbidden",
+            Kind::QuotaExceeded => "quota_exceeded",
             Kind::Interrupted => "interrupted",
         }
     }
@@ -306,7 +315,7 @@ impl StdError for Error {
 
 impl Kind {
     /// Every kind: the API document's error codes and the man page's EXIT STATUS list them.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Internal,
         Kind::Usage,
         Kind::NotFound,
@@ -319,6 +328,8 @@ impl Kind {
         Kind::Storage,
         Kind::Engine,
         Kind::DiskFull,
+        Kind::Forbidden,
+        Kind::QuotaExceeded,
         Kind::Interrupted,
     ];
 
@@ -339,7 +350,9 @@ impl Kind {
             Kind::Storage => 9,
             Kind::Engine => 10,
             Kind::DiskFull => 11,
-            Kind::Interrupted => 12,
+            Kind::Forbidden => 12,
+            Kind::QuotaExceeded => 13,
+            Kind::Interrupted => 14,
         }
     }
 }

@@ -129,6 +129,8 @@ fn exit_meaning(kind: Kind) -> &'static str {
         }
         Kind::PortInUse => "The service's host port is taken",
         Kind::GpuInUse => "A GPU the start needs is held by another service or lacks free memory",
+        Kind::Forbidden => "The model or service belongs to another user",
+        Kind::QuotaExceeded => "The start would exceed a quota of the caller",
         Kind::DockerUnavailable => "Docker cannot be reached, or the daemon is shutting down",
         Kind::StartFailed => "The engine did not start",
         Kind::Timeout => "The engine was not healthy within the timeout",

@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 /// Exit codes of aima's documented table (docs/lifecycle.md#exit-codes).
-pub(crate) const EXIT_CODES: [i32; 14] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 130];
+pub(crate) const EXIT_CODES: [i32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 130];
 /// JSON `code`s an API error may carry: the table's, and those of the daemon's own refusals
 /// (docs/daemon.md#errors-and-limits).
-pub(crate) const ERROR_CODES: [&str; 16] = [
+pub(crate) const ERROR_CODES: [&str; 18] = [
     "internal",
+    "forbidden",
+    "quota_exceeded",
     "usage",
     "not_found",
     "conflict",

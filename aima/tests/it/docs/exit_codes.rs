@@ -21,6 +21,8 @@ fn every_kind() -> Vec<Kind> {
         Kind::Storage,
         Kind::DiskFull,
         Kind::Engine,
+        Kind::Forbidden,
+        Kind::QuotaExceeded,
         Kind::Interrupted,
     ];
     for kind in all {
@@ -37,6 +39,8 @@ fn every_kind() -> Vec<Kind> {
             | Kind::Storage
             | Kind::DiskFull
             | Kind::Engine
+            | Kind::Forbidden
+            | Kind::QuotaExceeded
             | Kind::Interrupted => {}
         }
     }
