@@ -51,6 +51,9 @@ pub struct Config {
     pub api_token: Option<String>,
     /// Whether the TCP listener requires a token (`[api] auth`, `AIMA_API_AUTH`).
     pub api_auth: ApiAuth,
+    /// The group that may use the daemon's socket (`[api] socket_group`): `None` when unset
+    /// (the daemon then uses the group `aima` if the system has one), `Some("")` for none.
+    pub socket_group: Option<String>,
     /// Which runtime runs the engines (`[runtime]`, `AIMA_RUNTIME`).
     pub runtime: RuntimeSettings,
     /// How the daemon's supervisor paces restarts (`[supervision]`).
@@ -118,6 +121,7 @@ struct FileApi {
     listen: Option<String>,
     token: Option<String>,
     auth: Option<ApiAuth>,
+    socket_group: Option<String>,
 }
 
 /// One `[engines.X]` table: each key is checked against [`engine_settings::ALL`], with the
@@ -184,6 +188,10 @@ impl Config {
                 file.api.auth.unwrap_or_default()
             }
         };
+        if file.api.socket_group.is_some() {
+            sources.set("api.socket_group", Source::File);
+        }
+        let socket_group = file.api.socket_group;
         let model_roots = match env.get("AIMA_MODEL_ROOTS") {
             Some(list) => list.split(':').map(PathBuf::from).collect(),
             None => file
@@ -222,6 +230,7 @@ impl Config {
             api_listen,
             api_token: api_token.filter(|t| !t.trim().is_empty()),
             api_auth,
+            socket_group,
             runtime,
             supervision,
             sources,

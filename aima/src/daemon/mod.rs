@@ -11,6 +11,7 @@ mod serve;
 mod settings;
 mod signals;
 mod socket;
+mod socket_group;
 pub(crate) use socket::{SOCKET_NAME, serves};
 mod token;
 mod watches;
@@ -31,6 +32,7 @@ use crate::lifecycle::Deps;
 pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
     signals::log_and_ignore_hangups();
     let settings = Settings::from_env(&config.env)?;
+    let socket_group = socket_group::resolve(config.socket_group.as_deref())?;
     // A daemon that cannot record what it does is no use: refuse before serving anything.
     crate::disk::DiskFull::check(
         "cannot start the daemon",
@@ -43,15 +45,21 @@ pub(crate) async fn run(config: Config, listen: Option<String>) -> Result<()> {
         listen.as_deref().unwrap_or(&config.api_listen),
         token.is_some(),
     )?;
+    let fresh = !config.db_path().exists();
     // Migrations run here, once, when the schema is behind; request handlers only read it.
     drop(crate::store::Store::open_in(&config)?);
     let tcp = bind(listen).await?;
     let bound: Vec<String> = tcp.iter().map(|(_, a)| a.to_string()).collect();
     let (unix, socket_path) = socket::bind_socket(&config.data_dir)?;
+    if let Some(group) = &socket_group {
+        group.give_socket(&socket_path)?;
+        group.open_data_dir(&config.data_dir, fresh)?;
+    }
     tracing::info!(
         address = %listen,
         bound = %bound.join(" "),
         socket = %socket_path.display(),
+        socket_group = socket_group.as_ref().map_or("(the daemon's own)", |g| g.name.as_str()),
         auth = if token.is_some() { "bearer token on TCP" } else { "none (opted out; loopback only)" },
         data_dir = %config.data_dir.display(),
         instance = %config.instance,

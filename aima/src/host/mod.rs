@@ -4,6 +4,7 @@
 
 pub mod engine_api;
 mod engine_health;
+pub mod group_db;
 pub mod gpus;
 pub mod model_dir;
 pub mod model_mount;
