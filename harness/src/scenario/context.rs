@@ -320,6 +320,12 @@ impl RunContext {
                 .collect(),
             deadline,
         };
+        self.run(step, &invocation)
+    }
+
+    /// Runs any command of a step (aima under another account, a helper tool), logs it and
+    /// returns the record, numbered among the run's commands.
+    pub fn run(&mut self, step: &str, invocation: &Invocation) -> CommandRecord {
         let record = invocation.run(
             self.commands.len() + 1,
             step,

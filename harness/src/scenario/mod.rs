@@ -20,6 +20,7 @@ pub mod s22;
 pub mod s23;
 pub mod s24;
 pub mod s25;
+pub mod s26;
 #[cfg(test)]
 mod spec;
 
@@ -193,6 +194,18 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
             "it kills engines with docker kill and counts their containers, while on a Swarm aima's engines are services whose tasks Swarm itself replaces",
         ),
         run: s25::run,
+    },
+    ScenarioInfo {
+        number: 26,
+        title: "Shared server",
+        document: "scenarios/26-shared-server.md",
+        criteria: &s26::CRITERIA,
+        default_port: None,
+        daemon_env: None,
+        not_on_swarm: Some(
+            "it creates accounts on this machine and counts the containers of a refused start, while on a Swarm aima's engines are services",
+        ),
+        run: s26::run,
     },
 ];
 
