@@ -161,7 +161,10 @@ mod tests {
     #[test]
     fn unset_uses_aima_when_it_exists_and_nothing_otherwise() {
         let got = resolve_with(None, lookup).unwrap().unwrap();
-        assert_eq!((got.name.as_str(), got.gid, got.explicit), ("aima", 997, false));
+        assert_eq!(
+            (got.name.as_str(), got.gid, got.explicit),
+            ("aima", 997, false)
+        );
         assert_eq!(resolve_with(None, |_| None).unwrap(), None);
     }
 
