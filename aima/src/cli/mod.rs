@@ -27,6 +27,8 @@ use args::{Cli, Command, Output};
 use crate::config::Env;
 use crate::error::{Error, Kind};
 
+pub(crate) use info::gather as gather_info;
+
 /// Entry point of the binary: the arguments and the environment are read here, once.
 pub fn main() -> ExitCode {
     let mut env = Env::capture();

@@ -11,7 +11,7 @@ pub(crate) mod update;
 
 use std::time::Duration;
 
-pub use chat::{ChatRequest, chat};
+pub use chat::{ChatAnswer, ChatRequest, chat};
 
 use crate::config::Config;
 use crate::domain::{
@@ -28,7 +28,7 @@ use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 mod logs;
 mod resolve;
 
-pub use logs::{LogSource, LogsRequest};
+pub use logs::{LogLines, LogSource, LogsRequest};
 pub use update::{Effect, FieldChange, UpdateService, Updated, update_service};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
