@@ -14,6 +14,7 @@ mod auth;
 mod body;
 mod browsers;
 mod error;
+mod event_log;
 mod events;
 mod feed;
 mod health;

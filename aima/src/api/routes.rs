@@ -11,7 +11,7 @@ use axum::{Router, middleware};
 
 use super::error::ApiError;
 use super::{
-    ApiState, apply, auth, browsers, events, health, host_routes, metrics, models, openapi, page,
+    ApiState, apply, auth, browsers, event_log, events, health, host_routes, metrics, models, openapi, page,
     service_io, service_update, services,
 };
 use crate::error::{Error, Kind};
@@ -83,6 +83,7 @@ fn protected() -> Table {
         .add(Method::DELETE, "/api/v2/caches/{engine}", host_routes::remove_cache)
         .add(Method::POST, "/api/v2/apply", apply::apply)
         .add(Method::GET, "/api/v2/events", events::events)
+        .add(Method::GET, "/api/v2/events/log", event_log::log)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)
 }

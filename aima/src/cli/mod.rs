@@ -5,6 +5,7 @@ mod args;
 mod backup;
 mod commands;
 mod docs;
+mod events;
 mod examples;
 mod hints;
 mod info;

@@ -12,6 +12,7 @@ mod restart;
 mod service;
 mod settings;
 mod text;
+pub(crate) mod wire;
 
 pub use attempt::{Attempt, Phase};
 pub use engine::{

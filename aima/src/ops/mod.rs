@@ -12,6 +12,7 @@ pub(crate) mod update;
 use std::time::Duration;
 
 pub use chat::{ChatAnswer, ChatRequest, chat};
+pub use events::{EventsRequest, list_events};
 
 use crate::config::Config;
 use crate::domain::{
@@ -25,6 +26,7 @@ use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped, Trust};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
+mod events;
 mod logs;
 mod resolve;
 

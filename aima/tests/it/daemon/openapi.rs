@@ -283,6 +283,18 @@ async fn every_route_answers_as_the_document_says() {
             404,
         ),
         (call("GET", "/api/v2/info", "/api/v2/info"), 200),
+        (
+            call("GET", "/api/v2/events/log", "/api/v2/events/log?since=1"),
+            200,
+        ),
+        (
+            call(
+                "GET",
+                "/api/v2/events/log",
+                "/api/v2/events/log?service=gone",
+            ),
+            404,
+        ),
         (call("GET", "/api/v2/caches", "/api/v2/caches"), 200),
         (call("DELETE", cache, "/api/v2/caches/tgi"), 400),
         (call("DELETE", cache, "/api/v2/caches/ollama"), 404),
