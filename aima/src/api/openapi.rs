@@ -9,7 +9,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
-use super::{apply, events, health, metrics, models, page, service_update, services};
+use super::{
+    apply, event_log, events, health, host_routes, metrics, models, page, service_io, service_update, services,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,7 +28,9 @@ use super::{apply, events, health, metrics, models, page, service_update, servic
         models::list, models::create, models::get, models::delete,
         services::list, services::create, services::get, services::delete,
         services::prune, services::start, services::stop, service_update::update, apply::apply,
-        events::events, document, metrics::metrics,
+        service_io::restart, service_io::logs, service_io::chat,
+        host_routes::info, host_routes::caches, host_routes::remove_cache,
+        events::events, event_log::log, document, metrics::metrics,
         page::views::overview, page::views::service, page::session::login,
         page::session::logout, page::assets::script, page::assets::style, events::page_events,
     ),

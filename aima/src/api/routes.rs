@@ -11,8 +11,8 @@ use axum::{Router, middleware};
 
 use super::error::ApiError;
 use super::{
-    ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, service_update,
-    services,
+    ApiState, apply, auth, browsers, event_log, events, health, host_routes, metrics, models, openapi, page,
+    service_io, service_update, services,
 };
 use crate::error::{Error, Kind};
 
@@ -75,8 +75,15 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services/prune", services::prune)
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
+        .add(Method::POST, "/api/v2/services/{id}/restart", service_io::restart)
+        .add(Method::GET, "/api/v2/services/{id}/logs", service_io::logs)
+        .add(Method::POST, "/api/v2/services/{id}/chat", service_io::chat)
+        .add(Method::GET, "/api/v2/info", host_routes::info)
+        .add(Method::GET, "/api/v2/caches", host_routes::caches)
+        .add(Method::DELETE, "/api/v2/caches/{engine}", host_routes::remove_cache)
         .add(Method::POST, "/api/v2/apply", apply::apply)
         .add(Method::GET, "/api/v2/events", events::events)
+        .add(Method::GET, "/api/v2/events/log", event_log::log)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)
 }

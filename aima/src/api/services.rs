@@ -248,15 +248,14 @@ pub(crate) struct StartRequest {
     node: Option<String>,
 }
 
-impl StartRequest {
-    fn timeout(&self) -> Result<Duration> {
-        match self.timeout {
-            None => Ok(DEFAULT_START_TIMEOUT),
-            Some(secs @ 1..=MAX_START_SECS) => Ok(Duration::from_secs(secs)),
-            Some(secs) => Err(Error::usage(format!(
-                "timeout {secs} is out of range: give seconds between 1 and {MAX_START_SECS}"
-            ))),
-        }
+/// A start's `timeout` (start and restart bodies): the default when absent.
+pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
+    match secs {
+        None => Ok(DEFAULT_START_TIMEOUT),
+        Some(secs @ 1..=MAX_START_SECS) => Ok(Duration::from_secs(secs)),
+        Some(secs) => Err(Error::usage(format!(
+            "timeout {secs} is out of range: give seconds between 1 and {MAX_START_SECS}"
+        ))),
     }
 }
 
@@ -286,7 +285,7 @@ pub(crate) async fn start(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
-    let timeout = req.timeout()?;
+    let timeout = start_timeout(req.timeout)?;
     let status = if req.wait {
         StatusCode::OK
     } else {

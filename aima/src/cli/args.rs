@@ -108,6 +108,17 @@ pub(crate) enum Command {
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,
+    /// List the services' changes from the change log, oldest first: created, each status
+    /// change, deleted, and the supervisor's restarts (the newest 10,000 are kept).
+    Events {
+        /// Only events after this event id (the SEQ column; `/api/v2/events`' `id`).
+        #[arg(long, value_name = "ID")]
+        since: Option<i64>,
+        /// Only events of this service (id, name or id prefix; the exact id or name of a
+        /// deleted one).
+        #[arg(long, value_name = "ID")]
+        service: Option<String>,
+    },
     /// Print a shell completion script (e.g. `aima completions bash > /etc/bash_completion.d/aima`).
     Completions {
         /// The shell to complete for.

@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{apply, backup, docs, info, man, render, service_verbs, terminal};
+use super::{apply, backup, docs, events, info, man, render, service_verbs, terminal};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -63,6 +63,11 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             } else {
                 info::render_table(&info)
             })
+        }
+        Command::Events { since, service } => {
+            let req = ops::EventsRequest { since, service };
+            let events = ops::list_events(&open(&config)?, &req)?;
+            Ok(events::render(&events, cli.output))
         }
         Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }

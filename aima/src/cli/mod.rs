@@ -5,6 +5,7 @@ mod args;
 mod backup;
 mod commands;
 mod docs;
+mod events;
 mod examples;
 mod hints;
 mod info;
@@ -26,6 +27,8 @@ use args::{Cli, Command, Output};
 
 use crate::config::Env;
 use crate::error::{Error, Kind};
+
+pub(crate) use info::gather as gather_info;
 
 /// Entry point of the binary: the arguments and the environment are read here, once.
 pub fn main() -> ExitCode {

@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::args::{ListArgs, LogsArgs, Output, RestartArgs, StartArgs};
 use super::progress::StartDisplay;
 use super::{render, terminal};
@@ -129,7 +127,9 @@ pub(crate) async fn logs(
     };
     let source = ops::service_logs(deps, store, &args.id, req, &mut sink).await?;
     if json {
-        return Ok(render::to_json(&LogsJson::new(&args.id, source, lines)));
+        return Ok(render::to_json(&ops::LogLines::new(
+            &args.id, source, lines,
+        )));
     }
     if let LogSource::Kept { attempt, reason } = &source {
         eprintln!(
@@ -141,35 +141,6 @@ pub(crate) async fn logs(
         }
     }
     Ok(String::new())
-}
-
-/// `service logs -o json`: the lines and where they came from.
-#[derive(Serialize)]
-struct LogsJson<'a> {
-    service: &'a str,
-    /// `container` or `attempt` (lines kept from a failed attempt).
-    source: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    container: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempt: Option<u32>,
-    lines: Vec<String>,
-}
-
-impl<'a> LogsJson<'a> {
-    fn new(service: &'a str, source: LogSource, lines: Vec<String>) -> Self {
-        let (source, container, attempt) = match source {
-            LogSource::Container { name, attempt } => ("container", Some(name), attempt),
-            LogSource::Kept { attempt, .. } => ("attempt", None, Some(attempt)),
-        };
-        LogsJson {
-            service,
-            source,
-            container,
-            attempt,
-            lines,
-        }
-    }
 }
 
 /// Resolves with the signal's name on Ctrl-C or SIGTERM.

@@ -14,6 +14,7 @@ mod restart;
 mod service;
 mod settings;
 mod text;
+pub(crate) mod wire;
 
 pub use actor::{Actor, DAEMON_NAME, LEGACY_TOKEN_NAME, Via};
 pub use attempt::{Attempt, Phase};

@@ -36,7 +36,7 @@ pub fn volume_name(engine: EngineType, instance: &str) -> String {
 }
 
 /// One engine cache as `aima cache list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CacheInfo {
     pub engine: EngineType,
     pub volume: String,

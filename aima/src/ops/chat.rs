@@ -25,7 +25,7 @@ pub struct ChatRequest {
 }
 
 /// The engine's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChatAnswer {
     pub service: ServiceId,
     pub engine: EngineType,
@@ -34,7 +34,8 @@ pub struct ChatAnswer {
     pub content: String,
     pub finish_reason: Option<String>,
     /// Token counts, as the engine reported them.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub usage: Option<Value>,
     /// From sending the request to the end of the answer.
     pub latency_ms: u64,

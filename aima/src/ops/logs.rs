@@ -122,3 +122,37 @@ fn kept_attempt(svc: &Service, k: Option<u32>) -> Result<&Attempt> {
             }),
     }
 }
+
+/// `service logs -o json` and the API's unfollowed logs: the lines and where they came from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LogLines {
+    /// The service as it was named in the request.
+    pub service: String,
+    /// `container` or `attempt` (lines kept from a failed attempt).
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// Why the attempt whose kept lines these are failed (source `attempt` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub lines: Vec<String>,
+}
+
+impl LogLines {
+    pub fn new(service: &str, source: LogSource, lines: Vec<String>) -> Self {
+        let (source, container, attempt, reason) = match source {
+            LogSource::Container { name, attempt } => ("container", Some(name), attempt, None),
+            LogSource::Kept { attempt, reason } => ("attempt", None, Some(attempt), Some(reason)),
+        };
+        LogLines {
+            service: service.to_owned(),
+            source: source.to_owned(),
+            container,
+            attempt,
+            reason,
+            lines,
+        }
+    }
+}

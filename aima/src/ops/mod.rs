@@ -12,7 +12,8 @@ pub(crate) mod update;
 
 use std::time::Duration;
 
-pub use chat::{ChatRequest, chat};
+pub use chat::{ChatAnswer, ChatRequest, chat};
+pub use events::{EventsRequest, list_events};
 
 use crate::config::Config;
 use crate::domain::{
@@ -26,10 +27,11 @@ use crate::lifecycle::{self, Deps, StartOptions, StopMode, Stopped, Trust};
 use crate::runtime::RuntimeError;
 use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
+mod events;
 mod logs;
 mod resolve;
 
-pub use logs::{LogSource, LogsRequest};
+pub use logs::{LogLines, LogSource, LogsRequest};
 pub use update::{Effect, FieldChange, UpdateService, Updated, update_service};
 
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);

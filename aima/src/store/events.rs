@@ -5,11 +5,11 @@ use rusqlite::{Row, params};
 use serde::Serialize;
 
 use super::Store;
-use crate::domain::{Attempt, Status};
+use crate::domain::{Attempt, Status, wire};
 use crate::error::Result;
 
 /// What an event tells: a change of status, or a step of the supervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A service was created, changed status or was deleted.
@@ -43,14 +43,14 @@ impl EventKind {
 
 /// One change of a service: created (`from` absent), a transition, `deleted`, or a step of the
 /// supervisor (`kind`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ServiceEvent {
     /// Increases with every change; resume a stream after it (`Last-Event-ID`).
     pub seq: i64,
     pub kind: EventKind,
     pub service_id: String,
     pub name: String,
-    #[serde(serialize_with = "as_rfc3339")]
+    #[serde(serialize_with = "as_rfc3339", deserialize_with = "wire::time")]
     #[schema(value_type = String, format = DateTime)]
     pub at: i64,
     /// The status before; null when the service was created.
@@ -68,8 +68,10 @@ pub struct ServiceEvent {
     pub restart: Option<u32>,
     /// `backoff`: when the restart is due.
     #[serde(
+        default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "opt_rfc3339"
+        serialize_with = "opt_rfc3339",
+        deserialize_with = "wire::time_opt"
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_restart_at: Option<i64>,

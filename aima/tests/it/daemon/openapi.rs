@@ -222,6 +222,12 @@ async fn every_route_answers_as_the_document_says() {
     // A created service, and the page of one, with a service that exists.
     let model = api.model().await;
     let svc = api.service(&model).await;
+    let logs = "/api/v2/services/{id}/logs";
+    let (chat, restart) = (
+        "/api/v2/services/{id}/chat",
+        "/api/v2/services/{id}/restart",
+    );
+    let cache = "/api/v2/caches/{engine}";
     for (call, expected) in [
         (
             call("POST", "/api/v2/services", "/api/v2/services")
@@ -259,6 +265,39 @@ async fn every_route_answers_as_the_document_says() {
             .body(json!({"memory": "1g"})),
             404,
         ),
+        (call("GET", logs, s(&svc, "/logs?tail=5")), 404),
+        (call("GET", logs, s(&svc, "/logs?follow=true")), 200),
+        (call("GET", logs, s(&svc, "/logs?tail=x")), 400),
+        (call("GET", logs, s(bad_svc, "/logs")), 404),
+        (
+            call("POST", chat, s(&svc, "/chat")).body(json!({"message": "hi"})),
+            409,
+        ),
+        (
+            call("POST", chat, s(&svc, "/chat")).body(json!({"message": "hi", "stream": true})),
+            400,
+        ),
+        (call("POST", restart, s(&svc, "/restart")), 202),
+        (
+            call("POST", restart, s(bad_svc, "/restart")).body(json!({"force": true})),
+            404,
+        ),
+        (call("GET", "/api/v2/info", "/api/v2/info"), 200),
+        (
+            call("GET", "/api/v2/events/log", "/api/v2/events/log?since=1"),
+            200,
+        ),
+        (
+            call(
+                "GET",
+                "/api/v2/events/log",
+                "/api/v2/events/log?service=gone",
+            ),
+            404,
+        ),
+        (call("GET", "/api/v2/caches", "/api/v2/caches"), 200),
+        (call("DELETE", cache, "/api/v2/caches/tgi"), 400),
+        (call("DELETE", cache, "/api/v2/caches/ollama"), 404),
         (
             call("POST", "/api/v2/apply", "/api/v2/apply?dry_run=true").body(json!({
                 "models": {"more": {"source": "ollama", "repo": "tinyllama"}},
