@@ -6,6 +6,7 @@ pub mod engine_settings;
 mod env;
 mod error;
 mod private;
+mod quota;
 mod runtime;
 mod sources;
 mod supervision;
@@ -55,6 +56,8 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// How the daemon's supervisor paces restarts (`[supervision]`).
     pub supervision: Supervision,
+    /// What each person may hold at once (`[quota.user.NAME]`, `[quota.group.NAME]`).
+    pub quotas: crate::domain::Quotas,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -104,6 +107,8 @@ struct FileConfig {
     disk: disk::FileDisk,
     #[serde(default)]
     supervision: supervision::FileSupervision,
+    #[serde(default)]
+    quota: quota::FileQuota,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +215,7 @@ impl Config {
         let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
         let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let supervision = Supervision::load(&file.supervision, &mut sources);
+        let quotas = quota::load(&file.quota, &path, &text)?;
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -224,6 +230,7 @@ impl Config {
             api_auth,
             runtime,
             supervision,
+            quotas,
             sources,
             env,
         })
