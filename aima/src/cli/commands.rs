@@ -126,8 +126,11 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
     })
 }
 
+/// The data dir's store, its writes recorded as made by the OS user running this command.
 fn open(config: &Config) -> Result<Store> {
-    Store::open_in(config)
+    let mut store = Store::open_in(config)?;
+    store.act_as(Some(&crate::host::users::this_user()));
+    Ok(store)
 }
 
 /// The store for commands that run async operations.

@@ -186,7 +186,13 @@ pub(crate) fn model_detail(m: &Model) -> String {
             clock::rfc3339(m.created_at)
         ),
     ));
+    pairs.push(("created by", who(m.created_by.as_deref())));
     detail(&pairs)
+}
+
+/// A user as the detail views show one; `-` for nobody recorded.
+fn who(name: Option<&str>) -> String {
+    name.unwrap_or("-").to_owned()
 }
 
 pub(crate) fn service_detail(s: &Service) -> String {
@@ -228,6 +234,8 @@ pub(crate) fn service_detail_with(s: &Service, settings: &[(String, String)]) ->
         ),
     ));
     pairs.push(("updated", clock::ago(s.updated_at, now)));
+    pairs.push(("created by", who(s.created_by.as_deref())));
+    pairs.push(("started by", who(s.started_by.as_deref())));
     let mut out = detail(&pairs);
     if !s.attempts.is_empty() {
         out.push_str("attempts:\n");
@@ -315,6 +323,8 @@ mod tests {
             attempts: vec![attempt.clone()],
             container_id: None,
             owner: None,
+            created_by: None,
+            started_by: None,
             created_at: 0,
             updated_at: 0,
         };
@@ -353,6 +363,8 @@ mod tests {
             attempts: vec![],
             container_id: None,
             owner: None,
+            created_by: None,
+            started_by: None,
             created_at: 0,
             updated_at: 0,
             settings: Default::default(),

@@ -1,6 +1,8 @@
 //! The records aima keeps and shows — models, services, their start attempts, statuses and
-//! engine types — as plain data. Depends on nothing else in the crate but the clock.
+//! engine types, and who acts on them — as plain data. Depends on nothing else in the crate
+//! but the clock.
 
+mod actor;
 mod attempt;
 mod engine;
 mod gpu;
@@ -15,6 +17,7 @@ mod service;
 mod settings;
 mod text;
 
+pub use actor::{Actor, DAEMON_NAME, LEGACY_TOKEN_NAME, Via};
 pub use attempt::{Attempt, Phase};
 pub use engine::{
     DEFAULT_STOP_SECS, EngineSpec, EngineType, MIN_MEMORY, ModelRef, Secret, parse_size,

@@ -51,4 +51,6 @@ pub struct Model {
     #[serde(serialize_with = "as_rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
+    /// Who registered it; null for models registered before aima knew who acts.
+    pub created_by: Option<String>,
 }

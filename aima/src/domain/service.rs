@@ -154,6 +154,11 @@ pub struct Service {
     #[schema(value_type = Option<String>)]
     pub container_id: Option<ContainerId>,
     pub owner: Option<Owner>,
+    /// Who created it: its owner, who (with admins) may start, stop, update or delete it.
+    /// Null for services created before aima knew who acts: only admins may change those.
+    pub created_by: Option<String>,
+    /// Who started it last (an operator's start; the supervisor's restarts keep it).
+    pub started_by: Option<String>,
     #[serde(serialize_with = "as_rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,

@@ -120,6 +120,8 @@ mod tests {
             attempts: Vec::new(),
             container_id: container.map(ContainerId::from),
             owner: None,
+            created_by: None,
+            started_by: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -25,6 +25,7 @@ fn event(from: &str, to: &str, attempt: Option<(Phase, &str)>, took_ms: i64) -> 
         restart: None,
         next_restart_at: None,
         reason: None,
+        actor: None,
     }
 }
 

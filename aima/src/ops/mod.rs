@@ -4,6 +4,7 @@
 //! Reads of services refresh them first (`refresh_and_*`): a service whose start process died
 //! or whose engine exited is marked failed, and its containers are removed, by whoever looks.
 
+pub mod access;
 pub mod apply;
 mod chat;
 pub mod settings;
@@ -99,6 +100,7 @@ pub fn create_model(config: &Config, store: &mut Store, req: CreateModel) -> Res
         model_type: req.model_type.unwrap_or_else(|| "llm".to_owned()),
         status: "registered",
         created_at: crate::clock::now_ms(),
+        created_by: store.acting().map(str::to_owned),
     };
     store.insert_model(&model)?;
     Ok(model)

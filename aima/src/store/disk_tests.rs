@@ -18,6 +18,7 @@ fn model(repo: String) -> Model {
         model_type: "llm".into(),
         status: "registered",
         created_at: crate::clock::now_ms(),
+        created_by: None,
     }
 }
 

@@ -77,6 +77,9 @@ pub struct ServiceEvent {
     /// gave up (`gave_up`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Who made the change: a user, `aima` for the daemon's own; null for changes from
+    /// before aima recorded it.
+    pub actor: Option<String>,
     /// For the end of a start: when that start claimed the service.
     #[serde(skip)]
     pub began_at: Option<i64>,
@@ -113,6 +116,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ServiceEvent> {
         restart: r.get(10)?,
         next_restart_at: r.get(11)?,
         reason: r.get(12)?,
+        actor: r.get(13)?,
     })
 }
 
@@ -121,7 +125,7 @@ impl Store {
     pub fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<ServiceEvent>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT seq, service_id, name, at, from_status, to_status, last_error, attempt, began_at,
-                kind, restarts, next_restart_at, reason
+                kind, restarts, next_restart_at, reason, actor
              FROM service_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt
@@ -134,7 +138,7 @@ impl Store {
     pub fn recent_events_of(&self, service_id: &str, limit: usize) -> Result<Vec<ServiceEvent>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT seq, service_id, name, at, from_status, to_status, last_error, attempt, began_at,
-                kind, restarts, next_restart_at, reason
+                kind, restarts, next_restart_at, reason, actor
              FROM service_events WHERE service_id = ?1 ORDER BY seq DESC LIMIT ?2",
         )?;
         let rows = stmt

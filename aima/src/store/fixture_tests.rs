@@ -17,6 +17,7 @@ const FIXTURES: &[&str] = &[
     include_str!("../../tests/fixtures/upgrade/v7.sql"),
     include_str!("../../tests/fixtures/upgrade/v8.sql"),
     include_str!("../../tests/fixtures/upgrade/v9.sql"),
+    include_str!("../../tests/fixtures/upgrade/v10.sql"),
 ];
 
 /// Every table, index and trigger with its SQL, whitespace folded.

@@ -132,6 +132,53 @@ const MIGRATIONS: &[&str] = &[
     // secrets in clear: the database is private to the data dir's owner (mode 0600). `{}` for
     // rows from before: the engine's settings decide, as they did.
     "ALTER TABLE services ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';",
+    // 10: who. The user who registered a model or created a service (its owner), who last
+    // started a service, and who made each change in the log. `changed_by` is the user behind
+    // a service row's newest write: every write that changes a status sets it, and the
+    // triggers copy it into the event. NULL for rows and events from before: only admins may
+    // change services nobody owns. Named API tokens, kept as SHA-256 hashes only.
+    "ALTER TABLE models ADD COLUMN created_by TEXT;
+    ALTER TABLE services ADD COLUMN created_by TEXT;
+    ALTER TABLE services ADD COLUMN started_by TEXT;
+    ALTER TABLE services ADD COLUMN changed_by TEXT;
+    ALTER TABLE service_events ADD COLUMN actor TEXT;
+    CREATE TABLE api_tokens (
+        name TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        admin INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        created_by TEXT
+    );
+    DROP TRIGGER service_created;
+    CREATE TRIGGER service_created AFTER INSERT ON services BEGIN
+        INSERT INTO service_events (service_id, name, at, to_status, actor)
+        VALUES (NEW.id, NEW.name, NEW.updated_at, NEW.status, NEW.changed_by);
+    END;
+    DROP TRIGGER service_status_changed;
+    CREATE TRIGGER service_status_changed AFTER UPDATE OF status ON services
+    WHEN OLD.status IS NOT NEW.status BEGIN
+        INSERT INTO service_events
+            (service_id, name, at, from_status, to_status, last_error, attempt, began_at, kind,
+             restarts, next_restart_at, reason, actor)
+        VALUES (NEW.id, NEW.name, NEW.updated_at, OLD.status, NEW.status, NEW.last_error,
+            json_extract(NEW.attempts, '$[#-1]'),
+            CASE WHEN OLD.status = 'starting' THEN
+                (SELECT at FROM service_events
+                 WHERE service_id = NEW.id AND to_status = 'starting'
+                 ORDER BY seq DESC LIMIT 1)
+            END,
+            CASE WHEN NEW.status = 'backoff' THEN 'backoff' ELSE 'status' END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.restarts END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.next_restart_at END,
+            CASE WHEN NEW.status = 'backoff' THEN NEW.last_error END,
+            NEW.changed_by);
+    END;
+    DROP TRIGGER service_deleted;
+    CREATE TRIGGER service_deleted AFTER DELETE ON services BEGIN
+        INSERT INTO service_events (service_id, name, at, from_status, to_status, actor)
+        VALUES (OLD.id, OLD.name, CAST(unixepoch('subsec') * 1000 AS INTEGER), OLD.status,
+            'deleted', OLD.changed_by);
+    END;",
 ];
 
 /// The schema version this build migrates to.

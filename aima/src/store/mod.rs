@@ -22,6 +22,8 @@
 //! [`StoreHandle`] or [`StorePool::call`], which run every call on the blocking pool; a debug
 //! check panics on a database call made on an async worker.
 
+#[cfg(test)]
+mod actor_tests;
 mod backup;
 #[cfg(test)]
 mod disk_tests;
@@ -118,6 +120,9 @@ pub struct Store {
     dir: Option<PathBuf>,
     /// Free space a write needs on `dir`'s disk (0: no check).
     min_free: u64,
+    /// Who this connection's writes are made for: recorded as a model's or service's owner,
+    /// a start's starter and each change's actor. `None` records nobody (tools and tests).
+    acting: Option<String>,
 }
 
 impl Store {
@@ -160,6 +165,7 @@ impl Store {
             conn,
             dir,
             min_free,
+            acting: None,
         };
         // Switching to WAL needs a moment of exclusive access (the busy timeout covers it); the
         // mode is persistent, so only a new database switches.
@@ -173,6 +179,16 @@ impl Store {
             store.write(migrations::apply)?;
         }
         Ok(store)
+    }
+
+    /// Records the writes from now on as made by `name` (see [`Store::acting`]).
+    pub fn act_as(&mut self, name: Option<&str>) {
+        self.acting = name.map(str::to_owned);
+    }
+
+    /// Who this connection's writes are made for.
+    pub fn acting(&self) -> Option<&str> {
+        self.acting.as_deref()
     }
 
     /// Before a write that begins something new: refused when the disk holding the database is

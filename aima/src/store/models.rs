@@ -6,7 +6,7 @@ use super::Store;
 use crate::domain::{Model, ModelId, ModelSource, Status};
 use crate::error::{Error, Result};
 
-const COLUMNS: &str = "id, name, source, repo, path, model_type, created_at";
+const COLUMNS: &str = "id, name, source, repo, path, model_type, created_at, created_by";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Model> {
     let source: String = r.get(2)?;
@@ -20,6 +20,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Model> {
         model_type: r.get(5)?,
         status: "registered",
         created_at: r.get(6)?,
+        created_by: r.get(7)?,
     })
 }
 
@@ -36,8 +37,9 @@ impl Store {
         self.room_for_new()?;
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO models (id, name, source, repo, path, model_type, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO models (id, name, source, repo, path, model_type, created_at,
+                    created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     m.id.as_str(),
                     m.name,
@@ -45,7 +47,8 @@ impl Store {
                     m.repo,
                     m.path,
                     m.model_type,
-                    m.created_at
+                    m.created_at,
+                    m.created_by
                 ],
             )?;
             Ok(())
@@ -93,6 +96,7 @@ impl Store {
     /// them is starting or running (its container must be stopped first).
     pub(crate) fn delete_model(&mut self, id: &ModelId, force: bool) -> Result<Model> {
         let model = self.get_model(id)?;
+        let acting = self.acting.clone();
         self.write(|tx| {
             let mut stmt =
                 tx.prepare("SELECT id, status FROM services WHERE model_id = ?1 ORDER BY seq")?;
@@ -121,6 +125,11 @@ impl Store {
                     "delete those services first, or pass --force to delete them with the model",
                 ));
             }
+            // The deleted services' log entries name who deleted them.
+            tx.execute(
+                "UPDATE services SET changed_by = ?2 WHERE model_id = ?1",
+                params![id.as_str(), acting],
+            )?;
             tx.execute("DELETE FROM services WHERE model_id = ?1", [id.as_str()])?;
             tx.execute("DELETE FROM models WHERE id = ?1", [id.as_str()])?;
             Ok(())

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use super::Store;
 use super::handle::{StoreHandle, off_the_workers};
 use crate::config::Config;
+use crate::domain::{Actor, DAEMON_NAME};
 use crate::error::Result;
 
 /// Idle connections kept: the feed, the reconciler and a few requests at once.
@@ -50,10 +51,12 @@ impl StorePool {
     /// An idle connection, or a new one; it returns to the pool when dropped.
     pub fn take(&self) -> Result<PooledStore> {
         let idle = self.lock().pop();
-        let store = match idle {
+        let mut store = match idle {
             Some(store) => store,
             None => Store::open_keeping(&self.inner.path, self.inner.min_free)?,
         };
+        // The daemon's own until a request says whom it acts for ([`StorePool::handle_as`]).
+        store.act_as(Some(DAEMON_NAME));
         Ok(PooledStore {
             store: Some(store),
             pool: self.clone(),
@@ -76,6 +79,35 @@ impl StorePool {
         off_the_workers(move || pool.take())
             .await
             .map(StoreHandle::new)
+    }
+
+    /// As [`StorePool::handle`], its writes recorded as made by `actor`.
+    pub async fn handle_as(&self, actor: &Actor) -> Result<StoreHandle> {
+        let pool = self.clone();
+        let name = actor.name.clone();
+        off_the_workers(move || {
+            let mut store = pool.take()?;
+            store.act_as(Some(&name));
+            Ok(store)
+        })
+        .await
+        .map(StoreHandle::new)
+    }
+
+    /// As [`StorePool::call`], its writes recorded as made by `actor`.
+    pub async fn call_as<T: Send + 'static>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let pool = self.clone();
+        let name = actor.name.clone();
+        off_the_workers(move || {
+            let mut store = pool.take()?;
+            store.act_as(Some(&name));
+            f(&mut store)
+        })
+        .await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {

@@ -46,6 +46,7 @@ impl Store {
         while_in: &[Status],
     ) -> Result<Option<Service>> {
         let settings = stored(&config.settings)?;
+        let acting = self.acting.clone();
         let changed = self.write(|tx| {
             let holder: Option<String> = tx
                 .query_row(
@@ -67,7 +68,7 @@ impl Store {
             Ok(tx.execute(
                 &format!(
                     "UPDATE services SET name = ?2, port = ?3, bind = ?4, gpus = ?5, memory_bytes = ?6,
-                        restart_policy = ?7, settings = ?8, updated_at = ?9
+                        restart_policy = ?7, settings = ?8, updated_at = ?9, changed_by = ?10
                      WHERE id = ?1 AND status IN ({})",
                     sql_list(while_in)
                 ),
@@ -81,6 +82,7 @@ impl Store {
                     config.restart.text(),
                     settings,
                     clock::now_ms(),
+                    acting,
                 ],
             )?)
         })?;

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
                        owner_boot_id, owner_pid_ns, owner_lease_until, gpus, memory_bytes, owner_claim, \
-                       desired, restart_policy, restarts, next_restart_at, settings";
+                       desired, restart_policy, restarts, next_restart_at, settings, created_by, started_by";
 
 /// A host port is stored as a plain integer (the column checks `BETWEEN 1 AND 65535`).
 impl ToSql for HostPort {
@@ -97,6 +97,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         owner,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        created_by: r.get(25)?,
+        started_by: r.get(26)?,
         endpoint: String::new(),
     };
     svc.endpoint = endpoint_url(svc.local_address());
@@ -143,6 +145,7 @@ impl Store {
         id: &ServiceId,
     ) -> Result<()> {
         self.room_for_new()?;
+        let acting = self.acting.clone();
         self.write(|tx| {
             // The model was read before the write lock: it may have been deleted since.
             if !model_exists(tx, &new.model_id)? {
@@ -165,10 +168,10 @@ impl Store {
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
             tx.execute(
-                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes, restart_policy, settings)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO services (id, name, model_id, engine_type, port, bind, status, created_at, updated_at, gpus, memory_bytes, restart_policy, settings, created_by, changed_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'created', ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
                 params![id.as_str(), name, new.model_id.as_str(), new.engine_type.as_str(), port, new.bind.to_string(), now,
-                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64), new.restart.text(), stored(&new.settings)?],
+                    new.gpus.to_string(), new.memory_bytes.map(|b| b as i64), new.restart.text(), stored(&new.settings)?, acting],
             )?;
             Ok(())
         })
@@ -214,12 +217,17 @@ impl Store {
 
     pub(crate) fn delete_service(&mut self, id: &ServiceId) -> Result<Service> {
         let svc = self.get_service(id)?;
+        let acting = self.acting.clone();
         let deleted = self.write(|tx| {
+            let deletable = format!("id = ?1 AND status NOT IN ({})", sql_list(&Status::BUSY));
+            // Named first, in the same transaction, so the log's `deleted` entry names who
+            // deleted it; a refused delete changes neither.
+            tx.execute(
+                &format!("UPDATE services SET changed_by = ?2 WHERE {deletable}"),
+                params![id.as_str(), acting],
+            )?;
             Ok(tx.execute(
-                &format!(
-                    "DELETE FROM services WHERE id = ?1 AND status NOT IN ({})",
-                    sql_list(&Status::BUSY)
-                ),
+                &format!("DELETE FROM services WHERE {deletable}"),
                 [id.as_str()],
             )?)
         })?;
@@ -286,6 +294,10 @@ impl Store {
         }
         let attempts = serde_json::to_string(&change.attempts)
             .map_err(|e| Error::internal("cannot encode attempts").caused_by(e))?;
+        let acting = self.acting.clone();
+        // A start's claim names its starter; the supervisor's restarts (tagged) keep the
+        // operator's start as the one that asked for the service to run.
+        let starts = change.to == Status::Starting && from != [Status::Starting] && tag.is_none();
         let (changed, displaced) = self.write(|tx| {
             let before = tx
                 .query_row(
@@ -303,7 +315,9 @@ impl Store {
                     "UPDATE services SET status = ?2, last_error = ?3, attempts = ?4, container_id = ?5,
                         owner_pid = ?6, owner_start_time = ?7, updated_at = ?8,
                         owner_boot_id = ?9, owner_pid_ns = ?10, owner_lease_until = ?11,
-                        owner_claim = ?12, yielding_claim = coalesce(?13, yielding_claim)
+                        owner_claim = ?12, yielding_claim = coalesce(?13, yielding_claim),
+                        changed_by = ?15,
+                        started_by = CASE WHEN ?16 THEN ?15 ELSE started_by END
                      WHERE id = ?1 AND status IN ({}) AND (?14 IS NULL OR owner_claim = ?14)",
                     sql_list(from)
                 ),
@@ -322,6 +336,8 @@ impl Store {
                     change.owner.map(|o| o.claim).filter(|c| *c != 0),
                     displaced.map(|o| o.claim),
                     claim,
+                    acting,
+                    starts,
                 ],
             )?;
             if let Some(tag) = tag.filter(|_| changed == 1) {

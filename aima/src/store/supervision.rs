@@ -53,12 +53,13 @@ impl Store {
         restarts: u32,
         due: i64,
     ) -> Result<Option<Service>> {
+        let acting = self.acting.clone();
         let changed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE services SET status = 'backoff', restarts = ?3, next_restart_at = ?4,
-                    updated_at = ?5
+                    updated_at = ?5, changed_by = ?6
                  WHERE id = ?1 AND status = 'failed' AND desired = 'running' AND updated_at = ?2",
-                params![id.as_str(), seen, restarts, due, clock::now_ms()],
+                params![id.as_str(), seen, restarts, due, clock::now_ms(), acting],
             )?)
         })?;
         self.changed_row(id, changed)
@@ -73,20 +74,21 @@ impl Store {
         seen: i64,
         reason: &str,
     ) -> Result<Option<Service>> {
+        let acting = self.acting.clone();
         let changed = self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE services SET last_error = ?3, next_restart_at = NULL,
-                    updated_at = max(?4, updated_at + 1)
+                    updated_at = max(?4, updated_at + 1), changed_by = ?5
                  WHERE id = ?1 AND status = 'failed' AND updated_at = ?2",
-                params![id.as_str(), seen, reason, clock::now_ms()],
+                params![id.as_str(), seen, reason, clock::now_ms(), acting],
             )?;
             // No status changes, so no trigger writes this event: it is written here.
             if changed == 1 {
                 tx.execute(
                     "INSERT INTO service_events (service_id, name, at, from_status, to_status,
-                        last_error, kind, restarts, reason)
+                        last_error, kind, restarts, reason, actor)
                      SELECT id, name, updated_at, status, status, last_error, 'gave_up', restarts,
-                        last_error
+                        last_error, changed_by
                      FROM services WHERE id = ?1",
                     [id.as_str()],
                 )?;

@@ -7,7 +7,7 @@ use crate::domain::{
 };
 use crate::error::Kind;
 
-fn store_with_model() -> (Store, ModelId) {
+pub(super) fn store_with_model() -> (Store, ModelId) {
     let mut store = Store::open_in_memory().unwrap();
     let model = Model {
         id: ModelId::generate(),
@@ -18,6 +18,7 @@ fn store_with_model() -> (Store, ModelId) {
         model_type: "llm".into(),
         status: "registered",
         created_at: crate::clock::now_ms(),
+        created_by: None,
     };
     store.insert_model(&model).unwrap();
     (store, model.id)
@@ -25,7 +26,7 @@ fn store_with_model() -> (Store, ModelId) {
 
 /// The service `aima service create` would ask the store for: `engine` on `model`, with its
 /// default port unless `port` is given, on loopback, no GPUs, no memory limit.
-fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewService {
+pub(super) fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>) -> NewService {
     NewService {
         model_id: model.clone(),
         engine_type: engine,
@@ -57,7 +58,7 @@ fn add(store: &mut Store, model: &ModelId, engine: EngineType, port: Option<u16>
     create(store, model, engine, port).unwrap()
 }
 
-fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bool {
+pub(super) fn set_status(store: &mut Store, id: &ServiceId, from: Status, to: Status) -> bool {
     let change = Change {
         to,
         last_error: None,

@@ -19,12 +19,13 @@ impl Store {
         container: &ContainerId,
         reason: &str,
     ) -> Result<Option<Service>> {
+        let acting = self.acting.clone();
         let changed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE services SET status = 'failed', last_error = ?3, container_id = NULL,
-                    updated_at = max(?4, updated_at + 1)
+                    updated_at = max(?4, updated_at + 1), changed_by = ?5
                  WHERE id = ?1 AND status = 'running' AND container_id = ?2",
-                params![id.as_str(), container.as_str(), reason, clock::now_ms()],
+                params![id.as_str(), container.as_str(), reason, clock::now_ms(), acting],
             )?)
         })?;
         if changed == 0 {

@@ -328,6 +328,8 @@ mod tests {
             }],
             container_id: None,
             owner: None,
+            created_by: None,
+            started_by: None,
             created_at: 1_000,
             updated_at: 61_000,
         }

@@ -52,6 +52,7 @@ impl Roots {
             model_type: "llm".into(),
             status: "registered",
             created_at: 0,
+            created_by: None,
         }
     }
 }

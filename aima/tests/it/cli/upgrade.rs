@@ -192,6 +192,13 @@ fn upgrade_keeps_everything(version: usize) {
     assert!(error.contains("gone"), "v{version}: {running:#}");
     assert_eq!(by_id(&services, "svc-00000003")["desired"], "stopped");
 
+    // Owners: recorded since schema 10; rows from before have none (admins only).
+    let owner = if version >= 10 { "alice".into() } else { Value::Null };
+    let failed_row = by_id(&services, "svc-00000004");
+    assert_eq!(failed_row["created_by"], owner, "v{version}: {failed_row:#}");
+    assert_eq!(by_id(&models, "model-5e6f7a8b")["created_by"], owner);
+    assert_eq!(by_id(&services, "svc-00000001")["created_by"], Value::Null);
+
     // Once: a second open finds nothing to do and changes nothing.
     aima.run(&["model", "list", "-o", "json"]).success();
     aima.run(&["service", "list", "-o", "json"]).success();
@@ -247,6 +254,7 @@ upgrade_from! {
     upgrade_from_schema_7_keeps_every_row: 7,
     upgrade_from_schema_8_keeps_every_row: 8,
     upgrade_from_schema_9_keeps_every_row: 9,
+    upgrade_from_schema_10_keeps_every_row: 10,
 }
 
 /// Every file of the data dir with its bytes: what a refused open must leave alone.
