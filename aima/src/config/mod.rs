@@ -6,6 +6,7 @@ pub mod engine_settings;
 mod env;
 mod error;
 mod private;
+mod quota;
 mod runtime;
 mod sources;
 mod supervision;
@@ -58,6 +59,8 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// How the daemon's supervisor paces restarts (`[supervision]`).
     pub supervision: Supervision,
+    /// What each person may hold at once (`[quota.user.NAME]`, `[quota.group.NAME]`).
+    pub quotas: crate::domain::Quotas,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -107,6 +110,8 @@ struct FileConfig {
     disk: disk::FileDisk,
     #[serde(default)]
     supervision: supervision::FileSupervision,
+    #[serde(default)]
+    quota: quota::FileQuota,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,6 +223,7 @@ impl Config {
         let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
         let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let supervision = Supervision::load(&file.supervision, &mut sources);
+        let quotas = quota::load(&file.quota, &path, &text)?;
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -233,6 +239,7 @@ impl Config {
             socket_group,
             runtime,
             supervision,
+            quotas,
             sources,
             env,
         })
