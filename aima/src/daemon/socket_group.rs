@@ -9,7 +9,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Classified, Kind};
-use crate::host::group_db;
 
 /// The group used when `[api] socket_group` is not set and the system has it.
 pub(crate) const DEFAULT_GROUP: &str = "aima";
@@ -27,7 +26,7 @@ pub(crate) struct SocketGroup {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SocketGroupError {
-    #[error("[api] socket_group names group {name:?}, which {file} does not have", file = group_db::GROUP_FILE)]
+    #[error("[api] socket_group names group {name:?}, which this system does not know (`getent group {name}` finds nothing)")]
     Unknown { name: String },
     #[error("cannot give {} to group {group}", path.display())]
     Chgrp {
@@ -59,7 +58,13 @@ type Result<T> = std::result::Result<T, SocketGroupError>;
 
 /// The group `[api] socket_group` asks for (`setting`), resolved against the system's groups.
 pub(crate) fn resolve(setting: Option<&str>) -> Result<Option<SocketGroup>> {
-    resolve_with(setting, group_db::group_id)
+    resolve_with(setting, group_id)
+}
+
+/// The id of group `name`, as the system's account database (NSS) knows it.
+fn group_id(name: &str) -> Option<u32> {
+    let group = nix::unistd::Group::from_name(name).ok().flatten()?;
+    Some(group.gid.as_raw())
 }
 
 fn resolve_with(
@@ -177,6 +182,12 @@ mod tests {
         assert_eq!(err.kind(), Kind::Storage);
         assert!(err.to_string().contains("\"nolab\""), "{err}");
         assert!(err.help().unwrap().contains("groupadd nolab"));
+    }
+
+    #[test]
+    fn the_system_knows_root_and_not_a_made_up_group() {
+        assert_eq!(group_id("root"), Some(0));
+        assert_eq!(group_id("no-such-group-aima-test"), None);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 pub mod engine_api;
 mod engine_health;
-pub mod group_db;
 pub mod gpus;
 pub mod model_dir;
 pub mod model_mount;
