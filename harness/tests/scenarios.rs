@@ -12,7 +12,7 @@ use libtest_mimic::{Arguments, Trial};
 use support::cases::{
     Expectation, all_fails_on_a_scenario_missing_from_the_manifest,
     all_fails_when_a_scenario_panics, block_port_fixture, refuses_a_busy_port,
-    refuses_a_scenario_without_a_swarm_variant, scenario_case,
+    refuses_a_scenario_without_a_swarm_variant, root_scenario_case, scenario_case,
 };
 use support::chaos::{chaos_case, refuses_an_unknown_fault};
 use support::leftovers::kill9_case;
@@ -122,6 +122,15 @@ fn main() -> ExitCode {
             25,
             Some("no-restart.sh"),
             Expectation::failing(&["S25.C1", "S25.C2", "S25.C3", "S25.C4", "S25.C5", "S25.C6"]),
+        ),
+        root_scenario_case("s26::conformance", 26, None, Expectation::all_pass()),
+        // Every client command reaches the daemon as its admin: nobody's ownership or quota
+        // holds, and the events name `admin`; root's own stop (S26.C3) still works.
+        root_scenario_case(
+            "s26::faulty::everyone_acts_as_admin",
+            26,
+            Some("as-admin.sh"),
+            Expectation::failing(&["S26.C1", "S26.C2", "S26.C4", "S26.C5", "S26.C6"]),
         ),
         // A correct aima behind a wrapper that does not exec it: all pass, nothing left.
         scenario_case(

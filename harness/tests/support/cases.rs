@@ -97,6 +97,25 @@ pub fn scenario_case(
     })
 }
 
+/// [`scenario_case`] of a scenario that creates accounts (scenario 26): ignored, saying why,
+/// unless the tests run as root.
+pub fn root_scenario_case(
+    name: &str,
+    number: u32,
+    wrapper: Option<&'static str>,
+    expect: Expectation,
+) -> Trial {
+    if rustix::process::geteuid().is_root() {
+        return scenario_case(name, number, wrapper, expect);
+    }
+    Trial::ignorable_test(name, move || {
+        Ok(Completion::ignored_with(format!(
+            "scenario {number} creates accounts and needs root; these tests run as uid {}",
+            rustix::process::geteuid().as_raw()
+        )))
+    })
+}
+
 fn run_case(
     label: &str,
     number: u32,
