@@ -9,6 +9,7 @@ mod private;
 mod runtime;
 mod sources;
 mod supervision;
+mod access;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 pub use supervision::Supervision;
+pub use access::{Access, LogAccess};
 
 use crate::domain::{EngineSpec, EngineType};
 use engine_settings::Raw;
@@ -55,6 +57,8 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// How the daemon's supervisor paces restarts (`[supervision]`).
     pub supervision: Supervision,
+    /// Who is an admin and who may read logs (`[access]`).
+    pub access: Access,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -104,6 +108,8 @@ struct FileConfig {
     disk: disk::FileDisk,
     #[serde(default)]
     supervision: supervision::FileSupervision,
+    #[serde(default)]
+    access: access::FileAccess,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +216,7 @@ impl Config {
         let runtime = runtime::resolve(file.runtime, &env, &mut sources)?;
         let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let supervision = Supervision::load(&file.supervision, &mut sources);
+        let access = Access::load(&file.access, &mut sources);
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -224,6 +231,7 @@ impl Config {
             api_auth,
             runtime,
             supervision,
+            access,
             sources,
             env,
         })
@@ -690,6 +698,21 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn access_comes_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.access, Access::default());
+        assert_eq!(cfg.access.logs, LogAccess::Owner);
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[access]\nadmin_group = \"ml-admins\"\nlogs = \"all\"\n").unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.access.admin_group.as_deref(), Some("ml-admins"));
+        assert_eq!(cfg.access.logs, LogAccess::All);
+        std::fs::write(&config, "[access]\nlogs = \"nobody\"\n").unwrap();
+        assert!(Config::load(dir.path(), no_env()).is_err());
     }
 
     #[test]

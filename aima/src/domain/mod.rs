@@ -30,6 +30,7 @@ pub use model::{Model, ModelSource};
 pub use port::HostPort;
 pub use pull::PullPolicy;
 pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};
+pub(crate) use service::as_rfc3339 as rfc3339;
 pub use service::{Owner, Service, Status, endpoint_url};
 pub use settings::{EnvVar, MASK, ServiceSettings, StoredSettings, check as check_settings};
 pub use text::check_text;
