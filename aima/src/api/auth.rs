@@ -1,5 +1,8 @@
-//! Bearer-token check for every route but health, comparing in constant time. The scheme name
-//! is case-insensitive (RFC 9110); requests through the unix socket need no token.
+//! Who may use the API, and as whom: every route but health learns its caller here (see
+//! [`super::identity`]) and gets it as an `Extension<Actor>`. Over TCP a request needs a
+//! token, when the daemon has one: its own (compared in constant time) or a named one
+//! (compared as hashes, in constant time). The scheme name is case-insensitive (RFC 9110).
+//! The access log's line names the actor, never a token.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -8,29 +11,74 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use super::identity::{self, PeerCred};
 use super::{ApiState, Transport};
+use crate::domain::Actor;
+use crate::host::users::AdminRule;
 
-pub(crate) async fn require_token(
-    State(state): State<ApiState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = state.token.as_deref() else {
-        return next.run(req).await;
-    };
-    if req.extensions().get::<Transport>() == Some(&Transport::Unix) {
-        return next.run(req).await;
-    }
+pub(crate) async fn identify(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
+    // What the request shows of itself, read before any wait (a request is not `Sync`).
+    let unix = req.extensions().get::<Transport>() == Some(&Transport::Unix);
+    let peer = req.extensions().get::<PeerCred>().copied();
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(bearer_credentials);
-    match given {
-        Some(given) if same_secret(given, expected) => next.run(req).await,
-        Some(_) => unauthorized("the API token is wrong"),
-        None => unauthorized("this request needs the API token"),
+        .and_then(bearer_credentials)
+        .map(str::to_owned);
+    let rule = AdminRule {
+        admin_group: state.deps.config.access.admin_group.clone(),
+    };
+    let actor = if unix {
+        match peer {
+            Some(cred) => state.identities.peer(cred, &rule).await,
+            None => identity::socket_owner(),
+        }
+    } else {
+        match token_holder(&state, given.as_deref(), &rule).await {
+            Ok(actor) => actor,
+            Err(refusal) => return refusal,
+        }
+    };
+    tracing::Span::current().record("actor", actor.name.as_str());
+    req.extensions_mut().insert(actor);
+    next.run(req).await
+}
+
+/// Who the bearer token `given` (if any) stands for.
+pub(crate) async fn token_holder(
+    state: &ApiState,
+    given: Option<&str>,
+    rule: &AdminRule,
+) -> Result<Actor, Response> {
+    let expected = state.token.as_deref();
+    let Some(given) = given else {
+        return match expected {
+            None => Ok(identity::anonymous()),
+            Some(_) => Err(unauthorized("this request needs an API token")),
+        };
+    };
+    if expected.is_some_and(|expected| same_secret(given, expected)) {
+        return Ok(identity::legacy_admin());
     }
+    match named_token(state, given).await {
+        Ok(Some((name, admin))) => Ok(state.identities.token(&name, admin, rule).await),
+        Ok(None) if expected.is_none() => Ok(identity::anonymous()),
+        Ok(None) => Err(unauthorized("the API token is wrong or was revoked")),
+        Err(e) => Err(super::error::ApiError::from(e).into_response()),
+    }
+}
+
+/// The name and admin flag of the named token `given`, read fresh from the store (a revoked
+/// token fails its next request).
+async fn named_token(state: &ApiState, given: &str) -> crate::error::Result<Option<(String, bool)>> {
+    let given = given.to_owned();
+    state
+        .with_store(move |s| {
+            let known = s.token_hashes()?;
+            Ok(crate::ops::tokens::find(&known, &given).map(|t| (t.name.clone(), t.admin)))
+        })
+        .await
 }
 
 /// The credentials of `Bearer <token>`, whatever the case of the scheme name.
@@ -59,7 +107,7 @@ fn unauthorized(message: &str) -> Response {
     let body = serde_json::json!({ "error": {
         "code": "unauthorized",
         "message": message,
-        "help": "send `Authorization: Bearer <token>` with the token from AIMA_API_TOKEN, [api] token in config.toml, or the api-token file in the data dir; or use the unix socket aima.sock in the data dir",
+        "help": "send `Authorization: Bearer <token>` with a token from `aima token create`, or the daemon's own from AIMA_API_TOKEN, [api] token in config.toml, or the api-token file in the data dir; or use the unix socket aima.sock in the data dir",
     }});
     let mut res = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     res.headers_mut()

@@ -45,6 +45,8 @@ pub struct ApiState {
     /// Whether Docker's event stream keeps running services' records true, so reads may serve
     /// them from the store; never, unless the daemon follows the stream.
     pub(crate) events: Arc<EventWatch>,
+    /// Callers' identities looked up lately (see [`super::identity`]).
+    pub(crate) identities: Arc<super::identity::Identities>,
 }
 
 impl ApiState {
@@ -72,6 +74,7 @@ impl ApiState {
             metrics: Arc::new(Metrics::default()),
             newest: Arc::new(watch::Sender::new(0)),
             events: Arc::default(),
+            identities: Arc::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod quota;
 mod runtime;
 mod sources;
 mod supervision;
+mod access;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use error::ConfigError;
 pub use runtime::{RuntimeKind, RuntimeSettings};
 pub use sources::{Source, Sources};
 pub use supervision::Supervision;
+pub use access::{Access, LogAccess};
 
 use crate::domain::{EngineSpec, EngineType};
 use engine_settings::Raw;
@@ -61,6 +63,8 @@ pub struct Config {
     pub supervision: Supervision,
     /// What each person may hold at once (`[quota.user.NAME]`, `[quota.group.NAME]`).
     pub quotas: crate::domain::Quotas,
+    /// Who is an admin and who may read logs (`[access]`).
+    pub access: Access,
     /// Where each setting above came from, for `aima info`.
     pub sources: Sources,
     /// The environment the configuration was read from; the daemon's timing knobs and
@@ -112,6 +116,7 @@ struct FileConfig {
     supervision: supervision::FileSupervision,
     #[serde(default)]
     quota: quota::FileQuota,
+    access: access::FileAccess,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,6 +229,7 @@ impl Config {
         let disk = DiskLimits::load(&file.disk, &env, &mut sources)?;
         let supervision = Supervision::load(&file.supervision, &mut sources);
         let quotas = quota::load(&file.quota, &path, &text)?;
+        let access = Access::load(&file.access, &mut sources);
         let identity = crate::instance::load_or_create(data_dir)?;
         Ok(Config {
             model_roots,
@@ -240,6 +246,7 @@ impl Config {
             runtime,
             supervision,
             quotas,
+            access,
             sources,
             env,
         })
@@ -706,6 +713,21 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path(), no_env()).unwrap_err().to_string();
         assert!(err.contains("at line 2"), "{err}");
+    }
+
+    #[test]
+    fn access_comes_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.access, Access::default());
+        assert_eq!(cfg.access.logs, LogAccess::Owner);
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[access]\nadmin_group = \"ml-admins\"\nlogs = \"all\"\n").unwrap();
+        let cfg = Config::load(dir.path(), no_env()).unwrap();
+        assert_eq!(cfg.access.admin_group.as_deref(), Some("ml-admins"));
+        assert_eq!(cfg.access.logs, LogAccess::All);
+        std::fs::write(&config, "[access]\nlogs = \"nobody\"\n").unwrap();
+        assert!(Config::load(dir.path(), no_env()).is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::Settings;
-use crate::api::Transport;
+use crate::api::{PeerCred, Transport};
 
 /// The largest request head (request line and headers) accepted.
 pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -141,23 +141,42 @@ impl Server {
             return;
         };
         match stream {
-            Stream::Tcp(s) => self.spawn(s, Transport::Tcp, permit),
-            Stream::Unix(s) => self.spawn(s, Transport::Unix, permit),
+            Stream::Tcp(s) => self.spawn(s, Transport::Tcp, None, permit),
+            Stream::Unix(s) => {
+                // Who is at the other end, as the kernel recorded it at connect: the requests
+                // act as that user. A peer it cannot tell is refused (closed).
+                let peer = match s.peer_cred() {
+                    Ok(cred) => PeerCred {
+                        uid: cred.uid(),
+                        gid: cred.gid(),
+                    },
+                    Err(e) => {
+                        tracing::warn!("closing a unix-socket connection whose peer is unknown: {e}");
+                        return;
+                    }
+                };
+                self.spawn(s, Transport::Unix, Some(peer), permit)
+            }
         }
     }
 
-    fn spawn<IO>(&self, io: IO, transport: Transport, permit: OwnedSemaphorePermit)
-    where
+    fn spawn<IO>(
+        &self,
+        io: IO,
+        transport: Transport,
+        peer: Option<PeerCred>,
+        permit: OwnedSemaphorePermit,
+    ) where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let this = self.clone();
         self.connections.spawn(async move {
-            this.serve(io, transport).await;
+            this.serve(io, transport, peer).await;
             drop(permit);
         });
     }
 
-    async fn serve<IO>(self, io: IO, transport: Transport)
+    async fn serve<IO>(self, io: IO, transport: Transport, peer: Option<PeerCred>)
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -166,6 +185,9 @@ impl Server {
         let app = self.app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(transport);
+            if let Some(peer) = peer {
+                req.extensions_mut().insert(peer);
+            }
             let answer = Answering::enter(&counter);
             let call = app.clone().oneshot(req);
             async move {

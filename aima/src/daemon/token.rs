@@ -3,7 +3,7 @@
 //! afterwards. `AIMA_API_AUTH=none` (`[api] auth = "none"`) opts out; the token itself is never
 //! logged, only where it is.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
@@ -160,9 +160,7 @@ fn load_or_generate(data_dir: &Path) -> Result<String> {
 
 /// 32 bytes from the kernel's generator, hex-encoded.
 fn random_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::host::secret::random_hex(TOKEN_BYTES)
 }
 
 #[cfg(test)]

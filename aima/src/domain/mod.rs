@@ -35,6 +35,7 @@ pub use pull::PullPolicy;
 pub use quota::{Applied, Limit, Person, PortRange, Quota, Quotas, Table};
 pub use quota_use::{Holding, Refusal, UseRow, check as check_quota, rows as quota_rows};
 pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};
+pub(crate) use service::as_rfc3339 as rfc3339;
 pub use service::{Owner, Service, Status, endpoint_url};
 pub use settings::{EnvVar, MASK, ServiceSettings, StoredSettings, check as check_settings};
 pub use text::check_text;

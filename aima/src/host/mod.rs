@@ -10,6 +10,7 @@ pub mod model_mount;
 pub mod ports;
 mod process;
 mod sock_diag;
+pub mod secret;
 pub mod users;
 
 use std::net::SocketAddr;

@@ -8,6 +8,7 @@ pub mod access;
 pub mod apply;
 mod chat;
 pub mod settings;
+pub mod tokens;
 pub(crate) mod update;
 
 use std::time::Duration;

@@ -38,6 +38,7 @@ mod pool;
 mod service_update;
 mod services;
 mod supervision;
+mod tokens;
 mod watch;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ pub use pool::StorePool;
 pub use pool::PooledStore;
 pub(crate) use service_update::ServiceConfig;
 pub(crate) use services::{Change, NewService};
+pub use tokens::{TokenHash, TokenInfo};
 
 /// The state database failing, as opposed to a record that is missing or busy (those are
 /// ordinary [`crate::error::Error`]s: not found, conflict).

@@ -66,7 +66,7 @@ fn user_version(aima: &Aima) -> usize {
 
 /// Every row of `table`, in `columns`, as text, in insertion order.
 fn rows(conn: &Connection, table: &str, columns: &[String]) -> Vec<Vec<String>> {
-    let sql = format!("SELECT {} FROM {table} ORDER BY seq", columns.join(", "));
+    let sql = format!("SELECT {} FROM {table} ORDER BY rowid", columns.join(", "));
     let mut stmt = conn.prepare(&sql).unwrap();
     let n = columns.len();
     stmt.query_map([], |r| {

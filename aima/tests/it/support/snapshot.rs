@@ -1,5 +1,6 @@
 //! Redactions for snapshots of user-facing output: ids, timestamps, relative times, durations,
-//! pids, the data dir and the test's ports vary from run to run; the wording must not.
+//! pids, the data dir, the user running the tests and the test's ports vary from run to run;
+//! the wording must not.
 
 use super::aima::Aima;
 
@@ -27,6 +28,9 @@ pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     // The interpreter's install path differs between machines.
     s.add_filter(r"(running: )\S*/python3\b", "${1}python3");
     s.add_filter(r"kill \d+", "kill [PID]");
+    // Who ran the test: owners and starters are the OS user running it.
+    s.add_filter(r"(by:\s+)[a-z_][a-z0-9_.-]*", "${1}[USER]");
+    s.add_filter(r#"("(created|started)_by": )"[^"]*""#, r#"$1"[USER]""#);
     for port in ports {
         s.add_filter(&format!(r"\b{port}\b"), "[PORT]");
     }
