@@ -41,6 +41,7 @@ pub(crate) struct ApplyQuery {
     ))]
 pub(crate) async fn apply(
     State(state): State<ApiState>,
+    actor: Option<axum::Extension<crate::domain::Actor>>,
     StrictQuery(q): StrictQuery<ApplyQuery>,
     body: TextBody,
 ) -> ApiResult<Json<Document>> {
@@ -49,7 +50,7 @@ pub(crate) async fn apply(
         Some("application/json") => apply::parse_json(name, &body.text)?,
         _ => apply::parse(name, &body.text)?,
     };
-    let deps = state.deps.clone();
+    let deps = state.deps_for(actor);
     let stores = state.stores.clone();
     // A tracked task, as a start: a client that hangs up does not cut the run short.
     let task = state.tasks.spawn(async move {

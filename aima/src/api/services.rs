@@ -173,14 +173,16 @@ pub(crate) async fn list(
         (status = 201, description = "The new service", body = Service),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 404, description = "No such model", body = ErrorBodyDoc),
+        (status = 403, description = "Outside the caller's port quota", body = ErrorBodyDoc),
         (status = 409, description = "The port is taken", body = ErrorBodyDoc),
         (status = 413, description = "Body too large", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn create(
     State(state): State<ApiState>,
+    actor: Option<axum::Extension<crate::domain::Actor>>,
     JsonBody(body): JsonBody<CreateServiceBody>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
-    let deps = state.deps.clone();
+    let deps = state.deps_for(actor);
     let svc = state
         .with_store(move |store| ops::create_service(&deps, store, body.into()))
         .await?;
@@ -274,6 +276,7 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
         (status = 202, description = "Container started, health not yet known (wait was false)", body = Service),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
+        (status = 403, description = "Past the owner's quota (quota_exceeded)", body = ErrorBodyDoc),
         (status = 409, description = "Busy, or its port or GPU is in use", body = ErrorBodyDoc),
         (status = 502, description = "The engine failed to start", body = ErrorBodyDoc),
         (status = 503, description = "Docker unavailable, or the daemon is shutting down", body = ErrorBodyDoc),
@@ -282,6 +285,7 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
     ))]
 pub(crate) async fn start(
     State(state): State<ApiState>,
+    actor: Option<axum::Extension<crate::domain::Actor>>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
@@ -291,7 +295,7 @@ pub(crate) async fn start(
     } else {
         StatusCode::ACCEPTED
     };
-    let deps = state.deps.clone();
+    let deps = state.deps_for(actor);
     let stores = state.stores.clone();
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {

@@ -50,6 +50,15 @@ pub struct ApiState {
 }
 
 impl ApiState {
+    /// The lifecycle acting for the request's actor (set by the auth middleware), whose quota
+    /// a start of their own service is held to; the daemon's own when the request names none.
+    pub(crate) fn deps_for(&self, actor: Option<axum::Extension<crate::domain::Actor>>) -> Deps {
+        match actor {
+            Some(axum::Extension(actor)) => self.deps.clone().acting_for(actor),
+            None => self.deps.clone(),
+        }
+    }
+
     /// Runs `f` on a store of the pool, on the blocking pool: a slow disk, a big list or a
     /// write waiting for the lock never holds up an async worker, so other requests go on.
     pub(crate) async fn with_store<T: Send + 'static>(

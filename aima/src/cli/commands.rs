@@ -34,7 +34,7 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             .block_on(crate::daemon::run(config, listen))
             .map(|()| String::new()),
         Command::Model(cmd) => model(&config, cmd, cli.output),
-        Command::Service(cmd) => runtime.block_on(service(Deps::real(config), cmd, cli.output)),
+        Command::Service(cmd) => runtime.block_on(service(acting(config), cmd, cli.output)),
         Command::Inference(cmd) => runtime.block_on(inference(Deps::real(config), cmd, cli.output)),
         Command::Cache(cmd) => runtime.block_on(cache(Deps::real(config), cmd, cli.output)),
         Command::Backup { file, force } => backup::backup(&config, &file, force, cli.output),
@@ -43,7 +43,7 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             with_instance_id,
         } => backup::restore(&config, &file, with_instance_id, cli.output),
         Command::Apply(args) => {
-            let deps = Deps::real(config);
+            let deps = acting(config);
             runtime.block_on(async {
                 let store = handle(&deps.config)?;
                 apply::apply(&deps, &store, args, cli.output).await
@@ -129,6 +129,12 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
             }
         }
     })
+}
+
+/// The lifecycle on real Docker, acting for the OS user running this command (whose quota a
+/// start of their own service is held to).
+fn acting(config: Config) -> Deps {
+    Deps::real(config).acting_for(crate::host::users::this_process())
 }
 
 /// The data dir's store, its writes recorded as made by the OS user running this command.

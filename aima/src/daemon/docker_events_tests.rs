@@ -85,6 +85,7 @@ async fn running() -> Running {
         config,
         connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
         host: Arc::new(RealHost),
+        acting: None,
     };
     let stores = StorePool::new(&deps.config);
     let d = deps.clone();

@@ -33,7 +33,10 @@ pub use model::{Model, ModelSource};
 pub use port::HostPort;
 pub use pull::PullPolicy;
 pub use quota::{Applied, Limit, Person, PortRange, Quota, Quotas, Table};
-pub use quota_use::{Holding, Refusal, UseRow, check as check_quota, rows as quota_rows};
+pub use quota_use::{
+    Holding, Refusal, UseRow, check as check_quota, check_port as check_quota_port,
+    rows as quota_rows,
+};
 pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};
 pub(crate) use service::as_rfc3339 as rfc3339;
 pub use service::{Owner, Service, Status, endpoint_url};

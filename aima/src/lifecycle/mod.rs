@@ -15,6 +15,7 @@ pub(crate) mod orphans;
 mod preflight;
 mod progress;
 mod pull;
+pub(crate) mod quota;
 mod refresh;
 mod room;
 mod start;
@@ -38,7 +39,7 @@ pub(crate) use stop::stop;
 pub(crate) use stop::{StopMode, Stopped};
 
 use crate::config::{Config, RuntimeKind};
-use crate::domain::Service;
+use crate::domain::{Actor, Service};
 use crate::error::Result;
 use crate::host::{HostProbe, RealHost};
 use crate::runtime::{DockerEndpoint, DockerRuntime, SharedRuntime, SwarmRuntime};
@@ -52,6 +53,9 @@ pub struct Deps {
     pub config: Config,
     pub connect: Connector,
     pub host: Arc<dyn HostProbe>,
+    /// On whose behalf the operations run: a start of their own service holds them to their
+    /// quota. `None`: nobody in particular (the daemon's own work, tools, tests).
+    pub acting: Option<Actor>,
 }
 
 impl Deps {
@@ -64,6 +68,15 @@ impl Deps {
             config,
             connect: Arc::new(move || connect(endpoint.as_deref(), kind)),
             host: Arc::new(RealHost),
+            acting: None,
+        }
+    }
+
+    /// The same, acting for `actor`.
+    pub fn acting_for(self, actor: Actor) -> Self {
+        Deps {
+            acting: Some(actor),
+            ..self
         }
     }
 

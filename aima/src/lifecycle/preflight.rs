@@ -43,6 +43,8 @@ pub(super) async fn preflight(
     target: Target<'_>,
 ) -> Result<Cleared, Failure> {
     let fail = |e| Failure::from_runtime(e, Phase::Preflight);
+    // A policy verdict, before anything of the host or Docker is looked at.
+    super::quota::check(deps, rt, svc, others).await?;
     let port = svc.port;
     let addr = super::published_address(&deps.config, svc);
     let holder_checked = host_check.is_some();

@@ -30,6 +30,7 @@ use crate::store::{NewService, ServiceEvent, Store, StoreHandle};
 
 mod events;
 mod logs;
+pub(crate) mod quota;
 mod resolve;
 
 pub use logs::{LogLines, LogSource, LogsRequest};
@@ -166,18 +167,21 @@ pub fn create_service(deps: &Deps, store: &mut Store, req: CreateService) -> Res
     if let Ok(model) = store.get_model(&model_id) {
         lifecycle::model_ref::resolve(req.engine_type, &model, &deps.config.model_roots)?;
     }
+    let port = req
+        .port
+        .map(|p| {
+            HostPort::new(p)
+                .ok_or_else(|| Error::usage("port 0 is no host port: choose one of 1-65535"))
+        })
+        .transpose()?;
+    let port_range = quota::ports_at_create(deps, port, req.name.as_deref())?;
     store.create_service(NewService {
         model_id,
         engine_type: req.engine_type,
         name: req.name,
-        port: req
-            .port
-            .map(|p| {
-                HostPort::new(p)
-                    .ok_or_else(|| Error::usage("port 0 is no host port: choose one of 1-65535"))
-            })
-            .transpose()?,
+        port,
         default_port: spec.default_port,
+        port_range,
         bind: req.bind.unwrap_or(spec.bind),
         gpus,
         memory_bytes,

@@ -125,6 +125,7 @@ fn below_the_minimum_outcomes_and_deletions_are_still_recorded() {
             name: None,
             port: None,
             default_port: EngineSpec::builtin(EngineType::Vllm).default_port,
+            port_range: None,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             gpus: crate::domain::Gpus::None,
             memory_bytes: None,

@@ -7,10 +7,11 @@ use super::Store;
 use super::models::bad_column;
 use crate::clock;
 use crate::domain::{
+    PortRange,
     Attempt, ContainerId, Desired, EngineType, Gpus, HostPort, Model, ModelId, Owner,
     RestartPolicy, Service, ServiceId, ServiceSettings, Status, StoredSettings, endpoint_url,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 const COLUMNS: &str = "id, name, model_id, engine_type, port, status, last_error, attempts, container_id, \
                        owner_pid, owner_start_time, created_at, updated_at, bind, \
@@ -112,6 +113,8 @@ pub(crate) struct NewService {
     pub name: Option<String>,
     pub port: Option<HostPort>,
     pub default_port: HostPort,
+    /// The range a picked port must lie in (the creator's `ports` quota).
+    pub port_range: Option<PortRange>,
     pub bind: std::net::IpAddr,
     pub gpus: Gpus,
     pub memory_bytes: Option<u64>,
@@ -163,7 +166,7 @@ impl Store {
                     }
                     port
                 }
-                None => first_free_port(tx, new.default_port)?,
+                None => first_free_port(tx, new.default_port, new.port_range)?,
             };
             let name = new.name.clone().unwrap_or_else(|| format!("{}-{}-{}", model.name, new.engine_type, &id.as_str()[4..8]));
             let now = clock::now_ms();
@@ -442,7 +445,11 @@ fn port_holder(tx: &Transaction<'_>, port: HostPort) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn first_free_port(tx: &Transaction<'_>, from: HostPort) -> Result<HostPort> {
+fn first_free_port(
+    tx: &Transaction<'_>,
+    from: HostPort,
+    range: Option<PortRange>,
+) -> Result<HostPort> {
     let mut stmt = tx.prepare(&format!(
         "SELECT port FROM services WHERE status IN ({})",
         sql_list(&Status::HOLDS_PORT)
@@ -450,11 +457,23 @@ fn first_free_port(tx: &Transaction<'_>, from: HostPort) -> Result<HostPort> {
     let held: std::collections::HashSet<HostPort> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    std::iter::successors(Some(from), |p| p.next())
+    let Some(range) = range else {
+        return std::iter::successors(Some(from), |p| p.next())
+            .find(|p| !held.contains(p))
+            .ok_or_else(|| {
+                Error::conflict(format!("no free port at or above {from} for a new service"))
+                    .with_help("pass --port, or delete services you no longer need")
+            });
+    };
+    range
+        .from_preferring(from)
         .find(|p| !held.contains(p))
         .ok_or_else(|| {
-            Error::conflict(format!("no free port at or above {from} for a new service"))
-                .with_help("pass --port, or delete services you no longer need")
+            Error::new(
+                Kind::QuotaExceeded,
+                format!("quota exceeded: every port of your range {range} is held by a service"),
+            )
+            .with_help("stop and delete a service you no longer need, or ask an admin to widen the range in config.toml")
         })
 }
 

@@ -33,6 +33,7 @@ pub(super) fn new_service(model: &ModelId, engine: EngineType, port: Option<u16>
         name: None,
         port: port.map(HostPort::from),
         default_port: EngineSpec::builtin(engine).default_port,
+        port_range: None,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         gpus: crate::domain::Gpus::None,
         memory_bytes: None,

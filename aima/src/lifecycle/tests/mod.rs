@@ -186,6 +186,7 @@ impl Fixture {
             config,
             connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
             host: host.clone(),
+            acting: None,
         };
         let mut store = Store::open_in_memory().unwrap();
         let id = add_service(&deps, &mut store, NewService::default());

@@ -104,6 +104,7 @@ fn as_in_file(w: &mut World, status: Status, memory: u64) {
             name: Some("qwen-long".into()),
             port: HostPort::new(8000),
             default_port: HostPort::new(8000).unwrap(),
+            port_range: None,
             bind: "127.0.0.1".parse().unwrap(),
             gpus: Gpus::All,
             memory_bytes: Some(memory),

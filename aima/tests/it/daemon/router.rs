@@ -39,6 +39,7 @@ pub(super) fn api(token: Option<&str>, docker_up: bool) -> Api {
         config,
         connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
         host: Arc::new(RealHost),
+        acting: None,
     };
     Api {
         app: router(ApiState::new(deps, token.map(str::to_owned))),

@@ -182,6 +182,7 @@ async fn a_swap_undone_right_after_dockers_mount_is_caught_inside_the_container(
         config,
         connect: Arc::new(move || Ok(connect_to.clone() as SharedRuntime)),
         host: Arc::new(RealHost),
+        acting: None,
     };
     let app = router(ApiState::new(deps, None));
 
