@@ -27,6 +27,7 @@ mod routes;
 mod service_update;
 mod services;
 mod state;
+mod tokens;
 mod transport;
 
 pub use openapi::openapi;

@@ -9,13 +9,13 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
-use super::{apply, events, health, metrics, models, page, service_update, services};
+use super::{apply, events, health, metrics, models, page, service_update, services, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "aima daemon API",
-        description = "The aima CLI's operations over HTTP, JSON in and out. Every route but health and the page's sign-in requires `Authorization: Bearer <token>` over TCP when the daemon has a token (the default; it is generated into the data dir); requests through the unix socket need none. Errors share one shape: {\"error\": {code, message, causes, attempts, help}}."
+        description = "The aima CLI's operations over HTTP, JSON in and out. Every route but health and the page's sign-in requires `Authorization: Bearer <token>` over TCP when the daemon has a token (the default; it is generated into the data dir): the daemon's own token acts as the admin `admin`, a named token (`aima token create NAME`) as the user NAME. Requests through the unix socket need none: they act as the connecting user (SO_PEERCRED). A service or model belongs to the user who created it; changing another user's is refused with 403 `forbidden`. Errors share one shape: {\"error\": {code, message, causes, attempts, help}}."
     ),
     // Relative: the document is served by the daemon it describes, on whatever address it
     // listens on.
@@ -26,6 +26,7 @@ use super::{apply, events, health, metrics, models, page, service_update, servic
         models::list, models::create, models::get, models::delete,
         services::list, services::create, services::get, services::delete,
         services::prune, services::start, services::stop, service_update::update, apply::apply,
+        tokens::list, tokens::create, tokens::revoke,
         events::events, document, metrics::metrics,
         page::views::overview, page::views::service, page::session::login,
         page::session::logout, page::assets::script, page::assets::style, events::page_events,

@@ -12,7 +12,7 @@ use axum::{Router, middleware};
 use super::error::ApiError;
 use super::{
     ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, service_update,
-    services,
+    services, tokens,
 };
 use crate::error::{Error, Kind};
 
@@ -76,6 +76,9 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
         .add(Method::POST, "/api/v2/apply", apply::apply)
+        .add(Method::GET, "/api/v2/tokens", tokens::list)
+        .add(Method::POST, "/api/v2/tokens", tokens::create)
+        .add(Method::DELETE, "/api/v2/tokens/{name}", tokens::revoke)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)
