@@ -28,7 +28,8 @@
 //! - `disk`: free space of a path, and the one "disk full" error (a refused check or a write
 //!   that ran out of room).
 //! - `error`: the user-facing error, its kinds, exit codes, HTTP statuses and renderer.
-//! - `domain`: the records: models, services, attempts, statuses, engine types and ids.
+//! - `domain`: the records: models, services, attempts, statuses, engine types and ids, and
+//!   who acts on them.
 //! - `clock`: wall-clock time as stored and as shown.
 
 /// A module the crate keeps to itself, except for aima's own integration tests: with the

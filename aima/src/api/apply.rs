@@ -1,12 +1,13 @@
 //! `POST /api/v2/apply`: `aima apply` over HTTP. The body is the apply file, TOML
 //! (`application/toml`, or any type but JSON) or JSON (`application/json`) with the same keys.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 
 use super::ApiState;
 use super::body::{StrictQuery, TextBody};
 use super::error::{ApiResult, ErrorBodyDoc};
+use crate::domain::Actor;
 use crate::error::Error;
 use crate::ops::apply::{self, Document, RunOptions};
 
@@ -41,7 +42,7 @@ pub(crate) struct ApplyQuery {
     ))]
 pub(crate) async fn apply(
     State(state): State<ApiState>,
-    actor: Option<axum::Extension<crate::domain::Actor>>,
+    Extension(actor): Extension<Actor>,
     StrictQuery(q): StrictQuery<ApplyQuery>,
     body: TextBody,
 ) -> ApiResult<Json<Document>> {
@@ -50,11 +51,11 @@ pub(crate) async fn apply(
         Some("application/json") => apply::parse_json(name, &body.text)?,
         _ => apply::parse(name, &body.text)?,
     };
-    let deps = state.deps_for(actor);
+    let deps = state.deps_for(&actor);
     let stores = state.stores.clone();
     // A tracked task, as a start: a client that hangs up does not cut the run short.
     let task = state.tasks.spawn(async move {
-        let store = stores.handle().await?;
+        let store = stores.handle_as(&actor).await?;
         let plan = apply::plan_parsed(&deps, &store, &parsed, q.prune).await?;
         if q.dry_run || !plan.changes_anything() {
             return Ok(Document::new(name, q.dry_run, plan, Vec::new()));
@@ -63,7 +64,7 @@ pub(crate) async fn apply(
             wait: q.wait,
             fail_fast: q.fail_fast,
         };
-        let outcomes = apply::run(&deps, &store, &plan, opts, &|_| {}).await;
+        let outcomes = apply::run(&deps, &store, &actor, &plan, opts, &|_| {}).await;
         Ok::<_, Error>(Document::new(name, false, plan, outcomes))
     });
     let document = task

@@ -30,6 +30,7 @@ mod service_io;
 mod service_update;
 mod services;
 mod state;
+mod tokens;
 mod transport;
 
 pub use openapi::openapi;

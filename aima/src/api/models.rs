@@ -1,15 +1,15 @@
 //! Model routes: list, register, show, delete; the request bodies and queries they take.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use axum::http::StatusCode;
 
 use super::ApiState;
 use super::body::{JsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
-use crate::domain::{Model, ModelSource};
-use crate::ops::{self, CreateModel};
+use crate::domain::{Actor, Model, ModelSource};
+use crate::ops::{self, CreateModel, access};
 
 /// The body of `POST /models`.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -73,11 +73,13 @@ pub(crate) async fn list(
     ))]
 pub(crate) async fn create(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     JsonBody(body): JsonBody<CreateModelBody>,
 ) -> ApiResult<(StatusCode, Json<Model>)> {
     let config = state.deps.config.clone();
     let model = state
-        .with_store(move |store| ops::create_model(&config, store, body.into()))
+        .stores
+        .call_as(&actor, move |store| ops::create_model(&config, store, body.into()))
         .await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
@@ -114,16 +116,23 @@ pub(crate) struct DeleteQuery {
     responses(
         (status = 200, description = "The deleted model", body = Model),
         (status = 400, description = "Bad query string", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's model", body = ErrorBodyDoc),
         (status = 404, description = "No such model", body = ErrorBodyDoc),
         (status = 409, description = "Services use it", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<DeleteQuery>,
 ) -> ApiResult<Json<Model>> {
+    let who = actor.clone();
     let model = state
-        .with_store(move |store| ops::delete_model(store, &id, q.force))
+        .stores
+        .call_as(&actor, move |store| {
+            access::check_model(store, &who, &id, "delete")?;
+            ops::delete_model(store, &id, q.force)
+        })
         .await?;
     Ok(Json(model))
 }

@@ -10,14 +10,14 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
 use super::{
-    apply, event_log, events, health, host_routes, metrics, models, page, service_io, service_update, services,
+    apply, event_log, events, health, host_routes, metrics, models, page, service_io, service_update, services, tokens,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "aima daemon API",
-        description = "The aima CLI's operations over HTTP, JSON in and out. Every route but health and the page's sign-in requires `Authorization: Bearer <token>` over TCP when the daemon has a token (the default; it is generated into the data dir); requests through the unix socket need none. Errors share one shape: {\"error\": {code, message, causes, attempts, help}}."
+        description = "The aima CLI's operations over HTTP, JSON in and out. Every route but health and the page's sign-in requires `Authorization: Bearer <token>` over TCP when the daemon has a token (the default; it is generated into the data dir): the daemon's own token acts as the admin `admin`, a named token (`aima token create NAME`) as the user NAME. Requests through the unix socket need none: they act as the connecting user (SO_PEERCRED). A service or model belongs to the user who created it; changing another user's is refused with 403 `forbidden`. Errors share one shape: {\"error\": {code, message, causes, attempts, help}}."
     ),
     // Relative: the document is served by the daemon it describes, on whatever address it
     // listens on.
@@ -30,6 +30,7 @@ use super::{
         services::prune, services::start, services::stop, service_update::update, apply::apply,
         service_io::restart, service_io::logs, service_io::chat,
         host_routes::info, host_routes::caches, host_routes::remove_cache,
+        tokens::list, tokens::create, tokens::revoke,
         events::events, event_log::log, document, metrics::metrics,
         page::views::overview, page::views::service, page::session::login,
         page::session::logout, page::assets::script, page::assets::style, events::page_events,

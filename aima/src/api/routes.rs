@@ -12,7 +12,7 @@ use axum::{Router, middleware};
 use super::error::ApiError;
 use super::{
     ApiState, apply, auth, browsers, event_log, events, health, host_routes, metrics, models, openapi, page,
-    service_io, service_update, services,
+    service_io, service_update, services, tokens,
 };
 use crate::error::{Error, Kind};
 
@@ -82,6 +82,9 @@ fn protected() -> Table {
         .add(Method::GET, "/api/v2/caches", host_routes::caches)
         .add(Method::DELETE, "/api/v2/caches/{engine}", host_routes::remove_cache)
         .add(Method::POST, "/api/v2/apply", apply::apply)
+        .add(Method::GET, "/api/v2/tokens", tokens::list)
+        .add(Method::POST, "/api/v2/tokens", tokens::create)
+        .add(Method::DELETE, "/api/v2/tokens/{name}", tokens::revoke)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/events/log", event_log::log)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)

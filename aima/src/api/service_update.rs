@@ -1,16 +1,16 @@
 //! `PATCH /api/v2/services/{id}`: `service update` over HTTP, and the view of one service with
 //! its effective settings and where each comes from.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 
 use super::ApiState;
 use super::body::JsonBody;
 use super::error::{ApiResult, ErrorBodyDoc};
-use crate::domain::Service;
+use crate::domain::{Actor, Service};
 use crate::error::Error;
 use crate::ops::settings::{Effective, SettingsRequest, effective};
-use crate::ops::{self, Effect, FieldChange, UpdateService};
+use crate::ops::{self, Effect, FieldChange, UpdateService, access};
 
 /// The body of `PATCH /services/{id}`: every field optional, as `service update`'s flags.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -109,20 +109,22 @@ pub(crate) struct UpdatedService {
     responses(
         (status = 200, description = "The service and what changed", body = UpdatedService),
         (status = 400, description = "Invalid body or a refused setting", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 409, description = "The port is taken, or it runs and its port would move", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn update(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateServiceBody>,
 ) -> ApiResult<Json<UpdatedService>> {
     let deps = state.deps.clone();
-    let stores = state.stores.clone();
     let abort = state.abort.clone();
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_service(&store, &actor, &id, "update").await?;
     // A tracked task, as a start: a client that hangs up does not cut an --apply-now short.
     let task = state.tasks.spawn(async move {
-        let store = stores.handle().await?;
         let interrupt = async move {
             abort.cancelled().await;
             "the daemon shutting down"

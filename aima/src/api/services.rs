@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use axum::http::StatusCode;
 
 use super::ApiState;
@@ -11,11 +11,11 @@ use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::service_update::ServiceDetail;
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::paging::{Page, PageQuery, unknown_cursor};
-use crate::domain::{EngineType, PullPolicy, Service, Status};
+use crate::domain::{Actor, EngineType, PullPolicy, Service, Status};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode, Trust};
 use crate::ops::settings::SettingsRequest;
-use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned};
+use crate::ops::{self, CreateService, DEFAULT_START_TIMEOUT, Pruned, access};
 
 /// The body of `POST /services`.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -179,12 +179,13 @@ pub(crate) async fn list(
     ))]
 pub(crate) async fn create(
     State(state): State<ApiState>,
-    actor: Option<axum::Extension<crate::domain::Actor>>,
+    Extension(actor): Extension<Actor>,
     JsonBody(body): JsonBody<CreateServiceBody>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
-    let deps = state.deps_for(actor);
+    let deps = state.deps_for(&actor);
     let svc = state
-        .with_store(move |store| ops::create_service(&deps, store, body.into()))
+        .stores
+        .call_as(&actor, move |store| ops::create_service(&deps, store, body.into()))
         .await?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
@@ -218,14 +219,17 @@ pub(crate) async fn get(
     summary = "Delete a service (refused while it is starting or running).", params(Id),
     responses(
         (status = 200, description = "The deleted service", body = Service),
+        (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 409, description = "Starting or running", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Service>> {
-    let store = state.stores.handle().await?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_service(&store, &actor, &id, "delete").await?;
     Ok(Json(ops::delete_service(&state.deps, &store, &id).await?))
 }
 
@@ -275,6 +279,7 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
         (status = 200, description = "Started and healthy (wait was true)", body = Service),
         (status = 202, description = "Container started, health not yet known (wait was false)", body = Service),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 403, description = "Past the owner's quota (quota_exceeded)", body = ErrorBodyDoc),
         (status = 409, description = "Busy, or its port or GPU is in use", body = ErrorBodyDoc),
@@ -285,21 +290,21 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
     ))]
 pub(crate) async fn start(
     State(state): State<ApiState>,
-    actor: Option<axum::Extension<crate::domain::Actor>>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     let timeout = start_timeout(req.timeout)?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_service(&store, &actor, &id, "start").await?;
     let status = if req.wait {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    let deps = state.deps_for(actor);
-    let stores = state.stores.clone();
+    let deps = state.deps_for(&actor);
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
-        let store = stores.handle().await?;
         let opts = StartOptions {
             wait: req.wait,
             timeout,
@@ -336,16 +341,19 @@ pub(crate) struct StopRequest {
     responses(
         (status = 200, description = "The stopped service", body = Service),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn stop(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
 ) -> ApiResult<Json<Service>> {
     let mode = StopMode::from_request(req.force, req.time)?;
-    let store = state.stores.handle().await?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_service(&store, &actor, &id, "stop").await?;
     let stopped = ops::stop_service(&state.deps, &store, &id, mode).await?;
     if !stopped.port_released {
         tracing::warn!(

@@ -51,12 +51,9 @@ pub struct ApiState {
 
 impl ApiState {
     /// The lifecycle acting for the request's actor (set by the auth middleware), whose quota
-    /// a start of their own service is held to; the daemon's own when the request names none.
-    pub(crate) fn deps_for(&self, actor: Option<axum::Extension<crate::domain::Actor>>) -> Deps {
-        match actor {
-            Some(axum::Extension(actor)) => self.deps.clone().acting_for(actor),
-            None => self.deps.clone(),
-        }
+    /// a start of their own service is held to.
+    pub(crate) fn deps_for(&self, actor: &crate::domain::Actor) -> Deps {
+        self.deps.clone().acting_for(actor.clone())
     }
 
     /// Runs `f` on a store of the pool, on the blocking pool: a slow disk, a big list or a

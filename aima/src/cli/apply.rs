@@ -66,7 +66,8 @@ pub(crate) async fn apply(
             );
         }
     };
-    let outcomes = apply::run(deps, store, &plan, opts, &show).await;
+    let me = crate::host::users::this_process();
+    let outcomes = apply::run(deps, store, &me, &plan, opts, &show).await;
     let failed = apply::failed(&outcomes);
     let text = if json {
         render::to_json(&Document::new(&name, false, plan, outcomes))

@@ -81,6 +81,9 @@ pub(crate) enum Command {
     /// The engines' download caches (one named Docker volume per engine type).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Named API tokens: each acts as the user it names over the daemon's TCP API (admins only).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write a consistent copy of the state database to FILE (mode 0600), even while aima runs.
     Backup {
         /// The backup file to create.
@@ -193,6 +196,25 @@ pub(crate) enum CacheCommand {
         /// The engine type whose cache to remove.
         #[arg(value_parser = engine_type())]
         engine: EngineType,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Make a token that acts as user NAME; it is printed once, only its hash is kept.
+    Create {
+        /// The user the token acts as (a system user of that name lends it their groups).
+        name: String,
+        /// The token acts as an admin: it may change what anyone owns, and manage tokens.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List the named tokens (never the tokens themselves).
+    List,
+    /// Revoke the token named NAME: its next request is refused.
+    Revoke {
+        /// The token's name.
+        name: String,
     },
 }
 

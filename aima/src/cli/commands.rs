@@ -3,7 +3,7 @@
 use super::args::{
     CacheCommand, Cli, Command, InferenceCommand, ModelCommand, Output, ServiceCommand,
 };
-use super::{apply, backup, docs, events, info, man, render, service_verbs, terminal};
+use super::{apply, backup, docs, events, info, man, render, service_verbs, terminal, tokens};
 use crate::config::{Config, Env};
 use crate::domain::Service;
 use crate::error::{Error, Result};
@@ -37,6 +37,7 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         Command::Service(cmd) => runtime.block_on(service(acting(config), cmd, cli.output)),
         Command::Inference(cmd) => runtime.block_on(inference(Deps::real(config), cmd, cli.output)),
         Command::Cache(cmd) => runtime.block_on(cache(Deps::real(config), cmd, cli.output)),
+        Command::Token(cmd) => tokens::run(&mut open(&config)?, cmd, cli.output),
         Command::Backup { file, force } => backup::backup(&config, &file, force, cli.output),
         Command::Restore {
             file,
@@ -138,7 +139,7 @@ fn acting(config: Config) -> Deps {
 }
 
 /// The data dir's store, its writes recorded as made by the OS user running this command.
-fn open(config: &Config) -> Result<Store> {
+pub(super) fn open(config: &Config) -> Result<Store> {
     let mut store = Store::open_in(config)?;
     store.act_as(Some(&crate::host::users::this_user()));
     Ok(store)

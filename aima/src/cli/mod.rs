@@ -15,6 +15,7 @@ mod progress;
 mod render;
 mod service_verbs;
 mod terminal;
+mod tokens;
 mod verbs;
 
 use std::ffi::OsString;

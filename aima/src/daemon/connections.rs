@@ -151,7 +151,9 @@ impl Server {
                         gid: cred.gid(),
                     },
                     Err(e) => {
-                        tracing::warn!("closing a unix-socket connection whose peer is unknown: {e}");
+                        tracing::warn!(
+                            "closing a unix-socket connection whose peer is unknown: {e}"
+                        );
                         return;
                     }
                 };

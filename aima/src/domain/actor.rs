@@ -51,11 +51,6 @@ impl Actor {
     pub fn is_or_admin(&self, name: &str) -> bool {
         self.admin || self.name == name
     }
-
-    /// Whether the actor belongs to `group`.
-    pub fn in_group(&self, group: &str) -> bool {
-        self.groups.iter().any(|g| g == group)
-    }
 }
 
 #[cfg(test)]
@@ -79,7 +74,6 @@ mod tests {
         };
         assert!(bob.is_or_admin("bob"));
         assert!(!bob.is_or_admin("alice"));
-        assert!(bob.in_group("ml") && !bob.in_group("wheel"));
         assert!(Actor::daemon().is_or_admin("alice"));
     }
 }

@@ -2,8 +2,10 @@
 //! registered it; the owner and admins may change it, everyone signed in may read it. Creating
 //! a service on another user's model is allowed: models are shared registrations.
 
+use crate::config::LogAccess;
 use crate::domain::{Actor, Model, Service};
 use crate::error::{Error, Kind, Result};
+use crate::store::{Store, StoreHandle};
 
 /// Whether `actor` may `what` (a verb: "stop", "delete", …) something owned by `owner`, named
 /// `thing` ("service qwen-vllm"). `None` owns rows from before owners were recorded: only
@@ -11,10 +13,13 @@ use crate::error::{Error, Kind, Result};
 pub fn may_change(actor: &Actor, owner: Option<&str>, thing: &str, what: &str) -> Result<()> {
     match owner {
         _ if actor.admin => Ok(()),
-        Some(owner) if owner == actor.name => Ok(()),
+        Some(owner) if actor.is_or_admin(owner) => Ok(()),
         Some(owner) => Err(Error::new(
             Kind::Forbidden,
-            format!("{thing} belongs to {owner}; {} may not {what} it", actor.name),
+            format!(
+                "{thing} belongs to {owner}; {} may not {what} it",
+                actor.name
+            ),
         )
         .with_help(format!("ask {owner} or an aima admin to {what} it"))),
         None => Err(Error::new(
@@ -49,6 +54,51 @@ pub fn may_change_model(actor: &Actor, model: &Model, what: &str) -> Result<()> 
     )
 }
 
+/// Whether `actor` may read the engine logs of `svc` and chat with it: with `[access] logs =
+/// "owner"` (the default) as for a change, with `"all"` everyone signed in.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the logs and chat routes of the CLI-as-client work call it"
+    )
+)]
+pub fn may_read_logs(actor: &Actor, svc: &Service, logs: LogAccess) -> Result<()> {
+    logs_allowed(actor, svc.created_by.as_deref(), &svc.name, logs)
+}
+
+fn logs_allowed(actor: &Actor, owner: Option<&str>, name: &str, logs: LogAccess) -> Result<()> {
+    match logs {
+        LogAccess::All => Ok(()),
+        LogAccess::Owner => {
+            may_change(actor, owner, &format!("service {name}"), "read the logs of")
+        }
+    }
+}
+
+/// [`may_change_service`] for the service `given` (id, name or id prefix); not found as the
+/// verb itself would say.
+pub async fn check_service(
+    store: &StoreHandle,
+    actor: &Actor,
+    given: &str,
+    what: &str,
+) -> Result<()> {
+    if actor.admin {
+        return Ok(());
+    }
+    let svc = super::get_service_recorded_by(store, given).await?;
+    may_change_service(actor, &svc, what)
+}
+
+/// [`may_change_model`] for the model `given` (id, name or id prefix).
+pub fn check_model(store: &Store, actor: &Actor, given: &str, what: &str) -> Result<()> {
+    if actor.admin {
+        return Ok(());
+    }
+    may_change_model(actor, &super::get_model(store, given)?, what)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,10 +120,13 @@ mod tests {
 
     #[test]
     fn another_user_is_refused_with_the_owner_named() {
-        let err = may_change(&user("bob", false), Some("alice"), "service qwen", "stop")
-            .unwrap_err();
+        let err =
+            may_change(&user("bob", false), Some("alice"), "service qwen", "stop").unwrap_err();
         assert_eq!(err.code, Kind::Forbidden);
-        assert_eq!(err.message, "service qwen belongs to alice; bob may not stop it");
+        assert_eq!(
+            err.message,
+            "service qwen belongs to alice; bob may not stop it"
+        );
         assert_eq!(
             err.help.as_deref(),
             Some("ask alice or an aima admin to stop it")
@@ -88,9 +141,26 @@ mod tests {
     }
 
     #[test]
+    fn logs_follow_the_access_setting() {
+        let bob = user("bob", false);
+        let refused = logs_allowed(&bob, Some("alice"), "s", LogAccess::Owner).unwrap_err();
+        assert_eq!(refused.code, Kind::Forbidden);
+        assert_eq!(
+            refused.message,
+            "service s belongs to alice; bob may not read the logs of it"
+        );
+        logs_allowed(&bob, Some("alice"), "s", LogAccess::All).unwrap();
+        logs_allowed(&user("alice", false), Some("alice"), "s", LogAccess::Owner).unwrap();
+    }
+
+    #[test]
     fn rows_from_before_owners_are_for_admins_only() {
         let err = may_change(&user("bob", false), None, "model m", "delete").unwrap_err();
         assert_eq!(err.code, Kind::Forbidden);
-        assert!(err.message.contains("only an admin may delete it"), "{}", err.message);
+        assert!(
+            err.message.contains("only an admin may delete it"),
+            "{}",
+            err.message
+        );
     }
 }

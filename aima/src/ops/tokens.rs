@@ -56,10 +56,12 @@ fn check_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
     if !well_formed {
-        return Err(Error::usage(format!("bad token name {name:?}")).with_help(format!(
-            "a token acts as the user it names: lowercase letters, digits, `_`, `.` and `-`, \
+        return Err(
+            Error::usage(format!("bad token name {name:?}")).with_help(format!(
+                "a token acts as the user it names: lowercase letters, digits, `_`, `.` and `-`, \
              starting with a letter or `_`, at most {MAX_NAME} characters"
-        )));
+            )),
+        );
     }
     if name == DAEMON_NAME || name == LEGACY_TOKEN_NAME {
         return Err(Error::usage(format!(
@@ -122,11 +124,21 @@ mod tests {
     fn a_token_is_shown_once_stored_as_its_hash_and_found_by_it() {
         let mut store = Store::open_in_memory().unwrap();
         let made = create_token(&mut store, &Actor::daemon(), "alice", false).unwrap();
-        assert!(made.token.starts_with("aima_") && made.token.len() == 69, "{}", made.token);
+        assert!(
+            made.token.starts_with("aima_") && made.token.len() == 69,
+            "{}",
+            made.token
+        );
         let hashes = store.token_hashes().unwrap();
         assert_eq!(hashes.len(), 1);
-        assert_ne!(hashes[0].hash, made.token, "the token itself is never stored");
-        assert_eq!(find(&hashes, &made.token).map(|t| t.name.as_str()), Some("alice"));
+        assert_ne!(
+            hashes[0].hash, made.token,
+            "the token itself is never stored"
+        );
+        assert_eq!(
+            find(&hashes, &made.token).map(|t| t.name.as_str()),
+            Some("alice")
+        );
         assert!(find(&hashes, "aima_not-it").is_none());
         let listed = list_tokens(&store, &Actor::daemon()).unwrap();
         assert_eq!(listed[0].name, "alice");
@@ -144,7 +156,10 @@ mod tests {
         let err = create_token(&mut store, &bob(), "bob", true).unwrap_err();
         assert_eq!(err.code, Kind::Forbidden);
         assert!(err.message.contains("bob is not one"), "{}", err.message);
-        assert_eq!(list_tokens(&store, &bob()).unwrap_err().code, Kind::Forbidden);
+        assert_eq!(
+            list_tokens(&store, &bob()).unwrap_err().code,
+            Kind::Forbidden
+        );
     }
 
     #[test]

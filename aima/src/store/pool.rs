@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use super::Store;
 use super::handle::{StoreHandle, off_the_workers};
 use crate::config::Config;
-use crate::domain::{Actor, DAEMON_NAME};
+use crate::domain::Actor;
 use crate::error::Result;
 
 /// Idle connections kept: the feed, the reconciler and a few requests at once.
@@ -30,6 +30,8 @@ struct Inner {
     /// The free space kept on the data dir's disk before writes ([`Store::open_in`]).
     min_free: u64,
     idle: Mutex<Vec<Store>>,
+    /// Whom writes are recorded for when no request says ([`Actor::daemon`]).
+    daemon: String,
 }
 
 impl StorePool {
@@ -44,6 +46,7 @@ impl StorePool {
                 path: path.to_owned(),
                 min_free,
                 idle: Mutex::new(Vec::new()),
+                daemon: Actor::daemon().name,
             }),
         }
     }
@@ -56,7 +59,7 @@ impl StorePool {
             None => Store::open_keeping(&self.inner.path, self.inner.min_free)?,
         };
         // The daemon's own until a request says whom it acts for ([`StorePool::handle_as`]).
-        store.act_as(Some(DAEMON_NAME));
+        store.act_as(Some(&self.inner.daemon));
         Ok(PooledStore {
             store: Some(store),
             pool: self.clone(),

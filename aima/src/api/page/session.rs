@@ -15,7 +15,8 @@ use std::time::Instant;
 
 use super::layout::{self, Html};
 use super::sessions::{ABSOLUTE, Sessions};
-use crate::api::auth::{bearer_credentials, same_secret};
+use crate::api::auth::{bearer_credentials, token_holder};
+use crate::host::users::AdminRule;
 use crate::api::body::{AnonymousForm, BodyRejection};
 use crate::api::{ApiState, Transport};
 
@@ -33,42 +34,58 @@ fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .map(|(_, value)| value)
 }
 
-/// What the request shows of itself: the token, or a live session at `now`.
-fn signed_in(headers: &HeaderMap, token: &str, sessions: &Sessions, now: Instant) -> bool {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_credentials);
-    if bearer.is_some_and(|given| same_secret(given, token)) {
-        return true;
-    }
-    session_cookies(headers).any(|value| sessions.check(value, now))
+/// Who holds a live session the request's cookies name, at `now`.
+fn session_holder(headers: &HeaderMap, sessions: &Sessions, now: Instant) -> Option<String> {
+    session_cookies(headers).find_map(|value| sessions.holder(value, now))
 }
 
 /// Lets the request through when the daemon needs no token, it came through the unix socket,
-/// or it carries the token or the session; else answers 401 with the login form.
+/// or it carries a token (the daemon's or a named one) or a session, naming who in the access
+/// log; else answers 401 with the login form.
 pub(crate) async fn require_session(
     State(state): State<ApiState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = state.token.as_deref() else {
-        return next.run(req).await;
-    };
-    if req.extensions().get::<Transport>() == Some(&Transport::Unix)
-        || signed_in(req.headers(), token, &state.sessions, Instant::now())
-    {
+    if state.token.is_none() || req.extensions().get::<Transport>() == Some(&Transport::Unix) {
         return next.run(req).await;
     }
-    let back = req.uri().path().to_owned();
-    login_form(StatusCode::UNAUTHORIZED, &back, None)
+    let holder = match session_holder(req.headers(), &state.sessions, Instant::now()) {
+        Some(holder) => Some(holder),
+        None => {
+            let bearer = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(bearer_credentials)
+                .map(str::to_owned);
+            match bearer {
+                Some(given) => token_holder(&state, Some(&given), &AdminRule::default())
+                    .await
+                    .ok()
+                    .map(|actor| actor.name),
+                None => None,
+            }
+        }
+    };
+    match holder {
+        Some(holder) => {
+            tracing::Span::current().record("actor", holder.as_str());
+            next.run(req).await
+        }
+        None => {
+            let back = req.uri().path().to_owned();
+            login_form(StatusCode::UNAUTHORIZED, &back, None)
+        }
+    }
 }
 
 fn login_form(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
     let mut body = String::from(
         "<section class=\"login\"><h2>Sign in</h2>\
-         <p>This daemon needs its API token: <code>AIMA_API_TOKEN</code>, <code>[api] token</code> \
-         in config.toml, or the <code>api-token</code> file in the data dir.</p>",
+         <p>This daemon needs an API token: a named one from <code>aima token create</code>, or \
+         its own: <code>AIMA_API_TOKEN</code>, <code>[api] token</code> in config.toml, or the \
+         <code>api-token</code> file in the data dir.</p>",
     );
     if let Some(problem) = problem {
         body.push_str(&format!(
@@ -121,13 +138,17 @@ pub(crate) async fn login(
         Err(other) => return layout::secure(other.into_response()),
     };
     let next = local_path(&form.next);
-    let Some(token) = state.token.as_deref() else {
+    if state.token.is_none() {
         return see_other(next, None);
-    };
-    if !same_secret(form.token.trim(), token) {
-        return login_form(StatusCode::UNAUTHORIZED, next, Some("That token is wrong."));
     }
-    let session = match state.sessions.open(Instant::now()) {
+    // The daemon's own token or a named one: the session acts as whom the token acts as.
+    let holder = match token_holder(&state, Some(form.token.trim()), &AdminRule::default()).await {
+        Ok(actor) => actor.name,
+        Err(_) => {
+            return login_form(StatusCode::UNAUTHORIZED, next, Some("That token is wrong."));
+        }
+    };
+    let session = match state.sessions.open_as(Instant::now(), &holder) {
         Ok(session) => session,
         Err(e) => {
             tracing::error!("cannot start a page session: reading /dev/urandom failed: {e}");
@@ -182,7 +203,7 @@ mod tests {
 
     use axum::http::{HeaderMap, HeaderValue, header};
 
-    use super::{Sessions, local_path, signed_in};
+    use super::{Sessions, local_path, session_holder};
 
     fn with(name: header::HeaderName, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -191,18 +212,17 @@ mod tests {
     }
 
     #[test]
-    fn the_token_or_a_live_session_signs_in() {
+    fn a_live_session_signs_in_as_its_holder() {
         let (sessions, now) = (Sessions::default(), Instant::now());
-        let session = sessions.open(now).unwrap();
-        let signed = |h: &HeaderMap| signed_in(h, "t0k", &sessions, now);
+        let session = sessions.open_as(now, "alice").unwrap();
+        let holder = |h: &HeaderMap| session_holder(h, &sessions, now);
         let cookie = format!("theme=dark; aima_session={session}");
-        assert!(signed(&with(header::COOKIE, &cookie)));
-        assert!(signed(&with(header::AUTHORIZATION, "Bearer t0k")));
-        assert!(!signed(&with(header::COOKIE, "aima_session=t0k")));
-        assert!(!signed(&with(header::AUTHORIZATION, "Bearer nope")));
-        assert!(!signed(&HeaderMap::new()));
+        assert_eq!(holder(&with(header::COOKIE, &cookie)).as_deref(), Some("alice"));
+        assert_eq!(holder(&with(header::COOKIE, "aima_session=t0k")), None);
+        assert_eq!(holder(&with(header::AUTHORIZATION, "Bearer t0k")), None);
+        assert_eq!(holder(&HeaderMap::new()), None);
         sessions.close(&session);
-        assert!(!signed(&with(header::COOKIE, &cookie)));
+        assert_eq!(holder(&with(header::COOKIE, &cookie)), None);
     }
 
     #[test]

@@ -24,10 +24,12 @@ const SESSION_BYTES: usize = 32;
 
 type Key = [u8; 32];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Session {
     signed_in: Instant,
     last_used: Instant,
+    /// Who signed in: the user the token acts as.
+    holder: String,
 }
 
 impl Session {
@@ -54,8 +56,14 @@ impl Sessions {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a session at `now`; returns the cookie value.
+    /// Starts a session at `now` for the daemon's own token; returns the cookie value.
+    #[cfg(test)]
     pub(crate) fn open(&self, now: Instant) -> std::io::Result<String> {
+        self.open_as(now, crate::domain::LEGACY_TOKEN_NAME)
+    }
+
+    /// Starts a session at `now` for `holder` (who the token acts as); returns the cookie value.
+    pub(crate) fn open_as(&self, now: Instant, holder: &str) -> std::io::Result<String> {
         let mut bytes = [0u8; SESSION_BYTES];
         std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
         let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -72,25 +80,32 @@ impl Sessions {
         let session = Session {
             signed_in: now,
             last_used: now,
+            holder: holder.to_owned(),
         };
         table.insert(key(&value), session);
         Ok(value)
     }
 
     /// Whether `value` is a live session at `now`; using it restarts its idle time.
+    #[cfg(test)]
     pub(crate) fn check(&self, value: &str, now: Instant) -> bool {
+        self.holder(value, now).is_some()
+    }
+
+    /// Who holds the live session `value` at `now`; using it restarts its idle time.
+    pub(crate) fn holder(&self, value: &str, now: Instant) -> Option<String> {
         let mut table = self.table();
         let key = key(value);
         match table.get_mut(&key) {
             Some(session) if session.live(now) => {
                 session.last_used = now;
-                true
+                Some(session.holder.clone())
             }
             Some(_) => {
                 table.remove(&key);
-                false
+                None
             }
-            None => false,
+            None => None,
         }
     }
 

@@ -1,12 +1,15 @@
 //! Carrying a plan out, step by step, through the same operations the verbs use. A failed step
 //! is recorded with the exit code its verb would give, and the rest goes on unless fail-fast.
+//! Each step that changes an existing service or model is checked first, as its verb is: a
+//! step on another user's is refused (`forbidden`) and changes nothing.
 
 use serde::Serialize;
 
 use super::plan::{Action, Plan, Step, Work};
+use crate::domain::Actor;
 use crate::error::{Error, Kind, Result};
 use crate::lifecycle::{Deps, StartOptions, StopMode};
-use crate::ops::{self, DEFAULT_START_TIMEOUT};
+use crate::ops::{self, DEFAULT_START_TIMEOUT, access};
 use crate::store::StoreHandle;
 
 /// How `apply` carries its plan out.
@@ -39,6 +42,7 @@ pub struct Outcome {
 pub async fn run(
     deps: &Deps,
     store: &StoreHandle,
+    actor: &Actor,
     plan: &Plan,
     opts: RunOptions,
     progress: &(dyn Fn(&Step) + Send + Sync),
@@ -57,7 +61,12 @@ pub async fn run(
         };
         if !stopped {
             progress(step);
-            match carry_out(deps, store, &step.work, opts).await {
+            let checked = allowed(store, actor, &step.work).await;
+            let done = match checked {
+                Ok(()) => carry_out(deps, store, &step.work, opts).await,
+                Err(e) => Err(e),
+            };
+            match done {
                 Ok(()) => outcome.result = "done",
                 Err(e) => {
                     outcome.result = "failed";
@@ -71,6 +80,25 @@ pub async fn run(
         out.push(outcome);
     }
     out
+}
+
+/// Whether `actor` may carry out `work`: what its verb checks.
+async fn allowed(store: &StoreHandle, actor: &Actor, work: &Work) -> Result<()> {
+    let (id, what) = match work {
+        Work::Nothing | Work::CreateModel(_) | Work::CreateService(_) => return Ok(()),
+        Work::UpdateService(id, _) => (id, "update"),
+        Work::Start(id) => (id, "start"),
+        Work::Restart(id) => (id, "restart"),
+        Work::Stop(id) => (id, "stop"),
+        Work::DeleteService(id) => (id, "delete"),
+        Work::DeleteModel(id) => {
+            let (id, actor) = (id.clone(), actor.clone());
+            return store
+                .call(move |s| access::check_model(s, &actor, &id, "delete"))
+                .await;
+        }
+    };
+    access::check_service(store, actor, id, what).await
 }
 
 async fn carry_out(deps: &Deps, store: &StoreHandle, work: &Work, opts: RunOptions) -> Result<()> {

@@ -13,6 +13,7 @@ mod login_flood;
 mod observability;
 mod openapi;
 mod router;
+mod sharing;
 mod supervision;
 mod supervision_events;
 mod supervision_observed;
