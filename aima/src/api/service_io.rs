@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use super::ApiState;
 use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
+use super::service_update::ServiceDetail;
 use super::services::{Id, start_timeout};
-use crate::domain::{PullPolicy, Service};
+use crate::domain::PullPolicy;
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, ChatAnswer, ChatRequest, LogLines, LogsRequest};
@@ -128,8 +129,8 @@ pub(crate) struct RestartRequest {
     summary = "Stop the service and start it again (picking up changed settings).", params(Id),
     request_body(content = Option<RestartRequest>, description = "Optional; absent: a graceful stop and a detached start"),
     responses(
-        (status = 200, description = "Restarted and healthy (wait was true)", body = Service),
-        (status = 202, description = "Container started, health not yet known", body = Service),
+        (status = 200, description = "Restarted and healthy (wait was true)", body = ServiceDetail),
+        (status = 202, description = "Container started, health not yet known", body = ServiceDetail),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 409, description = "Busy, or its port or GPU is in use", body = ErrorBodyDoc),
@@ -141,7 +142,7 @@ pub(crate) async fn restart(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<RestartRequest>,
-) -> ApiResult<(StatusCode, Json<Service>)> {
+) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let timeout: Duration = start_timeout(req.timeout)?;
     let mode = StopMode::from_request(req.force, req.time)?;
     let status = if req.wait {
@@ -170,7 +171,7 @@ pub(crate) async fn restart(
     let svc = task
         .await
         .map_err(|e| Error::internal("the restart task failed").caused_by(e))??;
-    Ok((status, Json(svc)))
+    Ok((status, Json(ServiceDetail::of(&state, svc))))
 }
 
 /// The body of `POST /services/{id}/chat`.

@@ -170,7 +170,7 @@ pub(crate) async fn list(
 #[utoipa::path(post, path = "/api/v2/services", operation_id = "createService",
     summary = "Create a service; its host port is chosen now and kept.", request_body = CreateServiceBody,
     responses(
-        (status = 201, description = "The new service", body = Service),
+        (status = 201, description = "The new service, with its effective settings", body = ServiceDetail),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 404, description = "No such model", body = ErrorBodyDoc),
         (status = 403, description = "Outside the caller's port quota", body = ErrorBodyDoc),
@@ -181,13 +181,13 @@ pub(crate) async fn create(
     State(state): State<ApiState>,
     Extension(actor): Extension<Actor>,
     JsonBody(body): JsonBody<CreateServiceBody>,
-) -> ApiResult<(StatusCode, Json<Service>)> {
+) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let deps = state.deps_for(&actor);
     let svc = state
         .stores
         .call_as(&actor, move |store| ops::create_service(&deps, store, body.into()))
         .await?;
-    Ok((StatusCode::CREATED, Json(svc)))
+    Ok((StatusCode::CREATED, Json(ServiceDetail::of(&state, svc))))
 }
 
 #[utoipa::path(get, path = "/api/v2/services/{id}", operation_id = "getService",
@@ -276,8 +276,8 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
     description = "With `wait`, answers 200 once the engine is healthy; else 202 once its container runs (follow /api/v2/events or poll the service). A client that hangs up does not cut the start short.",
     request_body(content = Option<StartRequest>, description = "Optional; absent: a detached start with the default timeout"),
     responses(
-        (status = 200, description = "Started and healthy (wait was true)", body = Service),
-        (status = 202, description = "Container started, health not yet known (wait was false)", body = Service),
+        (status = 200, description = "Started and healthy (wait was true)", body = ServiceDetail),
+        (status = 202, description = "Container started, health not yet known (wait was false)", body = ServiceDetail),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
@@ -293,7 +293,7 @@ pub(crate) async fn start(
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
-) -> ApiResult<(StatusCode, Json<Service>)> {
+) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let timeout = start_timeout(req.timeout)?;
     let store = state.stores.handle_as(&actor).await?;
     access::check_service(&store, &actor, &id, "start").await?;
@@ -321,7 +321,7 @@ pub(crate) async fn start(
     let svc = task
         .await
         .map_err(|e| Error::internal("the start task failed").caused_by(e))??;
-    Ok((status, Json(svc)))
+    Ok((status, Json(ServiceDetail::of(&state, svc))))
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -339,7 +339,7 @@ pub(crate) struct StopRequest {
     summary = "Stop a service from any state and remove its containers.", params(Id),
     request_body(content = Option<StopRequest>, description = "Optional; absent: a graceful stop"),
     responses(
-        (status = 200, description = "The stopped service", body = Service),
+        (status = 200, description = "The stopped service, with its effective settings", body = ServiceDetail),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
         (status = 403, description = "Another user's service", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
@@ -350,7 +350,7 @@ pub(crate) async fn stop(
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StopRequest>,
-) -> ApiResult<Json<Service>> {
+) -> ApiResult<Json<ServiceDetail>> {
     let mode = StopMode::from_request(req.force, req.time)?;
     let store = state.stores.handle_as(&actor).await?;
     access::check_service(&store, &actor, &id, "stop").await?;
@@ -362,7 +362,7 @@ pub(crate) async fn stop(
             stopped.service.port
         );
     }
-    Ok(Json(stopped.service))
+    Ok(Json(ServiceDetail::of(&state, stopped.service)))
 }
 
 /// What `POST /services/prune` answers: the containers it removed, in the CLI's list shape.

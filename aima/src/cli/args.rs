@@ -45,6 +45,14 @@ pub(crate) struct Cli {
     /// Directory holding aima's state database and config.toml (default: ~/.aima).
     #[arg(long, global = true, env = "AIMA_DATA_DIR", value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
+    /// Send the command to the daemon at URL instead of running it here:
+    /// `unix:///path/aima.sock` (the daemon's socket: you are known by your user) or
+    /// `http://HOST:PORT` (with a token: AIMA_API_TOKEN or --token-file).
+    #[arg(long, global = true, env = "AIMA_HOST", value_name = "URL")]
+    pub(crate) host: Option<String>,
+    /// A file holding the API token for `--host http://…` (default: AIMA_API_TOKEN).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) token_file: Option<PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

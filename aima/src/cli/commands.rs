@@ -209,17 +209,12 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
     // of its own; JSON always carries them.
     let config = &deps.config;
     let view = |s: &Service, all: bool| {
-        let effective = settings::effective(config, s.engine_type, &s.settings);
-        if json {
-            render::to_json(&ServiceView {
-                service: s,
-                effective,
-            })
-        } else if all || !s.settings.is_empty() {
-            render::service_detail_with(s, &settings::effective_lines(&effective))
-        } else {
-            render::service_detail(s)
-        }
+        service_view(
+            s,
+            settings::effective(config, s.engine_type, &s.settings),
+            all,
+            json,
+        )
     };
     let one = |s: &Service| view(s, false);
     Ok(match cmd {
@@ -257,7 +252,9 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
                 service_verbs::interrupted(),
             )
             .await?;
-            updated(&up, &view(&up.service, false), json, config)
+            let effective =
+                settings::effective(config, up.service.engine_type, &up.service.settings);
+            updated(&up, effective, json)
         }
         ServiceCommand::List(args) => service_verbs::list(&deps, &store, args, output).await?,
         ServiceCommand::Get { id } => view(
@@ -311,6 +308,26 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
     })
 }
 
+/// A service as the verbs print it: with its effective settings and their sources in JSON;
+/// in a table with them when `all` or when it has settings of its own.
+pub(super) fn service_view(
+    s: &Service,
+    effective: Vec<settings::Effective>,
+    all: bool,
+    json: bool,
+) -> String {
+    if json {
+        render::to_json(&ServiceView {
+            service: s,
+            effective,
+        })
+    } else if all || !s.settings.is_empty() {
+        render::service_detail_with(s, &settings::effective_lines(&effective))
+    } else {
+        render::service_detail(s)
+    }
+}
+
 /// A service with its effective settings and their sources, as `-o json` shows one.
 #[derive(serde::Serialize)]
 struct ServiceView<'a> {
@@ -321,21 +338,22 @@ struct ServiceView<'a> {
 
 /// What `service update` prints: the changes and when they take effect (stderr, or in JSON),
 /// then the service.
-fn updated(up: &ops::Updated, shown: &str, json: bool, config: &Config) -> String {
+pub(super) fn updated(
+    up: &ops::Updated,
+    effective: Vec<settings::Effective>,
+    json: bool,
+) -> String {
     if json {
         return render::to_json(&UpdatedView {
             service: ServiceView {
                 service: &up.service,
-                effective: settings::effective(
-                    config,
-                    up.service.engine_type,
-                    &up.service.settings,
-                ),
+                effective,
             },
             changes: &up.changes,
             effect: up.effect,
         });
     }
+    let shown = service_view(&up.service, effective, false, false);
     for c in &up.changes {
         eprintln!(
             "changed {}: {} -> {}",
@@ -358,7 +376,7 @@ fn updated(up: &ops::Updated, shown: &str, json: bool, config: &Config) -> Strin
             eprintln!("note: service {id} was stopped and started again with the change")
         }
     }
-    shown.to_owned()
+    shown
 }
 
 #[derive(serde::Serialize)]

@@ -12,6 +12,7 @@ mod info;
 mod logging;
 mod man;
 mod progress;
+mod remote;
 mod render;
 mod service_verbs;
 mod terminal;
@@ -52,7 +53,11 @@ pub fn main() -> ExitCode {
     if let Err(err) = logging::init(matches!(cli.command, Command::Start { .. }), &env) {
         return report(&err, output);
     }
-    match commands::run(cli, env) {
+    let result = match cli.host.clone() {
+        Some(host) => remote::DaemonUrl::parse(&host).and_then(|url| remote::run(cli, url, &env)),
+        None => commands::run(cli, env),
+    };
+    match result {
         Ok(text) => {
             if !text.is_empty() {
                 // JSON escapes control characters itself, and must stay valid JSON.

@@ -85,13 +85,18 @@ pub(crate) async fn list(
     output: Output,
 ) -> Result<String> {
     let services = ops::refresh_and_list_services(deps, store, args.status).await?;
-    Ok(if args.quiet {
+    Ok(list_shown(&services, args.quiet, output))
+}
+
+/// The services as `service list` prints them: ids only with `--quiet`, else JSON or a table.
+pub(crate) fn list_shown(services: &[Service], quiet: bool, output: Output) -> String {
+    if quiet {
         services.iter().map(|s| format!("{}\n", s.id)).collect()
     } else if output == Output::Json {
-        render::json_list(&services)
+        render::json_list(services)
     } else {
-        render::services_table(&services)
-    })
+        render::services_table(services)
+    }
 }
 
 /// Lines go straight to stdout as they come (`-f` may run for hours), with control characters
@@ -103,12 +108,7 @@ pub(crate) async fn logs(
     args: LogsArgs,
     output: Output,
 ) -> Result<String> {
-    if args.follow && output == Output::Json {
-        return Err(Error::usage(
-            "--follow streams plain lines and cannot be combined with --output json",
-        )
-        .with_help("drop --follow to get the lines as one JSON document"));
-    }
+    refuse_json_follow(&args, output)?;
     let req = LogsRequest {
         tail: args.tail,
         follow: args.follow,
@@ -120,9 +120,7 @@ pub(crate) async fn logs(
         if json {
             lines.push(line);
         } else {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", terminal::cell(&line));
-            let _ = out.flush();
+            print_line(&line);
         }
     };
     let source = ops::service_logs(deps, store, &args.id, req, &mut sink).await?;
@@ -132,15 +130,37 @@ pub(crate) async fn logs(
         )));
     }
     if let LogSource::Kept { attempt, reason } = &source {
-        eprintln!(
-            "note: the container is gone; these are the lines kept from attempt {attempt}, which failed: {}",
-            terminal::cell(reason)
-        );
-        if args.follow {
-            eprintln!("note: nothing to follow: no container runs");
-        }
+        kept_note(*attempt, reason, args.follow);
     }
     Ok(String::new())
+}
+
+pub(crate) fn refuse_json_follow(args: &LogsArgs, output: Output) -> Result<()> {
+    if args.follow && output == Output::Json {
+        return Err(Error::usage(
+            "--follow streams plain lines and cannot be combined with --output json",
+        )
+        .with_help("drop --follow to get the lines as one JSON document"));
+    }
+    Ok(())
+}
+
+/// One engine line on stdout, control characters escaped, at once (`-f` may run for hours).
+pub(crate) fn print_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", terminal::cell(line));
+    let _ = out.flush();
+}
+
+/// Said on stderr after lines kept from a failed attempt.
+pub(crate) fn kept_note(attempt: u32, reason: &str, follow: bool) {
+    eprintln!(
+        "note: the container is gone; these are the lines kept from attempt {attempt}, which failed: {}",
+        terminal::cell(reason)
+    );
+    if follow {
+        eprintln!("note: nothing to follow: no container runs");
+    }
 }
 
 /// Resolves with the signal's name on Ctrl-C or SIGTERM.

@@ -120,6 +120,12 @@ impl Serialize for Gpus {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Gpus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::wire::text(d, Gpus::from_stored)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

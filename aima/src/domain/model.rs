@@ -54,3 +54,40 @@ pub struct Model {
     /// Who registered it; null for models registered before aima knew who acts.
     pub created_by: Option<String>,
 }
+
+/// A model as its JSON reads (from the API), before its `status` is checked.
+#[derive(Deserialize)]
+struct ModelWire {
+    id: ModelId,
+    name: String,
+    source: ModelSource,
+    repo: String,
+    path: Option<String>,
+    #[serde(rename = "type")]
+    model_type: String,
+    status: String,
+    #[serde(deserialize_with = "super::wire::time")]
+    created_at: i64,
+}
+
+impl<'de> Deserialize<'de> for Model {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = ModelWire::deserialize(d)?;
+        if w.status != "registered" {
+            return Err(serde::de::Error::custom(format!(
+                "{:?} is not a model status",
+                w.status
+            )));
+        }
+        Ok(Model {
+            id: w.id,
+            name: w.name,
+            source: w.source,
+            repo: w.repo,
+            path: w.path,
+            model_type: w.model_type,
+            status: "registered",
+            created_at: w.created_at,
+        })
+    }
+}

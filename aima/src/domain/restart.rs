@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 /// What the operator last asked for, apart from what is true (`status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Desired {
     Running,
@@ -128,5 +128,13 @@ mod tests {
         assert_eq!(backoff(u32::MAX, hour), hour);
         // A cap below the first wait still waits the first second.
         assert_eq!(backoff(3, Duration::ZERO), BACKOFF_FIRST);
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RestartPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::wire::text(d, |t| {
+            RestartPolicy::parse(t).ok_or_else(|| format!("{t:?} is not a restart policy ({RESTART_TAKES})"))
+        })
     }
 }

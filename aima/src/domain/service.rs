@@ -11,6 +11,7 @@ use super::ids::{ContainerId, ModelId, ServiceId};
 use super::port::HostPort;
 use super::restart::{Desired, RestartPolicy};
 use super::settings::ServiceSettings;
+use super::wire;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -81,18 +82,18 @@ impl Status {
 /// host can judge the pid at all (a starter in a container has pids of its own). The lease is
 /// renewed by the owner's heartbeat: once it lapses, the owner is taken for hung or gone,
 /// wherever it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Owner {
     pub pid: u32,
     pub start_time: u64,
     /// The kernel boot the owner ran in (`/proc/sys/kernel/random/boot_id`).
-    #[serde(serialize_with = "as_uuid")]
+    #[serde(serialize_with = "as_uuid", deserialize_with = "from_uuid")]
     #[schema(value_type = String, format = "uuid")]
     pub boot_id: u128,
     /// The inode of the owner's PID namespace (`/proc/self/ns/pid`).
     pub pid_ns: u64,
     /// When the claim lapses unless renewed (ms since the epoch).
-    #[serde(serialize_with = "as_rfc3339")]
+    #[serde(serialize_with = "as_rfc3339", deserialize_with = "wire::time")]
     #[schema(value_type = String, format = DateTime)]
     pub lease_until: i64,
     /// This claim among the owner's: a daemon runs many starts and stops, and one that lost its
@@ -113,7 +114,7 @@ fn as_uuid<S: Serializer>(id: &u128, s: S) -> Result<S::Ok, S::Error> {
     ))
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -145,7 +146,11 @@ pub struct Service {
     /// Restarts the supervisor made in a row (reset by an operator's start).
     pub restarts: u32,
     /// When the supervisor restarts it next, while it reads `backoff`.
-    #[serde(serialize_with = "as_rfc3339_opt")]
+    #[serde(
+        serialize_with = "as_rfc3339_opt",
+        deserialize_with = "wire::time_opt",
+        default
+    )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_restart_at: Option<i64>,
     pub last_error: Option<String>,
@@ -159,10 +164,10 @@ pub struct Service {
     pub created_by: Option<String>,
     /// Who started it last (an operator's start; the supervisor's restarts keep it).
     pub started_by: Option<String>,
-    #[serde(serialize_with = "as_rfc3339")]
+    #[serde(serialize_with = "as_rfc3339", deserialize_with = "wire::time")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    #[serde(serialize_with = "as_rfc3339")]
+    #[serde(serialize_with = "as_rfc3339", deserialize_with = "wire::time")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
@@ -188,6 +193,12 @@ impl Service {
 /// `http://127.0.0.1:8000`, `http://[::1]:8000`: the URL of an engine reached at `addr`.
 pub fn endpoint_url(addr: SocketAddr) -> String {
     format!("http://{addr}")
+}
+
+fn from_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+    wire::text(d, |t| {
+        u128::from_str_radix(&t.replace('-', ""), 16).map_err(|e| format!("{t:?} is not a uuid: {e}"))
+    })
 }
 
 fn as_rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {

@@ -17,7 +17,7 @@ pub const MAX_SETTINGS_BYTES: usize = 64 * 1024;
 pub const MASK: &str = "***";
 
 /// The settings a service chose for itself; what it leaves out, its engine's settings decide.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceSettings {
     /// The engine image, replacing the engine's `image`.
     pub image: Option<String>,
@@ -71,7 +71,8 @@ impl ServiceSettings {
 }
 
 /// One environment variable of a service. A secret's value is never serialised or shown.
-#[derive(Clone, PartialEq, Eq, utoipa::ToSchema)]
+/// Read back (from the API) with its value as shown: a secret's is `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub struct EnvVar {
     pub key: String,
     #[schema(value_type = String, example = "***")]

@@ -16,6 +16,15 @@ pub(crate) fn time_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D
         .transpose()
 }
 
+/// A value written as its text (`Display`), read back with `parse`.
+pub(crate) fn text<'de, D, T>(d: D, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let text = String::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
+}
+
 fn parse(text: &str) -> Result<i64, String> {
     let t = humantime::parse_rfc3339_weak(text)
         .map_err(|e| format!("{text:?} is not an RFC 3339 time: {e}"))?;

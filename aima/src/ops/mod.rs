@@ -370,7 +370,7 @@ pub async fn delete_service(deps: &Deps, store: &StoreHandle, id: &str) -> Resul
 }
 
 /// A container `service prune` removed.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct Pruned {
     #[schema(value_type = String)]
     pub(crate) container_id: ContainerId,

@@ -165,6 +165,34 @@ pub struct Effective {
     pub var: Option<String>,
 }
 
+/// An effective setting as its JSON reads (from the API), before its source is checked.
+#[derive(serde::Deserialize)]
+struct EffectiveWire {
+    key: String,
+    value: serde_json::Value,
+    source: String,
+    #[serde(default)]
+    var: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Effective {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let w = EffectiveWire::deserialize(d)?;
+        let source = ["service", "file", "env", "default"]
+            .into_iter()
+            .find(|s| *s == w.source)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("{:?} is not a setting's source", w.source))
+            })?;
+        Ok(Effective {
+            key: w.key,
+            value: w.value,
+            source,
+            var: w.var,
+        })
+    }
+}
+
 /// The effective image, arguments, environment and `/dev/shm` size of a service of `engine`
 /// with `settings`, each with its source, as `aima info` shows engine settings.
 pub fn effective(

@@ -36,7 +36,7 @@ pub struct UpdateService {
 }
 
 /// One field a change touches, as people read it (secrets as `***`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldChange {
     pub field: String,
     pub old: String,
@@ -44,7 +44,7 @@ pub struct FieldChange {
 }
 
 /// When an update takes effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// Nothing changed.

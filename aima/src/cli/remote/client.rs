@@ -1,0 +1,189 @@
+//! A small HTTP/1 client for the daemon's API, over its unix socket or TCP: one connection per
+//! request, a bounded connect, a bounded wait for the answer (each verb says how long it may
+//! take), and the API's JSON errors turned back into the [`Error`] the in-process CLI would
+//! have returned, so the exit code is the same.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpStream, UnixStream};
+
+use super::daemon_url::DaemonUrl;
+use super::remote_error;
+use crate::error::{Error, Kind, Result};
+
+/// How long the daemon has to accept a connection.
+const CONNECT: Duration = Duration::from_secs(5);
+/// How long a quick request (a read, a create) may take, answer body included.
+pub(crate) const QUICK: Duration = Duration::from_secs(60);
+
+pub(crate) struct Client {
+    url: DaemonUrl,
+    /// Sent over TCP only: the socket knows its caller without one.
+    token: Option<String>,
+}
+
+impl Client {
+    pub(crate) fn new(url: DaemonUrl, token: Option<String>) -> Self {
+        Client { url, token }
+    }
+
+    pub(crate) fn url(&self) -> &DaemonUrl {
+        &self.url
+    }
+
+    /// Sends a request and reads its JSON answer into `T` within `wait`; an error answer
+    /// becomes the daemon's error.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        wait: Duration,
+    ) -> Result<T> {
+        let exchange = async {
+            let response = self.send(method.clone(), path, body).await?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| self.broken(e))?
+                .to_bytes();
+            if status >= 400 {
+                return Err(remote_error::from_answer(status, &bytes, &self.url));
+            }
+            serde_json::from_slice(&bytes).map_err(|e| {
+                Error::internal(format!(
+                    "the daemon at {} answered {method} {path} with JSON this aima cannot read",
+                    self.url
+                ))
+                .caused_by(e)
+                .with_help("the daemon may run another aima version: compare `aima --version` with GET /api/v2/info")
+            })
+        };
+        tokio::time::timeout(wait, exchange)
+            .await
+            .map_err(|_| self.too_slow(&method, path, wait))?
+    }
+
+    /// Sends a request whose answer streams (followed logs): `on_chunk` gets each piece as it
+    /// arrives, until the daemon ends the body. Only the answer's start is bounded by `wait`.
+    pub(crate) async fn stream(
+        &self,
+        path: &str,
+        wait: Duration,
+        mut on_chunk: impl FnMut(&[u8]),
+    ) -> Result<()> {
+        let response = tokio::time::timeout(wait, self.send(Method::GET, path, None))
+            .await
+            .map_err(|_| self.too_slow(&Method::GET, path, wait))??;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        if status >= 400 {
+            let bytes = body.collect().await.map_err(|e| self.broken(e))?.to_bytes();
+            return Err(remote_error::from_answer(status, &bytes, &self.url));
+        }
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| self.broken(e))?;
+            if let Some(data) = frame.data_ref() {
+                on_chunk(data);
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response<Incoming>> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, self.url.host_header());
+        if let (DaemonUrl::Tcp { .. }, Some(token)) = (&self.url, &self.token) {
+            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let payload = match body {
+            Some(json) => {
+                request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = request
+            .body(Full::new(payload))
+            .map_err(|e| Error::internal("cannot build a request to the daemon").caused_by(e))?;
+        match &self.url {
+            DaemonUrl::Unix(path) => {
+                let stream = self.connect(UnixStream::connect(path)).await?;
+                self.exchange(stream, request).await
+            }
+            DaemonUrl::Tcp { authority } => {
+                let stream = self.connect(TcpStream::connect(authority.as_str())).await?;
+                self.exchange(stream, request).await
+            }
+        }
+    }
+
+    async fn connect<S>(&self, connecting: impl Future<Output = std::io::Result<S>>) -> Result<S> {
+        match tokio::time::timeout(CONNECT, connecting).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(remote_error::unreachable(&self.url, e)),
+            Err(_) => Err(remote_error::unreachable(
+                &self.url,
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection within {}s", CONNECT.as_secs()),
+                ),
+            )),
+        }
+    }
+
+    async fn exchange<S>(
+        &self,
+        stream: S,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| self.broken(e))?;
+        tokio::spawn(conn);
+        sender
+            .send_request(request)
+            .await
+            .map_err(|e| self.broken(e))
+    }
+
+    fn broken(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::new(
+            Kind::DockerUnavailable,
+            format!("the connection to the daemon at {} broke", self.url),
+        )
+        .caused_by(e)
+        .with_help("the daemon may have stopped or restarted: check it, then run the command again")
+    }
+
+    fn too_slow(&self, method: &Method, path: &str, wait: Duration) -> Error {
+        Error::new(
+            Kind::Timeout,
+            format!(
+                "the daemon at {} did not answer {method} {path} within {}s",
+                self.url,
+                wait.as_secs()
+            ),
+        )
+        .with_help("the operation may still be running on the daemon: look with `aima service get ID` or `aima events`")
+    }
+}

@@ -1,0 +1,149 @@
+//! Through the daemon: a service's logs (followed as they stream), a chat, the caches, the
+//! change log and the daemon's info, printed as in-process.
+
+use std::time::Duration;
+
+use hyper::Method;
+use serde_json::json;
+
+use super::client::{Client, QUICK};
+use super::paths::segment;
+use crate::cli::args::{CacheCommand, InferenceCommand, LogsArgs, Output};
+use crate::cli::{events, render, service_verbs, terminal};
+use crate::error::Result;
+use crate::lifecycle::cache::CacheInfo;
+use crate::ops::{ChatAnswer, LogLines};
+use crate::store::ServiceEvent;
+
+/// An engine may take this long to answer one chat (as in-process), plus the way there.
+const CHATTING: Duration = Duration::from_secs(330);
+
+pub(super) async fn logs(client: &Client, args: LogsArgs, output: Output) -> Result<String> {
+    service_verbs::refuse_json_follow(&args, output)?;
+    let mut query = Vec::new();
+    if let Some(n) = args.tail {
+        query.push(format!("tail={n}"));
+    }
+    if let Some(k) = args.attempt {
+        query.push(format!("attempt={k}"));
+    }
+    if args.follow {
+        query.push("follow=true".to_owned());
+    }
+    let path = format!(
+        "/api/v2/services/{}/logs?{}",
+        segment(&args.id),
+        query.join("&")
+    );
+    if args.follow {
+        // Lines may arrive split across chunks: only whole lines are printed.
+        let mut pending = Vec::new();
+        client
+            .stream(&path, QUICK, |chunk| {
+                pending.extend_from_slice(chunk);
+                while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=end).collect();
+                    service_verbs::print_line(String::from_utf8_lossy(&line[..end]).as_ref());
+                }
+            })
+            .await?;
+        if !pending.is_empty() {
+            service_verbs::print_line(String::from_utf8_lossy(&pending).as_ref());
+        }
+        return Ok(String::new());
+    }
+    let got: LogLines = client.call(Method::GET, &path, None, QUICK).await?;
+    if output == Output::Json {
+        return Ok(render::to_json(&got));
+    }
+    got.lines.iter().for_each(|l| service_verbs::print_line(l));
+    if let (Some(attempt), Some(reason)) = (got.attempt, &got.reason) {
+        service_verbs::kept_note(attempt, reason, false);
+    }
+    Ok(String::new())
+}
+
+/// The chat route answers whole: `--stream` prints the answer at once when it is complete.
+pub(super) async fn chat(client: &Client, cmd: InferenceCommand, output: Output) -> Result<String> {
+    let InferenceCommand::Chat {
+        service,
+        message,
+        max_tokens,
+        stream: _,
+    } = cmd;
+    let path = format!("/api/v2/services/{}/chat", segment(&service));
+    let body = json!({"message": message, "max_tokens": max_tokens});
+    let answer: ChatAnswer = client
+        .call(Method::POST, &path, Some(body), CHATTING)
+        .await?;
+    Ok(if output == Output::Json {
+        render::to_json(&answer)
+    } else {
+        terminal::block(&answer.content).into_owned()
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct RemovedCache {
+    engine: crate::domain::EngineType,
+    volume: String,
+}
+
+pub(super) async fn cache(client: &Client, cmd: CacheCommand, output: Output) -> Result<String> {
+    let json = output == Output::Json;
+    Ok(match cmd {
+        CacheCommand::List => {
+            let caches: Items<CacheInfo> = client
+                .call(Method::GET, "/api/v2/caches", None, QUICK)
+                .await?;
+            if json {
+                render::json_list(&caches.items)
+            } else {
+                render::caches_table(&caches.items)
+            }
+        }
+        CacheCommand::Rm { engine } => {
+            let path = format!("/api/v2/caches/{}", engine.as_str());
+            let removed: RemovedCache = client.call(Method::DELETE, &path, None, QUICK).await?;
+            if json {
+                render::to_json(&removed)
+            } else {
+                format!(
+                    "removed the {} cache (volume {})",
+                    removed.engine, removed.volume
+                )
+            }
+        }
+    })
+}
+
+pub(super) async fn events(
+    client: &Client,
+    since: Option<i64>,
+    service: Option<String>,
+    output: Output,
+) -> Result<String> {
+    let mut query = Vec::new();
+    if let Some(seq) = since {
+        query.push(format!("since={seq}"));
+    }
+    if let Some(svc) = &service {
+        query.push(format!("service={}", segment(svc)));
+    }
+    let path = format!("/api/v2/events/log?{}", query.join("&"));
+    let got: Items<ServiceEvent> = client.call(Method::GET, &path, None, QUICK).await?;
+    Ok(events::render(&got.items, output))
+}
+
+/// The daemon's `aima info`: its JSON as the daemon wrote it.
+pub(super) async fn info(client: &Client) -> Result<String> {
+    let info: serde_json::Value = client
+        .call(Method::GET, "/api/v2/info", None, QUICK)
+        .await?;
+    Ok(render::to_json(&info))
+}
