@@ -8,6 +8,7 @@ mod image;
 mod liveness;
 mod model_swap;
 mod pull;
+mod quota;
 mod refresh;
 mod room;
 mod start;
