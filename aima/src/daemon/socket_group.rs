@@ -26,7 +26,9 @@ pub(crate) struct SocketGroup {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SocketGroupError {
-    #[error("[api] socket_group names group {name:?}, which this system does not know (`getent group {name}` finds nothing)")]
+    #[error(
+        "[api] socket_group names group {name:?}, which this system does not know (`getent group {name}` finds nothing)"
+    )]
     Unknown { name: String },
     #[error("cannot give {} to group {group}", path.display())]
     Chgrp {

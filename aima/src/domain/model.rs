@@ -68,6 +68,8 @@ struct ModelWire {
     status: String,
     #[serde(deserialize_with = "super::wire::time")]
     created_at: i64,
+    #[serde(default)]
+    created_by: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Model {
@@ -88,6 +90,7 @@ impl<'de> Deserialize<'de> for Model {
             model_type: w.model_type,
             status: "registered",
             created_at: w.created_at,
+            created_by: w.created_by,
         })
     }
 }

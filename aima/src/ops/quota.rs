@@ -1,7 +1,7 @@
 //! Quotas as the operations see them: the port range at `service create`, and a person's
 //! use against their limits for `aima quota` and `GET /api/v2/quota`.
 
-use crate::domain::{Actor, HostPort, Holding, PortRange, check_quota_port};
+use crate::domain::{Actor, Holding, HostPort, PortRange, check_quota_port};
 use crate::error::{Error, Kind, Result};
 use crate::lifecycle::Deps;
 use crate::lifecycle::quota::person;

@@ -111,6 +111,9 @@ enum Who<'a> {
 struct Client {
     aima: PathBuf,
     host: String,
+    /// The daemon's data dir, given to root's commands (`AIMA_DATA_DIR`): a command that runs
+    /// in-process (its owner's way) works on the daemon's store, not on root's own.
+    data_dir: String,
 }
 
 impl Client {
@@ -124,8 +127,12 @@ impl Client {
         deadline: Duration,
     ) -> CommandRecord {
         let mut full: Vec<String> = Vec::new();
+        let mut env = Vec::new();
         let (label, program) = match who {
-            Who::Root => ("aima".to_owned(), self.aima.clone()),
+            Who::Root => {
+                env.push(("AIMA_DATA_DIR".to_owned(), self.data_dir.clone()));
+                ("aima".to_owned(), self.aima.clone())
+            }
             Who::User(user) => {
                 full.extend(["-u".into(), user.into(), "--".into()]);
                 full.push(self.aima.display().to_string());
@@ -138,7 +145,7 @@ impl Client {
             label,
             program,
             args: full,
-            base_env: Vec::new(),
+            base_env: env,
             overrides: Vec::new(),
             deadline,
         };
@@ -179,6 +186,7 @@ fn steps(ctx: &mut RunContext, obs: &mut Observations, made: &Accounts) -> anyho
     let client = Client {
         aima,
         host: format!("unix://{data}/aima.sock"),
+        data_dir: data.clone(),
     };
     let alice = Who::User(&made.alice);
     let bob = Who::User(&made.bob);
