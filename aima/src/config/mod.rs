@@ -116,6 +116,7 @@ struct FileConfig {
     supervision: supervision::FileSupervision,
     #[serde(default)]
     quota: quota::FileQuota,
+    #[serde(default)]
     access: access::FileAccess,
 }
 
