@@ -22,6 +22,7 @@ mod models;
 mod openapi;
 mod page;
 mod paging;
+mod quota;
 mod routes;
 mod service_update;
 mod services;

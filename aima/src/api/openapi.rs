@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
-use super::{apply, events, health, metrics, models, page, service_update, services};
+use super::{apply, events, health, metrics, models, page, quota, service_update, services};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use super::{apply, events, health, metrics, models, page, service_update, servic
         models::list, models::create, models::get, models::delete,
         services::list, services::create, services::get, services::delete,
         services::prune, services::start, services::stop, service_update::update, apply::apply,
+        quota::get,
         events::events, document, metrics::metrics,
         page::views::overview, page::views::service, page::session::login,
         page::session::logout, page::assets::script, page::assets::style, events::page_events,

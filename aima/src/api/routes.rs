@@ -11,8 +11,8 @@ use axum::{Router, middleware};
 
 use super::error::ApiError;
 use super::{
-    ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, service_update,
-    services,
+    ApiState, apply, auth, browsers, events, health, metrics, models, openapi, page, quota,
+    service_update, services,
 };
 use crate::error::{Error, Kind};
 
@@ -76,6 +76,7 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services/{id}/start", services::start)
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
         .add(Method::POST, "/api/v2/apply", apply::apply)
+        .add(Method::GET, "/api/v2/quota", quota::get)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)
         .add(Method::GET, "/metrics", metrics::metrics)

@@ -108,6 +108,12 @@ pub(crate) enum Command {
     /// Show the version, data dir, Docker endpoint and the effective engine settings with
     /// where each comes from.
     Info,
+    /// Show a person's quota: each limit, its use now and the services using it
+    /// (see docs/configuration.md, "Quotas").
+    Quota {
+        /// Whose quota; yours when left out.
+        user: Option<String>,
+    },
     /// Print a shell completion script (e.g. `aima completions bash > /etc/bash_completion.d/aima`).
     Completions {
         /// The shell to complete for.

@@ -14,7 +14,10 @@ pub fn may_change(actor: &Actor, owner: Option<&str>, thing: &str, what: &str) -
         Some(owner) if owner == actor.name => Ok(()),
         Some(owner) => Err(Error::new(
             Kind::Forbidden,
-            format!("{thing} belongs to {owner}; {} may not {what} it", actor.name),
+            format!(
+                "{thing} belongs to {owner}; {} may not {what} it",
+                actor.name
+            ),
         )
         .with_help(format!("ask {owner} or an aima admin to {what} it"))),
         None => Err(Error::new(
@@ -70,10 +73,13 @@ mod tests {
 
     #[test]
     fn another_user_is_refused_with_the_owner_named() {
-        let err = may_change(&user("bob", false), Some("alice"), "service qwen", "stop")
-            .unwrap_err();
+        let err =
+            may_change(&user("bob", false), Some("alice"), "service qwen", "stop").unwrap_err();
         assert_eq!(err.code, Kind::Forbidden);
-        assert_eq!(err.message, "service qwen belongs to alice; bob may not stop it");
+        assert_eq!(
+            err.message,
+            "service qwen belongs to alice; bob may not stop it"
+        );
         assert_eq!(
             err.help.as_deref(),
             Some("ask alice or an aima admin to stop it")
@@ -91,6 +97,10 @@ mod tests {
     fn rows_from_before_owners_are_for_admins_only() {
         let err = may_change(&user("bob", false), None, "model m", "delete").unwrap_err();
         assert_eq!(err.code, Kind::Forbidden);
-        assert!(err.message.contains("only an admin may delete it"), "{}", err.message);
+        assert!(
+            err.message.contains("only an admin may delete it"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -193,9 +193,16 @@ fn upgrade_keeps_everything(version: usize) {
     assert_eq!(by_id(&services, "svc-00000003")["desired"], "stopped");
 
     // Owners: recorded since schema 10; rows from before have none (admins only).
-    let owner = if version >= 10 { "alice".into() } else { Value::Null };
+    let owner = if version >= 10 {
+        "alice".into()
+    } else {
+        Value::Null
+    };
     let failed_row = by_id(&services, "svc-00000004");
-    assert_eq!(failed_row["created_by"], owner, "v{version}: {failed_row:#}");
+    assert_eq!(
+        failed_row["created_by"], owner,
+        "v{version}: {failed_row:#}"
+    );
     assert_eq!(by_id(&models, "model-5e6f7a8b")["created_by"], owner);
     assert_eq!(by_id(&services, "svc-00000001")["created_by"], Value::Null);
 
