@@ -139,10 +139,6 @@ impl Applied {
 }
 
 impl Quotas {
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty()
-    }
-
     /// The limits for `who`. Their own `[quota.user.NAME]` table, when there is one, is all
     /// that applies (the whole table wins, also over the fields it leaves out). Otherwise, for
     /// a person who is not an admin, the tables of their groups: per field the most generous
