@@ -25,6 +25,7 @@ mod models;
 mod openapi;
 mod page;
 mod paging;
+mod quota;
 mod routes;
 mod service_io;
 mod service_update;

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
 use super::{
-    apply, event_log, events, health, host_routes, metrics, models, page, service_io, service_update, services, tokens,
+    apply, event_log, events, health, host_routes, metrics, models, page, quota, service_io, service_update, services, tokens,
 };
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use super::{
         service_io::restart, service_io::logs, service_io::chat,
         host_routes::info, host_routes::caches, host_routes::remove_cache,
         tokens::list, tokens::create, tokens::revoke,
+        quota::get,
         events::events, event_log::log, document, metrics::metrics,
         page::views::overview, page::views::service, page::session::login,
         page::session::logout, page::assets::script, page::assets::style, events::page_events,

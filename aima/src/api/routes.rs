@@ -12,7 +12,7 @@ use axum::{Router, middleware};
 use super::error::ApiError;
 use super::{
     ApiState, apply, auth, browsers, event_log, events, health, host_routes, metrics, models, openapi, page,
-    service_io, service_update, services, tokens,
+    quota, service_io, service_update, services, tokens,
 };
 use crate::error::{Error, Kind};
 
@@ -85,6 +85,7 @@ fn protected() -> Table {
         .add(Method::GET, "/api/v2/tokens", tokens::list)
         .add(Method::POST, "/api/v2/tokens", tokens::create)
         .add(Method::DELETE, "/api/v2/tokens/{name}", tokens::revoke)
+        .add(Method::GET, "/api/v2/quota", quota::get)
         .add(Method::GET, "/api/v2/events", events::events)
         .add(Method::GET, "/api/v2/events/log", event_log::log)
         .add(Method::GET, "/api/v2/openapi.json", openapi::document)

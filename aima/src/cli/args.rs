@@ -130,6 +130,12 @@ pub(crate) enum Command {
         #[arg(long, value_name = "ID")]
         service: Option<String>,
     },
+    /// Show a person's quota: each limit, its use now and the services using it
+    /// (see docs/configuration.md, "Quotas").
+    Quota {
+        /// Whose quota; yours when left out.
+        user: Option<String>,
+    },
     /// Print a shell completion script (e.g. `aima completions bash > /etc/bash_completion.d/aima`).
     Completions {
         /// The shell to complete for.

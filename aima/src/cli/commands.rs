@@ -70,6 +70,10 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
             let events = ops::list_events(&open(&config)?, &req)?;
             Ok(events::render(&events, cli.output))
         }
+        Command::Quota { user } => {
+            let deps = acting(config);
+            runtime.block_on(quota(deps, user.as_deref(), cli.output))
+        }
         Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
 }
@@ -129,6 +133,17 @@ async fn cache(deps: Deps, cmd: CacheCommand, output: Output) -> Result<String> 
                 format!("removed the {engine} cache (volume {volume})")
             }
         }
+    })
+}
+
+async fn quota(deps: Deps, user: Option<&str>, output: Output) -> Result<String> {
+    let store = handle(&deps.config)?;
+    let caller = deps.acting.clone().expect("the CLI acts for its user");
+    let report = ops::quota::report(&deps, &store, &ops::quota::named(&caller, user)).await?;
+    Ok(if output == Output::Json {
+        render::to_json(&report)
+    } else {
+        render::quota(&report)
     })
 }
 

@@ -47,6 +47,27 @@ pub(crate) fn json_error(err: &Error) -> String {
 
 /// Columns padded to their widest cell, in terminal columns (a CJK character takes two); the
 /// last column is not padded.
+/// `aima quota`: one row per limit.
+pub(crate) fn quota(report: &crate::ops::quota::QuotaReport) -> String {
+    if report.quotas.is_empty() {
+        return format!("no quota applies to {}\n", report.user);
+    }
+    let rows: Vec<Vec<String>> = report
+        .quotas
+        .iter()
+        .map(|r| {
+            vec![
+                r.quota.to_owned(),
+                r.limit.clone(),
+                r.used.clone(),
+                r.services.join(","),
+                r.table.clone(),
+            ]
+        })
+        .collect();
+    table(&["QUOTA", "LIMIT", "USED", "SERVICES", "FROM"], &rows)
+}
+
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()

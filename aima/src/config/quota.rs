@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(bob.ports.unwrap().to_string(), "8100-8199");
         assert_eq!(bob.gpus, None);
         assert_eq!(q.groups["ml"].gpus, Some(4));
-        assert!(load_text("").unwrap().is_empty());
+        assert_eq!(load_text("").unwrap(), Quotas::default());
     }
 
     #[test]

@@ -32,9 +32,9 @@ pub use ids::{BadId, ContainerId, ModelId, ServiceId};
 pub use model::{Model, ModelSource};
 pub use port::HostPort;
 pub use pull::PullPolicy;
-pub use quota::{Applied, Limit, Person, PortRange, Quota, Quotas, Table};
+pub use quota::{Applied, Person, PortRange, Quota, Quotas, Table};
 pub use quota_use::{
-    Holding, Refusal, UseRow, check as check_quota, check_port as check_quota_port,
+    Holding, UseRow, check as check_quota, check_port as check_quota_port,
     rows as quota_rows,
 };
 pub use restart::{BACKOFF_MAX, Desired, RESTART_TAKES, RestartPolicy, backoff};

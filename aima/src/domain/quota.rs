@@ -32,7 +32,7 @@ impl PortRange {
     }
 
     /// How many ports it holds.
-    pub fn len(self) -> u32 {
+    pub fn size(self) -> u32 {
         u32::from(self.last.get()) - u32::from(self.first.get()) + 1
     }
 
@@ -139,10 +139,6 @@ impl Applied {
 }
 
 impl Quotas {
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty()
-    }
-
     /// The limits for `who`. Their own `[quota.user.NAME]` table, when there is one, is all
     /// that applies (the whole table wins, also over the fields it leaves out). Otherwise, for
     /// a person who is not an admin, the tables of their groups: per field the most generous
@@ -170,7 +166,7 @@ impl Quotas {
             applied.max_running = more(applied.max_running, theirs.max_running, |n| *n);
             applied.gpus = more(applied.gpus, theirs.gpus, |n| *n);
             applied.memory = more(applied.memory, theirs.memory, |n| *n);
-            applied.ports = more(applied.ports, theirs.ports, |r| r.len());
+            applied.ports = more(applied.ports, theirs.ports, |r| r.size());
         }
         applied
     }
@@ -237,7 +233,7 @@ mod tests {
     #[test]
     fn port_ranges_read_as_written_and_refuse_the_rest() {
         let r = PortRange::parse("8100-8199").unwrap();
-        assert_eq!((r.first.get(), r.last.get(), r.len()), (8100, 8199, 100));
+        assert_eq!((r.first.get(), r.last.get(), r.size()), (8100, 8199, 100));
         assert_eq!(r.to_string(), "8100-8199");
         assert!(r.contains(HostPort::from(8150)) && !r.contains(HostPort::from(8200)));
         for bad in ["8100", "8199-8100", "0-10", "a-b", "8100-70000", ""] {

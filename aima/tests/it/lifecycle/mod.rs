@@ -16,6 +16,7 @@ mod ollama_store;
 mod port_blocked;
 mod prune;
 mod pull;
+mod quota;
 mod resources;
 mod service_settings;
 mod start_stop;
