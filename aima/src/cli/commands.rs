@@ -24,6 +24,12 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         _ => {}
     }
     let config = Config::from_env(env)?;
+    let data_dir = config.data_dir.clone();
+    let db = config.db_path();
+    in_process(cli, config).map_err(|e| daemon_hint(e, &data_dir, &db))
+}
+
+fn in_process(cli: Cli, config: Config) -> Result<String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,6 +82,29 @@ pub(crate) fn run(cli: Cli, env: Env) -> Result<String> {
         }
         Command::Completions { .. } | Command::Man { .. } => Ok(String::new()),
     }
+}
+
+/// A store this user may not write, on a data dir a daemon serves: the daemon can do it.
+fn daemon_hint(err: Error, data_dir: &std::path::Path, db: &std::path::Path) -> Error {
+    use rustix::fs::{Access, access};
+    use rustix::io::Errno;
+    if err.code == crate::error::Kind::Usage {
+        return err;
+    }
+    let denied = match access(db, Access::READ_OK | Access::WRITE_OK) {
+        Err(Errno::ACCESS) | Err(Errno::ROFS) => true,
+        Err(Errno::NOENT) => access(data_dir, Access::WRITE_OK) == Err(Errno::ACCESS),
+        _ => false,
+    };
+    if !denied || !crate::daemon::serves(data_dir) {
+        return err;
+    }
+    let socket = data_dir.join(crate::daemon::SOCKET_NAME);
+    err.with_help(format!(
+        "you may not write {}, but the daemon serving it answers: use --host unix://{} (or set AIMA_HOST to it)",
+        data_dir.display(),
+        socket.display()
+    ))
 }
 
 async fn inference(deps: Deps, cmd: InferenceCommand, output: Output) -> Result<String> {

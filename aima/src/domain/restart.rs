@@ -86,6 +86,14 @@ pub fn backoff(restart: u32, cap: Duration) -> Duration {
     (BACKOFF_FIRST * (1u32 << doublings)).min(cap.max(BACKOFF_FIRST))
 }
 
+impl<'de> serde::Deserialize<'de> for RestartPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::wire::text(d, |t| {
+            RestartPolicy::parse(t).ok_or_else(|| format!("{t:?} is not a restart policy ({RESTART_TAKES})"))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,13 +136,5 @@ mod tests {
         assert_eq!(backoff(u32::MAX, hour), hour);
         // A cap below the first wait still waits the first second.
         assert_eq!(backoff(3, Duration::ZERO), BACKOFF_FIRST);
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RestartPolicy {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        super::wire::text(d, |t| {
-            RestartPolicy::parse(t).ok_or_else(|| format!("{t:?} is not a restart policy ({RESTART_TAKES})"))
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! `aima start`: the API through its router (no socket, fake runtime), over HTTP, and with
 //! real Docker.
 
+mod client;
 mod docker;
 mod docker_away;
 mod http;
