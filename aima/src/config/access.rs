@@ -37,11 +37,11 @@ impl Access {
     /// The defaults, then the file; an empty group name is no group.
     pub(super) fn load(file: &FileAccess, sources: &mut Sources) -> Self {
         let mut access = Access::default();
-        if let Some(group) = file.admin_group.as_deref().map(str::trim) {
-            if !group.is_empty() {
-                access.admin_group = Some(group.to_owned());
-                sources.set("access.admin_group", Source::File);
-            }
+        if let Some(group) = file.admin_group.as_deref().map(str::trim)
+            && !group.is_empty()
+        {
+            access.admin_group = Some(group.to_owned());
+            sources.set("access.admin_group", Source::File);
         }
         if let Some(logs) = file.logs {
             access.logs = logs;

@@ -56,12 +56,9 @@ pub fn may_change_model(actor: &Actor, model: &Model, what: &str) -> Result<()> 
 
 /// Whether `actor` may read the engine logs of `svc` and chat with it: with `[access] logs =
 /// "owner"` (the default) as for a change, with `"all"` everyone signed in.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the logs and chat routes of the CLI-as-client work call it"
-    )
+#[expect(
+    dead_code,
+    reason = "the logs and chat routes of the CLI-as-client work call it"
 )]
 pub fn may_read_logs(actor: &Actor, svc: &Service, logs: LogAccess) -> Result<()> {
     logs_allowed(actor, svc.created_by.as_deref(), &svc.name, logs)

@@ -298,6 +298,23 @@ async fn every_route_answers_as_the_document_says() {
         (call("GET", "/api/v2/caches", "/api/v2/caches"), 200),
         (call("DELETE", cache, "/api/v2/caches/tgi"), 400),
         (call("DELETE", cache, "/api/v2/caches/ollama"), 404),
+        (call("GET", "/api/v2/tokens", "/api/v2/tokens"), 200),
+        (
+            call("POST", "/api/v2/tokens", "/api/v2/tokens").body(json!({"name": "carol"})),
+            201,
+        ),
+        (
+            call("POST", "/api/v2/tokens", "/api/v2/tokens").body(json!({"name": "Carol"})),
+            400,
+        ),
+        (
+            call("DELETE", "/api/v2/tokens/{name}", "/api/v2/tokens/carol"),
+            200,
+        ),
+        (
+            call("DELETE", "/api/v2/tokens/{name}", "/api/v2/tokens/carol"),
+            404,
+        ),
         (
             call("POST", "/api/v2/apply", "/api/v2/apply?dry_run=true").body(json!({
                 "models": {"more": {"source": "ollama", "repo": "tinyllama"}},

@@ -9,7 +9,8 @@
 //! for whatever id takes their place the first time they appear, and then for that id only, in
 //! output and in later commands. What differs between a reader's machine and the test's is
 //! written as the reader sees it: the default port 8000 (the test gives vLLM a free port in its
-//! place), the default vLLM image (the test's is the simulator's) and the data dir `~/.aima`.
+//! place), the default vLLM image (the test's is the simulator's), the data dir `~/.aima` and
+//! the user who created and started things, `alice` (the test's is whoever runs it).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +28,7 @@ const AIMA: &str = env!("CARGO_BIN_EXE_aima");
 const DOC_PORT: &str = "8000";
 const DOC_IMAGE: &str = "vllm/vllm-openai:latest";
 const DOC_DATA_DIR: &str = "~/.aima";
+const DOC_USER: &str = "alice";
 
 /// One `$ aima …` line and what it shows.
 struct Step {
@@ -161,6 +163,13 @@ fn run_block(file: &str, block: &Block) -> Vec<String> {
     let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
     let own_port = Regex::new(&format!(r"\b{port}\b")).unwrap();
     let doc_port = Regex::new(&format!(r"\b{DOC_PORT}\b")).unwrap();
+    let me = Command::new("id").arg("-un").output().unwrap();
+    let me = String::from_utf8_lossy(&me.stdout).trim().to_owned();
+    let own_user = Regex::new(&format!(
+        r#"((?:created|started)(?: by:\s+|_by": ")){}\b"#,
+        regex::escape(&me)
+    ))
+    .unwrap();
     let mut ids = Ids::default();
     for step in steps(file, block) {
         let command = doc_port
@@ -183,6 +192,7 @@ fn run_block(file: &str, block: &Block) -> Vec<String> {
         let shown = own_port
             .replace_all(&shown, DOC_PORT)
             .replace(&data_dir, DOC_DATA_DIR);
+        let shown = own_user.replace_all(&shown, format!("${{1}}{DOC_USER}"));
         let actual: Vec<&str> = shown.lines().map(str::trim_end).collect();
         let code_ok = out.code == Some(step.exit);
         if !(code_ok && ids.lines_match(&step.expected, &actual)) {
