@@ -60,7 +60,7 @@ pub(crate) fn finish(world: &World, docker: &DockerView, bystander: &str) {
         let left: Vec<_> = docker
             .owned_by_run(&world.instance, &world.run_id)
             .into_iter()
-            .filter(|c| c.id != bystander)
+            .filter(|c| c.id != bystander && !super::blockers::is_blocker(c))
             .collect();
         if left.is_empty() || since.elapsed() >= CONTAINERS_GONE {
             break left;

@@ -142,7 +142,7 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
     let containers: Vec<ContainerView> = docker
         .owned_by_run(&world.instance, &world.run_id)
         .into_iter()
-        .filter(|c| c.id != bystander)
+        .filter(|c| c.id != bystander && !super::blockers::is_blocker(c))
         .map(|c| ContainerView {
             service: c.label("aima.service").map(str::to_owned),
             id: c.id,
