@@ -36,6 +36,28 @@ enum Holder {
 }
 
 impl Holder {
+    /// Holds the port for `hold`; a blocker container is watched meanwhile, since one that
+    /// exits lets go of the port early. `Some(why)` when it did.
+    fn hold(&self, hold: Duration) -> Option<String> {
+        let Holder::Container(id) = self else {
+            std::thread::sleep(hold);
+            return None;
+        };
+        let until = Instant::now() + hold;
+        while Instant::now() < until {
+            std::thread::sleep(
+                Duration::from_millis(250).min(until.saturating_duration_since(Instant::now())),
+            );
+            let running = docker(&["inspect", "-f", "{{.State.Running}}", id]);
+            if !matches!(running.as_deref(), Ok("true")) {
+                return Some(format!(
+                    "the blocker container stopped running: {running:?}"
+                ));
+            }
+        }
+        None
+    }
+
     /// Lets go of the port; whether it was verified free afterwards.
     fn release(self) -> bool {
         match self {
@@ -88,7 +110,13 @@ pub(crate) fn hold_port(world: &World, step: &Step, slot: usize, fault: FaultKin
         "FAULT port {port} held by {holder_name} ({name}) for {} ms",
         hold.as_millis()
     ));
-    std::thread::sleep(hold);
+    let early_end = holder.hold(hold);
+    if let Some(why) = &early_end {
+        world.history.record(
+            "heal",
+            json!({"fault": name, "step": step.id, "slot": slot, "port": port, "early": why}),
+        );
+    }
     let released = holder.release();
     {
         let mut slots = world.slots();
@@ -122,6 +150,11 @@ fn run_container(world: &World, slot: usize) -> anyhow::Result<(String, String)>
         "-p",
         &publish,
         &image,
+        // The simulator's own arguments: it serves (and so keeps the port) until removed.
+        "--model",
+        "port-blocker",
+        "--port",
+        "8000",
     ])
     .inspect_err(|_| {
         // A run that could not publish leaves its created container behind.
@@ -160,10 +193,7 @@ fn docker(args: &[&str]) -> anyhow::Result<String> {
 
 /// Holds a start's outcome to the fail-fast contract when one blocker held the slot's port
 /// from before the start was invoked until after it completed (`held`: the blocker at
-/// invocation). A listener, a bound socket or a container on the port: the start cannot end
-/// `running`, and its port_in_use names the holder (a socket that only binds has no process
-/// the OS names by port, so the port number is enough). A v6-only listener on `[::]` does not
-/// stand in the way of aima's publish on `127.0.0.1`: port_in_use there is wrong.
+/// invocation); see [`start_problem`].
 pub(crate) fn judge_start(world: &World, step: &Step, held: Option<&Held>, result: &Value) {
     let (Some(held), Some(slot)) = (held, step.action.slot()) else {
         return;
@@ -171,21 +201,33 @@ pub(crate) fn judge_start(world: &World, step: &Step, held: Option<&Held>, resul
     if world.slots()[slot].held.as_ref() != Some(held) {
         return;
     }
-    let port = world.ports[slot];
-    let message = result["message"].as_str().unwrap_or_default();
     let shown = result["command"]
         .as_str()
         .or(result["request"].as_str())
         .unwrap_or_default();
-    let problem = if result["error"] == "port_in_use" {
-        match held.fault {
-            FaultKind::PortBlockerV6 => {
-                let why = format!(
-                    "port_in_use although only a v6-only listener on [::]:{port} ({}) held the port, which does not conflict with aima's publish on 127.0.0.1: {message}",
-                    held.holder
-                );
-                Some(why)
-            }
+    if let Some(detail) = start_problem(held, world.ports[slot], result) {
+        world.violation(
+            "port-blocker-contract",
+            Some(slot),
+            shown,
+            format!("`{shown}`: {detail}"),
+        );
+    }
+}
+
+/// What is wrong with a start's `result` while `held` held `port` all along, if anything. A
+/// listener, a bound socket or a container on the port: the start cannot end `running`, and
+/// its port_in_use names the holder (a socket that only binds has no process the OS names by
+/// port, so the port number is enough). A v6-only listener on `[::]` does not stand in the way
+/// of aima's publish on `127.0.0.1`: port_in_use there is wrong.
+fn start_problem(held: &Held, port: u16, result: &Value) -> Option<String> {
+    let message = result["message"].as_str().unwrap_or_default();
+    if result["error"] == "port_in_use" {
+        return match held.fault {
+            FaultKind::PortBlockerV6 => Some(format!(
+                "port_in_use although only a v6-only listener on [::]:{port} ({}) held the port, which does not conflict with aima's publish on 127.0.0.1: {message}",
+                held.holder
+            )),
             FaultKind::PortBlockerBind => (!message.contains(&port.to_string()))
                 .then(|| format!("port_in_use does not name port {port}: {message}")),
             _ => (!message.contains(&held.holder)).then(|| {
@@ -194,25 +236,100 @@ pub(crate) fn judge_start(world: &World, step: &Step, held: Option<&Held>, resul
                     held.holder
                 )
             }),
-        }
-    } else if result["ok"] == true
-        && result["status"] == "running"
-        && held.fault != FaultKind::PortBlockerV6
-    {
-        Some(format!(
+        };
+    }
+    let running = result["ok"] == true && result["status"] == "running";
+    (running && held.fault != FaultKind::PortBlockerV6).then(|| {
+        format!(
             "the start ended `running` while {} ({}) held port {port} all along",
             held.holder,
             held.fault.name()
-        ))
-    } else {
-        None
-    };
-    if let Some(detail) = problem {
-        world.violation(
-            "port-blocker-contract",
-            Some(slot),
-            shown,
-            format!("`{shown}`: {detail}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(fault: FaultKind, holder: &str) -> Held {
+        Held {
+            fault,
+            step: 7,
+            holder: holder.to_owned(),
+        }
+    }
+
+    fn refused(message: &str) -> Value {
+        json!({"ok": false, "error": "port_in_use", "message": message})
+    }
+
+    #[test]
+    fn port_in_use_must_name_the_holder_of_the_port() {
+        let listener = held(FaultKind::PortBlocker, "pid 42");
+        assert!(
+            start_problem(
+                &listener,
+                8000,
+                &refused("port 8000 is in use by harness (pid 42)")
+            )
+            .is_none()
         );
+        let unnamed = start_problem(&listener, 8000, &refused("port 8000 is in use")).unwrap();
+        assert!(unnamed.contains("pid 42"), "{unnamed}");
+        let container = held(FaultKind::PortBlockerContainer, "aima-chaos-blocker-1-8000");
+        assert!(
+            start_problem(
+                &container,
+                8000,
+                &refused("port 8000 is in use by container aima-chaos-blocker-1-8000")
+            )
+            .is_none()
+        );
+        assert!(
+            start_problem(
+                &container,
+                8000,
+                &refused("port 8000 is in use by docker-proxy (pid 9)")
+            )
+            .is_some()
+        );
+        let bound = held(FaultKind::PortBlockerBind, "pid 5");
+        assert!(
+            start_problem(
+                &bound,
+                8000,
+                &refused("port 8000 is in use by a program the OS does not name")
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn a_start_on_a_held_port_cannot_end_running_unless_only_ipv6_was_held() {
+        let running = json!({"ok": true, "status": "running"});
+        for fault in [
+            FaultKind::PortBlocker,
+            FaultKind::PortBlockerBind,
+            FaultKind::PortBlockerContainer,
+        ] {
+            assert!(
+                start_problem(&held(fault, "x"), 8000, &running).is_some(),
+                "{fault}"
+            );
+        }
+        let v6 = held(FaultKind::PortBlockerV6, "pid 3");
+        assert!(start_problem(&v6, 8000, &running).is_none());
+        assert!(
+            start_problem(
+                &v6,
+                8000,
+                &refused("port 8000 is in use by harness (pid 3)")
+            )
+            .is_some()
+        );
+        // Other failures (Docker away, a timeout) are for the other rules.
+        let timeout = json!({"ok": false, "error": "timeout", "message": "gave up"});
+        assert!(start_problem(&held(FaultKind::PortBlocker, "pid 1"), 8000, &timeout).is_none());
     }
 }

@@ -383,6 +383,32 @@ mod tests {
     }
 
     #[test]
+    fn every_blocker_kind_and_the_full_disk_are_scheduled_and_old_histories_still_read() {
+        let steps = generate(&Plan {
+            seconds: 300,
+            ..plan(5)
+        });
+        for fault in [
+            FaultKind::PortBlocker,
+            FaultKind::PortBlockerV6,
+            FaultKind::PortBlockerBind,
+            FaultKind::PortBlockerContainer,
+            FaultKind::DiskFull,
+        ] {
+            assert!(
+                steps.iter().any(|s| s.action.fault() == Some(fault)),
+                "{fault} never scheduled"
+            );
+        }
+        // A history written before the blocker kinds existed means the IPv4 listener.
+        let old: Step = serde_json::from_str(
+            r#"{"id": 3, "at_ms": 900, "lane": 3, "op": "port-blocker", "slot": 1, "hold_ms": 2000}"#,
+        )
+        .unwrap();
+        assert_eq!(old.action.fault(), Some(FaultKind::PortBlocker));
+    }
+
+    #[test]
     fn no_faults_means_plain_operations_only() {
         let steps = generate(&Plan {
             faults: vec![],
