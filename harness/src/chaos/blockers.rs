@@ -31,7 +31,7 @@ const CONTAINER_HOLDS: Duration = Duration::from_secs(5);
 
 /// What holds a port: a blocker process, or a container (by id).
 enum Holder {
-    Process(PortBlocker),
+    Process(Box<PortBlocker>),
     Container(String),
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn hold_port(world: &World, step: &Step, slot: usize, fault: FaultKin
     let taken = match fault {
         FaultKind::PortBlockerV6 => {
             PortBlocker::start(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port, &world.run_id)
-                .map(|b| (format!("pid {}", b.pid), Holder::Process(b)))
+                .map(|b| (format!("pid {}", b.pid), Holder::Process(Box::new(b))))
         }
         FaultKind::PortBlockerBind => PortBlocker::start_holding(
             IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -81,12 +81,12 @@ pub(crate) fn hold_port(world: &World, step: &Step, slot: usize, fault: FaultKin
             &world.run_id,
             Holding::BoundOnly,
         )
-        .map(|b| (format!("pid {}", b.pid), Holder::Process(b))),
+        .map(|b| (format!("pid {}", b.pid), Holder::Process(Box::new(b)))),
         FaultKind::PortBlockerContainer => {
             run_container(world, slot).map(|(name, id)| (name, Holder::Container(id)))
         }
         _ => PortBlocker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), port, &world.run_id)
-            .map(|b| (format!("pid {}", b.pid), Holder::Process(b))),
+            .map(|b| (format!("pid {}", b.pid), Holder::Process(Box::new(b)))),
     };
     let name = fault.name();
     let (holder_name, holder) = match taken {
