@@ -122,8 +122,14 @@ enum Commands {
         /// Faults to inject: comma-separated names, `all` or `none` (see docs/harness.md).
         #[arg(long, default_value = "all", value_parser = crate::chaos::parse_faults)]
         faults: std::vec::Vec<crate::chaos::FaultKind>,
-        /// Replay the schedule recorded in a history.jsonl (seed, length and faults come from it).
-        #[arg(long, value_name = "HISTORY", conflicts_with_all = ["seed", "seconds", "services", "workers", "faults"])]
+        /// The runtime aima runs engines on: `docker`, or `swarm` (Docker must be a Swarm
+        /// manager: `bash ci/swarm.sh run …` makes a single-node swarm for the run and leaves it
+        /// again); the faults that make no sense on a Swarm are left out and listed as SKIP.
+        #[arg(long, value_enum, default_value_t = AimaRuntime::Docker)]
+        runtime: AimaRuntime,
+        /// Replay the schedule recorded in a history.jsonl (seed, length, faults and runtime come
+        /// from it).
+        #[arg(long, value_name = "HISTORY", conflicts_with_all = ["seed", "seconds", "services", "workers", "faults", "runtime"])]
         replay: Option<PathBuf>,
         /// aima binary or wrapper script (default: the workspace's debug build, rebuilt first).
         #[arg(long)]
@@ -215,6 +221,7 @@ pub fn run(cli: Cli) -> ExitCode {
             reports,
             quiet,
             shrink_secs,
+            runtime,
         } => chaos(&crate::chaos::ChaosOptions {
             seconds,
             seed,
@@ -227,6 +234,7 @@ pub fn run(cli: Cli) -> ExitCode {
             replay,
             quiet,
             shrink: std::time::Duration::from_secs(shrink_secs),
+            runtime,
         }),
         Commands::Scenario {
             target,

@@ -19,8 +19,18 @@ pub(crate) enum FaultKind {
     DockerKill,
     /// `docker rm -f` of a service's engine container.
     DockerRm,
-    /// A foreign program holding a service's port for a while.
+    /// A foreign program listening on a service's port (`127.0.0.1`) for a while.
     PortBlocker,
+    /// A foreign program listening on `[::]:PORT` with `IPV6_V6ONLY`: it does not stand in the
+    /// way of aima's publish on `127.0.0.1`, so starts must go on working.
+    PortBlockerV6,
+    /// A foreign socket bound to `0.0.0.0:PORT` without listening (and without
+    /// `SO_REUSEADDR`): nothing answers on the port, yet nobody else can bind it.
+    PortBlockerBind,
+    /// A foreign container (not aima's) publishing the port.
+    PortBlockerContainer,
+    /// The data dir's small tmpfs filled up with a file for a while (needs root to mount).
+    DiskFull,
     /// Starts on an engine that loads slowly (health 503 for a few seconds).
     EngineSlow,
     /// Starts on an engine that crashes at start-up (retried by aima).
@@ -40,13 +50,17 @@ pub(crate) enum FaultKind {
 }
 
 impl FaultKind {
-    pub(crate) const ALL: [FaultKind; 14] = [
+    pub(crate) const ALL: [FaultKind; 18] = [
         FaultKind::KillStarter,
         FaultKind::KillStopper,
         FaultKind::KillDaemon,
         FaultKind::DockerKill,
         FaultKind::DockerRm,
         FaultKind::PortBlocker,
+        FaultKind::PortBlockerV6,
+        FaultKind::PortBlockerBind,
+        FaultKind::PortBlockerContainer,
+        FaultKind::DiskFull,
         FaultKind::EngineSlow,
         FaultKind::EngineCrash,
         FaultKind::EngineCrashAfter,
@@ -65,6 +79,10 @@ impl FaultKind {
             FaultKind::DockerKill => "docker-kill",
             FaultKind::DockerRm => "docker-rm",
             FaultKind::PortBlocker => "port-blocker",
+            FaultKind::PortBlockerV6 => "port-blocker-v6",
+            FaultKind::PortBlockerBind => "port-blocker-bind",
+            FaultKind::PortBlockerContainer => "port-blocker-container",
+            FaultKind::DiskFull => "disk-full",
             FaultKind::EngineSlow => "engine-slow",
             FaultKind::EngineCrash => "engine-crash",
             FaultKind::EngineCrashAfter => "engine-crash-after",
@@ -89,6 +107,30 @@ impl FaultKind {
         )
     }
 
+    /// The port blockers: something foreign on a service's port for a while.
+    pub(crate) fn is_port_blocker(self) -> bool {
+        matches!(
+            self,
+            FaultKind::PortBlocker
+                | FaultKind::PortBlockerV6
+                | FaultKind::PortBlockerBind
+                | FaultKind::PortBlockerContainer
+        )
+    }
+
+    /// Why this fault is left out of a run on aima's Swarm runtime, if it is.
+    pub(crate) fn not_on_swarm(self) -> Option<&'static str> {
+        match self {
+            FaultKind::DockerKill | FaultKind::DockerRm => Some(
+                "an engine is a Swarm service whose task containers Swarm itself replaces; killing one tests Swarm, not aima",
+            ),
+            FaultKind::PortBlockerContainer => Some(
+                "a plain container publishing the port competes with Swarm's routing mesh, not with aima's fail-fast check",
+            ),
+            _ => None,
+        }
+    }
+
     /// The simulator environment baked into the image of an engine fault.
     pub(crate) fn engine_env(self) -> Option<&'static [(&'static str, &'static str)]> {
         match self {
@@ -107,13 +149,6 @@ impl fmt::Display for FaultKind {
         f.write_str(self.name())
     }
 }
-
-/// Faults of the issue this harness cannot inject yet or here, with the reason (the report
-/// lists them as SKIP).
-pub(crate) const NOT_INJECTED: [(&str, &str); 1] = [(
-    "disk-full",
-    "a full tmpfs under the data dir is not built yet (it would also need root)",
-)];
 
 /// Parses `--faults`: comma-separated names, `all`, or `none`.
 pub(crate) fn parse_faults(text: &str) -> Result<Vec<FaultKind>, String> {

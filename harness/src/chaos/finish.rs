@@ -60,7 +60,11 @@ pub(crate) fn finish(world: &World, docker: &DockerView, bystander: &str) {
         let left: Vec<_> = docker
             .owned_by_run(&world.instance, &world.run_id)
             .into_iter()
-            .filter(|c| c.id != bystander)
+            .filter(|c| {
+                c.id != bystander
+                    && !super::blockers::is_blocker(c)
+                    && !crate::fixtures::census_swarm::is_swarm_task(c)
+            })
             .collect();
         if left.is_empty() || since.elapsed() >= CONTAINERS_GONE {
             break left;

@@ -130,6 +130,7 @@ mod tests {
             services: 3,
             faults: vec![FaultKind::DockerRm],
             workers: 2,
+            swarm: false,
         };
         let steps = generate(&plan);
         history.record("schedule", json!({"plan": plan, "steps": steps}));

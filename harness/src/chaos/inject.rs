@@ -2,7 +2,6 @@
 //! and restart of the daemon, `docker kill` / `docker rm -f` of an engine, a port blocker that
 //! comes and goes. Engine faults are no events of their own: they pick a start's image.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
@@ -10,7 +9,6 @@ use serde_json::{Value, json};
 
 use crate::exec::group::{ProcessGroup, signal_group};
 use crate::fixtures::census::INSTANCE_LABEL;
-use crate::fixtures::port_blocker::PortBlocker;
 
 use super::docker_proxy::ProxyMode;
 use super::fault::FaultKind;
@@ -31,10 +29,22 @@ pub(crate) fn inject<'scope, 'env>(
         (Action::DockerAway { fault, hold_ms }, _) => {
             docker_away(world, step, *fault, Duration::from_millis(*hold_ms))
         }
-        (Action::PortBlocker { slot, hold_ms }, _) => {
-            let (slot, hold) = (*slot, Duration::from_millis(*hold_ms));
-            blocker = Some(scope.spawn(move || hold_port(world, step, slot, hold)));
+        (
+            Action::PortBlocker {
+                slot,
+                hold_ms,
+                blocker: kind,
+            },
+            _,
+        ) => {
+            let (slot, hold, kind) = (*slot, Duration::from_millis(*hold_ms), *kind);
+            blocker = Some(scope.spawn(move || {
+                super::blockers::hold_port(world, step, slot, kind, hold);
+            }));
             json!({"outcome": "blocker started", "port": world.ports[slot]})
+        }
+        (Action::DiskFull { hold_ms }, _) => {
+            super::disk_full::fill(world, step, Duration::from_millis(*hold_ms))
         }
         (_, None) => json!({"outcome": "skipped", "why": "the slot has no service"}),
         (
@@ -250,27 +260,4 @@ fn docker_away(world: &World, step: &Step, fault: FaultKind, hold: Duration) -> 
         .history
         .record("heal", json!({"fault": fault.name(), "step": step.id}));
     json!({"outcome": fault.name(), "hold_ms": hold.as_millis() as u64})
-}
-
-/// Holds the slot's port with a foreign process for `hold`, then lets it go.
-fn hold_port(world: &World, step: &Step, slot: usize, hold: Duration) {
-    let port = world.ports[slot];
-    match PortBlocker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), port, &world.run_id) {
-        Ok(mut blocker) => {
-            world.slots()[slot].blocked = true;
-            world.history.record("fault", json!({"fault": "port-blocker", "step": step.id, "slot": slot, "port": port, "pid": blocker.pid, "hold_ms": hold.as_millis() as u64}));
-            world.say(&format!(
-                "FAULT port {port} held by pid {} for {} ms",
-                blocker.pid,
-                hold.as_millis()
-            ));
-            std::thread::sleep(hold);
-            let stopped = blocker.stop();
-            world.slots()[slot].blocked = false;
-            world.history.record("heal", json!({"fault": "port-blocker", "step": step.id, "slot": slot, "port": port, "released": stopped.verified}));
-        }
-        Err(err) => {
-            world.history.record("fault", json!({"fault": "port-blocker", "step": step.id, "slot": slot, "port": port, "outcome": "could not hold", "why": format!("{err:#}")}));
-        }
-    }
 }

@@ -5,7 +5,9 @@
 //! - `rng`, `schedule` — the seeded schedule of operations and faults, by lane.
 //! - `fault` — the faults by name and those not injected.
 //! - `world` — what the lanes and the observer share.
-//! - `ops`, `inject` — carrying out an operation or a fault.
+//! - `disk_full` — filling the data dir's tmpfs for a while.
+//! - `ops`, `inject` — carrying out an operation or a fault; `blockers` — the port blockers
+//!   and the fail-fast rule a start on a held port answers to.
 //! - `rules`, `observer` — the invariants, and the observer that applies them continuously.
 //! - `finish` — the checks at the end and the clean-up.
 //! - `history`, `summary`, `timeline` — `history.jsonl`, `summary.md`, `summary.json` and
@@ -13,6 +15,8 @@
 //! - `shrink` — delta debugging of a failing schedule within a time budget.
 //! - `run` — one run end to end.
 
+mod blockers;
+mod disk_full;
 mod docker_proxy;
 mod fault;
 mod finish;

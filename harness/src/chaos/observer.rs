@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::fixtures::census::DockerView;
+use crate::fixtures::census::{DockerView, SERVICE_PREFIX};
+use crate::fixtures::census_swarm::is_swarm_task;
 use crate::fixtures::daemon::HEALTH_PATH;
 use crate::fixtures::http::HttpRequest;
 
@@ -142,12 +143,24 @@ fn snapshot(world: &World, docker: &DockerView, bystander: &str) -> Option<Snaps
     let containers: Vec<ContainerView> = docker
         .owned_by_run(&world.instance, &world.run_id)
         .into_iter()
-        .filter(|c| c.id != bystander)
-        .map(|c| ContainerView {
-            service: c.label("aima.service").map(str::to_owned),
-            id: c.id,
-            name: c.name,
-            state: c.state,
+        .filter(|c| c.id != bystander && !super::blockers::is_blocker(c) && !is_swarm_task(c))
+        .map(|c| {
+            // On a Swarm an engine is a service: aima names it by the service's id, and it
+            // is as `running` as its newest task.
+            let service = c.label("aima.service").map(str::to_owned);
+            let (id, state) = match c.id.strip_prefix(SERVICE_PREFIX) {
+                Some(service) => (
+                    service.to_owned(),
+                    docker.service_state(service).unwrap_or(c.state),
+                ),
+                None => (c.id, c.state),
+            };
+            ContainerView {
+                service,
+                id,
+                name: c.name,
+                state,
+            }
         })
         .collect();
     let slots: BTreeMap<String, SlotView> = {

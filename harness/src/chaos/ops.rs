@@ -12,7 +12,7 @@ use crate::fixtures::port_check::check_port;
 use super::fault::FaultKind;
 use super::rules::{api_problem, command_problem};
 use super::schedule::{Action, Step, Via};
-use super::world::World;
+use super::world::{Held, World};
 
 /// A start's `--timeout` (and the API's `timeout`) in a chaos run.
 pub(crate) const START_TIMEOUT_SECS: u64 = 20;
@@ -26,13 +26,15 @@ pub(crate) struct Acting<'w> {
     slot: Option<usize>,
     /// The slot's sequence number at invocation.
     pub seq: u64,
+    /// The port blocker holding the slot's port at invocation.
+    pub held: Option<Held>,
     pub service: Option<String>,
 }
 
 impl<'w> Acting<'w> {
     pub(crate) fn begin(world: &'w World, step: &'w Step) -> Self {
         let slot = step.action.slot();
-        let (seq, service) = match slot {
+        let (seq, service, held) = match slot {
             Some(n) => {
                 let mut slots = world.slots();
                 let s = &mut slots[n];
@@ -48,9 +50,9 @@ impl<'w> Acting<'w> {
                 if step.action.may_start() {
                     s.stopped_ms = None;
                 }
-                (s.invoked, s.id.clone())
+                (s.invoked, s.id.clone(), s.held.clone())
             }
-            None => (0, None),
+            None => (0, None, None),
         };
         let mut event = serde_json::to_value(&step.action).unwrap_or_default();
         event["step"] = json!(step.id);
@@ -62,6 +64,7 @@ impl<'w> Acting<'w> {
             step,
             slot,
             seq,
+            held,
             service,
         }
     }
@@ -152,6 +155,9 @@ pub(crate) fn perform(world: &World, step: &Step) -> String {
         }
         _ => skipped("not an operation"),
     };
+    if matches!(step.action, Action::Start { .. } | Action::Restart { .. }) {
+        super::blockers::judge_start(world, step, acting.held.as_ref(), &result);
+    }
     if matches!(step.action, Action::Stop { .. }) && result["ok"] == true {
         port_after_stop(world, step, &acting);
         mark_stopped(world, &acting);
@@ -257,6 +263,7 @@ pub(crate) fn cli_result(record: &CommandRecord) -> Value {
         "id": out["id"],
         "status": out["status"],
         "error": out["error"]["code"],
+        "message": out["error"]["message"],
         "stderr": tail(&record.stderr, 300),
         "log": record.stderr_log,
     })
@@ -320,6 +327,7 @@ fn api(world: &World, step: &Step, method: &str, path: &str, body: Option<Value>
                 "id": json["id"],
                 "status": json["status"],
                 "error": json["error"]["code"],
+                "message": json["error"]["message"],
                 "body": tail(&reply.body, 300),
             })
         }

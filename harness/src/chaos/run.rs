@@ -16,9 +16,12 @@ use crate::exec::{RUN_ENV, locate_binaries};
 use crate::fixtures::census::{DockerView, ENGINE_LABEL, INSTANCE_LABEL, RUN_LABEL};
 use crate::fixtures::port_check::free_port;
 use crate::fixtures::sim_image::simulator_image;
+use crate::fixtures::tmpfs::Tmpfs;
 use crate::reaper::{Reaper, RunMarker, instance_of, private_dir, sweep_stale};
+use crate::scenario::AimaRuntime;
 use crate::scenario::RunRefused;
 
+use super::disk_full::TMPFS_SIZE;
 use super::fault::FaultKind;
 use super::finish::finish;
 use super::history::{History, read_schedule};
@@ -45,6 +48,8 @@ pub struct ChaosOptions {
     pub quiet: bool,
     /// Time budget for shrinking a failing schedule (zero: no shrinking).
     pub shrink: Duration,
+    /// The runtime aima runs engines on (a replay takes it from the history).
+    pub runtime: AimaRuntime,
 }
 
 /// The plan and schedule a run carries out: from the options, or read back from a history.
@@ -52,12 +57,20 @@ pub(crate) fn schedule_of(options: &ChaosOptions) -> anyhow::Result<(Plan, Vec<S
     if let Some(path) = &options.replay {
         return read_schedule(path).map_err(|e| RunRefused(format!("{e:#}")).into());
     }
+    let swarm = options.runtime == AimaRuntime::Swarm;
     let plan = Plan {
         seed: options.seed.unwrap_or_else(super::rng::fresh_seed),
         seconds: options.seconds,
         services: options.services,
-        faults: options.faults.clone(),
+        // On a Swarm, the faults that make no sense there are left out (and listed as SKIP).
+        faults: options
+            .faults
+            .iter()
+            .copied()
+            .filter(|f| !swarm || f.not_on_swarm().is_none())
+            .collect(),
         workers: options.workers,
+        swarm,
     };
     let steps = generate(&plan);
     Ok((plan, steps))
@@ -89,6 +102,11 @@ pub(crate) fn run_schedule(
     steps: &[Step],
 ) -> anyhow::Result<Summary> {
     let docker = DockerView::connect().map_err(|e| refused(format!("{e:#}")))?;
+    if plan.swarm && !docker.is_swarm_manager() {
+        return Err(refused(
+            "--runtime swarm needs Docker in swarm mode as a manager; `bash ci/swarm.sh run cargo run -p harness -- chaos --runtime swarm …` turns a single-node swarm on for the run and leaves it again",
+        ));
+    }
     let bins = locate_binaries(options.aima_bin.as_deref(), options.sim_bin.as_deref())
         .map_err(|e| refused(format!("{e:#}")))?;
     let started_at = SystemTime::now();
@@ -98,6 +116,12 @@ pub(crate) fn run_schedule(
     let run_dir = std::path::absolute(options.reports.join(&run_id))?;
     let data_dir = run_dir.join("data");
     private_dir(&data_dir).context("creating the run's data dir")?;
+    // The data dir on its own small tmpfs, for the disk-full fault; unmounted when this
+    // function returns, on Ctrl-C, or by the reaper.
+    let tmpfs = plan
+        .faults
+        .contains(&FaultKind::DiskFull)
+        .then(|| Tmpfs::mount(&data_dir, TMPFS_SIZE));
     let mut ports = Vec::new();
     while ports.len() < plan.services.max(1) {
         let port = free_port().context("choosing a free service port")?;
@@ -109,6 +133,9 @@ pub(crate) fn run_schedule(
     let mut all_ports = ports.clone();
     all_ports.push(listen.port());
     let mut marker = RunMarker::new(&run_id, &data_dir, all_ports);
+    if let Some(Ok(tmpfs)) = &tmpfs {
+        marker.target.mounts.push(tmpfs.path.clone());
+    }
     marker.write().context("writing the run marker")?;
     for stale in sweep_stale() {
         eprintln!("warning: leftovers of an earlier run: {}", stale.summary());
@@ -137,7 +164,10 @@ pub(crate) fn run_schedule(
         ("AIMA_VLLM_IMAGE".to_owned(), images[&None].clone()),
         ("AIMA_VLLM_GPU".to_owned(), "false".to_owned()),
         ("AIMA_LOG".to_owned(), "info".to_owned()),
-        ("AIMA_RUNTIME".to_owned(), "docker".to_owned()),
+        (
+            "AIMA_RUNTIME".to_owned(),
+            if plan.swarm { "swarm" } else { "docker" }.to_owned(),
+        ),
         (RUN_ENV.to_owned(), run_id.clone()),
     ];
     if let Some(proxy) = &proxy {
@@ -164,8 +194,28 @@ pub(crate) fn run_schedule(
         ports,
         options.quiet,
     );
+    let proxy_missing = proxy.is_none();
     world.proxy = proxy;
+    world.small_disk = matches!(tmpfs, Some(Ok(_)));
     let world = world;
+    if let Some(Err(why)) = &tmpfs {
+        world.skip(FaultKind::DiskFull, why);
+    }
+    if plan.swarm {
+        for fault in FaultKind::ALL {
+            if let Some(why) = fault.not_on_swarm() {
+                world.skip(fault, &format!("left out on --runtime swarm: {why}"));
+            }
+        }
+    }
+    for fault in plan.faults.iter().filter(|f| f.is_docker_proxy()) {
+        if proxy_missing {
+            world.skip(
+                *fault,
+                "DOCKER_HOST is not a unix socket, so no Docker proxy can stand in front of it",
+            );
+        }
+    }
     world.say(&format!(
         "chaos: seed {}, {} s, {} services, {} steps, faults [{}] -> {}",
         plan.seed,
@@ -254,6 +304,10 @@ pub(crate) fn run_schedule(
     }
     let ran_ms = world.history.now_ms();
     finish(&world, &docker, &bystander);
+    if world.small_disk {
+        keep_state(&world.data_dir, &run_dir.join("data-at-end"));
+    }
+    drop(tmpfs);
     world.history.flush();
     let tally = tally.into_inner().unwrap_or_else(|p| p.into_inner());
     let summary = Summary::new(&world, plan, steps, options, tally, ran_ms);
@@ -270,6 +324,22 @@ pub(crate) fn run_schedule(
         eprintln!("warning: {problem}");
     }
     Ok(summary)
+}
+
+/// Copies the data dir's files (the database and its WAL) into `dest` before its tmpfs goes,
+/// so the report keeps them.
+fn keep_state(data_dir: &std::path::Path, dest: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    if std::fs::create_dir_all(dest).is_err() {
+        return;
+    }
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::copy(entry.path(), dest.join(entry.file_name()));
+        }
+    }
 }
 
 fn create_model(world: &World) -> anyhow::Result<()> {

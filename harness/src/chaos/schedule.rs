@@ -63,8 +63,16 @@ pub(crate) enum Action {
     DockerRm {
         slot: usize,
     },
+    /// A foreign holder of the slot's port (`blocker`: which kind; histories from before the
+    /// kinds existed mean the IPv4 listener).
     PortBlocker {
         slot: usize,
+        hold_ms: u64,
+        #[serde(default = "ipv4_blocker")]
+        blocker: FaultKind,
+    },
+    /// The data dir's tmpfs is filled up for `hold_ms`, then freed.
+    DiskFull {
         hold_ms: u64,
     },
     /// The Docker proxy pauses, slows or cuts (`fault`) for `hold_ms`.
@@ -88,7 +96,7 @@ impl Action {
             | Action::DockerKill { slot }
             | Action::DockerRm { slot }
             | Action::PortBlocker { slot, .. } => Some(*slot),
-            Action::KillDaemon { .. } | Action::DockerAway { .. } => None,
+            Action::KillDaemon { .. } | Action::DockerAway { .. } | Action::DiskFull { .. } => None,
         }
     }
 
@@ -113,7 +121,8 @@ impl Action {
             Action::KillDaemon { .. } => Some(FaultKind::KillDaemon),
             Action::DockerKill { .. } => Some(FaultKind::DockerKill),
             Action::DockerRm { .. } => Some(FaultKind::DockerRm),
-            Action::PortBlocker { .. } => Some(FaultKind::PortBlocker),
+            Action::PortBlocker { blocker, .. } => Some(*blocker),
+            Action::DiskFull { .. } => Some(FaultKind::DiskFull),
             Action::DockerAway { fault, .. } => Some(*fault),
             Action::Start { engine, .. } | Action::Restart { engine, .. } => *engine,
             _ => None,
@@ -133,7 +142,8 @@ impl Action {
             Action::KillDaemon { .. } => "kill-daemon",
             Action::DockerKill { .. } => "docker-kill",
             Action::DockerRm { .. } => "docker-rm",
-            Action::PortBlocker { .. } => "port-blocker",
+            Action::PortBlocker { blocker, .. } => blocker.name(),
+            Action::DiskFull { .. } => "disk-full",
             Action::DockerAway { fault, .. } => fault.name(),
         }
     }
@@ -163,6 +173,13 @@ pub(crate) struct Plan {
     /// Operation workers acting at once (the fault worker comes on top).
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// aima runs its engines on a Docker Swarm (`--runtime swarm`).
+    #[serde(default)]
+    pub swarm: bool,
+}
+
+fn ipv4_blocker() -> FaultKind {
+    FaultKind::PortBlocker
 }
 
 fn default_workers() -> usize {
@@ -298,9 +315,13 @@ pub(crate) fn generate(plan: &Plan) -> Vec<Step> {
                     fault,
                     hold_ms: rng.between(1_000, 5_000),
                 },
-                _ => Action::PortBlocker {
+                blocker if blocker.is_port_blocker() => Action::PortBlocker {
                     slot,
                     hold_ms: rng.between(1_000, 6_000),
+                    blocker,
+                },
+                _ => Action::DiskFull {
+                    hold_ms: rng.between(2_000, 6_000),
                 },
             };
             steps.push((at, lanes, action));
@@ -330,6 +351,7 @@ mod tests {
             services: 4,
             faults: FaultKind::ALL.to_vec(),
             workers: 3,
+            swarm: false,
         }
     }
 
@@ -358,6 +380,32 @@ mod tests {
         let json = serde_json::to_string(&steps).unwrap();
         let back: Vec<Step> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, steps);
+    }
+
+    #[test]
+    fn every_blocker_kind_and_the_full_disk_are_scheduled_and_old_histories_still_read() {
+        let steps = generate(&Plan {
+            seconds: 300,
+            ..plan(5)
+        });
+        for fault in [
+            FaultKind::PortBlocker,
+            FaultKind::PortBlockerV6,
+            FaultKind::PortBlockerBind,
+            FaultKind::PortBlockerContainer,
+            FaultKind::DiskFull,
+        ] {
+            assert!(
+                steps.iter().any(|s| s.action.fault() == Some(fault)),
+                "{fault} never scheduled"
+            );
+        }
+        // A history written before the blocker kinds existed means the IPv4 listener.
+        let old: Step = serde_json::from_str(
+            r#"{"id": 3, "at_ms": 900, "lane": 3, "op": "port-blocker", "slot": 1, "hold_ms": 2000}"#,
+        )
+        .unwrap();
+        assert_eq!(old.action.fault(), Some(FaultKind::PortBlocker));
     }
 
     #[test]

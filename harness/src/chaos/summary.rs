@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::fault::NOT_INJECTED;
 use super::run::ChaosOptions;
 use super::schedule::{Plan, Step};
 use super::world::World;
@@ -74,10 +73,7 @@ impl Summary {
             operations: steps.len() - faults,
             faults,
             tally,
-            not_injected: NOT_INJECTED
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
+            not_injected: world.skipped.lock().map(|s| s.clone()).unwrap_or_default(),
             ran_ms,
             history_lines: world.history.lines(),
             violations,
@@ -92,7 +88,7 @@ impl Summary {
                 } else {
                     names.join(",")
                 }
-            ),
+            ) + if plan.swarm { " --runtime swarm" } else { "" },
             replay: format!(
                 "cargo run -p harness -- chaos --replay {}{aima}",
                 world.run_dir.join("history.jsonl").display()
@@ -124,6 +120,9 @@ impl Summary {
                 v["t_ms"],
                 v["detail"].as_str().unwrap_or("")
             );
+        }
+        for (name, why) in &self.not_injected {
+            let _ = writeln!(text, "  SKIP {name}: {why}");
         }
         let _ = writeln!(text, "re-run: {}", self.rerun);
         if let Some(shrunk) = &self.shrunk {

@@ -36,11 +36,24 @@ pub(crate) struct Slot {
     /// create (`None`: the plain simulator): which of those starts won is not known, so the
     /// rules assume any of them may run.
     pub engines: std::collections::BTreeSet<Option<FaultKind>>,
+    /// The port blocker holding the slot's port now, if any.
+    pub held: Option<Held>,
     /// When the harness last SIGKILLed a starter of the slot, and no start was invoked since.
     pub killed_start_ms: Option<u64>,
     /// When a stop of the harness last succeeded with nothing else acting on the slot, and no
     /// operation that may start the service was invoked since.
     pub stopped_ms: Option<u64>,
+}
+
+/// A port blocker of the harness holding a slot's port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Held {
+    /// Which kind of blocker.
+    pub fault: FaultKind,
+    /// The step that started it (one hold is one episode).
+    pub step: usize,
+    /// How aima's port_in_use error must name it: `pid N`, or the container's name.
+    pub holder: String,
 }
 
 /// The shared state of a run.
@@ -70,6 +83,13 @@ pub(crate) struct World {
     pub quiet: bool,
     /// The Docker proxy the run's aima processes reach Docker through, when its faults are on.
     pub proxy: Option<DockerProxy>,
+    /// Faults of the plan this run does not inject, each with the reason (the summary lists
+    /// them as SKIP).
+    pub skipped: Mutex<Vec<(String, String)>>,
+    /// The data dir is on the run's own small tmpfs (the disk-full fault can fill it).
+    pub small_disk: bool,
+    /// The disk-full fault holds the data dir full right now.
+    pub disk_full: AtomicBool,
 }
 
 /// Deadline of one aima command.
@@ -116,6 +136,9 @@ impl World {
             done: AtomicBool::new(false),
             quiet,
             proxy: None,
+            skipped: Mutex::new(Vec::new()),
+            small_disk: false,
+            disk_full: AtomicBool::new(false),
         }
     }
 
@@ -219,6 +242,24 @@ impl World {
             .or_else(|| self.images.get(&None))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Records that `fault` is not injected in this run, and why (once per fault).
+    pub(crate) fn skip(&self, fault: FaultKind, why: &str) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        if !skipped.iter().any(|(name, _)| name == fault.name()) {
+            self.say(&format!("SKIP {fault}: {why}"));
+            skipped.push((fault.name().to_owned(), why.to_owned()));
+        }
+    }
+
+    /// Why `fault` is not injected in this run, if it is not.
+    pub(crate) fn skipped_why(&self, fault: FaultKind) -> Option<String> {
+        let skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped
+            .iter()
+            .find(|(name, _)| name == fault.name())
+            .map(|(_, why)| why.clone())
     }
 
     /// Records a violation: what rule, about what, the detail, and the history around it.

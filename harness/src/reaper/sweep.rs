@@ -65,6 +65,9 @@ pub(crate) fn sweep(target: &Target, announced: &BTreeMap<u32, String>) -> Vec<S
     actions.extend(stop_processes(target, announced));
     actions.extend(stop_processes(target, &BTreeMap::new()));
     actions.extend(remove_containers(target));
+    for mount in &target.mounts {
+        actions.extend(crate::fixtures::tmpfs::unmount(mount));
+    }
     for port in &target.ports {
         let check = check_port(*port);
         if !check.is_free() {
@@ -170,6 +173,7 @@ mod tests {
             run_id: run_id.to_owned(),
             instance: "none".to_owned(),
             ports: vec![],
+            mounts: vec![],
         }
     }
 

@@ -13,6 +13,10 @@ pub(crate) struct Target {
     /// Ports the run used (service port, daemon port): checked to be free afterwards.
     #[arg(long = "port")]
     pub ports: Vec<u16>,
+    /// Filesystems the run mounted (a chaos run's tmpfs data dir): unmounted by the sweep.
+    #[arg(long = "unmount")]
+    #[serde(default)]
+    pub mounts: Vec<std::path::PathBuf>,
 }
 
 impl Target {
@@ -27,6 +31,9 @@ impl Target {
         ];
         for port in &self.ports {
             args.extend(["--port".to_owned(), port.to_string()]);
+        }
+        for mount in &self.mounts {
+            args.extend(["--unmount".to_owned(), mount.display().to_string()]);
         }
         args
     }
