@@ -1,12 +1,12 @@
 //! What the daemon's host has beside services: `aima info` as the daemon sees it, and the
 //! engines' download caches.
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::extract::{Path, State};
 
 use super::ApiState;
 use super::error::{ApiResult, ErrorBodyDoc};
-use crate::domain::EngineType;
+use crate::domain::{Actor, EngineType};
 use crate::error::Error;
 use crate::lifecycle::cache::CacheInfo;
 use crate::ops;
@@ -57,14 +57,18 @@ pub(crate) struct RemovedCache {
     responses(
         (status = 200, description = "The removed cache", body = RemovedCache),
         (status = 400, description = "Not an engine", body = ErrorBodyDoc),
+        (status = 403, description = "Not an admin", body = ErrorBodyDoc),
         (status = 404, description = "No cache for that engine", body = ErrorBodyDoc),
         (status = 409, description = "A service of that engine is starting or running", body = ErrorBodyDoc),
         (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn remove_cache(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(engine): Path<String>,
 ) -> ApiResult<Json<RemovedCache>> {
+    // Every user's services share an engine's cache: only an admin may throw it away.
+    crate::ops::access::admins_only(&actor, "remove an engine's cache")?;
     let engine = EngineType::parse(&engine).ok_or_else(|| {
         let engines: Vec<&str> = EngineType::ALL.iter().map(|e| e.as_str()).collect();
         Error::usage(format!("{engine} is not an engine"))

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,10 +15,10 @@ use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::service_update::ServiceDetail;
 use super::services::{Id, start_timeout};
-use crate::domain::PullPolicy;
+use crate::domain::{Actor, PullPolicy};
 use crate::error::{Error, Result};
 use crate::lifecycle::{StartOptions, StopMode};
-use crate::ops::{self, ChatAnswer, ChatRequest, LogLines, LogsRequest};
+use crate::ops::{self, ChatAnswer, access, ChatRequest, LogLines, LogsRequest};
 
 /// `?tail=N&follow=true&attempt=K` on the logs route, as `service logs` takes them.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -47,15 +47,19 @@ pub(crate) struct LogsQuery {
         (status = 200, description = "The lines (JSON without follow; plain text lines, streamed, with follow=true)",
             content((LogLines = "application/json"), (String = "text/plain"))),
         (status = 400, description = "Bad query", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service ([access] logs = \"owner\")", body = ErrorBodyDoc),
         (status = 404, description = "No such service, or no logs", body = ErrorBodyDoc),
         (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn logs(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     StrictQuery(q): StrictQuery<LogsQuery>,
 ) -> ApiResult<Response> {
-    let store = state.stores.handle().await?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_logs(&store, &actor, &id, state.deps.config.access.logs,
+        "read the logs of").await?;
     let req = LogsRequest {
         tail: q.tail,
         follow: q.follow,
@@ -132,6 +136,7 @@ pub(crate) struct RestartRequest {
         (status = 200, description = "Restarted and healthy (wait was true)", body = ServiceDetail),
         (status = 202, description = "Container started, health not yet known", body = ServiceDetail),
         (status = 400, description = "Invalid body", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service, or past the owner's quota", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 409, description = "Busy, or its port or GPU is in use", body = ErrorBodyDoc),
         (status = 502, description = "The engine failed to start", body = ErrorBodyDoc),
@@ -140,21 +145,22 @@ pub(crate) struct RestartRequest {
     ))]
 pub(crate) async fn restart(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<RestartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let timeout: Duration = start_timeout(req.timeout)?;
     let mode = StopMode::from_request(req.force, req.time)?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_service(&store, &actor, &id, "restart").await?;
     let status = if req.wait {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    let deps = state.deps.clone();
-    let stores = state.stores.clone();
+    let deps = state.deps_for(&actor);
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
-        let store = stores.handle().await?;
         let opts = StartOptions {
             wait: req.wait,
             timeout,
@@ -196,6 +202,7 @@ pub(crate) struct ChatBody {
     responses(
         (status = 200, description = "The engine's answer", body = ChatAnswer),
         (status = 400, description = "Invalid body, an empty message, or stream asked for", body = ErrorBodyDoc),
+        (status = 403, description = "Another user's service ([access] logs = \"owner\")", body = ErrorBodyDoc),
         (status = 404, description = "No such service", body = ErrorBodyDoc),
         (status = 409, description = "The service is not running", body = ErrorBodyDoc),
         (status = 502, description = "The engine failed to answer", body = ErrorBodyDoc),
@@ -203,11 +210,14 @@ pub(crate) struct ChatBody {
     ))]
 pub(crate) async fn chat(
     State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ChatBody>,
 ) -> ApiResult<Json<ChatAnswer>> {
     refuse_stream(body.stream)?;
-    let store = state.stores.handle().await?;
+    let store = state.stores.handle_as(&actor).await?;
+    access::check_logs(&store, &actor, &id, state.deps.config.access.logs,
+        "chat with").await?;
     let req = ChatRequest {
         service: id,
         message: body.message,

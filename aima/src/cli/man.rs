@@ -261,6 +261,6 @@ mod tests {
         }
         assert!(!dir.path().join("aima-help.1").exists());
         let listed = std::fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(listed, 34);
+        assert_eq!(listed, 36);
     }
 }

@@ -54,22 +54,18 @@ pub fn may_change_model(actor: &Actor, model: &Model, what: &str) -> Result<()> 
     )
 }
 
-/// Whether `actor` may read the engine logs of `svc` and chat with it: with `[access] logs =
+/// Whether `actor` may read the engine logs of a service and chat with it: with `[access] logs =
 /// "owner"` (the default) as for a change, with `"all"` everyone signed in.
-#[expect(
-    dead_code,
-    reason = "the logs and chat routes of the CLI-as-client work call it"
-)]
-pub fn may_read_logs(actor: &Actor, svc: &Service, logs: LogAccess) -> Result<()> {
-    logs_allowed(actor, svc.created_by.as_deref(), &svc.name, logs)
-}
-
-fn logs_allowed(actor: &Actor, owner: Option<&str>, name: &str, logs: LogAccess) -> Result<()> {
+fn logs_allowed(
+    actor: &Actor,
+    owner: Option<&str>,
+    name: &str,
+    logs: LogAccess,
+    what: &str,
+) -> Result<()> {
     match logs {
         LogAccess::All => Ok(()),
-        LogAccess::Owner => {
-            may_change(actor, owner, &format!("service {name}"), "read the logs of")
-        }
+        LogAccess::Owner => may_change(actor, owner, &format!("service {name}"), what),
     }
 }
 
@@ -86,6 +82,34 @@ pub async fn check_service(
     }
     let svc = super::get_service_recorded_by(store, given).await?;
     may_change_service(actor, &svc, what)
+}
+
+/// [`logs_allowed`] for the service `given` (id, name or id prefix); `what` is the verb the
+/// refusal names ("read the logs of", "chat with").
+pub async fn check_logs(
+    store: &StoreHandle,
+    actor: &Actor,
+    given: &str,
+    logs: LogAccess,
+    what: &str,
+) -> Result<()> {
+    if actor.admin {
+        return Ok(());
+    }
+    let svc = super::get_service_recorded_by(store, given).await?;
+    logs_allowed(actor, svc.created_by.as_deref(), &svc.name, logs, what)
+}
+
+/// What only an admin may do (tokens, the engines' shared caches): anyone else is refused.
+pub fn admins_only(actor: &Actor, what: &str) -> Result<()> {
+    if actor.admin {
+        return Ok(());
+    }
+    Err(Error::new(
+        Kind::Forbidden,
+        format!("only an admin may {what}; {} is not one", actor.name),
+    )
+    .with_help("ask an aima admin"))
 }
 
 /// [`may_change_model`] for the model `given` (id, name or id prefix).
@@ -140,14 +164,28 @@ mod tests {
     #[test]
     fn logs_follow_the_access_setting() {
         let bob = user("bob", false);
-        let refused = logs_allowed(&bob, Some("alice"), "s", LogAccess::Owner).unwrap_err();
+        let refused = logs_allowed(
+            &bob,
+            Some("alice"),
+            "s",
+            LogAccess::Owner,
+            "read the logs of",
+        )
+        .unwrap_err();
         assert_eq!(refused.code, Kind::Forbidden);
         assert_eq!(
             refused.message,
             "service s belongs to alice; bob may not read the logs of it"
         );
-        logs_allowed(&bob, Some("alice"), "s", LogAccess::All).unwrap();
-        logs_allowed(&user("alice", false), Some("alice"), "s", LogAccess::Owner).unwrap();
+        logs_allowed(&bob, Some("alice"), "s", LogAccess::All, "chat with").unwrap();
+        logs_allowed(
+            &user("alice", false),
+            Some("alice"),
+            "s",
+            LogAccess::Owner,
+            "chat with",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use sha2::{Digest, Sha256};
 
+use super::access::admins_only;
 use crate::domain::{Actor, DAEMON_NAME, LEGACY_TOKEN_NAME};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::store::{Store, TokenHash, TokenInfo};
 
 /// A token just made: the secret is in no other place, so it is shown now or never.
@@ -73,17 +74,6 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn admins_only(actor: &Actor, what: &str) -> Result<()> {
-    if actor.admin {
-        return Ok(());
-    }
-    Err(Error::new(
-        Kind::Forbidden,
-        format!("only an admin may {what}; {} is not one", actor.name),
-    )
-    .with_help("ask an aima admin"))
-}
-
 /// Makes a token named `name` (admin or not) and returns it, once.
 pub fn create_token(store: &mut Store, actor: &Actor, name: &str, admin: bool) -> Result<NewToken> {
     admins_only(actor, "create API tokens")?;
@@ -110,6 +100,7 @@ pub fn revoke_token(store: &mut Store, actor: &Actor, name: &str) -> Result<Toke
 mod tests {
     use super::*;
     use crate::domain::Via;
+    use crate::error::Kind;
 
     fn bob() -> Actor {
         Actor {

@@ -283,6 +283,11 @@ async fn every_route_answers_as_the_document_says() {
             404,
         ),
         (call("GET", "/api/v2/info", "/api/v2/info"), 200),
+        (call("GET", "/api/v2/quota", "/api/v2/quota"), 200),
+        (
+            call("GET", "/api/v2/quota", "/api/v2/quota?user=nobody-here"),
+            200,
+        ),
         (
             call("GET", "/api/v2/events/log", "/api/v2/events/log?since=1"),
             200,

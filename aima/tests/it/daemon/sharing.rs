@@ -92,6 +92,13 @@ fn a_service_belongs_to_its_creator_and_tokens_act_as_their_names() {
     for (method, path, body) in [
         ("POST", format!("/api/v2/services/{id}/stop"), None),
         ("POST", format!("/api/v2/services/{id}/start"), None),
+        ("POST", format!("/api/v2/services/{id}/restart"), None),
+        ("GET", format!("/api/v2/services/{id}/logs"), None),
+        (
+            "POST",
+            format!("/api/v2/services/{id}/chat"),
+            Some(r#"{"message": "hi"}"#),
+        ),
         ("DELETE", format!("/api/v2/services/{id}"), None),
         (
             "PATCH",
@@ -117,6 +124,13 @@ fn a_service_belongs_to_its_creator_and_tokens_act_as_their_names() {
             "{err}"
         );
     }
+    // An engine's cache is everyone's: only an admin may remove it.
+    let (code, err) = call(&daemon, &bob, "DELETE", "/api/v2/caches/vllm", None);
+    assert_eq!(
+        (code, &err["error"]["code"]),
+        (403, &Value::from("forbidden")),
+        "{err}"
+    );
     // bob's own service on alice's model is allowed: models are shared registrations.
     let body =
         serde_json::json!({"model_id": model["id"], "engine_type": "vllm", "port": free_port()});
