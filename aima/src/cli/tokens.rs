@@ -5,44 +5,48 @@ use super::args::{Output, TokenCommand};
 use super::render;
 use crate::error::Result;
 use crate::host::users;
-use crate::ops::tokens;
+use crate::ops::tokens::{self, NewToken};
 use crate::store::{Store, TokenInfo};
 
 pub(crate) fn run(store: &mut Store, cmd: TokenCommand, output: Output) -> Result<String> {
     let me = users::this_process();
-    let json = output == Output::Json;
     Ok(match cmd {
         TokenCommand::Create { name, admin } => {
-            let made = tokens::create_token(store, &me, &name, admin)?;
-            if json {
-                render::to_json(&made)
-            } else {
-                format!(
-                    "{}\n\nThe token above acts as {}{}. It is shown only now: aima keeps only \
-                     its hash.\nUse it with: AIMA_API_TOKEN=<token> aima --host http://HOST:PORT …",
-                    made.token,
-                    made.info.name,
-                    if made.info.admin { " (admin)" } else { "" }
-                )
-            }
+            created(&tokens::create_token(store, &me, &name, admin)?, output)
         }
-        TokenCommand::List => {
-            let listed = tokens::list_tokens(store, &me)?;
-            if json {
-                render::json_list(&listed)
-            } else {
-                table(&listed)
-            }
-        }
-        TokenCommand::Revoke { name } => {
-            let gone = tokens::revoke_token(store, &me, &name)?;
-            if json {
-                render::to_json(&gone)
-            } else {
-                format!("revoked token {}", gone.name)
-            }
-        }
+        TokenCommand::List => listed(&tokens::list_tokens(store, &me)?, output),
+        TokenCommand::Revoke { name } => revoked(&tokens::revoke_token(store, &me, &name)?, output),
     })
+}
+
+/// A token just made, shown once.
+pub(crate) fn created(made: &NewToken, output: Output) -> String {
+    if output == Output::Json {
+        return render::to_json(made);
+    }
+    format!(
+        "{}\n\nThe token above acts as {}{}. It is shown only now: aima keeps only \
+         its hash.\nUse it with: AIMA_API_TOKEN=<token> aima --host http://HOST:PORT …",
+        made.token,
+        made.info.name,
+        if made.info.admin { " (admin)" } else { "" }
+    )
+}
+
+pub(crate) fn listed(listed: &[TokenInfo], output: Output) -> String {
+    if output == Output::Json {
+        render::json_list(listed)
+    } else {
+        table(listed)
+    }
+}
+
+pub(crate) fn revoked(gone: &TokenInfo, output: Output) -> String {
+    if output == Output::Json {
+        render::to_json(gone)
+    } else {
+        format!("revoked token {}", gone.name)
+    }
 }
 
 fn table(listed: &[TokenInfo]) -> String {

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::store::{Store, TokenHash, TokenInfo};
 
 /// A token just made: the secret is in no other place, so it is shown now or never.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     #[serde(flatten)]
     pub info: TokenInfo,

@@ -8,13 +8,16 @@ use crate::clock;
 use crate::error::{Error, Result};
 
 /// A named token as `aima token list` shows it: never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     /// The user it acts as.
     pub name: String,
     /// Whether it acts as an admin.
     pub admin: bool,
-    #[serde(serialize_with = "crate::domain::rfc3339")]
+    #[serde(
+        serialize_with = "crate::domain::rfc3339",
+        deserialize_with = "crate::domain::wire::time"
+    )]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// Who created it.

@@ -35,6 +35,7 @@ pub(crate) fn run(cli: Cli, url: DaemonUrl, env: &Env) -> Result<String> {
                 service_io::events(&client, since, service, output).await
             }
             Command::Info => service_io::info(&client).await,
+            Command::Token(cmd) => service_io::tokens(&client, cmd, output).await,
             other => Err(local_only(&other, client.url())),
         }
     })
@@ -66,6 +67,7 @@ fn local_only(command: &Command, url: &DaemonUrl) -> Error {
         Command::Restore { .. } => "restore",
         Command::Apply(_) => "apply",
         Command::Export => "export",
+        Command::Quota { .. } => "quota",
         _ => "this command",
     };
     Error::usage(format!(

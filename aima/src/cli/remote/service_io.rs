@@ -8,12 +8,14 @@ use serde_json::json;
 
 use super::client::{Client, QUICK};
 use super::paths::segment;
-use crate::cli::args::{CacheCommand, InferenceCommand, LogsArgs, Output};
+use crate::cli::args::{CacheCommand, InferenceCommand, LogsArgs, Output, TokenCommand};
 use crate::cli::{events, render, service_verbs, terminal};
 use crate::error::Result;
 use crate::lifecycle::cache::CacheInfo;
+use crate::ops::tokens::NewToken;
 use crate::ops::{ChatAnswer, LogLines};
 use crate::store::ServiceEvent;
+use crate::store::TokenInfo;
 
 /// An engine may take this long to answer one chat (as in-process), plus the way there.
 const CHATTING: Duration = Duration::from_secs(330);
@@ -146,4 +148,28 @@ pub(super) async fn info(client: &Client) -> Result<String> {
         .call(Method::GET, "/api/v2/info", None, QUICK)
         .await?;
     Ok(render::to_json(&info))
+}
+
+/// `aima token …` through the daemon's admin-only token routes; printed as in-process.
+pub(super) async fn tokens(client: &Client, cmd: TokenCommand, output: Output) -> Result<String> {
+    Ok(match cmd {
+        TokenCommand::Create { name, admin } => {
+            let body = json!({ "name": name, "admin": admin });
+            let made: NewToken = client
+                .call(Method::POST, "/api/v2/tokens", Some(body), QUICK)
+                .await?;
+            crate::cli::tokens::created(&made, output)
+        }
+        TokenCommand::List => {
+            let got: Items<TokenInfo> = client
+                .call(Method::GET, "/api/v2/tokens", None, QUICK)
+                .await?;
+            crate::cli::tokens::listed(&got.items, output)
+        }
+        TokenCommand::Revoke { name } => {
+            let path = format!("/api/v2/tokens/{}", segment(&name));
+            let gone: TokenInfo = client.call(Method::DELETE, &path, None, QUICK).await?;
+            crate::cli::tokens::revoked(&gone, output)
+        }
+    })
 }
