@@ -118,7 +118,11 @@ fn list_filters_by_status_prints_ids_only_with_q_and_shows_the_endpoint() {
     assert!(
         detail
             .stdout
-            .contains(&format!("endpoint: http://127.0.0.1:{port}")),
+            .lines()
+            .any(|line| line.starts_with("endpoint:")
+                && line
+                    .trim_end()
+                    .ends_with(&format!(" http://127.0.0.1:{port}"))),
         "{detail}"
     );
 }

@@ -29,7 +29,10 @@ pub fn settings(aima: &Aima, ports: &[u16]) -> insta::Settings {
     s.add_filter(r"(running: )\S*/python3\b", "${1}python3");
     s.add_filter(r"kill \d+", "kill [PID]");
     // Who ran the test: owners and starters are the OS user running it.
-    s.add_filter(r"(by:\s+)[a-z_][a-z0-9_.-]*", "${1}[USER]");
+    s.add_filter(
+        r"((?:created|started) by:\s+)[a-z_][a-z0-9_.-]*",
+        "${1}[USER]",
+    );
     s.add_filter(r#"("(created|started)_by": )"[^"]*""#, r#"$1"[USER]""#);
     for port in ports {
         s.add_filter(&format!(r"\b{port}\b"), "[PORT]");
