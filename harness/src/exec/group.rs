@@ -19,6 +19,8 @@ use super::procfs::live_processes;
 /// How long SIGKILL may take to show its effect before the stop counts as unverified.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
+/// How long a leader seen gone may take to be reaped.
+const REAP_WITHIN: Duration = Duration::from_secs(1);
 
 /// A live process of a group: pid and program name (`/proc/<pid>/comm`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,13 +259,19 @@ impl ProcessGroup {
     /// Stops the whole group with verification (see [`stop_group`]); once verified, the watcher
     /// (the reaper) no longer needs to watch it.
     pub(crate) fn stop(&self, grace: Duration, still_up: &dyn Fn() -> Option<String>) -> Stopped {
-        let stopped = stop_group(
+        let mut stopped = stop_group(
             self.pgid,
             &self.what,
             grace,
             &mut || self.try_status(),
             still_up,
         );
+        if stopped.verified && stopped.exit_code.is_none() {
+            // The leader may have ended between the last reap and the look at the group (a
+            // zombie is no member, and its threads may still be going): collect it now.
+            let status = self.wait_until(Instant::now() + REAP_WITHIN);
+            stopped.exit_code = status.and_then(|s| s.code());
+        }
         if stopped.verified {
             retire(self.pgid);
         }
