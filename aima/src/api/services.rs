@@ -370,20 +370,29 @@ pub(crate) async fn stop(
 pub(crate) struct PrunedList {
     items: Vec<Pruned>,
     total: usize,
+    /// Orphaned containers left because they are not the caller's: another user's service's,
+    /// or a deleted service's (an admin may prune them; the daemon's reaper removes them after
+    /// its grace). Always 0 for an admin.
+    left: usize,
 }
 
 #[utoipa::path(post, path = "/api/v2/services/prune", operation_id = "pruneServices",
     summary = "Remove this data dir's containers that belong to no live service.",
+    description = "A user who is not an admin removes only the containers of services they own; the others are counted in `left`.",
     responses(
         (status = 200, description = "The containers removed", body = PrunedList),
         (status = 503, description = "Docker unavailable", body = ErrorBodyDoc),
     ))]
 /// `POST /services/prune`, as `aima service prune`: removes this instance's orphaned containers.
-pub(crate) async fn prune(State(state): State<ApiState>) -> ApiResult<Json<PrunedList>> {
-    let store = state.stores.handle().await?;
-    let items = ops::prune_services(&state.deps, &store).await?;
+pub(crate) async fn prune(
+    State(state): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<PrunedList>> {
+    let store = state.stores.handle_as(&actor).await?;
+    let outcome = ops::prune_services(&state.deps, &store, &actor).await?;
     Ok(Json(PrunedList {
-        total: items.len(),
-        items,
+        total: outcome.pruned.len(),
+        items: outcome.pruned,
+        left: outcome.left,
     }))
 }

@@ -334,7 +334,8 @@ async fn service(deps: Deps, cmd: ServiceCommand, output: Output) -> Result<Stri
             one(&stopped.service)
         }
         ServiceCommand::Prune => {
-            let pruned = ops::prune_services(&deps, &store).await?;
+            let me = crate::host::users::this_process();
+            let pruned = ops::prune_services(&deps, &store, &me).await?.pruned;
             if json {
                 render::json_list(&pruned)
             } else {

@@ -142,7 +142,7 @@ pub(super) async fn resolve(
         owner: None,
     };
     tracing::info!(service = %svc.id, to = to.as_str(), "{reason}");
-    match store.change_service(&svc.id, &[svc.status], change).await? {
+    match store.change_observed(&svc.id, &[svc.status], change).await? {
         Some(changed) => Ok(changed),
         // Another reader (the daemon's reconciler, a CLI command) acted first: show the row as
         // it now is, not the state both of us found stale.

@@ -18,8 +18,8 @@ pub use events::{EventsRequest, list_events};
 
 use crate::config::Config;
 use crate::domain::{
-    ContainerId, EngineType, HostPort, Model, ModelId, ModelSource, Service, ServiceId, Status,
-    check_text,
+    Actor, ContainerId, EngineType, HostPort, Model, ModelId, ModelSource, Service, ServiceId,
+    Status, check_text,
 };
 use crate::error::{Error, Result};
 use crate::host::model_dir;
@@ -380,10 +380,24 @@ pub(crate) struct Pruned {
     pub(crate) state: String,
 }
 
+/// What `service prune` did: the containers it removed, and how many orphans it left because
+/// they are not the caller's (another user's service, or a deleted one's: an admin's to prune,
+/// or the daemon's reaper's after its grace).
+#[derive(Debug, Default)]
+pub(crate) struct PruneOutcome {
+    pub(crate) pruned: Vec<Pruned>,
+    pub(crate) left: usize,
+}
+
 /// Removes this data dir's containers that belong to no live service: the daemon's reaper at
 /// once, without its grace period. Statuses are made true first; containers of a service that
-/// is starting or stopping, other instances' and unlabelled containers are never touched.
-pub(crate) async fn prune_services(deps: &Deps, store: &StoreHandle) -> Result<Vec<Pruned>> {
+/// is starting or stopping, other instances' and unlabelled containers are never touched. A
+/// user who is not an admin prunes only the containers of services they own.
+pub(crate) async fn prune_services(
+    deps: &Deps,
+    store: &StoreHandle,
+    actor: &Actor,
+) -> Result<PruneOutcome> {
     lifecycle::refresh_all(deps, store).await?;
     let rt = deps.docker().await?;
     let instance = &deps.config.instance;
@@ -395,20 +409,29 @@ pub(crate) async fn prune_services(deps: &Deps, store: &StoreHandle) -> Result<V
         .await
         .map_err(docker_error)?;
     let services = store.list_services().await?;
-    let mut pruned = Vec::new();
+    let mut outcome = PruneOutcome::default();
     for c in lifecycle::orphans::orphans(&containers, &services, instance) {
+        let owner = c
+            .labels
+            .get(SERVICE)
+            .and_then(|id| services.iter().find(|s| s.id.as_str() == id))
+            .and_then(|s| s.created_by.as_deref());
+        if !actor.admin && !owner.is_some_and(|o| actor.is_or_admin(o)) {
+            outcome.left += 1;
+            continue;
+        }
         match rt.stop_and_remove(&c.id, true).await {
             Ok(()) | Err(RuntimeError::NoSuchContainer(_)) => {}
             Err(e) => return Err(docker_error(e)),
         }
-        pruned.push(Pruned {
+        outcome.pruned.push(Pruned {
             container_id: c.id.clone(),
             name: c.name.clone(),
             service: c.labels.get(SERVICE).cloned(),
             state: c.state.clone(),
         });
     }
-    Ok(pruned)
+    Ok(outcome)
 }
 
 /// This data dir's engine caches (named volumes) that exist.

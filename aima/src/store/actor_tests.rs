@@ -97,3 +97,32 @@ fn a_model_records_who_registered_it() {
     let read = store.get_model(&model.id).unwrap();
     assert_eq!(read.created_by.as_deref(), Some("alice"));
 }
+
+#[test]
+fn a_change_a_reader_observed_is_recorded_as_aimas() {
+    let (mut store, model) = store_with_model();
+    store.act_as(Some("alice"));
+    let svc = store
+        .create_service(new_service(&model, EngineType::Vllm, None))
+        .unwrap();
+    assert!(set_status(&mut store, &svc.id, Status::Created, Status::Starting));
+    // bob's `service list` finds alice's starter dead and records the failure: aima's finding.
+    store.act_as(Some("bob"));
+    let failed = super::Change {
+        to: Status::Failed,
+        last_error: Some("start interrupted: its starter is gone".into()),
+        attempts: Vec::new(),
+        container_id: None,
+        owner: None,
+    };
+    let changed = store
+        .change_observed(&svc.id, &[Status::Starting], failed)
+        .unwrap();
+    assert_eq!(changed.map(|s| s.status), Some(Status::Failed));
+    assert_eq!(store.acting(), Some("bob"), "the connection still acts for bob");
+    let last = store.events_after(0, 100).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.to.as_str(), last.actor.as_deref()),
+        ("failed", Some("aima"))
+    );
+}

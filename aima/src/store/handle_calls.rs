@@ -37,6 +37,18 @@ impl StoreHandle {
             .await
     }
 
+    /// See [`super::Store::change_observed`].
+    pub(crate) async fn change_observed(
+        &self,
+        id: &ServiceId,
+        from: &[Status],
+        change: Change,
+    ) -> Result<Option<Service>> {
+        let (id, from) = (id.clone(), from.to_vec());
+        self.call(move |s| s.change_observed(&id, &from, change))
+            .await
+    }
+
     /// See [`super::Store::change_claimed`].
     pub(crate) async fn change_claimed(
         &self,

@@ -256,6 +256,21 @@ impl Store {
         Ok(self.apply(id, from, None, false, change, None)?.0)
     }
 
+    /// As [`Store::change_service`], recorded as aima's own: a change that a reader makes
+    /// because of what it found (an engine gone, a starter dead) is no one's action, whoever's
+    /// command happened to look.
+    pub(crate) fn change_observed(
+        &mut self,
+        id: &ServiceId,
+        from: &[Status],
+        change: Change,
+    ) -> Result<Option<Service>> {
+        let acting = self.acting.replace(crate::domain::DAEMON_NAME.to_owned());
+        let changed = self.change_service(id, from, change);
+        self.acting = acting;
+        changed
+    }
+
     /// Applies `change` only while the row is still `starting` under `claim`: a start that lost
     /// its claim (to a stop, or to a reader that took it for hung) records nothing.
     pub(crate) fn change_claimed(

@@ -44,6 +44,9 @@ struct UpdatedAnswer {
 #[derive(serde::Deserialize)]
 struct PrunedList {
     items: Vec<Pruned>,
+    /// Orphans that are not the caller's to prune (absent from older daemons).
+    #[serde(default)]
+    left: usize,
 }
 
 pub(super) async fn model(client: &Client, cmd: ModelCommand, output: Output) -> Result<String> {
@@ -270,6 +273,13 @@ pub(super) async fn service(
             let pruned: PrunedList = client
                 .call(Method::POST, "/api/v2/services/prune", None, STOPPING)
                 .await?;
+            if pruned.left > 0 && !json {
+                eprintln!(
+                    "note: {} orphaned container(s) of other people's or deleted services left: \
+                     an admin may prune them, and the daemon's reaper removes them after its grace",
+                    pruned.left
+                );
+            }
             if json {
                 render::json_list(&pruned.items)
             } else {

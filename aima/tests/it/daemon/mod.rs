@@ -15,6 +15,7 @@ mod observability;
 mod openapi;
 mod router;
 mod sharing;
+mod sharing_prune;
 mod supervision;
 mod supervision_events;
 mod supervision_observed;

@@ -10,10 +10,10 @@ use crate::support::http::http;
 use crate::support::ports::free_port;
 use crate::support::unix_http::http_unix;
 
-const ADMIN_TOKEN: &str = "the-daemons-own-token-0123456789";
+pub(super) const ADMIN_TOKEN: &str = "the-daemons-own-token-0123456789";
 
 /// `aima token create NAME` in-process, as the data dir's owner does it: the token.
-fn token(aima: &Aima, name: &str) -> String {
+pub(super) fn token(aima: &Aima, name: &str) -> String {
     let out = aima
         .command(&["token", "create", name, "-o", "json"])
         .output()
@@ -30,7 +30,7 @@ fn token(aima: &Aima, name: &str) -> String {
 }
 
 /// One request with `token` over TCP: status and JSON body.
-fn call(
+pub(super) fn call(
     daemon: &Daemon,
     token: &str,
     method: &str,

@@ -14,7 +14,7 @@ mod model_paths;
 mod model_swap;
 mod ollama_store;
 mod port_blocked;
-mod prune;
+pub(crate) mod prune;
 mod pull;
 mod quota;
 mod resources;

@@ -7,7 +7,7 @@ use crate::support::docker::{docker, sim_image};
 use crate::support::lab::Lab;
 
 /// `docker create`s a container of the simulator image with `labels`; returns its id.
-fn plant(image: &str, labels: &[String]) -> String {
+pub(crate) fn plant(image: &str, labels: &[String]) -> String {
     let mut args = vec!["create"];
     for label in labels {
         args.extend(["--label", label.as_str()]);
@@ -22,7 +22,7 @@ fn plant(image: &str, labels: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn exists(container: &str) -> bool {
+pub(crate) fn exists(container: &str) -> bool {
     docker(&["inspect", container]).status.success()
 }
 
