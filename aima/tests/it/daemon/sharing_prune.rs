@@ -80,7 +80,7 @@ fn a_user_prunes_only_the_orphans_of_their_own_services() {
 
     let (code, answer) = call(&daemon, &bob, "POST", "/api/v2/services/prune", None);
     assert_eq!(code, 200, "{answer}");
-    assert_eq!(pruned(&answer), [of_bob.clone()], "{answer}");
+    assert_eq!(pruned(&answer), [of_bob.as_str()], "{answer}");
     assert_eq!(answer["left"], 2, "{answer}");
     assert!(!exists(&of_bob), "bob's orphan is still there");
     assert!(exists(&of_alice), "bob removed alice's container");
