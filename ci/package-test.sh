@@ -18,7 +18,13 @@ cd "$(dirname "$0")/.."
 image=aima-test-debian:bookworm
 label=aima.ci=package-test
 cache=${AIMA_CI_CACHE:-$HOME/.cache/aima-ci}
-mirror=${AIMA_CI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The host's own Debian mirror (its apt sources name it), unless AIMA_CI_DEBIAN_MIRROR says.
+host_mirror() {
+  cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" && $2 ~ /\/debian$/ { print $2; exit }'
+  grep -hE '^deb .*/debian ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{ print $2; exit }'
+  true
+}
+mirror=${AIMA_CI_DEBIAN_MIRROR:-$(host_mirror | head -1)}
 socket=/var/run/docker.sock
 
 deb=$(ls -t target/debian/aima_*_amd64.deb 2>/dev/null | head -1 || true)
@@ -35,6 +41,7 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
     command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
     mkdir -p "$cache"
     rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
+    [[ -n "$mirror" ]] || { echo "package-test: no Debian mirror in this host's apt sources; set AIMA_CI_DEBIAN_MIRROR" >&2; exit 1; }
     step "debootstrap bookworm (minbase + curl) from $mirror into $rootfs"
     debootstrap --variant=minbase --include=curl bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
       { tail -20 "$cache/debootstrap.log" >&2; rm -rf "$rootfs"; exit 1; }

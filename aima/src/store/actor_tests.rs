@@ -63,14 +63,20 @@ fn owner_starter_and_actors_are_recorded_for_the_connections_user() {
     assert_eq!(actors, want);
 }
 
-#[test]
-fn a_refused_delete_names_nobody() {
+/// A store with a service alice created and started (now `starting`), acting as alice.
+fn alices_service_starting() -> (super::Store, crate::domain::Service) {
     let (mut store, model) = store_with_model();
     store.act_as(Some("alice"));
     let svc = store
         .create_service(new_service(&model, EngineType::Vllm, None))
         .unwrap();
     assert!(set_status(&mut store, &svc.id, Status::Created, Status::Starting));
+    (store, svc)
+}
+
+#[test]
+fn a_refused_delete_names_nobody() {
+    let (mut store, svc) = alices_service_starting();
     store.act_as(Some("mallory"));
     assert!(store.delete_service(&svc.id).is_err(), "a starting service stays");
     store.act_as(Some("alice"));
@@ -100,12 +106,7 @@ fn a_model_records_who_registered_it() {
 
 #[test]
 fn a_change_a_reader_observed_is_recorded_as_aimas() {
-    let (mut store, model) = store_with_model();
-    store.act_as(Some("alice"));
-    let svc = store
-        .create_service(new_service(&model, EngineType::Vllm, None))
-        .unwrap();
-    assert!(set_status(&mut store, &svc.id, Status::Created, Status::Starting));
+    let (mut store, svc) = alices_service_starting();
     // bob's `service list` finds alice's starter dead and records the failure: aima's finding.
     store.act_as(Some("bob"));
     let failed = super::Change {

@@ -42,6 +42,19 @@ pub(super) fn call(
     (code, json)
 }
 
+/// A model registered with `token`: its JSON.
+pub(super) fn model_of(daemon: &Daemon, token: &str) -> Value {
+    let (code, model) = call(
+        daemon,
+        token,
+        "POST",
+        "/api/v2/models",
+        Some(r#"{"name": "tiny", "source": "ollama", "repo": "tinyllama"}"#),
+    );
+    assert_eq!(code, 201, "{model}");
+    model
+}
+
 fn who_runs_the_tests() -> String {
     let out = std::process::Command::new("id")
         .arg("-un")
@@ -58,14 +71,7 @@ fn a_service_belongs_to_its_creator_and_tokens_act_as_their_names() {
     let daemon = Daemon::start(&aima, &[("AIMA_API_TOKEN", ADMIN_TOKEN)]);
 
     // alice registers a model and creates a service on it: both are hers.
-    let (code, model) = call(
-        &daemon,
-        &alice,
-        "POST",
-        "/api/v2/models",
-        Some(r#"{"name": "tiny", "source": "ollama", "repo": "tinyllama"}"#),
-    );
-    assert_eq!(code, 201, "{model}");
+    let model = model_of(&daemon, &alice);
     assert_eq!(model["created_by"], "alice");
     let body =
         serde_json::json!({"model_id": model["id"], "engine_type": "vllm", "port": free_port()});

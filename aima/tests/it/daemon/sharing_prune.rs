@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::sharing::{ADMIN_TOKEN, call, token};
+use super::sharing::{ADMIN_TOKEN, call, model_of, token};
 use crate::lifecycle::prune::{exists, plant};
 use crate::support::aima::Aima;
 use crate::support::containers::{Cleanup, instance_of};
@@ -49,14 +49,7 @@ fn a_user_prunes_only_the_orphans_of_their_own_services() {
     let alice = token(&aima, "alice");
     let bob = token(&aima, "bob");
     let daemon = Daemon::start(&aima, &[("AIMA_API_TOKEN", ADMIN_TOKEN)]);
-    let (code, model) = call(
-        &daemon,
-        &alice,
-        "POST",
-        "/api/v2/models",
-        Some(r#"{"name": "tiny", "source": "ollama", "repo": "tinyllama"}"#),
-    );
-    assert_eq!(code, 201, "{model}");
+    let model = model_of(&daemon, &alice);
     let alices = service_of(&daemon, &alice, &model);
     let bobs = service_of(&daemon, &bob, &model);
     // A container of each service that is not running (an orphan), and one of a service that
