@@ -107,7 +107,7 @@ pub(crate) enum ExportFormat {
     responses(
         (status = 200, description = "The apply file: TOML, or JSON with `format=json`",
             content((String = "application/toml"), (Object = "application/json"))),
-        (status = 400, description = "Bad format", body = ErrorBodyDoc),
+        (status = 400, description = "Bad format, or a name two models (or two services) share: an apply file names each once", body = ErrorBodyDoc),
     ))]
 pub(crate) async fn export(
     State(state): State<ApiState>,
