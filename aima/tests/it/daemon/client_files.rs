@@ -80,8 +80,13 @@ fn apply_export_quota_and_info_through_the_daemon_match_the_in_process_cli() {
     .output()
     .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&piped.stdout),
-        "no change: the data dir is as <stdin> describes it\n"
+        (piped.status.code(), String::from_utf8_lossy(&piped.stdout)),
+        (
+            Some(0),
+            "no change: the data dir is as <stdin> describes it\n".into()
+        ),
+        "stderr: {}",
+        String::from_utf8_lossy(&piped.stderr)
     );
     for args in [
         vec!["export"],
