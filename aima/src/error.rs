@@ -333,6 +333,11 @@ impl Kind {
         Kind::Interrupted,
     ];
 
+    /// The kind whose exit code is `code` (each has its own), as an API answer reports it.
+    pub fn of_exit_code(code: u8) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.exit_code() == code)
+    }
+
     /// The kind's place in [`Kind::ALL`]; exhaustive, so a new kind does not compile until it
     /// is listed there too.
     #[cfg(test)]

@@ -27,7 +27,7 @@ use super::{
         health::health,
         models::list, models::create, models::get, models::delete,
         services::list, services::create, services::get, services::delete,
-        services::prune, services::start, services::stop, service_update::update, apply::apply,
+        services::prune, services::start, services::stop, service_update::update, apply::apply, apply::export,
         service_io::restart, service_io::logs, service_io::chat,
         host_routes::info, host_routes::caches, host_routes::remove_cache,
         tokens::list, tokens::create, tokens::revoke,

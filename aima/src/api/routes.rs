@@ -82,6 +82,7 @@ fn protected() -> Table {
         .add(Method::GET, "/api/v2/caches", host_routes::caches)
         .add(Method::DELETE, "/api/v2/caches/{engine}", host_routes::remove_cache)
         .add(Method::POST, "/api/v2/apply", apply::apply)
+        .add(Method::GET, "/api/v2/export", apply::export)
         .add(Method::GET, "/api/v2/tokens", tokens::list)
         .add(Method::POST, "/api/v2/tokens", tokens::create)
         .add(Method::DELETE, "/api/v2/tokens/{name}", tokens::revoke)

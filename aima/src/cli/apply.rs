@@ -9,7 +9,7 @@ use super::args::{ApplyArgs, Output};
 use super::{render, terminal};
 use crate::error::{Error, Result};
 use crate::lifecycle::Deps;
-use crate::ops::apply::{self, Action, Document, Outcome, Plan, RunOptions, Step};
+use crate::ops::apply::{self, Action, ApplyFile, Document, Outcome, Plan, RunOptions, Step};
 use crate::store::StoreHandle;
 
 /// Set once `apply -o json` has printed its document: a failed run's error then goes to stderr
@@ -17,7 +17,7 @@ use crate::store::StoreHandle;
 pub(crate) static PRINTED: AtomicBool = AtomicBool::new(false);
 
 /// The file's text and the name errors give it (`-` reads stdin).
-fn read(file: &Path) -> Result<(String, String)> {
+pub(crate) fn read(file: &Path) -> Result<(String, String)> {
     if file == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -43,15 +43,9 @@ pub(crate) async fn apply(
     let plan = apply::plan_file(deps, store, &name, &text, args.prune).await?;
     let json = output == Output::Json;
     if args.dry_run || !plan.changes_anything() {
-        return Ok(if json {
-            render::to_json(&Document::new(&name, args.dry_run, plan, Vec::new()))
-        } else {
-            plan_text(&name, &plan)
-        });
+        return Ok(planned(&name, args.dry_run, plan, json));
     }
-    if !json {
-        eprint!("{}", terminal::block(&plan_text(&name, &plan)));
-    }
+    announce(&name, &plan, json);
     let opts = RunOptions {
         wait: args.wait,
         fail_fast: args.fail_fast,
@@ -68,9 +62,36 @@ pub(crate) async fn apply(
     };
     let me = crate::host::users::this_process();
     let outcomes = apply::run(deps, store, &me, &plan, opts, &show).await;
+    finished(&name, plan, outcomes, json)
+}
+
+/// A plan that is not carried out (a dry run, or nothing to change), as printed.
+pub(crate) fn planned(name: &str, dry_run: bool, plan: Plan, json: bool) -> String {
+    if json {
+        render::to_json(&Document::new(name, dry_run, plan, Vec::new()))
+    } else {
+        plan_text(name, &plan)
+    }
+}
+
+/// Before a run, people see its plan on stderr (stdout gets the outcome).
+pub(crate) fn announce(name: &str, plan: &Plan, json: bool) {
+    if !json {
+        eprint!("{}", terminal::block(&plan_text(name, plan)));
+    }
+}
+
+/// A run's outcome as printed; when a step failed, the text is printed here and the error of
+/// the first failure (its exit code) returned.
+pub(crate) fn finished(
+    name: &str,
+    plan: Plan,
+    outcomes: Vec<Outcome>,
+    json: bool,
+) -> Result<String> {
     let failed = apply::failed(&outcomes);
     let text = if json {
-        render::to_json(&Document::new(&name, false, plan, outcomes))
+        render::to_json(&Document::new(name, false, plan, outcomes))
     } else {
         outcome_text(&outcomes)
     };
@@ -124,7 +145,7 @@ fn outcome_text(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes {
         let what = format!("{} {} {}", o.action.as_str(), o.kind, o.name);
-        match (o.result, o.exit_code, &o.error) {
+        match (o.result.as_str(), o.exit_code, &o.error) {
             ("failed", Some(code), Some(error)) => {
                 out.push_str(&format!("failed (exit {code}): {what}: {error}\n"));
             }
@@ -136,12 +157,13 @@ fn outcome_text(outcomes: &[Outcome]) -> String {
 
 /// `aima export`: TOML by default (and with `-o toml`), JSON with `-o json`.
 pub(crate) async fn export(deps: &Deps, store: &StoreHandle, output: Output) -> Result<String> {
-    let models = store.call(|s| s.list_models()).await?;
-    let services = crate::ops::refresh_and_list_services(deps, store, None).await?;
-    let file = apply::export(&models, &services)?;
+    export_text(&apply::export_store(deps, store).await?, output)
+}
+
+/// The exported file as `output` prints it.
+pub(crate) fn export_text(file: &ApplyFile, output: Output) -> Result<String> {
     Ok(match output {
-        Output::Json => render::to_json(&file),
-        Output::Table | Output::Toml => toml::to_string(&file)
-            .map_err(|e| Error::internal("cannot write the export as TOML").caused_by(e))?,
+        Output::Json => render::to_json(file),
+        Output::Table | Output::Toml => file.to_toml()?,
     })
 }

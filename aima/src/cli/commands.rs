@@ -169,11 +169,16 @@ async fn quota(deps: Deps, user: Option<&str>, output: Output) -> Result<String>
     let store = handle(&deps.config)?;
     let caller = deps.acting.clone().expect("the CLI acts for its user");
     let report = ops::quota::report(&deps, &store, &ops::quota::named(&caller, user)).await?;
-    Ok(if output == Output::Json {
-        render::to_json(&report)
+    Ok(quota_shown(&report, output))
+}
+
+/// `aima quota` as printed, in-process or through a daemon.
+pub(super) fn quota_shown(report: &ops::quota::QuotaReport, output: Output) -> String {
+    if output == Output::Json {
+        render::to_json(report)
     } else {
-        render::quota(&report)
-    })
+        render::quota(report)
+    }
 }
 
 /// The lifecycle on real Docker, acting for the OS user running this command (whose quota a

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::render;
@@ -17,12 +17,12 @@ use crate::runtime::DockerEndpoint;
 /// Docker gets this long in total to answer: `info` must stay quick when it is away.
 const DOCKER_WAIT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Info {
-    version: &'static str,
-    commit: &'static str,
+    version: String,
+    commit: String,
     data_dir: String,
-    data_dir_source: &'static str,
+    data_dir_source: String,
     instance: String,
     config_file: ConfigFile,
     api: Api,
@@ -32,21 +32,21 @@ pub(crate) struct Info {
     runtime: Setting,
     docker: Docker,
     /// The free-space minimums (`[disk]`), in bytes.
-    disk: BTreeMap<&'static str, Setting>,
+    disk: BTreeMap<String, Setting>,
     /// How the daemon's supervisor paces restarts (`[supervision]`).
-    supervision: BTreeMap<&'static str, Setting>,
-    engines: BTreeMap<String, BTreeMap<&'static str, Setting>>,
+    supervision: BTreeMap<String, Setting>,
+    engines: BTreeMap<String, BTreeMap<String, Setting>>,
     /// The engines' download caches (named volumes) that exist; empty when Docker is away.
     caches: Vec<crate::lifecycle::cache::CacheInfo>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct ConfigFile {
     path: String,
     exists: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Api {
     listen: Setting,
     /// Whether TCP requests need a token and where it comes from; never the token.
@@ -57,7 +57,7 @@ struct Api {
     token_file: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Daemon {
     /// A daemon answers on `socket` (as `service start` checks before warning that nothing
     /// restarts engines without one).
@@ -88,11 +88,11 @@ impl Daemon {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Docker {
     /// As `DOCKER_HOST` names it, with any credentials masked.
     endpoint: String,
-    source: &'static str,
+    source: String,
     reachable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
@@ -108,11 +108,11 @@ struct Docker {
     error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Setting {
     value: Value,
     /// `default`, `file` or `env`.
-    source: &'static str,
+    source: String,
     /// The variable that set it, when `source` is `env`.
     #[serde(skip_serializing_if = "Option::is_none")]
     env: Option<String>,
@@ -122,7 +122,7 @@ impl Setting {
     fn new(value: Value, source: Source) -> Self {
         Setting {
             value,
-            source: source.kind(),
+            source: source.kind().to_owned(),
             env: match source {
                 Source::Env(var) => Some(var),
                 _ => None,
@@ -149,14 +149,15 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
     let env = &config.env;
     let config_path = config.data_dir.join("config.toml");
     Info {
-        version: env!("CARGO_PKG_VERSION"),
-        commit: env!("AIMA_COMMIT"),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        commit: env!("AIMA_COMMIT").to_owned(),
         data_dir: config.data_dir.display().to_string(),
         data_dir_source: if env.get("AIMA_DATA_DIR").is_some() {
             "env"
         } else {
             "default"
-        },
+        }
+        .to_owned(),
         instance: config.instance.clone(),
         config_file: ConfigFile {
             exists: config_path.is_file(),
@@ -175,14 +176,14 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
         docker: docker(deps).await,
         disk: BTreeMap::from([
             (
-                "data_min_free",
+                "data_min_free".to_owned(),
                 Setting::new(
                     json!(config.disk.data_min_free),
                     config.sources.of("disk.data_min_free"),
                 ),
             ),
             (
-                "docker_min_free",
+                "docker_min_free".to_owned(),
                 Setting::new(
                     json!(config.disk.docker_min_free),
                     config.sources.of("disk.docker_min_free"),
@@ -191,14 +192,14 @@ pub(crate) async fn gather(deps: &Deps) -> Info {
         ]),
         supervision: BTreeMap::from([
             (
-                "backoff_max_secs",
+                "backoff_max_secs".to_owned(),
                 Setting::new(
                     json!(config.supervision.backoff_max.as_secs()),
                     config.sources.of("supervision.backoff_max_secs"),
                 ),
             ),
             (
-                "parallel_starts",
+                "parallel_starts".to_owned(),
                 Setting::new(
                     json!(config.supervision.parallel_starts),
                     config.sources.of("supervision.parallel_starts"),
@@ -240,7 +241,7 @@ fn token_setting(config: &Config) -> Setting {
         } else {
             "generated at the daemon's first start"
         }),
-        source: "token_file",
+        source: "token_file".to_owned(),
         env: None,
     }
 }
@@ -260,7 +261,8 @@ async fn docker(deps: &Deps) -> Docker {
             "env"
         } else {
             "default"
-        },
+        }
+        .to_owned(),
         reachable: false,
         version: None,
         api_version: None,
@@ -301,7 +303,7 @@ async fn docker(deps: &Deps) -> Docker {
 }
 
 /// Every engine setting of [`engine_settings::ALL`] with its effective value and source.
-fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>> {
+fn engines(config: &Config) -> BTreeMap<String, BTreeMap<String, Setting>> {
     config
         .engines
         .iter()
@@ -315,7 +317,8 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
                         key => key,
                     };
                     let source = config.sources.of(&format!("engines.{engine}.{key}"));
-                    (setting.key, Setting::new((setting.show)(spec), source))
+                    let value = Setting::new((setting.show)(spec), source);
+                    (setting.key.to_owned(), value)
                 })
                 .collect();
             (engine.to_string(), settings)
@@ -323,8 +326,12 @@ fn engines(config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Setting>>
         .collect()
 }
 
-/// `32 MiB (default)`; `no check (env AIMA_DATA_MIN_FREE)` for 0.
-fn min_free(setting: &Setting) -> String {
+/// `32 MiB (default)`; `no check (env AIMA_DATA_MIN_FREE)` for 0. (An info read from a
+/// daemon of another version may lack a setting.)
+fn min_free(setting: Option<&Setting>) -> String {
+    let Some(setting) = setting else {
+        return UNKNOWN.to_owned();
+    };
     let (_, source) = setting.shown();
     match setting.value.as_u64() {
         Some(0) | None => format!("no check ({source})"),
@@ -332,8 +339,14 @@ fn min_free(setting: &Setting) -> String {
     }
 }
 
+/// What a setting the info lacks reads as.
+const UNKNOWN: &str = "unknown (not in this info)";
+
 /// A setting's value with its unit, and where it came from.
-fn with_unit(setting: &Setting, unit: &str) -> String {
+fn with_unit(setting: Option<&Setting>, unit: &str) -> String {
+    let Some(setting) = setting else {
+        return UNKNOWN.to_owned();
+    };
     let (value, source) = setting.shown();
     format!("{value}{unit} ({source})")
 }
@@ -384,15 +397,18 @@ pub(crate) fn render_table(info: &Info) -> String {
         ("runtime", format!("{runtime} ({runtime_source})")),
         ("docker", docker_line),
         ("gpu runtime", gpu.to_owned()),
-        ("data min free", min_free(&info.disk["data_min_free"])),
-        ("docker min free", min_free(&info.disk["docker_min_free"])),
+        ("data min free", min_free(info.disk.get("data_min_free"))),
+        (
+            "docker min free",
+            min_free(info.disk.get("docker_min_free")),
+        ),
         (
             "backoff max",
-            with_unit(&info.supervision["backoff_max_secs"], "s"),
+            with_unit(info.supervision.get("backoff_max_secs"), "s"),
         ),
         (
             "parallel starts",
-            with_unit(&info.supervision["parallel_starts"], ""),
+            with_unit(info.supervision.get("parallel_starts"), ""),
         ),
     ];
     let mut out = render::detail(&pairs);
@@ -403,7 +419,7 @@ pub(crate) fn render_table(info: &Info) -> String {
         .flat_map(|(engine, settings)| {
             settings.iter().map(move |(name, setting)| {
                 let (value, source) = setting.shown();
-                vec![engine.clone(), (*name).to_owned(), value, source]
+                vec![engine.clone(), name.clone(), value, source]
             })
         })
         .collect();

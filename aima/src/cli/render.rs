@@ -57,7 +57,7 @@ pub(crate) fn quota(report: &crate::ops::quota::QuotaReport) -> String {
         .iter()
         .map(|r| {
             vec![
-                r.quota.to_owned(),
+                r.quota.clone(),
                 r.limit.clone(),
                 r.used.clone(),
                 r.services.join(","),

@@ -110,10 +110,10 @@ pub fn check_port(
 }
 
 /// One row of `aima quota`: a limit, the use of it, and the services using it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct UseRow {
     /// The key: `max_running`, `gpus`, `memory` or `ports`.
-    pub quota: &'static str,
+    pub quota: String,
     /// The limit as the file writes it (`2`, `64g`, `8100-8199`).
     pub limit: String,
     /// The table it comes from (`[quota.user.bob]`).
@@ -126,8 +126,8 @@ pub struct UseRow {
 
 /// The rows for `applied` given what `held` holds (the person's services starting or running).
 pub fn rows(applied: &Applied, held: &[Holding]) -> Vec<UseRow> {
-    let row = |quota, limit: String, table: &super::Table, used: String, by: &dyn Fn(&Holding) -> bool| UseRow {
-        quota,
+    let row = |quota: &str, limit: String, table: &super::Table, used: String, by: &dyn Fn(&Holding) -> bool| UseRow {
+        quota: quota.to_owned(),
         limit,
         table: table.to_string(),
         used,
@@ -306,7 +306,7 @@ mod tests {
         let rows = rows(&applied, &held);
         let shown: Vec<(&str, &str, &str, Vec<String>)> = rows
             .iter()
-            .map(|r| (r.quota, r.limit.as_str(), r.used.as_str(), r.services.clone()))
+            .map(|r| (r.quota.as_str(), r.limit.as_str(), r.used.as_str(), r.services.clone()))
             .collect();
         let ab = vec!["a".to_owned(), "b".to_owned()];
         assert_eq!(

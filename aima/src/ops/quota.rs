@@ -35,7 +35,7 @@ pub(crate) fn ports_at_create(
 }
 
 /// A person's limits, each with its use now and the services using it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct QuotaReport {
     pub user: String,
     /// One row per limit that applies; empty when none does.

@@ -23,6 +23,17 @@ const CONNECT: Duration = Duration::from_secs(5);
 /// How long a quick request (a read, a create) may take, answer body included.
 pub(crate) const QUICK: Duration = Duration::from_secs(60);
 
+/// What a request carries.
+pub(crate) enum Payload {
+    Nothing,
+    Json(serde_json::Value),
+    /// A document as it is (an apply file), with its media type.
+    Text {
+        media_type: &'static str,
+        text: String,
+    },
+}
+
 pub(crate) struct Client {
     url: DaemonUrl,
     /// Sent over TCP only: the socket knows its caller without one.
@@ -47,8 +58,42 @@ impl Client {
         body: Option<serde_json::Value>,
         wait: Duration,
     ) -> Result<T> {
+        let payload = body.map_or(Payload::Nothing, Payload::Json);
+        self.call_with(method, path, payload, wait).await
+    }
+
+    /// [`Self::call`] with any payload.
+    pub(crate) async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        wait: Duration,
+    ) -> Result<T> {
+        let bytes = self.answer(&method, path, payload, wait).await?;
+        serde_json::from_slice(&bytes).map_err(|e| self.unreadable(&method, path, "JSON", e))
+    }
+
+    /// A `GET` whose answer is a text document (TOML), returned as it is.
+    pub(crate) async fn text(&self, path: &str, wait: Duration) -> Result<String> {
+        let bytes = self
+            .answer(&Method::GET, path, Payload::Nothing, wait)
+            .await?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|e| self.unreadable(&Method::GET, path, "UTF-8 text", e))
+    }
+
+    /// The whole body of a successful answer within `wait`; an error answer becomes the
+    /// daemon's error.
+    async fn answer(
+        &self,
+        method: &Method,
+        path: &str,
+        payload: Payload,
+        wait: Duration,
+    ) -> Result<Bytes> {
         let exchange = async {
-            let response = self.send(method.clone(), path, body).await?;
+            let response = self.send(method.clone(), path, payload).await?;
             let status = response.status().as_u16();
             let bytes = response
                 .into_body()
@@ -59,18 +104,26 @@ impl Client {
             if status >= 400 {
                 return Err(remote_error::from_answer(status, &bytes, &self.url));
             }
-            serde_json::from_slice(&bytes).map_err(|e| {
-                Error::internal(format!(
-                    "the daemon at {} answered {method} {path} with JSON this aima cannot read",
-                    self.url
-                ))
-                .caused_by(e)
-                .with_help("the daemon may run another aima version: compare `aima --version` with GET /api/v2/info")
-            })
+            Ok(bytes)
         };
         tokio::time::timeout(wait, exchange)
             .await
-            .map_err(|_| self.too_slow(&method, path, wait))?
+            .map_err(|_| self.too_slow(method, path, wait))?
+    }
+
+    fn unreadable(
+        &self,
+        method: &Method,
+        path: &str,
+        what: &str,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::internal(format!(
+            "the daemon at {} answered {method} {path} with {what} this aima cannot read",
+            self.url
+        ))
+        .caused_by(e)
+        .with_help("the daemon may run another aima version: compare `aima --version` with GET /api/v2/info")
     }
 
     /// Sends a request whose answer streams (followed logs): `on_chunk` gets each piece as it
@@ -81,7 +134,7 @@ impl Client {
         wait: Duration,
         mut on_chunk: impl FnMut(&[u8]),
     ) -> Result<()> {
-        let response = tokio::time::timeout(wait, self.send(Method::GET, path, None))
+        let response = tokio::time::timeout(wait, self.send(Method::GET, path, Payload::Nothing))
             .await
             .map_err(|_| self.too_slow(&Method::GET, path, wait))??;
         let status = response.status().as_u16();
@@ -103,7 +156,7 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        payload: Payload,
     ) -> Result<Response<Incoming>> {
         let mut request = Request::builder()
             .method(method)
@@ -112,15 +165,19 @@ impl Client {
         if let (DaemonUrl::Tcp { .. }, Some(token)) = (&self.url, &self.token) {
             request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let payload = match body {
-            Some(json) => {
+        let bytes = match payload {
+            Payload::Nothing => Bytes::new(),
+            Payload::Json(json) => {
                 request = request.header(hyper::header::CONTENT_TYPE, "application/json");
                 Bytes::from(json.to_string())
             }
-            None => Bytes::new(),
+            Payload::Text { media_type, text } => {
+                request = request.header(hyper::header::CONTENT_TYPE, media_type);
+                Bytes::from(text)
+            }
         };
         let request = request
-            .body(Full::new(payload))
+            .body(Full::new(bytes))
             .map_err(|e| Error::internal("cannot build a request to the daemon").caused_by(e))?;
         match &self.url {
             DaemonUrl::Unix(path) => {

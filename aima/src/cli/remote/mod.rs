@@ -1,6 +1,7 @@
 //! The CLI as a client of a daemon (`--host`): each command sent to the daemon's API and its
 //! answer printed exactly as the in-process command prints, with the same exit codes.
 
+mod apply;
 mod client;
 mod daemon_url;
 mod paths;
@@ -34,8 +35,11 @@ pub(crate) fn run(cli: Cli, url: DaemonUrl, env: &Env) -> Result<String> {
             Command::Events { since, service } => {
                 service_io::events(&client, since, service, output).await
             }
-            Command::Info => service_io::info(&client).await,
+            Command::Info => service_io::info(&client, output).await,
             Command::Token(cmd) => service_io::tokens(&client, cmd, output).await,
+            Command::Quota { user } => service_io::quota(&client, user, output).await,
+            Command::Apply(args) => apply::apply(&client, args, output).await,
+            Command::Export => apply::export(&client, output).await,
             other => Err(local_only(&other, client.url())),
         }
     })
@@ -65,9 +69,6 @@ fn local_only(command: &Command, url: &DaemonUrl) -> Error {
         Command::Start { .. } => "start",
         Command::Backup { .. } => "backup",
         Command::Restore { .. } => "restore",
-        Command::Apply(_) => "apply",
-        Command::Export => "export",
-        Command::Quota { .. } => "quota",
         _ => "this command",
     };
     Error::usage(format!(

@@ -1,5 +1,5 @@
 //! Through the daemon: a service's logs (followed as they stream), a chat, the caches, the
-//! change log and the daemon's info, printed as in-process.
+//! change log, the daemon's info, tokens and quotas, printed as in-process.
 
 use std::time::Duration;
 
@@ -9,9 +9,11 @@ use serde_json::json;
 use super::client::{Client, QUICK};
 use super::paths::segment;
 use crate::cli::args::{CacheCommand, InferenceCommand, LogsArgs, Output, TokenCommand};
+use crate::cli::info::Info;
 use crate::cli::{events, render, service_verbs, terminal};
 use crate::error::Result;
 use crate::lifecycle::cache::CacheInfo;
+use crate::ops::quota::QuotaReport;
 use crate::ops::tokens::NewToken;
 use crate::ops::{ChatAnswer, LogLines};
 use crate::store::ServiceEvent;
@@ -142,12 +144,25 @@ pub(super) async fn events(
     Ok(events::render(&got.items, output))
 }
 
-/// The daemon's `aima info`: its JSON as the daemon wrote it.
-pub(super) async fn info(client: &Client) -> Result<String> {
-    let info: serde_json::Value = client
-        .call(Method::GET, "/api/v2/info", None, QUICK)
-        .await?;
-    Ok(render::to_json(&info))
+/// The daemon's `aima info`: its JSON as the daemon wrote it, or the in-process table of it.
+pub(super) async fn info(client: &Client, output: Output) -> Result<String> {
+    let path = "/api/v2/info";
+    if output == Output::Json {
+        let info: serde_json::Value = client.call(Method::GET, path, None, QUICK).await?;
+        return Ok(render::to_json(&info));
+    }
+    let info: Info = client.call(Method::GET, path, None, QUICK).await?;
+    Ok(crate::cli::info::render_table(&info))
+}
+
+/// `aima quota [USER]`: the caller's quota, or USER's.
+pub(super) async fn quota(client: &Client, user: Option<String>, output: Output) -> Result<String> {
+    let path = match &user {
+        Some(name) => format!("/api/v2/quota?user={}", segment(name)),
+        None => "/api/v2/quota".to_owned(),
+    };
+    let report: QuotaReport = client.call(Method::GET, &path, None, QUICK).await?;
+    Ok(crate::cli::commands::quota_shown(&report, output))
 }
 
 /// `aima token …` through the daemon's admin-only token routes; printed as in-process.

@@ -20,6 +20,14 @@ pub struct ApplyFile {
     pub services: BTreeMap<String, FileService>,
 }
 
+impl ApplyFile {
+    /// The file as TOML, as `aima export` writes it.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self)
+            .map_err(|e| Error::internal("cannot write the export as TOML").caused_by(e))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileModel {

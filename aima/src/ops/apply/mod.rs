@@ -8,10 +8,11 @@ mod plan;
 mod run;
 
 pub use export::export;
-pub use file::{Parsed, parse, parse_json};
+pub use file::{ApplyFile, Parsed, parse, parse_json};
 pub use plan::{Action, Current, Plan, Step, plan};
 pub use run::{Outcome, RunOptions, failed, run};
 
+use crate::domain::{Model, Service};
 use crate::error::Result;
 use crate::lifecycle::Deps;
 use crate::store::StoreHandle;
@@ -34,8 +35,7 @@ pub async fn plan_parsed(
     parsed: &Parsed,
     prune: bool,
 ) -> Result<Plan> {
-    let models = store.call(|s| s.list_models()).await?;
-    let services = crate::ops::refresh_and_list_services(deps, store, None).await?;
+    let (models, services) = records(deps, store).await?;
     let now = Current {
         models: &models,
         services: &services,
@@ -43,9 +43,22 @@ pub async fn plan_parsed(
     plan(&deps.config, parsed, &now, prune)
 }
 
+/// `aima export` and `GET /api/v2/export`: the data dir as an apply file.
+pub async fn export_store(deps: &Deps, store: &StoreHandle) -> Result<ApplyFile> {
+    let (models, services) = records(deps, store).await?;
+    export(&models, &services)
+}
+
+/// The models, and the services with their status made true first.
+async fn records(deps: &Deps, store: &StoreHandle) -> Result<(Vec<Model>, Vec<Service>)> {
+    let models = store.call(|s| s.list_models()).await?;
+    let services = crate::ops::refresh_and_list_services(deps, store, None).await?;
+    Ok((models, services))
+}
+
 /// What an apply shows: the plan, and what became of each step (none for a dry run, or when
 /// nothing changes).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Document {
     pub file: String,
     pub dry_run: bool,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::file::{EnvValue, FileService, Parsed, Wanted, wanted};
 use crate::config::Config;
@@ -17,7 +17,7 @@ use crate::ops::update::{
 use crate::ops::{CreateModel, CreateService};
 use crate::store::ServiceConfig;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -45,13 +45,13 @@ impl Action {
 }
 
 /// One step of a plan, as shown.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub action: Action,
     /// `model` or `service`.
-    pub kind: &'static str,
+    pub kind: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
     #[serde(skip)]
     pub(crate) work: Work,
@@ -257,7 +257,7 @@ pub fn plan(config: &Config, parsed: &Parsed, now: &Current<'_>, prune: bool) ->
 fn step(action: Action, kind: &'static str, name: &str, work: Work) -> Step {
     Step {
         action,
-        kind,
+        kind: kind.to_owned(),
         name: name.to_owned(),
         changes: Vec::new(),
         work,

@@ -3,7 +3,7 @@
 //! Each step that changes an existing service or model is checked first, as its verb is: a
 //! step on another user's is refused (`forbidden`) and changes nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::plan::{Action, Plan, Step, Work};
 use crate::domain::Actor;
@@ -22,18 +22,19 @@ pub struct RunOptions {
 }
 
 /// What became of one step.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub action: Action,
-    pub kind: &'static str,
+    pub kind: String,
     pub name: String,
     /// `done`, `failed`, or `skipped` (after a failure with fail-fast).
-    pub result: &'static str,
+    pub result: String,
     /// The exit code the step's own verb would have given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Read back from an answer, the kind is the one of `exit_code`.
     #[serde(skip)]
     class: Option<Kind>,
 }
@@ -52,9 +53,9 @@ pub async fn run(
     for step in plan.steps.iter().filter(|s| s.action != Action::Unchanged) {
         let mut outcome = Outcome {
             action: step.action,
-            kind: step.kind,
+            kind: step.kind.clone(),
             name: step.name.clone(),
-            result: "skipped",
+            result: "skipped".to_owned(),
             exit_code: None,
             error: None,
             class: None,
@@ -67,9 +68,9 @@ pub async fn run(
                 Err(e) => Err(e),
             };
             match done {
-                Ok(()) => outcome.result = "done",
+                Ok(()) => outcome.result = "done".to_owned(),
                 Err(e) => {
-                    outcome.result = "failed";
+                    outcome.result = "failed".to_owned();
                     outcome.exit_code = Some(e.code.exit_code());
                     outcome.error = Some(e.message.clone());
                     outcome.class = Some(e.code);
@@ -153,8 +154,11 @@ async fn carry_out(deps: &Deps, store: &StoreHandle, work: &Work, opts: RunOptio
 pub fn failed(outcomes: &[Outcome]) -> Option<Error> {
     let first = outcomes.iter().find(|o| o.result == "failed")?;
     let failed = outcomes.iter().filter(|o| o.result == "failed").count();
+    let kind = first
+        .class
+        .or_else(|| first.exit_code.and_then(Kind::of_exit_code));
     let mut err = Error::new(
-        first.class.unwrap_or(Kind::Internal),
+        kind.unwrap_or(Kind::Internal),
         format!(
             "apply: {failed} step(s) failed; the first: {} {} {}: {}",
             first.action.as_str(),

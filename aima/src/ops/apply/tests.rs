@@ -241,3 +241,19 @@ fn an_export_planned_again_changes_nothing_and_keeps_secrets_out() {
     let plan = planned(&w, &text, true).unwrap();
     assert!(!plan.changes_anything(), "{text}\n{:?}", shown(&plan));
 }
+
+#[test]
+fn a_failed_step_read_back_from_an_answer_fails_with_its_exit_code() {
+    let answer = r#"{"action": "start", "kind": "service", "name": "s1", "result": "failed",
+        "exit_code": 5, "error": "port 8000 is in use"}"#;
+    let outcome: Outcome = serde_json::from_str(answer).unwrap();
+    let err = failed(&[outcome]).expect("a failed step");
+    assert_eq!(err.code.exit_code(), 5);
+    assert!(
+        err.message.contains("start service s1: port 8000"),
+        "{}",
+        err.message
+    );
+    let done: Outcome = serde_json::from_str(&answer.replace("failed", "done")).unwrap();
+    assert!(failed(&[done]).is_none());
+}

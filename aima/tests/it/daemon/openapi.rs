@@ -332,6 +332,12 @@ async fn every_route_answers_as_the_document_says() {
                 .body(json!({"services": {"x": {"model": "m", "engine": "tgi"}}})),
             400,
         ),
+        // Two models named `tiny` above: an apply file names each once.
+        (call("GET", "/api/v2/export", "/api/v2/export"), 400),
+        (
+            call("GET", "/api/v2/export", "/api/v2/export?format=yaml"),
+            400,
+        ),
     ] {
         let what = format!("{} {}", call.method, call.uri);
         reached.insert((call.method.to_owned(), call.route.to_owned()));
@@ -363,6 +369,21 @@ async fn every_route_answers_as_the_document_says() {
     ] {
         let (status, verdict) = checked(&down, &down, &doc, call).await;
         assert_eq!(status, expected);
+        problems.extend(verdict.err());
+    }
+
+    // An export of a store that names each model once.
+    let exporting = super::router::api(None, true);
+    exporting.model().await;
+    for uri in ["/api/v2/export", "/api/v2/export?format=json"] {
+        let (status, verdict) = checked(
+            &exporting,
+            &exporting,
+            &doc,
+            call("GET", "/api/v2/export", uri),
+        )
+        .await;
+        assert_eq!(status, 200, "{uri}");
         problems.extend(verdict.err());
     }
 
