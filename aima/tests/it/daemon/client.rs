@@ -12,35 +12,35 @@ use crate::support::run::Outcome;
 use crate::support::setup::string_at;
 
 /// One data dir, its daemon, and the three ways to reach it.
-struct Ways {
-    aima: Aima,
-    daemon: Daemon,
+pub(super) struct Ways {
+    pub(super) aima: Aima,
+    pub(super) daemon: Daemon,
 }
 
 impl Ways {
-    fn new(aima: Aima) -> Ways {
+    pub(super) fn new(aima: Aima) -> Ways {
         let daemon = Daemon::start(&aima, &[]);
         Ways { aima, daemon }
     }
 
-    fn socket(&self) -> String {
+    pub(super) fn socket(&self) -> String {
         format!("unix://{}/aima.sock", self.aima.data_dir().display())
     }
 
-    fn tcp(&self) -> String {
+    pub(super) fn tcp(&self) -> String {
         format!("http://127.0.0.1:{}", self.daemon.port)
     }
 
-    fn local(&self, args: &[&str]) -> Outcome {
+    pub(super) fn local(&self, args: &[&str]) -> Outcome {
         self.aima.run(args)
     }
 
-    fn via_socket(&self, args: &[&str]) -> Outcome {
+    pub(super) fn via_socket(&self, args: &[&str]) -> Outcome {
         let host = self.socket();
         self.aima.run(&[&["--host", host.as_str()], args].concat())
     }
 
-    fn via_tcp(&self, args: &[&str]) -> Outcome {
+    pub(super) fn via_tcp(&self, args: &[&str]) -> Outcome {
         let token = self.daemon.token().expect("the daemon's token");
         let host = self.tcp();
         self.aima.run_env(
@@ -51,7 +51,7 @@ impl Ways {
 
     /// The command's stdout and exit code, which must be the same all three ways.
     #[track_caller]
-    fn same_everywhere(&self, args: &[&str]) -> Outcome {
+    pub(super) fn same_everywhere(&self, args: &[&str]) -> Outcome {
         let local = self.local(args);
         for remote in [self.via_socket(args), self.via_tcp(args)] {
             assert_eq!(

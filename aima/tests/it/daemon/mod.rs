@@ -2,6 +2,7 @@
 //! real Docker.
 
 mod client;
+mod client_streams;
 mod docker;
 mod docker_away;
 mod http;
