@@ -14,11 +14,10 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use tokio::sync::broadcast;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::ApiState;

@@ -152,6 +152,8 @@ pub(crate) async fn restart(
     OptionalJsonBody(req): OptionalJsonBody<RestartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let store = state.stores.handle_as(&actor).await?;
+    // Its steps go to the event streams; `end` says the start is over when dropped, however
+    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
     let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
     let timeout: Duration = start_timeout(req.timeout)?;
     let mode = StopMode::from_request(req.force, req.time)?;

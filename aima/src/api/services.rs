@@ -295,6 +295,8 @@ pub(crate) async fn start(
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let store = state.stores.handle_as(&actor).await?;
+    // Its steps go to the event streams; `end` says the start is over when dropped, however
+    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
     let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
     let timeout = start_timeout(req.timeout)?;
     access::check_service(&store, &actor, &id, "start").await?;
