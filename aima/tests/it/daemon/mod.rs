@@ -15,6 +15,7 @@ mod login_flood;
 mod observability;
 mod openapi;
 mod router;
+mod router_steps;
 mod sharing;
 mod supervision;
 mod supervision_events;
