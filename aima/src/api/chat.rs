@@ -96,7 +96,8 @@ async fn stream_chat(
     head: oneshot::Sender<Result<()>>,
 ) {
     let head = Mutex::new(Some(head));
-    let begin = |outcome: Result<()>| -> std::result::Result<(), Error> {
+    // Gives `outcome` as the answer's head unless one was given; else hands it back.
+    let begin = |outcome: Result<()>| -> Result<()> {
         match head.lock().unwrap_or_else(|e| e.into_inner()).take() {
             Some(tx) => {
                 let _ = tx.send(outcome);
