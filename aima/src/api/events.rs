@@ -4,6 +4,9 @@
 //!
 //! Each event carries its `seq` as the SSE id: a client that reconnects with `Last-Event-ID`
 //! gets what it missed (of the newest 10,000 changes), then the live ones.
+//!
+//! Asked with `steps=true`, a stream also carries the steps of the starts the daemon runs as
+//! they happen (`event: step`, no id: they are not kept); `service=ID` keeps one service's.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -14,31 +17,61 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::ApiState;
+use super::body::StrictQuery;
 use super::error::ApiResult;
 use super::feed::{events_after, read};
+use super::start_steps::StartStep;
+use crate::domain::ServiceId;
 use crate::error::Error;
+use crate::ops;
 use crate::store::{ServiceEvent, StorePool};
 
 /// Even without a wake-up from the feed, a stream looks at the log this often.
 const RECHECK: Duration = Duration::from_secs(1);
 
+/// `?service=ID&steps=true` on the event streams.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StreamQuery {
+    /// Only this service's events (and steps): id, name or unique id prefix.
+    #[serde(default)]
+    service: Option<String>,
+    /// Also the steps of the starts the daemon runs, as they happen: `event: step`, `data:
+    /// {"service", "kind": "step", "phase", "text"}`, `{"service", "kind": "pulling",
+    /// "tally"}`, and `{"service", "kind": "ended"}` once a start is over; not kept, so not
+    /// resumed.
+    #[serde(default)]
+    steps: bool,
+}
+
 /// The API's stream; the page's `/page/events` is the same handler under the page's sign-in
 /// (described by [`page_events`]).
 #[utoipa::path(get, path = "/api/v2/events", operation_id = "serviceEvents",
     summary = "Server-sent events of service status changes by any aima process on this data dir, and the supervisor's steps (kind backoff, restarting, gave_up): `event: service`, `id: <seq>`, `data: <ServiceEvent>`; reconnect with Last-Event-ID to resume.",
-    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
+    description = "With `steps=true`, also the steps of the starts and restarts the daemon runs, as `event: step` without an id (what `service start --host` shows as progress).",
+    params(StreamQuery, ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
     responses(
         (status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = ServiceEvent),
-        (status = 400, description = "Bad Last-Event-ID", body = super::error::ErrorBodyDoc),
+        (status = 400, description = "Bad Last-Event-ID or query", body = super::error::ErrorBodyDoc),
+        (status = 404, description = "No such service", body = super::error::ErrorBodyDoc),
     ))]
 pub(crate) async fn events(
     State(state): State<ApiState>,
     headers: HeaderMap,
+    StrictQuery(q): StrictQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    // Subscribed before anything else: a client that starts a service once this stream
+    // answered misses none of its steps.
+    let steps = q.steps.then(|| state.steps.subscribe());
+    let service = match q.service {
+        Some(given) => Some(ops::service_id(&state.stores.handle().await?, &given).await?),
+        None => None,
+    };
     let db = state.stores.clone();
     let after = match last_event_id(&headers)? {
         Some(seq) => seq,
@@ -50,6 +83,8 @@ pub(crate) async fn events(
         pending: VecDeque::new(),
         newest: state.newest.subscribe(),
         closing: state.closing.clone(),
+        service,
+        steps,
     };
     let stream = futures_util::stream::unfold(tail, Tail::next);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
@@ -77,6 +112,15 @@ struct Tail {
     pending: VecDeque<ServiceEvent>,
     newest: watch::Receiver<i64>,
     closing: CancellationToken,
+    service: Option<ServiceId>,
+    steps: Option<broadcast::Receiver<StartStep>>,
+}
+
+/// What a stream waiting for news woke up to.
+enum Woken {
+    Closing,
+    Maybe,
+    Step(Result<StartStep, broadcast::error::RecvError>),
 }
 
 impl Tail {
@@ -84,7 +128,10 @@ impl Tail {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 self.after = event.seq;
-                return Some((Ok(to_sse(&event)), self));
+                if self.wants(&event.service_id) {
+                    return Some((Ok(to_sse(&event)), self));
+                }
+                continue;
             }
             match events_after(self.db.clone(), self.after).await {
                 Ok(events) if !events.is_empty() => {
@@ -94,13 +141,39 @@ impl Tail {
                 Ok(_) => {}
                 Err(e) => tracing::warn!("event stream cannot read the change log: {}", e.message),
             }
-            tokio::select! {
-                () = self.closing.cancelled() => return None,
-                _ = self.newest.changed() => {}
-                () = tokio::time::sleep(RECHECK) => {}
+            let step = async {
+                match &mut self.steps {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let woken = tokio::select! {
+                () = self.closing.cancelled() => Woken::Closing,
+                _ = self.newest.changed() => Woken::Maybe,
+                () = tokio::time::sleep(RECHECK) => Woken::Maybe,
+                step = step => Woken::Step(step),
+            };
+            match woken {
+                Woken::Closing => return None,
+                Woken::Maybe => {}
+                Woken::Step(Ok(step)) if self.wants(step.service.as_str()) => {
+                    return Some((Ok(step_sse(&step)), self));
+                }
+                Woken::Step(Err(broadcast::error::RecvError::Closed)) => self.steps = None,
+                // Another service's step, or steps skipped by a stream that fell behind.
+                Woken::Step(_) => {}
             }
         }
     }
+
+    fn wants(&self, service: &str) -> bool {
+        self.service.as_ref().is_none_or(|id| id.as_str() == service)
+    }
+}
+
+fn step_sse(step: &StartStep) -> Event {
+    let data = serde_json::to_string(step).unwrap_or_else(|_| "{}".to_owned());
+    Event::default().event("step").data(data)
 }
 
 fn to_sse(event: &ServiceEvent) -> Event {
@@ -115,10 +188,11 @@ fn to_sse(event: &ServiceEvent) -> Event {
 #[utoipa::path(get, path = "/page/events", operation_id = "pageEvents", tag = "page",
     security(("bearer" = []), ("session" = [])),
     summary = "The API's event stream under the page's sign-in (a browser's EventSource cannot send the bearer header).",
-    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
+    params(StreamQuery, ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id")),
     responses(
         (status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = ServiceEvent),
-        (status = 400, description = "Bad Last-Event-ID", body = super::error::ErrorBodyDoc),
+        (status = 400, description = "Bad Last-Event-ID or query", body = super::error::ErrorBodyDoc),
+        (status = 404, description = "No such service", body = super::error::ErrorBodyDoc),
     ))]
 #[expect(
     dead_code,

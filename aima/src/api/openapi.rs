@@ -10,7 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::ContentBuilder};
 
 use super::{
-    apply, event_log, events, health, host_routes, metrics, models, page, quota, service_io, service_update, services, tokens,
+    apply, chat, event_log, events, health, host_routes, metrics, models, page, quota, service_io, service_update, services, tokens,
 };
 
 #[derive(OpenApi)]
@@ -28,7 +28,7 @@ use super::{
         models::list, models::create, models::get, models::delete,
         services::list, services::create, services::get, services::delete,
         services::prune, services::start, services::stop, service_update::update, apply::apply, apply::export,
-        service_io::restart, service_io::logs, service_io::chat,
+        service_io::restart, service_io::logs, chat::chat,
         host_routes::info, host_routes::caches, host_routes::remove_cache,
         tokens::list, tokens::create, tokens::revoke,
         quota::get,

@@ -11,7 +11,7 @@ use axum::{Router, middleware};
 
 use super::error::ApiError;
 use super::{
-    ApiState, apply, auth, browsers, event_log, events, health, host_routes, metrics, models, openapi, page,
+    ApiState, apply, auth, browsers, chat, event_log, events, health, host_routes, metrics, models, openapi, page,
     quota, service_io, service_update, services, tokens,
 };
 use crate::error::{Error, Kind};
@@ -77,7 +77,7 @@ fn protected() -> Table {
         .add(Method::POST, "/api/v2/services/{id}/stop", services::stop)
         .add(Method::POST, "/api/v2/services/{id}/restart", service_io::restart)
         .add(Method::GET, "/api/v2/services/{id}/logs", service_io::logs)
-        .add(Method::POST, "/api/v2/services/{id}/chat", service_io::chat)
+        .add(Method::POST, "/api/v2/services/{id}/chat", chat::chat)
         .add(Method::GET, "/api/v2/info", host_routes::info)
         .add(Method::GET, "/api/v2/caches", host_routes::caches)
         .add(Method::DELETE, "/api/v2/caches/{engine}", host_routes::remove_cache)

@@ -1,24 +1,23 @@
-//! Service routes beyond create/start/stop: the engine's logs (whole or followed), a restart,
-//! and one chat with the engine, each as its CLI verb does it.
+//! Service routes beyond create/start/stop: the engine's logs (whole or followed) and a
+//! restart, each as its CLI verb does it (a chat is in [`super::chat`]).
 
-use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::{Extension, Json};
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 
 use super::ApiState;
-use super::body::{JsonBody, OptionalJsonBody, StrictQuery};
+use super::body::{OptionalJsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::service_update::ServiceDetail;
 use super::services::{Id, start_timeout};
+use super::streamed;
 use crate::domain::{Actor, PullPolicy};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind};
 use crate::lifecycle::{StartOptions, StopMode};
-use crate::ops::{self, ChatAnswer, access, ChatRequest, LogLines, LogsRequest};
+use crate::ops::{self, LogLines, LogsRequest, access};
 
 /// `?tail=N&follow=true&attempt=K` on the logs route, as `service logs` takes them.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -39,9 +38,11 @@ pub(crate) struct LogsQuery {
 }
 
 /// Without `follow`, the answer is `service logs -o json`'s document. With it, a chunked
-/// `text/plain` body, one engine line per line, that ends when the container does.
+/// `text/plain` body, one engine line per line, that ends when the container does, or with
+/// the failure line of [`streamed`].
 #[utoipa::path(get, path = "/api/v2/services/{id}/logs", operation_id = "serviceLogs",
     summary = "The engine's output: from its container while one exists, else the lines kept from a failed attempt.",
+    description = "With `follow=true`, a chunked text/plain body, one engine line per line, that ends when the engine's container does. A follow that fails after the 200 (Docker fails, the daemon stops: code `interrupted`) ends with one last line: the byte 0x1E (record separator), the error as error answers carry it (`{\"error\": {code, message, causes, help}}`) and a newline. Engine output never carries 0x1E: the daemon drops it.",
     params(Id, LogsQuery),
     responses(
         (status = 200, description = "The lines (JSON without follow; plain text lines, streamed, with follow=true)",
@@ -73,34 +74,34 @@ pub(crate) async fn logs(
     }
     // A missing service is a 404, not an empty stream.
     ops::service_id(&store, &id).await?;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let (pieces, rx) = streamed::channel();
     let deps = state.deps.clone();
     let closing = state.closing.clone();
     state.tasks.spawn(async move {
-        let left = tx.clone();
-        let mut sink = move |line: String| {
-            let _ = tx.send(Bytes::from(line + "\n"));
-        };
+        let lines = pieces.clone();
+        let mut sink = move |line: String| lines.send(&(line + "\n"));
         tokio::select! {
             result = ops::service_logs(&deps, &store, &id, req, &mut sink) => {
                 if let Err(e) = result {
-                    let _ = left.send(Bytes::from(format!("error: {}\n", e.message)));
+                    pieces.fail(&e);
                 }
             }
-            () = left.closed() => {}
-            () = closing.cancelled() => {}
+            () = pieces.gone() => {}
+            () = closing.cancelled() => pieces.fail(&daemon_stopped(&id)),
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
-    });
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        Body::from_stream(stream),
+    Ok(streamed::answer(rx))
+}
+
+/// Why a followed stream ended early: the daemon stops (exit 130, as a start it interrupts).
+fn daemon_stopped(id: &str) -> Error {
+    Error::new(
+        Kind::Interrupted,
+        format!("the daemon stopped while following the logs of {id}"),
     )
-        .into_response())
+    .with_help(format!(
+        "follow them again once the daemon is back: aima service logs {id} -f"
+    ))
 }
 
 /// The body of `POST /services/{id}/restart`: a stop's options, then a start's.
@@ -131,6 +132,7 @@ pub(crate) struct RestartRequest {
 /// A stop, then a start, as one tracked task as the start route runs it.
 #[utoipa::path(post, path = "/api/v2/services/{id}/restart", operation_id = "restartService",
     summary = "Stop the service and start it again (picking up changed settings).", params(Id),
+    description = "As a start: its steps (and pull progress) are sent to the event streams opened with `steps=true` while it runs.",
     request_body(content = Option<RestartRequest>, description = "Optional; absent: a graceful stop and a detached start"),
     responses(
         (status = 200, description = "Restarted and healthy (wait was true)", body = ServiceDetail),
@@ -149,9 +151,12 @@ pub(crate) async fn restart(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<RestartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
+    let store = state.stores.handle_as(&actor).await?;
+    // Its steps go to the event streams; `end` says the start is over when dropped, however
+    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
+    let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
     let timeout: Duration = start_timeout(req.timeout)?;
     let mode = StopMode::from_request(req.force, req.time)?;
-    let store = state.stores.handle_as(&actor).await?;
     access::check_service(&store, &actor, &id, "restart").await?;
     let status = if req.wait {
         StatusCode::OK
@@ -161,10 +166,11 @@ pub(crate) async fn restart(
     let deps = state.deps_for(&actor);
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
+        let _end = end;
         let opts = StartOptions {
             wait: req.wait,
             timeout,
-            progress: None,
+            progress: Some(&publish),
             pull: req.pull,
             node: req.node,
         };
@@ -178,59 +184,4 @@ pub(crate) async fn restart(
         .await
         .map_err(|e| Error::internal("the restart task failed").caused_by(e))??;
     Ok((status, Json(ServiceDetail::of(&state, svc))))
-}
-
-/// The body of `POST /services/{id}/chat`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ChatBody {
-    /// The user message.
-    message: String,
-    /// Most tokens the answer may have (the engine's default when absent).
-    #[serde(default)]
-    #[schema(minimum = 1)]
-    max_tokens: Option<u32>,
-    /// Must be false or absent: the answer comes whole (a client that wants the pieces talks
-    /// to the engine's own endpoint).
-    #[serde(default)]
-    stream: bool,
-}
-
-#[utoipa::path(post, path = "/api/v2/services/{id}/chat", operation_id = "chatService",
-    summary = "Send one chat message to the running engine and answer with its whole reply.",
-    params(Id), request_body = ChatBody,
-    responses(
-        (status = 200, description = "The engine's answer", body = ChatAnswer),
-        (status = 400, description = "Invalid body, an empty message, or stream asked for", body = ErrorBodyDoc),
-        (status = 403, description = "Another user's service ([access] logs = \"owner\")", body = ErrorBodyDoc),
-        (status = 404, description = "No such service", body = ErrorBodyDoc),
-        (status = 409, description = "The service is not running", body = ErrorBodyDoc),
-        (status = 502, description = "The engine failed to answer", body = ErrorBodyDoc),
-        (status = 504, description = "The engine took too long", body = ErrorBodyDoc),
-    ))]
-pub(crate) async fn chat(
-    State(state): State<ApiState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<ChatBody>,
-) -> ApiResult<Json<ChatAnswer>> {
-    refuse_stream(body.stream)?;
-    let store = state.stores.handle_as(&actor).await?;
-    access::check_logs(&store, &actor, &id, state.deps.config.access.logs,
-        "chat with").await?;
-    let req = ChatRequest {
-        service: id,
-        message: body.message,
-        max_tokens: body.max_tokens,
-        stream: false,
-    };
-    Ok(Json(ops::chat(&state.deps, &store, req, &|_| {}).await?))
-}
-
-fn refuse_stream(stream: bool) -> Result<()> {
-    if stream {
-        return Err(Error::usage("the chat route answers whole: stream must be false")
-            .with_help("`aima inference chat --stream` through a daemon prints the whole answer at once; for pieces as they come, send the request to the service's endpoint"));
-    }
-    Ok(())
 }

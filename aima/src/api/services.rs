@@ -273,7 +273,7 @@ pub(crate) fn start_timeout(secs: Option<u64>) -> Result<Duration> {
 /// No server timeout applies; the start's own `timeout` bounds it.
 #[utoipa::path(post, path = "/api/v2/services/{id}/start", operation_id = "startService",
     summary = "Start the service's engine container.", params(Id),
-    description = "With `wait`, answers 200 once the engine is healthy; else 202 once its container runs (follow /api/v2/events or poll the service). A client that hangs up does not cut the start short.",
+    description = "With `wait`, answers 200 once the engine is healthy; else 202 once its container runs (follow /api/v2/events or poll the service). Its steps (and pull progress) are sent to the event streams opened with `steps=true` while it runs. A client that hangs up does not cut the start short.",
     request_body(content = Option<StartRequest>, description = "Optional; absent: a detached start with the default timeout"),
     responses(
         (status = 200, description = "Started and healthy (wait was true)", body = ServiceDetail),
@@ -294,8 +294,11 @@ pub(crate) async fn start(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
-    let timeout = start_timeout(req.timeout)?;
     let store = state.stores.handle_as(&actor).await?;
+    // Its steps go to the event streams; `end` says the start is over when dropped, however
+    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
+    let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
+    let timeout = start_timeout(req.timeout)?;
     access::check_service(&store, &actor, &id, "start").await?;
     let status = if req.wait {
         StatusCode::OK
@@ -305,10 +308,11 @@ pub(crate) async fn start(
     let deps = state.deps_for(&actor);
     let abort = state.abort.clone();
     let task = state.tasks.spawn(async move {
+        let _end = end;
         let opts = StartOptions {
             wait: req.wait,
             timeout,
-            progress: None,
+            progress: Some(&publish),
             pull: req.pull,
             node: req.node,
         };

@@ -47,6 +47,8 @@ pub struct ApiState {
     pub(crate) events: Arc<EventWatch>,
     /// Callers' identities looked up lately (see [`super::identity`]).
     pub(crate) identities: Arc<super::identity::Identities>,
+    /// The steps of the starts running now, for the event streams that ask for them.
+    pub(crate) steps: super::start_steps::StartSteps,
 }
 
 impl ApiState {
@@ -81,6 +83,7 @@ impl ApiState {
             newest: Arc::new(watch::Sender::new(0)),
             events: Arc::default(),
             identities: Arc::default(),
+            steps: Default::default(),
         }
     }
 

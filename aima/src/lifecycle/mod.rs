@@ -30,7 +30,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 pub(crate) use attempt_loop::StartOptions;
-pub(crate) use progress::StartEvent;
+#[cfg(test)]
+pub(crate) use progress::PullTally;
+pub(crate) use progress::{StartEvent, StartNote};
 pub(crate) use refresh::{
     Trust, needs_a_look, refresh, refresh_all, refresh_each_trusting, refresh_trusting,
 };

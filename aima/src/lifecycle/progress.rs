@@ -17,17 +17,58 @@ pub enum StartEvent<'a> {
     EngineLog(&'a str),
 }
 
+/// A [`StartEvent`] that can travel: the daemon publishes a start's steps and pull progress
+/// on its event stream, and a CLI talking to it (`--host`) shows them as in-process. The
+/// engine's log lines stay home: they are read under `[access] logs`, not the event stream's
+/// rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StartNote {
+    Step { phase: Phase, text: String },
+    Pulling { tally: PullTally },
+    /// The start is over, whatever its outcome: nothing more follows for it.
+    Ended,
+}
+
+impl StartNote {
+    /// The note for `event`; none for an engine's log line.
+    pub fn of(event: StartEvent<'_>) -> Option<Self> {
+        match event {
+            StartEvent::Step { phase, text } => Some(StartNote::Step {
+                phase,
+                text: text.to_owned(),
+            }),
+            StartEvent::Pulling(tally) => Some(StartNote::Pulling {
+                tally: tally.clone(),
+            }),
+            StartEvent::EngineLog(_) => None,
+        }
+    }
+
+    /// The event to show; none once the start ended.
+    pub fn event(&self) -> Option<StartEvent<'_>> {
+        match self {
+            StartNote::Step { phase, text } => Some(StartEvent::Step {
+                phase: *phase,
+                text,
+            }),
+            StartNote::Pulling { tally } => Some(StartEvent::Pulling(tally)),
+            StartNote::Ended => None,
+        }
+    }
+}
+
 /// Where to send [`StartEvent`]s; `None` in `StartOptions` keeps a start silent.
 pub type Progress<'a> = &'a (dyn Fn(StartEvent<'_>) + Send + Sync);
 
 /// A pull's layers so far, summed from Docker's per-layer messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PullTally {
     pub image: String,
     layers: BTreeMap<String, Layer>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Layer {
     current: u64,
     total: u64,
@@ -114,5 +155,19 @@ mod tests {
         assert_eq!(t.summary(), "1/2 layers, 0.5/2.0 MB");
         t.update(&msg("aaa", "Pull complete", None, None));
         assert_eq!((t.layers_done(), t.bytes()), (2, (2_000_000, 2_000_000)));
+    }
+
+    #[test]
+    fn a_note_travels_as_json_and_comes_back_as_its_event() {
+        let step = StartEvent::Step {
+            phase: Phase::Pull,
+            text: "pulling image r/sim:1",
+        };
+        let note = StartNote::of(step).unwrap();
+        let json = serde_json::to_value(&note).unwrap();
+        assert_eq!(json["kind"], "step", "{json}");
+        let back: StartNote = serde_json::from_value(json).unwrap();
+        assert_eq!(back.event(), Some(step));
+        assert_eq!(StartNote::of(StartEvent::EngineLog("INFO loading")), None);
     }
 }

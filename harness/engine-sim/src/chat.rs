@@ -1,5 +1,6 @@
 //! Deterministic OpenAI-style chat completions: request parsing and the
-//! simulated answer, kept free of HTTP so it is easy to unit test.
+//! simulated answer, whole or (with `"stream": true`) as server-sent event
+//! chunks, one word each, kept free of HTTP so it is easy to unit test.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,16 +25,68 @@ pub struct Message {
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadRequest(pub String);
 
+/// What the engine answers: a whole completion, or the `text/event-stream`
+/// body of a streamed one.
+#[derive(Debug, PartialEq)]
+pub enum Answer {
+    Whole(Value),
+    Streamed(String),
+}
+
 /// Parses the raw body ourselves so malformed JSON yields an OpenAI-style
 /// error body instead of axum's plain-text rejection.
-pub fn complete(model: &str, body: &[u8]) -> Result<Value, BadRequest> {
+pub fn answer(model: &str, body: &[u8]) -> Result<Answer, BadRequest> {
     let request: ChatRequest = serde_json::from_slice(body)
         .map_err(|e| BadRequest(format!("invalid chat completion request: {e}")))?;
-    if request.stream {
-        return Err(BadRequest(
-            "streaming is not supported by aima-engine-sim".into(),
-        ));
+    let completion = complete(model, body)?;
+    Ok(if request.stream {
+        Answer::Streamed(chunks(&completion))
+    } else {
+        Answer::Whole(completion)
+    })
+}
+
+/// The completion as OpenAI streams one: a role chunk, a chunk per word of the
+/// content, a chunk with the finish reason and usage, then `[DONE]`.
+fn chunks(completion: &Value) -> String {
+    let content = completion["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let chunk = |delta: Value, finish: Value, usage: Value| {
+        let mut c = json!({
+            "id": completion["id"],
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": completion["model"],
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        if !usage.is_null() {
+            c["usage"] = usage;
+        }
+        format!("data: {c}\n\n")
+    };
+    let mut body = chunk(json!({"role": "assistant"}), Value::Null, Value::Null);
+    for (i, word) in content.split(' ').enumerate() {
+        let piece = if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        };
+        body.push_str(&chunk(json!({"content": piece}), Value::Null, Value::Null));
     }
+    body.push_str(&chunk(
+        json!({}),
+        json!("stop"),
+        completion["usage"].clone(),
+    ));
+    body.push_str("data: [DONE]\n\n");
+    body
+}
+
+/// The whole completion of a request (its `stream` flag aside).
+fn complete(model: &str, body: &[u8]) -> Result<Value, BadRequest> {
+    let request: ChatRequest = serde_json::from_slice(body)
+        .map_err(|e| BadRequest(format!("invalid chat completion request: {e}")))?;
     let prompt = request
         .messages
         .iter()
@@ -120,12 +173,29 @@ mod tests {
     fn rejects_bad_requests() {
         assert!(complete("m", b"{not json").is_err());
         assert!(complete("m", br#"{"messages":[]}"#).is_err());
-        assert!(
-            complete(
-                "m",
-                br#"{"messages":[{"role":"user","content":"x"}],"stream":true}"#
-            )
-            .is_err()
+    }
+
+    #[test]
+    fn a_streamed_answer_sends_the_content_word_by_word() {
+        let body = br#"{"messages":[{"role":"user","content":"hi there"}],"stream":true}"#;
+        let Ok(Answer::Streamed(events)) = answer("m", body) else {
+            panic!("not streamed");
+        };
+        let chunks: Vec<Value> = events
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        assert_eq!(text, "echo: hi there");
+        assert_eq!(
+            chunks.last().unwrap()["choices"][0]["finish_reason"],
+            "stop"
         );
+        assert!(events.ends_with("data: [DONE]\n\n"), "{events}");
     }
 }

@@ -25,8 +25,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tracing::info;
 
-use crate::chat;
-use crate::server::api_error;
+use crate::server::{api_error, chat_answer};
 
 /// Where Ollama keeps its models, as the official image does unless `OLLAMA_MODELS` says.
 const DEFAULT_STORE: &str = "/root/.ollama/models";
@@ -156,10 +155,7 @@ async fn chat_completions(State(store): State<Arc<PathBuf>>, body: Bytes) -> Res
         let message = format!("model \"{model}\" not found, try pulling it first");
         return api_error(StatusCode::NOT_FOUND, &message);
     }
-    match chat::complete(&model, &body) {
-        Ok(completion) => Json(completion).into_response(),
-        Err(chat::BadRequest(message)) => api_error(StatusCode::BAD_REQUEST, &message),
-    }
+    chat_answer(&model, &body)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -190,8 +190,16 @@ async fn chat_completions(
     if engine.is_loading() {
         return api_error(StatusCode::SERVICE_UNAVAILABLE, "model is still loading");
     }
-    match chat::complete(&engine.model, &body) {
-        Ok(completion) => Json(completion).into_response(),
+    chat_answer(&engine.model, &body)
+}
+
+/// A chat's answer as the engine sends it: JSON, or an event stream when the request asked.
+pub(crate) fn chat_answer(model: &str, body: &[u8]) -> Response {
+    match chat::answer(model, body) {
+        Ok(chat::Answer::Whole(completion)) => Json(completion).into_response(),
+        Ok(chat::Answer::Streamed(events)) => {
+            ([(CONTENT_TYPE, "text/event-stream")], events).into_response()
+        }
         Err(chat::BadRequest(message)) => api_error(StatusCode::BAD_REQUEST, &message),
     }
 }

@@ -16,6 +16,7 @@ use tokio::net::{TcpStream, UnixStream};
 
 use super::daemon_url::DaemonUrl;
 use super::remote_error;
+use crate::api::FAILURE_MARK;
 use crate::error::{Error, Kind, Result};
 
 /// How long the daemon has to accept a connection.
@@ -126,30 +127,77 @@ impl Client {
         .with_help("the daemon may run another aima version: compare `aima --version` with GET /api/v2/info")
     }
 
-    /// Sends a request whose answer streams (followed logs): `on_chunk` gets each piece as it
-    /// arrives, until the daemon ends the body. Only the answer's start is bounded by `wait`.
+    /// Sends a request whose answer streams (followed logs, a streamed chat): `on_chunk` gets
+    /// each piece as it arrives, until the daemon ends the body. Only the answer's start is
+    /// bounded by `wait`.
     pub(crate) async fn stream(
         &self,
+        method: Method,
         path: &str,
+        body: Option<serde_json::Value>,
         wait: Duration,
-        mut on_chunk: impl FnMut(&[u8]),
+        on_chunk: impl FnMut(&[u8]),
     ) -> Result<()> {
-        let response = tokio::time::timeout(wait, self.send(Method::GET, path, Payload::Nothing))
-            .await
-            .map_err(|_| self.too_slow(&Method::GET, path, wait))??;
+        let body = self.open(method, path, body, wait).await?;
+        self.read(body, on_chunk).await
+    }
+
+    /// Sends a request and waits (`wait` at most) for the head of a streamed answer; an error
+    /// answer becomes the daemon's error.
+    pub(crate) async fn open(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        wait: Duration,
+    ) -> Result<Incoming> {
+        let response = tokio::time::timeout(
+            wait,
+            self.send(
+                method.clone(),
+                path,
+                body.map_or(Payload::Nothing, Payload::Json),
+            ),
+        )
+        .await
+        .map_err(|_| self.too_slow(&method, path, wait))??;
         let status = response.status().as_u16();
-        let mut body = response.into_body();
+        let body = response.into_body();
         if status >= 400 {
             let bytes = body.collect().await.map_err(|e| self.broken(e))?.to_bytes();
             return Err(remote_error::from_answer(status, &bytes, &self.url));
         }
+        Ok(body)
+    }
+
+    /// Reads an opened stream to its end. A body that ends with the daemon's failure line (see
+    /// the API's `streamed`) is that error, so the exit code is the failure's.
+    pub(crate) async fn read(
+        &self,
+        mut body: Incoming,
+        mut on_chunk: impl FnMut(&[u8]),
+    ) -> Result<()> {
+        let mut failure: Option<Vec<u8>> = None;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| self.broken(e))?;
-            if let Some(data) = frame.data_ref() {
-                on_chunk(data);
+            let Some(data) = frame.data_ref() else {
+                continue;
+            };
+            match &mut failure {
+                Some(line) => line.extend_from_slice(data),
+                None => match data.iter().position(|b| *b == FAILURE_MARK as u8) {
+                    Some(at) => {
+                        on_chunk(&data[..at]);
+                        failure = Some(data[at + 1..].to_vec());
+                    }
+                    None => on_chunk(data),
+                },
             }
         }
-        Ok(())
+        match failure {
+            Some(line) => Err(remote_error::from_answer(200, &line, &self.url)),
+            None => Ok(()),
+        }
     }
 
     async fn send(

@@ -8,6 +8,7 @@ mod paths;
 mod remote_error;
 mod service_io;
 mod services;
+mod start_progress;
 
 use std::path::Path;
 

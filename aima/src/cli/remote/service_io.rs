@@ -1,6 +1,8 @@
-//! Through the daemon: a service's logs (followed as they stream), a chat, the caches, the
-//! change log, the daemon's info, tokens and quotas, printed as in-process.
+//! Through the daemon: a service's logs (followed as they stream), a chat (streamed when
+//! asked), the caches, the change log, the daemon's info, tokens and quotas, printed as
+//! in-process.
 
+use std::io::Write;
 use std::time::Duration;
 
 use hyper::Method;
@@ -43,7 +45,7 @@ pub(super) async fn logs(client: &Client, args: LogsArgs, output: Output) -> Res
         // Lines may arrive split across chunks: only whole lines are printed.
         let mut pending = Vec::new();
         client
-            .stream(&path, QUICK, |chunk| {
+            .stream(Method::GET, &path, None, QUICK, |chunk| {
                 pending.extend_from_slice(chunk);
                 while let Some(end) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=end).collect();
@@ -67,24 +69,64 @@ pub(super) async fn logs(client: &Client, args: LogsArgs, output: Output) -> Res
     Ok(String::new())
 }
 
-/// The chat route answers whole: `--stream` prints the answer at once when it is complete.
+/// A chat through the daemon; with `--stream` (not JSON) its pieces are printed as they come,
+/// as in-process.
 pub(super) async fn chat(client: &Client, cmd: InferenceCommand, output: Output) -> Result<String> {
     let InferenceCommand::Chat {
         service,
         message,
         max_tokens,
-        stream: _,
+        stream,
     } = cmd;
     let path = format!("/api/v2/services/{}/chat", segment(&service));
-    let body = json!({"message": message, "max_tokens": max_tokens});
+    let json = output == Output::Json;
+    let body = json!({"message": message, "max_tokens": max_tokens, "stream": stream && !json});
+    if stream && !json {
+        let mut text = Utf8Pieces::default();
+        client
+            .stream(Method::POST, &path, Some(body), CHATTING, |chunk| {
+                print_piece(&text.take(chunk))
+            })
+            .await?;
+        // Already printed piece by piece: end the line.
+        return Ok(String::new());
+    }
     let answer: ChatAnswer = client
         .call(Method::POST, &path, Some(body), CHATTING)
         .await?;
-    Ok(if output == Output::Json {
+    Ok(if json {
         render::to_json(&answer)
     } else {
         terminal::block(&answer.content).into_owned()
     })
+}
+
+fn print_piece(piece: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(terminal::block(piece).as_bytes());
+    let _ = out.flush();
+}
+
+/// Text from chunks that may split a character: what is whole, the rest kept for the next.
+#[derive(Default)]
+struct Utf8Pieces {
+    pending: Vec<u8>,
+}
+
+impl Utf8Pieces {
+    fn take(&mut self, chunk: &[u8]) -> String {
+        self.pending.extend_from_slice(chunk);
+        let whole = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            // A character cut at the end waits; invalid bytes inside are replaced.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let rest = self.pending.split_off(whole);
+        let text = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending = rest;
+        text
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -187,4 +229,18 @@ pub(super) async fn tokens(client: &Client, cmd: TokenCommand, output: Output) -
             crate::cli::tokens::revoked(&gone, output)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Pieces;
+
+    #[test]
+    fn a_character_split_across_chunks_is_printed_whole() {
+        let mut text = Utf8Pieces::default();
+        let bytes = "né".as_bytes();
+        assert_eq!(text.take(&bytes[..2]), "n");
+        assert_eq!(text.take(&bytes[2..]), "é");
+        assert_eq!(text.take(b"\xffok"), "\u{fffd}ok");
+    }
 }

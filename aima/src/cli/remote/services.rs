@@ -1,4 +1,5 @@
-//! `aima service …` and `aima model …` through the daemon's API, printed as in-process.
+//! `aima service …` and `aima model …` through the daemon's API, printed as in-process (a
+//! start's progress too).
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::client::{Client, QUICK};
 use super::paths::{all_pages, segment};
+use super::start_progress;
 use crate::cli::args::{ModelCommand, Output, ServiceCommand, StartArgs};
 use crate::cli::commands::{service_view, updated};
 use crate::cli::{render, service_verbs};
@@ -242,9 +244,8 @@ pub(super) async fn service(
         ServiceCommand::Start(args) => {
             let body = Value::Object(start_body(&args));
             let path = service_path(&args.id, "/start");
-            let started: Detail = client
-                .call(Method::POST, &path, Some(body), starting(&args))
-                .await?;
+            let call = client.call(Method::POST, &path, Some(body), starting(&args));
+            let started: Detail = start_progress::shown(client, &args, output, call).await?;
             started.shown(false, json)
         }
         ServiceCommand::Restart(args) => {
@@ -255,9 +256,9 @@ pub(super) async fn service(
             }
             let path = service_path(&args.start.id, "/restart");
             let wait = starting(&args.start) + STOPPING;
-            let restarted: Detail = client
-                .call(Method::POST, &path, Some(Value::Object(body)), wait)
-                .await?;
+            let call = client.call(Method::POST, &path, Some(Value::Object(body)), wait);
+            let restarted: Detail =
+                start_progress::shown(client, &args.start, output, call).await?;
             restarted.shown(false, json)
         }
         ServiceCommand::Logs(args) => super::service_io::logs(client, args, output).await?,

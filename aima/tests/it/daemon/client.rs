@@ -14,7 +14,7 @@ use crate::support::setup::string_at;
 /// One data dir, its daemon, and the three ways to reach it.
 pub(super) struct Ways {
     pub(super) aima: Aima,
-    daemon: Daemon,
+    pub(super) daemon: Daemon,
 }
 
 impl Ways {
@@ -27,7 +27,7 @@ impl Ways {
         format!("unix://{}/aima.sock", self.aima.data_dir().display())
     }
 
-    fn tcp(&self) -> String {
+    pub(super) fn tcp(&self) -> String {
         format!("http://127.0.0.1:{}", self.daemon.port)
     }
 

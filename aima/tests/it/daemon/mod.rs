@@ -3,6 +3,7 @@
 
 mod client;
 mod client_files;
+mod client_streams;
 mod docker;
 mod docker_away;
 mod http;
@@ -15,6 +16,7 @@ mod login_flood;
 mod observability;
 mod openapi;
 mod router;
+mod router_steps;
 mod sharing;
 mod sharing_prune;
 mod supervision;

@@ -171,6 +171,22 @@ async fn every_route_answers_as_the_document_says() {
             400,
         ),
         (
+            call("GET", "/api/v2/events", "/api/v2/events?steps=true"),
+            200,
+        ),
+        (
+            call("GET", "/api/v2/events", "/api/v2/events?steps=maybe"),
+            400,
+        ),
+        (
+            call(
+                "GET",
+                "/api/v2/events",
+                "/api/v2/events?service=svc-00000000",
+            ),
+            404,
+        ),
+        (
             call("GET", "/api/v2/openapi.json", "/api/v2/openapi.json"),
             200,
         ),
@@ -275,6 +291,10 @@ async fn every_route_answers_as_the_document_says() {
         ),
         (
             call("POST", chat, s(&svc, "/chat")).body(json!({"message": "hi", "stream": true})),
+            409,
+        ),
+        (
+            call("POST", chat, s(&svc, "/chat")).body(json!({"message": " ", "stream": true})),
             400,
         ),
         (call("POST", restart, s(&svc, "/restart")), 202),
