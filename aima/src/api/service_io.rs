@@ -1,7 +1,6 @@
 //! Service routes beyond create/start/stop: the engine's logs (whole or followed) and a
 //! restart, each as its CLI verb does it (a chat is in [`super::chat`]).
 
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,11 +11,10 @@ use super::ApiState;
 use super::body::{OptionalJsonBody, StrictQuery};
 use super::error::{ApiResult, ErrorBodyDoc};
 use super::service_update::ServiceDetail;
-use super::services::{Id, start_timeout};
+use super::services::{Id, Launch, StartRequest, launch};
 use super::streamed;
 use crate::domain::{Actor, PullPolicy};
 use crate::error::{Error, Kind};
-use crate::lifecycle::{StartOptions, StopMode};
 use crate::ops::{self, LogLines, LogsRequest, access};
 
 /// `?tail=N&follow=true&attempt=K` on the logs route, as `service logs` takes them.
@@ -151,37 +149,19 @@ pub(crate) async fn restart(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<RestartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
-    let store = state.stores.handle_as(&actor).await?;
-    // Its steps go to the event streams; `end` says the start is over when dropped, however
-    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
-    let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
-    let timeout: Duration = start_timeout(req.timeout)?;
-    let mode = StopMode::from_request(req.force, req.time)?;
-    access::check_service(&store, &actor, &id, "restart").await?;
-    let status = if req.wait {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
+    let RestartRequest {
+        force,
+        time,
+        wait,
+        timeout,
+        pull,
+        node,
+    } = req;
+    let start = StartRequest {
+        wait,
+        timeout,
+        pull,
+        node,
     };
-    let deps = state.deps_for(&actor);
-    let abort = state.abort.clone();
-    let task = state.tasks.spawn(async move {
-        let _end = end;
-        let opts = StartOptions {
-            wait: req.wait,
-            timeout,
-            progress: Some(&publish),
-            pull: req.pull,
-            node: req.node,
-        };
-        let interrupt = async move {
-            abort.cancelled().await;
-            "the daemon shutting down"
-        };
-        ops::restart_service(&deps, &store, &id, mode, opts, interrupt).await
-    });
-    let svc = task
-        .await
-        .map_err(|e| Error::internal("the restart task failed").caused_by(e))??;
-    Ok((status, Json(ServiceDetail::of(&state, svc))))
+    launch(state, actor, id, start, Launch::Restart { force, time }).await
 }

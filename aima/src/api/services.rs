@@ -240,18 +240,18 @@ pub(crate) async fn delete(
 pub(crate) struct StartRequest {
     /// Answer once the engine is healthy (200) rather than once its container runs (202).
     #[serde(default)]
-    wait: bool,
+    pub(super) wait: bool,
     /// Seconds the whole start may take (default 300, at most 86400).
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86_400)]
-    timeout: Option<u64>,
+    pub(super) timeout: Option<u64>,
     /// When to pull the engine image (`missing`, `always`, `never`); the engine's setting when
     /// absent.
     #[serde(default)]
-    pull: Option<PullPolicy>,
+    pub(super) pull: Option<PullPolicy>,
     /// The Swarm node to run on (Swarm runtime only).
     #[serde(default)]
-    node: Option<String>,
+    pub(super) node: Option<String>,
 }
 
 /// A start's `timeout` (start and restart bodies): the default when absent.
@@ -294,12 +294,35 @@ pub(crate) async fn start(
     Path(id): Path<String>,
     OptionalJsonBody(req): OptionalJsonBody<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
+    launch(state, actor, id, req, Launch::Start).await
+}
+
+/// What the start and restart routes launch.
+pub(crate) enum Launch {
+    Start,
+    /// A stop first, with the restart body's `force` and `time`.
+    Restart { force: bool, time: Option<u32> },
+}
+
+/// The start and restart routes' one course: the service looked up (404 before anything
+/// else), the body and the caller's right checked, then one tracked task, which a client
+/// hanging up does not cut short and the daemon's shutdown interrupts. Its steps go to the
+/// event streams; the end note is sent when the task is over, however it ends.
+pub(crate) async fn launch(
+    state: ApiState,
+    actor: Actor,
+    id: String,
+    req: StartRequest,
+    what: Launch,
+) -> ApiResult<(StatusCode, Json<ServiceDetail>)> {
     let store = state.stores.handle_as(&actor).await?;
-    // Its steps go to the event streams; `end` says the start is over when dropped, however
-    // it ends (refused below, failed, done), so a client showing the steps stops waiting.
     let (publish, end) = state.steps.follow(ops::service_id(&store, &id).await?);
     let timeout = start_timeout(req.timeout)?;
-    access::check_service(&store, &actor, &id, "start").await?;
+    let (verb, stop) = match what {
+        Launch::Start => ("start", None),
+        Launch::Restart { force, time } => ("restart", Some(StopMode::from_request(force, time)?)),
+    };
+    access::check_service(&store, &actor, &id, verb).await?;
     let status = if req.wait {
         StatusCode::OK
     } else {
@@ -320,11 +343,14 @@ pub(crate) async fn start(
             abort.cancelled().await;
             "the daemon shutting down"
         };
-        ops::start_service(&deps, &store, &id, opts, interrupt).await
+        match stop {
+            None => ops::start_service(&deps, &store, &id, opts, interrupt).await,
+            Some(mode) => ops::restart_service(&deps, &store, &id, mode, opts, interrupt).await,
+        }
     });
     let svc = task
         .await
-        .map_err(|e| Error::internal("the start task failed").caused_by(e))??;
+        .map_err(|e| Error::internal(format!("the {verb} task failed")).caused_by(e))??;
     Ok((status, Json(ServiceDetail::of(&state, svc))))
 }
 

@@ -23,6 +23,25 @@ impl Ways {
         Ways { aima, daemon }
     }
 
+    /// A new vllm service of the simulator, created through the socket: its id.
+    pub(super) fn new_service(&self) -> String {
+        let model = self.aima.create_model();
+        let port = free_port().to_string();
+        let args = [
+            "service",
+            "create",
+            "--model-id",
+            &model,
+            "--engine-type",
+            "vllm",
+            "--port",
+            &port,
+            "-o",
+            "json",
+        ];
+        string_at(&self.via_socket(&args).success().json(), "/id")
+    }
+
     pub(super) fn socket(&self) -> String {
         format!("unix://{}/aima.sock", self.aima.data_dir().display())
     }
@@ -180,24 +199,7 @@ fn an_engine_starts_logs_and_stops_through_the_daemon() {
         extra: Vec::new(),
     };
     let ways = Ways::new(aima);
-    let model = ways.aima.create_model();
-    let port = free_port().to_string();
-    let created = ways
-        .via_socket(&[
-            "service",
-            "create",
-            "--model-id",
-            &model,
-            "--engine-type",
-            "vllm",
-            "--port",
-            &port,
-            "-o",
-            "json",
-        ])
-        .success()
-        .json();
-    let id = string_at(&created, "/id");
+    let id = ways.new_service();
     let started = ways
         .via_tcp(&[
             "service",

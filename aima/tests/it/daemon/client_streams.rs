@@ -11,8 +11,6 @@ use crate::support::aima::Aima;
 use crate::support::containers::{Cleanup, instance_of};
 use crate::support::docker::sim_image;
 use crate::support::http::Request;
-use crate::support::ports::free_port;
-use crate::support::setup::string_at;
 use crate::support::wait::wait_until;
 
 /// A daemon on a data dir whose vllm engine is the simulator, the containers removed at the end.
@@ -23,25 +21,6 @@ fn simulated() -> (Ways, Cleanup) {
         extra: Vec::new(),
     };
     (Ways::new(aima), cleanup)
-}
-
-/// A new vllm service of the simulator; its id.
-fn service(ways: &Ways) -> String {
-    let model = ways.aima.create_model();
-    let port = free_port().to_string();
-    let args = [
-        "service",
-        "create",
-        "--model-id",
-        &model,
-        "--engine-type",
-        "vllm",
-        "--port",
-        &port,
-        "-o",
-        "json",
-    ];
-    string_at(&ways.via_socket(&args).success().json(), "/id")
 }
 
 /// The plain progress lines of a start (stderr is not a terminal here).
@@ -73,7 +52,7 @@ fn steady(stdout: &str) -> String {
 #[test]
 fn a_start_through_the_daemon_shows_the_in_process_steps_and_output() {
     let (ways, _cleanup) = simulated();
-    let id = service(&ways);
+    let id = ways.new_service();
     let start = ["service", "start", &id, "--wait", "--timeout", "120"];
     let local = ways.local(&start).success();
     ways.local(&["service", "stop", &id]).success();
@@ -117,7 +96,7 @@ fn a_start_through_the_daemon_shows_the_in_process_steps_and_output() {
 #[test]
 fn a_streamed_chat_through_the_daemon_prints_the_answer_as_in_process() {
     let (ways, _cleanup) = simulated();
-    let id = service(&ways);
+    let id = ways.new_service();
     ways.via_socket(&["service", "start", &id, "--wait", "--timeout", "120"])
         .success();
     let chat = [
@@ -164,7 +143,7 @@ fn a_streamed_chat_through_the_daemon_prints_the_answer_as_in_process() {
 #[test]
 fn a_followed_log_cut_by_the_daemon_stopping_exits_130() {
     let (mut ways, _cleanup) = simulated();
-    let id = service(&ways);
+    let id = ways.new_service();
     ways.via_socket(&["service", "start", &id, "--wait", "--timeout", "120"])
         .success();
     let host = ways.socket();
