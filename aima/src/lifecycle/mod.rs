@@ -17,6 +17,7 @@ mod progress;
 mod pull;
 pub(crate) mod quota;
 mod refresh;
+mod resolving;
 mod room;
 mod start;
 mod stop;

@@ -2,7 +2,7 @@
 //! a start whose process died, a detached start that came up or crashed, an engine that exited.
 
 use super::failure::exit_summary;
-use super::{Deps, lease, sweep};
+use super::{Deps, lease, resolving, sweep};
 use crate::domain::{Attempt, Phase, Service, ServiceId, Status, size_text};
 use crate::error::{Kind, Result};
 use crate::runtime::{Runtime, RuntimeError, SharedRuntime};
@@ -107,6 +107,7 @@ pub(super) async fn resolve(
     let Some((to, reason)) = verdict else {
         return Ok(svc);
     };
+    let _gate = resolving::one_at_a_time(&svc.id).await;
     // Look again before acting: a starter that finished (wrote `running`) and exited between
     // our read and the look at its process reads as gone, and its engine must not be removed.
     // A process found gone writes nothing more, so this second read is the truth.
