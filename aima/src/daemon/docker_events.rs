@@ -109,28 +109,23 @@ impl Follower {
             return Ended::Unsupported;
         };
         let epoch = self.watch.opened();
-        let catch_up = self.catch_up();
-        tokio::pin!(catch_up);
-        let mut caught_up = false;
+        // The catch-up runs to its end before any event is handled (the stream holds them
+        // meanwhile): a handler waiting for a service that the catch-up is acting on would
+        // otherwise wait for a future this loop no longer polls.
+        if let Err(why) = self.catch_up().await {
+            return broke(why, false);
+        }
+        self.watch.caught_up(epoch);
+        tracing::debug!("following Docker's event stream");
         loop {
-            tokio::select! {
-                done = &mut catch_up, if !caught_up => match done {
-                    Ok(()) => {
-                        caught_up = true;
-                        self.watch.caught_up(epoch);
-                        tracing::debug!("following Docker's event stream");
+            match stream.next().await {
+                None => return broke("Docker ended it".to_owned(), true),
+                Some(Err(e)) => return broke(e.to_string(), true),
+                Some(Ok(event)) => {
+                    if let Err(why) = self.handle(&event).await {
+                        return broke(why, true);
                     }
-                    Err(why) => return broke(why, false),
-                },
-                item = stream.next() => match item {
-                    None => return broke("Docker ended it".to_owned(), caught_up),
-                    Some(Err(e)) => return broke(e.to_string(), caught_up),
-                    Some(Ok(event)) => {
-                        if let Err(why) = self.handle(&event).await {
-                            return broke(why, caught_up);
-                        }
-                    }
-                },
+                }
             }
         }
     }
